@@ -1,0 +1,1 @@
+"""Measurement procedures and their analysis (imported as ``labspin.procedures``)."""

@@ -1,0 +1,1 @@
+"""Simulated instruments wired to a virtual sample (imported as ``labspin.sim_backend``)."""
