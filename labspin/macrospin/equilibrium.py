@@ -67,11 +67,13 @@ def _norm(m):
 
 def equilibrium(system: Macrospin, h_ext_Apm=(0.0, 0.0, 0.0), current_A=0.0,
                 m0=(0.0, 0.0, 1.0), n: int | None = None, tol: float = 1e-10,
-                max_relax_periods: float = 2e4) -> Equilibrium:
+                max_relax_periods: float = 2e5, kicks: int = 3) -> Equilibrium:
     """Find the state each member relaxes to from m0 with the fields and currents on (T = 0).
 
     Relaxes with RK4 (dt = 0.2/(γ0·H_scale)) until the residual is below 1e-4 or
-    ``max_relax_periods`` precession periods have passed, then Newton-polishes to ``tol``.
+    ``max_relax_periods`` precession periods have passed, then Newton-polishes to ``tol``;
+    members that landed on an unstable fixed point are kicked off and relaxed again
+    (``kicks`` times). ``max_relax_periods=0``: polish m0 only (find the nearby fixed point).
     Members that end on a limit cycle (auto-oscillation) are reported as not converged.
     """
     ens = Ensemble(system, n, h_ext_Apm=h_ext_Apm, current_A=current_A, m0=m0,
@@ -86,24 +88,40 @@ def equilibrium(system: Macrospin, h_ext_Apm=(0.0, 0.0, 0.0), current_A=0.0,
     def residual(m):
         return np.linalg.norm(rhs_array(m, h, cur, sysv), axis=0) / (gamma * scale)
 
-    steps = 0
-    while residual(ens.m).max() > 1e-4 and steps < max_relax_periods * period_steps:
-        ens.run(n_steps=chunk, dt_s=dt)
-        steps += chunk
-    m = ens.m.copy()
-    for _ in range(30):
-        res = residual(m)
-        if res.max() < tol:
+    def relax():
+        steps = 0
+        while residual(ens.m).max() > 1e-4 and steps < max_relax_periods * period_steps:
+            ens.run(n_steps=chunk, dt_s=dt)
+            steps += chunk
+
+    def polish(m):
+        for _ in range(30):
+            if residual(m).max() < tol:
+                break
+            jac, e1, e2 = _jacobian(system, m, h, cur)
+            f = rhs_array(m, h, cur, sysv)
+            r = np.stack([(f * e1).sum(0), (f * e2).sum(0)])
+            det = jac[0, 0] * jac[1, 1] - jac[0, 1] * jac[1, 0]
+            da = -(jac[1, 1] * r[0] - jac[0, 1] * r[1]) / det
+            db = -(-jac[1, 0] * r[0] + jac[0, 0] * r[1]) / det
+            size = np.sqrt(da ** 2 + db ** 2)
+            lim = np.minimum(1.0, 0.2 / np.maximum(size, 1e-300))  # damp large Newton steps
+            m = _norm(m + lim * (da * e1 + db * e2))
+        return m
+
+    relax()
+    m = polish(ens.m.copy())
+    # relaxation also stops on unstable fixed points (the torque vanishes there too): kick
+    # those members off by 1e-3 rad and relax again, a few times
+    kick = np.random.default_rng(0)
+    for _ in range(kicks if max_relax_periods > 0 else 0):
+        jac, _, _ = _jacobian(system, m, h, cur)
+        unstable = (jac[0, 0] + jac[1, 1] > 0) | (jac[0, 0] * jac[1, 1] - jac[0, 1] * jac[1, 0] < 0)
+        if not unstable.any():
             break
-        jac, e1, e2 = _jacobian(system, m, h, cur)
-        f = rhs_array(m, h, cur, sysv)
-        r = np.stack([(f * e1).sum(0), (f * e2).sum(0)])
-        det = jac[0, 0] * jac[1, 1] - jac[0, 1] * jac[1, 0]
-        da = -(jac[1, 1] * r[0] - jac[0, 1] * r[1]) / det
-        db = -(-jac[1, 0] * r[0] + jac[0, 0] * r[1]) / det
-        step = np.clip(np.sqrt(da ** 2 + db ** 2), 0, None)
-        lim = np.minimum(1.0, 0.2 / np.maximum(step, 1e-300))  # damp large Newton steps
-        m = _norm(m + lim * (da * e1 + db * e2))
+        ens.m[:] = np.where(unstable, _norm(m + 1e-3 * kick.normal(size=m.shape)), m)
+        relax()
+        m = np.where(unstable, polish(ens.m.copy()), m)
     jac, _, _ = _jacobian(system, m, h, cur)
     tr = jac[0, 0] + jac[1, 1]
     det = jac[0, 0] * jac[1, 1] - jac[0, 1] * jac[1, 0]
