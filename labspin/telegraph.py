@@ -302,8 +302,8 @@ class TelegraphModel:
         max_events: refuse a run expected to switch more often than this (memory guard).
         Returns a :class:`TelegraphTrace`.
         """
-        if not duration_s > 0:
-            raise ValueError("duration_s must be > 0")
+        if not duration_s >= 0:
+            raise ValueError("duration_s must be >= 0")
         if self.expected_switches(duration_s) > max_events:
             raise ValueError(f"~{self.expected_switches(duration_s):.3g} switches expected, "
                              f"more than max_events={max_events}; shorten the run")
@@ -314,23 +314,28 @@ class TelegraphModel:
         if start_state not in (+1, -1):
             raise ValueError("start_state must be +1, -1 or None")
         # dwell j (j = 0, 1, ...) is spent in start_state·(−1)^j; chunks have even sizes
-        scale = np.array([self.mean_dwell(start_state), self.mean_dwell(-start_state)])
+        scale = (self.mean_dwell(start_state), self.mean_dwell(-start_state))
         switch_chunks, t, chunk = [], 0.0, _FIRST_CHUNK
         while True:
-            with np.errstate(invalid="ignore"):
-                dwell = rng.standard_exponential(chunk) * np.tile(scale, chunk // 2)
-            dwell[np.isnan(dwell)] = np.inf           # 0·inf: absorbing state
-            ends = t + np.cumsum(dwell)
+            dwell = rng.standard_exponential(chunk)
+            for parity in (0, 1):
+                if math.isinf(scale[parity]):      # absorbing state: never leaves
+                    dwell[parity::2] = math.inf
+                else:
+                    dwell[parity::2] *= scale[parity]
+            ends = np.cumsum(dwell)
+            ends += t
             n_in = int(np.searchsorted(ends, duration_s, side="left"))
             switch_chunks.append(ends[:n_in])
             if n_in < chunk:
                 break
             t = ends[-1]
             chunk = min(2 * chunk, _MAX_CHUNK)
-        switches = np.concatenate(switch_chunks)
-        times = np.concatenate(([0.0], switches))
-        states = np.where(np.arange(times.size) % 2 == 0, start_state, -start_state)
-        return TelegraphTrace(times, states.astype(np.int8), float(duration_s))
+        times = np.concatenate([[0.0], *switch_chunks])
+        states = np.empty(times.size, dtype=np.int8)
+        states[0::2] = start_state
+        states[1::2] = -start_state
+        return TelegraphTrace(times, states, float(duration_s))
 
     def sample(self, times_s, seed=None, start_state=None):
         """Get the state (int8 ±1) at ``times_s`` (s, >= 0) of one simulated trace.
@@ -341,9 +346,7 @@ class TelegraphModel:
         t = np.asarray(times_s, dtype=float)
         if t.size == 0:
             return np.empty(0, dtype=np.int8)
-        end = float(t.max())
-        trace = self.simulate(end if end > 0 else 1e-300, seed, start_state)
-        return trace.sample(t)
+        return self.simulate(float(t.max()), seed, start_state).sample(t)
 
 
 @dataclass(frozen=True)
@@ -357,7 +360,7 @@ class DwellEstimate:
     low when the record is not much longer than the dwell; nan if there are none.
     """
 
-    state: float
+    state: int | float
     total_time_s: float
     n_exits: int
     completed_sum_s: float
