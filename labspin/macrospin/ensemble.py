@@ -121,7 +121,8 @@ class Ensemble:
                  if self.stochastic else 0.0)
         n_acc = kernel.integrate(self.m, self.h_ext, self.current, self._sys, self._wave_table,
                                  self.time_s, dt_s, n_steps, self.steps_done, self._key,
-                                 sigma, self.stochastic, record_every, rec, acc_from, acc)
+                                 sigma, self.stochastic, kernel.is_plain(self._sys),
+                                 record_every, rec, acc_from, acc)
         times = None
         if n_rec:
             times = self.time_s + dt_s * record_every * np.arange(1, n_rec + 1)
