@@ -15,7 +15,13 @@ from labspin.telegraph import neel_time
 T = 300.0
 
 
-def _iso(alpha=0.1, volume=8e-26):
+# V = 1e-24 m³, α = 0.5: τ_N = 1.4 ns and a thermal rotation γ'σ_thΔt ≈ 0.024 rad per 1 ps
+# step, where physics.md's ≤ 0.3 % step bias holds (a 50× smaller volume gives 0.12 rad per
+# step and a visibly biased decay).
+VOLUME, ALPHA = 1e-24, 0.5
+
+
+def _iso(alpha=ALPHA, volume=VOLUME):
     return Magnet(ms_A_per_m=8e5, alpha=alpha, volume_m3=volume,
                   demag=(1 / 3, 1 / 3, 1 / 3), temperature_K=T)
 
@@ -46,12 +52,12 @@ def test_check1_zeeman_langevin(slow):
 @pytest.mark.parametrize("slow", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_check2_uniaxial_mz2(slow):
     n_per, duration = _sizes(slow)
-    volume = 8e-26
+    volume = VOLUME
     deltas = np.array([0.5, 2.0, 6.0])
     k = deltas * KB * T / volume
     vals = []
     for j, kk in enumerate(k):
-        mg = Magnet(ms_A_per_m=8e5, alpha=0.1, volume_m3=volume, demag=(1 / 3, 1 / 3, 1 / 3),
+        mg = Magnet(ms_A_per_m=8e5, alpha=ALPHA, volume_m3=volume, demag=(1 / 3, 1 / 3, 1 / 3),
                     anisotropies=(Uniaxial(kk, (0, 0, 1)),), temperature_K=T)
         run = Ensemble(Macrospin(mg), n=n_per, m0=(0, 0, 1), seed=10 + j).run(
             duration, 1e-12, average_from_s=duration / 4)
@@ -72,7 +78,7 @@ def test_uniaxial_mz2_limits():
 @pytest.mark.parametrize("slow", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_check3_free_rotational_diffusion(slow):
     n = 40000 if slow else 6000
-    mg = _iso(alpha=0.5, volume=4e-26)
+    mg = _iso()
     tau = neel_time(mg.ms_A_per_m, mg.volume, mg.alpha, T)
     dt = 1e-12
     every = max(1, int(tau / 4 / dt))
