@@ -1,0 +1,76 @@
+"""What every labspin driver adds to pymeasure's Instrument: a clock and, for sources, limits
+and slew limits checked and applied the same way everywhere.
+
+Usage in a driver::
+
+    class Keithley2400(SafeSourceMixin, pymeasure.instruments.keithley.Keithley2400):
+        roles = ("source_meter",)
+        SAFE_LIMITS = {"current": (-1.05, 1.05, "A"), "voltage": (-210, 210, "V")}
+        DEFAULT_SLEW = {"current": SlewLimit(1e-4, 1e-3), "voltage": SlewLimit(0.1, 1.0)}
+
+and in each setter: ``value = self.check_limit("current", value)`` before the write, and
+``self.ramp_output("current", start, stop, write)`` to move an output. The bench config
+narrows the limits with :meth:`configure_safety` (never widens them beyond the model's).
+"""
+from __future__ import annotations
+
+from labspin.clock import REAL_CLOCK, Clock
+
+from .safety import LimitError, SlewLimit, check_limit, ramp
+
+
+class SafeSourceMixin:
+    """Limits, slew limits and a clock for a sourcing driver (mix in before the Instrument)."""
+    roles: tuple[str, ...] = ()
+    SAFE_LIMITS: dict[str, tuple[float, float, str]] = {}
+    """Per output: (low, high, unit), the model's own range."""
+    DEFAULT_SLEW: dict[str, SlewLimit] = {}
+    """Per output: the slew limit used when the bench config gives none."""
+
+    def __init__(self, *args, clock: Clock | None = None, **kwargs):
+        self.clock = clock or REAL_CLOCK
+        self._limits = dict(self.SAFE_LIMITS)
+        self._slew = dict(self.DEFAULT_SLEW)
+        super().__init__(*args, **kwargs)
+
+    def configure_safety(self, limits: dict[str, tuple[float, float]] | None = None,
+                         slew: dict[str, SlewLimit] | None = None,
+                         clock: Clock | None = None) -> None:
+        """Set narrower limits (low, high) and slew limits per output, and the clock.
+
+        Raises LimitError if a limit lies outside the model's own range.
+        """
+        for name, (low, high) in (limits or {}).items():
+            if name not in self.SAFE_LIMITS:
+                raise LimitError(f"{type(self).__name__} has no output {name!r}; "
+                                 f"outputs: {sorted(self.SAFE_LIMITS)}")
+            mlow, mhigh, unit = self.SAFE_LIMITS[name]
+            if low < mlow or high > mhigh or low > high:
+                raise LimitError(f"{type(self).__name__} {name} limits [{low:g}, {high:g}] "
+                                 f"{unit} must lie within the model's [{mlow:g}, {mhigh:g}] {unit}")
+            self._limits[name] = (float(low), float(high), unit)
+        for name, s in (slew or {}).items():
+            if name not in self.SAFE_LIMITS:
+                raise LimitError(f"{type(self).__name__} has no output {name!r}; "
+                                 f"outputs: {sorted(self.SAFE_LIMITS)}")
+            self._slew[name] = s
+        if clock is not None:
+            self.clock = clock
+
+    def limits_of(self, name: str) -> tuple[float, float, str]:
+        """Get the (low, high, unit) in force for output ``name``."""
+        return self._limits[name]
+
+    def slew_of(self, name: str) -> SlewLimit:
+        """Get the slew limit in force for output ``name``."""
+        return self._slew[name]
+
+    def check_limit(self, name: str, value: float) -> float:
+        """Get value if within the limits of output ``name``; else raise LimitError."""
+        low, high, unit = self._limits[name]
+        return check_limit(f"{type(self).__name__} {name}", value, low, high, unit)
+
+    def ramp_output(self, name: str, start: float, stop: float, write) -> None:
+        """Check ``stop`` against the limits, then ramp from start to stop with write(v)."""
+        self.check_limit(name, stop)
+        ramp(write, start, stop, self._slew[name], self.clock)
