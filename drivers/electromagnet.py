@@ -1,0 +1,226 @@
+"""The electromagnet as a field controller: a bipolar supply, a calibration and an optional
+gaussmeter.
+
+- :class:`MagnetCalibration` maps supply current ↔ field (μ0·H, T) on separate up and down
+  branches: an iron-yoke magnet has hysteresis and remanence, so the current that gives
+  +0.1 T coming from below differs from the one coming from above.
+- :class:`Electromagnet` ``set_field()`` checks the target against the limits before anything
+  is written, picks the branch from the direction of travel, ramps the current so that the
+  field moves by at most ``max_step_T`` per write and ``max_ramp_rate_T_per_s``, then — with a
+  gaussmeter — trims the current until the reading is within ``tolerance_T`` or raises
+  :class:`FieldSettleError` after ``settle_timeout_s``. ``shutdown()`` ramps to zero current.
+Every wait goes through the clock, so tests and the simulated bench run in virtual time.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from labspin.clock import REAL_CLOCK, Clock
+
+from .safety import LimitError, SlewLimit, check_limit, ramp
+
+BRANCHES = ("up", "down")
+
+
+class FieldSettleError(RuntimeError):
+    """The gaussmeter did not read the target field within tolerance before the time-out."""
+
+
+def _strictly_increasing(name: str, a: np.ndarray) -> None:
+    if np.any(np.diff(a) <= 0):
+        raise ValueError(f"{name} must increase strictly with current (a monotonic branch)")
+
+
+@dataclass(frozen=True)
+class MagnetCalibration:
+    """Field (T) against supply current (A) on the up branch (current increasing) and the
+    down branch (current decreasing), on a common current grid."""
+    current_A: np.ndarray
+    field_up_T: np.ndarray
+    field_down_T: np.ndarray
+
+    def __post_init__(self):
+        arrays = {}
+        for name in ("current_A", "field_up_T", "field_down_T"):
+            a = np.asarray(getattr(self, name), dtype=float)
+            if a.ndim != 1 or a.size < 2 or not np.all(np.isfinite(a)):
+                raise ValueError(f"calibration {name} must be a list of ≥ 2 finite numbers")
+            arrays[name] = a
+        sizes = {a.size for a in arrays.values()}
+        if len(sizes) != 1:
+            raise ValueError("calibration current_A, field_up_T and field_down_T must have "
+                             f"the same length, got {[a.size for a in arrays.values()]}")
+        _strictly_increasing("calibration current_A", arrays["current_A"])
+        _strictly_increasing("calibration field_up_T", arrays["field_up_T"])
+        _strictly_increasing("calibration field_down_T", arrays["field_down_T"])
+        for name, a in arrays.items():
+            object.__setattr__(self, name, a)
+
+    @classmethod
+    def linear(cls, tesla_per_A: float, max_current_A: float,
+               remanence_T: float = 0.0) -> "MagnetCalibration":
+        """Make a calibration B = k·I ± B_r (up branch −B_r, down branch +B_r)."""
+        if not tesla_per_A > 0 or not max_current_A > 0 or remanence_T < 0:
+            raise ValueError("linear calibration needs tesla_per_A > 0, max_current_A > 0 "
+                             "and remanence_T ≥ 0")
+        i = np.linspace(-max_current_A, max_current_A, 3)
+        return cls(i, tesla_per_A * i - remanence_T, tesla_per_A * i + remanence_T)
+
+    def field(self, current_A: float, branch: str) -> float:
+        """Get the calibrated field (T) at a current (A) on a branch ("up" or "down")."""
+        return float(np.interp(current_A, self.current_A, self._branch(branch)))
+
+    def current(self, field_T: float, branch: str) -> float:
+        """Get the current (A) that gives field_T on a branch; LimitError outside the table."""
+        b = self._branch(branch)
+        check_limit(f"field on the {branch} branch of the calibration", field_T, b[0], b[-1], "T")
+        return float(np.interp(field_T, b, self.current_A))
+
+    def slope(self) -> float:
+        """Get the largest |dB/dI| (T/A) of either branch."""
+        return float(max(np.max(np.diff(b) / np.diff(self.current_A))
+                         for b in (self.field_up_T, self.field_down_T)))
+
+    @property
+    def remanence_T(self) -> tuple[float, float]:
+        """Get the field at zero current on the (up, down) branches (T)."""
+        return self.field(0.0, "up"), self.field(0.0, "down")
+
+    def _branch(self, branch: str) -> np.ndarray:
+        if branch not in BRANCHES:
+            raise ValueError(f"branch must be 'up' or 'down', got {branch!r}")
+        return self.field_up_T if branch == "up" else self.field_down_T
+
+    def to_dict(self) -> dict:
+        """Get the calibration as the bench config's [magnet.calibration] table."""
+        return {"current_A": self.current_A.tolist(), "field_up_T": self.field_up_T.tolist(),
+                "field_down_T": self.field_down_T.tolist()}
+
+
+class Electromagnet:
+    """Control the field (μ0·H, T) of an electromagnet through its supply and gaussmeter.
+
+    supply: a magnet_supply driver (signed ``current_setpoint`` in A, ``measure_current``,
+    ``output_enabled``, ``shutdown``); gaussmeter: optional, ``measure_field()`` in T.
+    max_field_T, max_ramp_rate_T_per_s, max_step_T: limits from the bench config;
+    tolerance_T, settle_timeout_s: closed-loop settling (with a gaussmeter);
+    settle_delay_s: wait after each write before reading the gaussmeter (eddy currents).
+    """
+    roles = ("field_controller",)
+
+    def __init__(self, supply, calibration: MagnetCalibration, gaussmeter=None, *,
+                 max_field_T: float, max_ramp_rate_T_per_s: float, max_step_T: float,
+                 tolerance_T: float = 2e-4, settle_timeout_s: float = 30.0,
+                 settle_delay_s: float = 0.2, clock: Clock | None = None):
+        for name, v in [("max_field_T", max_field_T),
+                        ("max_ramp_rate_T_per_s", max_ramp_rate_T_per_s),
+                        ("max_step_T", max_step_T), ("tolerance_T", tolerance_T),
+                        ("settle_timeout_s", settle_timeout_s)]:
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ValueError(f"magnet {name} must be a number > 0, got {v!r}")
+        self.supply = supply
+        self.calibration = calibration
+        self.gaussmeter = gaussmeter
+        self.max_field_T = float(max_field_T)
+        self.max_ramp_rate_T_per_s = float(max_ramp_rate_T_per_s)
+        self.max_step_T = float(max_step_T)
+        self.tolerance_T = float(tolerance_T)
+        self.settle_timeout_s = float(settle_timeout_s)
+        self.settle_delay_s = float(settle_delay_s)
+        self.clock = clock or REAL_CLOCK
+        self._current = float(supply.current_setpoint)
+        self._branch = "up" if self._current <= 0 else "down"
+        self.field_setpoint_T = self.calibration.field(self._current, self._branch)
+
+    @property
+    def current_slew(self) -> SlewLimit:
+        """Get the current slew limit (A, A/s) equivalent to the field limits at the
+        calibration's steepest slope."""
+        k = self.calibration.slope()
+        return SlewLimit(self.max_step_T / k, self.max_ramp_rate_T_per_s / k)
+
+    def measure_field(self) -> float:
+        """Measure the field (T): the gaussmeter if there is one, else the calibration at the
+        measured supply current on the present branch."""
+        if self.gaussmeter is not None:
+            return float(self.gaussmeter.measure_field())
+        return self.calibration.field(float(self.supply.measure_current()), self._branch)
+
+    def check_field(self, field_T: float) -> float:
+        """Get field_T if |field_T| ≤ max_field_T and the calibration reaches it on both
+        branches and within the supply's current; else raise LimitError (nothing written)."""
+        f = check_limit("magnet field", field_T, -self.max_field_T, self.max_field_T, "T")
+        for branch in BRANCHES:
+            i = self.calibration.current(f, branch)
+            check_limit(f"magnet current for {f:g} T ({branch} branch)", i,
+                        -self.supply.max_current, self.supply.max_current, "A")
+        return f
+
+    def set_field(self, field_T: float) -> float:
+        """Ramp to field_T (T) and settle; get the final field reading (T).
+
+        The branch follows the direction of travel. Raises LimitError before any write if
+        the target is out of range, FieldSettleError if the gaussmeter does not read within
+        tolerance_T after settle_timeout_s.
+        """
+        target = self.check_field(field_T)
+        if target != self.field_setpoint_T:
+            self._branch = "up" if target > self.field_setpoint_T else "down"
+        current = self.calibration.current(target, self._branch)
+        self._ramp_current(current)
+        self.field_setpoint_T = target
+        if self.gaussmeter is None:
+            self.clock.sleep(self.settle_delay_s)
+            return target
+        return self._settle(target)
+
+    def _ramp_current(self, current: float, enable: bool = True) -> None:
+        if not self.supply.output_enabled:
+            if not enable:
+                return          # an output that is off carries no current: nothing to ramp
+            self.supply.output_enabled = True
+
+        def write(v):
+            self.supply.current_setpoint = v
+            self._current = v
+        ramp(write, self._current, current, self.current_slew, self.clock)
+
+    def _settle(self, target: float) -> float:
+        """Trim the current until the gaussmeter reads target ± tolerance or time runs out."""
+        start = self.clock.now()
+        k_inv = 1.0 / self.calibration.slope()
+        while True:
+            self.clock.sleep(self.settle_delay_s)
+            reading = self.measure_field()
+            error = target - reading
+            if abs(error) <= self.tolerance_T:
+                return reading
+            elapsed = self.clock.now() - start
+            if elapsed >= self.settle_timeout_s:
+                raise FieldSettleError(
+                    f"magnet did not settle at {target:g} T: gaussmeter reads {reading:g} T, "
+                    f"tolerance ±{self.tolerance_T:g} T, after {elapsed:.3g} s "
+                    f"(settle_timeout_s = {self.settle_timeout_s:g}); supply current "
+                    f"{self._current:g} A")
+            # closed-loop trim: a proportional correction through the calibration slope,
+            # bounded by the step limit and the supply's current range
+            trim = float(np.clip(error * k_inv, -self.current_slew.max_step,
+                                 self.current_slew.max_step))
+            new = self._current + trim
+            if abs(new) > self.supply.max_current:
+                raise LimitError(f"magnet trim to {target:g} T needs {new:g} A, beyond the "
+                                 f"supply's ±{self.supply.max_current:g} A")
+            self._ramp_current(new)
+
+    def shutdown(self) -> None:
+        """Ramp the current to zero within the field slew limits, then shut the supply down
+        (which disables its output). The supply is shut down even if the ramp fails."""
+        try:
+            self._branch = "down" if self._current > 0 else "up"
+            self._ramp_current(0.0, enable=False)
+            self.field_setpoint_T = self.calibration.field(0.0, self._branch)
+        finally:
+            self.supply.shutdown()
