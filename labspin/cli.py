@@ -1,7 +1,8 @@
 """The ``labspin`` command line.
 
-For now: ``labspin demo kapitza`` — a dry run of the physics core (no hardware, no config):
-the Kapitza phase map of a nearly isotropic magnet, printed and saved as PNG and CSV.
+``labspin demo kapitza`` — a dry run of the physics core (no hardware, no config): the
+Kapitza phase map of a nearly isotropic magnet, printed and saved as PNG and CSV.
+``labspin bench check FILE`` / ``labspin bench example`` — bench configs.
 The measurement commands of design.md (run, analyze, sim, gui, procedures) arrive with the
 procedure and simulated-bench issues.
 """
@@ -53,6 +54,43 @@ def _demo_kapitza(args) -> int:
     return 0
 
 
+def _bench_check(args) -> int:
+    from .bench import identify
+    from .bench_config import ConfigError, load_bench_config
+
+    try:
+        bench = load_bench_config(args.file)
+    except ConfigError as exc:
+        print(f"labspin bench check: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.file}: bench '{bench.name}' is valid: {len(bench.instruments)} instruments"
+          f"{', magnet with ' + ('gaussmeter' if bench.magnet.gaussmeter else 'no gaussmeter') if bench.magnet else ''}")
+    lim = bench.limits
+    print(f"  limits: sample current ≤ {lim.max_sample_current_A:g} A, field ≤ "
+          f"{lim.max_field_T:g} T at ≤ {lim.max_field_ramp_T_per_s:g} T/s, RF ≤ "
+          f"{lim.max_rf_power_dBm:g} dBm")
+    if args.no_connect:
+        for name, i in bench.instruments.items():
+            print(f"  {name:16s} {i.role:18s} {i.driver:16s} {i.resource}")
+        return 0
+    failed = 0
+    for name, (ok, text) in identify(bench).items():
+        i = bench.instruments[name]
+        status = "ok  " if ok else "FAIL"
+        failed += not ok
+        print(f"  {status} {name:16s} {i.role:18s} {i.driver:16s} {i.resource}: {text}")
+    if failed:
+        print(f"labspin bench check: {failed} of {len(bench.instruments)} instruments did not "
+              "answer", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _bench_example(args) -> int:
+    from .bench_config import EXAMPLE
+    print(EXAMPLE.read_text(encoding="utf-8"), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Get the argument parser of the ``labspin`` command."""
     p = argparse.ArgumentParser(prog="labspin", description="Spintronics experiments: "
@@ -69,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="temperature in kelvin, > 0 (default: %(default)s)")
     k.add_argument("--quick", action="store_true", help="shorter runs (noisier map)")
     k.set_defaults(func=_demo_kapitza)
+    bench = sub.add_parser("bench", help="bench configs: check one, print an example")
+    bsub = bench.add_subparsers(dest="bench", required=True)
+    c = bsub.add_parser("check", help="validate a bench config (TOML), then ask every "
+                        "instrument for its identity")
+    c.add_argument("file", help="the bench config, e.g. bench.toml")
+    c.add_argument("--no-connect", action="store_true",
+                   help="only validate the file; touch no instrument")
+    c.set_defaults(func=_bench_check)
+    e = bsub.add_parser("example", help="print an example config for an ST-FMR / "
+                        "harmonic-Hall bench (redirect it to a file and edit it)")
+    e.set_defaults(func=_bench_example)
     return p
 
 

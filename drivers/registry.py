@@ -1,0 +1,45 @@
+"""Driver keys of the bench config → driver classes, imported only when used."""
+from __future__ import annotations
+
+import importlib
+
+DRIVERS: dict[str, str] = {
+    # dc source/measure
+    "keithley2400": "labspin.drivers.keithley:Keithley2400",
+    "keithley2450": "labspin.drivers.keithley:Keithley2450",
+    "keithley6221": "labspin.drivers.keithley:Keithley6221",
+    "keithley2182a": "labspin.drivers.keithley:Keithley2182A",
+    # lock-ins
+    "sr830": "labspin.drivers.srs:SR830",
+    "sr860": "labspin.drivers.srs:SR860",
+    "sr865": "labspin.drivers.srs:SR865",
+    # rf sources
+    "e8257d": "labspin.drivers.rf_sources:E8257D",
+    "n5183b": "labspin.drivers.rf_sources:N5183B",
+    "smb100a": "labspin.drivers.rf_sources:SMB100A",
+    # spectrum analyzers
+    "n9020a": "labspin.drivers.spectrum_analyzers:N9020A",
+    "n9030a": "labspin.drivers.spectrum_analyzers:N9030A",
+    "fsv": "labspin.drivers.spectrum_analyzers:FSV",
+    # magnet supplies and gaussmeters
+    "kepco_bop": "labspin.drivers.magnet_supplies:KepcoBOP",
+    "danfysik8500": "labspin.drivers.magnet_supplies:Danfysik8500",
+    "lakeshore425": "labspin.drivers.gaussmeters:LakeShore425",
+    "lakeshore455": "labspin.drivers.gaussmeters:LakeShore455",
+    "lakeshore475": "labspin.drivers.gaussmeters:LakeShore475",
+    # pulse generators
+    "keysight81160a": "labspin.drivers.pulse_generators:Keysight81160A",
+    "keysight33500b": "labspin.drivers.pulse_generators:Keysight33500B",
+    "psp10070a": "labspin.drivers.pulse_generators:Picosecond10070A",
+}
+
+
+def driver_class(key: str) -> type:
+    """Get the driver class of a registry key (imports its module)."""
+    module, _, name = DRIVERS[key].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def driver_roles(key: str) -> tuple[str, ...]:
+    """Get the roles a driver serves (its class's ``roles``)."""
+    return tuple(driver_class(key).roles)
