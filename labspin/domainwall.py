@@ -84,7 +84,7 @@ import numpy as np
 from numba import njit, prange
 
 from .constants import E_CHARGE, GAMMA0, KB, MU0, MU_B
-from .macrospin.rng import _log_unit, _sincos_turn, _unit_pair, counter_of, seed_key, splitmix64
+from .macrospin.rng import normal2, seed_key
 
 CHUNK = 256
 """Walls per parallel work item."""
@@ -225,15 +225,11 @@ class MoveResult:
 def _noise_chunk(z1, z2, key, i0, step):
     """Fill z1, z2 with standard normals of walls i0, i0+1, … at global step ``step``.
 
-    One SplitMix64 draw per wall-step, one Box–Muller pair (the branch-free log/sincos of
-    :mod:`labspin.macrospin.rng`, so the loop vectorizes).
+    One Box–Muller pair per wall-step from :func:`labspin.macrospin.rng.normal2` (branch-free,
+    so the loop vectorizes).
     """
     for i in range(z1.size):
-        u1, u2 = _unit_pair(splitmix64(counter_of(key, i0 + i, step)))
-        r = math.sqrt(-2.0 * _log_unit(u1))
-        s, c = _sincos_turn(u2)
-        z1[i] = r * c
-        z2[i] = r * s
+        z1[i], z2[i] = normal2(key, i0 + i, step)
 
 
 @njit(inline="always", error_model="numpy")

@@ -130,22 +130,31 @@ def _unit_pair(z):
 
 
 @njit(inline="always", error_model="numpy")
+def normal2(key, spin, step):
+    """Get two independent standard normal deviates for (spin, step) of stream ``key``.
+
+    One Box–Muller pair on the first SplitMix64 draw of the counter (the same draw that
+    gives the first two deviates of :func:`normal3`).
+    """
+    u1, u2 = _unit_pair(splitmix64(counter_of(key, spin, step)))
+    r = math.sqrt(-2.0 * _log_unit(u1))
+    s, c = _sincos_turn(u2)
+    return r * c, r * s
+
+
+@njit(inline="always", error_model="numpy")
 def normal3(key, spin, step):
     """Get three independent standard normal deviates for (spin, step) of stream ``key``.
 
-    Two Box–Muller transforms on 32-bit uniforms; the fourth deviate is not computed.
-    The 32-bit resolution truncates the tails at |z| = 6.66 (probability 2.7e-11).
+    Two Box–Muller transforms on 32-bit uniforms (the counter's two draws); the fourth
+    deviate is not computed. The 32-bit resolution truncates the tails at |z| = 6.66
+    (probability 2.7e-11).
     """
-    c = counter_of(key, spin, step)
-    za = splitmix64(c)
-    zb = splitmix64(c + np.uint64(1))
-    u1, u2 = _unit_pair(za)
-    u3, u4 = _unit_pair(zb)
-    r1 = math.sqrt(-2.0 * _log_unit(u1))
+    a, b = normal2(key, spin, step)
+    u3, u4 = _unit_pair(splitmix64(counter_of(key, spin, step) + np.uint64(1)))
     r2 = math.sqrt(-2.0 * _log_unit(u3))
-    s1, c1 = _sincos_turn(u2)
     s2, c2 = _sincos_turn(u4)
-    return r1 * c1, r1 * s1, r2 * c2
+    return a, b, r2 * c2
 
 
 @njit(cache=True, error_model="numpy")
