@@ -1,0 +1,24 @@
+"""The benchmark script runs at its CI size and prints the JSON keys the issue names.
+
+Speed is never asserted here (guide: ratios live in benchmarks/, not in tests).
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_macrospin.py"
+
+
+def test_benchmark_small_json_has_the_ratio_keys():
+    if not SCRIPT.exists():
+        pytest.skip("benchmarks/ not in this checkout")
+    out = subprocess.run([sys.executable, str(SCRIPT), "--small", "--json"], capture_output=True,
+                         text=True, timeout=600, check=True).stdout
+    d = json.loads(out)
+    for key in ("ensemble_300K_ratio", "ensemble_0K_ratio", "single_300K_ratio"):
+        assert key in d                       # null when cmtj is not installed
+    assert d["labspin_ensemble_300K_spin_steps_per_s"] > 0
+    assert d["labspin_ensemble_0K_spin_steps_per_s"] > 0
