@@ -1,0 +1,184 @@
+"""Keithley dc source/measure family: 2400 and 2450 SourceMeters (role ``source_meter``), and,
+re-exported from their own modules, the 6221 current source (``current_source``) and the 2182A
+nanovoltmeter (``voltmeter``).
+
+The source meters subclass pymeasure's drivers and add the role members of
+:class:`labspin.drivers.roles.SourceMeter` in SI units, limits checked before any write, and
+clock-based ramps. pymeasure's own ``ramp_to_*``/``shutdown`` (sleep-based, unchecked) are
+replaced.
+"""
+from __future__ import annotations
+
+from pymeasure.instruments import Instrument
+from pymeasure.instruments.keithley import keithley2400 as _pm2400
+from pymeasure.instruments.keithley import keithley2450 as _pm2450
+from pymeasure.instruments.validators import strict_discrete_set
+
+from .base import SafeSourceMixin
+from .keithley_2182 import Keithley2182A
+from .keithley_6221 import Keithley6221
+from .keithley_common import checked, level_check, magnitude_check, reading
+from .safety import SlewLimit, shutdown_all
+
+__all__ = ["Keithley2400", "Keithley2450", "Keithley6221", "Keithley2182A"]
+
+_MODES = ("current", "voltage")
+
+
+def _mode_check(self, mode):
+    """Refuse a source mode whose stored setpoint lies outside its limits (switching applies it)."""
+    if mode not in _MODES:
+        raise ValueError(f"source_mode must be one of {_MODES}, got {mode!r}")
+    self._check_stored_setpoint(mode)
+    return mode
+
+
+def _enable_check(self, enabled):
+    """Refuse to enable the output while the active setpoint lies outside its limits."""
+    if enabled:
+        self._check_stored_setpoint(self.source_mode)
+    return enabled
+
+
+class _SourceMeterRole(SafeSourceMixin):
+    """Role members shared by the 2400 and 2450 (mix in before the pymeasure class).
+
+    Each model sets ``_LEVEL`` (mode -> pymeasure's unchecked level control, used by ramps so
+    that a ramp can bring an out-of-limit output back) and ``_MEASURE`` (quantity ->
+    (query, index of the value in the reply)).
+    """
+    roles = ("source_meter",)
+    SAFE_LIMITS = {"current": (-1.05, 1.05, "A"), "voltage": (-210.0, 210.0, "V")}
+    DEFAULT_SLEW = {"current": SlewLimit(1e-4, 1e-3), "voltage": SlewLimit(0.1, 1.0)}
+    _LEVEL: dict[str, property] = {}
+    _MEASURE: dict[str, tuple[str, int]] = {}
+
+    def _check_stored_setpoint(self, mode: str) -> None:
+        """Read the stored setpoint of ``mode`` and raise LimitError if outside its limits."""
+        self.check_limit(mode, self._LEVEL[mode].fget(self))
+
+    def _measure(self, quantity: str) -> float:
+        command, index = self._MEASURE[quantity]
+        return reading(self.values(command)[index])
+
+    def measure_voltage(self) -> float:
+        """Measure the voltage (V) once, with the configured NPLC (NaN on overflow)."""
+        return self._measure("voltage")
+
+    def measure_current(self) -> float:
+        """Measure the current (A) once (NaN on overflow)."""
+        return self._measure("current")
+
+    def _ramp(self, mode: str, target: float) -> None:
+        target = self.check_limit(mode, target)
+        start = float(self._LEVEL[mode].fget(self))
+        self.ramp_output(mode, start, target, lambda v: self._LEVEL[mode].fset(self, v))
+
+    def ramp_to_current(self, current_A: float) -> None:
+        """Ramp the current setpoint from its present value to ``current_A`` (A) within the
+        slew limits (the target is checked before anything is sent)."""
+        self._ramp("current", current_A)
+
+    def ramp_to_voltage(self, voltage_V: float) -> None:
+        """Ramp the voltage setpoint from its present value to ``voltage_V`` (V) within the
+        slew limits (the target is checked before anything is sent)."""
+        self._ramp("voltage", voltage_V)
+
+    def enable_source(self) -> None:
+        """Enable the output (refused if the active setpoint lies outside the limits)."""
+        self.source_enabled = True
+
+    def disable_source(self) -> None:
+        """Disable the output."""
+        self.source_enabled = False
+
+    def _ramp_active_to_zero(self) -> None:
+        self._ramp(self.source_mode, 0.0)
+
+    def shutdown(self) -> None:
+        """Abort any trigger/buffer run, ramp the active source to 0 within the slew limits,
+        then disable the output. Every step is attempted; the first failure is raised after."""
+        errors = shutdown_all(self.stop_buffer, self._ramp_active_to_zero, self.disable_source)
+        Instrument.shutdown(self)
+        if errors:
+            raise errors[0]
+
+
+class Keithley2400(_SourceMeterRole, _pm2400.Keithley2400):
+    """Keithley 2400 SourceMeter (±1.05 A, ±210 V), role ``source_meter``.
+
+    Commands: Series 2400 SourceMeter User's Manual (2400S-900-01 Rev. K, 2011), Section 18
+    (``:SOURce:CURRent|VOLTage``, ``:SENSe:CURRent|VOLTage:PROTection``, ``:SOURce:FUNCtion``,
+    ``:OUTPut``, ranges ±1.05 A / ±210 V) and Section 17 (``:MEASure:<function>?`` = CONFigure
+    + READ?; it turns the output on and leaves it on unless auto output-off is enabled).
+    Readings come as ``VOLT,CURR,RES,TIME,STAT`` (pymeasure sets :FORMat:ELEMents at init).
+    """
+    _LEVEL = {"current": _pm2400.Keithley2400.source_current,
+              "voltage": _pm2400.Keithley2400.source_voltage}
+    _MEASURE = {"voltage": (":MEASURE:VOLTAGE?", 0), "current": (":MEASURE:CURRENT?", 1)}
+
+    def __init__(self, adapter, name="Keithley 2400 SourceMeter", **kwargs):
+        super().__init__(adapter, name, **kwargs)
+
+    source_mode = checked(
+        _pm2400.Keithley2400.source_mode, _mode_check,
+        "Control the source mode (str 'current' or 'voltage'); switching is refused if the "
+        "stored setpoint of the new mode lies outside its limits.")
+    source_current = checked(
+        _pm2400.Keithley2400.source_current, level_check("current"),
+        "Control the source current setpoint (A), checked against the limits before the write.")
+    source_voltage = checked(
+        _pm2400.Keithley2400.source_voltage, level_check("voltage"),
+        "Control the source voltage setpoint (V), checked against the limits before the write.")
+    compliance_current = checked(
+        _pm2400.Keithley2400.compliance_current, magnitude_check("current", "compliance_current"),
+        "Control the compliance current (A); |value| must lie within the current limits.")
+    compliance_voltage = checked(
+        _pm2400.Keithley2400.compliance_voltage, magnitude_check("voltage", "compliance_voltage"),
+        "Control the compliance voltage (V); |value| must lie within the voltage limits.")
+    source_enabled = checked(
+        _pm2400.Keithley2400.source_enabled, _enable_check,
+        "Control whether the output is on (bool); enabling is refused if the active setpoint "
+        "lies outside the limits.")
+
+
+_pm2450_output = Instrument.control(
+    "OUTPUT?", "OUTPUT %d", "Control whether the output is on (bool).",
+    validator=strict_discrete_set, values={True: 1, False: 0}, map_values=True)
+
+
+class Keithley2450(_SourceMeterRole, _pm2450.Keithley2450):
+    """Keithley 2450 SourceMeter (±1.05 A, ±210 V), role ``source_meter``, SCPI command set.
+
+    Commands: Model 2450 Reference Manual (2450-901-01 Rev. B, 2013), Section 6:
+    ``:SOURce[1]:<function>[:LEVel]``, ``:SOURce[1]:CURRent:VLIMit``,
+    ``:SOURce[1]:VOLTage:ILIMit``, ``:OUTPut[1][:STATe]``, and ``:MEASure:<function>?``
+    (p. 6-4: same as ``:SENSe:FUNCtion`` then ``READ?``; returns the reading only).
+    """
+    _LEVEL = {"current": _pm2450.Keithley2450.source_current,
+              "voltage": _pm2450.Keithley2450.source_voltage}
+    _MEASURE = {"voltage": (":MEAS:VOLT?", 0), "current": (":MEAS:CURR?", 0)}
+
+    def __init__(self, adapter, name="Keithley 2450 SourceMeter", **kwargs):
+        super().__init__(adapter, name, **kwargs)
+
+    source_mode = checked(
+        _pm2450.Keithley2450.source_mode, _mode_check,
+        "Control the source mode (str 'current' or 'voltage'); switching is refused if the "
+        "stored setpoint of the new mode lies outside its limits.")
+    source_current = checked(
+        _pm2450.Keithley2450.source_current, level_check("current"),
+        "Control the source current setpoint (A), checked against the limits before the write.")
+    source_voltage = checked(
+        _pm2450.Keithley2450.source_voltage, level_check("voltage"),
+        "Control the source voltage setpoint (V), checked against the limits before the write.")
+    compliance_current = checked(
+        _pm2450.Keithley2450.compliance_current, magnitude_check("current", "compliance_current"),
+        "Control the current limit when sourcing voltage (A); |value| within the current limits.")
+    compliance_voltage = checked(
+        _pm2450.Keithley2450.compliance_voltage, magnitude_check("voltage", "compliance_voltage"),
+        "Control the voltage limit when sourcing current (V); |value| within the voltage limits.")
+    source_enabled = checked(
+        _pm2450_output, _enable_check,
+        "Control whether the output is on (bool); enabling is refused if the active setpoint "
+        "lies outside the limits.")
