@@ -13,6 +13,7 @@ DRIVERS: dict[str, str] = {
     "sr830": "labspin.drivers.srs:SR830",
     "sr860": "labspin.drivers.srs:SR860",
     "sr865": "labspin.drivers.srs:SR865",
+    "sr865a": "labspin.drivers.srs:SR865A",
     # rf sources
     "e8257d": "labspin.drivers.rf_sources:E8257D",
     "n5183b": "labspin.drivers.rf_sources:N5183B",

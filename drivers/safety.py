@@ -50,7 +50,9 @@ def ramp_points(start: float, stop: float, max_step: float) -> np.ndarray:
     n = max(1, int(math.ceil(abs(stop - start) / max_step - 1e-12)))
     if start == stop:
         return np.array([float(stop)])
-    return start + (stop - start) * np.arange(1, n + 1) / n
+    pts = start + (stop - start) * np.arange(1, n + 1) / n
+    pts[-1] = stop          # exactly: rounding must not leave the last write off the target
+    return pts
 
 
 def ramp(write: Callable[[float], None], start: float, stop: float, slew: SlewLimit,

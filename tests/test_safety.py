@@ -28,6 +28,7 @@ def test_ramp_respects_step_and_rate_in_virtual_time():
     for (t0, v0), (t1, v1) in zip(log, log[1:]):
         assert abs(v1 - v0) / (t1 - t0) <= 0.1 + 1e-9
     assert list(ramp_points(2.0, 2.0, 0.1)) == [2.0]
+    assert ramp_points(0.1, 1e-9, 0.003)[-1] == 1e-9      # ends exactly on the target
 
 
 def test_shutdown_all_attempts_every_action():
