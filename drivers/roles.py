@@ -149,3 +149,40 @@ class PulseGenerator(Sourcing, Protocol):
 
     def fire(self, count: int = 1) -> None:
         """Emit ``count`` pulses now (single/burst trigger)."""
+
+
+ROLE_PROTOCOLS: dict[str, type] = {
+    "source_meter": SourceMeter, "current_source": CurrentSource, "voltmeter": Voltmeter,
+    "lock_in": LockIn, "rf_source": RFSource, "spectrum_analyzer": SpectrumAnalyzer,
+    "magnet_supply": MagnetSupply, "gaussmeter": Gaussmeter, "pulse_generator": PulseGenerator,
+}
+
+
+def role_members(role: str) -> set[str]:
+    """Get the member names a driver must have to serve ``role``."""
+    names: set[str] = set()
+    for cls in ROLE_PROTOCOLS[role].__mro__:
+        if cls in (Protocol, object) or not getattr(cls, "_is_protocol", False):
+            continue
+        names |= set(getattr(cls, "__annotations__", {}))
+        names |= {k for k, v in vars(cls).items()
+                  if not k.startswith("_") and (callable(v) or isinstance(v, property))}
+    return names
+
+
+def missing_members(obj, role: str) -> list[str]:
+    """Get the members of ``role`` that obj (or its class) lacks, looked up statically."""
+    import inspect
+
+    sentinel = object()
+    return sorted(n for n in role_members(role)
+                  if inspect.getattr_static(obj, n, sentinel) is sentinel)
+
+
+def serves(obj, role: str) -> bool:
+    """Whether obj declares ``role`` in its ``roles`` and has every member of it.
+
+    Unlike ``isinstance`` with these protocols on Python 3.11, this reads no property, so
+    it sends nothing to an instrument.
+    """
+    return role in getattr(type(obj), "roles", ()) and not missing_members(obj, role)

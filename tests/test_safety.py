@@ -58,3 +58,25 @@ def test_configure_safety_narrows_but_never_widens():
     with pytest.raises(LimitError):
         f.ramp_output("current", 0.0, 0.5, writes.append)
     assert writes == []                              # refused before any write
+
+
+def test_serves_reads_no_property():
+    """roles.serves checks members statically: a property that would query is not called."""
+    from labspin.drivers import roles
+
+    class Probe:
+        roles = ("voltmeter",)
+        calls = 0
+
+        def measure_voltage(self):
+            return 0.0
+
+        @property
+        def trap(self):
+            Probe.calls += 1
+            return 0
+
+    assert roles.serves(Probe(), "voltmeter") and Probe.calls == 0
+    assert not roles.serves(Probe(), "lock_in")
+    assert "measure_xy" in roles.missing_members(Probe(), "lock_in")
+    assert {"frequency", "measure_xy", "overloaded", "shutdown"} <= roles.role_members("lock_in")
