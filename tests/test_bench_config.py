@@ -27,7 +27,7 @@ def test_example_config_is_valid():
 @pytest.mark.parametrize("edit, message", [
     (lambda d: d["instruments"]["smu"].update(resouce="x"), r"instruments.smu.resouce: unknown key \(did you mean 'resource'\?\)"),
     (lambda d: d["instruments"]["smu"].update(role="lockin"), r"instruments.smu.role: 'lockin' is not a role; roles: source_meter"),
-    (lambda d: d["instruments"]["smu"].update(driver="keithley240"), r"instruments.smu.driver: unknown driver 'keithley240' \(did you mean 'keithley2400'\?\)"),
+    (lambda d: d["instruments"]["smu"].update(driver="keithly2400"), r"instruments.smu.driver: unknown driver 'keithly2400' \(did you mean 'keithley2400'\?\)"),
     (lambda d: d["instruments"]["smu"].update(driver="sr830"), r"instruments.smu.driver: sr830 cannot serve role 'source_meter' \(it serves lock_in\)"),
     (lambda d: d["instruments"]["smu"].pop("resource"), r"instruments.smu.resource: missing: a VISA resource string"),
     (lambda d: d["limits"].update(max_field_T=-1), r"limits.max_field_T: must be > 0, got -1"),
