@@ -3,6 +3,7 @@
 ``labspin demo kapitza`` — a dry run of the physics core (no hardware, no config): the
 Kapitza phase map of a nearly isotropic magnet, printed and saved as PNG and CSV.
 ``labspin bench check FILE`` / ``labspin bench example`` — bench configs.
+``labspin sim samples`` / ``labspin sim show SAMPLE [--set KEY=VALUE] --json`` — simulated samples.
 The measurement commands of design.md (run, analyze, sim, gui, procedures) arrive with the
 procedure and simulated-bench issues.
 """
@@ -91,6 +92,33 @@ def _bench_example(args) -> int:
     return 0
 
 
+def _sim_samples(args) -> int:
+    from .sim_backend.samples import builtin_names, load_sample
+
+    for name in builtin_names():
+        print(f"{name:28s} {load_sample(name).description}")
+    return 0
+
+
+def _sim_show(args) -> int:
+    import json
+
+    from .sim_backend.samples import SampleError, load_sample
+
+    try:
+        info = load_sample(args.sample, args.set).describe()
+    except SampleError as exc:
+        print(f"labspin sim show: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        width = max(len(k) for k in info)
+        for k, v in info.items():
+            print(f"{k:{width}s}  {v:.6g}" if isinstance(v, float) else f"{k:{width}s}  {v}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Get the argument parser of the ``labspin`` command."""
     p = argparse.ArgumentParser(prog="labspin", description="Spintronics experiments: "
@@ -118,6 +146,18 @@ def build_parser() -> argparse.ArgumentParser:
     e = bsub.add_parser("example", help="print an example config for an ST-FMR / "
                         "harmonic-Hall bench (redirect it to a file and edit it)")
     e.set_defaults(func=_bench_example)
+    sim = sub.add_parser("sim", help="the simulated bench: its samples")
+    ssub = sim.add_subparsers(dest="sim", required=True)
+    sl = ssub.add_parser("samples", help="list the built-in simulated samples")
+    sl.set_defaults(func=_sim_samples)
+    sh = ssub.add_parser("show", help="a simulated sample's parameters and derived values "
+                         "(the truth a measurement should recover)")
+    sh.add_argument("sample", help="a built-in sample name or a sample .toml file")
+    sh.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a parameter: a dotted TOML key (magnet.alpha=0.01) or a "
+                    "key of the --json output (alpha, mu0_meff_T, dr_ahe_ohm, …); SI values")
+    sh.add_argument("--json", action="store_true", help="print one JSON object")
+    sh.set_defaults(func=_sim_show)
     return p
 
 

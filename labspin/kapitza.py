@@ -2,9 +2,9 @@
 arXiv:2601.08738): a nearly isotropic magnet whose state anti-aligned with the field becomes
 the attractor when the damping-like torque exceeds H_DL = αH (physics.md check 7).
 
-:func:`kapitza_sample` builds an illustrative MgO|CoFeB|W nanomagnet (values chosen so that
-the thermal band |H − H_DL/α| ≲ k_BT/(μ0 Ms V) is visible on a 0–20 mT grid; they are not
-the paper's fitted values). :func:`kapitza_map` maps ⟨m·Ĥ⟩ over current and field and
+:func:`kapitza_sample` gives the built-in simulated sample ``kapitza_cofeb_w``, an illustrative
+MgO|CoFeB|W nanomagnet (values chosen so that the thermal band |H − H_DL/α| ≲ k_BT/(μ0 Ms V)
+is visible on a 0–20 mT grid; they are not the paper's fitted values). :func:`kapitza_map` maps ⟨m·Ĥ⟩ over current and field and
 compares it with L(ξ_eff); :func:`plot_kapitza_map` draws it.
 """
 from __future__ import annotations
@@ -16,19 +16,18 @@ import numpy as np
 from .constants import MU0
 from .macrospin.analytic import kapitza_xi_eff, langevin
 from .macrospin.phase_map import PhaseMap, phase_map
-from .macrospin.system import Macrospin, Magnet, SpinTorque
+from .macrospin.system import Macrospin
 
 
 def kapitza_sample(temperature_K: float = 300.0) -> Macrospin:
-    """Make the illustrative isotropic CoFeB nanomagnet on W: σ = −ẑ, field along +ẑ.
+    """Make the illustrative isotropic CoFeB nanomagnet on W (built-in sample
+    ``kapitza_cofeb_w``): σ = −ẑ, so a field along +ẑ puts σ along −Ĥ.
 
-    Ms = 1.0 MA/m, 1.5 nm × 60 nm × 60 nm (V = 5.4e-24 m³), sphere-like demag (no shape
-    anisotropy), α = 0.1, W 5 nm × 200 nm with ξ_DL = 0.3.
+    Ms = 1.0 MA/m, 1.5 nm × 60 nm × 60 nm (V = 5.4e-24 m³), isotropic demag, α = 0.1,
+    ξ_DL = 0.3 in 5 nm of W under the 60 nm wide magnet.
     """
-    mg = Magnet(ms_A_per_m=1.0e6, alpha=0.1, thickness_m=1.5e-9, area_m2=60e-9 * 60e-9,
-                demag=(1 / 3, 1 / 3, 1 / 3), temperature_K=temperature_K)
-    return Macrospin(mg, (SpinTorque.sot(mg, 0.3, hm_thickness_m=5e-9, hm_width_m=200e-9,
-                                         sigma=(0.0, 0.0, -1.0)),))
+    from .sim_backend.samples import load_sample
+    return load_sample("kapitza_cofeb_w", [f"temperature_K={temperature_K}"]).system
 
 
 @dataclass

@@ -1,0 +1,335 @@
+"""Simulated samples: TOML files with design.md's keys, built into the physics core's objects.
+
+A sample file has a ``name``, a ``description``, a ``geometry`` ("hallbar", "pillar" or
+"domain_wall") and tables:
+
+- ``[magnet]`` (hallbar, pillar): mu0_ms_T, alpha, thickness_m, width_m, length_m (Hall bar:
+  the magnetized region between the voltage probes; pillar: the ellipse axes), ks_J_per_m2
+  (interface perpendicular anisotropy), k_perp_J_per_m3 (bulk, along z), k_inplane_J_per_m3
+  with easy_axis, demag [Nx, Ny, Nz] (default: thin film, or an ellipse's in-plane factors for a
+  pillar), g, temperature_K;
+- ``[heavy_metal]`` (SOT, current along +x, all of it in the heavy metal): thickness_m, xi_dl,
+  xi_fl, sigma (default +y), oersted (sheet field of a heavy metal below the magnet);
+- ``[stt]`` (pillar): eta, polarizer, h_fl_ratio;
+- ``[readout]``: r0_ohm, dr_amr_ohm, dr_smr_ohm, r_xy0_ohm, dr_ahe_ohm, dr_phe_ohm (hallbar) or
+  r_p_ohm, r_ap_ohm, reference (pillar);
+- ``[domain_wall]`` and ``[dw_readout]`` (domain_wall): the fields of
+  :class:`labspin.domainwall.DomainWallParams` and :class:`labspin.domainwall.TMRReadout`.
+
+:func:`apply_overrides` changes a copy: a dotted TOML key (``magnet.alpha=0.01``) or a key of
+:meth:`SampleModel.describe` that maps onto one parameter (``alpha``, ``mu0_meff_T``,
+``mu0_hdl_per_A_T``, ``dr_ahe_ohm``, …). Values are SI.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from dataclasses import dataclass, fields
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from labspin.constants import E_CHARGE, HBAR, KB, MU0, MU_B, gamma0_from_g
+from labspin.domainwall import DomainWall, DomainWallParams, TMRReadout
+from labspin.macrospin.system import Macrospin, Magnet, SpinTorque, Uniaxial, sheet_oersted_per_A
+from labspin.readout import HallBar, TunnelJunction
+
+GEOMETRIES = ("hallbar", "pillar", "domain_wall")
+
+
+class SampleError(ValueError):
+    """A malformed sample file or override; the message names the key."""
+
+
+def builtin_names() -> list[str]:
+    """Get the names of the built-in samples."""
+    folder = resources.files(__package__) / "builtin_samples"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_sample_data(name_or_path: str | Path) -> dict:
+    """Get the raw table of a built-in sample (by name) or of a TOML file."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SampleError(f"cannot read sample file {p}: {exc.strerror}") from None
+    else:
+        if str(name_or_path) not in builtin_names():
+            raise SampleError(f"unknown sample {str(name_or_path)!r}; built-in samples: "
+                              f"{', '.join(builtin_names())} (or give a .toml file)")
+        text = (resources.files(__package__) / "builtin_samples"
+                / f"{name_or_path}.toml").read_text(encoding="utf-8")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SampleError(f"{name_or_path}: not valid TOML: {exc}") from None
+
+
+@dataclass
+class SampleModel:
+    """A sample built from its table: the macrospin system and readout, or the wall model."""
+    name: str
+    description: str
+    geometry: str
+    data: dict
+    system: Macrospin | None = None
+    readout: HallBar | TunnelJunction | None = None
+    wall: DomainWall | None = None
+    hm_width_m: float = 0.0
+    hm_thickness_m: float = 0.0
+
+    def describe(self) -> dict:
+        """Get design.md's `labspin sim show --json` keys: parameters and derived values."""
+        out: dict = {"name": self.name, "geometry": self.geometry,
+                     "description": self.description}
+        if self.wall is not None:
+            p = self.wall.params
+            out.update({"alpha": p.alpha, "mu0_ms_T": MU0 * p.Ms,
+                        "temperature_K": p.temperature,
+                        "gamma_Hz_per_T": p.gamma0 / (2 * math.pi * MU0),
+                        "r_p_ohm": 1.0 / self.wall.readout.g_p,
+                        "r_ap_ohm": 1.0 / self.wall.readout.g_ap,
+                        "sigma_q_m": self.wall.sigma_q(0.0),
+                        "read_std_S": self.wall.expected_read_std(0.0)})
+            return out
+        mg = self.system.magnet
+        sigma = self.system.torques[0].sigma if self.system.torques else (0.0, 1.0, 0.0)
+        h_oe_fl = float(np.dot(self.system.oersted_per_A, sigma))
+        out.update({
+            "alpha": mg.alpha, "gamma_Hz_per_T": mg.gamma / (2 * math.pi * MU0),
+            "mu0_ms_T": MU0 * mg.ms_A_per_m, "mu0_meff_T": MU0 * mg.meff,
+            "mu0_hk_T": MU0 * mg.hk_inplane, "temperature_K": mg.temperature_K,
+            "volume_m3": mg.volume, "thickness_m": mg.thickness_m,
+            "mu0_hdl_per_A_T": MU0 * self.system.h_dl_per_A(sigma),
+            "mu0_hfl_per_A_T": MU0 * (self.system.h_fl_per_A(sigma) + h_oe_fl),
+            "mu0_hoe_per_A_T": MU0 * h_oe_fl,
+            "delta": self.barrier(),
+        })
+        hm = self.data.get("heavy_metal")
+        if hm:
+            out["xi_dl"] = float(hm.get("xi_dl", 0.0))
+            out["xi_fl"] = float(hm.get("xi_fl", 0.0))
+        out.update(self.readout.to_dict())
+        return out
+
+    def barrier(self) -> float:
+        """Get Δ = K_eff V/(k_B T) of the easy axis (0 at T = 0 or without anisotropy)."""
+        mg = self.system.magnet
+        if mg.temperature_K <= 0:
+            return 0.0
+        d = np.linalg.eigvalsh(mg.d_tensor())       # H_int = −D m: energy μ0 Ms/2 m·D·m
+        k_eff = 0.5 * MU0 * mg.ms_A_per_m * (d[1] - d[0]) if d.size else 0.0
+        return float(k_eff * mg.volume / (KB * mg.temperature_K))
+
+
+def _table(data: dict, name: str) -> dict:
+    t = data.get(name, {})
+    if not isinstance(t, dict):
+        raise SampleError(f"{name} must be a table")
+    return t
+
+
+def _num(t: dict, key: str, prefix: str, default=None, positive=False) -> float:
+    if key not in t:
+        if default is None:
+            raise SampleError(f"{prefix}.{key}: missing (a number, SI)")
+        return default
+    v = t[key]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise SampleError(f"{prefix}.{key}: must be a finite number, got {v!r}")
+    if positive and v <= 0:
+        raise SampleError(f"{prefix}.{key}: must be > 0, got {v!r}")
+    return float(v)
+
+
+def _vec(t: dict, key: str, prefix: str, default) -> tuple[float, float, float]:
+    v = t.get(key, default)
+    try:
+        a = np.asarray(v, dtype=float)
+        assert a.shape == (3,) and np.all(np.isfinite(a))
+    except (ValueError, TypeError, AssertionError):
+        raise SampleError(f"{prefix}.{key}: must be a list of 3 numbers, got {v!r}") from None
+    return tuple(float(x) for x in a)
+
+
+def build_sample(data: dict, name: str | None = None) -> SampleModel:
+    """Build a SampleModel from a sample table; SampleError names the bad key."""
+    geometry = data.get("geometry")
+    if geometry not in GEOMETRIES:
+        raise SampleError(f"geometry: {geometry!r} is not one of {', '.join(GEOMETRIES)}")
+    sm = SampleModel(str(data.get("name", name or "sample")), str(data.get("description", "")),
+                     geometry, data)
+    try:
+        if geometry == "domain_wall":
+            sm.wall = _build_wall(data)
+            return sm
+        sm.system, sm.hm_width_m, sm.hm_thickness_m = _build_system(data, geometry)
+        sm.readout = _build_readout(data, geometry)
+    except SampleError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise SampleError(str(exc)) from None
+    return sm
+
+
+def _build_system(data: dict, geometry: str):
+    m = _table(data, "magnet")
+    ms = _num(m, "mu0_ms_T", "magnet", positive=True) / MU0
+    t = _num(m, "thickness_m", "magnet", positive=True)
+    w = _num(m, "width_m", "magnet", positive=True)
+    length = _num(m, "length_m", "magnet", positive=True)
+    area = w * length if geometry == "hallbar" else math.pi * w * length / 4.0
+    anis = []
+    kp = _num(m, "k_perp_J_per_m3", "magnet", 0.0)
+    if kp:
+        anis.append(Uniaxial(kp, (0.0, 0.0, 1.0)))
+    ki = _num(m, "k_inplane_J_per_m3", "magnet", 0.0)
+    if ki:
+        anis.append(Uniaxial(ki, _vec(m, "easy_axis", "magnet", (1.0, 0.0, 0.0))))
+    demag = _vec(m, "demag", "magnet", (0.0, 0.0, 1.0))
+    g = m.get("g")
+    magnet = Magnet(ms_A_per_m=ms, alpha=_num(m, "alpha", "magnet", positive=True),
+                    thickness_m=t, area_m2=area, anisotropies=tuple(anis),
+                    ks_J_per_m2=_num(m, "ks_J_per_m2", "magnet", 0.0), demag=demag,
+                    g=None if g is None else _num(m, "g", "magnet", positive=True),
+                    temperature_K=_num(m, "temperature_K", "magnet", 300.0))
+    torques, oersted = [], (0.0, 0.0, 0.0)
+    hm = data.get("heavy_metal")
+    d = 0.0
+    if hm:
+        d = _num(hm, "thickness_m", "heavy_metal", positive=True)
+        torques.append(SpinTorque.sot(magnet, _num(hm, "xi_dl", "heavy_metal", 0.0), d, w,
+                                      xi_fl=_num(hm, "xi_fl", "heavy_metal", 0.0),
+                                      sigma=_vec(hm, "sigma", "heavy_metal", (0.0, 1.0, 0.0))))
+        if hm.get("oersted", True):
+            oersted = sheet_oersted_per_A(w, below=True)
+    stt = data.get("stt")
+    if stt:
+        torques.append(SpinTorque.stt(magnet, _num(stt, "eta", "stt", positive=True),
+                                      _vec(stt, "polarizer", "stt", (0.0, 0.0, 1.0)), area,
+                                      h_fl_ratio=_num(stt, "h_fl_ratio", "stt", 0.0)))
+    return Macrospin(magnet, tuple(torques), oersted), w, d
+
+
+def _build_readout(data: dict, geometry: str):
+    r = _table(data, "readout")
+    if geometry == "hallbar":
+        return HallBar(r0=_num(r, "r0_ohm", "readout", positive=True),
+                       dr_amr=_num(r, "dr_amr_ohm", "readout", 0.0),
+                       dr_smr=_num(r, "dr_smr_ohm", "readout", 0.0),
+                       r_xy0=_num(r, "r_xy0_ohm", "readout", 0.0),
+                       dr_ahe=_num(r, "dr_ahe_ohm", "readout", 0.0),
+                       dr_phe=_num(r, "dr_phe_ohm", "readout", 0.0))
+    return TunnelJunction(r_p=_num(r, "r_p_ohm", "readout", positive=True),
+                          r_ap=_num(r, "r_ap_ohm", "readout", positive=True),
+                          p=_vec(r, "reference", "readout", (0.0, 0.0, 1.0)))
+
+
+def _build_wall(data: dict) -> DomainWall:
+    def make(cls, table_name):
+        t = _table(data, table_name)
+        known = {f.name for f in fields(cls)}
+        for k in t:
+            if k not in known:
+                raise SampleError(f"{table_name}.{k}: unknown key; allowed: {', '.join(sorted(known))}")
+        return cls(**t)
+    params = make(DomainWallParams, "domain_wall")
+    ro = _table(data, "dw_readout")
+    readout = make(TMRReadout, "dw_readout") if ro else TMRReadout(width=params.width)
+    return DomainWall(params, readout)
+
+
+# derived keys of describe() that map onto one parameter: key → (dotted key, value function)
+def _solve_ks(sm: SampleModel, v: float) -> float:
+    mg = sm.system.magnet
+    hk_other = mg.hk_perp - mg.ks_J_per_m2 / mg.thickness_m * 2 / (MU0 * mg.ms_A_per_m)
+    hk_needed = mg.ms_A_per_m * (mg.demag[2] - mg.demag[0]) - v / MU0
+    return (hk_needed - hk_other) * MU0 * mg.ms_A_per_m * mg.thickness_m / 2
+
+
+def _xi_per_A(sm: SampleModel) -> float:
+    mg = sm.system.magnet
+    return HBAR / (2 * E_CHARGE * MU0 * mg.ms_A_per_m * mg.thickness_m * sm.hm_width_m
+                   * sm.hm_thickness_m)
+
+
+def _needs_hm(sm: SampleModel):
+    if not sm.data.get("heavy_metal"):
+        raise SampleError(f"sample {sm.name} has no [heavy_metal]: set the torque there")
+
+
+def _solve_xi_dl(sm, v):
+    _needs_hm(sm)
+    return v / MU0 / _xi_per_A(sm)
+
+
+def _solve_xi_fl(sm, v):
+    _needs_hm(sm)
+    return (v / MU0 - sm.describe()["mu0_hoe_per_A_T"] / MU0) / _xi_per_A(sm)
+
+
+DERIVED = {
+    "alpha": ("magnet.alpha", lambda sm, v: v),
+    "mu0_ms_T": ("magnet.mu0_ms_T", lambda sm, v: v),
+    "temperature_K": ("magnet.temperature_K", lambda sm, v: v),
+    "gamma_Hz_per_T": ("magnet.g", lambda sm, v: 2 * math.pi * v * MU0 * HBAR / (MU0 * MU_B)),
+    "mu0_meff_T": ("magnet.ks_J_per_m2", _solve_ks),
+    "mu0_hk_T": ("magnet.k_inplane_J_per_m3",
+                 lambda sm, v: v * sm.system.magnet.ms_A_per_m / 2),
+    "xi_dl": ("heavy_metal.xi_dl", lambda sm, v: v),
+    "xi_fl": ("heavy_metal.xi_fl", lambda sm, v: v),
+    "mu0_hdl_per_A_T": ("heavy_metal.xi_dl", _solve_xi_dl),
+    "mu0_hfl_per_A_T": ("heavy_metal.xi_fl", _solve_xi_fl),
+    **{k: (f"readout.{k}", lambda sm, v: v) for k in
+       ("r0_ohm", "dr_amr_ohm", "dr_smr_ohm", "r_xy0_ohm", "dr_ahe_ohm", "dr_phe_ohm",
+        "r_p_ohm", "r_ap_ohm")},
+}
+
+
+def _parse_value(text: str):
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Get a copy of a sample table with KEY=VALUE overrides applied (see module doc)."""
+    out = copy.deepcopy(data)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise SampleError(f"--set {item!r}: expected KEY=VALUE, e.g. alpha=0.01")
+        value = _parse_value(text.strip())
+        if "." in key:
+            dotted = key
+        elif key in DERIVED:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SampleError(f"--set {key}: must be a number (SI), got {text!r}")
+            dotted, fn = DERIVED[key]
+            value = float(fn(build_sample(out), float(value)))
+        else:
+            raise SampleError(f"--set {key}: not a sample key; use a dotted TOML key "
+                              f"(magnet.alpha) or one of {', '.join(sorted(DERIVED))}")
+        table = out
+        parts = dotted.split(".")
+        for p in parts[:-1]:
+            if not isinstance(table.get(p, {}), dict):
+                raise SampleError(f"--set {dotted}: {p} is not a table")
+            table = table.setdefault(p, {})
+        table[parts[-1]] = value
+    build_sample(out)          # validate the result now, naming the key if it broke
+    return out
+
+
+def load_sample(name_or_path: str | Path, overrides: list[str] | None = None) -> SampleModel:
+    """Load a built-in sample or TOML file, apply --set overrides, and build it."""
+    data = load_sample_data(name_or_path)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    return build_sample(data, name=Path(str(name_or_path)).stem)
