@@ -1,0 +1,313 @@
+"""The virtual bench: simulated instruments wired to one virtual sample, on one virtual clock.
+
+Sources tell the bench what they drive (:meth:`VirtualBench.set_dc_current`,
+:meth:`set_ac_current`, :meth:`set_rf`, :meth:`apply_current_pulse`,
+:meth:`VirtualMagnet.set_current`); meters ask it what they read (:meth:`dc_voltage`,
+:meth:`harmonics`, :meth:`mixing_voltage`, :meth:`field_T`, …). The physics comes from the
+core: a stateful magnetization that follows quasi-static torque balance from its present
+state (so a loop shows coercivity and a switching pulse leaves it switched), the linear
+response for rf rectification, and the stochastic LLG for thermal averages of low-barrier
+magnets. Time is the bench clock's: waits advance it and the magnet and sample follow.
+
+Sign conventions (design.md): current along +x; fields μ0·H in tesla at this boundary; the
+sample's voltage probes are "xx" (longitudinal) and "xy" (Hall) for Hall bars and "mtj" for
+pillars.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from labspin.clock import VirtualClock
+from labspin.constants import KB, MU0
+from labspin.macrospin.ensemble import Ensemble
+from labspin.macrospin.equilibrium import equilibrium, linear_response
+from labspin.macrospin.system import pulse as pulse_wave
+from labspin.readout import HallBar
+
+from .samples import SampleModel
+
+Z0 = 50.0
+"""Characteristic impedance of the rf path (Ω)."""
+
+
+@dataclass
+class VirtualMagnet:
+    """An iron-yoke electromagnet: supply current → field along ``axis`` (and the rotation
+    stage's in-plane angle), with remanence and an inductive lag.
+
+    B = k·I_coil ∓ B_r on the up/down branch of the last change of I_coil; the coil current
+    follows the supply's setpoint with time constant L/R (s).
+    """
+    tesla_per_A: float = 0.04
+    remanence_T: float = 0.003
+    l_over_r_s: float = 0.2
+    axis: str = "inplane"          # "inplane" (rotation stage sets the angle) or "z"
+    angle_deg: float = 0.0
+    setpoint_A: float = 0.0
+    coil_A: float = 0.0
+    branch_up: bool = True
+
+    def advance(self, dt: float) -> None:
+        """Let the coil current relax toward the setpoint for dt (s)."""
+        if dt <= 0 or self.coil_A == self.setpoint_A:
+            return
+        new = self.setpoint_A + (self.coil_A - self.setpoint_A) * math.exp(-dt / self.l_over_r_s)
+        if abs(new - self.setpoint_A) < 1e-9:
+            new = self.setpoint_A
+        self.branch_up = new > self.coil_A if new != self.coil_A else self.branch_up
+        self.coil_A = new
+
+    def field_magnitude_T(self) -> float:
+        """Get the signed field along the magnet's axis (T)."""
+        return self.tesla_per_A * self.coil_A + (-self.remanence_T if self.branch_up
+                                                 else self.remanence_T)
+
+    def field_vector_T(self) -> np.ndarray:
+        """Get the field vector at the sample (T)."""
+        b = self.field_magnitude_T()
+        if self.axis == "z":
+            return np.array([0.0, 0.0, b])
+        a = math.radians(self.angle_deg)
+        return np.array([b * math.cos(a), b * math.sin(a), 0.0])
+
+
+@dataclass(frozen=True)
+class RFDrive:
+    """An rf drive: carrier frequency (Hz), power (dBm), AM depth (0–1) and rate (Hz)."""
+    frequency_Hz: float
+    power_dBm: float
+    am_depth: float = 0.0
+    am_frequency_Hz: float = 0.0
+
+
+@dataclass
+class Drives:
+    """What the sources apply to the sample at present."""
+    dc_A: dict = field(default_factory=dict)          # source → dc current (A)
+    ac: dict = field(default_factory=dict)            # source → (amplitude A, frequency Hz)
+    rf: dict = field(default_factory=dict)            # source → RFDrive
+    references: dict = field(default_factory=dict)    # source → reference frequency (Hz)
+
+    def dc_total(self) -> float:
+        return float(sum(self.dc_A.values()))
+
+
+class VirtualBench:
+    """One virtual sample, its magnet, and the instruments wired to them.
+
+    seed: measurement noise and stochastic dynamics are reproducible for a given seed.
+    Low-barrier magnets (Δ < ``thermal_delta``, e.g. the Kapitza sample) are read through
+    thermal averages of the stochastic LLG; others through the T = 0 torque balance.
+    """
+
+    def __init__(self, sample: SampleModel, *, seed: int = 0, clock: VirtualClock | None = None,
+                 magnet: VirtualMagnet | None = None, thermal_delta: float = 8.0,
+                 m0=None):
+        if sample.system is None:
+            raise ValueError(f"sample {sample.name} ({sample.geometry}) has no macrospin; "
+                             "use the domain-wall model directly")
+        self.sample = sample
+        self.system = sample.system
+        self.clock = clock or VirtualClock()
+        axis = "z" if sample.system.magnet.meff < 0 and sample.geometry == "pillar" else "inplane"
+        self.magnet = magnet or VirtualMagnet(axis=axis)
+        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.drives = Drives()
+        self.instruments: dict = {}
+        self.thermal = (sample.system.magnet.temperature_K > 0
+                        and sample.barrier() < thermal_delta)
+        mg = sample.system.magnet
+        if m0 is None:
+            m0 = (0.0, 0.0, 1.0) if mg.meff < 0 else (1.0, 0.0, 0.0)
+        self.m = np.asarray(m0, float) / np.linalg.norm(m0)
+        self._stale = True
+        self._stream = 0
+        self.clock.on_advance(self._advance)
+
+    # --- time -------------------------------------------------------------------------------
+    def _advance(self, t_old: float, t_new: float) -> None:
+        before = self.magnet.coil_A
+        self.magnet.advance(t_new - t_old)
+        if self.magnet.coil_A != before:
+            self._stale = True
+
+    # --- what sources set -------------------------------------------------------------------
+    def set_dc_current(self, source: str, amps: float) -> None:
+        """Set the dc current (A) that ``source`` drives through the sample (+x)."""
+        if amps:
+            self.drives.dc_A[source] = float(amps)
+        else:
+            self.drives.dc_A.pop(source, None)
+        self._stale = True
+
+    def set_ac_current(self, source: str, amplitude_A: float, frequency_Hz: float) -> None:
+        """Set an ac current I(t) = A·sin(2πft) from ``source`` (A = 0 removes it)."""
+        if amplitude_A:
+            self.drives.ac[source] = (float(amplitude_A), float(frequency_Hz))
+        else:
+            self.drives.ac.pop(source, None)
+
+    def set_rf(self, source: str, frequency_Hz: float, power_dBm: float | None,
+               am_depth: float = 0.0, am_frequency_Hz: float = 0.0) -> None:
+        """Set the rf drive of ``source`` (power None: rf off); AM depth 0–1 at a rate (Hz):
+        the carrier amplitude is (1 + d·sin 2πf_AM t)·A, so the power follows its square."""
+        if power_dBm is None:
+            self.drives.rf.pop(source, None)
+        else:
+            self.drives.rf[source] = RFDrive(float(frequency_Hz), float(power_dBm),
+                                             float(am_depth), float(am_frequency_Hz))
+
+    def set_reference(self, source: str, frequency_Hz: float | None) -> None:
+        """Publish (or with None withdraw) a reference output, e.g. an rf source's LF out or
+        a lock-in's sine out, that a lock-in on external reference locks to."""
+        if frequency_Hz is None:
+            self.drives.references.pop(source, None)
+        else:
+            self.drives.references[source] = float(frequency_Hz)
+
+    def reference_frequency(self, source: str) -> float | None:
+        """Get the frequency (Hz) of ``source``'s reference output, None if it has none."""
+        return self.drives.references.get(source)
+
+    def set_magnet_current(self, amps: float) -> None:
+        """Set the magnet supply's output current (A); the coil follows with L/R."""
+        self.magnet.setpoint_A = float(amps)
+
+    def set_field_angle(self, deg: float) -> None:
+        """Turn the rotation stage (in-plane field angle from +x, degrees)."""
+        self.magnet.angle_deg = float(deg)
+        self._stale = True
+
+    # --- sample state -------------------------------------------------------------------------
+    def field_T(self) -> np.ndarray:
+        """Get the field vector at the sample (T)."""
+        return self.magnet.field_vector_T()
+
+    def _h(self) -> np.ndarray:
+        return self.field_T() / MU0
+
+    def state(self, current_A: float | None = None) -> np.ndarray:
+        """Get m under the present field and dc current (or ``current_A``), continuing from
+        the present state (hysteresis); low-barrier magnets give the thermal average ⟨m⟩."""
+        i = self.drives.dc_total() if current_A is None else current_A
+        if self.thermal:
+            return self.thermal_average(i)
+        if current_A is None and not self._stale:
+            return self.m
+        eq = equilibrium(self.system, self._h(), i, m0=self.m)
+        m = eq.m[:, 0]
+        if current_A is None:
+            self.m = m
+            self._stale = False
+        return m
+
+    def thermal_average(self, current_A: float, n: int = 64, n_tau: float = 40.0) -> np.ndarray:
+        """Get ⟨m⟩ over n members × n_tau Néel times of the stochastic LLG (T > 0)."""
+        from labspin.telegraph import neel_time
+        mg = self.system.magnet
+        tau = neel_time(mg.ms_A_per_m, mg.volume, mg.alpha, mg.temperature_K, mg.gamma)
+        h = self._h()
+        hscale = np.linalg.norm(h) + abs(mg.ms_A_per_m) + 1.0
+        dt = min(5e-12, 0.05 / (mg.gamma * hscale))
+        self._stream += 1
+        ens = Ensemble(self.system, n=n, h_ext_Apm=h, current_A=current_A, m0=self.m,
+                       seed=self.seed * 1_000_003 + self._stream)
+        run = ens.run(n_tau * tau, dt, average_from_s=0.25 * n_tau * tau)
+        return run.mean_m.mean(axis=1)
+
+    # --- readings -----------------------------------------------------------------------------
+    def resistance(self, probe: str, m: np.ndarray | None = None) -> float:
+        """Get the resistance (Ω) seen by ``probe`` ("xx", "xy" or "mtj") in state m."""
+        m = self.state() if m is None else m
+        ro = self.sample.readout
+        if isinstance(ro, HallBar):
+            if probe == "xx":
+                return float(ro.rxx(m))
+            if probe == "xy":
+                return float(ro.rxy(m))
+            raise ValueError(f"a Hall bar has probes 'xx' and 'xy', not {probe!r}")
+        if probe != "mtj":
+            raise ValueError(f"a pillar has the probe 'mtj', not {probe!r}")
+        return float(ro.resistance(m))
+
+    def johnson_noise_V(self, probe: str, bandwidth_Hz: float) -> float:
+        """Get the rms Johnson noise √(4k_BTRΔf) (V) of the probe's resistance."""
+        t = max(self.system.magnet.temperature_K, 0.0)
+        r = abs(self.resistance(probe)) if probe != "xy" else abs(self.resistance("xx"))
+        return math.sqrt(4 * KB * t * r * bandwidth_Hz)
+
+    def dc_voltage(self, probe: str, integration_s: float = 0.02,
+                   noise_floor_V: float = 0.0) -> float:
+        """Get one dc voltage reading (V): I_dc·R(m) plus Johnson and instrument noise
+        for an integration time (s) (bandwidth 1/(2·t))."""
+        i = self.drives.dc_total()
+        v = i * self.resistance(probe)
+        sigma = math.hypot(self.johnson_noise_V(probe, 1.0 / (2.0 * integration_s)),
+                           noise_floor_V)
+        return v + sigma * float(self.rng.normal())
+
+    def harmonics(self, probe: str, amplitude_A: float, n_max: int = 3,
+                  n_phase: int = 32) -> np.ndarray:
+        """Get complex phasors c_n (V), n = 0..n_max, of the quasi-static response
+        V(t) = I(t)·R(m(I(t))) to I(t) = I_dc + A·sin ωt: V(t) = Σ Re[c_n e^{inωt}].
+
+        The sine component of harmonic n is −Im c_n, the cosine component Re c_n;
+        physics.md's V_2ω (V ⊃ V_2ω cos 2ωt) is Re c_2.
+        """
+        theta = 2 * np.pi * np.arange(n_phase) / n_phase
+        i_dc = self.drives.dc_total()
+        base = self.state()
+        v = np.empty(n_phase)
+        for k, th in enumerate(theta):
+            i = i_dc + amplitude_A * math.sin(th)
+            m = base if self.thermal else equilibrium(self.system, self._h(), i, m0=base).m[:, 0]
+            v[k] = i * self.resistance(probe, m)
+        c = np.fft.rfft(v) / n_phase
+        c[1:] *= 2.0
+        return c[: n_max + 1]
+
+    def rf_current_A(self, power_dBm: float, probe: str = "xx") -> float:
+        """Get the rf current amplitude (A) in the sample for a source power (dBm).
+
+        Model: a matched 50 Ω source into the sample as a lumped load R at the end of the
+        line: the incident wave's amplitude V_i = √(2·Z0·P) gives I = 2V_i/(Z0 + R)
+        (impedance mismatch); cable losses are not modelled.
+        """
+        p = 1e-3 * 10 ** (power_dBm / 10.0)
+        v_inc = math.sqrt(2 * Z0 * p)
+        return 2 * v_inc / (Z0 + abs(self.resistance(probe)))
+
+    def mixing_voltage(self, probe: str, frequency_Hz: float, i_rf_A: float) -> float:
+        """Get the rectified dc voltage (V) of an rf current I_rf·cos ωt: ½ I_rf² Re[∇R·χ_I]
+        from the linear response about the present state (physics.md, ST-FMR)."""
+        m = self.state()
+        chi = linear_response(self.system, m[:, None], frequency_Hz, self._h()[:, None],
+                              self.drives.dc_total(), drive="current")[:, 0]
+        ro = self.sample.readout
+        if isinstance(ro, HallBar):
+            grad = ro.drxx_dm(m) if probe == "xx" else ro.drxy_dm(m)
+        else:
+            grad = ro.dresistance_dm(m)
+        return float(0.5 * i_rf_A ** 2 * np.real(np.dot(grad, chi)))
+
+    def apply_current_pulse(self, amplitude_A: float, width_s: float, rise_s: float = 0.0,
+                            dt_s: float = 1e-12) -> None:
+        """Drive a current pulse through the sample (time domain, the sample's T), then let
+        it relax: a switching pulse leaves the state switched."""
+        mg = self.system.magnet
+        ens = Ensemble(self.system, n=1, h_ext_Apm=self._h(), current_A=self.drives.dc_total(),
+                       m0=self.m, waves=(pulse_wave(0.0, width_s, current_A=amplitude_A,
+                                                    rise_s=rise_s),),
+                       seed=self.seed * 1_000_003 + self._next_stream())
+        ens.run(width_s + 2e-9, dt_s)
+        self.m = ens.m[:, 0].copy()
+        self._stale = True
+        self.clock.sleep(width_s)
+
+    def _next_stream(self) -> int:
+        self._stream += 1
+        return self._stream
