@@ -100,12 +100,15 @@ class VirtualBench:
 
     seed: measurement noise and stochastic dynamics are reproducible for a given seed.
     Low-barrier magnets (Δ < ``thermal_delta``, e.g. the Kapitza sample) are read through
-    thermal averages of the stochastic LLG; others through the T = 0 torque balance.
+    thermal averages of the stochastic LLG; others through the T = 0 torque balance, with
+    thermally activated hops between the easy-axis wells at Brown's rates (physics.md
+    check 4) over every interval the clock advances — so loops have a sweep-rate-dependent
+    coercivity below the anisotropy field.
     """
 
     def __init__(self, sample: SampleModel, *, seed: int = 0, clock: VirtualClock | None = None,
                  magnet: VirtualMagnet | None = None, thermal_delta: float = 8.0,
-                 m0=None):
+                 m0=None, activation_delta: float = 60.0):
         if sample.system is None:
             raise ValueError(f"sample {sample.name} ({sample.geometry}) has no macrospin; "
                              "use the domain-wall model directly")
@@ -126,7 +129,54 @@ class VirtualBench:
         self.m = np.asarray(m0, float) / np.linalg.norm(m0)
         self._stale = True
         self._stream = 0
+        self._activation = None if self.thermal else self._activation_model(activation_delta)
         self.clock.on_advance(self._advance)
+
+    def _activation_model(self, default_delta: float):
+        """Get (easy axis, H_K in A/m, Δ at zero field, τ_N in s) for thermally activated
+        reversal, or None when the sample has no easy axis or is at T = 0.
+
+        A magnet larger than its activation volume reverses by nucleation: the barrier is
+        that of ``magnet.activation_volume_m3`` if the sample sets it, else of the volume
+        that gives Δ = ``default_delta`` (a modelling choice, documented in the sample).
+        """
+        from labspin.telegraph import neel_time
+        mg = self.system.magnet
+        if mg.temperature_K <= 0:
+            return None
+        w, v = np.linalg.eigh(mg.d_tensor())
+        hk = float(w[1] - w[0])
+        if hk <= 0:
+            return None
+        k_eff = 0.5 * MU0 * mg.ms_A_per_m * hk
+        v_act = self.sample.data.get("magnet", {}).get("activation_volume_m3")
+        if v_act is None:
+            v_act = min(mg.volume, default_delta * KB * mg.temperature_K / k_eff)
+        delta = k_eff * v_act / (KB * mg.temperature_K)
+        tau = neel_time(mg.ms_A_per_m, v_act, mg.alpha, mg.temperature_K, mg.gamma)
+        return v[:, 0], hk, delta, tau
+
+    def _thermal_switch(self, dt: float) -> None:
+        """Let the state hop to the other well with the Brown escape rate over dt (s)."""
+        from labspin.telegraph import mean_first_passage_time
+        axis, hk, delta, tau = self._activation
+        m = self.state()
+        s = 1.0 if float(np.dot(m, axis)) >= 0 else -1.0
+        h = float(np.dot(self._h(), axis)) / hk
+        torques = self.system.torques
+        h_s = 0.0
+        if torques:
+            i = self.drives.dc_total()
+            h_s = sum(t.h_dl_per_A * i * float(np.dot(t.sigma, axis)) for t in torques) / (
+                self.system.magnet.alpha * hk)
+        if abs(h + h_s) >= 1.0:
+            return                      # no barrier: the torque balance switches it already
+        dwell = mean_first_passage_time(delta, h, h_s, tau_n=tau, from_state=int(s))
+        if self.rng.random() < -math.expm1(-dt / dwell):
+            flipped = self.m - 2.0 * float(np.dot(self.m, axis)) * axis
+            eq = equilibrium(self.system, self._h(), self.drives.dc_total(), m0=flipped)
+            self.m = eq.m[:, 0]
+            self._stale = False
 
     # --- time -------------------------------------------------------------------------------
     def _advance(self, t_old: float, t_new: float) -> None:
@@ -134,6 +184,8 @@ class VirtualBench:
         self.magnet.advance(t_new - t_old)
         if self.magnet.coil_A != before:
             self._stale = True
+        if self._activation is not None:
+            self._thermal_switch(t_new - t_old)
 
     # --- what sources set -------------------------------------------------------------------
     def set_dc_current(self, source: str, amps: float) -> None:
