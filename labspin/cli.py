@@ -3,7 +3,8 @@
 ``labspin demo kapitza`` — a dry run of the physics core (no hardware, no config): the
 Kapitza phase map of a nearly isotropic magnet, printed and saved as PNG and CSV.
 ``labspin bench check FILE`` / ``labspin bench example`` — bench configs.
-``labspin sim samples`` / ``labspin sim show SAMPLE [--set KEY=VALUE] --json`` — simulated samples.
+``labspin sim samples`` / ``labspin sim show SAMPLE [--set KEY=VALUE] --json`` — simulated samples;
+``labspin sim serve`` — the simulated bench as loopback SCPI sockets.
 The measurement commands of design.md (run, analyze, sim, gui, procedures) arrive with the
 procedure and simulated-bench issues.
 """
@@ -119,6 +120,35 @@ def _sim_show(args) -> int:
     return 0
 
 
+def _sim_serve(args) -> int:
+    from .sim_backend.samples import SampleError, load_sample
+    from .sim_backend.server import serve
+    from .sim_backend.wirings import bench_config_text, build_bench
+
+    try:
+        sample = load_sample(args.sample, args.set)
+        bench, slots = build_bench(sample, args.wiring, seed=args.seed, register=False)
+    except (SampleError, ValueError) as exc:
+        print(f"labspin sim serve: {exc}", file=sys.stderr)
+        return 2
+    handle = serve({n: bench.instruments[n] for n in slots}, host=args.host)
+    try:
+        for name, res in handle.resources.items():
+            print(f"{name:14s} {slots[name].driver:16s} {res}", flush=True)
+        if args.bench_out:
+            Path(args.bench_out).write_text(bench_config_text(
+                bench, slots, resources=handle.resources, visa_library="@py",
+                name="simulated bench over loopback"), encoding="utf-8")
+            print(f"bench config: {args.bench_out}", flush=True)
+        print("serving; Ctrl-C stops", file=sys.stderr, flush=True)
+        handle.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handle.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Get the argument parser of the ``labspin`` command."""
     p = argparse.ArgumentParser(prog="labspin", description="Spintronics experiments: "
@@ -158,6 +188,22 @@ def build_parser() -> argparse.ArgumentParser:
                     "key of the --json output (alpha, mu0_meff_T, dr_ahe_ohm, …); SI values")
     sh.add_argument("--json", action="store_true", help="print one JSON object")
     sh.set_defaults(func=_sim_show)
+    sv = ssub.add_parser("serve", help="expose each simulated instrument as a raw SCPI "
+                         "socket on 127.0.0.1, for any VISA client")
+    sv.add_argument("--sample", default="inplane_sot_hallbar",
+                    help="a built-in sample name or a .toml file (default: %(default)s)")
+    sv.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a sample parameter (see `labspin sim show`)")
+    sv.add_argument("--wiring", default="stfmr",
+                    choices=["transport", "stfmr", "harmonic_hall", "pulsed", "spectrum"],
+                    help="which standard bench to build (default: %(default)s)")
+    sv.add_argument("--seed", type=int, default=0, help="noise seed (default: %(default)s)")
+    sv.add_argument("--bench-out", metavar="FILE",
+                    help="write a bench config pointing at the sockets, for "
+                    "`labspin bench check` and `labspin run --bench`")
+    sv.add_argument("--host", default="127.0.0.1",
+                    help="address to bind (default: %(default)s, loopback only)")
+    sv.set_defaults(func=_sim_serve)
     return p
 
 

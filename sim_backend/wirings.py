@@ -1,0 +1,135 @@
+"""Standard wirings of the simulated bench and the bench config that matches them.
+
+A wiring lists instruments: name → (role, driver key, resource, wiring keywords of the twin).
+:func:`build_bench` makes a :class:`VirtualBench` for a sample with those twins, registered
+in-process under their resources (reachable with ``visa_library="@labspin"``);
+:func:`bench_config_text` writes the bench config (TOML) that points at them, or at the
+sockets of ``labspin sim serve``.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from .registry import REGISTRY
+from .samples import SampleModel
+from .virtual_bench import VirtualBench, VirtualMagnet
+
+TWIN_MODULES = ("sim_keithley", "sim_srs", "sim_rf", "sim_spectrum", "sim_magnet", "sim_pulse")
+
+
+def twin_classes() -> dict[str, type]:
+    """Get every simulated twin by driver registry key (from the sim_* modules)."""
+    out: dict[str, type] = {}
+    for mod in TWIN_MODULES:
+        out.update(importlib.import_module(f"{__package__}.{mod}").TWINS)
+    return out
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One instrument of a wiring."""
+    role: str
+    driver: str
+    resource: str
+    wiring: dict
+
+
+_MAGNET = {
+    "magnet_psu": Slot("magnet_supply", "kepco_bop", "GPIB0::6::INSTR", {}),
+    "gaussmeter": Slot("gaussmeter", "lakeshore475", "GPIB0::11::INSTR", {}),
+}
+
+WIRINGS: dict[str, dict[str, Slot]] = {
+    "transport": {
+        "smu": Slot("source_meter", "keithley2400", "GPIB0::24::INSTR",
+                    {"drives_sample": True, "probe": "xx"}),
+        "nanovoltmeter": Slot("voltmeter", "keithley2182a", "GPIB0::7::INSTR", {"probe": "xy"}),
+        **_MAGNET,
+    },
+    "stfmr": {
+        "rf": Slot("rf_source", "e8257d", "TCPIP::192.168.10.30::INSTR", {"drives_sample": True}),
+        "lockin": Slot("lock_in", "sr830", "GPIB0::8::INSTR",
+                       {"probe": "xx", "reference_source": "rf"}),
+        "smu": Slot("source_meter", "keithley2400", "GPIB0::24::INSTR",
+                    {"drives_sample": True, "probe": "xx"}),
+        **_MAGNET,
+    },
+    "harmonic_hall": {
+        "lockin_1w": Slot("lock_in", "sr830", "GPIB0::8::INSTR",
+                          {"probe": "xy", "drives_sample": True, "series_ohm": 10e3}),
+        "lockin_2w": Slot("lock_in", "sr860", "TCPIP::192.168.10.21::INSTR",
+                          {"probe": "xy", "reference_source": "lockin_1w"}),
+        **_MAGNET,
+    },
+    "pulsed": {
+        "pulser": Slot("pulse_generator", "keysight81160a", "GPIB0::10::INSTR",
+                       {"drives_sample": True}),
+        "smu": Slot("source_meter", "keithley2400", "GPIB0::24::INSTR",
+                    {"drives_sample": True, "probe": "mtj"}),
+        **_MAGNET,
+    },
+    "spectrum": {
+        "smu": Slot("source_meter", "keithley2400", "GPIB0::24::INSTR",
+                    {"drives_sample": True, "probe": "mtj"}),
+        "spectrum": Slot("spectrum_analyzer", "n9030a", "TCPIP::192.168.10.31::INSTR",
+                         {"probe": "mtj"}),
+        **_MAGNET,
+    },
+}
+
+
+def probe_for(sample: SampleModel, probe: str) -> str:
+    """Get the probe a wiring keyword means on this sample ("mtj" on pillars, else as is)."""
+    if sample.geometry == "pillar":
+        return "mtj"
+    return "xx" if probe == "mtj" else probe
+
+
+def build_bench(sample: SampleModel, wiring: str = "transport", *, seed: int = 0,
+                magnet: VirtualMagnet | None = None, register: bool = True):
+    """Make a VirtualBench for ``sample`` with the twins of ``wiring``; get (bench, slots).
+
+    With register=True each twin is registered in-process under its resource (replacing any
+    twin registered there before).
+    """
+    if wiring not in WIRINGS:
+        raise ValueError(f"unknown wiring {wiring!r}; wirings: {', '.join(WIRINGS)}")
+    bench = VirtualBench(sample, seed=seed, magnet=magnet)
+    twins = twin_classes()
+    slots = WIRINGS[wiring]
+    for name, slot in slots.items():
+        kw = dict(slot.wiring)
+        if "probe" in kw:
+            kw["probe"] = probe_for(sample, kw["probe"])
+        twin = twins[slot.driver](bench, name, **kw)
+        if register:
+            REGISTRY.register(slot.resource, twin, replace=True)
+    return bench, slots
+
+
+def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
+                      resources: dict[str, str] | None = None, visa_library: str = "@labspin",
+                      name: str = "simulated bench") -> str:
+    """Get a bench config (TOML) for the twins of ``slots``: their resources (or the given
+    socket resources), a magnet calibration equal to the virtual magnet's, and limits."""
+    mg = bench.magnet
+    lines = [f'[bench]\nname = "{name} ({bench.sample.name})"\n',
+             "[limits]", "max_sample_current_A = 0.02", "max_sample_voltage_V = 20.0",
+             "max_current_ramp_A_per_s = 0.01", "max_field_T = 0.45",
+             "max_field_ramp_T_per_s = 0.5", "max_rf_power_dBm = 20.0", ""]
+    for n, slot in slots.items():
+        res = (resources or {}).get(n, slot.resource)
+        lines += [f"[instruments.{n}]", f'role = "{slot.role}"', f'driver = "{slot.driver}"',
+                  f'resource = "{res}"', f'visa_library = "{visa_library}"', ""]
+    supply = next((n for n, s in slots.items() if s.role == "magnet_supply"), None)
+    gauss = next((n for n, s in slots.items() if s.role == "gaussmeter"), None)
+    if supply:
+        lines += ["[magnet]", f'supply = "{supply}"']
+        if gauss:
+            lines.append(f'gaussmeter = "{gauss}"')
+        lines += ["max_step_T = 0.01", "tolerance_T = 5e-4", "settle_timeout_s = 30.0",
+                  "settle_delay_s = 0.5", "", "[magnet.calibration]",
+                  f"tesla_per_A = {mg.tesla_per_A!r}", "max_current_A = 12.0",
+                  f"remanence_T = {mg.remanence_T!r}", ""]
+    return "\n".join(lines)
