@@ -1,0 +1,335 @@
+"""Simulated RF sources: Keysight/Agilent E8257D PSG, Keysight N5183B MXG, R&S SMB100A.
+
+Each twin parses its model's SCPI (as labspin's drivers in ``drivers/rf_sources.py`` and
+pymeasure's stock :class:`~pymeasure.instruments.agilent.Agilent8257D` send it): CW frequency,
+power, RF on/off, amplitude modulation (state, depth, rate, source), the modulation master
+switch, and the LF output (state, amplitude, source/frequency) that carries the AM rate to a
+lock-in's reference input. Numbers may carry their SCPI unit suffix ("5 GHz", "-10 dBm",
+"2.0vp", "30 PCT"); a wrong suffix is -131. A value outside the model's range is -222 and
+leaves the setting unchanged (the real PSG clips with a message; the twin keeps the state).
+
+Wiring (``drives_sample=True``, through the bias tee): while the RF output is on the twin
+calls ``bench.set_rf(name, f_Hz, power_dBm, am_depth, am_frequency_Hz)`` with the depth as a
+fraction (0–1) when AM acts (AM on, modulation master on, internal source), else depth 0;
+RF off calls ``bench.set_rf(name, f, None)``. While the LF output is on (amplitude > 0) it
+publishes ``bench.set_reference(name, f_LF)``, the internal AM rate (LF source INT) or the
+LF function generator's frequency (FUNC); off withdraws it. Every sourcing setpoint (frequency,
+power, RF on, AM state/depth/rate, modulation switch, LF state/amplitude/frequency) is an
+``output=True`` parameter, so ``output_log`` records each step of a power ramp and a
+"stuck_output" fault keeps the bench at the old value.
+
+Model ranges (standard instruments, no step attenuator; the same numbers as the drivers'
+``SAFE_LIMITS``): E8257D 100 kHz–70 GHz, −20…+25 dBm; N5183B 9 kHz–40 GHz, −20…+19 dBm;
+SMB100A 9 kHz–40 GHz, −145…+30 dBm. AM depth 0–100 %, AM rate 0.5 Hz–1 MHz (Keysight),
+LF generator 0.1 Hz–1 MHz (R&S); LF amplitude 0–3.5 V peak (Keysight), 0–3 V (R&S).
+
+Reset (*RST, also ``:SYSTem:PRESet``): RF off, AM off, LF output off, modulation master on;
+Keysight: frequency = the top of the modelled option (67 GHz E8257D-567, 40 GHz N5183B-540),
+power −20 dBm, AM depth 30 %, AM rate 400 Hz, LF amplitude 1 V (assumed, not confirmed from a
+manual); R&S: 1 GHz, −30 dBm, AM depth 30 %, LF generator 1 kHz, 1 V.
+
+Known deviations: frequency/power sweeps and list mode (``:FREQ:MODE SWE``, ``:SWE:...``,
+``:LIST:...``) are stored and answered but never executed (the output stays at CW); pulse
+modulation, FM/PM and external AM inputs do nothing at the sample; AM shapes other than sine
+are stored but the bench always sees sinusoidal AM; no leveling (ALC) or power-search
+behaviour.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from .scpi import _NRF, Arg, SCPIError, SimInstrument
+from .virtual_bench import VirtualBench
+
+# ---------------------------------------------------------------- numbers with SCPI units
+
+FREQ_UNITS = {"HZ": 1.0, "KHZ": 1e3, "MHZ": 1e6, "MAHZ": 1e6, "GHZ": 1e9}
+"""Frequency suffixes (SCPI: "MHZ" is megahertz)."""
+POWER_UNITS = {"DBM": 1.0}
+VOLT_UNITS = {"V": 1.0, "MV": 1e-3, "UV": 1e-6, "VP": 1.0, "MVP": 1e-3}
+"""Voltage suffixes; "VP" (volts peak) is Keysight's LF-output unit."""
+TIME_UNITS = {"S": 1.0, "MS": 1e-3, "US": 1e-6, "NS": 1e-9}
+PCT_UNITS = {"PCT": 1.0}
+
+_WITH_UNIT = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]+)")
+
+
+class UnitArg(Arg):
+    """An :class:`Arg` whose number may carry a unit suffix from ``units`` (suffix ->
+    multiplier to the base unit, case-insensitive): "1.5 GHz" -> 1.5e9. Unknown suffix: -131.
+
+    (A candidate for ``scpi.Arg`` itself; kept here so that this module stays self-contained.)
+    """
+
+    __slots__ = ("units",)
+
+    def __init__(self, type: type = float, *, units: Mapping[str, float], **kwargs: Any):
+        super().__init__(type, **kwargs)
+        self.units = {k.upper(): float(v) for k, v in units.items()}
+
+    def parse(self, token: str) -> Any:
+        m = _WITH_UNIT.fullmatch(token.strip())
+        if m is not None and not _NRF.fullmatch(token.strip()):
+            mult = self.units.get(m.group(2).upper())
+            if mult is None:
+                raise SCPIError(-131)
+            token = repr(float(m.group(1)) * mult)
+        return super().parse(token)
+
+
+def with_units(instrument: SimInstrument, name: str, units: Mapping[str, float]) -> None:
+    """Let the parameter ``name`` of ``instrument`` accept unit suffixes on its set form."""
+    param = instrument.parameters()[name]
+    old = param.arg
+    arg = UnitArg(old.type, units=units, range=old.range, default=old.default, optional=False)
+    param.arg = arg
+    param.command.setter.args = (arg,)
+
+
+def nr3(value: float, digits: int = 8) -> str:
+    """Format like Keysight's NR3 answers: "+1.00000000E+009" (sign, 3-digit exponent)."""
+    mant, exp = f"{float(value):+.{digits}E}".split("E")
+    return f"{mant}E{int(exp):+04d}"
+
+
+def rs_number(value: float) -> str:
+    """Format like R&S answers: the shortest plain number ("1000000000", "-30", "0.5")."""
+    v = float(value)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.15g}"
+
+
+# ---------------------------------------------------------------- common base
+
+
+class _RFSourceTwin(SimInstrument):
+    """What the three twins share: bench wiring and the sync of outputs to the bench.
+
+    Subclasses declare the parameters "frequency", "power", "rf_on", "am_on", "am_depth",
+    "am_source", "mod_on", "lf_on", "lf_amplitude" and implement :meth:`_am_rate` and
+    :meth:`_lf_frequency`.
+    """
+
+    FREQ_RANGE: tuple[float, float] = (9e3, 40e9)
+    POWER_RANGE: tuple[float, float] = (-20.0, 19.0)
+
+    def __init__(self, bench: VirtualBench, name: str, *, drives_sample: bool = True):
+        super().__init__(clock=bench.clock)
+        self.bench = bench
+        self.name = name
+        self.drives_sample = bool(drives_sample)
+        bench.instruments[name] = self
+        self._declare()
+        self.add_command("SYSTem:PRESet", self.reset)
+        self.output_listeners.append(lambda t, oname, value: self._sync())
+        self._sync()
+
+    def _declare(self) -> None:
+        raise NotImplementedError
+
+    def _resync(self, *_: Any) -> None:
+        self._sync()
+
+    def on_reset(self) -> None:
+        self._sync()
+
+    # what the bench sees
+
+    def _am_rate(self) -> float:
+        raise NotImplementedError
+
+    def _lf_frequency(self) -> float:
+        raise NotImplementedError
+
+    def am_active(self) -> bool:
+        """Whether AM acts on the RF output: AM on, master switch on, internal source."""
+        return bool(self.output("am_on") and self.output("mod_on")
+                    and str(self.get("am_source")).startswith("INT"))
+
+    def _sync(self) -> None:
+        """Push the applied outputs to the bench (RF drive and LF reference)."""
+        if not hasattr(self, "bench"):
+            return
+        f = float(self.output("frequency"))
+        if self.drives_sample:
+            if self.output("rf_on"):
+                am = self.am_active()
+                depth = float(self.output("am_depth")) / 100.0 if am else 0.0
+                self.bench.set_rf(self.name, f, float(self.output("power")),
+                                  am_depth=depth, am_frequency_Hz=self._am_rate() if am else 0.0)
+            else:
+                self.bench.set_rf(self.name, f, None)
+        lf_on = self.output("lf_on") and float(self.output("lf_amplitude")) > 0.0
+        self.bench.set_reference(self.name, self._lf_frequency() if lf_on else None)
+
+
+# ---------------------------------------------------------------- Keysight PSG / MXG
+
+
+class _KeysightSourceTwin(_RFSourceTwin):
+    """PSG/MXG SCPI ([:SOURce] subsystem; Keysight SCPI command references of each model)."""
+
+    PRESET_FREQ = 40e9
+    termination = "\n"
+
+    def _declare(self) -> None:
+        fmt = nr3
+        on = self._resync
+        p = self.add_parameter
+        p("frequency", "[SOURce]:FREQuency[:CW]", float, range=self.FREQ_RANGE,
+          default=self.PRESET_FREQ, fmt=lambda v: nr3(v, 12), output=True)
+        with_units(self, "frequency", FREQ_UNITS)
+        self._alias("[SOURce]:FREQuency:FIXed", "frequency")
+        p("power", "[SOURce]:POWer[:LEVel][:IMMediate][:AMPLitude]", float,
+          range=self.POWER_RANGE, default=-20.0, fmt=fmt, output=True)
+        with_units(self, "power", POWER_UNITS)
+        p("rf_on", "OUTPut[:STATe]", bool, default=False, output=True)
+        p("mod_on", "OUTPut:MODulation[:STATe]", bool, default=True, output=True)
+        # amplitude modulation (path 1)
+        p("am_on", "[SOURce]:AM:STATe", bool, default=False, output=True)
+        p("am_depth", "[SOURce]:AM[:DEPTh][:LINear]", float, range=(0.0, 100.0),
+          default=30.0, fmt=fmt, output=True)
+        with_units(self, "am_depth", PCT_UNITS)
+        p("am_source", "[SOURce]:AM:SOURce", str,
+          choices={"INTernal": "INT", "INTernal1": "INT", "INT1": "INT", "INTernal2": "INT2",
+                   "EXTernal": "EXT", "EXTernal1": "EXT", "EXT1": "EXT", "EXTernal2": "EXT2"},
+          default="INT", on_change=on)
+        p("am_rate", "[SOURce]:AM:INTernal:FREQuency", float, range=(0.5, 1e6),
+          default=400.0, fmt=fmt, output=True)
+        with_units(self, "am_rate", FREQ_UNITS)
+        p("am_shape", "[SOURce]:AM:INTernal:FUNCtion:SHAPe", str,
+          choices=["SINE", "TRIangle", "SQUare", "RAMP", "NOISe", "DUAL", "SWEPt"])
+        p("am_type", "[SOURce]:AM:TYPE", str, choices=["LINear", "EXPonential"])
+        # LF output
+        p("lf_on", "[SOURce]:LFOutput:STATe", bool, default=False, output=True)
+        p("lf_amplitude", "[SOURce]:LFOutput:AMPLitude", float, range=(0.0, 3.5),
+          default=1.0, fmt=fmt, output=True)
+        with_units(self, "lf_amplitude", VOLT_UNITS)
+        p("lf_source", "[SOURce]:LFOutput:SOURce", str,
+          choices={"INTernal": "INT", "INTernal1": "INT", "INTernal2": "INT2",
+                   "FUNCtion": "FUNC", "FUNCtion1": "FUNC", "FUNCtion2": "FUNC2"},
+          default="INT", on_change=on)
+        p("lf_function_frequency", "[SOURce]:LFOutput:FUNCtion:FREQuency", float,
+          range=(0.5, 1e6), default=400.0, fmt=fmt, output=True)
+        with_units(self, "lf_function_frequency", FREQ_UNITS)
+        # pulse modulation (stored only)
+        p("pulm_on", "[SOURce]:PULM:STATe", bool, default=False)
+        p("pulm_source", "[SOURce]:PULM:SOURce", str,
+          choices=["INTernal", "EXTernal", "SCALar"], default="INT")
+        p("pulm_internal", "[SOURce]:PULM:SOURce:INTernal", str,
+          choices=["SQUare", "FRUN", "TRIGgered", "DOUBlet", "GATEd"], default="SQU")
+        p("pulm_rate", "[SOURce]:PULM:INTernal:FREQuency", float, range=(0.1, 10e6),
+          default=1e3, fmt=fmt)
+        with_units(self, "pulm_rate", FREQ_UNITS)
+        # sweeps (stored, never executed)
+        p("freq_mode", "[SOURce]:FREQuency:MODE", str, choices=["CW", "FIXed", "SWEep", "LIST"])
+        low, high = self.FREQ_RANGE
+        for name, pattern, default in (("freq_start", "[SOURce]:FREQuency:STARt", low),
+                                       ("freq_stop", "[SOURce]:FREQuency:STOP", high),
+                                       ("freq_center", "[SOURce]:FREQuency:CENTer",
+                                        (low + high) / 2)):
+            p(name, pattern, float, range=self.FREQ_RANGE, default=default, fmt=fmt)
+            with_units(self, name, FREQ_UNITS)
+        p("freq_span", "[SOURce]:FREQuency:SPAN", float, range=(0.0, self.FREQ_RANGE[1]),
+          fmt=fmt)
+        with_units(self, "freq_span", FREQ_UNITS)
+        for name, pattern in (("power_start", "[SOURce]:POWer:STARt"),
+                              ("power_stop", "[SOURce]:POWer:STOP")):
+            p(name, pattern, float, range=self.POWER_RANGE, default=self.POWER_RANGE[0], fmt=fmt)
+            with_units(self, name, POWER_UNITS)
+        p("power_mode", "[SOURce]:POWer:MODE", str, choices=["FIXed", "SWEep", "LIST"])
+        p("dwell", "[SOURce]:SWEep:DWELl<n>", float, range=(1e-3, 60.0), default=2e-3, fmt=fmt)
+        with_units(self, "dwell", TIME_UNITS)
+        p("sweep_points", "[SOURce]:SWEep:POINts", int, range=(2, 65535), default=101)
+        p("sweep_generation", "[SOURce]:SWEep:GENeration", str, choices=["STEPped", "ANALog"])
+        p("sweep_mode", "[SOURce]:SWEep:MODE", str, choices=["AUTO", "MANual"])
+        p("sweep_continuous", "[SOURce]:SWEep:CONTinuous[:STATe]", bool)
+        p("list_retrace", "[SOURce]:LIST:RETRace", bool, default=True)
+        self.add_command("[SOURce]:TSWeep", lambda: None)
+
+    def _alias(self, pattern: str, name: str) -> None:
+        """Answer ``pattern`` / ``pattern?`` like the parameter ``name``."""
+        cmd = self.parameters()[name].command
+        self.add_command(pattern, lambda *tokens: cmd.setter(list(tokens), {}), args=None)
+        self.add_query(pattern, lambda *tokens: cmd.getter(list(tokens), {}), args=None)
+
+    def _am_rate(self) -> float:
+        return float(self.output("am_rate"))
+
+    def _lf_frequency(self) -> float:
+        if str(self.get("lf_source")).startswith("FUNC"):
+            return float(self.output("lf_function_frequency"))
+        return float(self.output("am_rate"))
+
+
+class E8257DTwin(_KeysightSourceTwin):
+    """Keysight/Agilent E8257D PSG analog signal generator (option 567, no 1E1)."""
+    idn = "Agilent Technologies, E8257D, US47290123, C.06.28"
+    FREQ_RANGE = (100e3, 70e9)
+    POWER_RANGE = (-20.0, 25.0)
+    PRESET_FREQ = 67e9
+
+
+class N5183BTwin(_KeysightSourceTwin):
+    """Keysight N5183B MXG X-series microwave analog signal generator (option 540, no 1E1)."""
+    idn = "Keysight Technologies, N5183B, MY57280123, B.01.86"
+    FREQ_RANGE = (9e3, 40e9)
+    POWER_RANGE = (-20.0, 19.0)
+    PRESET_FREQ = 40e9
+
+
+# ---------------------------------------------------------------- R&S SMB100A
+
+
+class SMB100ATwin(_RFSourceTwin):
+    """Rohde & Schwarz SMB100A (operating manual 1407.0806.32: SOURce, OUTPut subsystems).
+
+    The internal LF generator (``[SOURce]:LFOutput:FREQuency``) is both the AM source and the
+    signal on the LF output, so the AM rate and the reference frequency are one setting.
+    """
+    idn = "Rohde&Schwarz,SMB100A,1406.6000k03/101234,3.1.19.15-3.50.124.73"
+    FREQ_RANGE = (9e3, 40e9)
+    POWER_RANGE = (-145.0, 30.0)
+
+    def _declare(self) -> None:
+        fmt = rs_number
+        on = self._resync
+        p = self.add_parameter
+        p("frequency", "[SOURce]:FREQuency[:CW]", float, range=self.FREQ_RANGE, default=1e9,
+          fmt=fmt, output=True)
+        with_units(self, "frequency", FREQ_UNITS)
+        cmd = self.parameters()["frequency"].command
+        self.add_command("[SOURce]:FREQuency:FIXed",
+                         lambda *t: cmd.setter(list(t), {}), args=None)
+        self.add_query("[SOURce]:FREQuency:FIXed", lambda *t: cmd.getter(list(t), {}), args=None)
+        p("power", "[SOURce]:POWer[:LEVel][:IMMediate][:AMPLitude]", float,
+          range=self.POWER_RANGE, default=-30.0, fmt=fmt, output=True)
+        with_units(self, "power", POWER_UNITS)
+        p("rf_on", "OUTPut[:STATe]", bool, default=False, output=True)
+        p("mod_on", "[SOURce]:MODulation[:ALL][:STATe]", bool, default=True, output=True)
+        p("am_on", "[SOURce]:AM:STATe", bool, default=False, output=True)
+        p("am_depth", "[SOURce]:AM[:DEPTh]", float, range=(0.0, 100.0), default=30.0,
+          fmt=fmt, output=True)
+        with_units(self, "am_depth", PCT_UNITS)
+        p("am_source", "[SOURce]:AM:SOURce", str,
+          choices={"INTernal": "INT", "EXTernal": "EXT"}, default="INT", on_change=on)
+        p("lf_frequency", "[SOURce]:LFOutput:FREQuency", float, range=(0.1, 1e6),
+          default=1e3, fmt=fmt, output=True)
+        with_units(self, "lf_frequency", FREQ_UNITS)
+        p("lf_on", "[SOURce]:LFOutput[:STATe]", bool, default=False, output=True)
+        p("lf_amplitude", "[SOURce]:LFOutput:VOLTage", float, range=(0.0, 3.0), default=1.0,
+          fmt=fmt, output=True)
+        with_units(self, "lf_amplitude", VOLT_UNITS)
+
+    def _am_rate(self) -> float:
+        return float(self.output("lf_frequency"))
+
+    def _lf_frequency(self) -> float:
+        return float(self.output("lf_frequency"))
+
+
+TWINS = {"e8257d": E8257DTwin, "n5183b": N5183BTwin, "smb100a": SMB100ATwin}
+"""Driver registry key -> twin class."""
+
+__all__ = ["E8257DTwin", "N5183BTwin", "SMB100ATwin", "TWINS", "UnitArg", "with_units", "nr3",
+           "rs_number", "FREQ_UNITS", "POWER_UNITS", "VOLT_UNITS", "TIME_UNITS", "PCT_UNITS"]
