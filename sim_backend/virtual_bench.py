@@ -38,8 +38,11 @@ class VirtualMagnet:
     """An iron-yoke electromagnet: supply current → field along ``axis`` (and the rotation
     stage's in-plane angle), with remanence and an inductive lag.
 
-    B = k·I_coil ∓ B_r on the up/down branch of the last change of I_coil; the coil current
-    follows the supply's setpoint with time constant L/R (s).
+    Hysteresis is a backlash (play) operator: B = k·x, where x follows the coil current I
+    within ±b, b = B_r/k. Sweeping up gives B = k·I − B_r, sweeping down B = k·I + B_r, the
+    remanence at I = 0 is ±B_r, and a small reversal travels a flat minor loop instead of
+    jumping between branches. The coil current follows the supply's setpoint with time
+    constant L/R (s).
     """
     tesla_per_A: float = 0.04
     remanence_T: float = 0.003
@@ -48,7 +51,15 @@ class VirtualMagnet:
     angle_deg: float = 0.0
     setpoint_A: float = 0.0
     coil_A: float = 0.0
-    branch_up: bool = True
+    play_A: float | None = None    # the backlash state x (A); None: start on the up branch
+
+    def __post_init__(self):
+        if self.play_A is None:
+            self.play_A = self.coil_A - self._b
+
+    @property
+    def _b(self) -> float:
+        return self.remanence_T / self.tesla_per_A
 
     def advance(self, dt: float) -> None:
         """Let the coil current relax toward the setpoint for dt (s)."""
@@ -57,13 +68,13 @@ class VirtualMagnet:
         new = self.setpoint_A + (self.coil_A - self.setpoint_A) * math.exp(-dt / self.l_over_r_s)
         if abs(new - self.setpoint_A) < 1e-9:
             new = self.setpoint_A
-        self.branch_up = new > self.coil_A if new != self.coil_A else self.branch_up
         self.coil_A = new
+        b = self._b
+        self.play_A = min(max(self.play_A, new - b), new + b)
 
     def field_magnitude_T(self) -> float:
         """Get the signed field along the magnet's axis (T)."""
-        return self.tesla_per_A * self.coil_A + (-self.remanence_T if self.branch_up
-                                                 else self.remanence_T)
+        return self.tesla_per_A * self.play_A
 
     def field_vector_T(self) -> np.ndarray:
         """Get the field vector at the sample (T)."""

@@ -129,7 +129,7 @@ def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
         if gauss:
             lines.append(f'gaussmeter = "{gauss}"')
         lines += ["max_step_T = 0.01", "tolerance_T = 5e-4", "settle_timeout_s = 30.0",
-                  "settle_delay_s = 0.5", "", "[magnet.calibration]",
+                  "settle_delay_s = 1.0", "", "[magnet.calibration]",
                   f"tesla_per_A = {mg.tesla_per_A!r}", "max_current_A = 12.0",
                   f"remanence_T = {mg.remanence_T!r}", ""]
     return "\n".join(lines)

@@ -99,3 +99,18 @@ def test_loop_coercivity_is_thermally_activated():
     slow = np.mean([_coercive_field(10.0, s) for s in range(3)])
     assert 0.1 * hk < slow < fast < 0.8 * hk
     assert fast - slow > 0.03 * hk
+
+
+def test_small_reversal_travels_a_flat_minor_loop():
+    """Backlash hysteresis: reversing by less than 2B_r/k leaves B unchanged (no jump of
+    2B_r); reversing further follows the other branch."""
+    mag = VirtualMagnet(tesla_per_A=0.05, remanence_T=0.004, l_over_r_s=1e-6)
+    mag.setpoint_A = 4.0
+    mag.advance(1.0)
+    assert mag.field_magnitude_T() == pytest.approx(0.2 - 0.004)
+    mag.setpoint_A = 4.0 - 0.1            # 5 mT of current, less than 2B_r = 8 mT
+    mag.advance(1.0)
+    assert mag.field_magnitude_T() == pytest.approx(0.2 - 0.004)
+    mag.setpoint_A = 3.0
+    mag.advance(1.0)
+    assert mag.field_magnitude_T() == pytest.approx(0.15 + 0.004)
