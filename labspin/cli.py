@@ -123,7 +123,7 @@ def _sim_show(args) -> int:
 def _sim_serve(args) -> int:
     from .sim_backend.samples import SampleError, load_sample
     from .sim_backend.server import serve
-    from .sim_backend.wirings import bench_config_text, build_bench
+    from .sim_backend.wirings import bench_config_text, build_bench, follow_wall_clock
 
     try:
         sample = load_sample(args.sample, args.set)
@@ -131,7 +131,9 @@ def _sim_serve(args) -> int:
     except (SampleError, ValueError) as exc:
         print(f"labspin sim serve: {exc}", file=sys.stderr)
         return 2
-    handle = serve({n: bench.instruments[n] for n in slots}, host=args.host)
+    twins = {n: bench.instruments[n] for n in slots}
+    follow_wall_clock(bench, twins.values())
+    handle = serve(twins, host=args.host)
     try:
         for name, res in handle.resources.items():
             print(f"{name:14s} {slots[name].driver:16s} {res}", flush=True)

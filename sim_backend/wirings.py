@@ -108,6 +108,30 @@ def build_bench(sample: SampleModel, wiring: str = "transport", *, seed: int = 0
     return bench, slots
 
 
+def follow_wall_clock(bench: VirtualBench, twins) -> None:
+    """Make served twins keep the bench's virtual clock in step with wall time.
+
+    Clients in another process wait in real time (magnet ramps, lock-in settling), so each
+    message first advances the virtual clock to the time elapsed since serving began; one
+    bench-wide lock serializes messages, since every twin shares the bench's state.
+    """
+    import threading
+    import time
+
+    lock = threading.RLock()
+    start = time.monotonic() - bench.clock.now()
+    for twin in twins:
+        original = twin.respond
+
+        def respond(message, _original=original):
+            with lock:
+                lag = time.monotonic() - start - bench.clock.now()
+                if lag > 0:
+                    bench.clock.sleep(lag)
+                return _original(message)
+        twin.respond = respond
+
+
 def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
                       resources: dict[str, str] | None = None, visa_library: str = "@labspin",
                       name: str = "simulated bench") -> str:
