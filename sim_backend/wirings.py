@@ -9,6 +9,7 @@ sockets of ``labspin sim serve``.
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass
 
 from .registry import REGISTRY
@@ -28,11 +29,13 @@ def twin_classes() -> dict[str, type]:
 
 @dataclass(frozen=True)
 class Slot:
-    """One instrument of a wiring."""
+    """One instrument of a wiring: role, driver key, resource, the twin's wiring keywords and
+    the driver options the bench config passes (e.g. a model's read termination)."""
     role: str
     driver: str
     resource: str
     wiring: dict
+    options: tuple = ()
 
 
 _MAGNET = {
@@ -44,7 +47,8 @@ WIRINGS: dict[str, dict[str, Slot]] = {
     "transport": {
         "smu": Slot("source_meter", "keithley2400", "GPIB0::24::INSTR",
                     {"drives_sample": True, "probe": "xx"}),
-        "nanovoltmeter": Slot("voltmeter", "keithley2182a", "GPIB0::7::INSTR", {"probe": "xy"}),
+        "nanovoltmeter": Slot("voltmeter", "keithley2182a", "GPIB0::7::INSTR", {"probe": "xy"},
+                              (("read_termination", "\r"),)),
         **_MAGNET,
     },
     "stfmr": {
@@ -145,7 +149,11 @@ def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
     for n, slot in slots.items():
         res = (resources or {}).get(n, slot.resource)
         lines += [f"[instruments.{n}]", f'role = "{slot.role}"', f'driver = "{slot.driver}"',
-                  f'resource = "{res}"', f'visa_library = "{visa_library}"', ""]
+                  f'resource = "{res}"', f'visa_library = "{visa_library}"']
+        if slot.options:
+            opts = ", ".join(f"{k} = {json.dumps(v)}" for k, v in slot.options)
+            lines.append(f"options = {{ {opts} }}")
+        lines.append("")
     supply = next((n for n, s in slots.items() if s.role == "magnet_supply"), None)
     gauss = next((n for n, s in slots.items() if s.role == "gaussmeter"), None)
     if supply:
