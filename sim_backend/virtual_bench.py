@@ -140,6 +140,7 @@ class VirtualBench:
         self.m = np.asarray(m0, float) / np.linalg.norm(m0)
         self._stale = True
         self._stream = 0
+        self._thermal_cache: dict = {}
         self._activation = None if self.thermal else self._activation_model(activation_delta)
         self.clock.on_advance(self._advance)
 
@@ -201,6 +202,8 @@ class VirtualBench:
     # --- what sources set -------------------------------------------------------------------
     def set_dc_current(self, source: str, amps: float) -> None:
         """Set the dc current (A) that ``source`` drives through the sample (+x)."""
+        if self.drives.dc_A.get(source, 0.0) == amps:
+            return
         if amps:
             self.drives.dc_A[source] = float(amps)
         else:
@@ -269,7 +272,16 @@ class VirtualBench:
         return m
 
     def thermal_average(self, current_A: float, n: int = 64, n_tau: float = 40.0) -> np.ndarray:
-        """Get ⟨m⟩ over n members × n_tau Néel times of the stochastic LLG (T > 0)."""
+        """Get ⟨m⟩ over n members × n_tau Néel times of the stochastic LLG (T > 0), cached
+        per (field, current): the stationary average depends on nothing else."""
+        key = (tuple(np.round(self.field_T(), 12)), round(float(current_A), 15), n, n_tau)
+        cached = self._thermal_cache.get(key)
+        if cached is None:
+            cached = self._thermal_average(current_A, n, n_tau)
+            self._thermal_cache[key] = cached
+        return cached
+
+    def _thermal_average(self, current_A: float, n: int, n_tau: float) -> np.ndarray:
         from labspin.telegraph import neel_time
         mg = self.system.magnet
         tau = neel_time(mg.ms_A_per_m, mg.volume, mg.alpha, mg.temperature_K, mg.gamma)
