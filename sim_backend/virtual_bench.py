@@ -286,7 +286,10 @@ class VirtualBench:
         mg = self.system.magnet
         tau = neel_time(mg.ms_A_per_m, mg.volume, mg.alpha, mg.temperature_K, mg.gamma)
         h = self._h()
-        hscale = np.linalg.norm(h) + abs(mg.ms_A_per_m) + 1.0
+        # the isotropic part of D (e.g. a sphere's Ms/3) is parallel to m and exerts no
+        # torque: only the spread of D's eigenvalues sets the precession rate
+        d = np.linalg.eigvalsh(mg.d_tensor())
+        hscale = np.linalg.norm(h) + float(d[-1] - d[0]) + 1.0
         dt = min(5e-12, 0.05 / (mg.gamma * hscale))
         self._stream += 1
         ens = Ensemble(self.system, n=n, h_ext_Apm=h, current_A=current_A, m0=self.m,
