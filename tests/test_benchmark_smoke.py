@@ -22,3 +22,14 @@ def test_benchmark_small_json_has_the_ratio_keys():
         assert key in d                       # null when cmtj is not installed
     assert d["labspin_ensemble_300K_spin_steps_per_s"] > 0
     assert d["labspin_ensemble_0K_spin_steps_per_s"] > 0
+
+
+def test_stack_benchmark_small_json_has_its_keys():
+    script = SCRIPT.with_name("bench_stack.py")
+    if not script.exists():
+        pytest.skip("benchmarks/ not in this checkout")
+    out = subprocess.run([sys.executable, str(script), "--small", "--json"], capture_output=True,
+                         text=True, timeout=600, check=True).stdout
+    d = json.loads(out)
+    assert "query_overhead_ratio" in d and d["labspin_driver_query_s"] > 0   # ratio null without pyvisa-sim
+    assert d["stfmr_points"] == 21 and d["stfmr_virtual_s"] > 0
