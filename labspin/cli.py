@@ -132,6 +132,18 @@ def _sim_serve(args) -> int:
         print(f"labspin sim serve: {exc}", file=sys.stderr)
         return 2
     twins = {n: bench.instruments[n] for n in slots}
+    for spec in args.fault:
+        name, _, rest = spec.partition(":")
+        kind, _, on = rest.partition(":")
+        if name not in twins:
+            print(f"labspin sim serve: --fault {spec!r}: no instrument {name!r}; instruments: "
+                  f"{', '.join(twins)}", file=sys.stderr)
+            return 2
+        try:
+            twins[name].inject(kind, on=on or None, count=None)
+        except ValueError as exc:
+            print(f"labspin sim serve: --fault {spec!r}: {exc}", file=sys.stderr)
+            return 2
     follow_wall_clock(bench, twins.values())
     handle = serve(twins, host=args.host)
     try:
@@ -203,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--bench-out", metavar="FILE",
                     help="write a bench config pointing at the sockets, for "
                     "`labspin bench check` and `labspin run --bench`")
+    sv.add_argument("--fault", action="append", default=[], metavar="NAME:KIND[:COMMAND]",
+                    help="inject a fault into an instrument until the server stops: KIND is "
+                    "timeout, garbled, drop, error or stuck_output; COMMAND limits it to one "
+                    "header, e.g. smu:timeout:MEAS:VOLT?")
     sv.add_argument("--host", default="127.0.0.1",
                     help="address to bind (default: %(default)s, loopback only)")
     sv.set_defaults(func=_sim_serve)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from labspin.bench import identify, open_instrument
@@ -73,3 +74,46 @@ def test_served_twins_follow_wall_time():
     _time.sleep(0.05)
     twins[0].respond("*IDN?")
     assert bench.clock.now() - t0 >= 0.05
+
+
+def test_every_driver_model_has_a_simulated_twin():
+    from labspin.drivers.registry import DRIVERS
+    from labspin.sim_backend.wirings import twin_classes
+    assert set(twin_classes()) == set(DRIVERS)
+
+
+def _dry_run(seed):
+    import tomllib as _toml
+
+    from labspin.bench_config import parse_bench_config as _parse
+    bench, slots = build_bench(load_sample("inplane_sot_hallbar"), "stfmr", seed=seed)
+    cfg = _parse(_toml.loads(bench_config_text(bench, slots)))
+    rf = open_instrument(cfg.instruments["rf"], clock=bench.clock)
+    lockin = open_instrument(cfg.instruments["lockin"], clock=bench.clock)
+    psu = open_instrument(cfg.instruments["magnet_psu"], clock=bench.clock)
+    rf.frequency, rf.power = 7e9, 8.0
+    rf.configure_am_reference(1.7e3, 100.0, 1.0)
+    rf.output_enabled = True
+    lockin.reference_source = "external"
+    lockin.sensitivity = 0.1
+    psu.output_enabled = True
+    out = []
+    for i in np.linspace(0.5, 3.0, 6):
+        psu.current_setpoint = float(i)
+        bench.clock.sleep(1.0)
+        out.append(lockin.measure_xy())
+    return np.array(out)
+
+
+def test_same_seed_reproduces_a_dry_run():
+    a, b, c = _dry_run(7), _dry_run(7), _dry_run(8)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_sim_serve_rejects_bad_faults(capsys):
+    from labspin.cli import main
+    assert main(["sim", "serve", "--wiring", "transport", "--fault", "nope:timeout"]) == 2
+    assert "no instrument 'nope'" in capsys.readouterr().err
+    assert main(["sim", "serve", "--wiring", "transport", "--fault", "smu:melt"]) == 2
+    assert "melt" in capsys.readouterr().err
