@@ -155,6 +155,8 @@ def current_path(bench: VirtualBench) -> str:
 def r_upper(bench: VirtualBench, probe: str) -> float:
     """Get an upper bound (Ω) of |R(probe)| over all states (lets a compliance check skip the
     state computation when even the largest resistance stays within the limit)."""
+    if bench.wall is not None:
+        return 1.0 / bench.wall.readout.g_ap       # the whole pillar antiparallel
     ro = bench.sample.readout
     if isinstance(ro, HallBar):
         if probe == "xx":
@@ -331,11 +333,13 @@ class _SourceMeter(_KeithleyTwin):
     I_RANGES: tuple[float, ...] = ()
 
     def __init__(self, bench: VirtualBench, name: str, *, probe: str = "xx",
-                 drives_sample: bool = True, lead_ohm: float = 0.0):
+                 drives_sample: bool = True, lead_ohm: float = 0.0, drives_gate: bool = False):
         super().__init__(bench, name)
         self.probe = _check_probe(bench, probe)
         self.path = current_path(bench)
         self.drives_sample = bool(drives_sample)
+        self.drives_gate = bool(drives_gate)
+        """True: the output is the VCMA gate of a domain-wall sample (voltage, no current)."""
         self.lead_ohm = float(lead_ohm)
         self.current_A = 0.0
         """The current this SMU drives through the sample now (A)."""
@@ -384,7 +388,11 @@ class _SourceMeter(_KeithleyTwin):
         return i, False
 
     def _apply(self) -> None:
-        """Push the driven current to the bench and update the compliance state."""
+        """Push the driven current (or, wired to a gate, the voltage) to the bench and update
+        the compliance state."""
+        if self.drives_gate:
+            on = self.output("output") and self.get("source_function") == "VOLT"
+            self.bench.set_gate_voltage(self.name, self.output("source_voltage") if on else 0.0)
         i, tripped = self._drive()
         if self.bench.drives.dc_A.get(self.name, 0.0) != i:
             self.bench.set_dc_current(self.name, i)

@@ -120,18 +120,29 @@ class VirtualBench:
     def __init__(self, sample: SampleModel, *, seed: int = 0, clock: VirtualClock | None = None,
                  magnet: VirtualMagnet | None = None, thermal_delta: float = 8.0,
                  m0=None, activation_delta: float = 60.0):
-        if sample.system is None:
-            raise ValueError(f"sample {sample.name} ({sample.geometry}) has no macrospin; "
-                             "use the domain-wall model directly")
         self.sample = sample
         self.system = sample.system
         self.clock = clock or VirtualClock()
-        axis = "z" if sample.system.magnet.meff < 0 and sample.geometry == "pillar" else "inplane"
-        self.magnet = magnet or VirtualMagnet(axis=axis)
         self.rng = np.random.default_rng(seed)
         self.seed = seed
         self.drives = Drives()
         self.instruments: dict = {}
+        self.wall = sample.wall
+        self.gate_V: dict = {}
+        self.wall_site = 0
+        self._wall_read: tuple[float, float] | None = None    # (time, q) of the last read
+        if self.wall is not None:
+            self.magnet = magnet or VirtualMagnet()
+            self.thermal = False
+            self._activation = None
+            self.m = np.array([0.0, 0.0, 1.0])
+            self._stale = False
+            self._stream = 0
+            self._thermal_cache = {}
+            self.clock.on_advance(self._advance)
+            return
+        axis = "z" if sample.system.magnet.meff < 0 and sample.geometry == "pillar" else "inplane"
+        self.magnet = magnet or VirtualMagnet(axis=axis)
         self.thermal = (sample.system.magnet.temperature_K > 0
                         and sample.barrier() < thermal_delta)
         mg = sample.system.magnet
@@ -300,6 +311,10 @@ class VirtualBench:
     # --- readings -----------------------------------------------------------------------------
     def resistance(self, probe: str, m: np.ndarray | None = None) -> float:
         """Get the resistance (Ω) seen by ``probe`` ("xx", "xy" or "mtj") in state m."""
+        if self.wall is not None:
+            if probe != "mtj":
+                raise ValueError(f"a domain-wall MTJ has the probe 'mtj', not {probe!r}")
+            return float(self.wall.readout.resistance(self.wall_position()))
         m = self.state() if m is None else m
         ro = self.sample.readout
         if isinstance(ro, HallBar):
@@ -312,9 +327,43 @@ class VirtualBench:
             raise ValueError(f"a pillar has the probe 'mtj', not {probe!r}")
         return float(ro.resistance(m))
 
+    # --- the domain-wall Gaussian source ---------------------------------------------------
+    def set_gate_voltage(self, source: str, volts: float) -> None:
+        """Set the gate voltage (V) that ``source`` applies to the wall's VCMA gate."""
+        self.gate_V[source] = float(volts)
+
+    def set_wall_site(self, site: int) -> None:
+        """Pin the wall at notch ``site`` (a current pulse between sites in a real device)."""
+        if not 0 <= site < self.wall.params.n_sites:
+            raise ValueError(f"site must be in 0..{self.wall.params.n_sites - 1}, got {site}")
+        self.wall_site = int(site)
+        self._wall_read = None
+
+    def wall_position(self) -> float:
+        """Get the wall position q (m) now: a draw from the stationary Gaussian N(q_site,
+        k_BT/k(V_g)) (physics.md, exact), conditioned on the previous read through the
+        model's normalized autocorrelation when the reads are close in time (for reads
+        closer than the ring-down time this treats q alone as Markov: an approximation)."""
+        gate = sum(self.gate_V.values())
+        mu = self.wall.site_position(self.wall_site)
+        sigma = self.wall.sigma_q(gate)
+        now = self.clock.now()
+        if self._wall_read is not None and self._wall_read[0] == now:
+            return self._wall_read[1]
+        rho = 0.0
+        if self._wall_read is not None:
+            dt = now - self._wall_read[0]
+            if dt < 20 * self.wall.decorrelation_time(gate):
+                rho = float(np.clip(self.wall.q_autocorrelation(dt, gate), -1.0, 1.0))
+        prev = self._wall_read[1] - mu if self._wall_read is not None else 0.0
+        q = mu + rho * prev + math.sqrt(1 - rho * rho) * sigma * float(self.rng.normal())
+        self._wall_read = (now, q)
+        return q
+
     def johnson_noise_V(self, probe: str, bandwidth_Hz: float) -> float:
         """Get the rms Johnson noise √(4k_BTRΔf) (V) of the probe's resistance."""
-        t = max(self.system.magnet.temperature_K, 0.0)
+        t = (self.wall.params.temperature if self.wall is not None
+             else max(self.system.magnet.temperature_K, 0.0))
         r = abs(self.resistance(probe)) if probe != "xy" else abs(self.resistance("xx"))
         return math.sqrt(4 * KB * t * r * bandwidth_Hz)
 

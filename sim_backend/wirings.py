@@ -73,6 +73,12 @@ WIRINGS: dict[str, dict[str, Slot]] = {
                     {"drives_sample": True, "probe": "mtj"}),
         **_MAGNET,
     },
+    "gaussian_source": {
+        "smu": Slot("source_meter", "keithley2400", "GPIB0::24::INSTR",
+                    {"drives_sample": True, "probe": "mtj"}),
+        "gate": Slot("source_meter", "keithley2450", "GPIB0::18::INSTR",
+                     {"drives_sample": False, "drives_gate": True, "probe": "mtj"}),
+    },
     "spectrum": {
         "smu": Slot("source_meter", "keithley2400", "GPIB0::24::INSTR",
                     {"drives_sample": True, "probe": "mtj"}),
@@ -85,7 +91,7 @@ WIRINGS: dict[str, dict[str, Slot]] = {
 
 def probe_for(sample: SampleModel, probe: str) -> str:
     """Get the probe a wiring keyword means on this sample ("mtj" on pillars, else as is)."""
-    if sample.geometry == "pillar":
+    if sample.geometry in ("pillar", "domain_wall"):
         return "mtj"
     return "xx" if probe == "mtj" else probe
 
