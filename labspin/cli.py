@@ -209,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a sample parameter (see `labspin sim show`)")
     sv.add_argument("--wiring", default="stfmr",
-                    choices=["transport", "stfmr", "harmonic_hall", "pulsed", "spectrum"],
+                    choices=["transport", "stfmr", "harmonic_hall", "pulsed", "spectrum",
+                             "gaussian_source"],
                     help="which standard bench to build (default: %(default)s)")
     sv.add_argument("--seed", type=int, default=0, help="noise seed (default: %(default)s)")
     sv.add_argument("--bench-out", metavar="FILE",
