@@ -42,7 +42,9 @@ def test_sim_serve_bench_out_then_bench_check_over_sockets(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "labspin.cli", "sim", "serve", "--wiring",
                              "transport", "--sample", "perpendicular_sot_hallbar",
                              "--bench-out", str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    # cwd outside the checkout: `python -m` must import the installed package, whose
+    # labspin.sim_backend exists only through the install's package mapping
     try:
         deadline = time.monotonic() + 60
         while not out.exists() and time.monotonic() < deadline and proc.poll() is None:
@@ -52,7 +54,7 @@ def test_sim_serve_bench_out_then_bench_check_over_sockets(tmp_path):
         text = out.read_text()
         assert "TCPIP::127.0.0.1::" in text and '"@py"' in text
         check = subprocess.run([sys.executable, "-m", "labspin.cli", "bench", "check", str(out)],
-                               capture_output=True, text=True, timeout=120)
+                               capture_output=True, text=True, timeout=120, cwd=tmp_path)
         assert check.returncode == 0, check.stdout + check.stderr
         assert check.stdout.count("ok  ") == len(WIRINGS["transport"])
     finally:
