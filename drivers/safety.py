@@ -67,15 +67,20 @@ def ramp(write: Callable[[float], None], start: float, stop: float, slew: SlewLi
         prev = v
 
 
-def shutdown_all(*actions: Callable[[], None]) -> list[BaseException]:
-    """Call every action even if some raise; get the exceptions raised (in order).
+def shutdown_each(actions: dict[str, Callable[[], None]]) -> dict[str, BaseException]:
+    """Call every named action even if some raise; get name → exception for the failures.
 
     For composite shutdowns: each source is attempted even if another fails.
     """
-    errors: list[BaseException] = []
-    for action in actions:
+    errors: dict[str, BaseException] = {}
+    for name, action in actions.items():
         try:
             action()
         except BaseException as exc:  # noqa: BLE001 — a failing source must not stop the others
-            errors.append(exc)
+            errors[name] = exc
     return errors
+
+
+def shutdown_all(*actions: Callable[[], None]) -> list[BaseException]:
+    """Call every action even if some raise; get the exceptions raised (in order)."""
+    return list(shutdown_each({str(i): a for i, a in enumerate(actions)}).values())

@@ -1,6 +1,8 @@
 """Connecting to the instruments of a bench config."""
 from __future__ import annotations
 
+import hashlib
+
 from .bench_config import BenchConfig, InstrumentConfig
 from .drivers.registry import driver_class
 
@@ -38,3 +40,139 @@ def identify(bench: BenchConfig) -> dict[str, tuple[bool, str]]:
                 except Exception:  # noqa: BLE001
                     pass
     return out
+
+
+# bench limits → (driver output, how to narrow it); only within each model's own range
+_LIMITS_BY_ROLE = {
+    "source_meter": (("current", "max_sample_current_A"), ("voltage", "max_sample_voltage_V")),
+    "current_source": (("current", "max_sample_current_A"),),
+    "rf_source": (("power", "max_rf_power_dBm"),),
+}
+
+
+class Bench:
+    """The opened instruments of a bench config, found by role, with the bench's safety
+    limits applied to each source before anything is written, and the electromagnet.
+
+    ``clock``: the wall clock on a real bench, the virtual bench's clock on a simulated one.
+    """
+
+    def __init__(self, config: BenchConfig, clock=None, *, virtual=None):
+        from .clock import REAL_CLOCK
+        self.config = config
+        self.clock = clock or REAL_CLOCK
+        self.virtual = virtual
+        """The VirtualBench behind a simulated bench (None on a real one)."""
+        self.instruments: dict = {}
+        self.magnet = None
+        self._opened: list[str] = []
+
+    @classmethod
+    def simulated(cls, wiring: str, sample: str = "inplane_sot_hallbar",
+                  overrides: list[str] | None = None, seed: int = 0,
+                  magnet=None) -> "Bench":
+        """Make a simulated bench of a standard wiring for a sample (name or TOML file)."""
+        import tomllib
+
+        from .bench_config import parse_bench_config
+        from .sim_backend.samples import load_sample
+        from .sim_backend.wirings import bench_config_text, build_bench
+
+        model = load_sample(sample, overrides or [])
+        vb, slots = build_bench(model, wiring, seed=seed, magnet=magnet)
+        text = bench_config_text(vb, slots, name=f"simulated {wiring} bench")
+        cfg = parse_bench_config(tomllib.loads(text),
+                                 sha256=hashlib.sha256(text.encode()).hexdigest())
+        return cls(cfg, vb.clock, virtual=vb)
+
+    def open(self) -> "Bench":
+        """Open every instrument, apply the limits, build the electromagnet."""
+        from .drivers.base import SafeSourceMixin
+        from .drivers.electromagnet import Electromagnet
+        for name, cfg in self.config.instruments.items():
+            takes_clock = issubclass(driver_class(cfg.driver), SafeSourceMixin)
+            try:
+                inst = open_instrument(cfg, **({"clock": self.clock} if takes_clock else {}))
+            except Exception as exc:  # noqa: BLE001 — name the instrument that failed
+                raise RuntimeError(f"cannot open {name} ({cfg.driver} at {cfg.resource}): "
+                                   f"{type(exc).__name__}: {exc}") from exc
+            if isinstance(inst, SafeSourceMixin):
+                self._apply_limits(inst, cfg.role)
+            self.instruments[name] = inst
+            self._opened.append(name)
+        m = self.config.magnet
+        if m is not None:
+            lim = self.config.limits
+            self.magnet = Electromagnet(
+                self.instruments[m.supply], m.calibration,
+                self.instruments[m.gaussmeter] if m.gaussmeter else None,
+                max_field_T=lim.max_field_T, max_ramp_rate_T_per_s=lim.max_field_ramp_T_per_s,
+                max_step_T=m.max_step_T, tolerance_T=m.tolerance_T,
+                settle_timeout_s=m.settle_timeout_s, settle_delay_s=m.settle_delay_s,
+                clock=self.clock)
+        return self
+
+    def _apply_limits(self, inst, role: str) -> None:
+        lim = self.config.limits
+        narrowed = {}
+        for output, key in _LIMITS_BY_ROLE.get(role, ()):
+            if output not in inst.SAFE_LIMITS:
+                continue
+            low, high, _ = inst.SAFE_LIMITS[output]
+            value = getattr(lim, key)
+            if output == "power":
+                narrowed[output] = (low, min(high, value))
+            else:
+                narrowed[output] = (max(low, -value), min(high, value))
+        inst.configure_safety(limits=narrowed, clock=self.clock)
+
+    def role(self, role: str, name: str | None = None):
+        """Get the instrument named ``name``, or the first that serves ``role``.
+
+        Raises LookupError naming the role and what the bench has."""
+        if name is not None:
+            if name not in self.instruments:
+                raise LookupError(f"the bench has no instrument {name!r}; it has "
+                                  f"{', '.join(self.instruments)}")
+            return self.instruments[name]
+        for n, cfg in self.config.instruments.items():
+            if cfg.role == role and n in self.instruments:
+                return self.instruments[n]
+        raise LookupError(f"the bench has no {role}; it has "
+                          + ", ".join(f"{n} ({c.role})" for n, c in self.config.instruments.items()))
+
+    def identities(self) -> dict[str, str]:
+        """Get each open instrument's identity (or the error reading it)."""
+        out = {}
+        for name, inst in self.instruments.items():
+            try:
+                out[name] = str(inst.id).strip()
+            except Exception as exc:  # noqa: BLE001 — metadata must not stop a run
+                out[name] = f"unavailable ({type(exc).__name__}: {exc})"
+        return out
+
+    def shutdown(self) -> list[str]:
+        """Bring every source to its safe state, the magnet first, each attempted even if
+        another fails; get one message per failure naming the instrument."""
+        from .drivers.safety import shutdown_each
+        actions = {}
+        if self.magnet is not None:
+            actions[f"magnet ({self.config.magnet.supply})"] = self.magnet.shutdown
+        skip = {self.config.magnet.supply} if self.config.magnet is not None else set()
+        for name in reversed(self._opened):
+            if name not in skip and _is_source(self.config.instruments[name]):
+                actions[name] = self.instruments[name].shutdown
+        return [f"{name}: shutdown failed: {type(exc).__name__}: {exc}"
+                for name, exc in shutdown_each(actions).items()]
+
+    def close(self) -> None:
+        """Close every adapter (after shutdown)."""
+        for inst in self.instruments.values():
+            try:
+                inst.adapter.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+def _is_source(cfg: InstrumentConfig) -> bool:
+    return cfg.role not in ("gaussmeter", "voltmeter", "spectrum_analyzer")

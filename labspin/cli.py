@@ -163,12 +163,167 @@ def _sim_serve(args) -> int:
     return 0
 
 
+def _procedures(args) -> int:
+    from .procedures import PROCEDURES, procedure_class
+    for name in PROCEDURES:
+        print(f"{name:22s} {procedure_class(name).DESCRIPTION}")
+    return 0
+
+
+def _set_params(procedure, items: list[str]) -> None:
+    """Set --param NAME=VALUE items (attribute names); ValueError names the parameter and
+    its allowed values."""
+    params = procedure.parameter_objects()
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in params:
+            raise ValueError(f"--param {item!r}: parameters of {procedure.NAME} are "
+                             + ", ".join(params))
+        p = params[key]
+        try:
+            p.value = text
+        except (ValueError, TypeError):
+            allowed = (f"[{p.minimum:g}, {p.maximum:g}] {p.units or ''}".strip()
+                       if hasattr(p, "minimum") else
+                       ", ".join(map(str, getattr(p, "choices", []) or [])) or "see --help")
+            raise ValueError(f"--param {key}={text}: allowed {allowed}") from None
+        setattr(procedure, key, p.value)
+
+
+def _progress_printer():
+    if not sys.stderr.isatty():
+        return None
+    start = [None]
+
+    def show(percent: float, elapsed: float) -> None:
+        start[0] = start[0] or elapsed
+        eta = elapsed * (100.0 / percent - 1.0) if percent > 0 else float("nan")
+        bar = "#" * int(percent / 4)
+        print(f"\r[{bar:25s}] {percent:5.1f} %  remaining ≈ {eta:6.0f} s (bench clock)",
+              end="", file=sys.stderr, flush=True)
+    return show
+
+
+def _run(args) -> int:
+    import json
+
+    from .bench import Bench
+    from .bench_config import ConfigError, load_bench_config
+    from .drivers.safety import LimitError
+    from .procedures import PROCEDURES, procedure_class
+    from .runner import FINISHED, run_procedure
+    from .sim_backend.samples import SampleError, load_sample
+
+    if args.procedure not in PROCEDURES:
+        print(f"labspin run: unknown procedure {args.procedure!r}; procedures: "
+              f"{', '.join(PROCEDURES)}", file=sys.stderr)
+        return 2
+    cls = procedure_class(args.procedure)
+    procedure = cls()
+    try:
+        _set_params(procedure, args.param)
+        if args.bench:
+            if args.sample or args.set:
+                raise ValueError("--sample and --set describe a simulated sample; use them "
+                                 "with --sim, not --bench")
+            bench = Bench(load_bench_config(args.bench))
+            sample_name, sample_info = "", {}
+        else:
+            sample = args.sample or cls.SAMPLE
+            bench = Bench.simulated(cls.WIRING, sample, args.set, seed=args.seed)
+            sample_name = sample
+            sample_info = load_sample(sample, args.set).describe()
+        procedure.check(bench.config)
+    except (ValueError, LimitError, ConfigError, SampleError) as exc:
+        print(f"labspin run: {exc}", file=sys.stderr)
+        return 2
+    n, duration = procedure.estimate()
+    where = f"bench config {args.bench}" if args.bench else \
+        f"simulated {cls.WIRING} bench, sample {sample_name}, seed {args.seed}"
+    print(f"{cls.NAME} on the {where}", file=sys.stderr)
+    for name, inst in bench.config.instruments.items():
+        print(f"  {name:14s} {inst.role:18s} {inst.driver:16s} {inst.resource}", file=sys.stderr)
+    lim = bench.config.limits
+    print(f"  limits: sample current ≤ {lim.max_sample_current_A:g} A, field ≤ "
+          f"{lim.max_field_T:g} T at ≤ {lim.max_field_ramp_T_per_s:g} T/s, RF ≤ "
+          f"{lim.max_rf_power_dBm:g} dBm", file=sys.stderr)
+    print(f"  {n} points, about {duration:.0f} s of bench time"
+          f"{' (virtual)' if not args.bench else ''}", file=sys.stderr)
+    result = run_procedure(procedure, bench, args.out, sample_name=sample_name,
+                           sample_parameters=sample_info,
+                           seed=None if args.bench else args.seed,
+                           progress=_progress_printer())
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(f"status: {result.status_name}" + (f" ({result.message})" if result.message else ""),
+          file=sys.stderr)
+    print(result.path)
+    return 0 if result.status == FINISHED else 1
+
+
+def _analyze(args) -> int:
+    import json
+
+    import pandas as pd
+
+    from .procedures import PROCEDURES, analysis_function
+    if args.procedure not in PROCEDURES:
+        print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
+              f"{', '.join(PROCEDURES)}", file=sys.stderr)
+        return 2
+    frames = []
+    for f in args.files:
+        try:
+            frames.append(pd.read_csv(f, comment="#"))
+        except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            print(f"labspin analyze: cannot read {f}: {exc}", file=sys.stderr)
+            return 2
+    try:
+        out = analysis_function(args.procedure)(pd.concat(frames, ignore_index=True))
+    except (KeyError, ValueError) as exc:
+        print(f"labspin analyze: {args.procedure} cannot analyze these files: {exc}",
+              file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        for k, v in out.items():
+            if not k.endswith("_err"):
+                err = out.get(k + "_err")
+                print(f"{k:20s} {v:.6g}" + (f" ± {err:.2g}" if err is not None else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Get the argument parser of the ``labspin`` command."""
     p = argparse.ArgumentParser(prog="labspin", description="Spintronics experiments: "
                                 "drivers, procedures, analysis and a simulated bench.")
     p.add_argument("--version", action="version", version=f"labspin {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+    pr = sub.add_parser("procedures", help="list the measurement procedures")
+    pr.set_defaults(func=_procedures)
+    r = sub.add_parser("run", help="run one measurement on a bench or the simulated bench; "
+                       "prints the results file's path last")
+    r.add_argument("procedure", help="a procedure name (see `labspin procedures`)")
+    src = r.add_mutually_exclusive_group()
+    src.add_argument("--bench", metavar="FILE", help="a bench config (TOML) of a real bench")
+    src.add_argument("--sim", action="store_true",
+                     help="the built-in simulated bench (the default without --bench)")
+    r.add_argument("--sample", help="simulated sample: a built-in name or a .toml file "
+                   "(default: the procedure's)")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a simulated sample parameter (see `labspin sim show`)")
+    r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a procedure parameter, e.g. max_field=0.3 (SI units)")
+    r.add_argument("--out", default=".", help="folder for the results file (default: .)")
+    r.add_argument("--seed", type=int, default=0, help="simulated bench seed (default: 0)")
+    r.set_defaults(func=_run)
+    a = sub.add_parser("analyze", help="fit a procedure's results files and report")
+    a.add_argument("procedure", help="a procedure name (see `labspin procedures`)")
+    a.add_argument("files", nargs="+", help="results files (CSV, with or without header)")
+    a.add_argument("--json", action="store_true", help="print one JSON object")
+    a.set_defaults(func=_analyze)
     demo = sub.add_parser("demo", help="physics demos that need no hardware and no config")
     dsub = demo.add_subparsers(dest="demo", required=True)
     k = dsub.add_parser("kapitza", help="map ⟨m·Ĥ⟩ of a nearly isotropic magnet over current "

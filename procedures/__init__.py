@@ -1,1 +1,27 @@
-"""Measurement procedures and their analysis (imported as ``labspin.procedures``)."""
+"""Measurement procedures and their analysis (imported as ``labspin.procedures``).
+
+PROCEDURES maps each command-line name to its Procedure class and analysis function.
+"""
+from __future__ import annotations
+
+import importlib
+
+PROCEDURES: dict[str, tuple[str, str]] = {
+    "field-sweep": ("labspin.procedures.field_sweep:FieldSweep",
+                    "labspin.procedures.field_sweep_analysis:analyze_loop"),
+}
+
+
+def _load(ref: str):
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def procedure_class(name: str):
+    """Get the Procedure class of a command-line name (KeyError if unknown)."""
+    return _load(PROCEDURES[name][0])
+
+
+def analysis_function(name: str):
+    """Get the analysis function (DataFrame → dict of design.md keys) of a procedure."""
+    return _load(PROCEDURES[name][1])

@@ -141,7 +141,9 @@ class VirtualBench:
             self._thermal_cache = {}
             self.clock.on_advance(self._advance)
             return
-        axis = "z" if sample.system.magnet.meff < 0 and sample.geometry == "pillar" else "inplane"
+        # a perpendicular magnet's loop is taken with the field along the normal; give an
+        # in-plane VirtualMagnet explicitly for in-plane fields (harmonic Hall, ST-FMR)
+        axis = "z" if sample.system.magnet.meff < 0 else "inplane"
         self.magnet = magnet or VirtualMagnet(axis=axis)
         self.thermal = (sample.system.magnet.temperature_K > 0
                         and sample.barrier() < thermal_delta)

@@ -1,0 +1,120 @@
+"""Running one procedure on a bench: limits checked first, the results file written and
+flushed point by point, and every exit (finish, abort, exception, instrument fault, Ctrl-C)
+ending with every source in its safe state and the file closed with its status."""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from pymeasure.experiment import Procedure, Results
+
+from . import __version__
+from .bench import Bench
+
+FINISHED, ABORTED, FAILED = Procedure.FINISHED, Procedure.ABORTED, Procedure.FAILED
+
+
+@dataclass
+class RunResult:
+    """The outcome of a run: results file, final status, message (empty when finished)."""
+    path: Path
+    status: int
+    message: str
+
+    @property
+    def status_name(self) -> str:
+        return {FINISHED: "FINISHED", ABORTED: "ABORTED", FAILED: "FAILED"}.get(
+            self.status, str(self.status))
+
+    def data(self):
+        """Get the data as a pandas DataFrame."""
+        import pandas as pd
+        return pd.read_csv(self.path, comment="#")
+
+
+def _unique_path(out_dir: Path, name: str) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+    for k in range(1000):
+        p = out_dir / f"{name}_{stamp}{'' if k == 0 else f'_{k}'}.csv"
+        if not p.exists():
+            return p
+    raise FileExistsError(f"no free file name for {name} in {out_dir}")
+
+
+def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
+                  sample_name: str = "", sample_parameters: dict | None = None,
+                  seed: int | None = None,
+                  progress: Callable[[float, float], None] | None = None,
+                  abort: threading.Event | None = None) -> RunResult:
+    """Run ``procedure`` on ``bench`` (opened here); get the RunResult.
+
+    procedure.check(bench) runs before any instrument is written and its ValueError (or
+    LimitError) propagates: nothing was touched and no file is written. After that every
+    exit is caught, every source is shut down (each attempted), and the status is written.
+    progress(percent, elapsed clock seconds) is called as the procedure reports progress;
+    setting ``abort`` makes the procedure's should_stop() true (status ABORTED).
+    """
+    abort = abort or threading.Event()
+    procedure.check(bench.config)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = _unique_path(out_dir, procedure.NAME or type(procedure).__name__)
+    status, message = FAILED, ""
+    t0 = bench.clock.now()
+    handle = None
+    try:
+        bench.open()
+        procedure.bench = bench
+        procedure.sample_name = sample_name
+        procedure.sample_parameters = json.dumps(sample_parameters or {}, sort_keys=True)
+        procedure.seed = "" if seed is None else str(seed)
+        procedure.instruments = json.dumps(bench.identities(), sort_keys=True)
+        procedure.bench_config_sha256 = bench.config.sha256
+        procedure.labspin_version = __version__
+        procedure.start_time = datetime.now().isoformat(timespec="seconds")
+        procedure.evaluate_metadata()
+        results = Results(procedure, str(path))
+        results.store_metadata()
+        handle = open(path, "a", encoding=Results.ENCODING)
+
+        def emit(topic, record):
+            if topic == "results":
+                handle.write(results.format(record) + Results.LINE_BREAK)
+                handle.flush()
+            elif topic == "progress" and progress is not None:
+                progress(float(record), bench.clock.now() - t0)
+        procedure.emit = emit
+        procedure.should_stop = abort.is_set
+        procedure.status = Procedure.RUNNING
+        procedure.startup()
+        procedure.execute()
+        status = ABORTED if procedure.should_stop() else FINISHED
+    except KeyboardInterrupt:
+        status, message = ABORTED, "interrupted (Ctrl-C)"
+    except Exception as exc:  # noqa: BLE001 — any fault ends FAILED, named
+        status, message = FAILED, f"{type(exc).__name__}: {exc}"
+    finally:
+        try:
+            failures = bench.shutdown()
+        except BaseException as exc:  # noqa: BLE001
+            failures = [f"shutdown: {type(exc).__name__}: {exc}"]
+        if failures:
+            status = FAILED
+            message = "; ".join(filter(None, [message, *failures]))
+        procedure.status = status
+        end = datetime.now().isoformat(timespec="seconds")
+        name = {FINISHED: "FINISHED", ABORTED: "ABORTED", FAILED: "FAILED"}[status]
+        tail = (f"#End time: {end}{Results.LINE_BREAK}#Status: {name}{Results.LINE_BREAK}"
+                + (f"#Message: {message}{Results.LINE_BREAK}" if message else ""))
+        if handle is not None:
+            handle.write(tail)
+            handle.close()
+        elif path.exists():
+            with open(path, "a", encoding=Results.ENCODING) as f:
+                f.write(tail)
+        bench.close()
+    return RunResult(path, status, message)
