@@ -141,6 +141,15 @@ class Bench:
         raise LookupError(f"the bench has no {role}; it has "
                           + ", ".join(f"{n} ({c.role})" for n, c in self.config.instruments.items()))
 
+    def set_field_angle(self, degrees: float) -> bool:
+        """Turn the field to an in-plane angle (deg from +x): the rotation stage of the
+        simulated bench; on a real bench (no rotation-stage driver yet) the angle is set by
+        hand and only recorded. Get whether the bench turned it."""
+        if self.virtual is not None:
+            self.virtual.set_field_angle(degrees)
+            return True
+        return False
+
     def identities(self) -> dict[str, str]:
         """Get each open instrument's identity (or the error reading it)."""
         out = {}

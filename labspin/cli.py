@@ -231,7 +231,9 @@ def _run(args) -> int:
             sample_name, sample_info = "", {}
         else:
             sample = args.sample or cls.SAMPLE
-            bench = Bench.simulated(cls.WIRING, sample, args.set, seed=args.seed)
+            from .sim_backend.virtual_bench import VirtualMagnet
+            magnet = VirtualMagnet(**cls.SIM_MAGNET) if cls.SIM_MAGNET else None
+            bench = Bench.simulated(cls.WIRING, sample, args.set, seed=args.seed, magnet=magnet)
             sample_name = sample
             sample_info = load_sample(sample, args.set).describe()
         procedure.check(bench.config)

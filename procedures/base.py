@@ -22,6 +22,9 @@ class LabspinProcedure(Procedure):
     DESCRIPTION = ""
     WIRING = "transport"
     SAMPLE = "inplane_sot_hallbar"
+    SIM_MAGNET: dict = {}
+    """Keywords of the simulated bench's VirtualMagnet for ``--sim`` (e.g. {"axis": "z"});
+    empty: the sample's default (normal for perpendicular magnets, in-plane otherwise)."""
 
     sample_name = Metadata("Sample", default="")
     sample_parameters = Metadata("Sample parameters", default="")
