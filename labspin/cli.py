@@ -274,11 +274,12 @@ def _analyze(args) -> int:
         print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
               f"{', '.join(PROCEDURES)}", file=sys.stderr)
         return 2
+    from .columns import read_table
     frames = []
     for f in args.files:
         try:
-            frames.append(pd.read_csv(f, comment="#"))
-        except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            frames.append(read_table(f, args.column, args.unit))
+        except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             print(f"labspin analyze: cannot read {f}: {exc}", file=sys.stderr)
             return 2
     try:
@@ -325,6 +326,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("procedure", help="a procedure name (see `labspin procedures`)")
     a.add_argument("files", nargs="+", help="results files (CSV, with or without header)")
     a.add_argument("--json", action="store_true", help="print one JSON object")
+    a.add_argument("--column", action="append", default=[], metavar="NEW=OLD",
+                   help="rename a column of a foreign file onto the procedure's name, e.g. "
+                   "\"Field (T)=H\"")
+    a.add_argument("--unit", action="append", default=[], metavar="COLUMN=UNIT",
+                   help="convert a column from Oe, G, mT, T, A/m (fields) or mA, µV, GHz, … "
+                   "to SI, e.g. \"Field (T)=Oe\"")
     a.set_defaults(func=_analyze)
     demo = sub.add_parser("demo", help="physics demos that need no hardware and no config")
     dsub = demo.add_subparsers(dest="demo", required=True)

@@ -1,0 +1,50 @@
+"""Reading results files that did not come from labspin: column renaming and unit
+conversion onto a procedure's column names ("Name (unit)", SI).
+
+``labspin analyze PROCEDURE FILE --column "Field (T)=H" --unit "Field (T)=Oe"`` reads any
+CSV or tab-separated file (comment lines starting with '#' are skipped, a pymeasure header
+included), renames column H to "Field (T)" and converts it from oersted to tesla.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .constants import MU0
+
+# factor to SI (tesla for fields given as μ0H or in Oe/G; A for currents; V; Hz; ohm)
+UNITS: dict[str, float] = {
+    "T": 1.0, "mT": 1e-3, "uT": 1e-6, "µT": 1e-6, "G": 1e-4, "kG": 0.1, "Oe": 1e-4,
+    "kOe": 0.1, "A/m": MU0, "kA/m": 1e3 * MU0,
+    "A": 1.0, "mA": 1e-3, "uA": 1e-6, "µA": 1e-6,
+    "V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6, "nV": 1e-9,
+    "Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9,
+    "ohm": 1.0, "Ohm": 1.0, "kohm": 1e3,
+    "deg": 1.0, "dBm": 1.0,
+}
+
+
+def read_table(path: str | Path, columns: list[str] | None = None,
+               units: list[str] | None = None) -> pd.DataFrame:
+    """Read a results file of any origin; apply NEW=OLD renames and COLUMN=UNIT conversions.
+
+    Raises ValueError naming the column or unit that does not fit.
+    """
+    df = pd.read_csv(path, comment="#", sep=None, engine="python")
+    for item in columns or []:
+        new, sep, old = item.partition("=")
+        if not sep or old not in df.columns:
+            raise ValueError(f"--column {item!r}: expected NEW=OLD with OLD one of "
+                             f"{', '.join(map(str, df.columns))}")
+        df = df.rename(columns={old: new})
+    for item in units or []:
+        col, sep, unit = item.partition("=")
+        if not sep or col not in df.columns:
+            raise ValueError(f"--unit {item!r}: expected COLUMN=UNIT with COLUMN one of "
+                             f"{', '.join(map(str, df.columns))}")
+        if unit not in UNITS:
+            raise ValueError(f"--unit {item!r}: unknown unit {unit!r}; units: "
+                             f"{', '.join(UNITS)}")
+        df[col] = pd.to_numeric(df[col], errors="coerce") * UNITS[unit]
+    return df
