@@ -7,6 +7,8 @@ included), renames column H to "Field (T)" and converts it from oersted to tesla
 """
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -29,9 +31,12 @@ def read_table(path: str | Path, columns: list[str] | None = None,
                units: list[str] | None = None) -> pd.DataFrame:
     """Read a results file of any origin; apply NEW=OLD renames and COLUMN=UNIT conversions.
 
+    The "Sample parameters" JSON of a labspin header, when present, goes to
+    ``df.attrs["sample_parameters"]`` (analyses take film parameters from it).
     Raises ValueError naming the column or unit that does not fit.
     """
     df = pd.read_csv(path, comment="#", sep=None, engine="python")
+    df.attrs["sample_parameters"] = header_sample_parameters(path)
     for item in columns or []:
         new, sep, old = item.partition("=")
         if not sep or old not in df.columns:
@@ -48,3 +53,18 @@ def read_table(path: str | Path, columns: list[str] | None = None,
                              f"{', '.join(UNITS)}")
         df[col] = pd.to_numeric(df[col], errors="coerce") * UNITS[unit]
     return df
+
+
+def header_sample_parameters(path: str | Path) -> dict:
+    """Get the "Sample parameters" JSON of a labspin results header ({} if none)."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.startswith("#"):
+                break
+            m = re.match(r"#\s*Sample parameters:\s*(.*)$", line.rstrip("\n"))
+            if m:
+                try:
+                    return json.loads(m.group(1))
+                except json.JSONDecodeError:
+                    return {}
+    return {}

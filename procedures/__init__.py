@@ -9,6 +9,8 @@ import importlib
 PROCEDURES: dict[str, tuple[str, str]] = {
     "field-sweep": ("labspin.procedures.field_sweep:FieldSweep",
                     "labspin.procedures.field_sweep_analysis:analyze_loop"),
+    "stfmr": ("labspin.procedures.stfmr:STFMR",
+              "labspin.procedures.stfmr_analysis:analyze_stfmr"),
 }
 
 

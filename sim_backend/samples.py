@@ -110,7 +110,9 @@ class SampleModel:
             "delta": self.barrier(),
         })
         hm = self.data.get("heavy_metal")
+        out["width_m"] = float(self.data["magnet"]["width_m"])
         if hm:
+            out["hm_thickness_m"] = self.hm_thickness_m
             out["xi_dl"] = float(hm.get("xi_dl", 0.0))
             out["xi_fl"] = float(hm.get("xi_fl", 0.0))
         out.update(self.readout.to_dict())

@@ -1,0 +1,252 @@
+"""stfmr: spin-torque ferromagnetic resonance (Liu et al., PRL 106, 036601, 2011).
+
+An rf source drives I_rf·cos ωt through the bias tee into the sample; its amplitude is
+modulated (internal sine AM) and its LF output, carrying the same modulation, is the lock-in's
+external reference. The lock-in on the bias tee's dc port reads the rectified mixing voltage
+at the AM rate while the field sweeps through resonance, at each frequency, power and
+(optionally) dc bias current through the tee (the source meter).
+
+Conventions
+- Fields μ0·H in tesla, at the in-plane angle ``Field angle`` from +x (the current
+  direction); a negative field points along angle + 180°. ``Field (T)`` is the measured
+  (gaussmeter) field, ``Field set (T)`` the setpoint.
+- ``Vmix (V)`` is the lock-in's in-phase output X (V rms) with the reference phase 0, i.e.
+  the AM-rate component of the rectified voltage: X = √2·d·V_mix for a sine AM of depth d
+  (100 % → d = 1) and V_mix the unmodulated mixing voltage; ``Y (V)`` the quadrature. Only
+  the line shape and S/A enter the analysis, so this scale factor cancels.
+- dc current positive along +x (the source meter's sign).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from pymeasure.experiment import (BooleanParameter, FloatParameter, IntegerParameter,
+                                  ListParameter, Parameter)
+
+from labspin.drivers.safety import LimitError, check_limit
+
+from .base import LabspinProcedure
+
+RF_RANGE_HZ = (1e5, 70e9)
+"""Frequencies accepted before the rf source's own range check (Hz)."""
+
+
+def parse_list(text, name: str, scale: float = 1.0) -> list[float]:
+    """Get the floats of a comma-separated list (``text`` may already be a number or a
+    sequence), each times ``scale``; ValueError naming the parameter if one is not a number."""
+    if isinstance(text, (int, float)):
+        items = [text]
+    elif isinstance(text, (list, tuple)):
+        items = list(text)
+    else:
+        items = [s for s in str(text).replace(";", ",").split(",") if s.strip()]
+    out = []
+    for s in items:
+        try:
+            v = float(s)
+        except (TypeError, ValueError):
+            raise ValueError(f"parameter '{name}': {s!r} is not a number (give a "
+                             f"comma-separated list)") from None
+        if not math.isfinite(v):
+            raise ValueError(f"parameter '{name}': {s!r} is not finite")
+        out.append(v * scale)
+    if not out:
+        raise ValueError(f"parameter '{name}' is empty; give at least one value")
+    return out
+
+
+def resonance_field_estimate(frequency_Hz: float, mu0_meff_T: float,
+                             gamma_Hz_per_T: float) -> float:
+    """Get the field μ0·H_res (T, ≥ 0) where the Kittel frequency of an in-plane field equals
+    ``frequency_Hz``: the inverse of f = γ·√[B(B + μ0M_eff)] (physics.md check 5; for
+    M_eff < 0 the branch above saturation). Used only to centre the sweep windows."""
+    b2 = (frequency_Hz / gamma_Hz_per_T) ** 2
+    m = mu0_meff_T
+    return -0.5 * m + math.sqrt(0.25 * m * m + b2) if m >= 0 else \
+        0.5 * -m + math.sqrt(0.25 * m * m + b2)
+
+
+class STFMR(LabspinProcedure):
+    """ST-FMR field sweeps with AM lock-in detection of the mixing voltage.
+
+    For every power (dBm), dc current (A) and frequency, the field sweeps over a window —
+    around the resonance expected from ``Expected mu0 Meff`` and ``Expected gamma/2pi``, or a
+    fixed range — on the positive and (optionally) the negative side, magnitudes rising.
+    """
+    NAME = "stfmr"
+    DESCRIPTION = ("ST-FMR: AM-modulated rf through a bias tee, lock-in on the dc port, "
+                   "field sweeps per frequency and power")
+    WIRING = "stfmr"
+    SAMPLE = "inplane_sot_hallbar"
+    SIM_MAGNET = {"axis": "inplane", "angle_deg": 45.0}
+
+    frequencies = Parameter("Frequencies (GHz)", default="6, 12, 18")
+    """Comma-separated list of carrier frequencies in GHz (e.g. "4, 6.5, 9")."""
+    powers = Parameter("Powers (dBm)", default="10")
+    """Comma-separated list of rf powers in dBm at the source output."""
+    dc_currents = Parameter("DC currents (A)", default="0")
+    """Comma-separated list of dc bias currents (A, + along +x) through the tee; "0": none
+    (the source meter is then left off)."""
+    field_angle = FloatParameter("Field angle", units="deg", default=45.0, minimum=-360.0,
+                                 maximum=360.0)
+    field_range = ListParameter("Field range", choices=["around Kittel estimate", "fixed"],
+                                default="around Kittel estimate")
+    meff_guess = FloatParameter("Expected mu0 Meff", units="T", default=0.8, minimum=-5.0,
+                                maximum=5.0)
+    gamma_guess = FloatParameter("Expected gamma/2pi", units="Hz/T", default=29.0e9,
+                                 minimum=1e9, maximum=100e9)
+    field_halfwidth = FloatParameter("Field half window", units="T", default=0.03,
+                                     minimum=1e-4, maximum=5.0)
+    field_min = FloatParameter("Fixed range min field", units="T", default=0.01, minimum=0.0,
+                               maximum=10.0)
+    field_max = FloatParameter("Fixed range max field", units="T", default=0.3, minimum=0.0,
+                               maximum=10.0)
+    field_points = IntegerParameter("Field points", default=61, minimum=3, maximum=100000)
+    both_polarities = BooleanParameter("Both field polarities", default=True)
+    am_frequency = FloatParameter("AM frequency", units="Hz", default=1000.0, minimum=1.0,
+                                  maximum=100e3)
+    am_depth = FloatParameter("AM depth", units="%", default=100.0, minimum=1.0, maximum=100.0)
+    lf_amplitude = FloatParameter("LF output amplitude", units="V", default=1.0, minimum=0.01,
+                                  maximum=3.5)
+    time_constant = FloatParameter("Time constant", units="s", default=0.1, minimum=1e-5,
+                                   maximum=3000.0)
+    settle = FloatParameter("Wait per point", units="time constants", default=10.0,
+                            minimum=0.0, maximum=1000.0)
+    sensitivity = FloatParameter("Sensitivity", units="V", default=1e-3, minimum=2e-9,
+                                 maximum=1.0)
+    averages = IntegerParameter("Readings per point", default=1, minimum=1, maximum=1000)
+
+    DATA_COLUMNS = ["Frequency (Hz)", "Power (dBm)", "DC current (A)", "Field angle (deg)",
+                    "Field set (T)", "Field (T)", "Vmix (V)", "Y (V)", "Sensitivity (V)"]
+
+    # --- plan ---------------------------------------------------------------------------
+    def frequency_list(self) -> list[float]:
+        """Get the carrier frequencies (Hz)."""
+        return parse_list(self.frequencies, "Frequencies", 1e9)
+
+    def power_list(self) -> list[float]:
+        """Get the rf powers (dBm)."""
+        return parse_list(self.powers, "Powers")
+
+    def current_list(self) -> list[float]:
+        """Get the dc bias currents (A)."""
+        return parse_list(self.dc_currents, "DC currents")
+
+    def field_window(self, frequency_Hz: float) -> np.ndarray:
+        """Get the field magnitudes (T, rising) of the sweep at one frequency."""
+        if self.field_range == "fixed":
+            lo, hi = self.field_min, self.field_max
+        else:
+            b0 = resonance_field_estimate(frequency_Hz, self.meff_guess, self.gamma_guess)
+            lo, hi = max(0.0, b0 - self.field_halfwidth), b0 + self.field_halfwidth
+        return np.linspace(lo, hi, self.field_points)
+
+    def sweeps(self):
+        """Yield (power dBm, dc current A, frequency Hz, signed fields T) of every sweep."""
+        signs = (1.0, -1.0) if self.both_polarities else (1.0,)
+        for p in self.power_list():
+            for i in self.current_list():
+                for f in self.frequency_list():
+                    mags = self.field_window(f)
+                    for s in signs:
+                        yield p, i, f, s * mags
+
+    def check(self, config) -> None:
+        lim = config.limits
+        freqs = self.frequency_list()
+        for f in freqs:
+            check_limit("parameter 'Frequencies'", f / 1e9, RF_RANGE_HZ[0] / 1e9,
+                        RF_RANGE_HZ[1] / 1e9, "GHz")
+        for p in self.power_list():
+            check_limit("parameter 'Powers'", p, -150.0, lim.max_rf_power_dBm, "dBm")
+        for i in self.current_list():
+            check_limit("parameter 'DC currents'", abs(i), 0.0, lim.max_sample_current_A, "A")
+        if self.field_range == "fixed" and self.field_min > self.field_max:
+            raise ValueError(f"parameter 'Fixed range min field' = {self.field_min} T exceeds "
+                             f"'Fixed range max field' = {self.field_max} T")
+        top = max(float(self.field_window(f)[-1]) for f in freqs)
+        name = ("parameter 'Fixed range max field'" if self.field_range == "fixed" else
+                "parameter 'Field half window' (with the Kittel estimate, the sweep's "
+                "largest field)")
+        check_limit(name, top, 0.0, lim.max_field_T, "T")
+        if config.magnet is None:
+            raise ValueError("stfmr needs a [magnet] in the bench config")
+        for role in ("rf_source", "lock_in"):
+            if not config.by_role(role):
+                raise ValueError(f"stfmr needs a {role} in the bench config")
+        if any(i != 0 for i in self.current_list()) and not config.by_role("source_meter"):
+            raise ValueError("parameter 'DC currents' is not 0 but the bench has no "
+                             "source_meter to drive it through the bias tee")
+
+    def estimate(self) -> tuple[int, float]:
+        n = sum(len(b) for *_, b in self.sweeps())
+        per_point = self.settle * self.time_constant + 1.0 + 0.05 * self.averages
+        return n, n * per_point
+
+    # --- run ----------------------------------------------------------------------------
+    def startup(self) -> None:
+        b = self.bench
+        lockin = b.role("lock_in")
+        lockin.reference_source = "external"
+        lockin.harmonic = 1
+        lockin.time_constant = self.time_constant
+        lockin.filter_slope = 24
+        lockin.sensitivity = self.sensitivity
+        rf = b.role("rf_source")
+        rf.output_enabled = False
+        rf.configure_am_reference(self.am_frequency, self.am_depth, self.lf_amplitude)
+        b.set_field_angle(self.field_angle)
+        if any(i != 0 for i in self.current_list()):
+            smu = b.role("source_meter")
+            smu.source_mode = "current"
+            smu.compliance_voltage = min(10.0, b.config.limits.max_sample_voltage_V)
+            smu.source_enabled = True
+
+    def _read(self, lockin) -> tuple[float, float]:
+        """Read X, Y (V rms), averaged; on overload step the sensitivity up and read again."""
+        lockin.overloaded          # noqa: B018 — clear the latched status
+        for _ in range(30):
+            xy = np.array([lockin.measure_xy() for _ in range(self.averages)])
+            if not lockin.overloaded:
+                return float(xy[:, 0].mean()), float(xy[:, 1].mean())
+            sens = float(lockin.sensitivity)
+            if sens >= 1.0:
+                raise LimitError("lock-in overloaded at its largest sensitivity (1 V)")
+            lockin.sensitivity = sens * 1.5
+            self.sleep(self.settle * self.time_constant)
+        raise RuntimeError("lock-in still overloaded after 30 sensitivity steps")
+
+    def execute(self) -> None:
+        b = self.bench
+        lockin, rf = b.role("lock_in"), b.role("rf_source")
+        smu = b.role("source_meter") if any(i != 0 for i in self.current_list()) else None
+        n_total, done = self.estimate()[0], 0
+        rf_on = False
+        current_now = 0.0
+        for power, i_dc, f, fields in self.sweeps():
+            if self.should_stop():
+                return
+            if smu is not None and i_dc != current_now:
+                smu.ramp_to_current(i_dc)
+                current_now = i_dc
+            rf.frequency = f
+            if not rf_on:
+                rf.power = power
+                rf.output_enabled = True
+                rf_on = True
+            elif abs(float(rf.power) - power) > 1e-9:
+                rf.ramp_to_power(power)
+            for b_set in fields:
+                if self.should_stop():
+                    return
+                measured = b.magnet.set_field(float(b_set))
+                self.sleep(self.settle * self.time_constant)
+                x, y = self._read(lockin)
+                self.emit("results", {
+                    "Frequency (Hz)": f, "Power (dBm)": power, "DC current (A)": i_dc,
+                    "Field angle (deg)": self.field_angle, "Field set (T)": float(b_set),
+                    "Field (T)": measured, "Vmix (V)": x, "Y (V)": y,
+                    "Sensitivity (V)": float(lockin.sensitivity)})
+                done += 1
+                self.emit("progress", 100.0 * done / n_total)

@@ -1,0 +1,183 @@
+"""stfmr end to end on the simulated bench: closed-loop recovery of α, M_eff, γ and ξ,
+limits refused before anything is touched, an abort leaving every source safe, foreign data
+(column mapping, field in Oe) and the real spin-diode spectra of a Ta/CoFeB bar."""
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from labspin.bench import Bench
+from labspin.drivers.safety import LimitError
+from labspin.procedures.stfmr import STFMR
+from labspin.procedures.stfmr_analysis import (analyze_stfmr, per_frequency_table,
+                                               read_column_pairs, read_results, standardize)
+from labspin.runner import ABORTED, FINISHED, run_procedure
+from labspin.sim_backend.samples import load_sample
+from labspin.sim_backend.virtual_bench import VirtualMagnet
+
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+SAMPLE = "inplane_sot_hallbar"
+HM_THICKNESS_M = 5e-9            # [heavy_metal] thickness_m of the built-in sample
+
+
+def _bench(overrides=(), seed=1):
+    return Bench.simulated("stfmr", SAMPLE, list(overrides), seed=seed,
+                           magnet=VirtualMagnet(**STFMR.SIM_MAGNET))
+
+
+def _procedure(points=41, freqs="6, 12, 18"):
+    p = STFMR()
+    p.frequencies, p.field_points, p.meff_guess = freqs, points, 0.85
+    return p
+
+
+@pytest.fixture(scope="module")
+def closed_loop(tmp_path_factory):
+    """One run on a sample with α = 0.012, μ0M_eff = 0.9 T and no field-like SOT (so the
+    S/A formula's assumption, rf field = Oersted field, holds): 3 frequencies × 41 fields
+    × 2 polarities."""
+    overrides = ["alpha=0.012", "mu0_meff_T=0.9", "xi_fl=0"]
+    truth = load_sample(SAMPLE, overrides).describe()
+    result = run_procedure(_procedure(), _bench(overrides), tmp_path_factory.mktemp("stfmr"),
+                           sample_name=SAMPLE, sample_parameters=truth, seed=1)
+    assert result.status == FINISHED, result.message
+    return result, truth
+
+
+def test_closed_loop_recovers_alpha_meff_gamma_and_xi(closed_loop):
+    """Tolerances. Lock-in noise (√(4kTR_xx)+6 nV/√Hz over ENBW 5/(64τ), τ = 0.1 s) is ~7 nV
+    against lines of 10–300 µV, so the statistical errors are tiny (measured: M_eff ±0.05 %,
+    α ±0.4 %, γ ±0.02 %); what remains are model errors: the simulated field is read by a
+    gaussmeter (noise ~10 µT), the line shape of a macrospin at 45° with a 3.6 mT in-plane
+    anisotropy (taken into the Kittel fit from the file's metadata) is not exactly Lorentzian.
+    Measured: M_eff 0.08 % high, α 0.4 % low, γ 0.03 % low, |ξ| 1 % high. The assertions use
+    the brief's 2 % (M_eff) and 10 % (α) and 5σ of the reported errors where those are
+    larger, and 5 % for γ and ξ."""
+    result, truth = closed_loop
+    df = read_results(result.path)
+    assert df.attrs["sample_parameters"]["mu0_meff_T"] == pytest.approx(0.9)
+    assert {"Frequency (Hz)", "Field (T)", "Vmix (V)", "Y (V)", "Power (dBm)",
+            "DC current (A)", "Field angle (deg)"} <= set(df.columns)
+    assert len(df) == 3 * 41 * 2
+    res = analyze_stfmr(df, hm_thickness_m=HM_THICKNESS_M)
+    assert res["n_lines"] == 6
+    assert res["mu0_meff_T"] == pytest.approx(0.9, abs=max(0.018, 5 * res["mu0_meff_T_err"]))
+    assert res["alpha"] == pytest.approx(0.012, abs=max(0.0012, 5 * res["alpha_err"]))
+    assert res["gamma_Hz_per_T"] == pytest.approx(truth["gamma_Hz_per_T"], rel=0.05)
+    assert abs(res["mu0_dh0_T"]) < 5 * res["mu0_dh0_T_err"] + 2e-4   # no inhomogeneity
+    # ξ: the S/A formula follows physics.md (Liu et al.'s sign, ξ > 0 for Pt); the
+    # simulator's W (xi_dl = −0.3, σ = +y by design.md) comes out positive by it — a sign
+    # convention mismatch reported to the lead — so only |ξ| is asserted here
+    assert abs(res["xi"]) == pytest.approx(abs(truth["xi_dl"]), rel=0.05)
+    # γ fixed (the other option): M_eff tighter still
+    fixed = analyze_stfmr(df, gamma_Hz_per_T=truth["gamma_Hz_per_T"],
+                          hm_thickness_m=HM_THICKNESS_M)
+    assert "gamma_Hz_per_T" not in fixed
+    assert fixed["mu0_meff_T"] == pytest.approx(0.9, rel=0.01)
+    assert fixed["alpha"] == pytest.approx(0.012, rel=0.1)
+    # no film parameters → no ξ, but S/A
+    bare = analyze_stfmr(pd.read_csv(result.path, comment="#"))
+    assert "xi" not in bare and np.isfinite(bare["s_over_a"])
+
+
+def test_per_frequency_table_has_both_polarities(closed_loop):
+    result, truth = closed_loop
+    table = per_frequency_table(read_results(result.path))
+    assert sorted(table["polarity"].unique()) == [-1, 1]
+    assert sorted(table["frequency_Hz"].unique()) == [6e9, 12e9, 18e9]
+    # HWHM rises with frequency (Gilbert damping), both polarities agree within 2 %
+    for f, g in table.groupby("frequency_Hz"):
+        assert g["mu0_dh_T"].max() / g["mu0_dh_T"].min() < 1.02
+        assert g["mu0_dh_T"].mean() == pytest.approx(f * 0.012 / truth["gamma_Hz_per_T"],
+                                                      rel=0.05)
+
+
+def test_foreign_csv_with_other_names_and_oersted(closed_loop):
+    """Old data: other column names, the field in Oe, the frequency in GHz."""
+    result, _ = closed_loop
+    df = pd.read_csv(result.path, comment="#")
+    foreign = pd.DataFrame({"H": df["Field (T)"] * 1e4, "f": df["Frequency (Hz)"] / 1e9,
+                            "V": df["Vmix (V)"]})
+    std = standardize(foreign, columns={"H": "Field", "f": "Frequency (GHz)", "V": "Vmix"},
+                      field_unit="Oe")
+    res = analyze_stfmr(std, mu0_hk_T=0.0036, field_angle_deg=45.0)
+    assert res["mu0_meff_T"] == pytest.approx(0.9, rel=0.02)
+    with pytest.raises(KeyError, match="standardize"):
+        analyze_stfmr(foreign)
+
+
+def test_limits_are_refused_before_anything_is_touched():
+    for name, value, match in [("powers", "5, 25", "Powers"),
+                               ("dc_currents", "0, 0.05", "DC currents"),
+                               ("field_halfwidth", 0.4, "Field half window"),
+                               ("frequencies", "6, 80", "Frequencies")]:
+        bench = _bench()
+        p = _procedure()
+        setattr(p, name, value)
+        with pytest.raises((LimitError, ValueError), match=match):
+            run_procedure(p, bench, ".")
+        for twin in bench.virtual.instruments.values():
+            assert list(twin.log) == []                 # no command reached any instrument
+    p = _procedure()
+    p.frequencies = "6, x"
+    with pytest.raises(ValueError, match="'Frequencies'"):
+        p.check(_bench().config)
+
+
+def test_abort_with_dc_bias_leaves_every_source_safe(tmp_path):
+    bench = _bench()
+    abort = threading.Event()
+    p = _procedure(points=7, freqs="6")
+    p.dc_currents = "0.002"
+
+    def progress(percent, elapsed):
+        if percent >= 30:
+            abort.set()
+    result = run_procedure(p, bench, tmp_path, progress=progress, abort=abort)
+    assert result.status == ABORTED
+    vb = bench.virtual
+    assert vb.drives.dc_total() == 0.0 and vb.drives.rf == {}
+    assert vb.magnet.setpoint_A == 0.0
+    df = pd.read_csv(result.path, comment="#")
+    assert 0 < len(df) < 14 and (df["DC current (A)"] == 0.002).all()
+    assert "#Status: ABORTED" in result.path.read_text()
+
+
+@pytest.mark.skipif(not (REALDATA / "cmtj_TaCoFeB_5360" / "vsd").is_dir(),
+                    reason="../shared/realdata not present")
+def test_real_spin_diode_spectra_give_the_published_anisotropy():
+    """Ta/CoFeB (PMA) with an in-plane field: above saturation f = γ√(B(B − μ0H_k,eff)).
+    The README: a fit of f ≥ 8 GHz lands μ0H_k,eff in 0.20–0.25 T (quick fit 0.234–0.239 T,
+    γ/2π 28.8–29.0 GHz/T). Measured here: 4p 0.2319 ± 0.0011 T, γ/2π 28.70 GHz/T;
+    2p 0.235 ± 0.007 T."""
+    for name in ("5360_4p.csv", "5360_2p.csv"):
+        df = read_column_pairs(REALDATA / "cmtj_TaCoFeB_5360" / "vsd" / name, field_unit="Oe")
+        assert df["Frequency (Hz)"].nunique() == 17
+        res = analyze_stfmr(df, magnet="perpendicular", min_frequency_Hz=8e9)
+        assert 0.20 < res["mu0_hk_eff_T"] < 0.25
+        assert res["mu0_meff_T"] == -res["mu0_hk_eff_T"]
+        assert 27.5e9 < res["gamma_Hz_per_T"] < 30e9
+        assert res["n_lines"] == 10
+
+
+def test_cli_run_then_analyze(tmp_path, capsys):
+    """Through the command line, once the lead has registered the procedure. `labspin
+    analyze` passes no metadata, so the 3.6 mT in-plane anisotropy is left out of the Kittel
+    fit: frequencies with resonances ≥ 0.1 T keep that bias small (5 % allowed)."""
+    from labspin.procedures import PROCEDURES
+    if "stfmr" not in PROCEDURES:
+        pytest.skip("stfmr not registered in labspin.procedures.PROCEDURES yet")
+    import json
+
+    from labspin.cli import main
+    rc = main(["run", "stfmr", "--sim", "--set", "mu0_meff_T=0.9", "--out", str(tmp_path),
+               "--param", "frequencies=10, 15, 20", "--param", "field_points=21",
+               "--param", "both_polarities=false", "--param", "meff_guess=0.9"])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    path = out.out.strip().splitlines()[-1]
+    assert main(["analyze", "stfmr", path, "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["mu0_meff_T"] == pytest.approx(0.9, rel=0.05)
