@@ -32,7 +32,6 @@ onto ``Field (T)``, ``Frequency (Hz)``, ``Vmix (V)``; :func:`read_column_pairs` 
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
