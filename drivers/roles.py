@@ -150,6 +150,9 @@ class PulseGenerator(Sourcing, Protocol):
     def fire(self, count: int = 1) -> None:
         """Emit ``count`` pulses now (single/burst trigger)."""
 
+    def configure_pulse_mode(self) -> None:
+        """Put the generator in triggered single-pulse mode (once, before ``fire``)."""
+
 
 ROLE_PROTOCOLS: dict[str, type] = {
     "source_meter": SourceMeter, "current_source": CurrentSource, "voltmeter": Voltmeter,

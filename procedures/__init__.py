@@ -11,6 +11,11 @@ PROCEDURES: dict[str, tuple[str, str]] = {
                     "labspin.procedures.field_sweep_analysis:analyze_loop"),
     "stfmr": ("labspin.procedures.stfmr:STFMR",
               "labspin.procedures.stfmr_analysis:analyze_stfmr"),
+    "switching-probability": (
+        "labspin.procedures.switching_probability:SwitchingProbability",
+        "labspin.procedures.switching_probability_analysis:analyze_switching_probability"),
+    "tmr-statistics": ("labspin.procedures.tmr_statistics:TmrStatistics",
+                       "labspin.procedures.tmr_statistics_analysis:analyze_tmr_statistics"),
 }
 
 

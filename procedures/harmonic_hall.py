@@ -1,0 +1,194 @@
+"""harmonic-hall: first- and second-harmonic Hall voltages against an in-plane field, for the
+spin-orbit-torque effective fields of perpendicular magnets (Hayashi et al., PRB 89, 144425,
+2014; analysis in :mod:`.harmonic_hall_analysis`).
+
+Wiring (the simulated ``harmonic_hall`` bench): the 1ω lock-in's sine output drives the
+sample through a series resistor R_series; both lock-ins read the Hall probe. The 1ω lock-in
+(internal reference, harmonic 1) reads V_ω; the 2ω lock-in (external reference from the 1ω
+lock-in's sine/TTL out, harmonic 2) reads V_2ω.
+
+Conventions (design.md, physics.md):
+
+* Current I(t) = I0·sin ωt along +x; I0 is the **amplitude** (not rms). This wiring cannot
+  measure the current, so I0 is computed: I0 = √2·V_sine/(R_series + R_sample), V_sine the
+  sine output (V rms), R_sample the two-terminal resistance of the current path (parameter
+  "Sample resistance", measured beforehand; it is small next to R_series, so a 10 % error in
+  it moves I0 by ≈ 0.3 % with 10 kΩ in series). Column ``Current amplitude (A)``.
+* Lock-ins read rms and use the SRS phase convention (reference sin(nωt + θ), θ = PHAS,
+  left at the instrument's default 0 — set it to 0 by hand on a real bench): a voltage
+  V(t) ⊃ A sin nωt + B cos nωt reads X = A/√2, Y = B/√2. Hence
+  ``V1w (V)`` = √2·X₁ω = V_ω = I0·R_xy (amplitude of the part in phase with the current) and
+  ``V2w (V)`` = √2·Y₂ω = V_2ω as physics.md defines it, V(t) ⊃ V_2ω cos 2ωt,
+  V_2ω = −(I0²/2)·dR_xy/dI. The raw rms readings are kept as ``X1w``, ``Y1w``, ``X2w``, ``Y2w``.
+* ``Field (T)`` is μ0·H read by the gaussmeter, signed along the field direction
+  ``Field angle (deg)`` (in-plane, from +x: 0° = x, 90° = y).
+
+Each angle is swept as a full loop 0 → +max → −max → +max (``Branch``: +1 field increasing,
+−1 decreasing). Keep the max field below the anisotropy field for a fixed m_z branch; above
+it, the branch chosen on the way back is set by the field's small out-of-plane tilt (on the
+simulated bench, with a perfectly in-plane field, m_z returns to the same branch).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
+
+from labspin.drivers.safety import check_limit
+
+from .base import LabspinProcedure
+from .field_sweep import loop_fields
+
+SQRT2 = math.sqrt(2.0)
+
+
+def parse_angles(text) -> list[float]:
+    """Get the field angles (deg) of a comma- or space-separated list ("0, 90");
+    ValueError naming the parameter if it is empty or not numbers."""
+    items = [t for t in str(text).replace(",", " ").split() if t]
+    try:
+        angles = [float(t) for t in items]
+    except ValueError:
+        raise ValueError(f"parameter 'Field angles' = {text!r}: expected numbers in degrees, "
+                         "e.g. '0, 90'") from None
+    if not angles or not all(math.isfinite(a) for a in angles):
+        raise ValueError(f"parameter 'Field angles' = {text!r}: expected at least one finite "
+                         "angle in degrees, e.g. '0, 90'")
+    return angles
+
+
+class HarmonicHall(LabspinProcedure):
+    """Measure V_ω and V_2ω of the Hall probe against an in-plane field swept along each of the
+    given in-plane angles, with an ac current from the 1ω lock-in's sine output."""
+    NAME = "harmonic-hall"
+    DESCRIPTION = ("Harmonic Hall (1ω and 2ω lock-ins, ac current from the sine output): "
+                   "field sweeps along x and y for SOT fields of perpendicular magnets")
+    WIRING = "harmonic_hall"
+    SAMPLE = "perpendicular_sot_hallbar"
+    SIM_MAGNET = {"axis": "inplane", "angle_deg": 0.0}
+
+    max_field = FloatParameter("Max field", units="T", default=0.08, minimum=1e-4,
+                               maximum=10.0)
+    field_step = FloatParameter("Field step", units="T", default=0.004, minimum=1e-6,
+                                maximum=1.0)
+    field_angles = Parameter("Field angles", default="0, 90")
+    sine_amplitude = FloatParameter("Sine amplitude", units="V", default=5.0, minimum=0.004,
+                                    maximum=5.0)
+    frequency = FloatParameter("Frequency", units="Hz", default=133.0, minimum=0.01,
+                               maximum=50e3)
+    series_resistance = FloatParameter("Series resistance", units="ohm", default=10e3,
+                                       minimum=0.0, maximum=1e9)
+    sample_resistance = FloatParameter("Sample resistance", units="ohm", default=300.0,
+                                       minimum=0.0, maximum=1e9)
+    time_constant = FloatParameter("Time constant", units="s", default=0.3, minimum=1e-5,
+                                   maximum=3e4)
+    settle = FloatParameter("Settle time constants", default=7.0, minimum=0.0, maximum=100.0)
+    sensitivity_1w = FloatParameter("Sensitivity 1w", units="V", default=0.01, minimum=2e-9,
+                                    maximum=1.0)
+    sensitivity_2w = FloatParameter("Sensitivity 2w", units="V", default=1e-5, minimum=2e-9,
+                                    maximum=1.0)
+    averages = IntegerParameter("Readings per point", default=1, minimum=1, maximum=1000)
+    # film parameters for the analysis (torque efficiencies); 0 = not given (the analysis
+    # falls back on the sample metadata, or leaves xi_dl/xi_fl out)
+    ahe_resistance = FloatParameter("AHE amplitude", units="ohm", default=0.0, minimum=-1e6,
+                                    maximum=1e6)
+    phe_resistance = FloatParameter("PHE amplitude", units="ohm", default=0.0, minimum=-1e6,
+                                    maximum=1e6)
+    film_ms = FloatParameter("Film mu0Ms", units="T", default=0.0, minimum=0.0, maximum=10.0)
+    film_thickness = FloatParameter("Film thickness", units="m", default=0.0, minimum=0.0,
+                                    maximum=1e-6)
+    hm_thickness = FloatParameter("Heavy-metal thickness", units="m", default=0.0,
+                                  minimum=0.0, maximum=1e-6)
+    bar_width = FloatParameter("Bar width", units="m", default=0.0, minimum=0.0, maximum=1e-2)
+
+    DATA_COLUMNS = ["Field set (T)", "Field (T)", "Field angle (deg)", "Branch",
+                    "Current amplitude (A)", "X1w (V)", "Y1w (V)", "X2w (V)", "Y2w (V)",
+                    "V1w (V)", "V2w (V)"]
+
+    LOCKIN_1W, LOCKIN_2W = "lockin_1w", "lockin_2w"
+
+    # ------------------------------------------------------------------ planning
+    def current_amplitude(self) -> float:
+        """Get I0 (A, amplitude): √2·V_sine/(R_series + R_sample)."""
+        r = self.series_resistance + self.sample_resistance
+        return SQRT2 * self.sine_amplitude / r if r > 0 else math.inf
+
+    def _lockin_names(self, config) -> tuple[str, str]:
+        names = [i.name for i in config.by_role("lock_in")]
+        if self.LOCKIN_1W in names and self.LOCKIN_2W in names:
+            return self.LOCKIN_1W, self.LOCKIN_2W
+        if len(names) < 2:
+            raise ValueError("harmonic-hall needs two lock-ins (1ω driving the sample, 2ω on "
+                             f"its reference); the bench has {len(names)}")
+        return names[0], names[1]
+
+    def check(self, config) -> None:
+        lim = config.limits
+        check_limit("parameter 'Max field'", self.max_field, 0.0, lim.max_field_T, "T")
+        if self.field_step > self.max_field:
+            raise ValueError(f"parameter 'Field step' = {self.field_step:g} T must be ≤ "
+                             f"'Max field' = {self.max_field:g} T")
+        parse_angles(self.field_angles)
+        # the largest current this drive can give (R_sample → 0): limit that, not the estimate
+        worst = SQRT2 * self.sine_amplitude / self.series_resistance \
+            if self.series_resistance > 0 else math.inf
+        check_limit("parameter 'Sine amplitude' (current amplitude √2·V/R_series)", worst,
+                    0.0, lim.max_sample_current_A, "A")
+        check_limit("parameter 'Sine amplitude' (voltage)", self.sine_amplitude, 0.0,
+                    lim.max_sample_voltage_V, "V")
+        if config.magnet is None:
+            raise ValueError("harmonic-hall needs a [magnet] in the bench config")
+        self._lockin_names(config)
+
+    def estimate(self) -> tuple[int, float]:
+        fields, _ = loop_fields(self.max_field, self.field_step)
+        n = fields.size * len(parse_angles(self.field_angles))
+        per_point = self.settle * self.time_constant + 0.05 * self.averages + 0.05
+        return n, n * per_point + 4 * self.max_field / 0.05 * len(parse_angles(self.field_angles))
+
+    # ------------------------------------------------------------------ run
+    def startup(self) -> None:
+        n1, n2 = self._lockin_names(self.bench.config)
+        l1, l2 = self.bench.role("lock_in", n1), self.bench.role("lock_in", n2)
+        l1.reference_source = "internal"
+        l1.frequency = self.frequency
+        l1.harmonic = 1
+        l2.reference_source = "external"
+        l2.harmonic = 2
+        for li, sens in ((l1, self.sensitivity_1w), (l2, self.sensitivity_2w)):
+            li.time_constant = self.time_constant
+            li.filter_slope = 12
+            li.sensitivity = sens
+        l1.sine_amplitude = self.sine_amplitude      # ramped by the driver, limit-checked
+
+    def _read(self, lockin) -> tuple[float, float]:
+        xy = np.array([lockin.measure_xy() for _ in range(self.averages)], float)
+        return float(xy[:, 0].mean()), float(xy[:, 1].mean())
+
+    def execute(self) -> None:
+        n1, n2 = self._lockin_names(self.bench.config)
+        l1, l2 = self.bench.role("lock_in", n1), self.bench.role("lock_in", n2)
+        i0 = self.current_amplitude()
+        fields, branch = loop_fields(self.max_field, self.field_step)
+        angles = parse_angles(self.field_angles)
+        total, k = fields.size * len(angles), 0
+        for angle in angles:
+            if self.should_stop():
+                return
+            self.bench.magnet.set_field(0.0)        # turn the stage at zero field
+            self.bench.set_field_angle(angle)
+            for b, br in zip(fields, branch):
+                if self.should_stop():
+                    return
+                measured = self.bench.magnet.set_field(float(b))
+                self.sleep(self.settle * self.time_constant)
+                x1, y1 = self._read(l1)
+                x2, y2 = self._read(l2)
+                self.emit("results", {
+                    "Field set (T)": b, "Field (T)": measured, "Field angle (deg)": angle,
+                    "Branch": br, "Current amplitude (A)": i0,
+                    "X1w (V)": x1, "Y1w (V)": y1, "X2w (V)": x2, "Y2w (V)": y2,
+                    "V1w (V)": SQRT2 * x1, "V2w (V)": SQRT2 * y2})
+                k += 1
+                self.emit("progress", 100.0 * k / total)

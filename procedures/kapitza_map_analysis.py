@@ -1,0 +1,221 @@
+"""Analysis of a Kapitza map (physics.md check 7): ⟨m·Ĥ⟩ per grid point from the Hall
+readout, the stability boundary H(I) where ⟨m·Ĥ⟩ crosses zero, its slope, and the comparison
+with ⟨m·Ĥ⟩ = L(ξ_eff), ξ_eff = μ0 Ms V (H − H_DL/α)/k_BT.
+
+Conventions: fields μ0·H (T) along +ẑ, current I (A) > 0 puts σ along −Ĥ for H > 0 (the
+``kapitza_cofeb_w`` geometry); m·Ĥ = sign(H)·m_z; m_z = (R_xy − R_xy0)/ΔR_AHE.
+"""
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import curve_fit
+
+from labspin.constants import MU0
+from labspin.macrospin.analytic import kapitza_xi_eff, langevin
+
+FIELD, FIELD_SET, CURRENT = "Field (T)", "Field set (T)", "Current (A)"
+R, R_STD, N = "Hall resistance (ohm)", "Hall resistance std (ohm)", "Readings"
+SAMPLE_KEYS = ("mu0_ms_T", "volume_m3", "alpha", "temperature_K", "mu0_hdl_per_A_T")
+
+
+def sample_from_results(path) -> dict:
+    """Get the sample parameters (``labspin sim show --json`` keys) recorded in a results
+    file's metadata ('Sample parameters: {...}'); {} if there are none."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("#"):
+                break
+            _, sep, rest = line.partition("Sample parameters:")
+            if sep:
+                try:
+                    return json.loads(rest.strip())
+                except json.JSONDecodeError:
+                    return {}
+    return {}
+
+
+def xi_eff(sample: dict, field_T, current_A):
+    """Get ξ_eff for fields μ0·H (T, signed along +ẑ) and currents (A): σ is along −Ĥ for
+    H > 0 and I > 0, along +Ĥ for H < 0."""
+    field_T, current_A = np.asarray(field_T, float), np.asarray(current_A, float)
+    s = np.where(field_T >= 0, 1.0, -1.0)
+    return kapitza_xi_eff(sample["mu0_ms_T"] / MU0, sample["volume_m3"],
+                          np.abs(field_T) / MU0, s * sample["mu0_hdl_per_A_T"] * current_A / MU0,
+                          sample["alpha"], sample["temperature_K"])
+
+
+def _readout(df: pd.DataFrame) -> pd.DataFrame:
+    for c in (FIELD, CURRENT, R):
+        if c not in df.columns:
+            raise KeyError(f"a kapitza-map table needs the column {c!r}")
+    d = df.copy()
+    if FIELD_SET not in d.columns:
+        d[FIELD_SET] = d[FIELD].round(5)
+    if R_STD not in d.columns:
+        d[R_STD] = np.nan
+    if N not in d.columns:
+        d[N] = 1
+    d = d.dropna(subset=[FIELD, CURRENT, R])
+    if (d[CURRENT] == 0).any():
+        raise ValueError("a Hall resistance at zero current is undefined: drop those rows")
+    return d
+
+
+def readout_calibration(df: pd.DataFrame, sample: dict | None = None) -> tuple[float, float, float]:
+    """Get (ΔR_AHE, its error, R_xy0) in Ω from the rows at the lowest current and the
+    largest |field|: with both signs, ΔR = (R₊ − R₋)/(m₊ + m₋) and R_xy0 the weighted middle;
+    with one sign, ΔR = sign(H)·R/m and R_xy0 = 0. m = L(ξ_eff) of the sample if given (the
+    few per mille short of saturation at a finite field), else 1."""
+    d = _readout(df)
+    low = d[np.isclose(d[CURRENT], d[CURRENT].min(), rtol=1e-6)]
+    fmax = low[FIELD].abs().max()
+    top = low[low[FIELD].abs() > 0.9 * fmax]
+    se = (top[R_STD] / np.sqrt(top[N])).fillna(0.0)
+    m = np.abs(langevin(xi_eff(sample, top[FIELD], top[CURRENT]))) if sample else np.ones(len(top))
+    pos, neg = top[FIELD] > 0, top[FIELD] < 0
+    if pos.any() and neg.any():
+        rp, rn = top[R][pos].mean(), top[R][neg].mean()
+        mp, mn = m[pos.to_numpy()].mean(), m[neg.to_numpy()].mean()
+        ep = np.sqrt((se[pos] ** 2).sum()) / pos.sum()
+        en = np.sqrt((se[neg] ** 2).sum()) / neg.sum()
+        dr = (rp - rn) / (mp + mn)
+        return float(dr), float(np.hypot(ep, en) / (mp + mn)), float(
+            0.5 * (rp + rn) - 0.5 * dr * (mp - mn))
+    s = 1.0 if pos.any() else -1.0
+    return (float(s * top[R].mean() / m.mean()),
+            float(np.sqrt((se ** 2).sum()) / len(top) / m.mean()), 0.0)
+
+
+def m_dot_h_table(df: pd.DataFrame, sample: dict | None = None,
+                  dr_ahe_ohm: float | None = None, r_xy0_ohm: float = 0.0) -> pd.DataFrame:
+    """Get the map per point: field, current, m_dot_h = sign(H)·(R − R_xy0)/ΔR_AHE, its
+    error (from the spread of the reads), the state ('parallel' m·Ĥ > 0.5, 'antiparallel'
+    < −0.5, else 'wandering'), and with a sample ``theory`` = L(ξ_eff)."""
+    d = _readout(df)
+    if dr_ahe_ohm is None:
+        dr_ahe_ohm, _, r_xy0_ohm = readout_calibration(d, sample)
+    s = np.sign(d[FIELD].to_numpy(float))
+    s[s == 0] = 1.0
+    out = pd.DataFrame({
+        "field_set_T": d[FIELD_SET].to_numpy(float), "field_T": d[FIELD].to_numpy(float),
+        "current_A": d[CURRENT].to_numpy(float),
+        "m_dot_h": s * (d[R].to_numpy(float) - r_xy0_ohm) / dr_ahe_ohm,
+        "m_dot_h_err": (d[R_STD] / np.sqrt(d[N])).to_numpy(float) / abs(dr_ahe_ohm),
+        "fluctuation_ohm": d[R_STD].to_numpy(float)})
+    out["state"] = np.where(out.m_dot_h > 0.5, "parallel",
+                            np.where(out.m_dot_h < -0.5, "antiparallel", "wandering"))
+    if sample:
+        out["theory"] = langevin(xi_eff(sample, out.field_T, out.current_A))
+    return out
+
+
+def _langevin_step(i, amp, scale, ic):
+    return amp * langevin(scale * (ic - i))
+
+
+def boundary_current(current_A, m_dot_h, err=None) -> tuple[float, float]:
+    """Get (I_c, its standard error): the current where ⟨m·Ĥ⟩ crosses zero going from the
+    parallel to the anti-aligned state, from a fit of A·L(s·(I_c − I)) (the shape of
+    L(ξ_eff), ξ_eff linear in I) with A, s, I_c free; covariance scaled by the residuals.
+    Raises ValueError if the readout does not change sign."""
+    i, m = np.asarray(current_A, float), np.asarray(m_dot_h, float)
+    order = np.argsort(i)
+    i, m = i[order], m[order]
+    e = None if err is None else np.asarray(err, float)[order]
+    cross = np.nonzero((m[:-1] > 0) & (m[1:] <= 0))[0]
+    if cross.size == 0:
+        raise ValueError("⟨m·Ĥ⟩ does not cross zero on this current range")
+    k = cross[0]
+    ic0 = i[k] + (i[k + 1] - i[k]) * m[k] / (m[k] - m[k + 1])
+    slope = (m[k + 1] - m[k]) / (i[k + 1] - i[k])
+    amp0 = max(abs(m[0]), abs(m[-1]), 0.5)
+    p0 = [amp0, max(3 * abs(slope) / amp0, 1e-6 / max(ic0, 1e-30)), ic0]
+    if e is not None and np.all(np.isfinite(e)) and np.all(e > 0):
+        sigma = np.maximum(e, 0.1 * np.median(e))
+    else:
+        sigma = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p, cov = curve_fit(_langevin_step, i, m, p0=p0, sigma=sigma, maxfev=20000)
+        err_ic = float(np.sqrt(cov[2, 2]))
+        if not (np.isfinite(err_ic) and i[0] <= p[2] <= i[-1]) or i.size <= 3:
+            raise RuntimeError
+        return float(p[2]), err_ic
+    except (RuntimeError, ValueError):
+        # linear interpolation between the bracketing points, error from their spread
+        ek = 0.0 if e is None else float(np.hypot(e[k], e[k + 1]) / abs(slope))
+        return float(ic0), max(ek, (i[k + 1] - i[k]) / np.sqrt(12))
+
+
+def analyze_kapitza_map(df: pd.DataFrame, sample: dict | None = None,
+                        dr_ahe_ohm: float | None = None) -> dict:
+    """Get design.md's keys from a kapitza-map table.
+
+    - ``dr_ahe_ohm`` (± err): the readout amplitude (from the saturated rows, see
+      :func:`readout_calibration`; or the value given).
+    - ``mu0_h_per_A_T`` (± err): slope of the stability boundary, μ0·H at the crossing of
+      ⟨m·Ĥ⟩ through zero against the crossing current (= μ0·H_DL per ampere / α for σ along
+      −Ĥ), and ``mu0_h0_T`` (± err) its intercept (residual anisotropy, field-like torque);
+      a weighted straight-line fit of the crossing currents against the measured fields
+      (errors from the per-field fits, scaled up by the reduced χ² when it exceeds 1).
+    - ``boundary_fields``: how many fields gave a crossing.
+    - ``m_dot_h_err_median``: the typical per-point error of ⟨m·Ĥ⟩ (read noise).
+    - with ``sample`` (keys of ``labspin sim show --json``: mu0_ms_T, volume_m3, alpha,
+      temperature_K, mu0_hdl_per_A_T; or a DataFrame attribute ``sample_parameters``):
+      ``langevin_max_abs_dev``, max |⟨m·Ĥ⟩ − L(ξ_eff)| over the map, and
+      ``langevin_rms_dev``.
+    """
+    sample = sample or df.attrs.get("sample_parameters") or None
+    if sample is not None and not all(k in sample for k in SAMPLE_KEYS):
+        missing = [k for k in SAMPLE_KEYS if k not in sample]
+        raise ValueError(f"sample parameters lack {', '.join(missing)}")
+    d = _readout(df)
+    if dr_ahe_ohm is None:
+        dr, dr_err, r0 = readout_calibration(d, sample)
+    else:
+        dr, dr_err, r0 = float(dr_ahe_ohm), 0.0, 0.0
+    t = m_dot_h_table(d, sample, dr, r0)
+    rows = []
+    for _, g in t.groupby("field_set_T"):
+        if g.field_T.iloc[0] <= 0 or g.current_A.nunique() < 3:
+            continue
+        try:
+            ic, ic_err = boundary_current(g.current_A, g.m_dot_h, g.m_dot_h_err)
+        except ValueError:
+            continue
+        b_err = g.field_T.std(ddof=1) / np.sqrt(len(g)) if len(g) > 1 else 0.0
+        rows.append((g.field_T.mean(), b_err, ic, ic_err))
+    if len(rows) < 2:
+        raise ValueError(f"the stability boundary needs crossings at ≥ 2 fields, found "
+                         f"{len(rows)}: widen the current range")
+    b, b_err, ic, ic_err = (np.array(c, float) for c in zip(*rows))
+    out = {"dr_ahe_ohm": dr, "dr_ahe_ohm_err": dr_err}
+    # I_c = c0 + c1·B: fields are measured to µT, the crossing currents carry the noise
+    w = 1.0 / np.maximum(ic_err, 1e-30)
+    if b.size >= 3:
+        coef, cov = np.polyfit(b, ic, 1, w=w, cov="unscaled")
+        chi2 = float(np.sum(((ic - np.polyval(coef, b)) * w) ** 2)) / (b.size - 2)
+        cov = cov * max(1.0, chi2)
+    else:
+        coef = np.polyfit(b, ic, 1)
+        j = np.array([[b[0], 1.0], [b[1], 1.0]])
+        cov = np.linalg.inv(j) @ np.diag(ic_err ** 2) @ np.linalg.inv(j).T
+    c1, c0 = coef
+    slope = 1.0 / c1
+    slope_err = np.sqrt(cov[0, 0]) / c1 ** 2
+    h0 = -c0 / c1                        # the field where I_c = 0
+    g = np.array([c0 / c1 ** 2, -1.0 / c1])
+    out.update({"mu0_h_per_A_T": slope, "mu0_h_per_A_T_err": slope_err,
+                "mu0_h0_T": h0, "mu0_h0_T_err": float(np.sqrt(g @ cov @ g)),
+                "boundary_fields": float(b.size),
+                "m_dot_h_err_median": float(np.nanmedian(t.m_dot_h_err))})
+    if sample:
+        dev = np.abs(t.m_dot_h - t.theory)
+        out["langevin_max_abs_dev"] = float(dev.max())
+        out["langevin_rms_dev"] = float(np.sqrt(np.mean(dev ** 2)))
+    return {k: float(v) for k, v in out.items()}

@@ -1,0 +1,118 @@
+"""Analysis of pulse-switching loops: critical pulse amplitude (V) and estimated pulse
+current (A) of each polarity at each field, and the I–H phase-diagram boundary.
+
+In each lobe (one field, one cycle, one polarity) the reads follow a reference read without
+a pulse; a switching event is a resistance step larger than half the jump between the two
+levels. Its critical amplitude is halfway between the magnitude of the pulse that switched
+and that of the pulse before it (0 for the reference read), so for a grid step s it is
+uniform within ±s/2 (error s/√12); several events are averaged with
+:func:`~labspin.procedures.current_sweep_analysis.mean_with_grid`. Only the rising half of a
+lobe can switch a bistable device (the falling half starts in the switched state); events
+on the falling half are counted too (a thermally activated or back-hopping switch).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .current_sweep_analysis import mean_with_grid, resistance_levels
+
+KEYS = ("vc_pos_V", "vc_neg_V", "ic_pos_A", "ic_neg_A")
+
+
+def _events(df: pd.DataFrame, r_low: float, r_high: float):
+    """Get arrays (field set, signed critical amplitude, signed critical current) of every
+    switching event, and the amplitude grid step."""
+    jump = 0.5 * abs(r_high - r_low)
+    a_all = df["Pulse amplitude (V)"].to_numpy(float)
+    steps = np.abs(np.diff(np.unique(np.round(np.abs(a_all[a_all != 0]), 12))))
+    step = float(steps.min()) if steps.size else 0.0
+    fields, amps, curs = [], [], []
+    keys = ["Field set (T)", "Cycle"]
+    # a lobe: starts at each reference read (amplitude 0) and runs to the next one
+    lobe = np.cumsum(df["Pulse amplitude (V)"].to_numpy(float) == 0.0)
+    for _, g in df.groupby([*(df[k] for k in keys), lobe], sort=False):
+        a = g["Pulse amplitude (V)"].to_numpy(float)
+        i = g["Pulse current (A)"].to_numpy(float)
+        r = g["Resistance (ohm)"].to_numpy(float)
+        for k in range(1, a.size):
+            if np.isfinite(r[k]) and np.isfinite(r[k - 1]) and abs(r[k] - r[k - 1]) > jump:
+                s = np.sign(a[k])
+                prev_a = abs(a[k - 1]) if a[k - 1] * s > 0 else 0.0
+                prev_i = abs(i[k - 1]) if i[k - 1] * s > 0 else 0.0
+                fields.append(float(g["Field set (T)"].iloc[0]))
+                amps.append(s * 0.5 * (abs(a[k]) + prev_a))
+                curs.append(s * 0.5 * (abs(i[k]) + prev_i))
+    return np.array(fields), np.array(amps), np.array(curs), step
+
+
+def _critical(amps, curs, step_V, sign) -> dict:
+    sel = np.sign(amps) == sign
+    name = "pos" if sign > 0 else "neg"
+    out = {}
+    if not np.any(sel):
+        return {f"vc_{name}_V": None, f"vc_{name}_V_err": None,
+                f"ic_{name}_A": None, f"ic_{name}_A_err": None, f"n_{name}": 0}
+    v, ve = mean_with_grid(amps[sel], step_V)
+    # the current grid step follows the amplitude step through I = 2V/(50 Ω + R)
+    ratio = float(np.median(curs[sel] / amps[sel]))
+    c, ce = mean_with_grid(curs[sel], step_V * ratio)
+    out.update({f"vc_{name}_V": v, f"vc_{name}_V_err": ve, f"ic_{name}_A": c,
+                f"ic_{name}_A_err": ce, f"n_{name}": int(sel.sum())})
+    return out
+
+
+def phase_boundary(df: pd.DataFrame) -> pd.DataFrame:
+    """Get the phase-diagram boundary as a table, one row per field: 'mu0_h_T' and the
+    critical vc_pos_V, vc_neg_V (V, signed), ic_pos_A, ic_neg_A (A, signed), each with
+    ``_err``, and the number of switching events n_pos, n_neg (None where a polarity never
+    switched at that field)."""
+    r = df["Resistance (ohm)"].to_numpy(float)
+    r_low, _, r_high, _ = resistance_levels(r)
+    if not np.isfinite(r_high):
+        raise ValueError("the resistance never switched between two levels")
+    fields, amps, curs, step = _events(df, r_low, r_high)
+    rows = []
+    for b in pd.unique(df["Field set (T)"]):
+        at = fields == b
+        row = {"mu0_h_T": float(b)}
+        row.update(_critical(amps[at], curs[at], step, +1))
+        row.update(_critical(amps[at], curs[at], step, -1))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def analyze_pulse_switching(df: pd.DataFrame) -> dict:
+    """Get design.md's keys from a pulse-switching table (columns 'Field set (T)', 'Cycle',
+    'Pulse amplitude (V)', 'Pulse current (A)', 'Resistance (ohm)'):
+
+    vc_pos_V, vc_neg_V: critical pulse amplitudes (V, signed) and ic_pos_A, ic_neg_A: the
+    estimated critical pulse currents (A, signed), at the field nearest zero, each with
+    ``_err`` (NaN where a polarity never switched); mu0_h_T, the field they refer to; r_p_ohm,
+    r_ap_ohm, tmr_ratio with ``_err``; with more than one field, ``phase_boundary``: the
+    table of :func:`phase_boundary` as a list of records (one per field).
+    """
+    r = df["Resistance (ohm)"].to_numpy(float)
+    r_low, e_low, r_high, e_high = resistance_levels(r)
+    if not np.isfinite(r_high) or (r_high - r_low) < 10 * max(e_low, e_high, 1e-12):
+        raise ValueError("the resistance never switched between two levels")
+    table = phase_boundary(df)
+    if table[["n_pos", "n_neg"]].to_numpy().sum() == 0:
+        raise ValueError("no switching event at any field")
+    row = table.iloc[int(np.argmin(np.abs(table["mu0_h_T"].to_numpy(float))))]
+    out = {"mu0_h_T": float(row["mu0_h_T"]), "mu0_h_T_err": 0.0}
+    for k in KEYS:
+        for kk in (k, k + "_err"):
+            v = row[kk]
+            out[kk] = float("nan") if v is None or pd.isna(v) else float(v)
+    tmr = (r_high - r_low) / r_low
+    out.update({"r_p_ohm": r_low, "r_p_ohm_err": e_low, "r_ap_ohm": r_high,
+                "r_ap_ohm_err": e_high, "tmr_ratio": tmr,
+                "tmr_ratio_err": float(np.hypot(e_high / r_low, r_high * e_low / r_low ** 2))})
+    out = {k: float(v) for k, v in out.items()}
+    if len(table) > 1:
+        out["phase_boundary"] = [
+            {k: (None if v is None or (isinstance(v, float) and np.isnan(v)) else
+                 (int(v) if k.startswith("n_") else float(v))) for k, v in rec.items()}
+            for rec in table.to_dict("records")]
+    return out

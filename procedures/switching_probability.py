@@ -1,0 +1,188 @@
+"""switching-probability: N trials per write-pulse amplitude and width (reset pulse, read,
+write pulse, read) on a two-state device (an MTJ pillar), giving the switching probability
+with a Beta-posterior interval.
+
+Sign convention: pulse levels are signed volts into 50 Ω (the pulse generator role); on the
+simulated mtj_pillar a positive pulse drives the free layer toward +z (parallel, low R) and
+a negative one toward −z (antiparallel, high R). The default resets with a positive pulse
+(→ P) and writes with negative pulses (P → AP).
+
+The pulse current in the sample is that of a 50 Ω generator into the device's resistance
+R (measured after the reset): I = 2V/(50 Ω + R) (the level V is set as into a 50 Ω load,
+so the EMF is 2V). Recorded as "Pulse current (A)" (its magnitude); the analysis fits
+against it.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
+
+from labspin.drivers.safety import check_limit
+
+from .base import LabspinProcedure
+
+Z0_OHM = 50.0
+"""Source impedance of the pulse generator and the load its levels are set for (Ω)."""
+INTERVAL_CL = 0.6827
+"""Credible level of the reported Beta-posterior interval (the ±1σ mass of a Gaussian)."""
+
+
+def parse_list(text, name: str) -> list[float]:
+    """Get the floats of a comma- or space-separated list; ValueError naming ``name``."""
+    if isinstance(text, (list, tuple, np.ndarray)):
+        values = [float(v) for v in text]
+    else:
+        parts = [p for p in str(text).replace(",", " ").split() if p]
+        try:
+            values = [float(p) for p in parts]
+        except ValueError:
+            raise ValueError(f"parameter '{name}' = {text!r} is not a list of numbers") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise ValueError(f"parameter '{name}' = {text!r} must list at least one finite number")
+    return values
+
+
+def beta_interval(k, n, cl: float = INTERVAL_CL, prior: str = "jeffreys"):
+    """Get (posterior mean, lower, upper) of a switching probability from k successes in n
+    trials: the central ``cl`` interval of the Beta posterior under the Jeffreys prior
+    Beta(½, ½) (``prior="jeffreys"``) or the uniform prior Beta(1, 1) ("uniform")."""
+    from scipy.stats import beta
+    a0 = {"jeffreys": 0.5, "uniform": 1.0}[prior]
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    a, b = k + a0, n - k + a0
+    lo = beta.ppf(0.5 * (1 - cl), a, b)
+    hi = beta.ppf(0.5 * (1 + cl), a, b)
+    return a / (a + b), lo, hi
+
+
+class SwitchingProbability(LabspinProcedure):
+    """For each write-pulse width and level: ``trials`` times reset (one pulse of the reset
+    level), read, write (one pulse), read; a trial switched when the read after the write
+    differs from the read after the reset by more than ``threshold`` (relative). The source
+    meter keeps a small read current through the device throughout."""
+    NAME = "switching-probability"
+    DESCRIPTION = "Switching probability vs write-pulse amplitude and width (Beta interval)"
+    WIRING = "pulsed"
+    SAMPLE = "mtj_pillar"
+    SIM_MAGNET = {"axis": "z"}
+
+    amplitudes = Parameter("Write amplitudes (V)",
+                           default="-0.05,-0.06,-0.07,-0.08,-0.1,-0.12")
+    widths = Parameter("Write widths (s)", default="3e-9,5e-9")
+    trials = IntegerParameter("Trials per point", default=20, minimum=1, maximum=100000)
+    reset_amplitude = FloatParameter("Reset amplitude", units="V", default=0.3,
+                                     minimum=-10.0, maximum=10.0)
+    reset_width = FloatParameter("Reset width", units="s", default=20e-9, minimum=1e-10,
+                                 maximum=1.0)
+    read_current = FloatParameter("Read current", units="A", default=1e-6, minimum=1e-9,
+                                  maximum=1e-2)
+    threshold = FloatParameter("Switch threshold", default=0.2, minimum=1e-3, maximum=10.0)
+    field = FloatParameter("Field", units="T", default=0.0, minimum=-10.0, maximum=10.0)
+    settle = FloatParameter("Delay after a pulse", units="s", default=1e-3, minimum=0.0,
+                            maximum=60.0)
+
+    DATA_COLUMNS = ["Pulse amplitude (V)", "Pulse width (s)", "Pulse current (A)", "Field (T)",
+                    "Trials", "Switched", "Probability", "Probability low",
+                    "Probability high", "R reset (ohm)", "R switched (ohm)", "Reset failures"]
+
+    def _grid(self):
+        amps = parse_list(self.amplitudes, "Write amplitudes (V)")
+        widths = parse_list(self.widths, "Write widths (s)")
+        return [(w, a) for w in widths for a in amps]
+
+    def check(self, config) -> None:
+        lim = config.limits
+        grid = self._grid()
+        # a 50 Ω generator drives at most 2V/Z0 (into a shorted device): keep that within
+        # the sample's current limit whatever the device's resistance
+        v_max = lim.max_sample_current_A * Z0_OHM / 2.0
+        check_limit("parameter 'Write amplitudes'", max(abs(a) for _, a in grid), 0.0,
+                    v_max, "V")
+        check_limit("parameter 'Reset amplitude'", abs(self.reset_amplitude), 0.0, v_max, "V")
+        if any(w <= 0 for w, _ in grid):
+            raise ValueError("parameter 'Write widths (s)' must be > 0 s")
+        check_limit("parameter 'Read current'", self.read_current, 0.0,
+                    lim.max_sample_current_A, "A")
+        if abs(self.field) > 0:
+            check_limit("parameter 'Field'", abs(self.field), 0.0, lim.max_field_T, "T")
+            if config.magnet is None:
+                raise ValueError("parameter 'Field' is set but the bench has no [magnet]")
+        if not config.by_role("pulse_generator"):
+            raise ValueError("switching-probability needs a pulse_generator on the bench")
+        if not config.by_role("source_meter"):
+            raise ValueError("switching-probability needs a source_meter to read")
+
+    def estimate(self) -> tuple[int, float]:
+        grid = self._grid()
+        return len(grid), len(grid) * self.trials * (2 * self.settle + 0.1)
+
+    def startup(self) -> None:
+        smu = self.bench.role("source_meter")
+        smu.source_mode = "current"
+        smu.compliance_voltage = min(2.0, self.bench.config.limits.max_sample_voltage_V)
+        smu.source_enabled = True
+        smu.ramp_to_current(self.read_current)
+        pulser = self.bench.role("pulse_generator")
+        pulser.configure_pulse_mode()        # single triggered pulses on a 0 V baseline
+        self._field_measured = float(self.field)
+        if self.bench.magnet is not None:
+            self._field_measured = float(self.bench.magnet.set_field(float(self.field)))
+
+    def _read(self) -> float:
+        return self.bench.role("source_meter").measure_voltage() / self.read_current
+
+    def _pulse(self, level: float, width: float) -> None:
+        """One pulse: levels are changed with the output off (a sign change with the output
+        on passes ±the smallest level through the device for a moment)."""
+        pulser = self.bench.role("pulse_generator")
+        pulser.output_enabled = False
+        pulser.amplitude = level
+        pulser.width = width
+        pulser.output_enabled = True
+        pulser.fire(1)
+        pulser.output_enabled = False
+        self.sleep(self.settle)
+
+    def _reset(self) -> tuple[float, int]:
+        """Reset (up to 3 tries until the state matches the first reset's); get (R, fails)."""
+        fails = 0
+        for _ in range(3):
+            self._pulse(self.reset_amplitude, self.reset_width)
+            r = self._read()
+            if self._r_ref is None:
+                self._r_ref = r
+            if abs(r - self._r_ref) <= self.threshold * abs(self._r_ref):
+                return r, fails
+            fails += 1
+        return r, fails
+
+    def execute(self) -> None:
+        grid = self._grid()
+        field = self._field_measured
+        self._r_ref = None
+        for k, (width, amp) in enumerate(grid):
+            switched, fails, r_reset, r_sw = 0, 0, [], []
+            for _ in range(self.trials):
+                if self.should_stop():
+                    return
+                r0, f = self._reset()
+                fails += f
+                r_reset.append(r0)
+                self._pulse(amp, width)
+                r1 = self._read()
+                if abs(r1 - r0) > self.threshold * abs(r0):
+                    switched += 1
+                    r_sw.append(r1)
+            r0m = float(np.mean(r_reset))
+            p, lo, hi = beta_interval(switched, self.trials)
+            self.emit("results", {
+                "Pulse amplitude (V)": amp, "Pulse width (s)": width,
+                "Pulse current (A)": 2.0 * abs(amp) / (Z0_OHM + abs(r0m)),
+                "Field (T)": field, "Trials": self.trials, "Switched": switched,
+                "Probability": switched / self.trials, "Probability low": float(lo),
+                "Probability high": float(hi), "R reset (ohm)": r0m,
+                "R switched (ohm)": float(np.mean(r_sw)) if r_sw else float("nan"),
+                "Reset failures": fails})
+            self.emit("progress", 100.0 * (k + 1) / len(grid))
