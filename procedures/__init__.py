@@ -16,6 +16,11 @@ PROCEDURES: dict[str, tuple[str, str]] = {
         "labspin.procedures.switching_probability_analysis:analyze_switching_probability"),
     "tmr-statistics": ("labspin.procedures.tmr_statistics:TmrStatistics",
                        "labspin.procedures.tmr_statistics_analysis:analyze_tmr_statistics"),
+    "magnet-calibration": (
+        "labspin.procedures.magnet_calibration:MagnetCalibrationSweep",
+        "labspin.procedures.magnet_calibration_analysis:analyze_calibration"),
+    "kapitza-map": ("labspin.procedures.kapitza_map:KapitzaMap",
+                    "labspin.procedures.kapitza_map_analysis:analyze_kapitza_map"),
 }
 
 

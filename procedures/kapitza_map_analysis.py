@@ -170,10 +170,12 @@ def analyze_kapitza_map(df: pd.DataFrame, sample: dict | None = None,
       ``langevin_max_abs_dev``, max |⟨m·Ĥ⟩ − L(ξ_eff)| over the map, and
       ``langevin_rms_dev``.
     """
-    sample = sample or df.attrs.get("sample_parameters") or None
     if sample is not None and not all(k in sample for k in SAMPLE_KEYS):
         missing = [k for k in SAMPLE_KEYS if k not in sample]
         raise ValueError(f"sample parameters lack {', '.join(missing)}")
+    if sample is None:          # the results header's, when complete (labspin analyze)
+        header = df.attrs.get("sample_parameters") or {}
+        sample = header if all(k in header for k in SAMPLE_KEYS) else None
     d = _readout(df)
     if dr_ahe_ohm is None:
         dr, dr_err, r0 = readout_calibration(d, sample)
