@@ -32,11 +32,13 @@ def read_table(path: str | Path, columns: list[str] | None = None,
     """Read a results file of any origin; apply NEW=OLD renames and COLUMN=UNIT conversions.
 
     The "Sample parameters" JSON of a labspin header, when present, goes to
-    ``df.attrs["sample_parameters"]`` (analyses take film parameters from it).
+    ``df.attrs["sample_parameters"]`` and the header's lines to ``df.attrs["header"]``
+    (analyses take film and procedure parameters from them).
     Raises ValueError naming the column or unit that does not fit.
     """
     df = pd.read_csv(path, comment="#", sep=None, engine="python")
     df.attrs["sample_parameters"] = header_sample_parameters(path)
+    df.attrs["header"] = header_lines(path)
     for item in columns or []:
         new, sep, old = item.partition("=")
         if not sep or old not in df.columns:
@@ -68,3 +70,14 @@ def header_sample_parameters(path: str | Path) -> dict:
                 except json.JSONDecodeError:
                     return {}
     return {}
+
+
+def header_lines(path: str | Path) -> list[str]:
+    """Get the leading '#' lines of a results file (without the newline)."""
+    out = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.startswith("#"):
+                break
+            out.append(line.rstrip("\n"))
+    return out

@@ -21,6 +21,8 @@ PROCEDURES: dict[str, tuple[str, str]] = {
         "labspin.procedures.magnet_calibration_analysis:analyze_calibration"),
     "kapitza-map": ("labspin.procedures.kapitza_map:KapitzaMap",
                     "labspin.procedures.kapitza_map_analysis:analyze_kapitza_map"),
+    "harmonic-hall": ("labspin.procedures.harmonic_hall:HarmonicHall",
+                      "labspin.procedures.harmonic_hall_analysis:analyze_harmonic_hall"),
 }
 
 

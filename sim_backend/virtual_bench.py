@@ -393,11 +393,19 @@ class VirtualBench:
         v = np.empty(n_phase)
         for k, th in enumerate(theta):
             i = i_dc + amplitude_A * math.sin(th)
-            m = base if self.thermal else equilibrium(self.system, self._h(), i, m0=base).m[:, 0]
+            m = base if self.thermal else self._nearby_equilibrium(i, base)
             v[k] = i * self.resistance(probe, m)
         c = np.fft.rfft(v) / n_phase
         c[1:] *= 2.0
         return c[: n_max + 1]
+
+    def _nearby_equilibrium(self, current_A: float, m0: np.ndarray) -> np.ndarray:
+        """Get the fixed point near m0 at a current (A): Newton from m0 (the ac drive tilts
+        m by far less than a radian), relaxing from m0 only if that finds no stable point."""
+        eq = equilibrium(self.system, self._h(), current_A, m0=m0, max_relax_periods=0)
+        if not (eq.converged[0] and eq.stable[0]):
+            eq = equilibrium(self.system, self._h(), current_A, m0=m0)
+        return eq.m[:, 0]
 
     def rf_current_A(self, power_dBm: float, probe: str = "xx") -> float:
         """Get the rf current amplitude (A) in the sample for a source power (dBm).
