@@ -292,9 +292,14 @@ def _analyze(args) -> int:
         print(json.dumps(out, indent=2))
     else:
         for k, v in out.items():
-            if not k.endswith("_err"):
-                err = out.get(k + "_err")
-                print(f"{k:20s} {v:.6g}" + (f" ± {err:.2g}" if err is not None else ""))
+            if k.endswith("_err"):
+                continue
+            err = out.get(k + "_err")
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                plus = f" ± {err:.2g}" if isinstance(err, (int, float)) else ""
+                print(f"{k:24s} {v:.6g}{plus}")
+            else:
+                print(f"{k:24s} {v}")
     return 0
 
 

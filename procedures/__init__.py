@@ -23,6 +23,8 @@ PROCEDURES: dict[str, tuple[str, str]] = {
                     "labspin.procedures.kapitza_map_analysis:analyze_kapitza_map"),
     "harmonic-hall": ("labspin.procedures.harmonic_hall:HarmonicHall",
                       "labspin.procedures.harmonic_hall_analysis:analyze_harmonic_hall"),
+    "stno-spectrum": ("labspin.procedures.stno_spectrum:StnoSpectrum",
+                      "labspin.procedures.stno_spectrum_analysis:analyze_spectra"),
 }
 
 

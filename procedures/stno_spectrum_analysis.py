@@ -11,9 +11,11 @@ Per trace (one field, one current)
     The displayed power is taken to linear units (W) and a Lorentzian on a constant noise
     floor, P(f) = A·Δ²/((f − f0)² + Δ²) + c, is fitted (scipy ``curve_fit``) in a window of
     ±6 half widths around the smoothed maximum above the floor. ``f_peak_Hz`` = f0,
-    ``linewidth_Hz`` = Δ (HWHM), ``power_W`` = π·A·Δ / ENBW, the area of the line divided by
-    the analyzer's equivalent noise bandwidth ENBW = 1.0645·RBW (a Gaussian RBW filter): the
-    displayed power is the power density times ENBW. Without a RBW column, ENBW is taken as
+    ``linewidth_Hz`` = Δ (HWHM). ``power_W`` = Σ (P − floor)·δf / ENBW over f0 ± 6Δ, with δf
+    the point spacing, the floor the mean of the points outside that window and ENBW =
+    1.0645·RBW the analyzer's equivalent noise bandwidth (a Gaussian RBW filter): the displayed
+    power is the power density times ENBW. (The numeric sum, not the Lorentzian's area πAΔ:
+    thermally broadened lines have lighter tails than a Lorentzian.) Without a RBW column, ENBW is taken as
     the trace point spacing. Errors: one standard error from the fit covariance (scaled by the
     residuals). A trace whose line does not rise above the floor gets power_W = 0 and NaN for
     the rest; it counts as "below threshold".
@@ -33,7 +35,9 @@ Threshold current ``ic_A`` (method stated, as issue 6 asks)
 Tunability ``df_dI_Hz_per_A``
     The slope of f_peak against I over the above-threshold traces (least squares weighted by
     the f_peak errors; the error from the covariance scaled by the residuals, so it reflects
-    the actual scatter). At H = 0 this is γ0·(H_DL per A)/(2πα) (check 6).
+    the actual scatter: the fit errors of f_peak, a few MHz, miss the record-to-record
+    wander of the thermal line's centre). With few currents the residual-scaled error is
+    itself uncertain (n − 2 degrees of freedom): use ≥ 5 currents. At H = 0 this is γ0·(H_DL per A)/(2πα) (check 6).
 
 Keys: the headline ``ic_A``, ``df_dI_Hz_per_A``, ``f0_Hz`` (intercept of the f–I line),
 ``mu0_h_T`` (the field they belong to: the field of smallest magnitude), each with ``_err``;
@@ -97,21 +101,34 @@ def fit_trace(freq_Hz: np.ndarray, power_dBm: np.ndarray, rbw_Hz: float | None =
     win = (f > f[i] - 6 * hw0) & (f < f[i] + 6 * hw0)
     if win.sum() < 6:
         return none
+    # fit in scaled units (frequency in initial half widths from the maximum, power in peak
+    # heights): curve_fit's finite differences fail on 1e10 Hz and 1e-12 W
+    fx, px, scale = (f[win] - f[i]) / hw0, p[win] / smooth[i], smooth[i]
     try:
-        popt, pcov = curve_fit(lorentzian, f[win], p[win],
-                               p0=[smooth[i], f[i], hw0, floor],
-                               bounds=([0, f[win][0], step / 4, -np.inf],
-                                       [np.inf, f[win][-1], 10 * (f[-1] - f[0]), np.inf]),
+        popt, pcov = curve_fit(lorentzian, fx, px, p0=[1.0, 0.0, 1.0, floor / scale],
+                               bounds=([0, fx[0], step / 4 / hw0, -np.inf],
+                                       [np.inf, fx[-1], 10 * (f[-1] - f[0]) / hw0, np.inf]),
                                maxfev=20000)
     except (RuntimeError, ValueError):
         return none
-    a, f0, hw, c = popt
-    err = np.sqrt(np.clip(np.diag(pcov), 0, None))
-    area = math.pi * a * hw / enbw
-    rel = math.hypot(err[0] / a if a > 0 else 0.0, err[2] / hw)
+    if not np.all(np.isfinite(pcov)):
+        return none
+    err = np.sqrt(np.clip(np.diag(pcov), 0, None)) * np.array([scale, hw0, hw0, scale])
+    a, f0, hw, c = popt * np.array([scale, hw0, hw0, scale]) + np.array([0, f[i], 0, 0])
+    # integrated power: the excess over the floor summed over f0 ± 6 Δ (the line's shape at
+    # 300 K is not exactly Lorentzian, so the Lorentzian's area would overstate it); the floor
+    # is the mean of the points outside that window (the median of the Gamma-distributed
+    # averaged noise is biased low)
+    inside = np.abs(f - f0) <= 6 * hw
+    outside = p[~inside]
+    c_out = float(np.mean(outside)) if outside.size >= 8 else float(c)
+    noise = float(np.std(outside, ddof=1)) if outside.size >= 8 else scatter
+    area = float(np.sum(p[inside] - c_out)) * step / enbw
+    area_err = math.hypot(noise * math.sqrt(inside.sum()),
+                          noise / math.sqrt(max(outside.size, 1)) * inside.sum()) * step / enbw
     return {"f_peak_Hz": float(f0), "f_peak_Hz_err": float(err[1]),
             "linewidth_Hz": float(hw), "linewidth_Hz_err": float(err[2]),
-            "power_W": float(area), "power_W_err": float(area * rel), "floor_W": float(c)}
+            "power_W": area, "power_W_err": area_err, "floor_W": c_out}
 
 
 def threshold(current_A: np.ndarray, power_W: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -159,11 +176,17 @@ def tunability(current_A: np.ndarray, f_Hz: np.ndarray, f_err: np.ndarray) -> di
         err = math.hypot(sigma[0], sigma[1]) / abs(x[1] - x[0])
         return {"df_dI_Hz_per_A": float(slope), "df_dI_Hz_per_A_err": float(err),
                 "f0_Hz": float(y[0] - slope * x[0]), "f0_Hz_err": float(math.nan)}
-    popt, pcov = curve_fit(lambda i, m, b: m * i + b, x, y, sigma=sigma,
-                           absolute_sigma=False)
-    err = np.sqrt(np.diag(pcov))
-    return {"df_dI_Hz_per_A": float(popt[0]), "df_dI_Hz_per_A_err": float(err[0]),
-            "f0_Hz": float(popt[1]), "f0_Hz_err": float(err[1])}
+    # weighted least squares, covariance scaled by the reduced χ² (the actual scatter)
+    w = 1.0 / sigma ** 2
+    xm, ym = np.sum(w * x) / np.sum(w), np.sum(w * y) / np.sum(w)
+    sxx = np.sum(w * (x - xm) ** 2)
+    slope = np.sum(w * (x - xm) * (y - ym)) / sxx
+    icpt = ym - slope * xm
+    chi2 = np.sum(w * (y - icpt - slope * x) ** 2) / (x.size - 2)
+    err_slope = math.sqrt(chi2 / sxx)
+    err_icpt = math.sqrt(chi2 * (1.0 / np.sum(w) + xm ** 2 / sxx))
+    return {"df_dI_Hz_per_A": float(slope), "df_dI_Hz_per_A_err": float(err_slope),
+            "f0_Hz": float(icpt), "f0_Hz_err": float(err_icpt)}
 
 
 def analyze_spectra(df: pd.DataFrame) -> dict:
