@@ -9,6 +9,10 @@ import importlib
 PROCEDURES: dict[str, tuple[str, str]] = {
     "field-sweep": ("labspin.procedures.field_sweep:FieldSweep",
                     "labspin.procedures.field_sweep_analysis:analyze_loop"),
+    "current-sweep": ("labspin.procedures.current_sweep:CurrentSweep",
+                      "labspin.procedures.current_sweep_analysis:analyze_current_sweep"),
+    "pulse-switching": ("labspin.procedures.pulse_switching:PulseSwitching",
+                        "labspin.procedures.pulse_switching_analysis:analyze_pulse_switching"),
     "stfmr": ("labspin.procedures.stfmr:STFMR",
               "labspin.procedures.stfmr_analysis:analyze_stfmr"),
     "switching-probability": (

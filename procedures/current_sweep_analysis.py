@@ -5,8 +5,9 @@ A switching event is a resistance step between neighbouring points of one sweep 
 larger than half the jump between the two levels. Its critical value is taken halfway
 between the last point before and the first point after the step; with a grid step s this
 midpoint is uniform within ±s/2 of the threshold (standard error s/√12). Over N events the
-critical value is their mean and its standard error √(max(var, s²/12)/N): the sample
-variance holds both the stochastic (thermally activated) spread and the grid quantisation.
+critical value is their mean and its standard error √(var/N + s²/12): var/N from the
+stochastic (thermally activated) spread, s²/12 the quantisation, kept whole because it does
+not average away when the events fall on the same grid points (a spread ≲ s).
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def mean_with_grid(values: np.ndarray, step: float) -> tuple[float, float]:
     if values.size == 0:
         return float("nan"), float("nan")
     var = values.var(ddof=1) if values.size > 1 else 0.0
-    return float(values.mean()), float(np.sqrt(max(var, step ** 2 / 12.0) / values.size))
+    return float(values.mean()), float(np.sqrt(var / values.size + step ** 2 / 12.0))
 
 
 def _grid_step(x: np.ndarray) -> float:

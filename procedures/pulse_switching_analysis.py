@@ -6,9 +6,10 @@ a pulse; a switching event is a resistance step larger than half the jump betwee
 levels. Its critical amplitude is halfway between the magnitude of the pulse that switched
 and that of the pulse before it (0 for the reference read), so for a grid step s it is
 uniform within ±s/2 (error s/√12); several events are averaged with
-:func:`~labspin.procedures.current_sweep_analysis.mean_with_grid`. Only the rising half of a
-lobe can switch a bistable device (the falling half starts in the switched state); events
-on the falling half are counted too (a thermally activated or back-hopping switch).
+:func:`~labspin.procedures.current_sweep_analysis.mean_with_grid`. Only the first switch of
+each lobe counts: later steps in the same lobe are the device flipping back and forth (a
+marginal short pulse leaves the magnetization near the equator, and a field against the
+written state pulls it back), not a threshold of the loop.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ def _events(df: pd.DataFrame, r_low: float, r_high: float):
                 fields.append(float(g["Field set (T)"].iloc[0]))
                 amps.append(s * 0.5 * (abs(a[k]) + prev_a))
                 curs.append(s * 0.5 * (abs(i[k]) + prev_i))
+                break               # only the first switch of a lobe (see the module notes)
     return np.array(fields), np.array(amps), np.array(curs), step
 
 
