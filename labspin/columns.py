@@ -32,13 +32,13 @@ def read_table(path: str | Path, columns: list[str] | None = None,
     """Read a results file of any origin; apply NEW=OLD renames and COLUMN=UNIT conversions.
 
     The "Sample parameters" JSON of a labspin header, when present, goes to
-    ``df.attrs["sample_parameters"]`` and the header's lines to ``df.attrs["header"]``
+    ``df.attrs["sample_parameters"]`` and the header's text to ``df.attrs["header"]``
     (analyses take film and procedure parameters from them).
     Raises ValueError naming the column or unit that does not fit.
     """
     df = pd.read_csv(path, comment="#", sep=None, engine="python")
     df.attrs["sample_parameters"] = header_sample_parameters(path)
-    df.attrs["header"] = header_lines(path)
+    df.attrs["header"] = "\n".join(header_lines(path))
     for item in columns or []:
         new, sep, old = item.partition("=")
         if not sep or old not in df.columns:
