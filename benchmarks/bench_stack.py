@@ -22,7 +22,6 @@ import argparse
 import json
 import sys
 import time
-import tomllib
 
 import numpy as np
 
@@ -67,27 +66,14 @@ def query_costs(n: int) -> dict:
 
 def stfmr_dry_run(frequencies: list[float], n_fields: int) -> dict:
     """Run the ST-FMR sweep; get wall and virtual seconds."""
-    from labspin.bench import open_instrument
-    from labspin.bench_config import parse_bench_config
-    from labspin.drivers.electromagnet import Electromagnet
-    from labspin.sim_backend.samples import load_sample
+    from labspin.bench import Bench
     from labspin.sim_backend.virtual_bench import VirtualMagnet
-    from labspin.sim_backend.wirings import bench_config_text, build_bench
 
     t0 = time.perf_counter()
-    bench, slots = build_bench(load_sample("inplane_sot_hallbar"), "stfmr", seed=1,
-                               magnet=VirtualMagnet(angle_deg=45.0))
-    cfg = parse_bench_config(tomllib.loads(bench_config_text(bench, slots)))
+    bench = Bench.simulated("stfmr", "inplane_sot_hallbar", seed=1,
+                            magnet=VirtualMagnet(angle_deg=45.0)).open()
     clock = bench.clock
-    rf = open_instrument(cfg.instruments["rf"], clock=clock)
-    lockin = open_instrument(cfg.instruments["lockin"], clock=clock)
-    em = Electromagnet(open_instrument(cfg.instruments["magnet_psu"], clock=clock),
-                       cfg.magnet.calibration, open_instrument(cfg.instruments["gaussmeter"]),
-                       max_field_T=cfg.limits.max_field_T,
-                       max_ramp_rate_T_per_s=cfg.limits.max_field_ramp_T_per_s,
-                       max_step_T=cfg.magnet.max_step_T, tolerance_T=cfg.magnet.tolerance_T,
-                       settle_timeout_s=cfg.magnet.settle_timeout_s,
-                       settle_delay_s=cfg.magnet.settle_delay_s, clock=clock)
+    rf, lockin, em = bench.role("rf_source"), bench.role("lock_in"), bench.magnet
     rf.power = 10.0
     rf.configure_am_reference(1.7e3, 100.0, 1.0)
     rf.output_enabled = True

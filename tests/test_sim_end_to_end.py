@@ -2,39 +2,22 @@
 real drivers over `@labspin`, with the bench config the simulated bench generates and the
 electromagnet's closed loop (issue 4, "Done when")."""
 import math
-import tomllib
-
 import numpy as np
 import pytest
 from scipy.optimize import brentq, curve_fit
 
-from labspin.bench import open_instrument
-from labspin.bench_config import parse_bench_config
+from labspin.bench import Bench
 from labspin.constants import MU0
-from labspin.drivers.electromagnet import Electromagnet
 from labspin.macrospin import kapitza_xi_eff, langevin
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet
-from labspin.sim_backend.wirings import bench_config_text, build_bench
 
 
 def _bench(sample, wiring, seed, magnet):
-    bench, slots = build_bench(sample, wiring, seed=seed, magnet=magnet)
-    cfg = parse_bench_config(tomllib.loads(bench_config_text(bench, slots)))
-    clock = bench.clock
-
-    def open_(name):
-        inst = cfg.instruments[name]
-        source = inst.role not in ("gaussmeter", "voltmeter", "spectrum_analyzer")
-        return open_instrument(inst, **({"clock": clock} if source else {}))
-
-    em = Electromagnet(open_("magnet_psu"), cfg.magnet.calibration, open_("gaussmeter"),
-                       max_field_T=cfg.limits.max_field_T,
-                       max_ramp_rate_T_per_s=cfg.limits.max_field_ramp_T_per_s,
-                       max_step_T=cfg.magnet.max_step_T, tolerance_T=cfg.magnet.tolerance_T,
-                       settle_timeout_s=cfg.magnet.settle_timeout_s,
-                       settle_delay_s=cfg.magnet.settle_delay_s, clock=clock)
-    return bench, open_, em
+    """Open the simulated bench the way `labspin run --sim` does: instruments from the
+    generated bench config (limits applied), the electromagnet from its [magnet] table."""
+    bench = Bench.simulated(wiring, sample.name, seed=seed, magnet=magnet).open()
+    return bench.virtual, bench.role, bench.magnet
 
 
 def _lineshape(b, s, a, b0, w, c):
@@ -45,7 +28,7 @@ def _lineshape(b, s, a, b0, w, c):
 def test_stfmr_line_sits_on_the_kittel_field():
     sample = load_sample("inplane_sot_hallbar")
     bench, open_, em = _bench(sample, "stfmr", 4, VirtualMagnet(angle_deg=45.0))
-    rf, lockin = open_("rf"), open_("lockin")
+    rf, lockin = open_("rf_source"), open_("lock_in")
     f = 8e9
     rf.frequency = f
     rf.power = 10.0
@@ -85,7 +68,7 @@ def test_stfmr_line_sits_on_the_kittel_field():
 def test_kapitza_hall_resistance_follows_langevin_of_xi_eff():
     sample = load_sample("kapitza_cofeb_w")
     bench, open_, em = _bench(sample, "transport", 2, VirtualMagnet(axis="z"))
-    smu, nv = open_("smu"), open_("nanovoltmeter")
+    smu, nv = open_("source_meter"), open_("voltmeter")
     b_meas = em.set_field(0.008)
     mg = sample.system.magnet
     info = sample.describe()
