@@ -7,6 +7,38 @@ from .bench_config import BenchConfig, InstrumentConfig
 from .drivers.registry import driver_class
 
 
+class InstrumentError(RuntimeError):
+    """A command to an instrument failed; names the instrument, its driver and resource,
+    and the command (the original exception is the __cause__)."""
+
+    def __init__(self, name: str, cfg: InstrumentConfig, command: str | None, cause):
+        self.instrument, self.command = name, command
+        what = f"command {command!r}" if command else "a command"
+        super().__init__(f"{name} ({cfg.driver} at {cfg.resource}): {what} failed: "
+                         f"{type(cause).__name__}: {cause}")
+
+
+def _annotate_errors(name: str, cfg: InstrumentConfig, inst) -> None:
+    """Make every failed write or read of ``inst`` raise InstrumentError naming it and the
+    command (for a read: the last command written)."""
+    last: list = [None]
+    write, read = inst.write, inst.read
+
+    def annotated_write(command, *args, **kwargs):
+        last[0] = command
+        try:
+            return write(command, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            raise InstrumentError(name, cfg, command, exc) from exc
+
+    def annotated_read(*args, **kwargs):
+        try:
+            return read(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            raise InstrumentError(name, cfg, last[0], exc) from exc
+    inst.write, inst.read = annotated_write, annotated_read
+
+
 def open_instrument(cfg: InstrumentConfig, **extra):
     """Open one instrument with its driver; raw sockets get '\\n' terminations by default.
 
@@ -96,6 +128,7 @@ class Bench:
             except Exception as exc:  # noqa: BLE001 — name the instrument that failed
                 raise RuntimeError(f"cannot open {name} ({cfg.driver} at {cfg.resource}): "
                                    f"{type(exc).__name__}: {exc}") from exc
+            _annotate_errors(name, cfg, inst)
             if isinstance(inst, SafeSourceMixin):
                 self._apply_limits(inst, cfg.role)
             self.instruments[name] = inst

@@ -88,6 +88,9 @@ def test_instrument_fault_mid_run_ends_failed_safe_and_intact(tmp_path):
     bench.virtual.instruments["nanovoltmeter"].inject("timeout", on=None, count=None)
     result = run_procedure(_procedure(), bench, tmp_path)
     assert result.status == FAILED and "VI_ERROR_TMO" in result.message
+    # the message names the instrument, its driver and resource, and the command
+    assert result.message.startswith("InstrumentError: nanovoltmeter (keithley2182a at "
+                                     "GPIB0::7::INSTR): command")
     _assert_safe(bench)
     text = result.path.read_text()
     assert "#Status: FAILED" in text
