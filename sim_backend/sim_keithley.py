@@ -321,6 +321,19 @@ class _KeithleyTwin(SimInstrument):
 # ============================================================================ SourceMeters
 
 
+class _ReadFetch:
+    """READ? and FETCh? of the models whose readings come from ``_run`` (a fresh
+    measurement) and are kept in ``_last``, formatted by ``_format``."""
+
+    def _read(self) -> str:
+        return self._format(self._run())
+
+    def _fetch(self) -> str:
+        if not self._last:
+            raise SCPIError(-230)
+        return self._format(self._last)
+
+
 class _SourceMeter(_KeithleyTwin):
     """What the 2400 and 2450 share: wiring, compliance, the (V, I) measurement.
 
@@ -448,7 +461,7 @@ class _Reading2400:
                 "STAT": self.status}[name]
 
 
-class Keithley2400Twin(_SourceMeter):
+class Keithley2400Twin(_ReadFetch, _SourceMeter):
     """Keithley 2400 SourceMeter (±1.05 A, ±210 V), the Series 2400 User's Manual command set.
 
     *RST: output off, source voltage 0 V, compliance 105 µA / 21 V, sense function CURR:DC
@@ -810,14 +823,6 @@ class Keithley2400Twin(_SourceMeter):
     def _abort(self) -> None:
         self._bus_armed = False
 
-    def _read(self) -> str:
-        return self._format(self._run())
-
-    def _fetch(self) -> str:
-        if not self._last:
-            raise SCPIError(-230)
-        return self._format(self._last)
-
     def _configure(self, func: str) -> None:
         """CONFigure:<function>: one function, its autorange on, counts 1, delays 0, output on."""
         self._funcs = [func]
@@ -1119,7 +1124,7 @@ class Keithley2450Twin(_SourceMeter):
 # ============================================================================ 2182A
 
 
-class Keithley2182ATwin(_KeithleyTwin):
+class Keithley2182ATwin(_ReadFetch, _KeithleyTwin):
     """Keithley 2182A nanovoltmeter: channel 1 on ``probe``, channel 2 on ``probe2``.
 
     *RST: channel 1, function VOLT:DC, NPLC 5, autorange on, digital filter off (moving, 10),
@@ -1331,14 +1336,6 @@ class Keithley2182ATwin(_KeithleyTwin):
 
     def _initiate(self) -> None:
         self._run()
-
-    def _read(self) -> str:
-        return self._format(self._run())
-
-    def _fetch(self) -> str:
-        if not self._last:
-            raise SCPIError(-230)
-        return self._format(self._last)
 
     def _configure(self, func: str) -> None:
         self._function = func

@@ -1,7 +1,10 @@
 """Shared fixtures. Tests import the installed labspin (see README)."""
+import uuid
 from pathlib import Path
 
 import pytest
+
+from labspin.sim_backend import registry
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 
@@ -12,3 +15,18 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip("../shared/realdata not present")
     return REALDATA
+
+
+@pytest.fixture
+def plug():
+    """Register twins under fresh VISA names for the test; get register(twin) -> name."""
+    names = []
+
+    def register(twin):
+        name = registry.register(f"TCPIP0::{twin.name}-{uuid.uuid4().hex[:8]}::inst0::INSTR",
+                                 twin)
+        names.append(name)
+        return name
+    yield register
+    for name in names:
+        registry.unregister(name)

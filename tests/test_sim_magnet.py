@@ -4,7 +4,6 @@ loopback socket (@py); the electromagnet ramps and settles in virtual time; the 
 polarity relay is crossed safely by our driver and refuses a switch under current."""
 import math
 import time
-import uuid
 
 import numpy as np
 import pytest
@@ -18,7 +17,6 @@ from labspin.drivers.gaussmeters import (GaussmeterReadingError, LakeShore425, L
                                          LakeShore475)
 from labspin.drivers.magnet_supplies import Danfysik8500, DanfysikError, KepcoBOP
 from labspin.drivers.registry import DRIVERS
-from labspin.sim_backend import registry
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
 from labspin.sim_backend.sim_magnet import (TWINS, Danfysik8500Twin, KepcoBOPTwin,
@@ -33,21 +31,6 @@ K, BR, TAU = 0.04, 0.003, 0.2        # the bench magnet: T/A, remanence (T), L/R
 def bench():
     return VirtualBench(load_sample("inplane_sot_hallbar"), seed=7,
                         magnet=VirtualMagnet(tesla_per_A=K, remanence_T=BR, l_over_r_s=TAU))
-
-
-@pytest.fixture
-def plug():
-    """Register twins under fresh VISA names for the test; get register(twin) -> name."""
-    names = []
-
-    def register(twin):
-        name = registry.register(f"TCPIP0::{twin.name}-{uuid.uuid4().hex[:8]}::inst0::INSTR",
-                                 twin)
-        names.append(name)
-        return name
-    yield register
-    for name in names:
-        registry.unregister(name)
 
 
 def test_twins_cover_the_registry_keys():

@@ -2,7 +2,6 @@
 drivers and pymeasure's stock classes, in-process (@labspin) and over a loopback socket
 (@py): a pulse of enough amplitude switches the MTJ pillar (R_P → R_AP and back), a small
 one does not; the 50 Ω source model; triggering; errors in the error queue/ESR."""
-import uuid
 
 import pytest
 from pymeasure.instruments.agilent import Agilent33500
@@ -11,7 +10,6 @@ from pymeasure.instruments.keysight import Keysight81160A as PymeasureKeysight81
 from labspin.drivers.pulse_generators import (Keysight33500B, Keysight81160A,
                                               Picosecond10070A)
 from labspin.drivers.registry import DRIVERS
-from labspin.sim_backend import registry
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
 from labspin.sim_backend import sim_pulse
@@ -26,21 +24,6 @@ R_P, R_AP = 2000.0, 4400.0           # the mtj_pillar's resistances (Ω)
 @pytest.fixture
 def bench():
     return VirtualBench(load_sample("mtj_pillar"), seed=5)
-
-
-@pytest.fixture
-def plug():
-    """Register twins under fresh VISA names for the test; get register(twin) -> name."""
-    names = []
-
-    def register(twin):
-        name = registry.register(f"TCPIP0::{twin.name}-{uuid.uuid4().hex[:8]}::inst0::INSTR",
-                                 twin)
-        names.append(name)
-        return name
-    yield register
-    for name in names:
-        registry.unregister(name)
 
 
 def test_twins_cover_the_registry_keys():

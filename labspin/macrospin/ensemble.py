@@ -115,8 +115,6 @@ class Ensemble:
         acc_from = n_steps + 1 if average_from_s is None else max(
             0, int(math.ceil(average_from_s / dt_s - 1e-9)) - 1)
         acc = np.zeros((9, self.n)) if average_from_s is not None else np.zeros((9, 0))
-        if average_from_s is not None and acc.shape[1] != self.n:
-            acc = np.zeros((9, self.n))
         sigma = (self.system.magnet.thermal_field_std(dt_s, self.temperature_K)
                  if self.stochastic else 0.0)
         n_acc = kernel.integrate(self.m, self.h_ext, self.current, self._sys, self._wave_table,
