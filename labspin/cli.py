@@ -206,7 +206,6 @@ def _progress_printer():
 
 
 def _run(args) -> int:
-    import json
 
     from .bench import Bench
     from .bench_config import ConfigError, load_bench_config

@@ -270,7 +270,6 @@ def analyze_harmonic_hall(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
             continue
         h = field[rows] * sign[rows]
         labels, mid, half = _branch_labels(h, v1[rows])
-        has1 = np.isfinite(v1[rows])
         for lab in (-1.0, 1.0):
             sel = labels == lab
             sel1 = sel & np.isfinite(v1[rows])

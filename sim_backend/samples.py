@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from labspin.constants import E_CHARGE, HBAR, KB, MU0, MU_B, gamma0_from_g
+from labspin.constants import E_CHARGE, HBAR, KB, MU0, MU_B
 from labspin.domainwall import DomainWall, DomainWallParams, TMRReadout
 from labspin.macrospin.system import Macrospin, Magnet, SpinTorque, Uniaxial, sheet_oersted_per_A
 from labspin.readout import HallBar, TunnelJunction

@@ -435,7 +435,6 @@ class VirtualBench:
                             dt_s: float = 1e-12) -> None:
         """Drive a current pulse through the sample (time domain, the sample's T), then let
         it relax: a switching pulse leaves the state switched."""
-        mg = self.system.magnet
         ens = Ensemble(self.system, n=1, h_ext_Apm=self._h(), current_A=self.drives.dc_total(),
                        m0=self.m, waves=(pulse_wave(0.0, width_s, current_A=amplitude_A,
                                                     rise_s=rise_s),),

@@ -169,5 +169,5 @@ timeout_ms = 500
     out = capsys.readouterr()
     assert "ok   lockin" in out.out and "SR830,s/n12345" in out.out
     assert "ok   rf" in out.out and "E8257D" in out.out
-    assert f"FAIL gone" in out.out and str(dead_port) in out.out
+    assert "FAIL gone" in out.out and str(dead_port) in out.out
     assert "1 of 3 instruments did not answer" in out.err

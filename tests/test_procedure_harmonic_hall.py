@@ -1,7 +1,6 @@
 """harmonic-hall end to end on the simulated bench (closed-loop recovery of the SOT fields),
 on the real Ta/CoFeB harmonic-Hall loops of ../shared/realdata, and its safety: limits
 refused before anything is touched, an abort ending with every source safe."""
-import functools
 import threading
 from pathlib import Path
 
@@ -9,11 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import labspin.sim_backend.virtual_bench as virtual_bench
 from labspin.bench import Bench
 from labspin.constants import MU0
 from labspin.drivers.safety import LimitError
-from labspin.macrospin.equilibrium import equilibrium
 from labspin.procedures.harmonic_hall import HarmonicHall
 from labspin.procedures.harmonic_hall_analysis import analyze_files, analyze_harmonic_hall
 from labspin.runner import ABORTED, FINISHED, run_procedure

@@ -1,7 +1,6 @@
 """Standard wirings: every twin reachable through our drivers in-process, a generated bench
 config that validates, and `labspin sim serve --bench-out` + `labspin bench check` over
 loopback sockets."""
-import os
 import subprocess
 import sys
 import time
@@ -10,7 +9,7 @@ import numpy as np
 import pytest
 
 from labspin.bench import identify, open_instrument
-from labspin.bench_config import load_bench_config, parse_bench_config
+from labspin.bench_config import load_bench_config
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.wirings import WIRINGS, bench_config_text, build_bench
 

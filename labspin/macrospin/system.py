@@ -6,7 +6,7 @@ ampere of charge current so that a current sweep is one array of currents.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
