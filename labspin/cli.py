@@ -231,7 +231,8 @@ def _run(args) -> int:
         else:
             sample = args.sample or cls.SAMPLE
             from .sim_backend.virtual_bench import VirtualMagnet
-            magnet = VirtualMagnet(**cls.SIM_MAGNET) if cls.SIM_MAGNET else None
+            kw = procedure.sim_magnet()
+            magnet = VirtualMagnet(**kw) if kw else None
             bench = Bench.simulated(cls.WIRING, sample, args.set, seed=args.seed, magnet=magnet)
             sample_name = sample
             sample_info = load_sample(sample, args.set).describe()

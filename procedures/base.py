@@ -36,6 +36,11 @@ class LabspinProcedure(Procedure):
 
     bench = None
 
+    def sim_magnet(self) -> dict:
+        """Get the VirtualMagnet keywords for ``--sim`` from this run's parameters (default:
+        the class's SIM_MAGNET); e.g. a field direction parameter picks the magnet's axis."""
+        return dict(self.SIM_MAGNET)
+
     def check(self, config) -> None:
         """Raise ValueError or LimitError, naming the parameter and its allowed range, if
         this run would exceed the limits of the bench config (a
