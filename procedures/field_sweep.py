@@ -1,5 +1,16 @@
 """field-sweep: an R–H loop with a source meter (dc current, 4-wire), on the up and down
-branches, recording the set and the measured field."""
+branches, recording the set and the measured field, the field's direction (along the film
+normal or in plane at an angle from +x) and the probe read.
+
+Field direction: "normal" puts the field along the film normal +z (a positive field points
+along +z); "in-plane" puts it in the film plane at "Field angle" φ from +x (the current
+direction) toward +y, a positive field pointing along (cos φ, sin φ, 0). On the simulated bench
+the procedure picks the virtual magnet's axis (:meth:`FieldSweep.sim_magnet`) and turns the
+rotation stage to φ; on a real bench the magnet's geometry is physical and the direction and
+angle are only recorded. Three longitudinal runs (probe "source meter": R_xx on the
+transport wiring) along z, x (φ = 0) and y (φ = 90°), taken above saturation, give the AMR and
+SMR amplitudes (``labspin analyze field-sweep Z.csv X.csv Y.csv``; see
+:func:`labspin.procedures.field_sweep_analysis.analyze_amr_smr`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -39,9 +50,26 @@ class FieldSweep(LabspinProcedure):
     delay = FloatParameter("Delay per point", units="s", default=0.1, minimum=0.0,
                            maximum=3600.0)
     averages = IntegerParameter("Readings per point", default=1, minimum=1, maximum=1000)
+    field_direction = ListParameter("Field direction", choices=["normal", "in-plane"],
+                                    default="normal")
+    field_angle = FloatParameter("Field angle", units="deg", default=0.0, minimum=-360.0,
+                                 maximum=360.0)
+    """In-plane angle φ of the field from +x toward +y (deg); used when "Field direction" is
+    "in-plane", recorded always."""
 
     DATA_COLUMNS = ["Field set (T)", "Field (T)", "Branch", "Current (A)", "Voltage (V)",
-                    "Resistance (ohm)"]
+                    "Resistance (ohm)", "Field polar angle (deg)", "Field angle (deg)",
+                    "Probe"]
+    """"Field polar angle (deg)": the field's angle from the film normal +z (0: "normal", 90:
+    "in-plane"); "Field angle (deg)": the parameter "Field angle" (in-plane φ from +x);
+    "Probe": the parameter "Probe" ("source meter" or "voltmeter", text)."""
+
+    def sim_magnet(self) -> dict:
+        """Get the simulated magnet for ``--sim``: along z for "normal", in plane at the
+        field angle for "in-plane"."""
+        if self.field_direction == "in-plane":
+            return {"axis": "inplane", "angle_deg": float(self.field_angle)}
+        return {"axis": "z"}
 
     def check(self, config) -> None:
         lim = config.limits
@@ -70,6 +98,10 @@ class FieldSweep(LabspinProcedure):
         smu = self.bench.role("source_meter")
         meter = self.bench.role("voltmeter") if self.probe == "voltmeter" else smu
         fields, branch = loop_fields(self.max_field, self.field_step)
+        inplane = self.field_direction == "in-plane"
+        if inplane:
+            self.bench.set_field_angle(float(self.field_angle))   # recorded only on a real bench
+        polar = 90.0 if inplane else 0.0
         for k, (b, br) in enumerate(zip(fields, branch)):
             if self.should_stop():
                 return
@@ -78,5 +110,8 @@ class FieldSweep(LabspinProcedure):
             v = float(np.mean([meter.measure_voltage() for _ in range(self.averages)]))
             self.emit("results", {"Field set (T)": b, "Field (T)": measured, "Branch": br,
                                   "Current (A)": self.current, "Voltage (V)": v,
-                                  "Resistance (ohm)": v / self.current})
+                                  "Resistance (ohm)": v / self.current,
+                                  "Field polar angle (deg)": polar,
+                                  "Field angle (deg)": float(self.field_angle),
+                                  "Probe": self.probe})
             self.emit("progress", 100.0 * (k + 1) / fields.size)

@@ -1,5 +1,6 @@
 """Analysis of R–H loops: switching fields of each branch, coercive field, loop shift,
-resistance levels, MR ratio and the AHE amplitude."""
+resistance levels, MR ratio and the AHE amplitude; and, from saturated longitudinal runs along
+several field directions, the AMR and SMR amplitudes."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,7 +16,115 @@ def _switch(field: np.ndarray, r: np.ndarray, rising: bool) -> tuple[float, floa
     return 0.5 * (f[k] + f[k + 1]), abs(f[k + 1] - f[k]) / np.sqrt(12)
 
 
+POLAR = "Field polar angle (deg)"
+AZIMUTH = "Field angle (deg)"
+PROBE = "Probe"
+
+
+def _directions(df: pd.DataFrame) -> pd.Series:
+    """Get each row's field direction as a label "z" (along the normal) or "inplane:φ" (φ in
+    degrees modulo 180, rounded to 0.1°: R_xx depends on m² only, so φ and φ + 180° are one
+    direction); all "z" in a table without the direction columns (a file from before they
+    existed, or from elsewhere: one loop)."""
+    if POLAR not in df.columns:
+        return pd.Series("z", index=df.index)
+    polar = pd.to_numeric(df[POLAR], errors="coerce").to_numpy(float)
+    phi = pd.to_numeric(df[AZIMUTH], errors="coerce").to_numpy(float) if AZIMUTH in df \
+        else np.zeros(len(df))
+    phi = np.round(np.mod(phi, 180.0), 1) % 180.0
+    labels = np.where(np.abs(polar) < 45.0, "z",
+                      np.char.add("inplane:", np.char.mod("%g", phi)))
+    return pd.Series(labels, index=df.index)
+
+
+def analyze_amr_smr(df: pd.DataFrame, saturation_fraction: float = 0.9) -> dict:
+    """Get r0_ohm, dr_amr_ohm and dr_smr_ohm (each with ``_err``) from saturated longitudinal
+    resistances along several field directions.
+
+    Model (labspin.readout.HallBar): R_xx = r0 + dr_amr·m_x² + dr_smr·m_y². Each direction's
+    saturated resistance is the mean of its rows with |field| ≥ ``saturation_fraction`` of
+    that direction's largest |field| (the field must exceed the saturation field there: for
+    a perpendicular magnet μ0·H_k,eff = −μ0·M_eff in plane; at and above it m lies along the
+    field, so R = r0 + dr_amr·cos²φ + dr_smr·sin²φ in plane at φ from +x, R = r0 along z).
+    These means are fitted by weighted linear least squares to (r0, dr_amr, dr_smr); with
+    exactly z, x (φ = 0) and y (φ = 90°) this is r0 = R(z), dr_amr = R(x) − R(z), dr_smr =
+    R(y) − R(z). Errors: the pooled within-direction scatter s of the saturated rows, each
+    mean's error s/√n, propagated through the fit's covariance (NaN without a repeated
+    saturated reading). Needs the normal direction and two in-plane angles with different
+    cos²φ (ValueError otherwise). The rows must be longitudinal (probe "source meter" on the
+    transport wiring): with a "Probe" column, only the "source meter" rows are used.
+    """
+    if PROBE in df.columns and (df[PROBE] == "source meter").any():
+        df = df[df[PROBE] == "source meter"]
+    labels = _directions(df)
+    field = np.abs(df["Field (T)"].to_numpy(float))
+    r = df["Resistance (ohm)"].to_numpy(float)
+    rows, means, counts, ss, dof = [], [], [], 0.0, 0
+    for lab in sorted(set(labels)):
+        sel = (labels == lab).to_numpy()
+        f, rr = field[sel], r[sel]
+        sat = rr[f >= saturation_fraction * f.max()]
+        sat = sat[np.isfinite(sat)]
+        if sat.size == 0:
+            continue
+        if lab == "z":
+            rows.append([1.0, 0.0, 0.0])
+        else:
+            phi = np.radians(float(lab.split(":")[1]))
+            rows.append([1.0, np.cos(phi) ** 2, np.sin(phi) ** 2])
+        means.append(sat.mean())
+        counts.append(sat.size)
+        ss += float(np.sum((sat - sat.mean()) ** 2))
+        dof += sat.size - 1
+    a = np.array(rows)
+    if a.shape[0] < 3 or np.linalg.matrix_rank(a) < 3:
+        raise ValueError("AMR/SMR needs saturated longitudinal runs along the normal and at two "
+                         "in-plane angles with different cos²φ (e.g. 0° and 90°); found "
+                         f"directions {sorted(set(labels))}")
+    w = np.array(counts, float)
+    cov_unit = np.linalg.inv(a.T @ (w[:, None] * a))          # (AᵀNA)⁻¹
+    p = cov_unit @ (a.T @ (w * np.array(means)))
+    s2 = ss / dof if dof > 0 else float("nan")
+    err = np.sqrt(np.diag(cov_unit) * s2)
+    out = {"r0_ohm": p[0], "r0_ohm_err": err[0], "dr_amr_ohm": p[1], "dr_amr_ohm_err": err[1],
+           "dr_smr_ohm": p[2], "dr_smr_ohm_err": err[2]}
+    return {k: float(v) for k, v in out.items()}
+
+
+def analyze_field_sweep(df: pd.DataFrame) -> dict:
+    """Analyze one or several concatenated field-sweep files (``labspin analyze``'s entry).
+
+    One field direction: :func:`_analyze_one_loop`'s keys (the loop). Several directions
+    (files concatenated, told apart by the "Field polar angle (deg)" and "Field angle (deg)"
+    columns): the AMR/SMR keys of :func:`analyze_amr_smr` (``r0_ohm``, ``dr_amr_ohm``,
+    ``dr_smr_ohm`` with ``_err``, from the "source meter" rows), plus the loop keys of the
+    normal-direction loop when there is one read on the "voltmeter" probe (the Hall loop on
+    the transport wiring; a longitudinal loop along the normal has no switching step, so its
+    loop keys would be noise and are left out). A table without a "Probe" column (older
+    files) takes the loop keys from all its normal-direction rows.
+    """
+    labels = _directions(df)
+    if labels.nunique() <= 1:
+        return _analyze_one_loop(df)
+    out = analyze_amr_smr(df)
+    normal = df[(labels == "z").to_numpy()]
+    if PROBE in normal.columns:
+        normal = normal[normal[PROBE] == "voltmeter"]   # a loop of R_xx has no switching step
+    if len(normal) and (normal["Branch"].to_numpy(float) < 0).any():
+        try:
+            out.update(_analyze_one_loop(normal.reset_index(drop=True)))
+        except (ValueError, IndexError):
+            pass                                # too few points for a loop: AMR/SMR only
+    return out
+
+
 def analyze_loop(df: pd.DataFrame) -> dict:
+    """Get the keys of one R–H loop, or with several field directions in the table those of
+    :func:`analyze_field_sweep` (the entry ``labspin analyze field-sweep`` calls)."""
+    return analyze_field_sweep(df)
+
+
+def _analyze_one_loop(df: pd.DataFrame) -> dict:
     """Get design.md's keys from a field-sweep table (columns 'Field (T)', 'Branch',
     'Resistance (ohm)'): mu0_hsw_down_T, mu0_hsw_up_T, mu0_hc_T, mu0_hshift_T,
     r_high_ohm, r_low_ohm, mr_ratio, dr_ahe_ohm (half the jump: an amplitude), each with

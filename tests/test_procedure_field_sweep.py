@@ -14,6 +14,7 @@ from labspin.cli import main
 from labspin.procedures import analysis_function
 from labspin.procedures.field_sweep import FieldSweep
 from labspin.runner import ABORTED, FAILED, FINISHED, run_procedure
+from labspin.sim_backend.virtual_bench import VirtualMagnet
 
 SMALL = ["--param", "max_field=0.12", "--param", "field_step=0.004"]
 
@@ -116,3 +117,94 @@ def test_analysis_of_a_finished_run(tmp_path):
     assert result.status == FINISHED
     res = analysis_function("field-sweep")(result.data())
     assert set(k for k in res if not k.endswith("_err")) <= {k[:-4] for k in res if k.endswith("_err")}
+
+
+# --- field direction and the AMR/SMR amplitudes ------------------------------------------------
+AMR_SMR = ["dr_amr_ohm=-0.4", "dr_smr_ohm=-0.9"]
+
+
+def _direction_run(tmp_path, direction, angle, seed):
+    """One small longitudinal loop (probe "source meter" = the smu's own probe, "xx" on the
+    transport wiring) of the perpendicular sample with distinct AMR and SMR, to ±0.4 T in 0.2 T
+    steps (11 points, 3 of them at |B| = 0.4 T)."""
+    p = FieldSweep()
+    p.max_field, p.field_step, p.probe = 0.4, 0.2, "source meter"
+    p.field_direction, p.field_angle = direction, angle
+    bench = Bench.simulated("transport", "perpendicular_sot_hallbar", AMR_SMR, seed=seed,
+                            magnet=VirtualMagnet(**p.sim_magnet()))
+    result = run_procedure(p, bench, tmp_path / direction / str(angle))
+    assert result.status == FINISHED, result.message
+    return bench, result
+
+
+def test_sim_magnet_follows_the_field_direction():
+    p = FieldSweep()
+    assert p.field_direction == "normal" and p.sim_magnet() == {"axis": "z"}   # default
+    p.field_direction, p.field_angle = "in-plane", 30.0
+    assert p.sim_magnet() == {"axis": "inplane", "angle_deg": 30.0}
+
+
+def test_amr_and_smr_recovered_from_three_field_directions(tmp_path, capsys):
+    """Closed loop: dr_amr_ohm = −0.4 Ω and dr_smr_ohm = −0.9 Ω set with --set come back.
+
+    Saturation: the sample's μ0H_k,eff = −μ0M_eff = 0.21 T, so at |B| = 0.4 T in plane m lies
+    along the field exactly (the hard-axis Stoner–Wohlfarth tilt vanishes above H_k,eff), and
+    along z m = ±z: R(x) = r0 + dr_amr, R(y) = r0 + dr_smr, R(z) = r0. The current-induced
+    fields at 1 mA (H_FL ≈ 0.27 mT, H_DL ≈ 0.20 mT) tilt m by ≲ 1e-3 rad: m² changes by
+    ≲ 1e-6, i.e. < 1 µΩ. Noise per reading: the 2400's 2 ppm of its 1 V range at NPLC 1 = 2 µV,
+    plus Johnson noise of 304 Ω over 30 Hz ≈ 12 nV: σ_R ≈ 2 mΩ at 1 mA; 3 saturated readings per
+    direction → each difference has σ ≈ 2 mΩ·√(2/3) ≈ 1.7 mΩ. Tolerance 10 mΩ (≈ 6σ) absolute,
+    and |error| < 5 reported standard errors."""
+    files = []
+    for k, (direction, angle) in enumerate([("normal", 0.0), ("in-plane", 0.0),
+                                            ("in-plane", 90.0)]):
+        bench, result = _direction_run(tmp_path, direction, angle, seed=10 + k)
+        if direction == "in-plane":
+            assert bench.virtual.magnet.axis == "inplane"
+            assert bench.virtual.magnet.angle_deg == angle
+        df = result.data()
+        assert len(df) == 11
+        assert (df["Field angle (deg)"] == angle).all()
+        assert (df["Field polar angle (deg)"] == (90.0 if direction == "in-plane" else 0)).all()
+        assert (df["Probe"] == "source meter").all()
+        files.append(str(result.path))
+    # a single file is one loop: the loop keys, as before
+    single = analysis_function("field-sweep")(pd.read_csv(files[0], comment="#"))
+    assert "mu0_hc_T" in single and "dr_amr_ohm" not in single
+    # the three files together (as `labspin analyze field-sweep Z X Y` concatenates them)
+    capsys.readouterr()
+    assert main(["analyze", "field-sweep", *files, "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    for key, truth in [("r0_ohm", 304.3), ("dr_amr_ohm", -0.4), ("dr_smr_ohm", -0.9)]:
+        err = res[key] - truth
+        with capsys.disabled():
+            print(f"\n{key}: {res[key]:.5f} ± {res[key + '_err']:.1g} (truth {truth}, error "
+              f"{err:+.2g})")
+        assert abs(err) < 0.01
+        assert abs(err) < 5 * res[key + "_err"] + 1e-4
+    assert "mu0_hc_T" not in res                 # an R_xx loop along z has no loop keys
+    # add a Hall loop along the normal (probe "voltmeter" = xy): its loop keys come too
+    p = _procedure()
+    p.max_field, p.field_step = 0.3, 0.01
+    hall = run_procedure(p, Bench.simulated("transport", "perpendicular_sot_hallbar",
+                                            [*AMR_SMR, "dr_ahe_ohm=-1.7"], seed=20),
+                         tmp_path / "hall")
+    assert hall.status == FINISHED
+    assert main(["analyze", "field-sweep", *files, str(hall.path), "--json"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert both["dr_amr_ohm"] == res["dr_amr_ohm"]   # the Hall rows are not in the AMR/SMR fit
+    assert both["dr_ahe_ohm"] == pytest.approx(-1.7, abs=1e-3)
+    assert 0.02 < both["mu0_hc_T"] < 0.21
+
+
+def test_cli_in_plane_run_turns_the_simulated_magnet(tmp_path, capsys):
+    rc = main(["run", "field-sweep", "--sim", "--seed", "2", "--out", str(tmp_path),
+               "--param", "field_direction=in-plane", "--param", "field_angle=90",
+               "--param", "probe=source meter", "--param", "max_field=0.4",
+               "--param", "field_step=0.2", "--set", "dr_smr_ohm=-0.9"])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    df = pd.read_csv(out.out.strip().splitlines()[-1], comment="#")
+    assert (df["Field angle (deg)"] == 90.0).all() and (df["Field polar angle (deg)"] == 90).all()
+    sat = df["Resistance (ohm)"][df["Field set (T)"].abs() > 0.39]
+    assert sat.mean() == pytest.approx(304.3 - 0.9 + 0.0, abs=0.01)   # m ∥ y: r0 + dr_smr
