@@ -8,11 +8,22 @@ Two modes (parameter ``mode``):
   Analysis: histogram, Gaussian fit, normality test and the width against gate voltage (in
   the model the width *rises as the gate voltage falls*: VCMA lowers K_eff and the pinning
   stiffness for V_g < 0).
+  With ``sites`` (e.g. "0, 1, 2, 3") the wall is first pushed to the site-0 end of the
+  track by ``reset_pulses`` move pulses, then visits the listed pinning sites in order and
+  the gate voltages are read at each site: mean and width mapped against pinning position and
+  gate voltage. A move is a source-meter current pulse of the reading SMU: ramp to
+  ∓``move_current`` (gate at 0 V), hold ``move_hold`` (s), ramp back to the bias. **Sign
+  convention:** the current flows along +x (design.md) and spin transfer moves the wall
+  along the electron flow (−x), so I > 0 moves it toward site 0 (lower index) and I < 0
+  toward higher sites; a move to a higher site uses −move_current. ``move_current`` must
+  exceed the sample's depinning current (≈ 0.19 mA on dw_gaussian_source at 0 V gate) and the
+  read bias must stay well below it.
 * ``telegraph`` — a time trace of ``reads`` reads ``interval`` apart on a bistable MTJ with a
   low barrier; analysis: dwell times in P (low R) and AP (high R) with the censoring-safe
   estimator of labspin.telegraph. The gate, if the bench has one, is left off.
 
-Columns: "Time (s)" is the bench clock at each read (from the first read); "Resistance (ohm)"
+Columns: "Site" is the pinning site the wall was sent to (NaN without ``sites``);
+"Time (s)" is the bench clock at each read (from the first read); "Resistance (ohm)"
 = V/I of the source meter (its measured voltage over the set bias current).
 """
 from __future__ import annotations
@@ -49,14 +60,30 @@ class TmrStatistics(LabspinProcedure):
                              maximum=10_000_000)
     interval = FloatParameter("Interval", units="s", default=0.0, minimum=0.0, maximum=3600.0)
     field = FloatParameter("Field", units="T", default=0.0, minimum=-10.0, maximum=10.0)
+    sites = Parameter("Sites", default="")
+    move_current = FloatParameter("Move pulse amplitude", units="A", default=0.5e-3,
+                                  minimum=0.0, maximum=1e-1)
+    move_hold = FloatParameter("Move pulse duration", units="s", default=1e-3, minimum=1e-6,
+                               maximum=10.0)
+    reset_pulses = IntegerParameter("Reset pulses", default=8, minimum=0, maximum=1000)
 
-    DATA_COLUMNS = ["Gate voltage (V)", "Read", "Time (s)", "Field (T)", "Current (A)",
+    DATA_COLUMNS = ["Site", "Gate voltage (V)", "Read", "Time (s)", "Field (T)", "Current (A)",
                     "Voltage (V)", "Resistance (ohm)"]
 
     def _gates(self) -> list[float]:
         if self.mode == "telegraph":
             return [0.0]
         return parse_list(self.gate_voltages, "Gate voltages (V)")
+
+    def _sites(self) -> list[int]:
+        """Get the pinning sites to visit ([] : read where the wall is, no moves)."""
+        if self.mode != "gaussian" or not str(self.sites or "").strip():
+            return []
+        vals = parse_list(self.sites, "Sites")
+        if any(v < 0 or v != int(v) for v in vals):
+            raise ValueError(f"parameter 'Sites' = {self.sites!r}: allowed non-negative "
+                             "integers (pinning-site indices)")
+        return [int(v) for v in vals]
 
     def _interval(self) -> float:
         return self.interval if self.interval > 0 else DEFAULT_INTERVAL_S[self.mode]
@@ -78,14 +105,23 @@ class TmrStatistics(LabspinProcedure):
         if self.mode == "gaussian" and "gate" not in names:
             raise ValueError("mode 'gaussian' needs a source_meter named 'gate' (the VCMA "
                              "gate); the bench has " + ", ".join(sorted(names)))
+        if self._sites():
+            if not abs(self.bias_current) < self.move_current:
+                raise ValueError(f"parameter 'Move pulse amplitude' = {self.move_current:g} A "
+                                 f"must exceed |Bias current| = {abs(self.bias_current):g} A")
+            check_limit("parameter 'Move pulse amplitude'", self.move_current, 0.0,
+                        lim.max_sample_current_A, "A")
         if self.field:
             if config.magnet is None:
                 raise ValueError("parameter 'Field' is set but the bench has no [magnet]")
             check_limit("parameter 'Field'", abs(self.field), 0.0, lim.max_field_T, "T")
 
     def estimate(self) -> tuple[int, float]:
-        n = len(self._gates()) * self.reads
-        return n, n * (self._interval() + 0.034)
+        sites = self._sites()
+        n = len(self._gates()) * self.reads * max(1, len(sites))
+        moves = (self.reset_pulses + sum(abs(b - a) for a, b in zip([0] + sites, sites))
+                 if sites else 0)
+        return n, n * (self._interval() + 0.034) + moves * (self.move_hold + 0.1)
 
     def _smu(self):
         names = [n for n, c in self.bench.config.instruments.items() if c.role == "source_meter"]
@@ -112,27 +148,62 @@ class TmrStatistics(LabspinProcedure):
         smu.source_enabled = True
         smu.ramp_to_current(self.bias_current)
 
+    def _move(self, steps: int) -> None:
+        """Send ``steps`` source-meter move pulses (> 0: toward higher sites, I < 0), gate at
+        0 V, returning to the read bias after each."""
+        smu, gate = self._smu(), self._gate()
+        if gate is not None:
+            gate.ramp_to_voltage(0.0)
+        amps = -self.move_current if steps > 0 else self.move_current
+        for _ in range(abs(steps)):
+            if self.should_stop():
+                return
+            smu.ramp_to_current(amps)
+            self.sleep(self.move_hold)
+            smu.ramp_to_current(self.bias_current)
+
     def execute(self) -> None:
         smu, gate = self._smu(), self._gate()
         gates, dt = self._gates(), self._interval()
-        total = len(gates) * self.reads
-        t0 = None
+        sites = self._sites()
+        total = len(gates) * self.reads * max(1, len(sites))
+        self._t0 = None
         k = 0
-        for vg in gates:
-            if gate is not None and self.mode == "gaussian":
-                gate.ramp_to_voltage(vg)
-            for j in range(self.reads):
+        here = None
+        if sites:
+            self._move(-self.reset_pulses)         # push the wall to the site-0 end
+            here = 0
+        for site in (sites or [None]):
+            if site is not None:
+                self._move(site - here)
+                here = site
+            for vg in gates:
                 if self.should_stop():
                     return
-                if dt > 0:
-                    self.sleep(dt)
-                v = smu.measure_voltage()
-                now = self.bench.clock.now()
-                t0 = now if t0 is None else t0
-                self.emit("results", {
-                    "Gate voltage (V)": vg, "Read": j, "Time (s)": now - t0,
-                    "Field (T)": self._field_measured, "Current (A)": self.bias_current,
-                    "Voltage (V)": v, "Resistance (ohm)": v / self.bias_current})
-                k += 1
-                if k % max(1, total // 100) == 0 or k == total:
-                    self.emit("progress", 100.0 * k / total)
+                if gate is not None and self.mode == "gaussian":
+                    gate.ramp_to_voltage(vg)
+                k = self._reads(smu, site, vg, dt, total, k)
+                if k < 0:
+                    return
+
+    def _reads(self, smu, site, vg, dt, total, k) -> int:
+        """Take ``reads`` reads at one (site, gate voltage); get the running count (−1:
+        stopped)."""
+        for j in range(self.reads):
+            if self.should_stop():
+                return -1
+            if dt > 0:
+                self.sleep(dt)
+            v = smu.measure_voltage()
+            now = self.bench.clock.now()
+            if self._t0 is None:
+                self._t0 = now
+            self.emit("results", {
+                "Site": float("nan") if site is None else site,
+                "Gate voltage (V)": vg, "Read": j, "Time (s)": now - self._t0,
+                "Field (T)": self._field_measured, "Current (A)": self.bias_current,
+                "Voltage (V)": v, "Resistance (ohm)": v / self.bias_current})
+            k += 1
+            if k % max(1, total // 100) == 0 or k == total:
+                self.emit("progress", 100.0 * k / total)
+        return k

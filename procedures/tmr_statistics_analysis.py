@@ -3,7 +3,13 @@
 Gaussian mode: per gate voltage, the Gaussian fit of the reads (maximum likelihood: mean
 and sample standard deviation; standard errors σ/√n and σ/√(2(n−1))), D'Agostino–Pearson
 normality test (scipy.stats.normaltest), a histogram fit of a Gaussian as a cross-check,
-and a linear fit of the width against gate voltage (``dstd_dvgate_ohm_per_V``).
+and a linear fit of the width against gate voltage (``dstd_dvgate_ohm_per_V``). With a
+"Site" column (the procedure's ``sites``): the same per pinning site — mean and width mapped
+against site and gate voltage — and straight-line fits of the mean resistance and of the mean
+conductance ⟨1/R⟩ against site index (``dmean_dsite_ohm``, ``dconductance_dsite_S``). The
+domain-wall readout's conductance is linear in the wall position (labspin.domainwall), so
+``dconductance_dsite_S`` is dG/dq × site pitch; R = 1/G is not, so the resistance line's
+error is scaled by the fit's reduced χ² (it absorbs the curvature).
 
 Telegraph mode: the trace is split at the threshold between the two resistance levels
 (two-means clustering), and the mean dwell in each state is the censoring-safe estimate of
@@ -37,10 +43,58 @@ def _gaussian_stats(r: np.ndarray) -> dict:
             "hist_mean_ohm": float(mu_h), "hist_std_ohm": float(abs(sig_h)), "n_reads": n}
 
 
+def _line(x, y, e) -> tuple[float, float]:
+    """Get the weighted straight-line slope and its standard error: exact for 2 points;
+    for more, the covariance scaled by the reduced χ² when that exceeds 1 (lack of fit)."""
+    x, y, e = (np.asarray(v, float) for v in (x, y, e))
+    if x.size == 2:
+        return float((y[1] - y[0]) / (x[1] - x[0])), float(np.hypot(*e) / abs(x[1] - x[0]))
+    (slope, icpt), cov = np.polyfit(x, y, 1, w=1.0 / e, cov="unscaled")
+    chi2 = float(np.sum(((y - slope * x - icpt) / e) ** 2)) / (x.size - 2)
+    return float(slope), float(np.sqrt(cov[0, 0] * max(1.0, chi2)))
+
+
+def _analyze_sites(df: pd.DataFrame) -> dict:
+    """Get the (site, gate voltage) maps and the fits against site (keys in the module doc)."""
+    site = df["Site"].to_numpy(float)
+    gates = df["Gate voltage (V)"].to_numpy(float)
+    r = df["Resistance (ohm)"].to_numpy(float)
+    sites, levels = np.unique(site), np.unique(gates)
+    ref = int(np.argmin(np.abs(levels)))
+    out = {"sites": [int(s) for s in sites]}
+    grid = {k: [] for k in ("mean_ohm", "mean_ohm_err", "std_ohm", "std_ohm_err",
+                            "normality_pvalue")}
+    g_mean, g_err = [], []
+    for s in sites:
+        row = [_gaussian_stats(r[(site == s) & (gates == g)]) for g in levels]
+        for k in grid:
+            grid[k].append([p[k] for p in row])
+        rg = 1.0 / r[(site == s) & (gates == levels[ref])]
+        g_mean.append(float(rg.mean()))
+        g_err.append(float(rg.std(ddof=1) / np.sqrt(rg.size)))
+    for k, v in grid.items():
+        out[f"{k}_map"] = v                                   # [site][gate]
+        out[f"{k}_by_site"] = [row[ref] for row in v]          # at the gate nearest 0 V
+    out["conductance_S_by_site"], out["conductance_S_err_by_site"] = g_mean, g_err
+    if sites.size >= 2:
+        out["dmean_dsite_ohm"], out["dmean_dsite_ohm_err"] = _line(
+            sites, out["mean_ohm_by_site"], out["mean_ohm_err_by_site"])
+        out["dconductance_dsite_S"], out["dconductance_dsite_S_err"] = _line(
+            sites, g_mean, g_err)
+    return out
+
+
 def analyze_gaussian(df: pd.DataFrame) -> dict:
     """Get mean_ohm, std_ohm, normality_pvalue (with _err) at the gate voltage nearest 0 V,
     the same per gate voltage (lists, ``*_by_gate``), and the slope of the width against
-    gate voltage ``dstd_dvgate_ohm_per_V`` (weighted linear fit; needs ≥ 2 gate voltages)."""
+    gate voltage ``dstd_dvgate_ohm_per_V`` (weighted linear fit; needs ≥ 2 gate voltages).
+    With sites (a "Site" column with finite values) these are at the first site listed, and
+    the site maps and fits of :func:`_analyze_sites` are added."""
+    site_out = {}
+    if "Site" in df and np.isfinite(df["Site"].to_numpy(float)).any():
+        df = df[np.isfinite(df["Site"].to_numpy(float))]
+        site_out = _analyze_sites(df)
+        df = df[df["Site"].to_numpy(float) == df["Site"].iloc[0]]
     gates = df["Gate voltage (V)"].to_numpy(float) if "Gate voltage (V)" in df else \
         np.zeros(len(df))
     r = df["Resistance (ohm)"].to_numpy(float)
@@ -63,6 +117,7 @@ def analyze_gaussian(df: pd.DataFrame) -> dict:
             err = np.sqrt(cov[0, 0])
         out["dstd_dvgate_ohm_per_V"] = float(slope)
         out["dstd_dvgate_ohm_per_V_err"] = float(err)
+    out.update(site_out)
     return out
 
 

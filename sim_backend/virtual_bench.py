@@ -222,6 +222,8 @@ class VirtualBench:
         else:
             self.drives.dc_A.pop(source, None)
         self._stale = True
+        if self.wall is not None:
+            self._dw_dc_step()
 
     def set_ac_current(self, source: str, amplitude_A: float, frequency_Hz: float) -> None:
         """Set an ac current I(t) = A·sin(2πft) from ``source`` (A = 0 removes it)."""
@@ -434,7 +436,14 @@ class VirtualBench:
     def apply_current_pulse(self, amplitude_A: float, width_s: float, rise_s: float = 0.0,
                             dt_s: float = 1e-12) -> None:
         """Drive a current pulse through the sample (time domain, the sample's T), then let
-        it relax: a switching pulse leaves the state switched."""
+        it relax: a switching pulse leaves the state switched.
+
+        On a domain-wall sample the pulse drives the wall's 1D (q, φ) model instead
+        (:meth:`_dw_pulse`): above the depinning threshold it carries the wall to a
+        neighbouring notch, along the electron flow (I > 0 → toward lower site index)."""
+        if self.wall is not None:
+            self._dw_pulse(amplitude_A, width_s)
+            return
         ens = Ensemble(self.system, n=1, h_ext_Apm=self._h(), current_A=self.drives.dc_total(),
                        m0=self.m, waves=(pulse_wave(0.0, width_s, current_A=amplitude_A,
                                                     rise_s=rise_s),),
@@ -447,3 +456,72 @@ class VirtualBench:
     def _next_stream(self) -> int:
         self._stream += 1
         return self._stream
+
+    # --- domain-wall moves by current ----------------------------------------------------
+    # Sign convention: the bench's current I flows along +x (design.md) through the wall's
+    # strip, cross section S = width·t_F (DomainWallParams); the electrons flow along −x, and
+    # spin transfer moves the wall along the electron flow (DomainWall.stt_velocity: u > 0
+    # for electrons toward +x). So I > 0 moves the wall toward −x, i.e. to a LOWER site index;
+    # I < 0 to a higher one. Moves clamp at the end sites (0 and n_sites − 1).
+
+    def dw_drift_velocity(self, current_A: float) -> float:
+        """Get the STT drift u (m/s) of a current (A, +x) through the wall's strip:
+        u = stt_velocity(J_e) with the electron-flow density J_e = −I/(width·t_F)."""
+        p = self.wall.params
+        return self.wall.stt_velocity(-float(current_A) / (p.width * p.t_F))
+
+    def dw_depinning_current_A(self, gate_V: float | None = None) -> float:
+        """Get the quasi-static depinning current |I_dep| (A) of the wall in its notch.
+
+        A pinned steady state of the 1D model (domainwall.py's rate equations with q̇ = φ̇ = 0)
+        under a drift u needs f_φ = u, i.e. sin 2φ = −u/u_W — possible only for |u| ≤ u_W
+        (Walker; walker_velocity) — and a pinning force k·x = β·G·u/Δ (the non-adiabatic
+        force), at most k·ℓ at the notch edge (ℓ the notch half-length). So the wall depins
+        when |u| > u_dep = min(u_W, k·ℓ·Δ/(β·G)), I_dep = u_dep·S / (u per unit J_e).
+        (dw_gaussian_source: u_W ≈ 28 m/s ≪ k·ℓ·Δ/(βG) ≈ 960 m/s → I_dep ≈ 0.19 mA.)
+        This is the threshold of a slowly rising current (a source meter's µs edges ≫ the
+        wall's ≈ 25 ns ring-down); a ns pulse's step can overshoot φ and depin somewhat lower,
+        which :meth:`_dw_pulse` gets from the dynamics themselves."""
+        w = self.wall
+        g = sum(self.gate_V.values()) if gate_V is None else float(gate_V)
+        u_w = w.walker_velocity(g)
+        u_f = w.stiffness(g) * w.params.notch_half_length * w.wall_width(g) / (
+            max(w.params.beta, 1e-300) * w.gyro)
+        return min(u_w, u_f) / abs(self.dw_drift_velocity(1.0))
+
+    def _dw_land(self, site: int) -> None:
+        site = int(min(max(site, 0), self.wall.params.n_sites - 1))
+        if site != self.wall_site:
+            self.set_wall_site(site)
+
+    def _dw_dc_step(self) -> None:
+        """Source-meter "move pulses" (edge triggered): when |total dc current| rises above
+        :meth:`dw_depinning_current_A` the wall moves ONE site along the electron flow; it
+        must fall back below before the next move. Modelling simplification: a dc current
+        held above the threshold would in a real strip keep driving the wall (to the end of
+        the track); here each on-then-off source-meter step (all last ≫ 1 µs) stands in for
+        one calibrated move pulse (DomainWall.move), as the lead specified."""
+        i = self.drives.dc_total()
+        above = abs(i) > self.dw_depinning_current_A()
+        armed = getattr(self, "_dw_dc_above", False)
+        self._dw_dc_above = above
+        if above and not armed:
+            self._dw_land(self.wall_site - (1 if i > 0 else -1))
+
+    def _dw_pulse(self, amplitude_A: float, width_s: float) -> None:
+        """Drive the wall's 1D (q, φ) model (DomainWall.simulate, one wall at the sample's
+        temperature, started from the Boltzmann state in its notch, under the present gate)
+        with a rectangular STT pulse u = dw_drift_velocity(I_dc + amplitude) for width_s (s;
+        the rise is not modelled), then 10 decorrelation times to settle; the wall lands in
+        the notch nearest its final position (clamped to the end sites). Long or strong
+        pulses may carry it over several notches, as the dynamics say."""
+        from labspin.domainwall import Pulse as WallPulse
+        w = self.wall
+        gate = sum(self.gate_V.values())
+        u = self.dw_drift_velocity(self.drives.dc_total() + float(amplitude_A))
+        settle = 10.0 * w.decorrelation_time(gate)
+        tr = w.simulate(1, float(width_s) + settle, gate_V=gate, site=self.wall_site,
+                        seed=self.seed * 1_000_003 + self._next_stream(),
+                        pulse=WallPulse(u=u, duration=float(width_s)), record_every=0)
+        self._dw_land(int(w.nearest_site(tr.q_final[0])))
+        self.clock.sleep(width_s)

@@ -157,3 +157,90 @@ def test_abort_leaves_bias_and_gate_off(tmp_path):
     assert all(v == 0.0 for v in vb.gate_V.values())
     n = len(result.data())
     assert 0 < n < 600 and "#Status: ABORTED" in result.path.read_text()
+
+
+# --- mean and width mapped against pinning site and gate voltage ----------------------------
+SITES = (0, 1, 2, 3)
+NS = 200
+
+
+def _site_run(tmp_path, overrides=(), seed=6, gates=(0.0, 1.0), sites="0, 1, 2, 3"):
+    bench = Bench.simulated("gaussian_source", "dw_gaussian_source", list(overrides),
+                            seed=seed)
+    bench.virtual.set_wall_site(2)           # an unknown start: the reset must find site 0
+    p = TmrStatistics()
+    p.gate_voltages, p.reads, p.sites = ",".join(map(str, gates)), NS, sites
+    return bench, run_procedure(p, bench, tmp_path)
+
+
+def test_site_map_follows_the_readout(tmp_path):
+    bench, result = _site_run(tmp_path)
+    assert result.status == FINISHED
+    res = analyze_tmr_statistics(result.data())
+    assert res["mode"] == "gaussian" and res["sites"] == list(SITES)
+    wall = bench.virtual.wall                      # the truth, for the test only
+    r_exp = np.array([1.0 / wall.expected_read_mean(s) for s in SITES])
+    s_exp = np.array([[wall.expected_read_std(vg) * r ** 2 for vg in (0.0, 1.0)]
+                      for r in r_exp])
+    mean = np.array(res["mean_ohm_by_site"])
+    # each mean: 4 standard errors σ/√N (σ ≈ 1–5 Ω → ≤ 1.4 Ω) plus the second-order bias of
+    # R = 1/G, R·(σ_G/G)² ≤ 3e-4·R, inside the 1e-3·R allowance
+    assert np.all(np.abs(mean - r_exp) < 4 * s_exp[:, 0] / np.sqrt(NS) + 1e-3 * r_exp), \
+        (mean, r_exp)
+    # monotonic: the wall moving +x makes more of the pillar parallel (lower R) …
+    assert np.all(np.diff(mean) < 0)
+    # … with the readout's spacing: R(site i+1) − R(site i) (63, 39, 26 Ω here), each
+    # difference within 4 combined standard errors plus the same bias allowance
+    d_err = np.hypot(s_exp[1:, 0], s_exp[:-1, 0]) / np.sqrt(NS)
+    assert np.all(np.abs(np.diff(mean) - np.diff(r_exp)) < 4 * d_err + 2e-3 * r_exp[:-1])
+    # the width map: σ_R = σ_G·R² at each (site, gate), relative error 1/√(2N) = 5 %: 4 s.e.
+    for k in range(len(SITES)):
+        for j in range(2):
+            assert res["std_ohm_map"][k][j] == pytest.approx(s_exp[k, j], rel=4 / np.sqrt(2 * NS))
+        assert res["std_ohm_map"][k][0] > res["std_ohm_map"][k][1]   # V_g > 0 narrows
+        assert res["normality_pvalue_map"][k][0] > 1e-3
+    # conductance is linear in q: slope per site = dG/dq × pitch, within 4 standard errors
+    g_slope = wall.readout.slope * wall.params.site_pitch
+    assert abs(res["dconductance_dsite_S"] - g_slope) < 4 * res["dconductance_dsite_S_err"]
+    assert res["dconductance_dsite_S_err"] < 0.01 * g_slope
+    # the resistance line: the same weighted line through the true R(site) (R is not linear
+    # in the site: its error, scaled by the reduced χ², absorbs the curvature)
+    w = 1.0 / np.array(res["mean_ohm_err_by_site"])
+    assert abs(res["dmean_dsite_ohm"] - np.polyfit(SITES, r_exp, 1, w=w)[0]) < \
+        4 * res["dmean_dsite_ohm_err"]
+    assert res["mean_ohm"] == res["mean_ohm_by_site"][0]           # the first site, 0 V
+
+
+def test_site_spacing_recovers_the_pitch_and_tmr(tmp_path):
+    """Closed loop: a sample with site pitch 80 nm (notches 40 nm half-length, so they do
+    not overlap) and TMR 1.2 gives back the conductance
+    step dG/dq·pitch = (G_P − G_AP)/L·pitch; the fit's standard error (≈ 0.3 % of the step
+    with 200 reads per site) sets the 4-standard-error tolerance."""
+    pitch, tmr = 80e-9, 1.2
+    bench, result = _site_run(tmp_path, [f"domain_wall.site_pitch={pitch}",
+                                         "domain_wall.notch_half_length=40e-9",
+                                         f"dw_readout.tmr={tmr}"], seed=8, gates=(0.0,),
+                              sites="3, 1, 0")
+    assert result.status == FINISHED
+    res = analyze_tmr_statistics(result.data())
+    assert res["sites"] == [0, 1, 3]
+    ro = bench.virtual.wall.readout
+    g_p = (ro.x1 - ro.x0) * ro.width / ro.ra_p
+    step = (g_p - g_p / (1 + tmr)) / (ro.x1 - ro.x0) * pitch
+    assert abs(res["dconductance_dsite_S"] - step) < 4 * res["dconductance_dsite_S_err"]
+    assert abs(res["dconductance_dsite_S"] / step - 1) < 0.02
+
+
+def test_site_parameters_are_checked_before_anything_is_touched():
+    for attr, value, text in (("sites", "0, 1.5", "parameter 'Sites'"),
+                              ("sites", "-1", "parameter 'Sites'"),
+                              ("move_current", 5e-6, "parameter 'Move pulse amplitude'"),
+                              ("move_current", 0.05, "parameter 'Move pulse amplitude'")):
+        bench = Bench.simulated("gaussian_source", "dw_gaussian_source")
+        p = TmrStatistics()
+        p.sites = "0, 1"
+        setattr(p, attr, value)
+        with pytest.raises(ValueError, match=re.escape(text)):
+            run_procedure(p, bench, ".")
+        for twin in bench.virtual.instruments.values():
+            assert list(twin.log) == []
