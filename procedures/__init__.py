@@ -20,6 +20,8 @@ PROCEDURES: dict[str, tuple[str, str]] = {
         "labspin.procedures.switching_probability_analysis:analyze_switching_probability"),
     "tmr-statistics": ("labspin.procedures.tmr_statistics:TmrStatistics",
                        "labspin.procedures.tmr_statistics_analysis:analyze_tmr_statistics"),
+    "telegraph-dwell": ("labspin.procedures.telegraph_dwell:TelegraphDwell",
+                        "labspin.procedures.telegraph_dwell_analysis:analyze_telegraph_dwell"),
     "magnet-calibration": (
         "labspin.procedures.magnet_calibration:MagnetCalibrationSweep",
         "labspin.procedures.magnet_calibration_analysis:analyze_calibration"),

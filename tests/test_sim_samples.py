@@ -12,10 +12,11 @@ DESIGN_KEYS = {"alpha", "gamma_Hz_per_T", "mu0_ms_T", "mu0_meff_T", "mu0_hk_T", 
                "volume_m3", "mu0_hdl_per_A_T", "mu0_hfl_per_A_T"}
 
 
-def test_six_builtin_samples_build():
+def test_builtin_samples_build():
     names = builtin_names()
     assert set(names) == {"inplane_sot_hallbar", "perpendicular_sot_hallbar", "mtj_pillar",
-                          "spin_torque_oscillator", "dw_gaussian_source", "kapitza_cofeb_w"}
+                          "mtj_pillar_low_barrier", "spin_torque_oscillator",
+                          "dw_gaussian_source", "kapitza_cofeb_w"}
     for n in names:
         info = load_sample(n).describe()
         assert info["name"] == n and info["description"]
@@ -33,8 +34,9 @@ def test_perpendicular_sample_matches_the_published_values():
     assert info["r0_ohm"] == 304.3 and info["dr_ahe_ohm"] == pytest.approx(-5.71 / 2)
 
 
-def test_mtj_barrier_allows_telegraph_noise_by_field():
+def test_mtj_barriers():
     assert load_sample("mtj_pillar").describe()["delta"] == pytest.approx(45, abs=1)
+    assert load_sample("mtj_pillar_low_barrier").describe()["delta"] == pytest.approx(19, abs=1)
 
 
 @pytest.mark.parametrize("key, value", [
