@@ -30,3 +30,21 @@ def plug():
     yield register
     for name in names:
         registry.unregister(name)
+
+
+@pytest.fixture
+def run_aborted():
+    """Get run(procedure, bench, out_dir, at_percent): run_procedure with an abort raised once
+    the procedure reports ``at_percent`` of progress; returns the RunResult."""
+    import threading
+
+    from labspin.runner import run_procedure
+
+    def run(procedure, bench, out_dir, at_percent):
+        abort = threading.Event()
+
+        def progress(percent, elapsed):
+            if percent >= at_percent:
+                abort.set()
+        return run_procedure(procedure, bench, out_dir, progress=progress, abort=abort)
+    return run

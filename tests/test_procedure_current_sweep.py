@@ -3,7 +3,6 @@ closed-loop recovery of the damping's effect on the critical current, limits ref
 anything is touched, an abort leaving the source meter at zero."""
 import json
 import math
-import threading
 
 import numpy as np
 import pandas as pd
@@ -124,15 +123,9 @@ def test_limits_are_refused_before_anything_is_touched(registered, capsys):
         assert list(twin.log) == []                 # no command reached any instrument
 
 
-def test_abort_leaves_the_current_at_zero(tmp_path):
+def test_abort_leaves_the_current_at_zero(tmp_path, run_aborted):
     bench = _bench()
-    abort = threading.Event()
-
-    def progress(percent, elapsed):
-        if percent >= 30:
-            abort.set()
-    result = run_procedure(_procedure(cycles=1), bench, tmp_path, progress=progress,
-                           abort=abort)
+    result = run_aborted(_procedure(cycles=1), bench, tmp_path, at_percent=30)
     assert result.status == ABORTED
     vb = bench.virtual
     assert vb.drives.dc_total() == 0.0

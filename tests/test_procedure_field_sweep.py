@@ -2,7 +2,6 @@
 limits refused before anything is touched, faults and aborts ending with every source safe
 and the file intact."""
 import json
-import threading
 
 import numpy as np
 import pandas as pd
@@ -98,14 +97,9 @@ def test_instrument_fault_mid_run_ends_failed_safe_and_intact(tmp_path):
     assert len(pd.read_csv(result.path, comment="#")) == 0      # the one in flight is lost
 
 
-def test_abort_ends_aborted_with_every_completed_point(tmp_path):
+def test_abort_ends_aborted_with_every_completed_point(tmp_path, run_aborted):
     bench = _bench()
-    abort = threading.Event()
-
-    def progress(percent, elapsed):
-        if percent >= 30:
-            abort.set()
-    result = run_procedure(_procedure(), bench, tmp_path, progress=progress, abort=abort)
+    result = run_aborted(_procedure(), bench, tmp_path, at_percent=30)
     assert result.status == ABORTED
     _assert_safe(bench)
     df = pd.read_csv(result.path, comment="#")

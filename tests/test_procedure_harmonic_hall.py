@@ -1,7 +1,6 @@
 """harmonic-hall end to end on the simulated bench (closed-loop recovery of the SOT fields),
 on the real Ta/CoFeB harmonic-Hall loops of ../shared/realdata, and its safety: limits
 refused before anything is touched, an abort ending with every source safe."""
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -117,16 +116,11 @@ def test_limits_are_refused_before_anything_is_touched():
         assert list(twin.log) == []                 # no command reached any instrument
 
 
-def test_abort_leaves_the_sources_safe(tmp_path):
+def test_abort_leaves_the_sources_safe(tmp_path, run_aborted):
     bench = _bench()
     p = HarmonicHall()
     p.max_field, p.field_step, p.field_angles, p.sine_amplitude = 0.02, 0.01, "0, 90", 1.0
-    abort = threading.Event()
-
-    def progress(percent, elapsed):
-        if percent >= 30:
-            abort.set()
-    result = run_procedure(p, bench, tmp_path, progress=progress, abort=abort)
+    result = run_aborted(p, bench, tmp_path, at_percent=30)
     assert result.status == ABORTED
     vb = bench.virtual
     assert vb.magnet.setpoint_A == 0.0                          # magnet ramped to zero

@@ -1,7 +1,6 @@
 """kapitza-map end to end on the simulated bench (kapitza_cofeb_w, field along z): the
 stability boundary's slope μ0·H_DL-per-A/α comes back within its fit error, ⟨m·Ĥ⟩ follows
 L(ξ_eff), limits are refused before anything is touched, an abort leaves the sources safe."""
-import threading
 
 import numpy as np
 import pytest
@@ -95,16 +94,11 @@ def test_limits_are_refused_before_anything_is_touched():
         assert list(twin.log) == []
 
 
-def test_abort_leaves_sources_safe(tmp_path):
+def test_abort_leaves_sources_safe(tmp_path, run_aborted):
     bench = _bench(seed=2)
     p = _procedure()
     p.saturation_field, p.field_points, p.current_points = 0.0, 1, 8
-    abort = threading.Event()
-
-    def progress(percent, elapsed):
-        if percent >= 25:
-            abort.set()
-    result = run_procedure(p, bench, tmp_path, progress=progress, abort=abort)
+    result = run_aborted(p, bench, tmp_path, at_percent=25)
     assert result.status == ABORTED
     vb = bench.virtual
     assert vb.drives.dc_total() == 0.0 and vb.magnet.setpoint_A == 0.0

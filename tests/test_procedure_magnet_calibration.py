@@ -2,7 +2,6 @@
 remanence come back within the gaussmeter noise, the calibration table is written into a
 bench config that then drives the magnet, limits are refused before anything is touched,
 and an abort leaves the supply at 0 A with its output off."""
-import threading
 
 import numpy as np
 import pytest
@@ -136,15 +135,9 @@ def test_limits_are_refused_before_anything_is_touched():
         assert list(twin.log) == []
 
 
-def test_abort_leaves_the_supply_at_zero_with_output_off(tmp_path):
+def test_abort_leaves_the_supply_at_zero_with_output_off(tmp_path, run_aborted):
     bench = _bench(seed=5)
-    abort = threading.Event()
-
-    def progress(percent, elapsed):
-        if percent >= 30:
-            abort.set()
-    result = run_procedure(_procedure(4.0, 1.0), bench, tmp_path, progress=progress,
-                           abort=abort)
+    result = run_aborted(_procedure(4.0, 1.0), bench, tmp_path, at_percent=30)
     assert result.status == ABORTED
     vb = bench.virtual
     assert vb.magnet.setpoint_A == 0.0

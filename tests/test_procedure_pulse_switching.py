@@ -4,7 +4,6 @@ the I–H phase-diagram boundary, polarity changes only with the output off, lim
 before anything is touched, and an abort leaving the sources safe."""
 import json
 import math
-import threading
 
 import pandas as pd
 import pytest
@@ -140,15 +139,9 @@ def test_limits_are_refused_before_anything_is_touched(registered, capsys):
         assert list(twin.log) == []                       # no command reached any instrument
 
 
-def test_abort_leaves_the_sources_safe(tmp_path):
+def test_abort_leaves_the_sources_safe(tmp_path, run_aborted):
     bench = _bench()
-    abort = threading.Event()
-
-    def progress(percent, elapsed):
-        if percent >= 20:
-            abort.set()
-    result = run_procedure(_procedure(cycles=1), bench, tmp_path, progress=progress,
-                           abort=abort)
+    result = run_aborted(_procedure(cycles=1), bench, tmp_path, at_percent=20)
     assert result.status == ABORTED
     vb = bench.virtual
     assert vb.drives.dc_total() == 0.0                    # no read current, no baseline

@@ -1,7 +1,6 @@
 """stfmr end to end on the simulated bench: closed-loop recovery of α, M_eff, γ and ξ,
 limits refused before anything is touched, an abort leaving every source safe, foreign data
 (column mapping, field in Oe) and the real spin-diode spectra of a Ta/CoFeB bar."""
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -126,16 +125,11 @@ def test_limits_are_refused_before_anything_is_touched():
         p.check(_bench().config)
 
 
-def test_abort_with_dc_bias_leaves_every_source_safe(tmp_path):
+def test_abort_with_dc_bias_leaves_every_source_safe(tmp_path, run_aborted):
     bench = _bench()
-    abort = threading.Event()
     p = _procedure(points=7, freqs="6")
     p.dc_currents = "0.002"
-
-    def progress(percent, elapsed):
-        if percent >= 30:
-            abort.set()
-    result = run_procedure(p, bench, tmp_path, progress=progress, abort=abort)
+    result = run_aborted(p, bench, tmp_path, at_percent=30)
     assert result.status == ABORTED
     vb = bench.virtual
     assert vb.drives.dc_total() == 0.0 and vb.drives.rf == {}

@@ -4,7 +4,6 @@ threshold appears with an in-plane field, limits are refused before anything is 
 an abort leaves the source meter at zero current, ramped."""
 import json
 import math
-import threading
 
 import numpy as np
 import pandas as pd
@@ -138,16 +137,11 @@ def test_limits_are_refused_before_anything_is_touched(capsys, registered):
         assert list(twin.log) == []                 # no command reached any instrument
 
 
-def test_abort_leaves_the_current_at_zero_ramped(tmp_path):
+def test_abort_leaves_the_current_at_zero_ramped(tmp_path, run_aborted):
     bench = Bench.simulated("spectrum", SAMPLE, seed=1)
-    abort = threading.Event()
-
-    def progress(percent, elapsed):
-        if percent >= 40:
-            abort.set()
     p = StnoSpectrum()
     p.currents, p.sweep_points = "0.2e-3:1e-3:5", 201
-    result = run_procedure(p, bench, tmp_path, progress=progress, abort=abort)
+    result = run_aborted(p, bench, tmp_path, at_percent=40)
     assert result.status == ABORTED
     vb = bench.virtual
     assert vb.drives.dc_total() == 0.0

@@ -4,7 +4,6 @@ the Beta-posterior interval, the maximum-likelihood fit of the Li–Zhang / Née
 time, limits refused before anything is touched, and an abort leaving the sources safe."""
 import json
 import re
-import threading
 
 import numpy as np
 import pytest
@@ -151,16 +150,11 @@ def test_limits_are_refused_before_anything_is_touched():
         run_procedure(p, _bench(), ".")
 
 
-def test_abort_leaves_the_sources_safe(tmp_path):
+def test_abort_leaves_the_sources_safe(tmp_path, run_aborted):
     bench = _bench()
     p = SwitchingProbability()
     p.trials, p.amplitudes = 3, "-0.06,-0.08,-0.1"
-    abort = threading.Event()
-
-    def progress(percent, elapsed):
-        if percent >= 20:
-            abort.set()
-    result = run_procedure(p, bench, tmp_path, progress=progress, abort=abort)
+    result = run_aborted(p, bench, tmp_path, at_percent=20)
     assert result.status == ABORTED
     vb = bench.virtual
     assert vb.drives.dc_total() == 0.0                   # read current and baseline off

@@ -6,7 +6,6 @@ match those of the exact times; limits refused before anything is touched; an ab
 the bias and the magnet off."""
 import json
 import re
-import threading
 
 import numpy as np
 import pytest
@@ -160,16 +159,11 @@ def test_limits_are_refused_before_anything_is_touched():
             assert list(twin.log) == []
 
 
-def test_abort_leaves_bias_and_magnet_off(tmp_path):
+def test_abort_leaves_bias_and_magnet_off(tmp_path, run_aborted):
     bench = _bench(seed=1)
     p = TelegraphDwell()
     p.reads = 200
-    abort = threading.Event()
-
-    def progress(percent, elapsed):
-        if percent >= 40:
-            abort.set()
-    result = run_procedure(p, bench, tmp_path, progress=progress, abort=abort)
+    result = run_aborted(p, bench, tmp_path, at_percent=40)
     assert result.status == ABORTED
     vb = bench.virtual
     assert vb.drives.dc_total() == 0.0

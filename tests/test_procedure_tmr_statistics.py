@@ -4,7 +4,6 @@ MTJ's telegraph dwells agree with Brown's exact mean first-passage times; limits
 before anything is touched; an abort leaves the sources off."""
 import json
 import re
-import threading
 
 import numpy as np
 import pytest
@@ -141,16 +140,11 @@ def test_limits_are_refused_before_anything_is_touched():
         run_procedure(TmrStatistics(), bench, ".")
 
 
-def test_abort_leaves_bias_and_gate_off(tmp_path):
+def test_abort_leaves_bias_and_gate_off(tmp_path, run_aborted):
     bench = Bench.simulated("gaussian_source", "dw_gaussian_source", seed=1)
     p = TmrStatistics()
     p.reads = 200
-    abort = threading.Event()
-
-    def progress(percent, elapsed):
-        if percent >= 40:
-            abort.set()
-    result = run_procedure(p, bench, tmp_path, progress=progress, abort=abort)
+    result = run_aborted(p, bench, tmp_path, at_percent=40)
     assert result.status == ABORTED
     vb = bench.virtual
     assert vb.drives.dc_total() == 0.0
