@@ -170,27 +170,6 @@ def _procedures(args) -> int:
     return 0
 
 
-def _set_params(procedure, items: list[str]) -> None:
-    """Set --param NAME=VALUE items (attribute names); ValueError names the parameter and
-    its allowed values."""
-    params = procedure.parameter_objects()
-    for item in items:
-        key, sep, text = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or key not in params:
-            raise ValueError(f"--param {item!r}: parameters of {procedure.NAME} are "
-                             + ", ".join(params))
-        p = params[key]
-        try:
-            p.value = text
-        except (ValueError, TypeError):
-            allowed = (f"[{p.minimum:g}, {p.maximum:g}] {p.units or ''}".strip()
-                       if hasattr(p, "minimum") else
-                       ", ".join(map(str, getattr(p, "choices", []) or [])) or "see --help")
-            raise ValueError(f"--param {key}={text}: allowed {allowed}") from None
-        setattr(procedure, key, p.value)
-
-
 def _progress_printer():
     if not sys.stderr.isatty():
         return None
@@ -206,55 +185,22 @@ def _progress_printer():
 
 
 def _run(args) -> int:
-
-    from .bench import Bench
-    from .bench_config import ConfigError, load_bench_config
+    from .api import prepare
+    from .bench_config import ConfigError
     from .drivers.safety import LimitError
-    from .procedures import PROCEDURES, procedure_class
     from .runner import FINISHED, run_procedure
-    from .sim_backend.samples import SampleError, load_sample
+    from .sim_backend.samples import SampleError
 
-    if args.procedure not in PROCEDURES:
-        print(f"labspin run: unknown procedure {args.procedure!r}; procedures: "
-              f"{', '.join(PROCEDURES)}", file=sys.stderr)
-        return 2
-    cls = procedure_class(args.procedure)
-    procedure = cls()
     try:
-        _set_params(procedure, args.param)
-        if args.bench:
-            if args.sample or args.set:
-                raise ValueError("--sample and --set describe a simulated sample; use them "
-                                 "with --sim, not --bench")
-            bench = Bench(load_bench_config(args.bench))
-            sample_name, sample_info = "", {}
-        else:
-            sample = args.sample or cls.SAMPLE
-            from .sim_backend.virtual_bench import VirtualMagnet
-            kw = procedure.sim_magnet()
-            magnet = VirtualMagnet(**kw) if kw else None
-            bench = Bench.simulated(cls.WIRING, sample, args.set, seed=args.seed, magnet=magnet)
-            sample_name = sample
-            sample_info = load_sample(sample, args.set).describe()
-        procedure.check(bench.config)
+        p = prepare(args.procedure, bench=args.bench, sample=args.sample, set=args.set,
+                    params=args.param, seed=args.seed)
     except (ValueError, LimitError, ConfigError, SampleError) as exc:
         print(f"labspin run: {exc}", file=sys.stderr)
         return 2
-    n, duration = procedure.estimate()
-    where = f"bench config {args.bench}" if args.bench else \
-        f"simulated {cls.WIRING} bench, sample {sample_name}, seed {args.seed}"
-    print(f"{cls.NAME} on the {where}", file=sys.stderr)
-    for name, inst in bench.config.instruments.items():
-        print(f"  {name:14s} {inst.role:18s} {inst.driver:16s} {inst.resource}", file=sys.stderr)
-    lim = bench.config.limits
-    print(f"  limits: sample current ≤ {lim.max_sample_current_A:g} A, field ≤ "
-          f"{lim.max_field_T:g} T at ≤ {lim.max_field_ramp_T_per_s:g} T/s, RF ≤ "
-          f"{lim.max_rf_power_dBm:g} dBm", file=sys.stderr)
-    print(f"  {n} points, about {duration:.0f} s of bench time"
-          f"{' (virtual)' if not args.bench else ''}", file=sys.stderr)
-    result = run_procedure(procedure, bench, args.out, sample_name=sample_name,
-                           sample_parameters=sample_info,
-                           seed=None if args.bench else args.seed,
+    for line in p.summary():
+        print(line, file=sys.stderr)
+    result = run_procedure(p.procedure, p.bench, args.out, sample_name=p.sample_name,
+                           sample_parameters=p.sample_parameters, seed=p.seed,
                            progress=_progress_printer())
     if sys.stderr.isatty():
         print(file=sys.stderr)
@@ -392,7 +338,40 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", default="127.0.0.1",
                     help="address to bind (default: %(default)s, loopback only)")
     sv.set_defaults(func=_sim_serve)
+    g = sub.add_parser("gui", help="the graphical interface: a launcher listing the "
+                       "procedures, or one procedure's window")
+    g.add_argument("procedure", nargs="?", help="open this procedure's window directly")
+    g.add_argument("--bench", metavar="FILE", help="a bench config (TOML) of a real bench "
+                   "(default: the simulated bench)")
+    g.add_argument("--sample", help="simulated sample: a built-in name or a .toml file")
+    g.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a simulated sample parameter (see `labspin sim show`)")
+    g.add_argument("--out", default=".", help="folder for the results files (default: .)")
+    g.add_argument("--seed", type=int, default=0, help="simulated bench seed (default: 0)")
+    g.set_defaults(func=_gui)
+    q = sub.add_parser("sequence", help="run a procedure over a grid of parameters from a "
+                       "TOML file; rerun the same command to resume an interrupted sequence")
+    q.add_argument("file", help="the sequence file (TOML); `labspin sequence --example` "
+                   "prints one")
+    q.add_argument("--out", default=None, help="folder for the results files and the "
+                   "sequence's progress record (default: from the file, else beside it)")
+    q.set_defaults(func=_sequence)
     return p
+
+
+def _gui(args) -> int:
+    try:
+        from .gui import main as gui_main
+    except ImportError as exc:
+        print(f"labspin gui: the GUI needs PyQt6 and pyqtgraph ({exc}); install them with "
+              "python -m pip install \".[gui]\"", file=sys.stderr)
+        return 2
+    return gui_main(args)
+
+
+def _sequence(args) -> int:
+    from .sequence import cli_main
+    return cli_main(args)
 
 
 def main(argv: list[str] | None = None) -> int:

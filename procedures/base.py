@@ -41,6 +41,11 @@ class LabspinProcedure(Procedure):
         the class's SIM_MAGNET); e.g. a field direction parameter picks the magnet's axis."""
         return dict(self.SIM_MAGNET)
 
+    def sim_wiring(self) -> str:
+        """Get the simulated bench's wiring for ``--sim`` from this run's parameters
+        (default: the class's WIRING); e.g. a lock-in readout picks a lock-in wiring."""
+        return self.WIRING
+
     def check(self, config) -> None:
         """Raise ValueError or LimitError, naming the parameter and its allowed range, if
         this run would exceed the limits of the bench config (a

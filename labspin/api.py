@@ -1,0 +1,135 @@
+"""Running procedures from Python: the same path as ``labspin run``.
+
+>>> from labspin import api
+>>> out = api.run("field-sweep", params={"max_field": 0.05}, out="data")
+>>> out.data.head(), out.path, out.status_name
+
+:func:`prepare` builds the procedure and its bench (simulated unless ``bench`` names a bench
+config) and checks every limit before any instrument is opened; :func:`run` then measures.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+
+@dataclass
+class PreparedRun:
+    """A procedure with its parameters set, its bench built (not yet opened) and its limits
+    checked; ``sample_name``/``sample_parameters`` describe the simulated sample ('' / {} on
+    a real bench)."""
+    procedure: object
+    bench: object
+    sample_name: str = ""
+    sample_parameters: dict = field(default_factory=dict)
+    seed: int | None = None
+    bench_file: str | None = None
+
+    def summary(self) -> list[str]:
+        """Get the lines that say what the run will do: bench, instruments, limits, points,
+        estimated duration."""
+        proc, cfg = self.procedure, self.bench.config
+        where = (f"bench config {self.bench_file}" if self.bench_file else
+                 f"simulated {proc.sim_wiring()} bench, sample {self.sample_name}, "
+                 f"seed {self.seed}")
+        lines = [f"{proc.NAME} on the {where}"]
+        for name, inst in cfg.instruments.items():
+            lines.append(f"  {name:14s} {inst.role:18s} {inst.driver:16s} {inst.resource}")
+        lim = cfg.limits
+        lines.append(f"  limits: sample current ≤ {lim.max_sample_current_A:g} A, field ≤ "
+                     f"{lim.max_field_T:g} T at ≤ {lim.max_field_ramp_T_per_s:g} T/s, RF ≤ "
+                     f"{lim.max_rf_power_dBm:g} dBm")
+        n, duration = proc.estimate()
+        lines.append(f"  {n} points, about {duration:.0f} s of bench time"
+                     f"{'' if self.bench_file else ' (virtual)'}")
+        return lines
+
+
+def set_parameters(procedure, params: Mapping[str, object] | Iterable[str]) -> None:
+    """Set procedure parameters from a mapping {name: value} or ``NAME=VALUE`` strings;
+    ValueError names the parameter and its allowed values."""
+    items = ([f"{k}={v}" for k, v in params.items()] if isinstance(params, Mapping)
+             else list(params))
+    objects = procedure.parameter_objects()
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in objects:
+            raise ValueError(f"parameter {item!r}: parameters of {procedure.NAME} are "
+                             + ", ".join(objects))
+        p = objects[key]
+        try:
+            p.value = text
+        except (ValueError, TypeError):
+            allowed = (f"[{p.minimum:g}, {p.maximum:g}] {p.units or ''}".strip()
+                       if hasattr(p, "minimum") else
+                       ", ".join(map(str, getattr(p, "choices", []) or [])) or "see --help")
+            raise ValueError(f"parameter {key}={text}: allowed {allowed}") from None
+        setattr(procedure, key, p.value)
+
+
+def prepare(procedure: str | object, *, bench: str | Path | None = None,
+            sample: str | None = None, set: Iterable[str] = (),  # noqa: A002 — the CLI's name
+            params: Mapping[str, object] | Iterable[str] = (), seed: int = 0) -> PreparedRun:
+    """Get a :class:`PreparedRun`: the procedure (a name or an instance) with ``params`` set,
+    on the bench config file ``bench`` or, without it, the simulated bench of the procedure's
+    wiring with ``sample`` (default: the procedure's) and ``set`` overrides; the limits are
+    checked here. Raises ValueError, LimitError, ConfigError or SampleError (user errors)
+    before any instrument is opened."""
+    from .bench import Bench
+    from .bench_config import load_bench_config
+    from .procedures import PROCEDURES, procedure_class
+    from .sim_backend.samples import load_sample
+
+    if isinstance(procedure, str):
+        if procedure not in PROCEDURES:
+            raise ValueError(f"unknown procedure {procedure!r}; procedures: "
+                             f"{', '.join(PROCEDURES)}")
+        procedure = procedure_class(procedure)()
+    set_parameters(procedure, params)
+    overrides = list(set)
+    if bench is not None:
+        if sample or overrides:
+            raise ValueError("sample and set describe a simulated sample; use them with the "
+                             "simulated bench, not with a bench config")
+        b = Bench(load_bench_config(bench))
+        prepared = PreparedRun(procedure, b, bench_file=str(bench))
+    else:
+        from .sim_backend.virtual_bench import VirtualMagnet
+        name = sample or procedure.SAMPLE
+        info = load_sample(name, overrides).describe()
+        kw = procedure.sim_magnet()
+        b = Bench.simulated(procedure.sim_wiring(), name, overrides, seed=seed,
+                            magnet=VirtualMagnet(**kw) if kw else None)
+        prepared = PreparedRun(procedure, b, str(name), info, seed)
+    procedure.check(prepared.bench.config)
+    return prepared
+
+
+@dataclass
+class RunOutput:
+    """What :func:`run` gives back: the data, the results file, the final status."""
+    data: object
+    path: Path
+    status: int
+    status_name: str
+    message: str
+
+
+def run(procedure: str | object, *, bench: str | Path | None = None,
+        sample: str | None = None, set: Iterable[str] = (),  # noqa: A002
+        params: Mapping[str, object] | Iterable[str] = (), out: str | Path = ".",
+        seed: int = 0, progress: Callable[[float, float], None] | None = None,
+        abort: threading.Event | None = None) -> RunOutput:
+    """Run one measurement (see :func:`prepare` for the arguments); get a :class:`RunOutput`
+    with the data as a pandas DataFrame and the results file's path. User errors raise before
+    anything is touched; a run that aborts or fails still returns its (partial) data."""
+    from .runner import run_procedure
+    p = prepare(procedure, bench=bench, sample=sample, set=set, params=params, seed=seed)
+    result = run_procedure(p.procedure, p.bench, out, sample_name=p.sample_name,
+                           sample_parameters=p.sample_parameters, seed=p.seed,
+                           progress=progress, abort=abort)
+    return RunOutput(result.data(), result.path, result.status, result.status_name,
+                     result.message)
