@@ -3,16 +3,20 @@
 >>> from labspin import api
 >>> out = api.run("field-sweep", params={"max_field": 0.05}, out="data")
 >>> out.data.head(), out.path, out.status_name
+>>> p = api.prepare("stfmr", params={"frequencies": "8"}); print("\n".join(p.summary()))
+>>> out = api.run(p, out="data")               # run what was prepared and checked
 
 :func:`prepare` builds the procedure and its bench (simulated unless ``bench`` names a bench
 config) and checks every limit before any instrument is opened; :func:`run` then measures.
+The simulated instruments live in one in-process registry under fixed VISA names, so one
+simulated bench runs at a time per process; a PreparedRun puts its own back before it runs.
 """
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 
 @dataclass
@@ -26,6 +30,9 @@ class PreparedRun:
     sample_parameters: dict = field(default_factory=dict)
     seed: int | None = None
     bench_file: str | None = None
+    twins: dict = field(default_factory=dict, repr=False)
+    """The simulated instruments by VISA resource ({} on a real bench): re-registered by
+    :func:`run`, since a later :func:`prepare` registers its own under the same names."""
 
     def summary(self) -> list[str]:
         """Get the lines that say what the run will do: bench, instruments, limits, points,
@@ -71,7 +78,7 @@ def set_parameters(procedure, params: Mapping[str, object] | Iterable[str]) -> N
 
 
 def prepare(procedure: str | object, *, bench: str | Path | None = None,
-            sample: str | None = None, set: Iterable[str] = (),  # noqa: A002 — the CLI's name
+            sample: str | None = None, set: Iterable[str] = (),
             params: Mapping[str, object] | Iterable[str] = (), seed: int = 0) -> PreparedRun:
     """Get a :class:`PreparedRun`: the procedure (a name or an instance) with ``params`` set,
     on the bench config file ``bench`` or, without it, the simulated bench of the procedure's
@@ -103,33 +110,64 @@ def prepare(procedure: str | object, *, bench: str | Path | None = None,
         kw = procedure.sim_magnet()
         b = Bench.simulated(procedure.sim_wiring(), name, overrides, seed=seed,
                             magnet=VirtualMagnet(**kw) if kw else None)
-        prepared = PreparedRun(procedure, b, str(name), info, seed)
+        from .sim_backend.registry import REGISTRY
+        twins = {i.resource: REGISTRY.get(i.resource) for i in b.config.instruments.values()}
+        prepared = PreparedRun(procedure, b, str(name), info, seed,
+                               twins={k: v for k, v in twins.items() if v is not None})
     procedure.check(prepared.bench.config)
     return prepared
 
 
 @dataclass
 class RunOutput:
-    """What :func:`run` gives back: the data, the results file, the final status."""
+    """What :func:`run` gives back: the data (pandas DataFrame), the results file, the final
+    status (pymeasure's Procedure.FINISHED/ABORTED/FAILED and its name), the message (empty
+    when finished)."""
     data: object
     path: Path
     status: int
     status_name: str
     message: str
 
+    def results(self):
+        """Get the file as pymeasure Results (procedure with parameters and metadata)."""
+        from pymeasure.experiment import Results
+        return Results.load(str(self.path))
 
-def run(procedure: str | object, *, bench: str | Path | None = None,
-        sample: str | None = None, set: Iterable[str] = (),  # noqa: A002
+
+def run(procedure: str | object | PreparedRun, *, bench: str | Path | None = None,
+        sample: str | None = None, set: Iterable[str] = (),
         params: Mapping[str, object] | Iterable[str] = (), out: str | Path = ".",
         seed: int = 0, progress: Callable[[float, float], None] | None = None,
         abort: threading.Event | None = None) -> RunOutput:
-    """Run one measurement (see :func:`prepare` for the arguments); get a :class:`RunOutput`
-    with the data as a pandas DataFrame and the results file's path. User errors raise before
-    anything is touched; a run that aborts or fails still returns its (partial) data."""
+    """Run one measurement; get a :class:`RunOutput` with the data as a pandas DataFrame and
+    the results file's path. ``procedure`` is a name or instance (the other arguments as in
+    :func:`prepare`) or a :class:`PreparedRun` (then only ``out``, ``progress`` and ``abort``
+    apply; a PreparedRun runs once: its bench is shut down and closed at the end).
+    progress(percent, elapsed bench-clock s) follows the run; setting ``abort`` stops it
+    (status ABORTED). User errors raise before anything is touched; a run that aborts or
+    fails still returns its (partial) data."""
     from .runner import run_procedure
-    p = prepare(procedure, bench=bench, sample=sample, set=set, params=params, seed=seed)
+    if isinstance(procedure, PreparedRun):
+        given = [k for k, v in (("bench", bench), ("sample", sample), ("set", list(set)),
+                                ("params", list(params)), ("seed", seed)) if v]
+        if given:
+            raise ValueError(f"run(PreparedRun) takes out, progress and abort only; "
+                             f"{', '.join(given)} belong to prepare()")
+        p = procedure
+        _register_twins(p)
+    else:
+        p = prepare(procedure, bench=bench, sample=sample, set=set, params=params, seed=seed)
     result = run_procedure(p.procedure, p.bench, out, sample_name=p.sample_name,
                            sample_parameters=p.sample_parameters, seed=p.seed,
                            progress=progress, abort=abort)
     return RunOutput(result.data(), result.path, result.status, result.status_name,
                      result.message)
+
+
+def _register_twins(p: PreparedRun) -> None:
+    """Put a prepared simulated bench's instruments back under their VISA names."""
+    if p.twins:
+        from .sim_backend.registry import REGISTRY
+        for resource, twin in p.twins.items():
+            REGISTRY.register(resource, twin, replace=True)
