@@ -350,11 +350,23 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0, help="simulated bench seed (default: 0)")
     g.set_defaults(func=_gui)
     q = sub.add_parser("sequence", help="run a procedure over a grid of parameters from a "
-                       "TOML file; rerun the same command to resume an interrupted sequence")
-    q.add_argument("file", help="the sequence file (TOML); `labspin sequence --example` "
-                   "prints one")
+                       "TOML file; rerun the same command to resume an interrupted sequence",
+                       description="Run one procedure over a grid of parameters described "
+                       "by a small TOML file. Every run is checked against the bench's "
+                       "limits before the first one starts. The results folder keeps "
+                       "sequence_state.json; rerunning the same command continues from the "
+                       "first unfinished run (aborted, failed or killed runs are redone into "
+                       "new files, the old ones kept). Prints the results files last, one "
+                       "per line.")
+    q.add_argument("file", nargs="?", help="the sequence file (TOML); `labspin sequence "
+                   "--example` prints one")
     q.add_argument("--out", default=None, help="folder for the results files and the "
-                   "sequence's progress record (default: from the file, else beside it)")
+                   "sequence's progress record (default: the file's `out`, else a folder "
+                   "named after the file, beside it)")
+    q.add_argument("--example", action="store_true", help="print a commented example "
+                   "sequence file (ST-FMR over frequencies and dc biases) and exit")
+    q.add_argument("--check", action="store_true", help="check every run's parameters and "
+                   "limits and list the runs; run nothing")
     q.set_defaults(func=_sequence)
     return p
 
