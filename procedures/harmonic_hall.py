@@ -1,6 +1,9 @@
 """harmonic-hall: first- and second-harmonic Hall voltages against an in-plane field, for the
-spin-orbit-torque effective fields of perpendicular magnets (Hayashi et al., PRB 89, 144425,
-2014; analysis in :mod:`.harmonic_hall_analysis`).
+spin-orbit-torque effective fields — of perpendicular magnets from field sweeps along x and y
+(Hayashi et al., PRB 89, 144425, 2014), of in-plane magnets from in-plane angle scans at
+several field magnitudes (Avci et al., PRB 90, 224427, 2014), with the thermoelectric
+(anomalous Nernst) term separated by its field dependence; analysis in
+:mod:`.harmonic_hall_analysis`.
 
 Wiring (the simulated ``harmonic_hall`` bench): the 1ω lock-in's sine output drives the
 sample through a series resistor R_series; both lock-ins read the Hall probe. The 1ω lock-in
@@ -23,19 +26,31 @@ Conventions (design.md, physics.md):
 * ``Field (T)`` is μ0·H read by the gaussmeter, signed along the field direction
   ``Field angle (deg)`` (in-plane, from +x: 0° = x, 90° = y).
 
-Each angle is swept as a full loop 0 → +max → −max → +max (``Branch``: +1 field increasing,
-−1 decreasing). Keep the max field below the anisotropy field for a fixed m_z branch; above
+"Scan" = "field sweeps" (perpendicular magnets): each of ``Field angles`` is swept as a full
+loop 0 → +max → −max → +max (``Branch``: +1 field increasing, −1 decreasing). Keep the max field below the anisotropy field for a fixed m_z branch; above
 it, the branch chosen on the way back is set by the field's small out-of-plane tilt (on the
 simulated bench, with a perfectly in-plane field, m_z returns to the same branch).
+
+"Scan" = "angle scans" (in-plane magnets): at each magnitude of ``Scan fields`` (rising), the
+rotation stage turns back to 0°, the field is set, and the stage turns it through
+0 ≤ φ < 360° in steps of ``Angle step`` (``Field (T)`` the measured magnitude, ``Field angle (deg)`` φ from +x, ``Branch`` 0).
+The fields must saturate the magnet in plane (well above its in-plane anisotropy field). A
+real bench needs a rotation stage the bench can turn; without one the run stops before any
+instrument is touched. The simulated bench's default sample is then the in-plane
+``inplane_sot_hallbar``.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
-
 from labspin.drivers.safety import check_limit
+from pymeasure.experiment import (
+    FloatParameter,
+    IntegerParameter,
+    ListParameter,
+    Parameter,
+)
 
 from .base import LabspinProcedure
 from .field_sweep import loop_fields
@@ -58,15 +73,57 @@ def parse_angles(text) -> list[float]:
     return angles
 
 
+FIELD_SWEEPS, ANGLE_SCANS = "field sweeps", "angle scans"
+
+
+def parse_fields(text) -> list[float]:
+    """Get the field magnitudes (T) of a comma- or space-separated list ("0.05, 0.1");
+    ValueError naming the parameter if it is empty, not numbers or not positive."""
+    items = [t for t in str(text).replace(",", " ").split() if t]
+    try:
+        fields = [float(t) for t in items]
+    except ValueError:
+        raise ValueError(f"parameter 'Scan fields' = {text!r}: expected field magnitudes in "
+                         "tesla, e.g. '0.05, 0.1, 0.2'") from None
+    if not fields or not all(math.isfinite(b) and b > 0 for b in fields):
+        raise ValueError(f"parameter 'Scan fields' = {text!r}: expected at least one field "
+                         "magnitude > 0 T, e.g. '0.05, 0.1, 0.2'")
+    return sorted(fields)
+
+
+def scan_angles(step_deg: float) -> np.ndarray:
+    """Get the angles (deg) of one turn, 0 ≤ φ < 360, in steps of ``step_deg``."""
+    n = max(1, round(360.0 / step_deg))
+    return np.arange(n) * (360.0 / n)
+
+
+class _SampleOfScan:
+    """The simulated sample of a run: the perpendicular Hall bar for field sweeps, the
+    in-plane one for angle scans (a plain string on the class)."""
+
+    def __get__(self, obj, cls=None) -> str:
+        if obj is not None and getattr(obj, "scan", FIELD_SWEEPS) == ANGLE_SCANS:
+            return "inplane_sot_hallbar"
+        return "perpendicular_sot_hallbar"
+
+
 class HarmonicHall(LabspinProcedure):
-    """Measure V_ω and V_2ω of the Hall probe against an in-plane field swept along each of the
-    given in-plane angles, with an ac current from the 1ω lock-in's sine output."""
+    """Measure V_ω and V_2ω of the Hall probe, with an ac current from the 1ω lock-in's sine
+    output, against an in-plane field swept along each of the given in-plane angles (field
+    sweeps) or turned through 360° at each of the given magnitudes (angle scans)."""
     NAME = "harmonic-hall"
     DESCRIPTION = ("Harmonic Hall (1ω and 2ω lock-ins, ac current from the sine output): "
-                   "field sweeps along x and y for SOT fields of perpendicular magnets")
+                   "field sweeps along x and y (perpendicular magnets) or in-plane angle "
+                   "scans (in-plane magnets)")
     WIRING = "harmonic_hall"
-    SAMPLE = "perpendicular_sot_hallbar"
+    SAMPLE = _SampleOfScan()
     SIM_MAGNET = {"axis": "inplane", "angle_deg": 0.0}
+
+    scan = ListParameter("Scan", choices=[FIELD_SWEEPS, ANGLE_SCANS], default=FIELD_SWEEPS)
+    scan_fields = Parameter("Scan fields", default="0.05, 0.1, 0.2, 0.3, 0.4")
+    """Angle scans: comma-separated field magnitudes (T)."""
+    angle_step = FloatParameter("Angle step", units="deg", default=15.0, minimum=0.5,
+                                maximum=90.0)
 
     max_field = FloatParameter("Max field", units="T", default=0.08, minimum=1e-4,
                                maximum=10.0)
@@ -101,6 +158,10 @@ class HarmonicHall(LabspinProcedure):
     hm_thickness = FloatParameter("Heavy-metal thickness", units="m", default=0.0,
                                   minimum=0.0, maximum=1e-6)
     bar_width = FloatParameter("Bar width", units="m", default=0.0, minimum=0.0, maximum=1e-2)
+    film_meff = FloatParameter("Film mu0Meff", units="T", default=0.0, minimum=-10.0,
+                               maximum=10.0)
+    """Angle scans: μ0·M_eff for the damping-like denominator H + M_eff (0 = not given: the
+    sample metadata's, else fitted)."""
 
     DATA_COLUMNS = ["Field set (T)", "Field (T)", "Field angle (deg)", "Branch",
                     "Current amplitude (A)", "X1w (V)", "Y1w (V)", "X2w (V)", "Y2w (V)",
@@ -125,11 +186,15 @@ class HarmonicHall(LabspinProcedure):
 
     def check(self, config) -> None:
         lim = config.limits
-        check_limit("parameter 'Max field'", self.max_field, 0.0, lim.max_field_T, "T")
-        if self.field_step > self.max_field:
-            raise ValueError(f"parameter 'Field step' = {self.field_step:g} T must be ≤ "
-                             f"'Max field' = {self.max_field:g} T")
-        parse_angles(self.field_angles)
+        if self.scan == ANGLE_SCANS:
+            check_limit("parameter 'Scan fields'", max(parse_fields(self.scan_fields)), 0.0,
+                        lim.max_field_T, "T")
+        else:
+            check_limit("parameter 'Max field'", self.max_field, 0.0, lim.max_field_T, "T")
+            if self.field_step > self.max_field:
+                raise ValueError(f"parameter 'Field step' = {self.field_step:g} T must be ≤ "
+                                 f"'Max field' = {self.max_field:g} T")
+            parse_angles(self.field_angles)
         # the largest current this drive can give (R_sample → 0): limit that, not the estimate
         worst = SQRT2 * self.sine_amplitude / self.series_resistance \
             if self.series_resistance > 0 else math.inf
@@ -142,6 +207,11 @@ class HarmonicHall(LabspinProcedure):
         self._lockin_names(config)
 
     def estimate(self) -> tuple[int, float]:
+        per_point = self.settle * self.time_constant + 0.05 * self.averages + 0.05
+        if self.scan == ANGLE_SCANS:
+            fields = parse_fields(self.scan_fields)
+            n = len(fields) * scan_angles(self.angle_step).size
+            return n, n * (per_point + 0.5) + 4 * max(fields) / 0.05 * len(fields)
         fields, _ = loop_fields(self.max_field, self.field_step)
         n = fields.size * len(parse_angles(self.field_angles))
         per_point = self.settle * self.time_constant + 0.05 * self.averages + 0.05
@@ -149,6 +219,10 @@ class HarmonicHall(LabspinProcedure):
 
     # ------------------------------------------------------------------ run
     def startup(self) -> None:
+        if self.scan == ANGLE_SCANS and not self.bench.set_field_angle(0.0):
+            raise ValueError("parameter 'Scan' = 'angle scans' needs a rotation stage the "
+                             "bench can turn; this bench has none (use 'field sweeps' at "
+                             "angles set by hand)")
         n1, n2 = self._lockin_names(self.bench.config)
         l1, l2 = self.bench.role("lock_in", n1), self.bench.role("lock_in", n2)
         l1.reference_source = "internal"
@@ -166,10 +240,41 @@ class HarmonicHall(LabspinProcedure):
         xy = np.array([lockin.measure_xy() for _ in range(self.averages)], float)
         return float(xy[:, 0].mean()), float(xy[:, 1].mean())
 
+    def _point(self, l1, l2, b_set, measured, angle, branch, i0) -> None:
+        self.sleep(self.settle * self.time_constant)
+        x1, y1 = self._read(l1)
+        x2, y2 = self._read(l2)
+        self.emit("results", {
+            "Field set (T)": b_set, "Field (T)": measured, "Field angle (deg)": angle,
+            "Branch": branch, "Current amplitude (A)": i0,
+            "X1w (V)": x1, "Y1w (V)": y1, "X2w (V)": x2, "Y2w (V)": y2,
+            "V1w (V)": SQRT2 * x1, "V2w (V)": SQRT2 * y2})
+
+    def _angle_scans(self, l1, l2, i0) -> None:
+        fields = parse_fields(self.scan_fields)
+        angles = scan_angles(self.angle_step)
+        total, k = len(fields) * angles.size, 0
+        for b in fields:
+            if self.should_stop():
+                return
+            self.bench.set_field_angle(float(angles[0]))    # turn back, then step the field
+            self.bench.magnet.set_field(float(b))
+            for angle in angles:
+                if self.should_stop():
+                    return
+                self.bench.set_field_angle(float(angle))
+                measured = abs(float(self.bench.magnet.measure_field()))
+                self._point(l1, l2, float(b), measured, float(angle), 0, i0)
+                k += 1
+                self.emit("progress", 100.0 * k / total)
+
     def execute(self) -> None:
         n1, n2 = self._lockin_names(self.bench.config)
         l1, l2 = self.bench.role("lock_in", n1), self.bench.role("lock_in", n2)
         i0 = self.current_amplitude()
+        if self.scan == ANGLE_SCANS:
+            self._angle_scans(l1, l2, i0)
+            return
         fields, branch = loop_fields(self.max_field, self.field_step)
         angles = parse_angles(self.field_angles)
         total, k = fields.size * len(angles), 0
@@ -182,13 +287,6 @@ class HarmonicHall(LabspinProcedure):
                 if self.should_stop():
                     return
                 measured = self.bench.magnet.set_field(float(b))
-                self.sleep(self.settle * self.time_constant)
-                x1, y1 = self._read(l1)
-                x2, y2 = self._read(l2)
-                self.emit("results", {
-                    "Field set (T)": b, "Field (T)": measured, "Field angle (deg)": angle,
-                    "Branch": br, "Current amplitude (A)": i0,
-                    "X1w (V)": x1, "Y1w (V)": y1, "X2w (V)": x2, "Y2w (V)": y2,
-                    "V1w (V)": SQRT2 * x1, "V2w (V)": SQRT2 * y2})
+                self._point(l1, l2, float(b), measured, angle, br, i0)
                 k += 1
                 self.emit("progress", 100.0 * k / total)

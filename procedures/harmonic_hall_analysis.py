@@ -1,6 +1,8 @@
-"""Analysis of harmonic-Hall field sweeps of perpendicular magnets: the damping-like and
-field-like spin-orbit effective fields with the planar-Hall correction (Hayashi et al.,
-PRB 89, 144425, 2014; physics.md).
+"""Analysis of harmonic-Hall measurements: field sweeps of perpendicular magnets — the
+damping-like and field-like spin-orbit effective fields with the planar-Hall correction
+(Hayashi et al., PRB 89, 144425, 2014; physics.md) — and in-plane angle scans of in-plane
+magnets (Avci et al., PRB 90, 224427, 2014; :func:`analyze_angle_scans`, which
+:func:`analyze_harmonic_hall` calls when the data are angle scans).
 
 Model (physics.md): R_xy = ΔR_A cos θ + ΔR_P sin²θ sin 2φ, I = I0 sin ωt, V_ω = I0·R_xy,
 V_2ω defined by V(t) ⊃ V_2ω cos 2ωt (= −(I0²/2)·dR_xy/dI). With the field along X (Y),
@@ -40,12 +42,14 @@ H_Oe/I = −1/(2w) along σ = ŷ for the heavy metal below the magnet (current s
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import curve_fit
 
 from labspin.constants import E_CHARGE, HBAR, MU0
 from labspin.macrospin import sheet_oersted_per_A
@@ -53,14 +57,16 @@ from labspin.macrospin import sheet_oersted_per_A
 # header names → keys of the film/readout dictionary
 _HEADER_PARAMETERS = {"AHE amplitude": "dr_ahe_ohm", "PHE amplitude": "dr_phe_ohm",
                       "Film mu0Ms": "mu0_ms_T", "Film thickness": "thickness_m",
-                      "Heavy-metal thickness": "hm_thickness_m", "Bar width": "width_m"}
+                      "Heavy-metal thickness": "hm_thickness_m", "Bar width": "width_m",
+                      "Film mu0Meff": "mu0_meff_T"}
+_SAMPLE_KEYS = ("dr_ahe_ohm", "dr_phe_ohm", "mu0_ms_T", "thickness_m", "mu0_meff_T")
 
 
 # ------------------------------------------------------------------------ header and files
 def header_info(text: str) -> dict:
     """Get readout and film parameters from a labspin results header: the procedure's
     parameters (non-zero ones) over the simulated sample's metadata (``dr_ahe_ohm``,
-    ``dr_phe_ohm``, ``mu0_ms_T``, ``thickness_m``)."""
+    ``dr_phe_ohm``, ``mu0_ms_T``, ``thickness_m``, ``mu0_meff_T``)."""
     info: dict = {}
     m = re.search(r"^#\s*Sample parameters:\s*(\{.*\})\s*$", text, re.M)
     if m:
@@ -68,7 +74,7 @@ def header_info(text: str) -> dict:
             sample = json.loads(m.group(1))
         except json.JSONDecodeError:
             sample = {}
-        for k in ("dr_ahe_ohm", "dr_phe_ohm", "mu0_ms_T", "thickness_m"):
+        for k in _SAMPLE_KEYS:
             if isinstance(sample.get(k), (int, float)):
                 info[k] = float(sample[k])
     for name, key in _HEADER_PARAMETERS.items():
@@ -210,8 +216,11 @@ def analyze_harmonic_hall(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
                           window_T: float | None = None, window_fraction: float = 0.5,
                           mu0_ms_T: float | None = None, thickness_m: float | None = None,
                           hm_thickness_m: float | None = None, width_m: float | None = None,
-                          hm_below: bool = True) -> dict:
-    """Get design.md's keys from harmonic-Hall field sweeps along x (0°) and y (90°).
+                          hm_below: bool = True, mu0_meff_T: float | None = None,
+                          mu0_hk_T: float | None = None) -> dict:
+    """Get design.md's keys from harmonic-Hall field sweeps along x (0°) and y (90°), or —
+    when the data are in-plane angle scans (:func:`is_angle_scan`) — from
+    :func:`analyze_angle_scans` (which takes ``mu0_meff_T`` and ``mu0_hk_T``).
 
     Columns: 'Field (T)' (μ0·H along the field direction), 'Field angle (deg)' (0, 90, 180
     or 270; absent: read as 0), 'V1w (V)' and 'V2w (V)' (physics.md's V_ω and V_2ω, both as
@@ -240,6 +249,13 @@ def analyze_harmonic_hall(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
         thickness_m = thickness_m or info.get("thickness_m")
         hm_thickness_m = hm_thickness_m or info.get("hm_thickness_m")
         width_m = width_m or info.get("width_m")
+        mu0_meff_T = mu0_meff_T if mu0_meff_T is not None else info.get("mu0_meff_T")
+    if is_angle_scan(df):
+        return analyze_angle_scans(
+            df, dr_ahe_ohm=dr_ahe_ohm, current_amplitude_A=current_amplitude_A,
+            mu0_meff_T=mu0_meff_T, mu0_hk_T=mu0_hk_T, mu0_ms_T=mu0_ms_T,
+            thickness_m=thickness_m, hm_thickness_m=hm_thickness_m, width_m=width_m,
+            hm_below=hm_below)
     for col in ("Field (T)", "V1w (V)", "V2w (V)"):
         if col not in df.columns:
             raise KeyError(f"column {col!r} missing; columns: {', '.join(map(str, df.columns))}")
@@ -333,14 +349,257 @@ def analyze_harmonic_hall(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
                 "mu0_hfl_per_A_T": hfl / i0, "mu0_hfl_per_A_T_err": hfl_err / i0,
                 "current_amplitude_A": i0, "xi_r": float(xi_r), "dr_ahe_sign": ahe_sign,
                 "n_branches": float(len(per)), "window_T": float(np.max(windows))})
-    if mu0_ms_T and thickness_m and hm_thickness_m and width_m:
-        # H per A (A/m per A) of unit efficiency: ħ/(2e μ0 Ms t_F w d), μ0 Ms = mu0_ms_T
-        unit = HBAR / (2 * E_CHARGE * mu0_ms_T * thickness_m * width_m * hm_thickness_m)
-        h_oe = sheet_oersted_per_A(width_m, below=hm_below)[1]          # along σ = ŷ
-        per_a_dl = out["mu0_hdl_per_A_T"] / MU0
-        per_a_fl = out["mu0_hfl_per_A_T"] / MU0
-        out.update({"xi_dl": per_a_dl / unit,
-                    "xi_dl_err": out["mu0_hdl_per_A_T_err"] / MU0 / unit,
-                    "xi_fl": (per_a_fl - h_oe) / unit,
-                    "xi_fl_err": out["mu0_hfl_per_A_T_err"] / MU0 / unit})
+    out.update(_efficiencies(out, mu0_ms_T, thickness_m, hm_thickness_m, width_m, hm_below))
     return {k: float(v) for k, v in out.items()}
+
+
+def _efficiencies(out: dict, mu0_ms_T, thickness_m, hm_thickness_m, width_m,
+                  hm_below: bool) -> dict:
+    """Get xi_dl, xi_fl (with _err) from the fields per ampere in ``out`` when the film is
+    known ({} otherwise): H per A of unit efficiency ħ/(2e μ0 Ms t_F w d), the Oersted field
+    of the heavy-metal sheet (along σ = ŷ) taken out of the field-like one."""
+    if not (mu0_ms_T and thickness_m and hm_thickness_m and width_m):
+        return {}
+    unit = HBAR / (2 * E_CHARGE * mu0_ms_T * thickness_m * width_m * hm_thickness_m)
+    h_oe = sheet_oersted_per_A(width_m, below=hm_below)[1]
+    res = {}
+    if "mu0_hdl_per_A_T" in out:
+        res["xi_dl"] = out["mu0_hdl_per_A_T"] / MU0 / unit
+        res["xi_dl_err"] = out["mu0_hdl_per_A_T_err"] / MU0 / unit
+    if "mu0_hfl_per_A_T" in out:
+        res["xi_fl"] = (out["mu0_hfl_per_A_T"] / MU0 - h_oe) / unit
+        res["xi_fl_err"] = out["mu0_hfl_per_A_T_err"] / MU0 / unit
+    return res
+
+
+# ------------------------------------------------------------------------ angle scans
+def field_groups(field_T, rel_gap: float = 0.02) -> np.ndarray:
+    """Get a group index per row: the field magnitudes |field_T| sorted and split where
+    consecutive values differ by more than ``rel_gap`` of the larger (NaN rows: −1)."""
+    b = np.abs(np.asarray(field_T, float))
+    labels = np.full(b.size, -1)
+    ok = np.where(np.isfinite(b))[0]
+    if ok.size == 0:
+        return labels
+    order = ok[np.argsort(b[ok])]
+    g = 0
+    labels[order[0]] = 0
+    for prev, cur in itertools.pairwise(order):
+        if b[cur] - b[prev] > rel_gap * max(b[cur], 1e-12):
+            g += 1
+        labels[cur] = g
+    return labels
+
+
+def is_angle_scan(df: pd.DataFrame, min_angles: int = 6) -> bool:
+    """Get whether a table holds in-plane angle scans: a 'Field angle (deg)' column with at
+    least ``min_angles`` distinct angles at one field magnitude."""
+    if "Field angle (deg)" not in df.columns or "Field (T)" not in df.columns:
+        return False
+    angle = pd.to_numeric(df["Field angle (deg)"], errors="coerce").to_numpy(float)
+    groups = field_groups(pd.to_numeric(df["Field (T)"], errors="coerce"))
+    for g in np.unique(groups[groups >= 0]):
+        a = angle[(groups == g) & np.isfinite(angle)]
+        if np.unique(np.round(np.mod(a, 360.0), 3)).size >= min_angles:
+            return True
+    return False
+
+
+def magnetization_angle(field_T, angle_deg, mu0_hk_T: float) -> np.ndarray:
+    """Get the in-plane angle φ_M (rad) of a saturated in-plane magnet with a uniaxial
+    anisotropy field μ0H_k (T) along x, the field |field_T| (T) at angle_deg from +x: the
+    root of B·sin(φ_M − φ) + (B_k/2)·sin 2φ_M = 0 near φ (Newton)."""
+    b = np.abs(np.asarray(field_T, float))
+    ph = np.radians(np.asarray(angle_deg, float))
+    pm = ph.copy()
+    for _ in range(30):
+        g = b * np.sin(pm - ph) + 0.5 * mu0_hk_T * np.sin(2 * pm)
+        dg = b * np.cos(pm - ph) + mu0_hk_T * np.cos(2 * pm)
+        pm = pm - g / np.where(np.abs(dg) > 1e-12, dg, 1e-12)
+    return pm
+
+
+def fit_first_harmonic(field_T, angle_deg, v1w_V, i0_A: float,
+                       mu0_hk_T: float | None = None) -> dict:
+    """Fit V_ω/I0 = R_xy0 + ΔR_P·sin 2φ_M over every angle and field (φ_M from
+    :func:`magnetization_angle`); get r_xy0_ohm, dr_phe_ohm and — unless ``mu0_hk_T`` is
+    given — the in-plane anisotropy field mu0_hk_T (from how far m lags the field toward
+    x at low fields), each with _err (covariance scaled by the residuals)."""
+    b, a = np.asarray(field_T, float), np.asarray(angle_deg, float)
+    y = np.asarray(v1w_V, float) / i0_A
+
+    def lin(bk):
+        return np.column_stack([np.ones_like(b), np.sin(2 * magnetization_angle(b, a, bk))])
+    if mu0_hk_T is not None:
+        coef, cov = _lstsq(lin(mu0_hk_T), y)
+        return {"r_xy0_ohm": coef[0], "r_xy0_ohm_err": np.sqrt(cov[0, 0]),
+                "dr_phe_ohm": coef[1], "dr_phe_ohm_err": np.sqrt(cov[1, 1])}
+    bmin = float(np.min(b))
+
+    def model(_, r0, rp, bk):
+        return r0 + rp * np.sin(2 * magnetization_angle(b, a, bk))
+    grid = np.linspace(-0.5 * bmin, 0.5 * bmin, 41)
+    sse = [np.sum((lin(bk) @ _lstsq(lin(bk), y)[0] - y) ** 2) for bk in grid]
+    bk0 = float(grid[int(np.argmin(sse))])
+    c0 = _lstsq(lin(bk0), y)[0]
+    popt, pcov = curve_fit(model, b, y, p0=[c0[0], c0[1], bk0],
+                           bounds=([-np.inf, -np.inf, -0.9 * bmin], [np.inf, np.inf, 0.9 * bmin]))
+    perr = np.sqrt(np.clip(np.diag(pcov), 0.0, None))
+    return {"r_xy0_ohm": popt[0], "r_xy0_ohm_err": perr[0], "dr_phe_ohm": popt[1],
+            "dr_phe_ohm_err": perr[1], "mu0_hk_T": popt[2], "mu0_hk_T_err": perr[2]}
+
+
+def fit_second_harmonic(field_T, angle_deg, v2w_V, mu0_hk_T: float) -> dict:
+    """Fit one field's angle scan, V_2ω = c0 + a·cos φ_M + b·g(φ), with
+    g = (2cos³φ_M − cos φ_M)·B/(B·cos(φ_M − φ) + B_k·cos 2φ_M) — the planar-Hall response to
+    the field-like field ŷ·H_FL over the in-plane stiffness — so that b = −I0·ΔR_P·B_FL/B
+    exactly (small angles); get field_T (mean |B|), a_V, b_V (with _err), n."""
+    b, ang = np.abs(np.asarray(field_T, float)), np.asarray(angle_deg, float)
+    pm, ph = magnetization_angle(b, ang, mu0_hk_T), np.radians(ang)
+    c = np.cos(pm)
+    g = (2 * c ** 3 - c) * b / (b * np.cos(pm - ph) + mu0_hk_T * np.cos(2 * pm))
+    coef, cov = _lstsq(np.column_stack([np.ones_like(b), c, g]), np.asarray(v2w_V, float))
+    return {"field_T": float(b.mean()), "a_V": coef[1], "a_V_err": np.sqrt(cov[1, 1]),
+            "b_V": coef[2], "b_V_err": np.sqrt(cov[2, 2]), "offset_V": coef[0], "n": b.size}
+
+
+def _weighted_line(x, y, e, intercept: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Get (coefficients, covariance) of y = c1·x (+ c0) weighted by 1/e², [c1, c0] order;
+    the covariance scaled by the reduced χ² when that exceeds 1 (Birge)."""
+    x, y, e = (np.asarray(v, float) for v in (x, y, e))
+    e = np.where(e > 0, e, np.min(e[e > 0]) if np.any(e > 0) else 1.0)
+    a = np.column_stack([x, np.ones_like(x)] if intercept else [x]) / e[:, None]
+    coef, *_ = np.linalg.lstsq(a, y / e, rcond=None)
+    cov = np.linalg.pinv(a.T @ a)
+    dof = x.size - a.shape[1]
+    if dof > 0:
+        chi2 = float(np.sum((a @ coef - y / e) ** 2)) / dof
+        cov = cov * max(1.0, chi2)
+    return coef, cov
+
+
+def analyze_angle_scans(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
+                        current_amplitude_A: float | None = None,
+                        mu0_meff_T: float | None = None, mu0_hk_T: float | None = None,
+                        mu0_ms_T: float | None = None, thickness_m: float | None = None,
+                        hm_thickness_m: float | None = None, width_m: float | None = None,
+                        hm_below: bool = True, table: bool = False) -> dict:
+    """Get the SOT fields and the thermoelectric term of an in-plane magnet from in-plane
+    angle scans at several field magnitudes (Avci et al., PRB 90, 224427, 2014).
+
+    Model (physics.md, the convention checked there — published in-plane formulas differ by
+    a factor of 2): R_xy = ΔR_A·m_z + ΔR_P·sin 2φ_M, R^{2ω} = [R(+I0) − R(−I0)]/4 =
+    [ΔR_A·H_DL/(2(H + M_eff)) + R_∇T]·cos φ + ΔR_P·(H_FL/H)·(2cos³φ − cos φ), and with
+    physics.md's V_2ω (V ⊃ V_2ω cos 2ωt, I = I0 sin ωt) V_2ω = −I0·R^{2ω}. Derived for
+    design.md's torques (H_DL > 0 toward +σ, σ = ŷ): the damping-like field H_DL·(m×ŷ) =
+    H_DL·cos φ_M·ẑ tilts m out of plane against the stiffness H + M_eff; the field-like
+    H_FL·ŷ (Oersted included) turns it in plane by H_FL·cos φ_M/(H + H_k cos 2φ_M).
+    Checked against the simulated bench's noiseless harmonics to 1e-4.
+
+    Steps: (1) V_ω = I0·(R_xy0 + ΔR_P·sin 2φ_M) over all rows → ΔR_P and (unless given)
+    μ0H_k; (2) per field, V_2ω = c0 + a·cos φ_M + b·g (:func:`fit_second_harmonic`);
+    (3) a(B) = s/(B + μ0M_eff) + c, a weighted straight line in 1/(B + μ0M_eff):
+    μ0H_DL = −2s/(I0·ΔR_A); the field-independent c is the thermoelectric (anomalous Nernst)
+    term, reported as ``v2w_ane_V`` = c and ``v_ane_per_A2_V`` = −2c/I0² (V_ANE = c'·I²·m_x
+    on the Hall probe, the simulated sample's ``readout.v_ane_per_A2_V``); (4) b(B) =
+    −I0·ΔR_P·μ0H_FL/B, a weighted line through the origin in 1/B → μ0H_FL. The damping-like
+    stiffness's in-plane-anisotropy part B_k·cos²φ_M is left out of step 3: a relative error
+    ≲ B_k/(B + μ0M_eff) in H_DL.
+
+    Inputs: columns 'Field (T)' (magnitude), 'Field angle (deg)' (φ from +x), 'V1w (V)',
+    'V2w (V)' (amplitudes, physics.md's V_ω and V_2ω), 'Current amplitude (A)' (or
+    ``current_amplitude_A``). ΔR_A = ``dr_ahe_ohm`` (needed for H_DL: from an out-of-plane
+    loop, the header's "AHE amplitude" or the simulated sample's metadata); μ0M_eff =
+    ``mu0_meff_T`` (else fitted from a(B) with ≥ 4 fields: weakly determined); μ0H_k =
+    ``mu0_hk_T`` (else from V_ω). Film parameters give xi_dl, xi_fl as the field sweeps do.
+
+    Returns mu0_hdl_T, mu0_hfl_T and per ampere, v2w_ane_V, v_ane_per_A2_V, dr_phe_ohm,
+    r_xy0_ohm, mu0_hk_T, mu0_meff_T (each with _err; _err 0 for given values), xi_dl, xi_fl
+    with film parameters, current_amplitude_A, n_fields; ``table=True`` adds "per_field"
+    (list of dicts: field_T, a_V, b_V with errors).
+    """
+    for col in ("Field (T)", "Field angle (deg)", "V1w (V)", "V2w (V)"):
+        if col not in df.columns:
+            raise KeyError(f"column {col!r} missing; columns: {', '.join(map(str, df.columns))}")
+    if current_amplitude_A is None:
+        if "Current amplitude (A)" not in df.columns:
+            raise KeyError("column 'Current amplitude (A)' missing: pass current_amplitude_A")
+        current_amplitude_A = float(pd.to_numeric(df["Current amplitude (A)"]).mean())
+    i0 = float(current_amplitude_A)
+    field = np.abs(pd.to_numeric(df["Field (T)"], errors="coerce").to_numpy(float))
+    angle = pd.to_numeric(df["Field angle (deg)"], errors="coerce").to_numpy(float)
+    v1 = pd.to_numeric(df["V1w (V)"], errors="coerce").to_numpy(float)
+    v2 = pd.to_numeric(df["V2w (V)"], errors="coerce").to_numpy(float)
+    ok1 = np.isfinite(field) & np.isfinite(angle) & np.isfinite(v1)
+    if ok1.sum() < 4:
+        raise ValueError("angle scans need V1w (V) at ≥ 4 points for the planar-Hall "
+                         "amplitude")
+    out: dict = {"current_amplitude_A": i0}
+    first = fit_first_harmonic(field[ok1], angle[ok1], v1[ok1], i0, mu0_hk_T)
+    out.update(first)
+    hk = float(first.get("mu0_hk_T", mu0_hk_T))
+    if mu0_hk_T is not None:
+        out.update({"mu0_hk_T": hk, "mu0_hk_T_err": 0.0})
+    rp, rp_err = first["dr_phe_ohm"], first["dr_phe_ohm_err"]
+
+    ok2 = np.isfinite(field) & np.isfinite(angle) & np.isfinite(v2)
+    groups = field_groups(np.where(ok2, field, np.nan))
+    per = []
+    for g in np.unique(groups[groups >= 0]):
+        sel = groups == g
+        if np.unique(np.round(np.mod(angle[sel], 360.0), 3)).size < 6:
+            continue
+        per.append(fit_second_harmonic(field[sel], angle[sel], v2[sel], hk))
+    if len(per) < 2:
+        raise ValueError(f"the Avci separation needs angle scans (≥ 6 angles) at ≥ 2 field "
+                         f"magnitudes; found {len(per)}")
+    bf = np.array([p["field_T"] for p in per])
+    a, ae = np.array([p["a_V"] for p in per]), np.array([p["a_V_err"] for p in per])
+    bb, be = np.array([p["b_V"] for p in per]), np.array([p["b_V_err"] for p in per])
+
+    # (3) damping-like and thermoelectric: a = s/(B + M_eff) + c
+    if mu0_meff_T is not None:
+        meff, meff_err = float(mu0_meff_T), 0.0
+        coef, cov = _weighted_line(1.0 / (bf + meff), a, ae)
+        s_, c_, s_err, c_err = coef[0], coef[1], np.sqrt(cov[0, 0]), np.sqrt(cov[1, 1])
+    else:
+        if len(per) < 4:
+            raise ValueError("μ0M_eff is not known (argument, 'Film mu0Meff' or sample "
+                             "metadata) and fitting it needs angle scans at ≥ 4 fields; "
+                             f"found {len(per)}")
+        def chi2(m):
+            c = _weighted_line(1 / (bf + m), a, ae)[0]
+            return float(np.sum(((c[0] / (bf + m) + c[1] - a) / ae) ** 2))
+        grid = np.linspace(-0.9 * bf.min() + 1e-3, 5.0, 600)
+        m0 = float(grid[int(np.argmin([chi2(m) for m in grid]))])
+        c0 = _weighted_line(1 / (bf + m0), a, ae)[0]
+        popt, pcov = curve_fit(lambda bb_, s1, c1, m1: s1 / (bb_ + m1) + c1, bf, a,
+                               p0=[c0[0], c0[1], m0], sigma=ae, absolute_sigma=True,
+                               maxfev=20000)
+        # the per-field errors are the scale; widened by the reduced χ² when it exceeds 1
+        pcov = pcov * max(1.0, chi2(popt[2]) / (bf.size - 3)) if bf.size > 3 else pcov
+        perr = np.sqrt(np.clip(np.diag(pcov), 0.0, None))
+        s_, c_, meff = popt
+        s_err, c_err, meff_err = perr
+    out.update({"mu0_meff_T": float(meff), "mu0_meff_T_err": float(meff_err),
+                "v2w_ane_V": float(c_), "v2w_ane_V_err": float(c_err),
+                "v_ane_per_A2_V": float(-2 * c_ / i0 ** 2),
+                "v_ane_per_A2_V_err": float(2 * c_err / i0 ** 2),
+                "n_fields": float(len(per))})
+    if dr_ahe_ohm:
+        hdl = -2 * s_ / (i0 * dr_ahe_ohm)
+        hdl_err = 2 * s_err / abs(i0 * dr_ahe_ohm)
+        out.update({"mu0_hdl_T": hdl, "mu0_hdl_T_err": hdl_err,
+                    "mu0_hdl_per_A_T": hdl / i0, "mu0_hdl_per_A_T_err": hdl_err / i0})
+    # (4) field-like (Oersted included): b = k/B, k = −I0·ΔR_P·B_FL
+    (k,), kcov = _weighted_line(1.0 / bf, bb, be, intercept=False)
+    k_err = float(np.sqrt(kcov[0, 0]))
+    hfl = -k / (i0 * rp)
+    hfl_err = abs(hfl) * float(np.hypot(k_err / k, rp_err / rp)) if k else k_err / abs(i0 * rp)
+    out.update({"mu0_hfl_T": hfl, "mu0_hfl_T_err": hfl_err,
+                "mu0_hfl_per_A_T": hfl / i0, "mu0_hfl_per_A_T_err": hfl_err / i0})
+    out.update(_efficiencies(out, mu0_ms_T, thickness_m, hm_thickness_m, width_m, hm_below))
+    out = {k_: float(v) for k_, v in out.items()}
+    if table:
+        out["per_field"] = [{k_: float(v) for k_, v in p.items()} for p in per]
+    return out

@@ -11,8 +11,9 @@ A sample file has a ``name``, a ``description``, a ``geometry`` ("hallbar", "pil
 - ``[heavy_metal]`` (SOT, current along +x, all of it in the heavy metal): thickness_m, xi_dl,
   xi_fl, sigma (default +y), oersted (sheet field of a heavy metal below the magnet);
 - ``[stt]`` (pillar): eta, polarizer, h_fl_ratio;
-- ``[readout]``: r0_ohm, dr_amr_ohm, dr_smr_ohm, r_xy0_ohm, dr_ahe_ohm, dr_phe_ohm (hallbar) or
-  r_p_ohm, r_ap_ohm, reference (pillar);
+- ``[readout]``: r0_ohm, dr_amr_ohm, dr_smr_ohm, r_xy0_ohm, dr_ahe_ohm, dr_phe_ohm and
+  v_ane_per_A2_V (hallbar; the anomalous Nernst voltage of Joule heating, default 0, see
+  :class:`SampleModel`) or r_p_ohm, r_ap_ohm, reference (pillar);
 - ``[domain_wall]`` and ``[dw_readout]`` (domain_wall): the fields of
   :class:`labspin.domainwall.DomainWallParams` and :class:`labspin.domainwall.TMRReadout`.
 
@@ -81,6 +82,10 @@ class SampleModel:
     wall: DomainWall | None = None
     hm_width_m: float = 0.0
     hm_thickness_m: float = 0.0
+    v_ane_per_A2: float = 0.0
+    """Hall bar: the anomalous Nernst voltage of the Joule-heating gradient ∇T ∥ ẑ (∝ I²),
+    E ∝ ∇T × m: V_xy = c·I²·m_x on the Hall probe, V_xx = −c·(length/width)·I²·m_y on the
+    longitudinal one, c = ``readout.v_ane_per_A2_V`` (V/A², default 0)."""
 
     def describe(self) -> dict:
         """Get design.md's `labspin sim show --json` keys: parameters and derived values."""
@@ -116,6 +121,8 @@ class SampleModel:
             out["xi_dl"] = float(hm.get("xi_dl", 0.0))
             out["xi_fl"] = float(hm.get("xi_fl", 0.0))
         out.update(self.readout.to_dict())
+        if self.geometry == "hallbar":
+            out["v_ane_per_A2_V"] = self.v_ane_per_A2
         return out
 
     def barrier(self) -> float:
@@ -171,6 +178,8 @@ def build_sample(data: dict, name: str | None = None) -> SampleModel:
             return sm
         sm.system, sm.hm_width_m, sm.hm_thickness_m = _build_system(data, geometry)
         sm.readout = _build_readout(data, geometry)
+        if geometry == "hallbar":
+            sm.v_ane_per_A2 = _num(_table(data, "readout"), "v_ane_per_A2_V", "readout", 0.0)
     except SampleError:
         raise
     except (ValueError, TypeError) as exc:
@@ -288,7 +297,7 @@ DERIVED = {
     "mu0_hfl_per_A_T": ("heavy_metal.xi_fl", _solve_xi_fl),
     **{k: (f"readout.{k}", lambda sm, v: v) for k in
        ("r0_ohm", "dr_amr_ohm", "dr_smr_ohm", "r_xy0_ohm", "dr_ahe_ohm", "dr_phe_ohm",
-        "r_p_ohm", "r_ap_ohm")},
+        "r_p_ohm", "r_ap_ohm", "v_ane_per_A2_V")},
 }
 
 

@@ -371,12 +371,31 @@ class VirtualBench:
         r = abs(self.resistance(probe)) if probe != "xy" else abs(self.resistance("xx"))
         return math.sqrt(4 * KB * t * r * bandwidth_Hz)
 
+    def thermoelectric_V(self, probe: str, current_A: float, m: np.ndarray) -> float:
+        """Get the anomalous Nernst voltage (V) of the Joule-heating gradient ∇T ∥ ẑ at a
+        current (A) in state m: E ∝ ∇T × m ∝ I²·(ẑ × m), so c·I²·m_x on the Hall probe "xy"
+        and −c·(length/width)·I²·m_y on "xx", c = the sample's ``readout.v_ane_per_A2_V``
+        (0 by default, and for pillars). Quasi-static: the gradient follows I(t)², so an ac
+        current I0·sin ωt gives V_2ω = −c·I0²·m_x/2 on the Hall probe (physics.md's V_2ω)."""
+        c = self.sample.v_ane_per_A2
+        if not c or self.wall is not None or not isinstance(self.sample.readout, HallBar):
+            return 0.0
+        if probe == "xy":
+            return float(c * current_A ** 2 * m[0])
+        if probe == "xx":
+            mag = self.sample.data["magnet"]
+            return float(-c * mag["length_m"] / mag["width_m"] * current_A ** 2 * m[1])
+        return 0.0
+
     def dc_voltage(self, probe: str, integration_s: float = 0.02,
                    noise_floor_V: float = 0.0) -> float:
-        """Get one dc voltage reading (V): I_dc·R(m) plus Johnson and instrument noise
-        for an integration time (s) (bandwidth 1/(2·t))."""
+        """Get one dc voltage reading (V): I_dc·R(m) (+ the anomalous Nernst voltage of
+        :meth:`thermoelectric_V`) plus Johnson and instrument noise for an integration time
+        (s) (bandwidth 1/(2·t))."""
         i = self.drives.dc_total()
         v = i * self.resistance(probe)
+        if self.sample.v_ane_per_A2 and i:
+            v += self.thermoelectric_V(probe, i, self.state())
         sigma = math.hypot(self.johnson_noise_V(probe, 1.0 / (2.0 * integration_s)),
                            noise_floor_V)
         return v + sigma * float(self.rng.normal())
@@ -384,7 +403,8 @@ class VirtualBench:
     def harmonics(self, probe: str, amplitude_A: float, n_max: int = 3,
                   n_phase: int = 32) -> np.ndarray:
         """Get complex phasors c_n (V), n = 0..n_max, of the quasi-static response
-        V(t) = I(t)·R(m(I(t))) to I(t) = I_dc + A·sin ωt: V(t) = Σ Re[c_n e^{inωt}].
+        V(t) = I(t)·R(m(I(t))) (+ the anomalous Nernst voltage of :meth:`thermoelectric_V`)
+        to I(t) = I_dc + A·sin ωt: V(t) = Σ Re[c_n e^{inωt}].
 
         The sine component of harmonic n is −Im c_n, the cosine component Re c_n;
         physics.md's V_2ω (V ⊃ V_2ω cos 2ωt) is Re c_2.
@@ -393,10 +413,15 @@ class VirtualBench:
         i_dc = self.drives.dc_total()
         base = self.state()
         v = np.empty(n_phase)
+        states: dict = {}           # sin θ = sin(π − θ): each current once
         for k, th in enumerate(theta):
-            i = i_dc + amplitude_A * math.sin(th)
-            m = base if self.thermal else self._nearby_equilibrium(i, base)
-            v[k] = i * self.resistance(probe, m)
+            s = math.sin(th)
+            key = round(s, 12)
+            if key not in states:
+                i = i_dc + amplitude_A * s
+                m = base if self.thermal else self._nearby_equilibrium(i, base)
+                states[key] = i * self.resistance(probe, m) + self.thermoelectric_V(probe, i, m)
+            v[k] = states[key]
         c = np.fft.rfft(v) / n_phase
         c[1:] *= 2.0
         return c[: n_max + 1]
