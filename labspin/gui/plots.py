@@ -1,0 +1,404 @@
+"""Live plots of results files: segmented and shaded curves, histograms and maps, in a dock
+area that pymeasure's window and manager drive like its own DockWidget (one item per view
+and run; each item re-reads its run's file while the run is going)."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+from pymeasure.display.Qt import QtCore, QtWidgets
+from pymeasure.display.widgets.tab_widget import TabWidget
+from pymeasure.experiment import Procedure
+from pyqtgraph.dockarea import Dock, DockArea
+
+from .views import View, strip_sign
+
+SI_UNITS = {"T", "A", "V", "Hz", "s", "Ω", "m", "W"}
+"""Units shown with an SI prefix (mT, µA, GHz, …); others (deg, dBm, %) as they are."""
+LEGEND_MAX = 12
+"""Most legend entries per plot (further groups are summarised in one line)."""
+
+
+def split_column(column: str) -> tuple[str, str]:
+    """Get (name, unit) of a column "Name (unit)"; "ohm" becomes "Ω"."""
+    m = re.fullmatch(r"(.*?)\s*\(([^()]*)\)", column)
+    name, unit = (m.group(1), m.group(2)) if m else (column, "")
+    return name, "Ω" if unit == "ohm" else unit
+
+
+def format_value(column: str, value) -> str:
+    """Get "value unit" for a legend or tick: 6e9 in "Frequency (Hz)" → "6 GHz"."""
+    _, unit = split_column(column)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if unit in SI_UNITS:
+        return pg.siFormat(v, precision=3, suffix=unit)
+    return f"{v:g} {unit}".strip() if unit != "deg" else f"{v:g}°"
+
+
+def numeric(df: pd.DataFrame, column: str) -> np.ndarray:
+    """Get a column as floats (text and missing values as NaN; an absent column all NaN)."""
+    if column not in df:
+        return np.full(len(df), np.nan)
+    return pd.to_numeric(df[column], errors="coerce").to_numpy(float)
+
+
+def segment_connect(df: pd.DataFrame, breaks: tuple[str, ...]) -> np.ndarray:
+    """Get pyqtgraph's connect array: True at i where point i joins point i+1, i.e. none of
+    the ``breaks`` columns changes between them ("sign(COLUMN)": its sign changes)."""
+    n = len(df)
+    conn = np.ones(n, bool)
+    if n:
+        conn[-1] = False
+    for b in breaks:
+        col = strip_sign(b)
+        if col not in df or n < 2:
+            continue
+        v = np.sign(numeric(df, col)) if b != col else df[col].to_numpy()
+        conn[:-1] &= v[1:] == v[:-1]
+    return conn
+
+
+def shades(color, count: int) -> list:
+    """Get ``count`` shades of ``color``, dark to light (one: the colour itself)."""
+    base = pg.mkColor(color)
+    if count <= 1:
+        return [base]
+    h, s, _, a = base.getHsvF()
+    h = max(h, 0.0)
+    out = []
+    for k in range(count):
+        t = k / (count - 1)
+        out.append(pg.QtGui.QColor.fromHsvF(h, max(0.0, s * (1.0 - 0.6 * t)), 0.45 + 0.55 * t,
+                                            a))
+    return out
+
+
+def groups_in_order(df: pd.DataFrame, column: str) -> list:
+    """Get the values of ``column`` in order of first appearance."""
+    return list(pd.unique(df[column])) if column in df and len(df) else []
+
+
+def _detach(item) -> None:
+    item.setParentItem(None)
+    if item.scene() is not None:
+        item.scene().removeItem(item)
+
+
+class _Shaded:
+    """Per-group child curves in shades of the run's colour, drawn over the item, with legend
+    entries (label, child)."""
+
+    def _init_shaded(self, view: View, color, linewidth: int):
+        self.view, self.color, self.linewidth = view, pg.mkColor(color), linewidth
+        self.children_items: list[pg.PlotDataItem] = []
+        self.entries: list[tuple[str, pg.PlotDataItem]] = []
+
+    def _set_groups(self, labels: list[str], datasets: list[dict]) -> None:
+        while len(self.children_items) < len(datasets):
+            self.children_items.append(pg.PlotDataItem(
+                antialias=False, clipToView=True, autoDownsample=True, downsampleMethod="peak"))
+        while len(self.children_items) > len(datasets):
+            _detach(self.children_items.pop())
+        for child, color, data in zip(self.children_items, shades(self.color, len(datasets)),
+                                      datasets):
+            # siblings in the view (not children: pyqtgraph's clipping and downsampling need
+            # the ViewBox as an ancestor), drawn above the run's own line
+            if child.parentItem() is not self.parentItem():
+                child.setParentItem(self.parentItem())
+            child.setZValue(self.zValue() + 1)
+            child.setPen(pg.mkPen(color, width=self.linewidth + 1))
+            if self.view.symbols:
+                child.setSymbol("o")
+                child.setSymbolSize(6)
+                child.setSymbolPen(None)
+                child.setSymbolBrush(color)
+            child.setData(**data)
+        self.entries = list(zip(labels, self.children_items))
+
+    def detach_groups(self) -> None:
+        """Take the group curves out of the view (when the item is removed)."""
+        for child in self.children_items:
+            _detach(child)
+
+    def set_color(self, color) -> None:
+        """Set the run's colour (pymeasure's "Change Color")."""
+        self.color = pg.mkColor(color)
+        self.setPen(pg.mkPen(self.color, width=self.linewidth))
+        if self.view.symbols:
+            self.setSymbolBrush(self.color)
+        self.update_data()
+
+
+class SegmentCurve(_Shaded, pg.PlotDataItem):
+    """``view.y`` against ``view.x`` of one run, a new segment wherever a ``breaks`` column
+    changes, each ``shade_by`` group in its own shade."""
+
+    def __init__(self, results, view: View, wdg, color, linewidth: int = 1):
+        super().__init__(pen=pg.mkPen(color, width=linewidth), antialias=False,
+                         clipToView=True, autoDownsample=True, downsampleMethod="peak")
+        self._init_shaded(view, color, linewidth)
+        self.results, self.wdg = results, wdg
+        if view.symbols:
+            self.setSymbol("o")
+            self.setSymbolSize(5)
+            self.setSymbolPen(None)
+            self.setSymbolBrush(self.color)
+
+    def update_data(self) -> None:
+        """Re-read the run's data (pymeasure reads only the new lines) and redraw."""
+        df = self.results.data
+        x, y = numeric(df, self.view.x), numeric(df, self.view.y)
+        conn = segment_connect(df, self.view.breaks)
+        self.setData(x, y, connect=conn)
+        if not self.view.shade_by:
+            return
+        labels, datasets = [], []
+        values = df[self.view.shade_by].to_numpy() if self.view.shade_by in df else None
+        for g in groups_in_order(df, self.view.shade_by):
+            idx = np.flatnonzero(values == g)
+            # within a group, a point joins the next group point only if it is the next row
+            c = conn[idx] & (np.diff(idx, append=-1) == 1)
+            labels.append(f"{split_column(self.view.shade_by)[0]} "
+                          f"{format_value(self.view.shade_by, g)}")
+            datasets.append({"x": x[idx], "y": y[idx], "connect": c})
+        self._set_groups(labels, datasets)
+
+
+class HistogramCurve(_Shaded, pg.PlotDataItem):
+    """Counts of ``view.x`` per bin for one run (steps), per ``shade_by`` group in shades."""
+
+    MAX_BINS = 100
+
+    def __init__(self, results, view: View, wdg, color, linewidth: int = 1):
+        super().__init__(pen=pg.mkPen(color, width=linewidth), antialias=False)
+        self._init_shaded(view, color, linewidth)
+        self.results, self.wdg = results, wdg
+
+    def update_data(self) -> None:
+        """Re-read the run's data and re-bin it."""
+        df = self.results.data
+        v = numeric(df, self.view.x)
+        ok = np.isfinite(v)
+        if not ok.any():
+            self.setData([], [])
+            self._set_groups([], [])
+            return
+        nbins = int(np.clip(np.sqrt(ok.sum()), 5, self.MAX_BINS))
+        lo, hi = float(v[ok].min()), float(v[ok].max())
+        edges = np.linspace(lo, hi if hi > lo else lo + 1.0, nbins + 1)
+        self.setData(edges, np.histogram(v[ok], edges)[0], stepMode="center")
+        labels, datasets = [], []
+        if self.view.shade_by in df:
+            values = df[self.view.shade_by].to_numpy()
+            for g in groups_in_order(df, self.view.shade_by):
+                sel = ok & (values == g)
+                labels.append(f"{split_column(self.view.shade_by)[0]} "
+                              f"{format_value(self.view.shade_by, g)}")
+                datasets.append({"x": edges, "y": np.histogram(v[sel], edges)[0],
+                                 "stepMode": "center"})
+        self._set_groups(labels, datasets)
+
+
+def _axis_mapping(values: np.ndarray) -> tuple[float, float, bool]:
+    """Get (start, pixel width, evenly spaced) for the sorted unique values of an axis."""
+    if values.size > 1:
+        d = np.diff(values)
+        step = float(d.mean())
+        if np.all(np.abs(d - step) <= 1e-3 * abs(step)):
+            return float(values[0]) - step / 2, step, True
+    return -0.5, 1.0, False
+
+
+class ResultsMap(pg.ImageItem):
+    """``view.z`` of one run on the grid of its unique ``view.x`` and ``view.y`` values (NaN,
+    i.e. transparent, where nothing was measured yet). Evenly spaced axes are drawn in their
+    units; others by index with the values as tick labels."""
+
+    def __init__(self, results, view: View, wdg, color, linewidth: int = 1):
+        super().__init__(axisOrder="col-major")
+        self.results, self.view, self.wdg = results, view, wdg
+        self.color = pg.mkColor(color)
+        self.entries: list = []
+        self.z_range: tuple[float, float] | None = None
+        self.ticks: dict[str, list | None] = {"bottom": None, "left": None}
+
+    def set_color(self, color) -> None:
+        """Keep the run's colour (the map uses its colour map)."""
+        self.color = pg.mkColor(color)
+
+    def update_data(self) -> None:
+        """Re-read the run's data and re-grid it."""
+        df = self.results.data
+        x, y, z = (numeric(df, c) for c in (self.view.x, self.view.y, self.view.z))
+        ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(z)
+        if not ok.any():
+            return
+        ux, ix = np.unique(x[ok], return_inverse=True)
+        uy, iy = np.unique(y[ok], return_inverse=True)
+        img = np.full((ux.size, uy.size), np.nan)
+        img[ix, iy] = z[ok]
+        self.z_range = (float(np.nanmin(img)), float(np.nanmax(img)))
+        if self.z_range[1] <= self.z_range[0]:
+            self.z_range = (self.z_range[0] - 0.5, self.z_range[0] + 0.5)
+        self.setImage(img, levels=self.z_range, autoLevels=False)
+        (x0, dx, xeven), (y0, dy, yeven) = _axis_mapping(ux), _axis_mapping(uy)
+        self.setRect(QtCore.QRectF(x0, y0, dx * ux.size, dy * uy.size))
+        self.ticks = {"bottom": None if xeven else _index_ticks(self.view.x, ux),
+                      "left": None if yeven else _index_ticks(self.view.y, uy)}
+
+
+def _index_ticks(column: str, values: np.ndarray, most: int = 8) -> list:
+    step = max(1, int(np.ceil(values.size / most)))
+    return [[(float(i), format_value(column, values[i])) for i in range(0, values.size, step)]]
+
+
+ITEM_CLASSES = {"curve": SegmentCurve, "histogram": HistogramCurve, "image": ResultsMap}
+
+
+class ViewDock(TabWidget, QtWidgets.QWidget):
+    """The plots of a procedure window: one dock per :class:`View`, one item per run and view.
+
+    Follows pymeasure's TabWidget protocol (``new_curve``/``load``/``remove``/``set_color``)
+    so the Manager adds, removes and finally updates the items; a timer re-reads the files
+    of running experiments every ``refresh_s`` seconds.
+    """
+
+    def __init__(self, name: str, views: tuple[View, ...], linewidth: int = 1,
+                 refresh_s: float = 0.2, parent=None):
+        super().__init__(name, parent)
+        self.views, self.linewidth = views, linewidth
+        self.items: list = []
+        self.plots: list[pg.PlotItem] = []
+        self.legends: list[pg.LegendItem | None] = []
+        self.colorbars: list[pg.ColorBarItem | None] = []
+        self._legend_keys: list = []
+        self.dock_area = DockArea()
+        self.plot_widgets: list[pg.PlotWidget] = []
+        for view in views:
+            pw = pg.PlotWidget(background="w")
+            plot = pw.getPlotItem()
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            self._label(plot, "bottom", view.x)
+            self._label(plot, "left", view.y)
+            legend = (plot.addLegend(offset=(-10, 10), labelTextColor="k",
+                                     brush=pg.mkBrush(255, 255, 255, 200))
+                      if view.shade_by else None)
+            dock = Dock(view.title, size=(400, 300), closable=False)
+            dock.addWidget(pw)
+            self.dock_area.addDock(dock, "bottom" if len(self.plots) % 2 == 0 else "right")
+            self.plot_widgets.append(pw)
+            self.plots.append(plot)
+            self.legends.append(legend)
+            self.colorbars.append(None)
+            self._legend_keys.append(None)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.dock_area)
+        self.timer = QtCore.QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(int(refresh_s * 1000))
+
+    @staticmethod
+    def _label(plot: pg.PlotItem, side: str, column: str) -> None:
+        name, unit = split_column(column)
+        axis = plot.getAxis(side)
+        if unit in SI_UNITS:
+            axis.enableAutoSIPrefix(True)
+            plot.setLabel(side, name, units=unit)
+        else:
+            axis.enableAutoSIPrefix(False)
+            plot.setLabel(side, f"{name} ({unit})" if unit else name)
+
+    # --- pymeasure's TabWidget protocol -------------------------------------------------
+    def new_curve(self, results, color=None, **kwargs):
+        """Get one item per view for a run (``results``) in ``color``."""
+        color = pg.intColor(0) if color is None else color
+        return [ITEM_CLASSES[v.kind](results, v, self, color, self.linewidth)
+                for v in self.views]
+
+    def load(self, item) -> None:
+        """Show an item and read its data."""
+        k = self.views.index(item.view)
+        self.plots[k].addItem(item)
+        self.items.append(item)
+        item.update_data()
+        if isinstance(item, ResultsMap):
+            self._attach_colorbar(k, item)
+        self._after_update(k, item)
+
+    def remove(self, item) -> None:
+        """Hide an item."""
+        k = self.views.index(item.view)
+        self.plots[k].removeItem(item)
+        if hasattr(item, "detach_groups"):
+            item.detach_groups()
+        if item in self.items:
+            self.items.remove(item)
+        if self.legends[k] is not None and any(i is item for i in self._legend_owner(k)):
+            self.legends[k].clear()
+            self._legend_keys[k] = None
+
+    def set_color(self, item, color) -> None:
+        item.set_color(color)
+
+    def clear_widget(self) -> None:
+        for k, plot in enumerate(self.plots):
+            for item in [i for i in self.items if i.view is self.views[k]]:
+                self.remove(item)
+
+    # --- refresh ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read the files of running experiments and redraw their items."""
+        for item in list(self.items):
+            if item.results.procedure.status == Procedure.RUNNING:
+                item.update_data()
+                self._after_update(self.views.index(item.view), item)
+
+    def update_all(self) -> None:
+        """Re-read every shown item (used after loading or when a run ends)."""
+        for item in list(self.items):
+            item.update_data()
+            self._after_update(self.views.index(item.view), item)
+
+    def _legend_owner(self, k: int) -> list:
+        key = self._legend_keys[k]
+        return [key[0]] if key else []
+
+    def _after_update(self, k: int, item) -> None:
+        if isinstance(item, ResultsMap):
+            if item.z_range is not None and self.colorbars[k] is not None:
+                self.colorbars[k].setLevels(item.z_range)
+            for side, ticks in item.ticks.items():
+                self.plots[k].getAxis(side).setTicks(ticks)
+            return
+        legend = self.legends[k]
+        if legend is None:
+            return
+        labels = tuple(label for label, _ in item.entries)
+        key = (item, labels, tuple(id(c) for _, c in item.entries))
+        if self._legend_keys[k] is not None and self._legend_keys[k][0] is item \
+                and self._legend_keys[k][1:] == key[1:]:
+            return
+        legend.clear()
+        shown = item.entries[:LEGEND_MAX - 1] if len(item.entries) > LEGEND_MAX \
+            else item.entries
+        for label, child in shown:
+            legend.addItem(child, label)
+        if len(item.entries) > len(shown):
+            legend.addItem(pg.PlotDataItem(pen=None), f"… {len(item.entries) - len(shown)} "
+                                                      "more")
+        self._legend_keys[k] = key
+
+    def _attach_colorbar(self, k: int, item: ResultsMap) -> None:
+        if self.colorbars[k] is None:
+            bar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False,
+                                  width=15)
+            bar.setImageItem(item, insert_in=self.plots[k])
+            self.colorbars[k] = bar
+        else:
+            self.colorbars[k].setImageItem(item)

@@ -1,0 +1,225 @@
+"""One procedure's window: pymeasure's ManagedDockWindow with labspin's plots (ViewDock),
+queue and sequencer, the bench panel, limit checks at queue time and an abort that ends with
+the bench in its safe state."""
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+
+from pymeasure.display.Qt import QtCore, QtWidgets
+from pymeasure.display.widgets import LogWidget
+from pymeasure.display.windows.managed_dock_window import ManagedDockWindow
+from pymeasure.display.windows.managed_window import ManagedWindowBase
+from pymeasure.experiment import Parameter, Results, unique_filename
+
+from labspin import api
+from labspin.procedures import procedure_class
+
+from .bench_panel import BenchPanel
+from .plots import ViewDock
+from .views import views_for
+from .worker import LabspinManager
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GuiOptions:
+    """Where runs go: ``bench`` (a bench config file; None: the simulated bench of each
+    procedure's wiring with ``sample``, the ``set`` overrides and ``seed``), ``out`` (the
+    folder for results files)."""
+    bench: str | None = None
+    sample: str | None = None
+    set: tuple[str, ...] = field(default_factory=tuple)
+    out: str = "."
+    seed: int = 0
+
+    @classmethod
+    def from_args(cls, args) -> GuiOptions:
+        """Get the options of ``labspin gui``'s argparse Namespace."""
+        return cls(bench=getattr(args, "bench", None), sample=getattr(args, "sample", None),
+                   set=tuple(getattr(args, "set", None) or ()),
+                   out=getattr(args, "out", None) or ".", seed=int(getattr(args, "seed", 0)
+                                                                   or 0))
+
+    def describe(self, procedure) -> str:
+        """Get one line naming the bench runs of ``procedure`` will use."""
+        if self.bench:
+            return f"Bench: config {self.bench}"
+        return (f"Bench: simulated {procedure.sim_wiring()} bench, sample "
+                f"{self.sample or procedure.SAMPLE}"
+                + (f" ({', '.join(self.set)})" if self.set else "") + f", seed {self.seed}")
+
+    def prepare(self, procedure):
+        """Get the PreparedRun of ``procedure`` (limits checked; nothing opened)."""
+        return api.prepare(procedure, bench=self.bench, sample=self.sample, set=self.set,
+                           seed=self.seed)
+
+
+def parameter_names(cls) -> list[str]:
+    """Get the Parameter attributes of a procedure class in declaration order (base classes
+    first), as the inputs are shown."""
+    names: list[str] = []
+    for klass in reversed(cls.__mro__):
+        for key, value in vars(klass).items():
+            if isinstance(value, Parameter) and key not in names:
+                names.append(key)
+    return names
+
+
+class ProcedureWindow(ManagedDockWindow):
+    """The window of procedure ``name`` (a key of labspin.procedures.PROCEDURES).
+
+    Built on ManagedWindowBase as ManagedDockWindow is, with a ViewDock of the procedure's
+    views in place of pymeasure's DockWidget (which plots only x–y curves), a LabspinManager
+    in place of pymeasure's Manager, the sequencer over every parameter and the bench panel.
+    """
+
+    def __init__(self, name: str, options: GuiOptions | None = None, parent=None):
+        cls = procedure_class(name)
+        self.name, self.options = name, options or GuiOptions()
+        self.views = views_for(name, cls.DATA_COLUMNS)
+        self.x_axis, self.y_axis = self.views[0].x, self.views[0].y
+        self.x_axis_labels = [v.x for v in self.views]
+        self.y_axis_labels = [v.y for v in self.views]
+        self.log_widget = LogWidget("Experiment Log")
+        self.dock_widget = ViewDock("Plots", self.views)
+        inputs = parameter_names(cls)
+        self.refusal_box: QtWidgets.QMessageBox | None = None
+        ManagedWindowBase.__init__(
+            self, cls, widget_list=(self.dock_widget, self.log_widget), inputs=inputs,
+            displays=inputs[:4], sequencer=True, sequencer_inputs=inputs,
+            inputs_in_scrollarea=True, parent=parent)
+        self.setWindowTitle(f"labspin — {cls.NAME}: {cls.DESCRIPTION}")
+        self.browser_widget.browser.measured_quantities.update(
+            [c for v in self.views for c in v.columns()])
+        self.directory = self.options.out
+        self.filename = f"{cls.NAME}_"
+        self._log_handler = self.log_widget.handler
+        logging.getLogger().addHandler(self._log_handler)
+        self.refusal = QtWidgets.QLabel("")
+        self.refusal.setStyleSheet("color: #b00020")
+        self.refusal.setWordWrap(True)
+        self.statusBar().addWidget(self.refusal, 1)
+        self._add_bench_panel(cls)
+        self.resize(1400, 900)
+
+    # --- construction --------------------------------------------------------------------
+    def _setup_ui(self):
+        super()._setup_ui()
+        pymeasure_manager = self.manager
+        self.manager = LabspinManager(self.widget_list, self.browser,
+                                      log_level=self.log_level, parent=self)
+        self.manager.abort_returned.connect(self.abort_returned)
+        self.manager.queued.connect(self.queued)
+        self.manager.running.connect(self.running)
+        self.manager.finished.connect(self.finished)
+        self.manager.failed.connect(self.failed)
+        self.manager.log.connect(self.log.handle)
+        pymeasure_manager.deleteLater()
+
+    def _add_bench_panel(self, cls) -> None:
+        try:
+            instruments = self.options.prepare(cls()).bench.config.instruments
+        except Exception as exc:  # noqa: BLE001 — the defaults may not fit this bench
+            log.warning("bench of %s: %s", cls.NAME, exc)
+            instruments = {}
+        self.bench_panel = BenchPanel(self.manager, self.options.describe(cls()), instruments)
+        dock = QtWidgets.QDockWidget("Bench", self)
+        dock.setWidget(self.bench_panel)
+        dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.bench_dock = dock
+
+    # --- queue ---------------------------------------------------------------------------
+    def queue(self, procedure=None):
+        """Queue a run with the parameters of the inputs (or ``procedure``, from the
+        sequencer); a parameter beyond the bench's limits is refused with a message, before
+        any instrument is touched."""
+        if procedure is None:
+            procedure = self.make_procedure()
+        try:
+            prepared = self.options.prepare(procedure)
+        except Exception as exc:  # noqa: BLE001 — user errors: shown, not raised
+            self.refuse(f"{procedure.NAME} not queued: {exc}")
+            return None
+        procedure.labspin_prepared = prepared
+        if self.store_measurement:
+            filename = unique_filename(self.directory, prefix=self.file_input.filename_base,
+                                       datetimeformat="%Y%m%d_%H%M%S", procedure=procedure,
+                                       ext=self.file_input.filename_extension)
+        else:
+            filename = tempfile.mktemp(prefix=f"{procedure.NAME}_", suffix=".csv")
+        results = Results(procedure, filename)
+        experiment = self.new_experiment(results)
+        for line in prepared.summary():
+            log.info(line)
+        self.refusal.setText("")
+        self.manager.queue(experiment)
+        return experiment
+
+    def refuse(self, text: str) -> None:
+        """Show why a run was not queued (status bar, log, and a non-blocking dialog)."""
+        log.error(text)
+        self.refusal.setText(text)
+        if self.refusal_box is None:
+            self.refusal_box = QtWidgets.QMessageBox(
+                QtWidgets.QMessageBox.Icon.Warning, "Run not queued", text,
+                QtWidgets.QMessageBox.StandardButton.Ok, self)
+            self.refusal_box.setModal(False)
+        else:
+            self.refusal_box.setText(text)
+        self.refusal_box.show()
+
+    # --- run life cycle --------------------------------------------------------------------
+    def abort(self):
+        """Stop the running measurement after its present point; the worker then ramps every
+        source to its safe state and ends the run ABORTED. The queue waits (Resume)."""
+        log.info("Abort: stopping after the present point; every source ramps to its safe "
+                 "state")
+        super().abort()
+
+    def abort_returned(self, experiment):
+        super().abort_returned(experiment)
+        self.dock_widget.update_all()
+
+    def failed(self, experiment):
+        """A run ended FAILED (its bench was brought to its safe state); the queue stops."""
+        self.dock_widget.update_all()
+        self.abort_button.setEnabled(False)
+        self.browser_widget.clear_button.setEnabled(True)
+        if self.manager.experiments.has_next():
+            self.abort_button.setText("Resume")
+            self.abort_button.clicked.disconnect()
+            self.abort_button.clicked.connect(self.resume)
+            self.abort_button.setEnabled(True)
+
+    def load_results(self, filename: str):
+        """Show a results file (as pymeasure's Open does); get its experiment."""
+        results = Results.load(str(filename))
+        experiment = self.new_experiment(results)
+        experiment.browser_item.progressbar.setValue(100)
+        self.manager.load(experiment)
+        return experiment
+
+    def wait_idle(self, timeout_s: float = 60.0) -> bool:
+        """Process events until no run is going (or the timeout); get whether idle."""
+        timer = QtCore.QElapsedTimer()
+        timer.start()
+        app = QtWidgets.QApplication.instance()
+        while self.manager.is_running() and timer.elapsed() < timeout_s * 1000:
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        return not self.manager.is_running()
+
+    def closeEvent(self, event):
+        """Closing aborts a running measurement and waits for its bench to be safe."""
+        self.manager._start_on_add = False
+        self.manager._is_continuous = False
+        if self.manager.is_running():
+            self.manager.abort()
+            self.wait_idle()
+        logging.getLogger().removeHandler(self._log_handler)
+        self.dock_widget.timer.stop()
+        self.bench_panel.timer.stop()
+        super().closeEvent(event)

@@ -1,0 +1,258 @@
+"""Running queued procedures from the GUI: pymeasure's Manager and Worker with the runner's
+contract (labspin.runner.run_procedure) in the worker thread.
+
+The window checks the limits and builds the bench (``labspin.api.prepare``) when a run is
+queued; the worker opens the bench, writes the runner's metadata, runs startup/execute, and
+on every exit brings every source to its safe state (``bench.shutdown``, each attempted),
+closes the bench, appends ``#End time/#Status/#Message`` and only then reports the status,
+so the window never shows a run as ended while its bench is still ramping. Between points it
+samples the bench for the bench panel (:class:`BenchState`).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import datetime
+
+from pymeasure.display.listeners import Monitor
+from pymeasure.display.manager import Manager
+from pymeasure.experiment import Procedure, Results
+from pymeasure.experiment.listeners import Recorder
+from pymeasure.experiment.workers import Worker
+
+from labspin import __version__
+
+log = logging.getLogger(__name__)
+
+FINISHED, ABORTED, FAILED = Procedure.FINISHED, Procedure.ABORTED, Procedure.FAILED
+STATUS_NAMES = {FINISHED: "FINISHED", ABORTED: "ABORTED", FAILED: "FAILED"}
+
+# role → (attribute, unit) pairs the bench panel reads from a source (read-only queries)
+_OUTPUTS = {
+    "source_meter": (("source_enabled", ""), ("source_current", "A"), ("source_voltage", "V")),
+    "current_source": (("source_enabled", ""), ("source_current", "A")),
+    "lock_in": (("sine_amplitude", "V rms"), ("frequency", "Hz")),
+    "rf_source": (("output_enabled", ""), ("power", "dBm"), ("frequency", "Hz")),
+    "magnet_supply": (("output_enabled", ""), ("current_setpoint", "A")),
+    "pulse_generator": (("output_enabled", ""), ("amplitude", "V")),
+}
+
+
+def read_outputs(inst, role: str) -> dict[str, object]:
+    """Get the output state of a source by role: {attribute: value or "unavailable (…)"}
+    (queries only; a source meter's level is the one of its source mode)."""
+    out: dict[str, object] = {}
+    attrs = _OUTPUTS.get(role, ())
+    if role == "source_meter":
+        try:
+            mode = str(inst.source_mode)
+            attrs = tuple(a for a in attrs if a[0] != ("source_voltage" if mode == "current"
+                                                        else "source_current"))
+        except Exception as exc:  # noqa: BLE001 — the panel shows what it could read
+            out["source_mode"] = f"unavailable ({type(exc).__name__})"
+    for attr, _ in attrs:
+        try:
+            out[attr] = getattr(inst, attr)
+        except Exception as exc:  # noqa: BLE001
+            out[attr] = f"unavailable ({type(exc).__name__})"
+    return out
+
+
+class BenchState:
+    """What the bench panel shows, written by the worker thread, read by the GUI thread.
+
+    ``snapshot()`` gets a dict: ``phase`` ("idle", "running", or the final status name),
+    ``instruments`` (name → role, driver, resource, identity, outputs), ``field_T`` (the last
+    measured field in the data, T), ``field_setpoint_T`` (the magnet's setpoint, T),
+    ``sampled`` (wall time), ``cost_s`` (how long reading the outputs took). Sampling between
+    points is paced so that it takes at most 1/``BUDGET`` of the run's wall time and happens
+    at most every ``MIN_INTERVAL_S``.
+    """
+    MIN_INTERVAL_S = 0.5
+    BUDGET = 50
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._snapshot: dict = {"phase": "idle", "instruments": {}}
+        self._next = 0.0
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return dict(self._snapshot)
+
+    def _publish(self, snap: dict) -> None:
+        with self._lock:
+            self._snapshot = snap
+
+    def sample(self, bench, phase: str, identities: dict[str, str],
+               field_T: float | None = None) -> None:
+        """Read every open source's outputs now and publish them (worker thread only)."""
+        t0 = time.perf_counter()
+        insts = {}
+        for name, cfg in bench.config.instruments.items():
+            inst = bench.instruments.get(name)
+            insts[name] = {"role": cfg.role, "driver": cfg.driver, "resource": cfg.resource,
+                           "identity": identities.get(name, "not connected"),
+                           "outputs": read_outputs(inst, cfg.role) if inst is not None else {}}
+        magnet = bench.magnet
+        cost = time.perf_counter() - t0
+        previous = self.snapshot()
+        self._publish({
+            "phase": phase, "instruments": insts,
+            "field_T": field_T if field_T is not None else previous.get("field_T"),
+            "field_setpoint_T": None if magnet is None else magnet.field_setpoint_T,
+            "sampled": time.time(), "cost_s": cost})
+        self._next = time.monotonic() + max(self.MIN_INTERVAL_S, self.BUDGET * cost)
+
+    def observe(self, bench, identities: dict[str, str], record: dict) -> None:
+        """Note a measured point; sample the bench if its turn has come (worker thread)."""
+        field = record.get("Field (T)")
+        field = float(field) if isinstance(field, (int, float)) else None
+        if time.monotonic() >= self._next:
+            self.sample(bench, "running", identities, field)
+        elif field is not None:
+            with self._lock:
+                self._snapshot = {**self._snapshot, "field_T": field}
+
+
+class LabspinWorker(Worker):
+    """pymeasure's Worker running one prepared run (``labspin.api.PreparedRun``) with the
+    runner's bench life cycle, metadata, status lines and safe-state guarantee."""
+
+    def __init__(self, results: Results, prepared, state: BenchState,
+                 log_level=logging.INFO):
+        super().__init__(results, log_level=log_level, port=None)
+        self.prepared, self.state = prepared, state
+        self.identities: dict[str, str] = {}
+        self.message = ""
+
+    def emit(self, topic: str, record):
+        super().emit(topic, record)
+        if topic == "results" and isinstance(record, dict):
+            try:
+                self.state.observe(self.prepared.bench, self.identities, record)
+            except Exception as exc:  # noqa: BLE001 — the panel must never stop a run
+                log.debug("bench panel sample failed: %s", exc)
+
+    def _set_metadata(self, proc, bench) -> None:
+        p = self.prepared
+        self.identities = bench.identities()
+        proc.sample_name = p.sample_name
+        proc.sample_parameters = json.dumps(p.sample_parameters or {}, sort_keys=True)
+        proc.seed = "" if p.seed is None else str(p.seed)
+        proc.instruments = json.dumps(self.identities, sort_keys=True)
+        proc.bench_config_sha256 = bench.config.sha256
+        proc.labspin_version = __version__
+        proc.start_time = datetime.now().isoformat(timespec="seconds")
+        proc.evaluate_metadata()
+        self.results.store_metadata()
+
+    def run(self):
+        proc = self.procedure = self.results.procedure
+        bench = self.prepared.bench
+        self.recorder = Recorder(self.results, self.recorder_queue)
+        self.recorder.start()
+        proc.should_stop, proc.emit, proc.is_last = self.should_stop, self.emit, self.is_last
+        self.update_status(Procedure.RUNNING)
+        self.emit("progress", 0.0)
+        status = FAILED
+        try:
+            try:
+                bench.open()
+            finally:
+                self._set_metadata(proc, bench)
+            proc.bench = bench
+            self.state.sample(bench, "running", self.identities)
+            proc.startup()
+            if not self.should_stop():
+                proc.execute()
+            status = ABORTED if self.should_stop() else FINISHED
+        except KeyboardInterrupt:
+            status, self.message = ABORTED, "interrupted (Ctrl-C)"
+        except Exception as exc:
+            status, self.message = FAILED, f"{type(exc).__name__}: {exc}"
+            log.exception("%s failed", proc.NAME)
+        finally:
+            self._end(status)
+
+    def _end(self, status: int) -> None:
+        """Safe state first, then the file's status lines, then tell the GUI (never raises)."""
+        proc, bench = self.procedure, self.prepared.bench
+        try:
+            failures = bench.shutdown()
+        except BaseException as exc:  # noqa: BLE001
+            failures = [f"shutdown: {type(exc).__name__}: {exc}"]
+        if failures:
+            status = FAILED
+            self.message = "; ".join(filter(None, [self.message, *failures]))
+            for f in failures:
+                log.error(f)
+        name = STATUS_NAMES[status]
+        try:
+            self.state.sample(bench, f"{name} — bench in its safe state" if not failures
+                              else f"{name} — shutdown failed", self.identities)
+        except Exception as exc:  # noqa: BLE001
+            log.debug("bench panel sample failed: %s", exc)
+        bench.close()
+        try:
+            self.recorder.stop()
+        except Exception as exc:  # noqa: BLE001
+            log.error("closing the results file: %s", exc)
+        end = datetime.now().isoformat(timespec="seconds")
+        tail = (f"#End time: {end}{Results.LINE_BREAK}#Status: {name}{Results.LINE_BREAK}"
+                + (f"#Message: {self.message}{Results.LINE_BREAK}" if self.message else ""))
+        try:
+            with open(self.results.data_filename, "a", encoding=Results.ENCODING) as f:
+                f.write(tail)
+        except OSError as exc:
+            log.error("cannot append the status to %s: %s", self.results.data_filename, exc)
+        if status == FAILED and self.message:
+            log.error("%s: %s", proc.NAME, self.message)
+        self.update_status(status)
+        if status == FINISHED:
+            self.emit("progress", 100.0)
+        self.monitor_queue.put(None)
+        self.stop()
+
+
+class LabspinManager(Manager):
+    """pymeasure's Manager, starting a :class:`LabspinWorker` per queued experiment (its
+    procedure carries the PreparedRun in ``labspin_prepared``)."""
+
+    def __init__(self, widget_list, browser, log_level=logging.INFO, parent=None):
+        super().__init__(widget_list, browser, port=None, log_level=log_level, parent=parent)
+        self.bench_state = BenchState()
+
+    def worker(self):
+        """Get the running experiment's worker (None when idle)."""
+        return self._worker
+
+    def next(self):
+        if self.is_running():
+            raise RuntimeError("Another procedure is already running")
+        if not self.experiments.has_next():
+            return
+        experiment = self.experiments.next()
+        self._running_experiment = experiment
+        prepared = experiment.procedure.labspin_prepared
+        self._worker = LabspinWorker(experiment.results, prepared, self.bench_state,
+                                     log_level=self.log_level)
+        self._worker.is_last = lambda: not self.experiments.has_next()
+        self._monitor = Monitor(self._worker.monitor_queue)
+        self._monitor.worker_running.connect(self._running)
+        self._monitor.worker_failed.connect(self._failed)
+        self._monitor.worker_abort_returned.connect(self._abort_returned)
+        self._monitor.worker_finished.connect(self._finish)
+        self._monitor.progress.connect(self._update_progress)
+        self._monitor.status.connect(self._update_status)
+        self._monitor.log.connect(self._update_log)
+        self._monitor.start()
+        self._worker.start()
+
+    def _clean_up(self):
+        # the worker has reported its status after its bench was safe and closed; wait for
+        # its thread to end (bounded) before the next run may open a bench
+        self._worker.join(5.0)
+        super()._clean_up()
