@@ -13,10 +13,14 @@ from pymeasure.display.widgets.tab_widget import TabWidget
 from pymeasure.experiment import Procedure
 from pyqtgraph.dockarea import Dock, DockArea
 
+from .table import LiveTable, live_table
 from .views import View, strip_sign
 
 SI_UNITS = {"T", "A", "V", "Hz", "s", "Ω", "m", "W"}
 """Units shown with an SI prefix (mT, µA, GHz, …); others (deg, dBm, %) as they are."""
+SYMBOLS_MAX = 2000
+"""Views with symbols draw them up to this many points (lines only beyond: 10^5 symbols take
+~0.4 s per redraw)."""
 LEGEND_MAX = 12
 """Most legend entries per plot (further groups are summarised in one line)."""
 
@@ -40,25 +44,18 @@ def format_value(column: str, value) -> str:
     return f"{v:g} {unit}".strip() if unit != "deg" else f"{v:g}°"
 
 
-def numeric(df: pd.DataFrame, column: str) -> np.ndarray:
-    """Get a column as floats (text and missing values as NaN; an absent column all NaN)."""
-    if column not in df:
-        return np.full(len(df), np.nan)
-    return pd.to_numeric(df[column], errors="coerce").to_numpy(float)
-
-
-def segment_connect(df: pd.DataFrame, breaks: tuple[str, ...]) -> np.ndarray:
+def segment_connect(table: LiveTable, breaks: tuple[str, ...]) -> np.ndarray:
     """Get pyqtgraph's connect array: True at i where point i joins point i+1, i.e. none of
     the ``breaks`` columns changes between them ("sign(COLUMN)": its sign changes)."""
-    n = len(df)
+    n = len(table)
     conn = np.ones(n, bool)
     if n:
         conn[-1] = False
     for b in breaks:
         col = strip_sign(b)
-        if col not in df or n < 2:
+        if col not in table.columns or n < 2:
             continue
-        v = np.sign(numeric(df, col)) if b != col else df[col].to_numpy()
+        v = np.sign(table.column(col)) if b != col else table.values(col)
         conn[:-1] &= v[1:] == v[:-1]
     return conn
 
@@ -78,9 +75,9 @@ def shades(color, count: int) -> list:
     return out
 
 
-def groups_in_order(df: pd.DataFrame, column: str) -> list:
-    """Get the values of ``column`` in order of first appearance."""
-    return list(pd.unique(df[column])) if column in df and len(df) else []
+def groups_in_order(values: np.ndarray) -> list:
+    """Get the distinct values in order of first appearance."""
+    return list(pd.unique(values)) if len(values) else []
 
 
 def _detach(item) -> None:
@@ -90,15 +87,20 @@ def _detach(item) -> None:
 
 
 class _Shaded:
-    """Per-group child curves in shades of the run's colour, drawn over the item, with legend
-    entries (label, child)."""
+    """A run's item whose ``shade_by`` groups are drawn as separate curves in shades of the
+    run's colour (siblings in the view, with legend entries (label, curve)); the item itself
+    then draws nothing and reports the groups' extent to the view."""
 
     def _init_shaded(self, view: View, color, linewidth: int):
         self.view, self.color, self.linewidth = view, pg.mkColor(color), linewidth
         self.children_items: list[pg.PlotDataItem] = []
         self.entries: list[tuple[str, pg.PlotDataItem]] = []
+        self._own_pen()
 
-    def _set_groups(self, labels: list[str], datasets: list[dict]) -> None:
+    def _own_pen(self) -> None:
+        self.setPen(None if self.view.shade_by else pg.mkPen(self.color, width=self.linewidth))
+
+    def _set_groups(self, labels: list[str], datasets: list[dict], symbols: bool) -> None:
         while len(self.children_items) < len(datasets):
             self.children_items.append(pg.PlotDataItem(
                 antialias=False, clipToView=True, autoDownsample=True, downsampleMethod="peak"))
@@ -107,18 +109,28 @@ class _Shaded:
         for child, color, data in zip(self.children_items, shades(self.color, len(datasets)),
                                       datasets):
             # siblings in the view (not children: pyqtgraph's clipping and downsampling need
-            # the ViewBox as an ancestor), drawn above the run's own line
+            # the ViewBox as an ancestor)
             if child.parentItem() is not self.parentItem():
                 child.setParentItem(self.parentItem())
             child.setZValue(self.zValue() + 1)
             child.setPen(pg.mkPen(color, width=self.linewidth + 1))
-            if self.view.symbols:
-                child.setSymbol("o")
+            child.setSymbol("o" if symbols else None)
+            if symbols:
                 child.setSymbolSize(6)
                 child.setSymbolPen(None)
                 child.setSymbolBrush(color)
             child.setData(**data)
         self.entries = list(zip(labels, self.children_items))
+        self.informViewBoundsChanged()
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        if not self.view.shade_by:
+            return super().dataBounds(ax, frac, orthoRange)
+        bounds = [c.dataBounds(ax, frac, orthoRange) for c in self.children_items]
+        bounds = [b for b in bounds if b[0] is not None]
+        if not bounds:
+            return None, None
+        return min(b[0] for b in bounds), max(b[1] for b in bounds)
 
     def detach_groups(self) -> None:
         """Take the group curves out of the view (when the item is removed)."""
@@ -128,80 +140,91 @@ class _Shaded:
     def set_color(self, color) -> None:
         """Set the run's colour (pymeasure's "Change Color")."""
         self.color = pg.mkColor(color)
-        self.setPen(pg.mkPen(self.color, width=self.linewidth))
-        if self.view.symbols:
-            self.setSymbolBrush(self.color)
+        self._own_pen()
+        self.setSymbolBrush(self.color)
         self.update_data()
+
+    def _label(self, value) -> str:
+        return f"{split_column(self.view.shade_by)[0]} {format_value(self.view.shade_by, value)}"
 
 
 class SegmentCurve(_Shaded, pg.PlotDataItem):
     """``view.y`` against ``view.x`` of one run, a new segment wherever a ``breaks`` column
-    changes, each ``shade_by`` group in its own shade."""
+    changes, each ``shade_by`` group in its own shade; symbols (if the view asks for them)
+    up to SYMBOLS_MAX points."""
 
     def __init__(self, results, view: View, wdg, color, linewidth: int = 1):
-        super().__init__(pen=pg.mkPen(color, width=linewidth), antialias=False,
-                         clipToView=True, autoDownsample=True, downsampleMethod="peak")
-        self._init_shaded(view, color, linewidth)
+        super().__init__(antialias=False, clipToView=True, autoDownsample=True,
+                         downsampleMethod="peak")
         self.results, self.wdg = results, wdg
-        if view.symbols:
-            self.setSymbol("o")
-            self.setSymbolSize(5)
-            self.setSymbolPen(None)
-            self.setSymbolBrush(self.color)
+        self._init_shaded(view, color, linewidth)
 
     def update_data(self) -> None:
-        """Re-read the run's data (pymeasure reads only the new lines) and redraw."""
-        df = self.results.data
-        x, y = numeric(df, self.view.x), numeric(df, self.view.y)
-        conn = segment_connect(df, self.view.breaks)
-        self.setData(x, y, connect=conn)
+        """Read the run's new lines and redraw."""
+        table = live_table(self.results)
+        x, y = table.column(self.view.x), table.column(self.view.y)
+        conn = segment_connect(table, self.view.breaks)
+        symbols = self.view.symbols and len(table) <= SYMBOLS_MAX
         if not self.view.shade_by:
+            if symbols != (self.opts["symbol"] is not None):
+                self.setSymbol("o" if symbols else None)
+                self.setSymbolSize(5)
+                self.setSymbolPen(None)
+                self.setSymbolBrush(self.color)
+            # one unbroken line: pyqtgraph's faster path
+            self.setData(x, y, connect="all" if conn[:-1].all() else conn)
             return
+        self.setData(x, y)              # kept for the item's users; drawn by the groups
         labels, datasets = [], []
-        values = df[self.view.shade_by].to_numpy() if self.view.shade_by in df else None
-        for g in groups_in_order(df, self.view.shade_by):
+        values = table.values(self.view.shade_by)
+        for g in groups_in_order(values):
             idx = np.flatnonzero(values == g)
             # within a group, a point joins the next group point only if it is the next row
             c = conn[idx] & (np.diff(idx, append=-1) == 1)
-            labels.append(f"{split_column(self.view.shade_by)[0]} "
-                          f"{format_value(self.view.shade_by, g)}")
-            datasets.append({"x": x[idx], "y": y[idx], "connect": c})
-        self._set_groups(labels, datasets)
+            labels.append(self._label(g))
+            datasets.append({"x": x[idx], "y": y[idx],
+                             "connect": "all" if c[:-1].all() else c})
+        self._set_groups(labels, datasets, symbols)
 
 
 class HistogramCurve(_Shaded, pg.PlotDataItem):
-    """Counts of ``view.x`` per bin for one run (steps), per ``shade_by`` group in shades."""
+    """Counts of ``view.x`` per bin for one run (steps), per ``shade_by`` group in shades;
+    √n bins (5 to MAX_BINS) over the data's range."""
 
     MAX_BINS = 100
 
     def __init__(self, results, view: View, wdg, color, linewidth: int = 1):
-        super().__init__(pen=pg.mkPen(color, width=linewidth), antialias=False)
-        self._init_shaded(view, color, linewidth)
+        super().__init__(antialias=False)
         self.results, self.wdg = results, wdg
+        self._init_shaded(view, color, linewidth)
 
     def update_data(self) -> None:
-        """Re-read the run's data and re-bin it."""
-        df = self.results.data
-        v = numeric(df, self.view.x)
+        """Read the run's new lines and re-bin."""
+        table = live_table(self.results)
+        v = table.column(self.view.x)
         ok = np.isfinite(v)
-        if not ok.any():
+        n = int(ok.sum())
+        if n == 0:
             self.setData([], [])
-            self._set_groups([], [])
+            self._set_groups([], [], False)
             return
-        nbins = int(np.clip(np.sqrt(ok.sum()), 5, self.MAX_BINS))
+        nbins = int(np.clip(np.sqrt(n), 5, self.MAX_BINS))
         lo, hi = float(v[ok].min()), float(v[ok].max())
-        edges = np.linspace(lo, hi if hi > lo else lo + 1.0, nbins + 1)
-        self.setData(edges, np.histogram(v[ok], edges)[0], stepMode="center")
-        labels, datasets = [], []
-        if self.view.shade_by in df:
-            values = df[self.view.shade_by].to_numpy()
-            for g in groups_in_order(df, self.view.shade_by):
-                sel = ok & (values == g)
-                labels.append(f"{split_column(self.view.shade_by)[0]} "
-                              f"{format_value(self.view.shade_by, g)}")
-                datasets.append({"x": edges, "y": np.histogram(v[sel], edges)[0],
-                                 "stepMode": "center"})
-        self._set_groups(labels, datasets)
+        hi = hi if hi > lo else lo + 1.0
+        edges = np.linspace(lo, hi, nbins + 1)
+        bins = np.minimum(((v[ok] - lo) / (hi - lo) * nbins).astype(int), nbins - 1)
+        self.setData(edges, np.bincount(bins, minlength=nbins), stepMode="center")
+        if not self.view.shade_by:
+            return
+        values = table.values(self.view.shade_by)[ok]
+        groups = groups_in_order(values)
+        code = np.zeros(n, int)
+        for k, g in enumerate(groups):
+            code[values == g] = k
+        counts = np.bincount(code * nbins + bins, minlength=len(groups) * nbins)
+        counts = counts.reshape(len(groups), nbins)
+        self._set_groups([self._label(g) for g in groups],
+                         [{"x": edges, "y": c, "stepMode": "center"} for c in counts], False)
 
 
 def _axis_mapping(values: np.ndarray) -> tuple[float, float, bool]:
@@ -233,8 +256,8 @@ class ResultsMap(pg.ImageItem):
 
     def update_data(self) -> None:
         """Re-read the run's data and re-grid it."""
-        df = self.results.data
-        x, y, z = (numeric(df, c) for c in (self.view.x, self.view.y, self.view.z))
+        table = live_table(self.results)
+        x, y, z = (table.column(c) for c in (self.view.x, self.view.y, self.view.z))
         ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(z)
         if not ok.any():
             return

@@ -57,6 +57,17 @@ class GuiOptions:
                            seed=self.seed)
 
 
+class _LogWidget(LogWidget):
+    """pymeasure's LogWidget with a blink timer of its own: pymeasure 0.16 shares one class
+    QTimer among all log widgets, so with two windows one's warning blinks the other's tab
+    and raises there."""
+
+    def __init__(self, name, parent=None):
+        self._blink_qtimer = QtCore.QTimer()
+        super().__init__(name, parent)
+        self._blink_qtimer.setParent(self)
+
+
 def parameter_names(cls) -> list[str]:
     """Get the Parameter attributes of a procedure class in declaration order (base classes
     first), as the inputs are shown."""
@@ -83,7 +94,7 @@ class ProcedureWindow(ManagedDockWindow):
         self.x_axis, self.y_axis = self.views[0].x, self.views[0].y
         self.x_axis_labels = [v.x for v in self.views]
         self.y_axis_labels = [v.y for v in self.views]
-        self.log_widget = LogWidget("Experiment Log")
+        self.log_widget = _LogWidget("Experiment Log")
         self.dock_widget = ViewDock("Plots", self.views)
         inputs = parameter_names(cls)
         self.refusal_box: QtWidgets.QMessageBox | None = None
