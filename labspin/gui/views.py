@@ -17,7 +17,9 @@ class View:
     kind: "curve", "histogram" or "image"; x, y, z: column names ("Name (unit)"); breaks:
     columns whose change starts a new line segment ("sign(COLUMN)" breaks where the column
     changes sign); shade_by: a column whose groups get their own shade and legend entry;
-    symbols: draw the points (for measurements with few points).
+    symbols: draw the points (for measurements with few points); y_label_by (images): label
+    the y ticks with this column's value in each row of the image (e.g. each spectrum's
+    current).
     """
     title: str
     x: str
@@ -27,10 +29,11 @@ class View:
     breaks: tuple[str, ...] = ()
     shade_by: str = ""
     symbols: bool = False
+    y_label_by: str = ""
 
     def columns(self) -> list[str]:
         """Get the data columns this view reads (pseudo-columns resolved)."""
-        cols = [self.x, self.y, self.z, self.shade_by, *self.breaks]
+        cols = [self.x, self.y, self.z, self.shade_by, self.y_label_by, *self.breaks]
         return [strip_sign(c) for c in cols if c and c != "Counts"]
 
 
@@ -95,7 +98,7 @@ VIEWS: dict[str, tuple[View, ...]] = {
     ),
     "stno-spectrum": (
         View("Spectrum waterfall (power, dBm)", "Frequency (Hz)", "Trace", kind="image",
-             z="Power (dBm)"),
+             z="Power (dBm)", y_label_by="Current (A)"),
         View("Spectra", "Frequency (Hz)", "Power (dBm)", breaks=("Trace",),
              shade_by="Current (A)"),
     ),

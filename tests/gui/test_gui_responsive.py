@@ -14,8 +14,8 @@ that other processes on a shared machine do not count.
 
 Bound: 100 ms for both (the median update's CPU time and the 90th percentile of the
 lateness), the limit below which a response feels immediate (Card, Moran & Newell; Nielsen's
-0.1 s). Measured here ≈ 20 ms CPU per update and ≈ 10–60 ms lateness p90 with the machine's
-load average near 9 on 2 cores (figures printed with -s).
+0.1 s). Measured here ≈ 15 ms CPU (30–40 ms wall) per update and ≤ 7 ms lateness p90 (max
+≈ 50–60 ms), with the machine's load average near 9 on 2 cores (figures printed with -s).
 """
 import os
 import threading
@@ -48,14 +48,14 @@ def _loops(n: int, rng):
 
 def _telegraph(n: int, rng):
     """n reads of two-state traces (1000 Ω / 1100 Ω, mean dwell 50 reads), 10^4 per trace,
-    bias 10–50 µA by trace."""
+    bias 10–50 µA by trace, 1 ms apart on one clock (as telegraph-dwell writes them)."""
     trace = np.arange(n) // 10_000
     state = (np.cumsum(rng.random(n) < 0.02) % 2).astype(float)
     r = 1000.0 + 100.0 * state + rng.normal(0, 2.0, n)
     bias = 1e-5 * (1 + trace % 5)
     return {"Field set (T)": np.zeros(n), "Field (T)": np.zeros(n), "Bias current (A)": bias,
             "Trace": trace.astype(float), "Read": np.arange(n) % 10_000,
-            "Time (s)": 1e-3 * (np.arange(n) % 10_000), "Voltage (V)": r * bias,
+            "Time (s)": 1e-3 * np.arange(n), "Voltage (V)": r * bias,
             "Resistance (ohm)": r, "State": state}
 
 

@@ -43,6 +43,10 @@ def test_queued_run_finishes_with_the_runners_file_and_data(qtbot, window, tmp_p
     # the GUI's worker is the runner's path: the same seed gives the same numbers
     ref = api.run("field-sweep", params=SMALL, seed=4, out=tmp_path / "cli").data
     pd.testing.assert_frame_equal(df, ref)
+    # the plots show the file's points: the R–H loop is Resistance against Field
+    loop = win.dock_widget.items[0]
+    np.testing.assert_array_equal(loop.xData, df["Field (T)"])
+    np.testing.assert_array_equal(loop.yData, df["Resistance (ohm)"])
     # the bench panel shows the bench after the run: connected, safe
     snap = win.manager.bench_state.snapshot()
     assert snap["phase"] == "FINISHED — bench in its safe state"
