@@ -116,6 +116,15 @@ class STFMR(LabspinProcedure):
     sensitivity = FloatParameter("Sensitivity", units="V", default=1e-3, minimum=2e-9,
                                  maximum=1.0)
     averages = IntegerParameter("Readings per point", default=1, minimum=1, maximum=1000)
+    # film parameters for the analysis (torque efficiencies xi from S/A and xi_dc from the
+    # dc-bias dependence of the linewidth); 0 = not given (the analysis falls back on the
+    # sample metadata, or leaves xi/xi_dc out)
+    film_ms = FloatParameter("Film mu0Ms", units="T", default=0.0, minimum=0.0, maximum=10.0)
+    film_thickness = FloatParameter("Film thickness", units="m", default=0.0, minimum=0.0,
+                                    maximum=1e-6)
+    hm_thickness = FloatParameter("Heavy-metal thickness", units="m", default=0.0,
+                                  minimum=0.0, maximum=1e-6)
+    bar_width = FloatParameter("Bar width", units="m", default=0.0, minimum=0.0, maximum=1e-2)
 
     DATA_COLUMNS = ["Frequency (Hz)", "Power (dBm)", "DC current (A)", "Field angle (deg)",
                     "Field set (T)", "Field (T)", "Vmix (V)", "Y (V)", "Sensitivity (V)"]

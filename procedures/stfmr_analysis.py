@@ -25,6 +25,20 @@ Then (fields in T, γ as γ/2π in Hz/T):
   ``mu0_ms_T``, ``thickness_m``, ``hm_thickness_m``) attached as
   ``df.attrs["sample_parameters"]`` by :func:`read_results`; without them ``xi`` is left out
   and only ``s_over_a`` is reported.
+- Torque efficiency from the dc-bias dependence of the linewidth (Liu et al. 2011;
+  physics.md: α_eff = α + H_DL,dc·sin φ/(H + M_eff/2)), → ``xi_dc``: per frequency (and
+  polarity, power, angle) the HWHM against the dc current is a straight line whose slope
+  dΔ/dI = (f/γ)·μ0H_DL-per-A·sin φ_M/((B1 + B2)/2) (T/A) gives ``mu0_hdl_per_A_T``, with
+  B1 = B·cos(φ_M − φ) + B_k·cos 2φ_M and B2 = B·cos(φ_M − φ) + B_k·cos²φ_M + μ0M_eff the
+  in-plane and out-of-plane stiffnesses at resonance (B1 + B2 = 2B + μ0M_eff without
+  anisotropy, physics.md's form), φ_M the magnetization's angle (the field's, pulled toward
+  the easy axis by B_k). Derived from the linearized LLG: the relaxation rate
+  Γ = αγ0(H1 + H2)/2 + γ0·H_DL·sin φ_M, divided by dω/dH. Sign: design.md's, H_DL > 0 drives
+  m toward +σ, σ = +ŷ for a current along +x in a heavy metal with θ_SH > 0; with m along +σ
+  (sin φ_M > 0) a positive H_DL adds damping and widens the line. So ``xi_dc`` has the sign
+  of the simulated sample's ``xi_dl`` (negative for W) — unlike ``xi`` from S/A, which uses
+  physics.md's (Liu's) formula and comes out positive for that W sample (the open sign
+  question of S/A). ξ = μ0H_DL-per-A·2e·μ0Ms·t·w·d/(ħ·μ0) needs the bar width w as well.
 
 Foreign data: :func:`standardize` maps other column names and field units (T, mT, Oe, G)
 onto ``Field (T)``, ``Frequency (Hz)``, ``Vmix (V)``; :func:`read_column_pairs` reads the
@@ -310,6 +324,68 @@ def xi_from_s_over_a(s_over_a, mu0_hres_T, mu0_meff_T, mu0_ms_T, thickness_m, hm
             / HBAR * np.sqrt(1.0 + mu0_meff_T / np.abs(np.asarray(mu0_hres_T, float))))
 
 
+def magnetization_angle(b_T, field_angle_deg, mu0_hk_T: float, easy_axis_deg: float = 0.0):
+    """Get φ_M (rad): the in-plane magnetization's angle under the field |b_T| (T) at
+    ``field_angle_deg`` with a uniaxial anisotropy field μ0H_k along ``easy_axis_deg``
+    (Newton on B·sin(φ − φ_H) + (B_k/2)·sin 2(φ − φ_K) = 0 from φ_H)."""
+    b = np.abs(np.asarray(b_T, float))
+    ph = np.radians(np.broadcast_to(np.asarray(field_angle_deg, float), b.shape))
+    pk = math.radians(easy_axis_deg)
+    phi = ph.copy()
+    for _ in range(30):
+        g = b * np.sin(phi - ph) + 0.5 * mu0_hk_T * np.sin(2 * (phi - pk))
+        dg = b * np.cos(phi - ph) + mu0_hk_T * np.cos(2 * (phi - pk))
+        phi = phi - g / np.where(np.abs(dg) > 1e-12, dg, 1e-12)
+    return phi
+
+
+def linewidth_slope_factor(frequency_Hz, b_res_T, field_angle_deg, mu0_meff_T: float,
+                           gamma_Hz_per_T: float, mu0_hk_T: float = 0.0,
+                           easy_axis_deg: float = 0.0):
+    """Get F (dimensionless) with dΔ/dI_dc = F·μ0H_DL-per-A: F = (f/γ)·sin φ_M/((B1 + B2)/2)
+    (see the module doc; field angle of the field's direction, i.e. + 180° for a negative
+    field)."""
+    b = np.abs(np.asarray(b_res_T, float))
+    pm = magnetization_angle(b, field_angle_deg, mu0_hk_T, easy_axis_deg)
+    ph = np.radians(np.broadcast_to(np.asarray(field_angle_deg, float), b.shape))
+    pk = math.radians(easy_axis_deg)
+    hpar = b * np.cos(pm - ph)
+    b1 = hpar + mu0_hk_T * np.cos(2 * (pm - pk))
+    b2 = hpar + mu0_hk_T * np.cos(pm - pk) ** 2 + mu0_meff_T
+    return np.asarray(frequency_Hz, float) / gamma_Hz_per_T * np.sin(pm) / (0.5 * (b1 + b2))
+
+
+def fit_dc_linewidth(lines: pd.DataFrame) -> pd.DataFrame:
+    """Get, per (frequency, polarity, power and field angle when present) with ≥ 2 distinct
+    dc currents, the weighted straight line HWHM = Δ(0) + slope·I_dc: frequency_Hz,
+    polarity, field_angle_deg (if present), mu0_hres_T (mean), slope_T_per_A with _err
+    (covariance scaled by the reduced χ² when above 1), n_currents."""
+    if "dc_current_A" not in lines.columns:
+        return pd.DataFrame()
+    keys = ["frequency_Hz", "polarity"] + [c for c in ("power_dBm", "field_angle_deg")
+                                           if c in lines.columns]
+    rows = []
+    ok = lines[np.isfinite(lines["mu0_dh_T_err"]) & (lines["mu0_dh_T"] > 0)]
+    for key, g in ok.groupby(keys, sort=True):
+        i = g["dc_current_A"].to_numpy(float)
+        if np.unique(i).size < 2:
+            continue
+        dh, e = g["mu0_dh_T"].to_numpy(float), g["mu0_dh_T_err"].to_numpy(float)
+        e = np.where(e > 0, e, np.max(e) if np.any(e > 0) else 1.0)
+        a = np.column_stack([i, np.ones_like(i)]) / e[:, None]
+        coef, *_ = np.linalg.lstsq(a, dh / e, rcond=None)
+        cov = np.linalg.inv(a.T @ a)
+        if i.size > 2:
+            cov = cov * max(1.0, float(np.sum((a @ coef - dh / e) ** 2)) / (i.size - 2))
+        row = dict(zip(keys, key))
+        row.update({"mu0_hres_T": float(g["mu0_hres_T"].mean()),
+                    "slope_T_per_A": float(coef[0]),
+                    "slope_T_per_A_err": float(np.sqrt(cov[0, 0])),
+                    "n_currents": float(np.unique(i).size)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _weighted_mean(v, e) -> tuple[float, float]:
     """Get the weighted mean and its error: the larger of the internal error and the one
     from the scatter (Birge ratio)."""
@@ -342,6 +418,7 @@ def analyze_stfmr(df: pd.DataFrame, *, magnet: str = "inplane",
                   easy_axis_deg: float = 0.0, field_angle_deg: float | None = None,
                   min_frequency_Hz: float = 0.0, mu0_ms_T: float | None = None,
                   thickness_m: float | None = None, hm_thickness_m: float | None = None,
+                  width_m: float | None = None,
                   sample_parameters: dict | None = None, table: bool = False) -> dict:
     """Get design.md's keys from ST-FMR sweeps (columns ``Frequency (Hz)``, ``Field (T)``,
     ``Vmix (V)``; optional ``Power (dBm)``, ``DC current (A)``, ``Field angle (deg)``).
@@ -354,8 +431,14 @@ def analyze_stfmr(df: pd.DataFrame, *, magnet: str = "inplane",
     fits; else γ fixed: the argument, or the free electron's), alpha, mu0_dh0_T, s_over_a
     and, with film parameters, xi — each with _err — plus n_lines. Kittel and damping use
     the sweeps at the smallest |dc current|, every power, both polarities, and frequencies
-    ≥ ``min_frequency_Hz``. With ``table=True`` also "per_frequency": the line table as a
-    list of dicts (not a scalar: leave it off for ``labspin analyze``'s text output).
+    ≥ ``min_frequency_Hz``. With sweeps at ≥ 2 dc currents (in-plane magnets, a known field
+    angle): mu0_hdl_per_A_T from the linewidth's slopes (weighted mean over frequencies and
+    polarities, Birge-scaled) and, with μ0Ms, t, d and the bar width w (``width_m``), xi_dc,
+    each with _err, and n_dc_lines. Film parameters: the arguments, else the results
+    header's procedure parameters ("Film mu0Ms", "Film thickness", "Heavy-metal thickness",
+    "Bar width", non-zero), else the sample metadata. With ``table=True`` also
+    "per_frequency": the line table as a list of dicts, and "dc_slopes" (not scalars: leave
+    it off for ``labspin analyze``'s text output).
     """
     if magnet not in ("inplane", "perpendicular"):
         raise ValueError(f"magnet must be 'inplane' or 'perpendicular', got {magnet!r}")
@@ -371,6 +454,11 @@ def analyze_stfmr(df: pd.DataFrame, *, magnet: str = "inplane",
     free = gamma_Hz_per_T is None and sel["frequency_Hz"].nunique() >= 3
     gam_fixed = None if free else (gamma_Hz_per_T or GAMMA_E_HZ_PER_T)
     params = dict(sample_parameters or df.attrs.get("sample_parameters") or {})
+    if df.attrs.get("header"):
+        from .harmonic_hall_analysis import header_info
+        hdr = header_info(df.attrs["header"])
+        params.update({k: hdr[k] for k in ("mu0_ms_T", "thickness_m", "hm_thickness_m",
+                                           "width_m") if k in hdr})
     hk = _film("mu0_hk_T", mu0_hk_T, params, ("mu0_hk_T",)) or 0.0
     if field_angle_deg is not None:
         angle = float(field_angle_deg)
@@ -402,9 +490,33 @@ def analyze_stfmr(df: pd.DataFrame, *, magnet: str = "inplane",
         xi_e = np.abs(xi) * sel["s_over_a_err"].to_numpy() / np.abs(sel["s_over_a"].to_numpy())
         out["xi"], out["xi_err"] = _weighted_mean(xi, xi_e)
     out["n_lines"] = float(len(sel))
+    slopes = fit_dc_linewidth(lines[lines["frequency_Hz"] >= min_frequency_Hz])
+    if magnet == "inplane" and len(slopes):
+        if field_angle_deg is not None:
+            ang = np.full(len(slopes), float(field_angle_deg))
+        elif "field_angle_deg" in slopes.columns:
+            ang = slopes["field_angle_deg"].to_numpy(float)
+        else:
+            ang = None                  # no field angle: sin φ unknown, no xi_dc
+        if ang is not None:
+            ang = ang + np.where(slopes["polarity"].to_numpy() < 0, 180.0, 0.0)
+            fac = linewidth_slope_factor(slopes["frequency_Hz"], slopes["mu0_hres_T"], ang,
+                                         out["mu0_meff_T"], gam, hk, easy_axis_deg)
+            good = np.abs(fac) > 1e-6
+            h, h_err = _weighted_mean(slopes["slope_T_per_A"].to_numpy()[good] / fac[good],
+                                      slopes["slope_T_per_A_err"].to_numpy()[good]
+                                      / np.abs(fac[good]))
+            if np.isfinite(h):
+                out["mu0_hdl_per_A_T"], out["mu0_hdl_per_A_T_err"] = h, h_err
+                out["n_dc_lines"] = float(good.sum())
+                w = _film("width_m", width_m, params, ("width_m",))
+                if None not in (ms, t, d, w):
+                    unit = MU0 * HBAR / (2 * E_CHARGE * ms * t * w * d)   # T per A at ξ = 1
+                    out["xi_dc"], out["xi_dc_err"] = h / unit, h_err / unit
     out = {k: float(v) for k, v in out.items()}
     if table:
         out["per_frequency"] = lines.to_dict(orient="records")
+        out["dc_slopes"] = slopes.to_dict(orient="records")
     return out
 
 

@@ -185,8 +185,6 @@ class VirtualBench:
         """Let the state hop to the other well with the Brown escape rate over dt (s)."""
         from labspin.telegraph import mean_first_passage_time
         axis, hk, delta, tau = self._activation
-        m = self.state()
-        s = 1.0 if float(np.dot(m, axis)) >= 0 else -1.0
         h = float(np.dot(self._h(), axis)) / hk
         torques = self.system.torques
         h_s = 0.0
@@ -195,7 +193,11 @@ class VirtualBench:
             h_s = sum(t.h_dl_per_A * i * float(np.dot(t.sigma, axis)) for t in torques) / (
                 self.system.magnet.alpha * hk)
         if abs(h + h_s) >= 1.0:
-            return                      # no barrier: the torque balance switches it already
+            # no barrier: one well, the torque balance switches it already (so the state
+            # need not be brought up to date here: no branch can be lost)
+            return
+        m = self.state()
+        s = 1.0 if float(np.dot(m, axis)) >= 0 else -1.0
         dwell = mean_first_passage_time(delta, h, h_s, tau_n=tau, from_state=int(s))
         if self.rng.random() < -math.expm1(-dt / dwell):
             flipped = self.m - 2.0 * float(np.dot(self.m, axis)) * axis
@@ -279,12 +281,23 @@ class VirtualBench:
             return self.thermal_average(i)
         if current_A is None and not self._stale:
             return self.m
-        eq = equilibrium(self.system, self._h(), i, m0=self.m)
-        m = eq.m[:, 0]
+        m = self._tracked_equilibrium(i, self.m)
         if current_A is None:
             self.m = m
             self._stale = False
         return m
+
+    def _tracked_equilibrium(self, current_A: float, m0: np.ndarray,
+                             max_turn_rad: float = 0.5) -> np.ndarray:
+        """Get the state m relaxes to from m0 (T = 0 torque balance): Newton from m0 when it
+        lands on a stable fixed point within ``max_turn_rad`` of m0 (a small change of
+        field or current moves the fixed point a little, and relaxing would end there
+        too), else relaxation from m0 (a vanished branch: switching, or a large step)."""
+        eq = equilibrium(self.system, self._h(), current_A, m0=m0, max_relax_periods=0)
+        m = eq.m[:, 0]
+        if eq.converged[0] and eq.stable[0] and float(np.dot(m, m0)) > math.cos(max_turn_rad):
+            return m
+        return equilibrium(self.system, self._h(), current_A, m0=m0).m[:, 0]
 
     def thermal_average(self, current_A: float, n: int = 64, n_tau: float = 40.0) -> np.ndarray:
         """Get ⟨m⟩ over n members × n_tau Néel times of the stochastic LLG (T > 0), cached

@@ -81,6 +81,43 @@ def test_closed_loop_recovers_alpha_meff_gamma_and_xi(closed_loop):
     assert "xi" not in bare and np.isfinite(bare["s_over_a"])
 
 
+def test_dc_bias_linewidth_recovers_xi_dc(tmp_path):
+    """ξ_DL = −0.2 set with --set; dc currents −2, 0, +2 mA through the tee, 3 frequencies,
+    both polarities, 21 fields per sweep. The HWHM moves by ≈ ±0.2–0.4 mT per 2 mA against
+    line-fit errors of ≈ 2–10 µT, so each slope is good to ≈ 0.5 % and their weighted mean
+    to ≈ 0.2 %. Systematic: the slope formula (linearized LLG, stiffnesses with the 3.6 mT
+    in-plane anisotropy and φ_M) against the simulator's linear response and the fitted
+    M_eff and γ: measured 0.06 % on ξ_DL = −0.3. Allowed: 3 standard errors + 1 %.
+    Sign: design.md's convention (the sample's), so W's ξ < 0 comes back negative, and the
+    two polarities (sin φ_M of opposite signs) give slopes of opposite signs."""
+    overrides = ["xi_dl=-0.2", "alpha=0.012", "xi_fl=0"]
+    truth = load_sample(SAMPLE, overrides).describe()
+    p = _procedure(points=21)
+    p.dc_currents = "-0.002, 0, 0.002"
+    p.hm_thickness = HM_THICKNESS_M                      # the rest from the sample metadata
+    result = run_procedure(p, _bench(overrides, seed=3), tmp_path, sample_name=SAMPLE,
+                           sample_parameters=truth, seed=3)
+    assert result.status == FINISHED, result.message
+    df = read_results(result.path)
+    assert len(df) == 3 * 3 * 2 * 21
+    res = analyze_stfmr(df, table=True)
+    assert res["n_dc_lines"] == 6
+    slopes = pd.DataFrame(res["dc_slopes"])
+    for _, g in slopes.groupby("frequency_Hz"):
+        assert g["slope_T_per_A"].prod() < 0                # opposite signs per polarity
+    for key in ("xi_dc", "mu0_hdl_per_A_T"):
+        want = truth["xi_dl"] if key == "xi_dc" else truth[key]
+        assert res[key] == pytest.approx(want, abs=3 * res[key + "_err"] + 0.01 * abs(want)), \
+            (key, res[key], res[key + "_err"], want)
+    assert res["xi_dc"] < 0 and res["xi_dc_err"] < 0.01 * abs(truth["xi_dl"])
+    # Kittel and damping still from the zero-current sweeps
+    assert res["alpha"] == pytest.approx(0.012, abs=max(0.0012, 5 * res["alpha_err"]))
+    # without the bar width: the field per ampere, no ξ_dc
+    no_w = analyze_stfmr(df, sample_parameters={k: v for k, v in truth.items()
+                                                if k != "width_m"})
+    assert "xi_dc" not in no_w and "mu0_hdl_per_A_T" in no_w
+
+
 def test_per_frequency_table_has_both_polarities(closed_loop):
     result, truth = closed_loop
     table = per_frequency_table(read_results(result.path))
