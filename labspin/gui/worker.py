@@ -107,14 +107,18 @@ class BenchState:
         self._next = time.monotonic() + max(self.MIN_INTERVAL_S, self.BUDGET * cost)
 
     def observe(self, bench, identities: dict[str, str], record: dict) -> None:
-        """Note a measured point; sample the bench if its turn has come (worker thread)."""
+        """Note a measured point (its field, the magnet's setpoint: no query); read the
+        sources if their turn has come (worker thread)."""
         field = record.get("Field (T)")
         field = float(field) if isinstance(field, (int, float)) else None
         if time.monotonic() >= self._next:
             self.sample(bench, "running", identities, field)
-        elif field is not None:
-            with self._lock:
-                self._snapshot = {**self._snapshot, "field_T": field}
+            return
+        update = {} if field is None else {"field_T": field}
+        if bench.magnet is not None:
+            update["field_setpoint_T"] = bench.magnet.field_setpoint_T
+        with self._lock:
+            self._snapshot = {**self._snapshot, **update}
 
 
 class LabspinWorker(Worker):

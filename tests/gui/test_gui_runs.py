@@ -141,3 +141,15 @@ def test_an_instrument_fault_ends_failed_safe_and_the_queue_stops(qtbot, window)
     vb = exp.procedure.labspin_prepared.bench.virtual
     assert vb.drives.dc_total() == 0.0 and vb.magnet.setpoint_A == 0.0
     assert not win.abort_button.isEnabled()
+
+
+def test_closing_the_window_mid_run_aborts_and_leaves_the_bench_safe(qtbot, window):
+    win = window("field-sweep")
+    exp = _queue(win, max_field=0.2, field_step=0.002)
+    qtbot.waitUntil(lambda: len(exp.results.data) >= 5, timeout=60_000)
+    win.close()                                          # waits for the worker
+    assert not win.manager.is_running()
+    assert exp.procedure.status == Procedure.ABORTED
+    assert "#Status: ABORTED" in _tail(exp.data_filename)
+    vb = exp.procedure.labspin_prepared.bench.virtual
+    assert vb.drives.dc_total() == 0.0 and vb.magnet.setpoint_A == 0.0
