@@ -374,7 +374,8 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
             item.detach_groups()
         if item in self.items:
             self.items.remove(item)
-        if self.legends[k] is not None and any(i is item for i in self._legend_owner(k)):
+        shown = self._legend_keys[k]
+        if self.legends[k] is not None and shown is not None and shown[0] is item:
             self.legends[k].clear()
             self._legend_keys[k] = None
 
@@ -382,9 +383,9 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
         item.set_color(color)
 
     def clear_widget(self) -> None:
-        for k, plot in enumerate(self.plots):
-            for item in [i for i in self.items if i.view is self.views[k]]:
-                self.remove(item)
+        """Remove every item."""
+        for item in list(self.items):
+            self.remove(item)
 
     # --- refresh ------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -399,10 +400,6 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
         for item in list(self.items):
             item.update_data()
             self._after_update(self.views.index(item.view), item)
-
-    def _legend_owner(self, k: int) -> list:
-        key = self._legend_keys[k]
-        return [key[0]] if key else []
 
     def _after_update(self, k: int, item) -> None:
         if isinstance(item, ResultsMap):
