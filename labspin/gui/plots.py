@@ -82,9 +82,11 @@ def groups_in_order(values: np.ndarray) -> list:
 
 
 def _detach(item) -> None:
-    item.setParentItem(None)
+    # out of the scene first: a parentless item left in a plot's scene finds the PlotWidget
+    # instead of the ViewBox and fails on its next redraw
     if item.scene() is not None:
         item.scene().removeItem(item)
+    item.setParentItem(None)
 
 
 class _Shaded:

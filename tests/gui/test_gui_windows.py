@@ -110,3 +110,21 @@ def test_main_opens_the_launcher_or_a_window(qapp, procedure):
     titles = [w.windowTitle() for w in shown]
     expected = "labspin — procedures" if procedure is None else "labspin — field-sweep"
     assert any(t.startswith(expected) for t in titles), titles
+
+
+def test_hiding_and_showing_a_run_in_the_browser(qapp, window, tmp_path):
+    """Unchecking a run in pymeasure's browser removes its curves and their shaded groups;
+    checking it again brings them back."""
+    from labspin import api
+    out = api.run("current-sweep", params={"cycles": 2, "current_step": 5e-6}, out=tmp_path)
+    win = window("current-sweep")
+    exp = win.load_results(out.path)
+    plot = win.dock_widget.plots[0]
+    groups = exp.curve_list[0].children_items
+    assert len(groups) == 2                               # one shaded curve per cycle
+    assert all(g.scene() is plot.scene() for g in groups)
+    exp.browser_item.setCheckState(0, QtCore.Qt.CheckState.Unchecked)
+    assert all(g.scene() is None for g in groups) and not win.dock_widget.items
+    exp.browser_item.setCheckState(0, QtCore.Qt.CheckState.Checked)
+    assert all(g.scene() is plot.scene() for g in exp.curve_list[0].children_items)
+    assert len(win.dock_widget.items) == len(win.views)
