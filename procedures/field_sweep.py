@@ -1,6 +1,20 @@
-"""field-sweep: an R–H loop with a source meter (dc current, 4-wire), on the up and down
-branches, recording the set and the measured field, the field's direction (along the film
-normal or in plane at an angle from +x) and the probe read.
+"""field-sweep: an R–H loop with a source meter (dc current, 4-wire) or a lock-in (ac
+current, the 1ω in-phase voltage), on the up and down branches, recording the set and the
+measured field, the field's direction (along the film normal or in plane at an angle from
++x) and the probe read.
+
+Readout "source meter": the source meter drives the dc "Current" and its own 4-wire sense
+(probe "source meter") or the voltmeter (probe "voltmeter") reads V; R = V/I.
+Readout "lock-in": an ac current I(t) = I0·sin ωt (I0 = "Current", an amplitude) from the
+bench's current source (a 6221 sine; the lock-in on external reference from it, e.g. by the
+6221's trigger link; simulated wiring ``lockin_transport``) or, on a bench without a current
+source, from the lock-in's own sine output through "Series resistance" (I0 =
+√2·V_sine/(R_series + "Sample resistance"), V_sine rms, as harmonic-hall; wiring
+``harmonic_hall``). The lock-in reads its input at 1ω after "Settle time constants"; with
+the SRS phase convention (reference in phase with the current, PHAS 0) the part in phase
+with the current is V_ω = √2·X, and R = V_ω/I0. "Current (A)" and "Voltage (V)" then hold I0
+and V_ω (amplitudes); "Probe" holds "lock-in". Which voltage the lock-in reads is a matter of
+the wiring (the Hall probe on both simulated lock-in wirings).
 
 Field direction: "normal" puts the field along the film normal +z (a positive field points
 along +z); "in-plane" puts it in the film plane at "Field angle" φ from +x (the current
@@ -13,12 +27,16 @@ SMR amplitudes (``labspin analyze field-sweep Z.csv X.csv Y.csv``; see
 :func:`labspin.procedures.field_sweep_analysis.analyze_amr_smr`)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter, ListParameter
 
 from labspin.drivers.safety import check_limit
 
 from .base import LabspinProcedure
+
+SQRT2 = math.sqrt(2.0)
 
 
 def loop_fields(max_field_T: float, step_T: float) -> tuple[np.ndarray, np.ndarray]:
@@ -34,10 +52,12 @@ def loop_fields(max_field_T: float, step_T: float) -> tuple[np.ndarray, np.ndarr
 
 
 class FieldSweep(LabspinProcedure):
-    """Measure R against field: the source meter drives a dc current through the sample and
-    reads the voltage on its probe; the field runs a full loop through the electromagnet."""
+    """Measure R against field: a source meter drives a dc current and reads its probe, or a
+    lock-in reads the 1ω in-phase voltage of an ac current; the field runs a full loop
+    through the electromagnet."""
     NAME = "field-sweep"
-    DESCRIPTION = "R–H loop with a source meter (dc current, 4-wire): up and down branches"
+    DESCRIPTION = ("R–H loop with a source meter (dc current, 4-wire) or a lock-in (ac "
+                   "current, 1ω): up and down branches")
     WIRING = "transport"
     SAMPLE = "perpendicular_sot_hallbar"
 
@@ -47,6 +67,20 @@ class FieldSweep(LabspinProcedure):
     current = FloatParameter("Current", units="A", default=1e-3, minimum=-1.0, maximum=1.0)
     probe = ListParameter("Probe", choices=["source meter", "voltmeter"],
                           default="voltmeter")
+    """Source-meter readout only: the source meter's own sense or the voltmeter."""
+    readout = ListParameter("Readout", choices=["source meter", "lock-in"],
+                            default="source meter")
+    frequency = FloatParameter("Frequency", units="Hz", default=133.0, minimum=0.01,
+                               maximum=50e3)
+    time_constant = FloatParameter("Time constant", units="s", default=0.1, minimum=1e-5,
+                                   maximum=3e4)
+    settle = FloatParameter("Settle time constants", default=7.0, minimum=0.0, maximum=100.0)
+    sensitivity = FloatParameter("Sensitivity", units="V", default=0.01, minimum=2e-9,
+                                 maximum=1.0)
+    series_resistance = FloatParameter("Series resistance", units="ohm", default=10e3,
+                                       minimum=1.0, maximum=1e9)
+    sample_resistance = FloatParameter("Sample resistance", units="ohm", default=300.0,
+                                       minimum=0.0, maximum=1e9)
     delay = FloatParameter("Delay per point", units="s", default=0.1, minimum=0.0,
                            maximum=3600.0)
     averages = IntegerParameter("Readings per point", default=1, minimum=1, maximum=1000)
@@ -62,7 +96,25 @@ class FieldSweep(LabspinProcedure):
                     "Probe"]
     """"Field polar angle (deg)": the field's angle from the film normal +z (0: "normal", 90:
     "in-plane"); "Field angle (deg)": the parameter "Field angle" (in-plane φ from +x);
-    "Probe": the parameter "Probe" ("source meter" or "voltmeter", text)."""
+    "Probe": the parameter "Probe" ("source meter" or "voltmeter", text), or "lock-in" for the
+    lock-in readout; "Current (A)" and "Voltage (V)" are I0 and V_ω (amplitudes) there."""
+
+    LOCK_IN_WIRING = "lockin_transport"
+
+    def sim_wiring(self) -> str:
+        """Get the simulated wiring for ``--sim``: "transport" (source meter and voltmeter)
+        or, for the lock-in readout, "lockin_transport" (6221 sine, lock-in on the Hall
+        probe)."""
+        return self.LOCK_IN_WIRING if self.readout == "lock-in" else self.WIRING
+
+    def _lockin_drive(self, config) -> str:
+        """Get how the lock-in readout drives the current: "current source" or "sine out"."""
+        return "current source" if config.by_role("current_source") else "sine out"
+
+    def sine_voltage(self) -> float:
+        """Get the lock-in sine output (V rms) that drives I0 = "Current" through the series
+        resistor and the sample: I0·(R_series + R_sample)/√2."""
+        return abs(self.current) * (self.series_resistance + self.sample_resistance) / SQRT2
 
     def sim_magnet(self) -> dict:
         """Get the simulated magnet for ``--sim``: along z for "normal", in plane at the
@@ -78,40 +130,116 @@ class FieldSweep(LabspinProcedure):
                     "A")
         if config.magnet is None:
             raise ValueError("field-sweep needs a [magnet] in the bench config")
+        if self.readout == "lock-in":
+            self._check_lockin(config)
+            return
+        if not config.by_role("source_meter"):
+            raise ValueError("parameter 'Readout' = 'source meter' but the bench has no "
+                             "source_meter; choose 'lock-in' (a lock_in, with a current_source "
+                             "or its own sine output) or use a bench with a source meter")
         if self.probe == "voltmeter" and not config.by_role("voltmeter"):
             raise ValueError("parameter 'Probe' = 'voltmeter' but the bench has no voltmeter; "
                              "choose 'source meter'")
 
+    def _check_lockin(self, config) -> None:
+        if not config.by_role("lock_in"):
+            raise ValueError("parameter 'Readout' = 'lock-in' needs a lock_in on the bench (and "
+                             "a current_source for the ac current, or the lock-in's sine output "
+                             "through a series resistor); the bench has none; choose 'source "
+                             "meter'")
+        if self.current == 0:
+            raise ValueError("parameter 'Current' = 0 A: the lock-in readout needs an ac "
+                             "current amplitude ≠ 0")
+        if self._lockin_drive(config) == "sine out":
+            from labspin.drivers.registry import driver_class
+            # the largest current this drive can give (R_sample → 0), and the sine output
+            # against the lock-in model's range
+            worst = SQRT2 * self.sine_voltage() / self.series_resistance
+            check_limit("parameter 'Current' (sine out: √2·V_sine/R_series)", worst, 0.0,
+                        config.limits.max_sample_current_A, "A")
+            model = driver_class(config.by_role("lock_in")[0].driver)
+            low, high, _ = model.SAFE_LIMITS["sine_amplitude"]
+            check_limit("parameter 'Current' (sine output V_sine = I0·(R_series + R_sample)/√2)",
+                        self.sine_voltage(), low, high, "V")
+
     def estimate(self) -> tuple[int, float]:
         fields, _ = loop_fields(self.max_field, self.field_step)
         ramp = 4 * self.max_field / 0.05
-        return fields.size, fields.size * (self.delay + 0.05 * self.averages) + ramp
+        per_read = 0.05 if self.readout == "source meter" else 0.05 + \
+            self.settle * self.time_constant / self.averages
+        return fields.size, fields.size * (self.delay + per_read * self.averages) + ramp
+
+    def _lockin(self):
+        return self.bench.role("lock_in")
+
+    def _current_amplitude(self) -> float:
+        """Get I0 (A): the current source's amplitude, or the current of the sine output as
+        the lock-in reports it set (its resolution rounds the request: 1 mV on an SR830)."""
+        if self._drive == "current source":
+            return abs(self.current)
+        v_sine = float(self._lockin().sine_amplitude)
+        return SQRT2 * v_sine / (self.series_resistance + self.sample_resistance)
 
     def startup(self) -> None:
+        if self.readout == "lock-in":
+            self._startup_lockin()
+            return
         smu = self.bench.role("source_meter")
         smu.source_mode = "current"
         smu.compliance_voltage = min(10.0, self.bench.config.limits.max_sample_voltage_V)
         smu.source_enabled = True
         smu.ramp_to_current(self.current)
 
+    def _startup_lockin(self) -> None:
+        """Set the lock-in (1ω, reference from the current source or internal) and start the
+        ac current (current source sine, or the lock-in's sine output, ramped)."""
+        self._drive = self._lockin_drive(self.bench.config)
+        li = self._lockin()
+        li.harmonic = 1
+        li.time_constant = self.time_constant
+        li.filter_slope = 12
+        li.sensitivity = self.sensitivity
+        if self._drive == "current source":
+            li.reference_source = "external"
+            self.bench.role("current_source").start_sine(abs(self.current), self.frequency)
+        else:
+            li.reference_source = "internal"
+            li.frequency = self.frequency
+            li.sine_amplitude = self.sine_voltage()      # ramped by the driver, limit-checked
+
+    def _read_lockin(self) -> float:
+        """Get V_ω = √2·X (V, amplitude of the part in phase with the current)."""
+        self.sleep(self.settle * self.time_constant)
+        x = [self._lockin().measure_xy()[0] for _ in range(self.averages)]
+        return SQRT2 * float(np.mean(x))
+
     def execute(self) -> None:
-        smu = self.bench.role("source_meter")
-        meter = self.bench.role("voltmeter") if self.probe == "voltmeter" else smu
+        lockin = self.readout == "lock-in"
+        if lockin:
+            current = self._current_amplitude()
+            read = self._read_lockin
+        else:
+            smu = self.bench.role("source_meter")
+            meter = self.bench.role("voltmeter") if self.probe == "voltmeter" else smu
+            current = self.current
+
+            def read():
+                return float(np.mean([meter.measure_voltage() for _ in range(self.averages)]))
         fields, branch = loop_fields(self.max_field, self.field_step)
         inplane = self.field_direction == "in-plane"
         if inplane:
             self.bench.set_field_angle(float(self.field_angle))   # recorded only on a real bench
         polar = 90.0 if inplane else 0.0
-        for k, (b, br) in enumerate(zip(fields, branch)):
+        for k, (b, br) in enumerate(zip(fields, branch, strict=True)):
             if self.should_stop():
                 return
             measured = self.bench.magnet.set_field(float(b))
             self.sleep(self.delay)
-            v = float(np.mean([meter.measure_voltage() for _ in range(self.averages)]))
+            v = read()
             self.emit("results", {"Field set (T)": b, "Field (T)": measured, "Branch": br,
-                                  "Current (A)": self.current, "Voltage (V)": v,
-                                  "Resistance (ohm)": v / self.current,
+                                  "Current (A)": current, "Voltage (V)": v,
+                                  "Resistance (ohm)": v / current,
                                   "Field polar angle (deg)": polar,
                                   "Field angle (deg)": float(self.field_angle),
-                                  "Probe": self.probe})
+                                  "Probe": "lock-in" if lockin else self.probe})
             self.emit("progress", 100.0 * (k + 1) / fields.size)

@@ -1,6 +1,7 @@
-"""Analysis of R–H loops: switching fields of each branch, coercive field, loop shift,
-resistance levels, MR ratio and the AHE amplitude; and, from saturated longitudinal runs along
-several field directions, the AMR and SMR amplitudes."""
+"""Analysis of R–H loops (source-meter or lock-in readout alike): switching fields of each
+branch, coercive field, loop shift, resistance levels, MR ratio and the AHE amplitude; and,
+from saturated longitudinal runs along several field directions, the AMR and SMR
+amplitudes."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,6 +20,9 @@ def _switch(field: np.ndarray, r: np.ndarray, rising: bool) -> tuple[float, floa
 POLAR = "Field polar angle (deg)"
 AZIMUTH = "Field angle (deg)"
 PROBE = "Probe"
+HALL_PROBES = ("voltmeter", "lock-in")
+"""Probes that read the Hall voltage on the standard wirings: the voltmeter of "transport",
+the lock-in of "lockin_transport" and "harmonic_hall" (the lock-in readout)."""
 
 
 def _directions(df: pd.DataFrame) -> pd.Series:
@@ -98,18 +102,23 @@ def analyze_field_sweep(df: pd.DataFrame) -> dict:
     (files concatenated, told apart by the "Field polar angle (deg)" and "Field angle (deg)"
     columns): the AMR/SMR keys of :func:`analyze_amr_smr` (``r0_ohm``, ``dr_amr_ohm``,
     ``dr_smr_ohm`` with ``_err``, from the "source meter" rows), plus the loop keys of the
-    normal-direction loop when there is one read on the "voltmeter" probe (the Hall loop on
-    the transport wiring; a longitudinal loop along the normal has no switching step, so its
-    loop keys would be noise and are left out). A table without a "Probe" column (older
-    files) takes the loop keys from all its normal-direction rows.
+    normal-direction loop when there is one read on a Hall probe (:data:`HALL_PROBES`: the
+    "voltmeter" of the transport wiring or the "lock-in" readout; a longitudinal loop along
+    the normal has no switching step, so its loop keys would be noise and are left out). A
+    table without a "Probe" column (older files) takes the loop keys from all its
+    normal-direction rows.
+
+    Both readouts give the same columns: "Resistance (ohm)" is V/I of the source meter's dc
+    current, or V_ω/I0 of the lock-in's in-phase 1ω voltage and the ac current amplitude
+    ("Probe" = "lock-in"), so one loop is analyzed alike whichever readout took it.
     """
     labels = _directions(df)
     if labels.nunique() <= 1:
         return _analyze_one_loop(df)
     out = analyze_amr_smr(df)
     normal = df[(labels == "z").to_numpy()]
-    if PROBE in normal.columns:
-        normal = normal[normal[PROBE] == "voltmeter"]   # a loop of R_xx has no switching step
+    if PROBE in normal.columns:                      # a loop of R_xx has no switching step
+        normal = normal[normal[PROBE].isin(HALL_PROBES)]
     if len(normal) and (normal["Branch"].to_numpy(float) < 0).any():
         try:
             out.update(_analyze_one_loop(normal.reset_index(drop=True)))

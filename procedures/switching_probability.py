@@ -10,7 +10,15 @@ a negative one toward −z (antiparallel, high R). The default resets with a pos
 The pulse current in the sample is that of a 50 Ω generator into the device's resistance
 R (measured after the reset): I = 2V/(50 Ω + R) (the level V is set as into a 50 Ω load,
 so the EMF is 2V). Recorded as "Pulse current (A)" (its magnitude); the analysis fits
-against it.
+against it, with what else sets the switching: the pulse's edges ("Pulse rise (s)", the
+parameter "Pulse rise time": the generator's linear transition time, inside the full width,
+recorded only — the pulse_generator role does not set it; 1 ns is the 81160A's default, the
+simulated one's), the read current flowing during the pulse ("Bias current (A)", signed),
+and the times from the read after the reset to the pulse and from the pulse to the read
+after it ("Wait before pulse (s)", "Wait after pulse (s)", means over the trials, on the
+bench clock), over which a low-barrier magnet may also hop thermally. "Damping" and
+"Anisotropy field" (μ0H_K of the easy axis, e.g. −μ0M_eff of a perpendicular free layer),
+when known (from FMR, loops), fix the attempt time of the analysis' fit; 0 leaves it free.
 """
 from __future__ import annotations
 
@@ -82,10 +90,17 @@ class SwitchingProbability(LabspinProcedure):
     field = FloatParameter("Field", units="T", default=0.0, minimum=-10.0, maximum=10.0)
     settle = FloatParameter("Delay after a pulse", units="s", default=1e-3, minimum=0.0,
                             maximum=60.0)
+    rise_time = FloatParameter("Pulse rise time", units="s", default=1e-9, minimum=0.0,
+                               maximum=1e-3)
+    damping = FloatParameter("Damping", default=0.0, minimum=0.0, maximum=1.0)
+    anisotropy_field = FloatParameter("Anisotropy field", units="T", default=0.0, minimum=0.0,
+                                      maximum=20.0)
 
     DATA_COLUMNS = ["Pulse amplitude (V)", "Pulse width (s)", "Pulse current (A)", "Field (T)",
                     "Trials", "Switched", "Probability", "Probability low",
-                    "Probability high", "R reset (ohm)", "R switched (ohm)", "Reset failures"]
+                    "Probability high", "R reset (ohm)", "R switched (ohm)", "Reset failures",
+                    "Pulse rise (s)", "Bias current (A)", "Wait before pulse (s)",
+                    "Wait after pulse (s)"]
 
     def _grid(self):
         amps = parse_list(self.amplitudes, "Write amplitudes (V)")
@@ -103,6 +118,10 @@ class SwitchingProbability(LabspinProcedure):
         check_limit("parameter 'Reset amplitude'", abs(self.reset_amplitude), 0.0, v_max, "V")
         if any(w <= 0 for w, _ in grid):
             raise ValueError("parameter 'Write widths (s)' must be > 0 s")
+        if 2 * self.rise_time > min(w for w, _ in grid):
+            raise ValueError(f"parameter 'Pulse rise time' = {self.rise_time:g} s: the edges "
+                             "lie inside the width, so it must be ≤ half the shortest write "
+                             f"width ({min(w for w, _ in grid):g} s)")
         check_limit("parameter 'Read current'", self.read_current, 0.0,
                     lim.max_sample_current_A, "A")
         if abs(self.field) > 0:
@@ -133,17 +152,21 @@ class SwitchingProbability(LabspinProcedure):
     def _read(self) -> float:
         return self.bench.role("source_meter").measure_voltage() / self.read_current
 
-    def _pulse(self, level: float, width: float) -> None:
+    def _pulse(self, level: float, width: float) -> tuple[float, float]:
         """One pulse: levels are changed with the output off (a sign change with the output
-        on passes ±the smallest level through the device for a moment)."""
+        on passes ±the smallest level through the device for a moment). Get the bench-clock
+        times (s) just before and just after the pulse."""
         pulser = self.bench.role("pulse_generator")
         pulser.output_enabled = False
         pulser.amplitude = level
         pulser.width = width
         pulser.output_enabled = True
+        t0 = self.bench.clock.now()
         pulser.fire(1)
+        t1 = max(self.bench.clock.now(), t0 + width)
         pulser.output_enabled = False
         self.sleep(self.settle)
+        return t0, t1
 
     def _reset(self) -> tuple[float, int]:
         """Reset (up to 3 tries until the state matches the first reset's); get (R, fails)."""
@@ -161,22 +184,25 @@ class SwitchingProbability(LabspinProcedure):
     def execute(self) -> None:
         grid = self._grid()
         field = self._field_measured
+        clock = self.bench.clock
         self._r_ref = None
         for k, (width, amp) in enumerate(grid):
-            switched, fails, r_reset, r_sw = 0, 0, [], []
+            switched, fails, r_reset, r_sw, waits = 0, 0, [], [], []
             for _ in range(self.trials):
                 if self.should_stop():
                     return
                 r0, f = self._reset()
+                t_read = clock.now()
                 fails += f
                 r_reset.append(r0)
-                self._pulse(amp, width)
+                t_pulse = self._pulse(amp, width)
                 r1 = self._read()
+                waits.append((t_pulse[0] - t_read, clock.now() - t_pulse[1]))
                 if abs(r1 - r0) > self.threshold * abs(r0):
                     switched += 1
                     r_sw.append(r1)
             r0m = float(np.mean(r_reset))
-            p, lo, hi = beta_interval(switched, self.trials)
+            _, lo, hi = beta_interval(switched, self.trials)
             self.emit("results", {
                 "Pulse amplitude (V)": amp, "Pulse width (s)": width,
                 "Pulse current (A)": 2.0 * abs(amp) / (Z0_OHM + abs(r0m)),
@@ -184,5 +210,8 @@ class SwitchingProbability(LabspinProcedure):
                 "Probability": switched / self.trials, "Probability low": float(lo),
                 "Probability high": float(hi), "R reset (ohm)": r0m,
                 "R switched (ohm)": float(np.mean(r_sw)) if r_sw else float("nan"),
-                "Reset failures": fails})
+                "Reset failures": fails, "Pulse rise (s)": self.rise_time,
+                "Bias current (A)": self.read_current,
+                "Wait before pulse (s)": float(np.mean([w[0] for w in waits])),
+                "Wait after pulse (s)": float(np.mean([w[1] for w in waits]))})
             self.emit("progress", 100.0 * (k + 1) / len(grid))

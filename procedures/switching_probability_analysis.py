@@ -1,130 +1,316 @@
 """Analysis of switching-probability runs: pooled counts per (current, width), Beta-posterior
-intervals, and a maximum-likelihood fit of the thermally activated model (physics.md check 4,
-the phenomenological Néel–Brown / Li–Zhang form):
+intervals, and a maximum-likelihood fit of the thermally activated model of physics.md
+check 4 in its exact form, for the barrier Δ and the critical current I_c0 (``delta``,
+``ic0_A``).
 
-    P(I, t_p) = 1 − exp(−t_p/τ),   τ = τ0·exp[Δ(1 − I/I_c0)]
+Model (labspin.brown_switching): the free layer's m_z diffuses in Brown's axially symmetric
+Fokker–Planck equation with βE = −Δx² − 2Δ(h + h_s)x, h_s = I/I_c0 (I_c0 = αH_K/(H_DL per A))
+and the time scale τ_N = Δ·τ_D, τ_D = (1 + α²)/(αγ0H_K). Each trial starts in the reset well,
+takes the trapezoidal write pulse (width = full width, "Pulse rise (s)" edges inside it,
+on top of the read "Bias current (A)"), and counts as switched when it ends in the other
+well. Between the read after the reset and the read after the write ("Wait before pulse (s)",
+"Wait after pulse (s)") the magnet also hops between the wells at the exact Brown rates
+(labspin.telegraph.mean_first_passage_time) at the holding bias and field: a background that
+matters for Δ ≲ 25 (dwell ~ 1 s) and vanishes for larger barriers. This is the physics of
+the simulated bench (stochastic LLG of an axially symmetric pillar during the pulse, Brown
+hops between reads), so Δ and I_c0 come back within the binomial noise there; the
+Néel–Brown/Li–Zhang form τ0·exp[Δ(1 − I/I_c0)] that this replaces has the wrong current
+dependence (the exponent is Δ(1 − I/I_c0)², plus the prefactor and the pulse's transient)
+and gave Δ ≈ 7 for a barrier of 22.6.
 
-I is the pulse current's magnitude ("Pulse current (A)"), t_p the width. ln τ is linear in
-I, so only ln τ0 + Δ and Δ/I_c0 are identifiable: τ0 is fixed (default 1 ns, the usual
-attempt time) and Δ, I_c0 follow. Intervals are the central 68.3 % of the Beta posterior
-under the Jeffreys prior Beta(½, ½).
+Sign convention (the simulated pillar's): a positive current or a field along +z favours
+m_z = +1; the write pulse (sign of "Pulse amplitude (V)") pushes out of the reset well.
 
-The exact axially symmetric model (labspin.telegraph.mean_first_passage_time) has the current
-entering like a field, τ ∝ exp[Δ(1 − I/I_c0)²]: the Li–Zhang Δ and I_c0 are effective values
-for the current range measured, not the barrier and critical current themselves.
+Attempt time: τ_D is **fixed** when α and μ0H_K are known (keywords, else the procedure's
+"Damping"/"Anisotropy field" parameters in the header, else the simulated sample's α and
+−μ0M_eff): with τ_N = Δ·τ_D tied to the fitted Δ, the absolute switching rates carry
+information on Δ and the fit is well conditioned. Without them τ_D is a **free** third
+parameter (``tau_d_fixed`` false): it is then set mostly by the switching near I_c0 and
+its correlation with Δ widens ``delta_err`` several-fold.
+
+Fit: lmfit (least squares on the binomial deviance residuals, i.e. exact binomial maximum
+likelihood); errors from the inverse expected Fisher information Σ n ∇p∇pᵀ/(p(1 − p)) at
+the optimum (p from the model, gradients by central differences). Intervals are the central
+68.3 % of the Beta posterior under the Jeffreys prior Beta(½, ½).
 """
 from __future__ import annotations
 
 import math
+import re
 
+import lmfit
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
+from scipy.stats import chi2
+
+from labspin.brown_switching import switching_probability
+from labspin.constants import GAMMA0, MU0
+from labspin.telegraph import mean_first_passage_time
 
 from .switching_probability import INTERVAL_CL, beta_interval
 
-TAU0_S = 1e-9
-"""Attempt time fixed in the fit (s)."""
+# optional columns and their values when absent
+_OPTIONAL = {"Pulse rise (s)": 0.0, "Bias current (A)": 0.0, "Field (T)": 0.0,
+             "Wait before pulse (s)": 0.0, "Wait after pulse (s)": 0.0}
 
 
 def pooled_counts(df: pd.DataFrame) -> pd.DataFrame:
-    """Get one row per (pulse level, width): Trials and Switched summed over rows and files,
-    the current the trial-weighted mean of the rows' (it moves with the measured R). Without
-    a 'Pulse amplitude (V)' column (foreign data) rows are grouped by current (to 1 nA)."""
-    current = df["Pulse current (A)"].abs().astype(float)
-    level = (df["Pulse amplitude (V)"].abs().round(9) if "Pulse amplitude (V)" in df
-             else current.round(9))
+    """Get one row per (pulse level, width): Trials and Switched summed over rows and files;
+    the current the trial-weighted mean over every row of that level (all widths: the same
+    level drives the same current), and the optional columns' trial-weighted means (rise,
+    bias, field, waits; 0 when absent); ``direction`` the write's sign (+1 without a
+    'Pulse amplitude (V)' column). Without that column rows are grouped by current (1 nA)."""
+    current = pd.to_numeric(df["Pulse current (A)"]).abs().astype(float)
+    amp = df["Pulse amplitude (V)"].astype(float) if "Pulse amplitude (V)" in df else None
+    level = amp.abs().round(9) if amp is not None else current.round(9)
     n = df["Trials"].astype(float)
-    d = pd.DataFrame({"level": level, "width": df["Pulse width (s)"].astype(float),
-                      "n": n, "k": df["Switched"].astype(float), "in_": current * n})
-    g = d.groupby(["level", "width"], as_index=False)[["n", "k", "in_"]].sum()
+    d = pd.DataFrame({"level": level, "width": df["Pulse width (s)"].astype(float), "n": n,
+                      "k": df["Switched"].astype(float),
+                      "direction": np.sign(amp).replace(0, 1.0) if amp is not None else 1.0,
+                      "in_": current * n})
+    names = {"Pulse rise (s)": "rise", "Bias current (A)": "bias", "Field (T)": "field",
+             "Wait before pulse (s)": "wait_before", "Wait after pulse (s)": "wait_after"}
+    for col, key in names.items():
+        v = df[col].astype(float) if col in df else pd.Series(_OPTIONAL[col], index=df.index)
+        d[key + "_"] = v.fillna(_OPTIONAL[col]) * n
+    per_level = d.groupby("level")[["in_", "n"]].transform("sum")
+    d["in_"] = per_level["in_"] / per_level["n"] * n
+    sums = [c for c in d.columns if c.endswith("_")] + ["n", "k"]
+    g = d.groupby(["level", "width", "direction"], as_index=False)[sums].sum()
     g.insert(0, "current", g.pop("in_") / g["n"])
+    for key in names.values():
+        g[key] = g.pop(key + "_") / g["n"]
     return g.drop(columns="level").sort_values(["width", "current"], ignore_index=True)
 
 
-def _p_and_grad(theta, current, width):
-    """P and ∂P/∂(a, b) for ln τ = a − b·I."""
-    a, b = theta
-    ln_tau = a - b * current
-    x = width * np.exp(-ln_tau)                    # t/τ
-    q = np.exp(-x)                                 # 1 − P
-    p = -np.expm1(-x)
-    dp_dlntau = -q * x
-    return p, np.stack([dp_dlntau, -current * dp_dlntau])
+class ThermalSwitchingModel:
+    """P(switched) of each pooled row for (Δ, I_c0, τ_D): see the module docstring.
+
+    counts: :func:`pooled_counts`'s table; mu0_hk_T: μ0H_K (T) for the field term (None:
+    the field is taken as zero); start: "well" (Boltzmann in the reset well, a real magnet)
+    or "pole" (m exactly along the easy axis, as the simulated bench leaves it after a read:
+    it relaxes the state to its T = 0 equilibrium)."""
+
+    def __init__(self, counts: pd.DataFrame, mu0_hk_T: float | None = None,
+                 start: str = "well", n_cells: int = 64, n_edge: int = 6):
+        self.c = counts.reset_index(drop=True)
+        self.mu0_hk_T = mu0_hk_T
+        self.start, self.n_cells, self.n_edge = start, n_cells, n_edge
+
+    def _drives(self, ic0: float) -> tuple[np.ndarray, np.ndarray]:
+        """Get the reduced drives (pulse top, holding) in the frame where the reset well is
+        x = +1: h = −d·(B/μ0H_K + I_lab/I_c0), I_lab = d·I + I_bias."""
+        c = self.c
+        d = c["direction"].to_numpy(float)
+        h_field = c["field"].to_numpy(float) / self.mu0_hk_T if self.mu0_hk_T else 0.0 * d
+        hold = -d * (h_field + c["bias"].to_numpy(float) / ic0)
+        pulse = hold - c["current"].to_numpy(float) / ic0
+        return pulse, hold
+
+    def probabilities(self, delta: float, ic0: float, tau_d: float) -> np.ndarray:
+        """Get P(switched) per pooled row (Δ, I_c0 in A, τ_D in s)."""
+        c = self.c
+        tau_n = delta * tau_d
+        pulse, hold = self._drives(ic0)
+        width = c["width"].to_numpy(float)
+        rise = c["rise"].to_numpy(float)
+        p = np.empty(len(c))
+        keys = np.round(np.stack([pulse, hold, rise / tau_n]), 12)
+        for key in {tuple(k) for k in keys.T}:
+            sel = np.all(keys.T == key, axis=1)
+            p[sel] = switching_probability(delta, key[0], width[sel] / tau_n, rise=key[2],
+                                           h_hold=key[1], start=self.start,
+                                           n_cells=self.n_cells, n_edge=self.n_edge)
+        return self._with_background(p, delta, tau_n, hold)
+
+    def _with_background(self, p, delta, tau_n, hold) -> np.ndarray:
+        """Add the thermal hops between the reads (:func:`_hops`) at the exact Brown rates
+        of the holding drive."""
+        c = self.c
+        t_pre = c["wait_before"].to_numpy(float)
+        t_post = c["wait_after"].to_numpy(float)
+        if not (np.any(t_pre > 0) or np.any(t_post > 0)):
+            return p
+        out = p.copy()
+        for h in np.unique(hold):
+            sel = hold == h
+            if abs(h) >= 1.0:
+                continue                    # no barrier at the holding drive
+            k_out = 1.0 / mean_first_passage_time(delta, h, tau_n=tau_n, from_state=+1)
+            k_back = 1.0 / mean_first_passage_time(delta, h, tau_n=tau_n, from_state=-1)
+            out[sel] = _hops(p[sel], k_out, k_back, t_pre[sel], t_post[sel])
+        return out
 
 
-def fit_thermal_activation(current_A, width_s, trials, switched, tau0_s: float = TAU0_S):
-    """Maximum-likelihood binomial fit of P = 1 − exp(−t/τ), τ = τ0 exp[Δ(1 − I/I_c0)].
+def _deviance_residuals(k, n, p) -> np.ndarray:
+    """Get sign(k − np)·√(binomial deviance) per point (Σ r² = −2 ln L + const)."""
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(k > 0, k * np.log(k / (n * p)), 0.0)
+        b = np.where(n - k > 0, (n - k) * np.log((n - k) / (n * (1 - p))), 0.0)
+    return np.sign(k - n * p) * np.sqrt(np.clip(2 * (a + b), 0.0, None))
 
-    Get {delta, delta_err, ic0_A, ic0_A_err, tau0_s, ln_tau_intercept, slope_per_A, cov}
-    with errors from the inverse Fisher information at the optimum (propagated to Δ and
-    I_c0). Needs at least one point with 0 < P < 1 or points on both sides of P = ½.
-    """
-    i = np.asarray(current_A, float)
-    t = np.asarray(width_s, float)
-    n = np.asarray(trials, float)
-    k = np.asarray(switched, float)
-    if i.size < 2:
-        raise ValueError("need at least two (current, width) points to fit")
-    # scale the current for conditioning
-    s = float(np.max(np.abs(i))) or 1.0
-    u = i / s
 
-    def nll(theta):
-        a, b = theta
-        x = t * np.exp(-(a - b * u))
-        log_q = -x                                               # ln(1 − P), exact
-        log_p = np.log(np.clip(-np.expm1(-x), 1e-300, 1.0))
-        return -float(np.sum(k * log_p + (n - k) * log_q))
+def _hops(p, k_out, k_back, t_pre, t_post):
+    """Get P(in the far well at the second read) from the pulse's P and the two-state chain
+    between the reads: rate k_out out of the reset well, k_back back (1/s); flips before the
+    pulse leave the magnet where the pulse pushes it."""
+    lam = k_out + k_back
+    pi_far = k_out / lam
+    q = p + (1.0 - p) * -np.expm1(-k_out * t_pre)        # in the far well after the pulse
+    decay = np.exp(-lam * t_post)
+    return q * (pi_far + (1 - pi_far) * decay) + (1 - q) * pi_far * (1 - decay)
 
-    # start: a line through the empirical ln τ of the points with 0 < P < 1
-    pe = np.clip((k + 0.5) / (n + 1.0), 1e-3, 1 - 1e-3)
-    ln_tau_e = np.log(t) - np.log(-np.log1p(-pe))
-    if np.ptp(u) > 0:
-        b0, a0 = np.polyfit(u, ln_tau_e, 1)
-        b0 = -b0
-    else:
+
+def _asymptotic_rate(delta, h, tau_n):
+    """Get Brown's high-barrier escape rate (1/s) out of the well x = +1 at a reduced drive
+    h (> −1): Δ^{3/2}(1 − h²)(1 + h)e^{−Δ(1+h)²}/(√π τ_N) (1/(2τ_B) at h = 0)."""
+    h = np.clip(h, -0.999, 0.999)
+    return delta ** 1.5 * (1 - h * h) * (1 + h) * np.exp(-delta * (1 + h) ** 2) / (
+        math.sqrt(math.pi) * tau_n)
+
+
+def _start(model: ThermalSwitchingModel, n, k, tau_d: float | None):
+    """Get a starting (Δ, I_c0, τ_D): the binomial likelihood of the high-barrier asymptote
+    (P = 1 − exp(−(width − rise)·rate at the pulse's top), hops between the reads at the
+    asymptotic rates) maximized over a grid of Δ, I_c0 (and τ_D when it is free)."""
+    c = model.c
+    i_max = float(c["current"].max())
+    deltas = np.geomspace(2.0, 300.0, 90)[:, None, None, None]
+    ic0s = (i_max * np.geomspace(0.6, 6.0, 90))[None, :, None, None]
+    taus = (np.array([tau_d]) if tau_d else np.geomspace(1e-13, 1e-7, 31))[None, None, :, None]
+    tau_n = deltas * taus
+    d = c["direction"].to_numpy(float)
+    h_field = c["field"].to_numpy(float) / model.mu0_hk_T if model.mu0_hk_T else 0.0 * d
+    hold = -d * (h_field + c["bias"].to_numpy(float) / ic0s)
+    top = hold - c["current"].to_numpy(float) / ic0s
+    t = np.clip(c["width"].to_numpy(float) - c["rise"].to_numpy(float), 0.0, None)
+    p = -np.expm1(-t * _asymptotic_rate(deltas, top, tau_n))
+    p = _hops(p, _asymptotic_rate(deltas, hold, tau_n), _asymptotic_rate(deltas, -hold, tau_n),
+              c["wait_before"].to_numpy(float), c["wait_after"].to_numpy(float))
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    nll = -(k * np.log(p) + (n - k) * np.log1p(-p)).sum(axis=-1)
+    j = np.unravel_index(int(np.argmin(nll)), nll.shape)
+    return float(deltas.ravel()[j[0]]), float(ic0s.ravel()[j[1]]), float(taus.ravel()[j[2]])
+
+
+def fit_thermal_activation(counts: pd.DataFrame, *, alpha: float | None = None,
+                           mu0_hk_T: float | None = None, gamma0: float = GAMMA0,
+                           start: str = "well") -> dict:
+    """Maximum-likelihood fit of Δ and I_c0 (and τ_D when α or μ0H_K is missing) to pooled
+    counts (:func:`pooled_counts`). Get delta, ic0_A (with _err), tau_n_s (τ_N = Δ·τ_D at
+    the fitted Δ, with _err), tau_d_s, tau_d_fixed, deviance, gof_pvalue (χ² of the deviance
+    with points − parameters degrees of freedom), cov (the parameters' covariance), and the
+    fitted probabilities ``p_model``."""
+    if len(counts) < 3:
+        raise ValueError(f"need at least three (current, width) points to fit, got {len(counts)}")
+    if counts["current"].nunique() < 2:
         raise ValueError("all points have the same current: Δ and I_c0 are not separable")
-    best = None
-    for start in ([a0, b0], [a0, max(b0, 1.0)], [np.log(t.mean()) + 5.0, 10.0]):
-        res = minimize(nll, start, method="Nelder-Mead",
-                       options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 20000})
-        if best is None or res.fun < best.fun:
-            best = res
-    theta = best.x
-    p, g = _p_and_grad(theta, u, t)
-    w = n / np.clip(p * (1 - p), 1e-12, None)
-    fisher = (g * w) @ g.T
-    cov_u = np.linalg.pinv(fisher)
-    a, b_u = theta
-    b = b_u / s                                        # per ampere
-    cov = cov_u * np.array([[1.0, 1.0 / s], [1.0 / s, 1.0 / s ** 2]])
-    delta = a - math.log(tau0_s)
-    ic0 = delta / b
-    # Δ = a − ln τ0; I_c0 = (a − ln τ0)/b: Jacobians
-    j_ic0 = np.array([1.0 / b, -delta / b ** 2])
+    fixed = bool(alpha and mu0_hk_T)
+    tau_d = (1 + alpha ** 2) / (alpha * gamma0 * mu0_hk_T / MU0) if fixed else None
+    model = ThermalSwitchingModel(counts, mu0_hk_T, start)
+    n, k = counts["n"].to_numpy(float), counts["k"].to_numpy(float)
+    d0, ic0_0, tau_d0 = _start(model, n, k, tau_d)
+    i_max = float(counts["current"].max())
+
+    params = lmfit.Parameters()
+    params.add("delta", value=min(max(d0, 2.0), 300.0), min=0.5, max=500.0)
+    params.add("ic0", value=ic0_0 / i_max, min=0.05, max=100.0)     # in units of max I
+    params.add("log_tau_d", value=math.log(tau_d if fixed else tau_d0), vary=not fixed,
+               min=math.log(1e-15), max=math.log(1e-3))
+
+    def unpack(pv) -> tuple[float, float, float]:
+        return pv["delta"], pv["ic0"] * i_max, math.exp(pv["log_tau_d"])
+
+    def residual(pars):
+        pv = pars.valuesdict()
+        return _deviance_residuals(k, n, model.probabilities(*unpack(pv)))
+
+    result = lmfit.minimize(residual, params, method="least_squares",
+                            diff_step=1e-4, xtol=1e-6, ftol=1e-8)
+    pv = result.params.valuesdict()
+    names = ["delta", "ic0", "log_tau_d"] if not fixed else ["delta", "ic0"]
+    theta = np.array([pv[nm] for nm in names])
+
+    def probs(th):
+        v = dict(pv)
+        v.update(zip(names, th, strict=True))
+        return model.probabilities(*unpack(v))
+
+    p = np.clip(probs(theta), 1e-9, 1 - 1e-9)
+    grad = []
+    for j in range(theta.size):
+        step = 1e-4 * max(abs(theta[j]), 1.0)
+        up, dn = theta.copy(), theta.copy()
+        up[j] += step
+        dn[j] -= step
+        grad.append((probs(up) - probs(dn)) / (2 * step))
+    grad = np.array(grad)
+    fisher = (grad * (n / (p * (1 - p)))) @ grad.T
+    cov = np.linalg.pinv(fisher)
+    scale = np.ones(theta.size)
+    scale[1] = i_max                                          # ic0 in A
+    cov_si = cov * np.outer(scale, scale)
+    delta, ic0, tau_d_fit = unpack(pv)
+    dev = float(np.sum(_deviance_residuals(k, n, p) ** 2))
+    dof = max(len(counts) - theta.size, 1)
+    var_ln_tau_n = cov[0, 0] / delta ** 2 + (cov[2, 2] + 2 * cov[0, 2] / delta if not fixed
+                                             else 0.0)
+    tau_n = delta * tau_d_fit
     return {
-        "delta": float(delta), "delta_err": float(math.sqrt(max(cov[0, 0], 0.0))),
-        "ic0_A": float(ic0), "ic0_A_err": float(math.sqrt(max(j_ic0 @ cov @ j_ic0, 0.0))),
-        "tau0_s": float(tau0_s), "ln_tau_intercept": float(a), "slope_per_A": float(b),
-        "cov": cov,
+        "delta": float(delta), "delta_err": float(math.sqrt(max(cov_si[0, 0], 0.0))),
+        "ic0_A": float(ic0), "ic0_A_err": float(math.sqrt(max(cov_si[1, 1], 0.0))),
+        "tau_n_s": float(tau_n), "tau_n_s_err": float(tau_n * math.sqrt(max(var_ln_tau_n, 0))),
+        "tau_d_s": float(tau_d_fit), "tau_d_fixed": fixed,
+        "deviance": dev, "gof_pvalue": float(chi2.sf(dev, dof)),
+        "cov": cov_si, "p_model": p, "success": bool(result.success),
     }
 
 
-def analyze_switching_probability(df: pd.DataFrame, tau0_s: float = TAU0_S) -> dict:
+def header_constants(df: pd.DataFrame) -> dict:
+    """Get alpha, mu0_hk_T and gamma0 for the attempt time from a results file's header
+    (``df.attrs``, as labspin.columns.read_table leaves it): the procedure's "Damping" and
+    "Anisotropy field" parameters when non-zero, else the simulated sample's alpha and
+    −mu0_meff_T (a perpendicular magnet without in-plane anisotropy) and its γ."""
+    out: dict = {}
+    sample = df.attrs.get("sample_parameters") or {}
+    if isinstance(sample.get("alpha"), (int, float)):
+        out["alpha"] = float(sample["alpha"])
+    meff, hk_ip = sample.get("mu0_meff_T"), sample.get("mu0_hk_T", 0.0)
+    if isinstance(meff, (int, float)) and meff < 0 and not hk_ip:
+        out["mu0_hk_T"] = -float(meff)
+    if isinstance(sample.get("gamma_Hz_per_T"), (int, float)):
+        out["gamma0"] = 2 * math.pi * MU0 * float(sample["gamma_Hz_per_T"])
+    text = df.attrs.get("header") or ""
+    for name, key in (("Damping", "alpha"), ("Anisotropy field", "mu0_hk_T")):
+        m = re.search(rf"^#\s*{name}:\s*([-+0-9.eE]+)", text, re.MULTILINE)
+        if m and float(m.group(1)) > 0:
+            out[key] = float(m.group(1))
+    return out
+
+
+def analyze_switching_probability(df: pd.DataFrame, *, alpha: float | None = None,
+                                  mu0_hk_T: float | None = None,
+                                  gamma0: float | None = None, start: str = "well") -> dict:
     """Get design.md's keys from a switching-probability table (columns 'Pulse current (A)',
-    'Pulse width (s)', 'Trials', 'Switched'): ``delta``, ``ic0_A`` (with ``_err``, one
-    standard error; τ0 fixed at ``tau0_s``), ``tau0_s``, the number of points and trials.
-    Probability intervals (Jeffreys prior, 68.3 %)
-    are in :func:`probability_table`."""
+    'Pulse width (s)', 'Trials', 'Switched'; optional 'Pulse amplitude (V)', 'Pulse rise (s)',
+    'Bias current (A)', 'Field (T)', 'Wait before pulse (s)', 'Wait after pulse (s)'):
+    ``delta``, ``ic0_A``, ``tau_n_s`` (with ``_err``, one standard error), ``tau_d_fixed``
+    (see the module docstring for where α and μ0H_K come from), ``gof_pvalue``, the number
+    of points and trials. Probability intervals (Jeffreys prior, 68.3 %) are in
+    :func:`probability_table`."""
+    known = header_constants(df)
+    alpha = alpha if alpha is not None else known.get("alpha")
+    mu0_hk_T = mu0_hk_T if mu0_hk_T is not None else known.get("mu0_hk_T")
+    gamma0 = gamma0 if gamma0 is not None else known.get("gamma0", GAMMA0)
     counts = pooled_counts(df)
-    fit = fit_thermal_activation(counts["current"], counts["width"], counts["n"], counts["k"],
-                                 tau0_s)
-    out = {k: v for k, v in fit.items() if k not in ("cov", "ln_tau_intercept", "slope_per_A")}
-    out["n_points"] = int(len(counts))
+    fit = fit_thermal_activation(counts, alpha=alpha, mu0_hk_T=mu0_hk_T, gamma0=gamma0,
+                                 start=start)
+    out = {k: v for k, v in fit.items() if k not in ("cov", "p_model", "success")}
+    out["n_points"] = len(counts)
     out["n_trials"] = int(counts["n"].sum())
     out["interval_credible_level"] = INTERVAL_CL
-    return {k: (float(v) if not isinstance(v, int) else v) for k, v in out.items()}
+    return {k: (v if isinstance(v, (bool, int)) else float(v)) for k, v in out.items()}
 
 
 def probability_table(df: pd.DataFrame, prior: str = "jeffreys") -> pd.DataFrame:

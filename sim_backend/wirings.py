@@ -66,6 +66,13 @@ WIRINGS: dict[str, dict[str, Slot]] = {
                           {"probe": "xy", "reference_source": "lockin_1w"}),
         **_MAGNET,
     },
+    "lockin_transport": {          # ac resistance: a 6221 sine, the lock-in on its reference
+        "acsource": Slot("current_source", "keithley6221", "GPIB0::12::INSTR",
+                         {"drives_sample": True}),
+        "lockin": Slot("lock_in", "sr830", "GPIB0::8::INSTR",
+                       {"probe": "xy", "reference_source": "acsource"}),
+        **_MAGNET,
+    },
     "pulsed": {
         "pulser": Slot("pulse_generator", "keysight81160a", "GPIB0::10::INSTR",
                        {"drives_sample": True}),

@@ -110,7 +110,8 @@ def test_analysis_of_a_finished_run(tmp_path):
     result = run_procedure(_procedure(), _bench(), tmp_path, sample_name="x")
     assert result.status == FINISHED
     res = analysis_function("field-sweep")(result.data())
-    assert set(k for k in res if not k.endswith("_err")) <= {k[:-4] for k in res if k.endswith("_err")}
+    keys = set(res)
+    assert {k for k in keys if not k.endswith("_err")} <= {k[:-4] for k in keys if k.endswith("_err")}
 
 
 # --- field direction and the AMR/SMR amplitudes ------------------------------------------------
@@ -202,3 +203,189 @@ def test_cli_in_plane_run_turns_the_simulated_magnet(tmp_path, capsys):
     assert (df["Field angle (deg)"] == 90.0).all() and (df["Field polar angle (deg)"] == 90).all()
     sat = df["Resistance (ohm)"][df["Field set (T)"].abs() > 0.39]
     assert sat.mean() == pytest.approx(304.3 - 0.9 + 0.0, abs=0.01)   # m ∥ y: r0 + dr_smr
+
+
+# --- the lock-in readout -------------------------------------------------------------------
+LOCKIN = {"readout": "lock-in", "max_field": 0.12, "field_step": 0.006}
+
+
+def _lockin_procedure(**params):
+    p = FieldSweep()
+    for k, v in {**LOCKIN, **params}.items():
+        setattr(p, k, v)
+    return p
+
+
+class _Timed(FieldSweep):
+    """FieldSweep that notes the bench-clock time of each lock-in reading."""
+
+    def _read_lockin(self):
+        v = super()._read_lockin()
+        self.read_times.append(self.bench.clock.now())
+        return v
+
+
+def _switch_distribution(fields, t_reads, trace, activation, from_state):
+    """Get the predicted distribution of one branch's switching field as the analysis
+    measures it (the midpoint of the two readings around the switch): {midpoint: P}.
+
+    Hazard from the simulated bench's own physics (virtual_bench._thermal_switch): over
+    every clock interval the state leaves its well at Brown's exact rate at the field of
+    the interval's end (the magnet relaxes with L/R); no barrier (|h| ≥ 1) switches at once.
+    The branch starts saturated in ``from_state`` (+1: m_z > 0) at its first reading."""
+    from labspin.telegraph import mean_first_passage_time
+    axis, hk, delta, tau_n = activation
+    mu0_hk = 1.25663706212e-6 * hk
+    t_all = np.array([t for t, _, _ in trace])
+    hazard, cum = 0.0, []
+    for (t_old, t_new, bz) in trace:
+        if t_new <= t_reads[0]:
+            cum.append(0.0)
+            continue
+        t_old = max(t_old, t_reads[0])
+        h = bz * float(axis[2]) / mu0_hk
+        h_own = h * from_state * float(np.sign(axis[2]))
+        if h_own <= -1.0:
+            hazard = np.inf
+        elif t_new > t_old:
+            hazard += (t_new - t_old) / mean_first_passage_time(
+                delta, h_own, tau_n=tau_n, from_state=+1)
+        cum.append(hazard)
+    cum = np.array(cum)
+    surv = np.exp(-np.interp(t_reads, t_all, cum))         # survival at each reading
+    out: dict = {}
+    for k in range(1, len(fields)):
+        p = surv[k - 1] - surv[k]
+        if p > 0:
+            mid = 0.5 * (fields[k - 1] + fields[k])
+            out[mid] = out.get(mid, 0.0) + p
+    return out
+
+
+def _central(dist: dict, value: float, tail: float = 0.0015) -> bool:
+    """Whether ``value`` lies in the central 1 − 2·tail of the discrete distribution."""
+    keys = np.array(sorted(dist))
+    p = np.array([dist[k] for k in keys])
+    p = p / p.sum()
+    j = int(np.argmin(np.abs(keys - value)))
+    return abs(keys[j] - value) < 1e-9 and p[: j + 1].sum() > tail and p[j:].sum() > tail
+
+
+def test_lockin_readout_recovers_the_ahe_amplitude_and_coercive_field(tmp_path):
+    """Closed loop with the lock-in readout (6221 sine of 1 mA amplitude, SR830 at 1ω on
+    the Hall probe; wiring lockin_transport): dr_ahe_ohm = −1.7 Ω set on the perpendicular
+    sample comes back, and each branch's switching field is where the sample's own thermal
+    activation puts it.
+
+    Noise of R per reading: √2·σ_X/I0, σ_X = √(4k_BT·R_xx + e_n²)·√ENBW with R_xx = 304 Ω,
+    the SR830's e_n = 6 nV/√Hz and ENBW = 1/(8τ) = 1.25 Hz (τ = 0.1 s, 12 dB/oct): 7.2 nV,
+    so σ_R ≈ 1.0e-5 Ω; the saturated levels average ≈ 16 readings each: σ(dr_ahe) ≈ 2e-6 Ω
+    (the analysis' own error, checked). Tolerance: 5 reported errors + 1e-5 Ω for the ac
+    current's nonlinear 1ω part (the current-induced tilt θ ≈ 1e-3 rad changes m_z by θ²/2
+    ≈ 5e-7: ≲ 1e-6 Ω). The current is the 6221's own amplitude: no series-resistor error.
+
+    Switching fields: the hazard of leaving the saturated well, from the bench's Brown rates
+    integrated over the recorded field history, gives the distribution of the measured
+    midpoint field per branch; each measured switching field lies in its central 99.7 %,
+    and mu0_hc_T within 3σ of the predicted mean (σ from the two branches' spreads)."""
+    p = _Timed()
+    for k, v in LOCKIN.items():
+        setattr(p, k, v)
+    p.read_times = []
+    assert p.sim_wiring() == "lockin_transport"
+    bench = Bench.simulated(p.sim_wiring(), "perpendicular_sot_hallbar", ["dr_ahe_ohm=-1.7"],
+                            seed=3, magnet=VirtualMagnet(**p.sim_magnet()))
+    trace = []
+    bench.clock.on_advance(
+        lambda t0, t1: trace.append((t0, t1, float(bench.virtual.field_T()[2]))))
+    result = run_procedure(p, bench, tmp_path, sample_name="perpendicular_sot_hallbar")
+    assert result.status == FINISHED, result.message
+    df = result.data()
+    assert len(df) == 101 and (df["Probe"] == "lock-in").all()
+    assert (df["Current (A)"] == 1e-3).all()
+    assert "MODEL 6221" in result.path.read_text() and "SR830" in result.path.read_text()
+    res = analysis_function("field-sweep")(df)
+    err = res["dr_ahe_ohm"] - (-1.7)
+    assert 5e-7 < res["dr_ahe_ohm_err"] < 1e-5                 # the noise estimate above
+    assert abs(err) < 5 * res["dr_ahe_ohm_err"] + 1e-5, (res["dr_ahe_ohm"], err)
+    # the switching fields against the sample's thermal activation
+    t_reads = np.array(p.read_times)
+    field, branch = df["Field (T)"].to_numpy(), df["Branch"].to_numpy()
+    start_down = int(np.argmax(branch < 0))
+    stop_down = start_down + int(np.sum(branch[start_down:] < 0))
+    act = bench.virtual._activation
+    means, variances = [], []
+    for sl, state, key in ((slice(start_down - 1, stop_down), +1, "mu0_hsw_down_T"),
+                           (slice(stop_down - 1, None), -1, "mu0_hsw_up_T")):
+        dist = _switch_distribution(field[sl], t_reads[sl], trace, act, state)
+        assert _central(dist, res[key]), (key, res[key], dist)
+        keys = np.array(list(dist))
+        w = np.array(list(dist.values()))
+        w = w / w.sum()
+        means.append(float(keys @ w))
+        variances.append(float(((keys - keys @ w) ** 2) @ w))
+    hc_pred = 0.5 * (means[1] - means[0])
+    hc_sigma = 0.5 * np.sqrt(sum(variances))
+    assert abs(res["mu0_hc_T"] - hc_pred) < 3 * hc_sigma + 1e-9
+    print(f"\nlock-in: dr_ahe_ohm {res['dr_ahe_ohm']:.7f} ± {res['dr_ahe_ohm_err']:.1g} (truth "
+          f"-1.7, error {err:+.1g}); mu0_hc_T {res['mu0_hc_T']:.4f} (predicted {hc_pred:.4f} "
+          f"± {hc_sigma:.4f})")
+
+
+def test_lockin_readout_through_its_sine_output(tmp_path):
+    """A bench without a current source (the harmonic_hall wiring): the lock-in's sine output
+    drives I0 = "Current" = 0.5 mA through 10 kΩ (1 mA would need 7.3 V rms, above the
+    SR830's 5 V: refused before anything is touched); with "Sample resistance" = R_xx the
+    computed I0 (from the sine amplitude the lock-in reports, its 1 mV steps included) is
+    exact, so the saturated Hall levels give dr_ahe_ohm within the noise
+    (σ_R ≈ 2e-5 Ω per reading at 0.5 mA, as above; 5 readings per level) + 1e-5 Ω."""
+    bench = Bench.simulated("harmonic_hall", "perpendicular_sot_hallbar", seed=4)
+    with pytest.raises(ValueError, match=r"V_sine = I0.*\[0.004, 5\] V"):
+        run_procedure(_lockin_procedure(sample_resistance=304.3), bench, ".")
+    p = _lockin_procedure(max_field=0.12, field_step=0.03, sample_resistance=304.3,
+                          current=5e-4)
+    bench = Bench.simulated("harmonic_hall", "perpendicular_sot_hallbar", ["dr_ahe_ohm=-1.7"],
+                            seed=4, magnet=VirtualMagnet(**p.sim_magnet()))
+    result = run_procedure(p, bench, tmp_path)
+    assert result.status == FINISHED, result.message
+    df = result.data()
+    # I0 from the sine amplitude the SR830 reports set (1 mV resolution: 3.643 V rms)
+    assert np.allclose(df["Current (A)"], np.sqrt(2) * 3.643 / (10e3 + 304.3), rtol=1e-9)
+    levels_sent = [float(c[4:]) for _, c in bench.virtual.instruments["lockin_1w"].log
+                   if c.upper().startswith("SLVL") and "?" not in c]
+    assert max(levels_sent) == pytest.approx(5e-4 * (10e3 + 304.3) / np.sqrt(2), abs=1e-3)
+    levels = df.groupby(np.sign(df["Field set (T)"]).where(df["Field set (T)"].abs() > 0.1))
+    hi, lo = levels["Resistance (ohm)"].mean().loc[[1.0, -1.0]]
+    assert 0.5 * (hi - lo) == pytest.approx(-1.7, abs=5 * 2e-5 / np.sqrt(5) + 1e-5)
+
+
+def test_lockin_readout_from_the_cli(tmp_path, capsys):
+    """--sim builds the lock-in bench (sim_wiring) for readout=lock-in; analyze reads it."""
+    rc = main(["run", "field-sweep", "--sim", "--seed", "1", "--out", str(tmp_path),
+               "--param", "readout=lock-in", "--param", "max_field=0.12",
+               "--param", "field_step=0.02", "--set", "dr_ahe_ohm=-1.7"])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    path = out.out.strip().splitlines()[-1]
+    text = open(path, encoding="utf-8").read()
+    assert "#\tReadout: lock-in" in text and "MODEL 6221" in text
+    assert main(["analyze", "field-sweep", path, "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["dr_ahe_ohm"] == pytest.approx(-1.7, abs=1e-4)
+
+
+def test_readout_roles_are_checked_before_anything_is_touched():
+    for wiring, readout, text in (("transport", "lock-in", "needs a lock_in"),
+                                  ("lockin_transport", "source meter", "no source_meter")):
+        bench = Bench.simulated(wiring, "perpendicular_sot_hallbar", seed=1)
+        p = _lockin_procedure(readout=readout)
+        with pytest.raises(ValueError, match=text):
+            run_procedure(p, bench, ".")
+        for twin in bench.virtual.instruments.values():
+            assert list(twin.log) == []
+    bench = Bench.simulated("harmonic_hall", "perpendicular_sot_hallbar", seed=1)
+    with pytest.raises(ValueError, match="parameter 'Current' .sine out"):
+        run_procedure(_lockin_procedure(current=0.019, series_resistance=100.0), bench, ".")
+    for twin in bench.virtual.instruments.values():
+        assert list(twin.log) == []
+    assert FieldSweep().sim_wiring() == "transport"
