@@ -6,11 +6,18 @@ Geometry: a nearly isotropic magnet on a heavy metal whose spin polarization σ 
 current and positive field put σ along −Ĥ and the damping-like torque pushes m against the
 field. The readout is the anomalous Hall resistance R_xy = V_xy/I ≈ R_xy0 + ΔR_AHE·m_z
 (nanovoltmeter on the Hall probe, source meter driving the dc current). Each grid point
-records the mean of repeated reads and their standard deviation: the fluctuation is larger
-in the band |H − H_DL/α| ≲ k_BT/(μ0 Ms V) where m wanders over the sphere.
+records the mean of repeated reads and their standard deviation, and the source meter's
+longitudinal reading R_xx = V/I (mean and standard deviation). In the band
+|H − H_DL/α| ≲ k_BT/(μ0 Ms V) m wanders over the sphere; its distribution's width
+⟨(m·Ĥ)²⟩ − ⟨m·Ĥ⟩² shows in the mean of R_xx, which is quadratic in m (AMR/SMR:
+⟨R_xx⟩ = R0 + ΔR_AMR⟨m_x²⟩ + ΔR_SMR⟨m_y²⟩, and ⟨m_x²⟩ = ⟨m_y²⟩ = (1 − ⟨m_z²⟩)/2 by the axial
+symmetry of this geometry), not in the spread of the reads: a dc reading integrates over
+milliseconds, ≫ the Néel time (≈ 40 ns for the built-in sample), so the read-to-read
+scatter is measurement noise.
 
-Before the grid, the readout is calibrated at the lowest current and ±``Saturation field``
-(rows at those fields, one current each), where m is saturated along ±ẑ.
+The readout is calibrated at ±``Saturation field``, where m is saturated along ±ẑ: before
+the grid at the lowest current (the Hall amplitude, with the least spin torque), after it at
+the highest (R_xx's saturated level R0, where the source meter's reading is most precise).
 """
 from __future__ import annotations
 
@@ -57,7 +64,8 @@ class KapitzaMap(LabspinProcedure):
     tail and eddy currents, so that the field is constant over a row of currents."""
 
     DATA_COLUMNS = ["Field set (T)", "Field (T)", "Current (A)", "Hall voltage (V)",
-                    "Hall resistance (ohm)", "Hall resistance std (ohm)", "Readings"]
+                    "Hall resistance (ohm)", "Hall resistance std (ohm)", "Readings",
+                    "Longitudinal resistance (ohm)", "Longitudinal resistance std (ohm)"]
 
     def check(self, config) -> None:
         lim = config.limits
@@ -82,13 +90,16 @@ class KapitzaMap(LabspinProcedure):
         currents = grid(self.min_current, self.max_current, self.current_points)
         for b in grid(self.min_field, self.max_field, self.field_points):
             pts += [(float(b), float(i)) for i in currents]
+        if self.saturation_field > 0 and self.max_current > self.min_current:
+            pts += [(self.saturation_field, self.max_current),
+                    (-self.saturation_field, self.max_current)]
         return pts
 
     def estimate(self) -> tuple[int, float]:
         n = len(self._points())
         ramp = 4 * max(self.saturation_field, self.max_field) / 0.05
         fields = self.field_points + (2 if self.saturation_field > 0 else 0)
-        return n, n * (self.delay + 0.2 * self.averages) + ramp + fields * self.field_settle
+        return n, n * (self.delay + 0.4 * self.averages) + ramp + fields * self.field_settle
 
     def startup(self) -> None:
         smu = self.bench.role("source_meter")
@@ -112,10 +123,13 @@ class KapitzaMap(LabspinProcedure):
             self.sleep(self.delay)
             v = np.array([meter.measure_voltage() for _ in range(self.averages)])
             r = v / i
+            rxx = np.array([smu.measure_voltage() for _ in range(self.averages)]) / i
             self.emit("results", {
                 "Field set (T)": b, "Field (T)": float(self.bench.magnet.measure_field()),
                 "Current (A)": i, "Hall voltage (V)": float(v.mean()),
                 "Hall resistance (ohm)": float(r.mean()),
                 "Hall resistance std (ohm)": float(r.std(ddof=1)),
-                "Readings": int(v.size)})
+                "Readings": int(v.size),
+                "Longitudinal resistance (ohm)": float(rxx.mean()),
+                "Longitudinal resistance std (ohm)": float(rxx.std(ddof=1))})
             self.emit("progress", 100.0 * (k + 1) / len(pts))

@@ -4,6 +4,17 @@ with ⟨m·Ĥ⟩ = L(ξ_eff), ξ_eff = μ0 Ms V (H − H_DL/α)/k_BT.
 
 Conventions: fields μ0·H (T) along +ẑ, current I (A) > 0 puts σ along −Ĥ for H > 0 (the
 ``kapitza_cofeb_w`` geometry); m·Ĥ = sign(H)·m_z; m_z = (R_xy − R_xy0)/ΔR_AHE.
+
+The distribution's width. With σ ∥ Ĥ ∥ ẑ on an isotropic magnet the stationary distribution
+is P(θ) ∝ sin θ·exp(ξ_eff cos θ) (physics.md check 7), so ⟨m·Ĥ⟩ = L(ξ_eff),
+⟨(m·Ĥ)²⟩ = 1 − 2L(ξ_eff)/ξ_eff and the width w = ⟨(m·Ĥ)²⟩ − ⟨m·Ĥ⟩² (1/3 at ξ_eff = 0, → 0
+when saturated). It is measured from the mean longitudinal resistance (the column
+'Longitudinal resistance (ohm)'): R_xx = R0 + ΔR_AMR m_x² + ΔR_SMR m_y² and, by the axial
+symmetry, ⟨m_x²⟩ = ⟨m_y²⟩ = (1 − ⟨m_z²⟩)/2, so ⟨m_z²⟩ = 1 − (⟨R_xx⟩ − R0)/ΔR_Q with
+ΔR_Q = (ΔR_AMR + ΔR_SMR)/2 — from the sample (``dr_amr_ohm``, ``dr_smr_ohm``: a field-sweep
+along x and y measures them) — and R0 from the saturated calibration rows (where
+⟨m_z²⟩ = 1 − 2L/ξ, or 1 without the sample). The spread of repeated dc reads is measurement
+noise, not this width: each read integrates over ≫ the Néel time.
 """
 from __future__ import annotations
 
@@ -15,10 +26,11 @@ import pandas as pd
 from scipy.optimize import curve_fit
 
 from labspin.constants import MU0
-from labspin.macrospin.analytic import kapitza_xi_eff, langevin
+from labspin.macrospin.analytic import kapitza_xi_eff, langevin, langevin_second_moment
 
 FIELD, FIELD_SET, CURRENT = "Field (T)", "Field set (T)", "Current (A)"
 R, R_STD, N = "Hall resistance (ohm)", "Hall resistance std (ohm)", "Readings"
+RXX, RXX_STD = "Longitudinal resistance (ohm)", "Longitudinal resistance std (ohm)"
 SAMPLE_KEYS = ("mu0_ms_T", "volume_m3", "alpha", "temperature_K", "mu0_hdl_per_A_T")
 
 
@@ -113,6 +125,54 @@ def m_dot_h_table(df: pd.DataFrame, sample: dict | None = None,
     return out
 
 
+def width_theory(xi):
+    """Get the width ⟨(m·Ĥ)²⟩ − ⟨m·Ĥ⟩² = 1 − 2L(ξ)/ξ − L(ξ)² of P ∝ exp(ξ cos θ)."""
+    return langevin_second_moment(xi) - np.asarray(langevin(xi)) ** 2
+
+
+def width_table(df: pd.DataFrame, table: pd.DataFrame, dr_q_ohm: float,
+                sample: dict | None = None) -> pd.DataFrame:
+    """Get ``table`` (from :func:`m_dot_h_table`, same rows) with the second moment
+    m_dot_h_sq = ⟨(m·Ĥ)²⟩ = 1 − (⟨R_xx⟩ − R0)/ΔR_Q, the width = m_dot_h_sq − m_dot_h² and
+    their errors (from the spread of the reads), and with a sample ``width_theory``.
+
+    Read errors: the meter's voltage noise is the same at every point, so it is pooled over
+    the map, σ_V² = mean of (std(R_xx)·I)² (a few reads per point estimate their own spread
+    poorly), and each point's error of the mean is σ_V/(I·√reads).
+    R0 from the rows at the largest |field| (the saturation rows, every current there),
+    weighted by their read errors: R0 = ⟨R_xx⟩ − ΔR_Q·(1 − ⟨m_z²⟩), ⟨m_z²⟩ = 1 − 2L(ξ)/ξ with
+    the sample, else 1; its error enters every point's m_dot_h_sq alike."""
+    d = _readout(df)
+    rxx = d[RXX].to_numpy(float)
+    cur = np.abs(d[CURRENT].to_numpy(float))
+    if RXX_STD in d.columns and d[RXX_STD].notna().any():
+        sigma_v = float(np.sqrt(np.nanmean((d[RXX_STD].to_numpy(float) * cur) ** 2)))
+        se = sigma_v / (cur * np.sqrt(d[N].to_numpy(float)))
+    else:
+        se = np.full(rxx.size, np.nan)
+    b = np.abs(d[FIELD].to_numpy(float))
+    cal = (b > 0.9 * b.max()) & np.isfinite(rxx)
+    m2_cal = (langevin_second_moment(xi_eff(sample, d[FIELD][cal], d[CURRENT][cal]))
+              if sample else np.ones(int(cal.sum())))
+    r0_each = rxx[cal] - dr_q_ohm * (1.0 - m2_cal)
+    if np.all(np.isfinite(se[cal]) & (se[cal] > 0)):
+        wgt = 1.0 / se[cal] ** 2
+        r0, r0_err = float(np.sum(wgt * r0_each) / np.sum(wgt)), float(1 / np.sqrt(np.sum(wgt)))
+    else:
+        r0, r0_err = float(np.mean(r0_each)), 0.0
+    out = table.copy()
+    m2 = 1.0 - (rxx - r0) / dr_q_ohm
+    m2_err = se / abs(dr_q_ohm)
+    out["m_dot_h_sq"] = m2
+    out["m_dot_h_sq_err"] = np.hypot(m2_err, r0_err / abs(dr_q_ohm))
+    out["width"] = m2 - out["m_dot_h"].to_numpy() ** 2
+    out["width_err"] = np.hypot(out["m_dot_h_sq_err"],
+                                2 * np.abs(out["m_dot_h"]) * out["m_dot_h_err"])
+    if sample:
+        out["width_theory"] = width_theory(xi_eff(sample, out.field_T, out.current_A))
+    return out
+
+
 def _langevin_step(i, amp, scale, ic):
     return amp * langevin(scale * (ic - i))
 
@@ -153,7 +213,8 @@ def boundary_current(current_A, m_dot_h, err=None) -> tuple[float, float]:
 
 
 def analyze_kapitza_map(df: pd.DataFrame, sample: dict | None = None,
-                        dr_ahe_ohm: float | None = None) -> dict:
+                        dr_ahe_ohm: float | None = None, dr_amr_ohm: float | None = None,
+                        dr_smr_ohm: float | None = None) -> dict:
     """Get design.md's keys from a kapitza-map table.
 
     - ``dr_ahe_ohm`` (± err): the readout amplitude (from the saturated rows, see
@@ -169,6 +230,13 @@ def analyze_kapitza_map(df: pd.DataFrame, sample: dict | None = None,
       temperature_K, mu0_hdl_per_A_T; or a DataFrame attribute ``sample_parameters``):
       ``langevin_max_abs_dev``, max |⟨m·Ĥ⟩ − L(ξ_eff)| over the map, and
       ``langevin_rms_dev``.
+    - the distribution's width against the model (module doc), when the table has
+      'Longitudinal resistance (ohm)' and ΔR_Q = (ΔR_AMR + ΔR_SMR)/2 ≠ 0 (the arguments,
+      else the sample's ``dr_amr_ohm``/``dr_smr_ohm``): ``width_max``, the largest measured
+      width (1/3 for a magnet wandering over the whole sphere) with ``width_max_err``, and
+      with the sample: ``width_chi2_per_point`` (mean of t², t = (w − w_theory)/σ_w over the
+      grid points, calibration rows left out), ``width_max_abs_t``, ``width_max_abs_dev``
+      (max |w − w_theory|) and ``width_points``.
     """
     if sample is not None and not all(k in sample for k in SAMPLE_KEYS):
         missing = [k for k in SAMPLE_KEYS if k not in sample]
@@ -220,4 +288,32 @@ def analyze_kapitza_map(df: pd.DataFrame, sample: dict | None = None,
         dev = np.abs(t.m_dot_h - t.theory)
         out["langevin_max_abs_dev"] = float(dev.max())
         out["langevin_rms_dev"] = float(np.sqrt(np.mean(dev ** 2)))
+    info = sample or df.attrs.get("sample_parameters") or {}
+    amr = dr_amr_ohm if dr_amr_ohm is not None else info.get("dr_amr_ohm", 0.0)
+    smr = dr_smr_ohm if dr_smr_ohm is not None else info.get("dr_smr_ohm", 0.0)
+    dr_q = 0.5 * (float(amr or 0.0) + float(smr or 0.0))
+    if RXX in d.columns and dr_q != 0.0 and d[RXX].notna().any():
+        w = width_table(d, t, dr_q, sample)
+        grid = w[~_calibration_rows(d)]
+        ok = grid[np.isfinite(grid.width) & (grid.width_err > 0)]
+        if len(ok):
+            k = int(np.argmax(ok.width.to_numpy()))
+            out["width_max"] = float(ok.width.iloc[k])
+            out["width_max_err"] = float(ok.width_err.iloc[k])
+        if sample and len(ok):
+            tt = ((ok.width - ok.width_theory) / ok.width_err).to_numpy(float)
+            out.update({"width_chi2_per_point": float(np.mean(tt ** 2)),
+                        "width_max_abs_t": float(np.max(np.abs(tt))),
+                        "width_max_abs_dev": float(np.max(np.abs(ok.width - ok.width_theory))),
+                        "width_points": float(len(ok))})
     return {k: float(v) for k, v in out.items()}
+
+
+def _calibration_rows(d: pd.DataFrame) -> np.ndarray:
+    """Get a mask of the calibration rows: those at the largest |field| (the procedure's
+    ±'Saturation field' rows), when they are few (≤ 4) and the grid's fields lie below."""
+    b = np.abs(d[FIELD].to_numpy(float))
+    top = b > 0.9 * b.max()
+    if top.sum() > 4 or not (~top).any():
+        return np.zeros(b.size, bool)            # no separate saturation rows
+    return top

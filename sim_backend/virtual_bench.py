@@ -302,6 +302,12 @@ class VirtualBench:
     def thermal_average(self, current_A: float, n: int = 64, n_tau: float = 40.0) -> np.ndarray:
         """Get ⟨m⟩ over n members × n_tau Néel times of the stochastic LLG (T > 0), cached
         per (field, current): the stationary average depends on nothing else."""
+        return self.thermal_moments(current_A, n, n_tau)[0]
+
+    def thermal_moments(self, current_A: float, n: int = 64,
+                        n_tau: float = 40.0) -> tuple[np.ndarray, np.ndarray]:
+        """Get (⟨m⟩ (3,), ⟨m⊗m⟩ (3, 3)) of the same stochastic-LLG average as
+        :meth:`thermal_average` (one run gives both; cached per field and current)."""
         key = (tuple(np.round(self.field_T(), 12)), round(float(current_A), 15), n, n_tau)
         cached = self._thermal_cache.get(key)
         if cached is None:
@@ -309,7 +315,8 @@ class VirtualBench:
             self._thermal_cache[key] = cached
         return cached
 
-    def _thermal_average(self, current_A: float, n: int, n_tau: float) -> np.ndarray:
+    def _thermal_average(self, current_A: float, n: int,
+                         n_tau: float) -> tuple[np.ndarray, np.ndarray]:
         from labspin.telegraph import neel_time
         mg = self.system.magnet
         tau = neel_time(mg.ms_A_per_m, mg.volume, mg.alpha, mg.temperature_K, mg.gamma)
@@ -323,17 +330,29 @@ class VirtualBench:
         ens = Ensemble(self.system, n=n, h_ext_Apm=h, current_A=current_A, m0=self.m,
                        seed=self.seed * 1_000_003 + self._stream)
         run = ens.run(n_tau * tau, dt, average_from_s=0.25 * n_tau * tau)
-        return run.mean_m.mean(axis=1)
+        return run.mean_m.mean(axis=1), run.mean_mm.mean(axis=2)
 
     # --- readings -----------------------------------------------------------------------------
     def resistance(self, probe: str, m: np.ndarray | None = None) -> float:
-        """Get the resistance (Ω) seen by ``probe`` ("xx", "xy" or "mtj") in state m."""
+        """Get the resistance (Ω) seen by ``probe`` ("xx", "xy" or "mtj") in state m (default:
+        the present state).
+
+        A low-barrier (thermal) Hall bar without an explicit m reads the time average ⟨R⟩,
+        exact from ⟨m⟩ and ⟨m⊗m⟩ because R_xx and R_xy are quadratic in m: ⟨R_xx⟩ = r0 +
+        ΔR_AMR⟨m_x²⟩ + ΔR_SMR⟨m_y²⟩, so the longitudinal readout carries the width of the
+        distribution (a dc reading integrates over ≫ the Néel time). A thermal pillar reads
+        R(⟨m⟩) (its TMR is not quadratic in m)."""
         if self.wall is not None:
             if probe != "mtj":
                 raise ValueError(f"a domain-wall MTJ has the probe 'mtj', not {probe!r}")
             return float(self.wall.readout.resistance(self.wall_position()))
-        m = self.state() if m is None else m
         ro = self.sample.readout
+        if m is None and self.thermal and isinstance(ro, HallBar) and probe in ("xx", "xy"):
+            m1, mm = self.thermal_moments(self.drives.dc_total())
+            if probe == "xx":
+                return float(ro.r0 + ro.dr_amr * mm[0, 0] + ro.dr_smr * mm[1, 1])
+            return float(ro.r_xy0 + ro.dr_ahe * m1[2] + 2.0 * ro.dr_phe * mm[0, 1])
+        m = self.state() if m is None else m
         if isinstance(ro, HallBar):
             if probe == "xx":
                 return float(ro.rxx(m))

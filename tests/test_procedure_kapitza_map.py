@@ -46,7 +46,7 @@ def test_closed_loop_recovers_the_boundary_slope(tmp_path):
                            sample_parameters=info, seed=1)
     assert result.status == FINISHED, result.message
     df = result.data()
-    assert len(df) == 2 + 3 * 6
+    assert len(df) == 2 + 3 * 6 + 2
     sample = sample_from_results(result.path)
     assert sample["alpha"] == 0.08
     res = analyze_kapitza_map(df, sample)
@@ -69,6 +69,19 @@ def test_closed_loop_recovers_the_boundary_slope(tmp_path):
     plain = analyze_kapitza_map(df)
     assert "langevin_max_abs_dev" not in plain
     assert abs(plain["mu0_h_per_A_T"] - truth) < 3 * plain["mu0_h_per_A_T_err"] + 0.01 * truth
+    # --- the distribution's width against the Langevin model, from ⟨R_xx⟩ (SMR, −2 Ω) ---
+    # Errors: the source meter's 0.4 µV read noise pooled over the map, /(I·√3): 0.03–0.2 in
+    # the width; the virtual bench's finite thermal average adds ≈ 0.01 (not in the errors),
+    # so χ²/point ≈ 1.1 is expected; bounds: χ²/point < 2.5 (the 99.9 % point of χ²₁₈/18 is
+    # 2.4) and max |t| < 4 over the 18 grid points.
+    assert res["width_points"] == 18
+    assert res["width_chi2_per_point"] < 2.5 and res["width_max_abs_t"] < 4, res
+    # the wandering state is seen: a width far above 0 (1/3 over the whole sphere)
+    assert res["width_max"] > 0.15 and res["width_max"] > 4 * res["width_max_err"]
+    # and the comparison can fail: without the spin torque the model predicts saturation
+    # (width ≈ 0) at the wandering points, measured ≈ 0.25 ± 0.04 there
+    no_torque = analyze_kapitza_map(df, {**sample, "mu0_hdl_per_A_T": 0.0})
+    assert no_torque["width_max_abs_t"] > 5 and no_torque["width_chi2_per_point"] > 2.5
 
 
 def test_boundary_fit_on_a_synthetic_langevin_step():
