@@ -14,6 +14,8 @@ narrows the limits with :meth:`configure_safety` (never widens them beyond the m
 """
 from __future__ import annotations
 
+import math
+
 from labspin.clock import REAL_CLOCK, Clock
 
 from .safety import LimitError, SlewLimit, check_limit, ramp
@@ -73,4 +75,23 @@ class SafeSourceMixin:
     def ramp_output(self, name: str, start: float, stop: float, write) -> None:
         """Check ``stop`` against the limits, then ramp from start to stop with write(v)."""
         self.check_limit(name, stop)
-        ramp(write, start, stop, self._slew[name], self.clock)
+        self.paced_ramp(name, start, stop, write)
+
+    def paced_ramp(self, name: str, start: float, stop: float, write) -> None:
+        """Ramp output ``name`` from start to stop with write(v) within its slew limit (no
+        limit check: for ramps toward the safe state). Each write also waits until the step
+        from the previous write of this output has had its |Δ|/max_rate, so a ramp cut short
+        (an abort, Ctrl-C, a fault) followed at once by another — the shutdown's — never
+        moves the output faster than max_rate."""
+        slew = self._slew[name]
+        last = self.__dict__.setdefault("_last_writes", {})
+
+        def paced(v: float) -> None:
+            if name in last and math.isfinite(slew.max_rate):
+                t_prev, v_prev = last[name]
+                wait = t_prev + abs(v - v_prev) / slew.max_rate - self.clock.now()
+                if wait > 0:
+                    self.clock.sleep(wait)
+            last[name] = (self.clock.now(), v)      # before the write: it may apply, then fail
+            write(v)
+        ramp(paced, start, stop, slew, self.clock)

@@ -132,6 +132,7 @@ class Electromagnet:
         self.settle_delay_s = float(settle_delay_s)
         self.clock = clock or REAL_CLOCK
         self._current = float(supply.current_setpoint)
+        self._last_write: tuple[float, float] | None = None     # (clock time, A)
         self._branch = "up" if self._current <= 0 else "down"
         self.field_setpoint_T = self.calibration.field(self._current, self._branch)
 
@@ -183,10 +184,20 @@ class Electromagnet:
                 return          # an output that is off carries no current: nothing to ramp
             self.supply.output_enabled = True
 
+        slew = self.current_slew
+
         def write(v):
+            # pace against the previous write too: a ramp cut short (abort, Ctrl-C, fault)
+            # followed at once by another (the shutdown's) stays within max_rate
+            if self._last_write is not None:
+                t_prev, v_prev = self._last_write
+                wait = t_prev + abs(v - v_prev) / slew.max_rate - self.clock.now()
+                if wait > 0:
+                    self.clock.sleep(wait)
+            self._last_write = (self.clock.now(), v)
             self.supply.current_setpoint = v
             self._current = v
-        ramp(write, self._current, current, self.current_slew, self.clock)
+        ramp(write, self._current, current, slew, self.clock)
 
     def _settle(self, target: float) -> float:
         """Trim the current until the gaussmeter reads target ± tolerance or time runs out."""
@@ -219,6 +230,10 @@ class Electromagnet:
         """Ramp the current to zero within the field slew limits, then shut the supply down
         (which disables its output). The supply is shut down even if the ramp fails."""
         try:
+            try:    # the supply may have been driven directly (magnet-calibration)
+                self._current = float(self.supply.current_setpoint)
+            except Exception:  # noqa: BLE001 — ramp from the last value written here
+                pass
             self._branch = "down" if self._current > 0 else "up"
             self._ramp_current(0.0, enable=False)
             self.field_setpoint_T = self.calibration.field(0.0, self._branch)

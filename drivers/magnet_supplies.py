@@ -85,8 +85,9 @@ class _PacedCurrent(SafeSourceMixin):
             v = float(v)
             step_s = abs(v - prev) / slew.max_rate
             self.clock.sleep(min(step_s, self._last_write_t + step_s - self.clock.now()))
-            write(v)
+            # recorded before the write: a write that fails may still have been applied
             self._last_write_t, self._last_step_s = self.clock.now(), step_s
+            write(v)
             prev = v
 
     def _wait_settled(self) -> None:

@@ -34,6 +34,16 @@ DRIVERS: dict[str, str] = {
     "psp10070a": "labspin.drivers.pulse_generators:Picosecond10070A",
 }
 
+ERROR_STATUS: dict[str, str] = {
+    **{k: "scpi" for k in ("keithley2400", "keithley2450", "keithley6221", "keithley2182a",
+                           "e8257d", "n5183b", "smb100a", "n9020a", "n9030a", "fsv",
+                           "kepco_bop", "keysight81160a", "keysight33500b")},
+    **{k: "ieee488" for k in ("sr830", "sr860", "sr865", "sr865a", "lakeshore425",
+                              "lakeshore455", "lakeshore475", "psp10070a")},
+}
+"""How a model reports a rejected command: "scpi" (``*ESR?`` error bits, texts from
+``SYSTem:ERRor?``), "ieee488" (``*ESR?`` error bits only); absent (Danfysik 8500): not at all."""
+
 
 def driver_class(key: str) -> type:
     """Get the driver class of a registry key (imports its module)."""

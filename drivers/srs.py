@@ -30,7 +30,7 @@ from pymeasure.instruments.srs import SR860 as _PymeasureSR860
 from pymeasure.instruments.validators import strict_discrete_set, strict_range
 
 from .base import SafeSourceMixin
-from .safety import SlewLimit, ramp
+from .safety import SlewLimit
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,7 @@ class _LockInMixin:
         low = self.SAFE_LIMITS["sine_amplitude"][0]
         try:
             start = self._read_sine_amplitude()
-            ramp(self._write_sine_amplitude, start, low, self.slew_of("sine_amplitude"),
-                 self.clock)
+            self.paced_ramp("sine_amplitude", start, low, self._write_sine_amplitude)
         except Exception:
             try:
                 self._write_sine_amplitude(low)

@@ -4,7 +4,9 @@ from __future__ import annotations
 import hashlib
 
 from .bench_config import BenchConfig, InstrumentConfig
-from .drivers.registry import driver_class
+from .drivers.base import SafeSourceMixin
+from .drivers.registry import ERROR_STATUS, driver_class
+from .drivers.safety import SlewLimit
 
 
 class InstrumentError(RuntimeError):
@@ -18,23 +20,87 @@ class InstrumentError(RuntimeError):
                          f"{type(cause).__name__}: {cause}")
 
 
-def _annotate_errors(name: str, cfg: InstrumentConfig, inst) -> None:
+class InstrumentReportedError(RuntimeError):
+    """The instrument accepted the bytes but reported an error in its status (a rejected
+    command: out of range, unknown header, settings conflict, …)."""
+
+
+_ESR_ERRORS = 0b0011_1100      # query, device-dependent, execution and command error bits
+_ESR_NAMES = ((5, "command error"), (4, "execution error"), (3, "device-dependent error"),
+              (2, "query error"))
+
+
+def _no_error(text: str) -> bool:
+    code = text.split(",", 1)[0].strip()
+    try:
+        return int(float(code)) == 0
+    except ValueError:
+        return False
+
+
+def _annotate_errors(name: str, cfg: InstrumentConfig, inst, dialect: str | None = None) -> None:
     """Make every failed write or read of ``inst`` raise InstrumentError naming it and the
-    command (for a read: the last command written)."""
+    command (for a read: the last command written).
+
+    ``dialect`` ("scpi", "ieee488" or None, see drivers.registry.ERROR_STATUS): after every
+    command that expects no reply, read the status (``*ESR?``, then ``SYSTem:ERRor?`` texts
+    on SCPI models) and raise InstrumentError naming the command if the instrument rejected
+    it. Entries left from before (power-on, a failed exchange) are read and dropped first,
+    so they are never blamed on the next command.
+    """
     last: list = [None]
+    stale = [True]
     write, read = inst.write, inst.read
+
+    def status_errors() -> list[str]:
+        write("*ESR?")
+        reply = read().strip()
+        try:
+            esr = int(float(reply))
+        except ValueError:
+            raise InstrumentReportedError(f"unreadable *ESR? reply {reply!r}") from None
+        if not esr & _ESR_ERRORS:
+            return []
+        texts = []
+        if dialect == "scpi":
+            for _ in range(32):               # a queue holds at most a few dozen entries
+                write("SYST:ERR?")
+                text = read().strip()
+                if _no_error(text):
+                    break
+                texts.append(text)
+        return texts or [f"*ESR? = {esr}: " + ", ".join(n for bit, n in _ESR_NAMES
+                                                        if esr & (1 << bit))]
 
     def annotated_write(command, *args, **kwargs):
         last[0] = command
+        if dialect and stale[0]:
+            try:
+                status_errors()
+            except Exception:  # noqa: BLE001 — the command itself will show what is wrong
+                pass
+            stale[0] = False
         try:
-            return write(command, *args, **kwargs)
+            result = write(command, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001
+            stale[0] = True
             raise InstrumentError(name, cfg, command, exc) from exc
+        if dialect and "?" not in str(command):
+            try:
+                errors = status_errors()
+            except Exception as exc:  # noqa: BLE001
+                stale[0] = True
+                raise InstrumentError(name, cfg, command, exc) from exc
+            if errors:
+                raise InstrumentError(name, cfg, command,
+                                      InstrumentReportedError("; ".join(errors)))
+        return result
 
     def annotated_read(*args, **kwargs):
         try:
             return read(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001
+            stale[0] = True
             raise InstrumentError(name, cfg, last[0], exc) from exc
     inst.write, inst.read = annotated_write, annotated_read
 
@@ -119,7 +185,6 @@ class Bench:
 
     def open(self) -> "Bench":
         """Open every instrument, apply the limits, build the electromagnet."""
-        from .drivers.base import SafeSourceMixin
         from .drivers.electromagnet import Electromagnet
         for name, cfg in self.config.instruments.items():
             takes_clock = issubclass(driver_class(cfg.driver), SafeSourceMixin)
@@ -128,7 +193,7 @@ class Bench:
             except Exception as exc:  # noqa: BLE001 — name the instrument that failed
                 raise RuntimeError(f"cannot open {name} ({cfg.driver} at {cfg.resource}): "
                                    f"{type(exc).__name__}: {exc}") from exc
-            _annotate_errors(name, cfg, inst)
+            _annotate_errors(name, cfg, inst, ERROR_STATUS.get(cfg.driver))
             if isinstance(inst, SafeSourceMixin):
                 self._apply_limits(inst, cfg.role)
             self.instruments[name] = inst
@@ -136,6 +201,7 @@ class Bench:
         m = self.config.magnet
         if m is not None:
             lim = self.config.limits
+            self._narrow_supply_slew(self.instruments[m.supply], m, lim)
             self.magnet = Electromagnet(
                 self.instruments[m.supply], m.calibration,
                 self.instruments[m.gaussmeter] if m.gaussmeter else None,
@@ -145,8 +211,23 @@ class Bench:
                 clock=self.clock)
         return self
 
+    def _narrow_supply_slew(self, supply, m, lim) -> None:
+        """Hold the magnet supply's own ramps (its shutdown, procedures that drive it
+        directly) to the configured field step and ramp rate as well."""
+        if not isinstance(supply, SafeSourceMixin) or "current" not in supply.SAFE_LIMITS:
+            return
+        k = m.calibration.slope()
+        own = supply.slew_of("current")
+        supply.configure_safety(slew={"current": SlewLimit(
+            min(own.max_step, m.max_step_T / k),
+            min(own.max_rate, lim.max_field_ramp_T_per_s / k))})
+
     def _apply_limits(self, inst, role: str) -> None:
         lim = self.config.limits
+        if role in ("source_meter", "current_source") and "current" in inst.SAFE_LIMITS:
+            own = inst.slew_of("current")           # the configured sample-current ramp rate
+            inst.configure_safety(slew={"current": SlewLimit(
+                own.max_step, min(own.max_rate, lim.max_current_ramp_A_per_s))})
         narrowed = {}
         for output, key in _LIMITS_BY_ROLE.get(role, ()):
             if output not in inst.SAFE_LIMITS:

@@ -45,6 +45,15 @@ def _unique_path(out_dir: Path, name: str) -> Path:
     raise FileExistsError(f"no free file name for {name} in {out_dir}")
 
 
+def _write_header(procedure, path: Path) -> None:
+    """Write the results header of a run that stopped before writing it (e.g. Ctrl-C while
+    the instruments were opened), so that the run still leaves a loadable file."""
+    try:
+        Results(procedure, str(path)).store_metadata()
+    except Exception:  # noqa: BLE001 — the status line below is still written
+        pass
+
+
 def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
                   sample_name: str = "", sample_parameters: dict | None = None,
                   seed: int | None = None,
@@ -110,6 +119,8 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
         name = {FINISHED: "FINISHED", ABORTED: "ABORTED", FAILED: "FAILED"}[status]
         tail = (f"#End time: {end}{Results.LINE_BREAK}#Status: {name}{Results.LINE_BREAK}"
                 + (f"#Message: {message}{Results.LINE_BREAK}" if message else ""))
+        if handle is None and not path.exists():
+            _write_header(procedure, path)      # stopped before the header: still a file
         if handle is not None:
             handle.write(tail)
             handle.close()
