@@ -13,6 +13,7 @@ simulated bench runs at a time per process; a PreparedRun puts its own back befo
 """
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -69,6 +70,8 @@ def set_parameters(procedure, params: Mapping[str, object] | Iterable[str]) -> N
         p = objects[key]
         try:
             p.value = text
+            if isinstance(p.value, float) and not math.isfinite(p.value):
+                raise ValueError("not finite")      # NaN passes pymeasure's range check
         except (ValueError, TypeError):
             allowed = (f"[{p.minimum:g}, {p.maximum:g}] {p.units or ''}".strip()
                        if hasattr(p, "minimum") else

@@ -191,11 +191,21 @@ def _run(args) -> int:
     from .runner import FINISHED, run_procedure
     from .sim_backend.samples import SampleError
 
+    if args.seed < 0:
+        print(f"labspin run: --seed {args.seed}: must be an integer ≥ 0", file=sys.stderr)
+        return 2
     try:
         p = prepare(args.procedure, bench=args.bench, sample=args.sample, set=args.set,
                     params=args.param, seed=args.seed)
     except (ValueError, LimitError, ConfigError, SampleError) as exc:
         print(f"labspin run: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"labspin run: --out {args.out}: cannot make the results folder: "
+              f"{'not a folder' if out.exists() else exc.strerror or exc}", file=sys.stderr)
         return 2
     for line in p.summary():
         print(line, file=sys.stderr)
@@ -228,8 +238,9 @@ def _analyze(args) -> int:
         except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             print(f"labspin analyze: cannot read {f}: {exc}", file=sys.stderr)
             return 2
+    data = pd.concat(frames, ignore_index=True)
     try:
-        out = analysis_function(args.procedure)(pd.concat(frames, ignore_index=True))
+        out = analysis_function(args.procedure)(data)
     except (KeyError, ValueError) as exc:
         print(f"labspin analyze: {args.procedure} cannot analyze these files: {exc}",
               file=sys.stderr)
@@ -246,6 +257,21 @@ def _analyze(args) -> int:
                 print(f"{k:24s} {v:.6g}{plus}")
             else:
                 print(f"{k:24s} {v}")
+    if args.plot:
+        return _plot(args, data, out)
+    return 0
+
+
+def _plot(args, data, result) -> int:
+    """Draw the analysis for the notebook (--plot PNG); 1 if it cannot be drawn."""
+    from .plotting import plot_analysis, save_figure
+    try:
+        save_figure(plot_analysis(args.procedure, data, result, files=args.files), args.plot)
+    except (OSError, KeyError, ValueError, IndexError, TypeError) as exc:
+        print(f"labspin analyze: cannot draw {args.plot}: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return 1
+    print(f"plot: {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -283,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--unit", action="append", default=[], metavar="COLUMN=UNIT",
                    help="convert a column from Oe, G, mT, T, A/m (fields) or mA, µV, GHz, … "
                    "to SI, e.g. \"Field (T)=Oe\"")
+    a.add_argument("--plot", metavar="PNG", help="also draw the data, the fit and the key "
+                   "numbers (value ± standard error) into this PNG, for a lab notebook")
     a.set_defaults(func=_analyze)
     demo = sub.add_parser("demo", help="physics demos that need no hardware and no config")
     dsub = demo.add_subparsers(dest="demo", required=True)

@@ -100,8 +100,9 @@ class TmrStatistics(LabspinProcedure):
         check_limit("parameter 'Gate voltages (V)'", max(abs(g) for g in gates), 0.0,
                     min(MAX_GATE_V, lim.max_sample_voltage_V), "V")
         names = {n for n, c in config.instruments.items() if c.role == "source_meter"}
-        if not names:
-            raise ValueError("tmr-statistics needs a source_meter to read")
+        if not names - {"gate"}:      # the gate source meter never doubles as the reader
+            raise ValueError("tmr-statistics needs a source_meter to read the MTJ besides the "
+                             "gate; the bench has " + (", ".join(sorted(names)) or "none"))
         if self.mode == "gaussian" and "gate" not in names:
             raise ValueError("mode 'gaussian' needs a source_meter named 'gate' (the VCMA "
                              "gate); the bench has " + ", ".join(sorted(names)))
@@ -124,7 +125,8 @@ class TmrStatistics(LabspinProcedure):
         return n, n * (self._interval() + 0.034) + moves * (self.move_hold + 0.1)
 
     def _smu(self):
-        names = [n for n, c in self.bench.config.instruments.items() if c.role == "source_meter"]
+        names = [n for n, c in self.bench.config.instruments.items()
+                 if c.role == "source_meter" and n != "gate"]
         return self.bench.role("source_meter", name="smu" if "smu" in names else names[0])
 
     def _gate(self):
