@@ -32,8 +32,18 @@ class PreparedRun:
     seed: int | None = None
     bench_file: str | None = None
     twins: dict = field(default_factory=dict, repr=False)
-    """The simulated instruments by VISA resource ({} on a real bench): re-registered by
-    :func:`run`, since a later :func:`prepare` registers its own under the same names."""
+    """The simulated instruments by VISA resource ({} on a real bench): a later
+    :func:`prepare` registers its own under the same names, so :meth:`activate` puts these
+    back."""
+
+    def activate(self) -> None:
+        """Put this run's simulated instruments back under their VISA names (nothing on a
+        real bench). Call it right before opening the bench when other runs were prepared
+        since (a queue); :func:`run` does."""
+        if self.twins:
+            from .sim_backend.registry import REGISTRY
+            for resource, twin in self.twins.items():
+                REGISTRY.register(resource, twin, replace=True)
 
     def summary(self) -> list[str]:
         """Get the lines that say what the run will do: bench, instruments, limits, points,
@@ -158,7 +168,7 @@ def run(procedure: str | object | PreparedRun, *, bench: str | Path | None = Non
             raise ValueError(f"run(PreparedRun) takes out, progress and abort only; "
                              f"{', '.join(given)} belong to prepare()")
         p = procedure
-        _register_twins(p)
+        p.activate()
     else:
         p = prepare(procedure, bench=bench, sample=sample, set=set, params=params, seed=seed)
     result = run_procedure(p.procedure, p.bench, out, sample_name=p.sample_name,
@@ -166,11 +176,3 @@ def run(procedure: str | object | PreparedRun, *, bench: str | Path | None = Non
                            progress=progress, abort=abort)
     return RunOutput(result.data(), result.path, result.status, result.status_name,
                      result.message)
-
-
-def _register_twins(p: PreparedRun) -> None:
-    """Put a prepared simulated bench's instruments back under their VISA names."""
-    if p.twins:
-        from .sim_backend.registry import REGISTRY
-        for resource, twin in p.twins.items():
-            REGISTRY.register(resource, twin, replace=True)
