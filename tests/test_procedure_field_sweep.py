@@ -110,8 +110,8 @@ def test_analysis_of_a_finished_run(tmp_path):
     result = run_procedure(_procedure(), _bench(), tmp_path, sample_name="x")
     assert result.status == FINISHED
     res = analysis_function("field-sweep")(result.data())
-    keys = set(res)
-    assert {k for k in keys if not k.endswith("_err")} <= {k[:-4] for k in keys if k.endswith("_err")}
+    values = {k for k in res if not k.endswith("_err")}
+    assert values <= {k[:-4] for k in res if k.endswith("_err")}
 
 
 # --- field direction and the AMR/SMR amplitudes ------------------------------------------------
