@@ -239,6 +239,9 @@ def _analyze(args) -> int:
             print(f"labspin analyze: cannot read {f}: {exc}", file=sys.stderr)
             return 2
     data = pd.concat(frames, ignore_index=True)
+    # pandas keeps attrs only when every file's are equal: analyses (and plots) read the
+    # header and sample parameters of the first file
+    data.attrs = dict(frames[0].attrs)
     try:
         out = analysis_function(args.procedure)(data)
     except (KeyError, ValueError) as exc:

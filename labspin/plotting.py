@@ -25,7 +25,7 @@ _PREFIXES = ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, 
 _NO_PREFIX = ("°", "dBm", "K", "T/A", "V/A²", "Ω/V")
 
 LABELS = {
-    "alpha": "α", "xi": "ξ", "xi_dl": "ξ_DL", "xi_fl": "ξ_FL", "delta": "Δ (barrier)",
+    "alpha": "α", "xi": "ξ (S/A)", "xi_dl": "ξ_DL", "xi_fl": "ξ_FL", "delta": "Δ (barrier)",
     "s_over_a": "S/A", "mr_ratio": "MR", "tmr_ratio": "TMR", "gamma_Hz_per_T": "γ/2π",
     "tesla_per_A": "B/I", "mu0_meff_T": "μ0M_eff", "mu0_dh0_T": "μ0ΔH_0",
     "mu0_hk_eff_T": "μ0H_k,eff", "mu0_hk_T": "μ0H_k", "mu0_remanence_T": "B_r (remanence)",
@@ -42,8 +42,8 @@ LABELS = {
     "dln_tau_p_dI_per_A": "d ln τ_P/dI", "dln_tau_ap_dI_per_A": "d ln τ_AP/dI",
     "ic_A": "I_c (onset)", "df_dI_Hz_per_A": "df/dI", "f0_Hz": "f at I = 0", "mu0_h_T": "μ0H",
     "current_amplitude_A": "I0 (amplitude)", "window_T": "fit window ±",
-    "mu0_hdl_T": "μ0H_DL", "mu0_hfl_T": "μ0H_FL", "mu0_hdl_per_A_T": "μ0H_DL/I0",
-    "mu0_hfl_per_A_T": "μ0H_FL/I0", "v_ane_per_A2_V": "V_ANE/I²",
+    "mu0_hdl_T": "μ0H_DL", "mu0_hfl_T": "μ0H_FL", "mu0_hdl_per_A_T": "μ0H_DL per A",
+    "mu0_hfl_per_A_T": "μ0H_FL per A", "v_ane_per_A2_V": "V_ANE/I²", "xi_dc": "ξ (dc bias)",
     "langevin_max_abs_dev": "max |⟨m·Ĥ⟩ − L|", "langevin_rms_dev": "rms (⟨m·Ĥ⟩ − L)",
     "boundary_fields": "fields with a crossing", "gof_pvalue": "fit p-value",
     "n_points": "points", "n_trials": "trials", "sample_interval_s": "sample interval",
@@ -180,10 +180,16 @@ def plot_analysis(procedure: str, df, result: dict, files: Sequence[str | Path] 
     from .procedures.plots import PLOTS
     if procedure not in PLOTS:
         raise KeyError(f"no plot for procedure {procedure!r}")
+    if files and not df.attrs.get("header"):
+        # several files concatenated lose pandas' attrs: the first file's header stands in
+        from .columns import header_lines, header_sample_parameters
+        df = df.copy()
+        df.attrs.update(header="\n".join(header_lines(files[0])),
+                        sample_parameters=header_sample_parameters(files[0]))
     fig = PLOTS[procedure](df, result)
     sample = ""
-    params = df.attrs.get("sample_parameters") if hasattr(df, "attrs") else None
-    header = df.attrs.get("header", "") if hasattr(df, "attrs") else ""
+    params = df.attrs.get("sample_parameters")
+    header = df.attrs.get("header", "")
     for line in header.splitlines():
         if line.lstrip("#\t ").startswith("Sample:"):
             sample = line.split(":", 1)[1].strip()

@@ -189,9 +189,13 @@ def stfmr(df, result):
         per_frequency_table,
         standardize,
     )
-    fig, (ax0, ax1, ax2) = new_figure(3, width_per_panel=4.3)
+    dc = "mu0_hdl_per_A_T" in result
+    fig, axes = new_figure(4 if dc else 3, width_per_panel=4.1)
+    ax0, ax1, ax2 = axes[:3]
     d = standardize(df)
     lines = per_frequency_table(d)
+    if dc:
+        _stfmr_dc(axes[3], lines)
     if "dc_current_A" in lines.columns:
         i0 = lines["dc_current_A"].abs().min()
         lines = lines[np.isclose(lines["dc_current_A"].abs(), i0)]
@@ -237,9 +241,36 @@ def stfmr(df, result):
     ax2.set(xlabel="f (GHz)", ylabel="μ0ΔH (mT)", title="damping")
     ax2.legend(fontsize=7)
     add_key_numbers(fig, result, ["mu0_meff_T", "gamma_Hz_per_T", "alpha", "mu0_dh0_T",
-                                  "s_over_a", "xi", "mu0_hk_eff_T"],
+                                  "s_over_a", "xi", "mu0_hk_eff_T", "mu0_hdl_per_A_T", "xi_dc"],
                     notes=[f"{int(result.get('n_lines', len(ok)))} lines at the smallest |I_dc|"])
     return fig
+
+
+def _stfmr_dc(ax, lines):
+    """Linewidth against dc current per frequency and polarity, with the analysis's
+    weighted straight lines (slope from fit_dc_linewidth, through the weighted centre)."""
+    from .stfmr_analysis import fit_dc_linewidth
+    slopes = fit_dc_linewidth(lines)
+    ok = lines[np.isfinite(lines["mu0_dh_T_err"]) & (lines["mu0_dh_T"] > 0)]
+    freqs = sorted(ok["frequency_Hz"].unique())
+    ki, unit = _si(ok["dc_current_A"], "A")
+    for _, row in slopes.iterrows():
+        sel = np.isclose(ok["frequency_Hz"], row["frequency_Hz"]) & \
+            (ok["polarity"] == row["polarity"])
+        for key in ("power_dBm", "field_angle_deg"):
+            if key in row and key in ok:
+                sel &= np.isclose(ok[key], row[key])
+        g = ok[sel]
+        color = f"C{freqs.index(row['frequency_Hz']) % 10}"
+        ax.errorbar(g["dc_current_A"] * ki, g["mu0_dh_T"] * 1e3, g["mu0_dh_T_err"] * 1e3,
+                    fmt="o" if row["polarity"] > 0 else "s", ms=3, capsize=1, color=color,
+                    mfc=color if row["polarity"] > 0 else "none")
+        x0, y0 = _weighted_centre(g["dc_current_A"], g["mu0_dh_T"], 1 / g["mu0_dh_T_err"] ** 2)
+        xs = np.array([g["dc_current_A"].min(), g["dc_current_A"].max()])
+        mark_fit(ax.plot(xs * ki, (y0 + row["slope_T_per_A"] * (xs - x0)) * 1e3, "-", lw=1,
+                         color=color))
+    ax.set(xlabel=f"I_dc ({unit})", ylabel="μ0ΔH (mT)",
+           title="linewidth against dc bias (○ H > 0, □ H < 0)")
 
 
 # --- harmonic-hall --------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ QUICK = {
     "field-sweep": {"max_field": 0.2, "field_step": 0.02},
     "current-sweep": {"cycles": 1, "current_step": 1e-6},
     "pulse-switching": {"fields": "0, 0.02", "cycles": 2, "amplitude_step": 0.025},
-    "stfmr": {"field_points": 21},
+    "stfmr": {"frequencies": "8, 12", "dc_currents": "-0.002, 0.002", "field_points": 21},
     "switching-probability": {"trials": 8},
     "tmr-statistics": {"reads": 200},
     "telegraph-dwell": {"reads": 1000},
@@ -182,3 +182,25 @@ def test_a_number_rounds_to_the_second_digit_of_its_error():
         assert float(shown_err) == pytest.approx(float(f"{err:.2g}"), rel=1e-9)
         half = 0.5 * 10.0 ** (math.floor(math.log10(err)) - 1)
         assert abs(float(number) - value) <= half * (1 + 1e-9)
+
+
+def test_several_files_are_analyzed_and_drawn_with_the_first_files_header(
+        quick_file, tmp_path, capsys, monkeypatch):
+    """pandas drops the header attrs when concatenating files whose headers differ; the
+    analysis (ST-FMR's in-plane anisotropy from the sample parameters) and the figure's title
+    use the first file's."""
+    from labspin.procedures.stfmr_analysis import analyze_stfmr
+    first = quick_file("stfmr")
+    second = api.run("stfmr", out=tmp_path, seed=2, params={
+        "frequencies": "10", "dc_currents": "-0.002, 0.002", "field_points": 21}).path
+    figures = []
+    monkeypatch.setattr(plotting, "save_figure", lambda fig, p: figures.append(fig))
+    assert main(["analyze", "stfmr", str(first), str(second), "--json",
+                 "--plot", str(tmp_path / "two.png")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    frames = [read_table(first), read_table(second)]
+    table = pd.concat(frames, ignore_index=True)
+    assert not table.attrs                                  # what pandas does
+    table.attrs = dict(frames[0].attrs)
+    assert result == pytest.approx(analyze_stfmr(table), rel=1e-12)
+    assert figures[0]._suptitle.get_text() == "stfmr — sample inplane_sot_hallbar"
