@@ -31,6 +31,15 @@ QUICK = {
     "harmonic-hall": {"max_field": 0.06, "field_step": 0.01},
     "stno-spectrum": {"sweep_points": 1001},
 }
+# further cases: (procedure, parameters, simulated sample)
+EXTRA = {"harmonic-hall angle scans": ("harmonic-hall", {
+    "scan": "angle scans", "scan_fields": "0.1, 0.3", "angle_step": 60}, "inplane_sot_hallbar")}
+HEADLINE = {"field-sweep": "mu0_hc_T", "current-sweep": "ic_pos_A",
+            "pulse-switching": "vc_pos_V", "stfmr": "alpha",
+            "switching-probability": "delta", "tmr-statistics": "std_ohm",
+            "telegraph-dwell": "dln_tau_p_dB_per_T", "magnet-calibration": "tesla_per_A",
+            "kapitza-map": "mu0_h_per_A_T", "harmonic-hall": "mu0_hdl_T",
+            "stno-spectrum": "df_dI_Hz_per_A", "harmonic-hall angle scans": "mu0_hdl_T"}
 PREFIX = {"G": 1e9, "M": 1e6, "k": 1e3, "": 1.0, "m": 1e-3, "µ": 1e-6, "n": 1e-9, "p": 1e-12}
 
 
@@ -45,12 +54,13 @@ def quick_file(tmp_path_factory):
     out = tmp_path_factory.mktemp("quick")
     cache = {}
 
-    def get(name):
-        if name not in cache:
-            run = api.run(name, params=QUICK[name], out=out, seed=1)
+    def get(case):
+        if case not in cache:
+            name, params, sample = EXTRA.get(case, (case, QUICK.get(case), None))
+            run = api.run(name, params=params, sample=sample, out=out, seed=1)
             assert run.status_name == "FINISHED", run.message
-            cache[name] = run.path
-        return cache[name]
+            cache[case] = run.path
+        return cache[case]
     return get
 
 
@@ -86,11 +96,12 @@ def _shown(fig) -> dict[str, tuple[float, float | None, float]]:
     return out
 
 
-@pytest.mark.parametrize("name", sorted(QUICK))
-def test_analyze_plot_draws_the_fit_and_the_key_numbers(name, quick_file, tmp_path, capsys,
+@pytest.mark.parametrize("case", sorted(QUICK) + sorted(EXTRA))
+def test_analyze_plot_draws_the_fit_and_the_key_numbers(case, quick_file, tmp_path, capsys,
                                                          monkeypatch):
-    path = quick_file(name)
-    png = tmp_path / f"{name}.png"
+    path = quick_file(case)
+    name = EXTRA[case][0] if case in EXTRA else case
+    png = tmp_path / "figure.png"
     figures = []
     save = plotting.save_figure
     monkeypatch.setattr(plotting, "save_figure", lambda fig, p: figures.append(fig) or save(fig, p))
@@ -116,14 +127,8 @@ def test_analyze_plot_draws_the_fit_and_the_key_numbers(name, quick_file, tmp_pa
         if err is not None:
             # the error is shown to two significant digits
             assert err == pytest.approx(result[key + "_err"], rel=0.051, abs=half * 1.0001), key
-    # every headline number the analysis fitted (with an error) is on the figure
-    headline = {"field-sweep": "mu0_hc_T", "current-sweep": "ic_pos_A",
-                "pulse-switching": "vc_pos_V", "stfmr": "alpha",
-                "switching-probability": "delta", "tmr-statistics": "std_ohm",
-                "telegraph-dwell": "dln_tau_p_dB_per_T", "magnet-calibration": "tesla_per_A",
-                "kapitza-map": "mu0_h_per_A_T", "harmonic-hall": "mu0_hdl_T",
-                "stno-spectrum": "df_dI_Hz_per_A"}[name]
-    assert headline in shown
+    # the headline number of the procedure is on the figure
+    assert HEADLINE[case] in shown
 
 
 def test_amr_and_smr_from_three_directions_are_plotted(tmp_path, capsys):
