@@ -413,6 +413,8 @@ def run_sequence(seq: Sequence, out: str | Path, *,
     abort = abort or threading.Event()
     log = log or (lambda text: print(text, file=sys.stderr, flush=True))
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SequenceError(f"the results folder {out} is a file; give another --out")
     if check:
         _raise_problems(validate(seq)[0])
     out.mkdir(parents=True, exist_ok=True)
@@ -468,6 +470,8 @@ def cli_main(args) -> int:
     try:
         seq = load_sequence(args.file)
         out = Path(args.out) if args.out else default_out(seq, Path(args.file))
+        if out.exists() and not out.is_dir():
+            raise SequenceError(f"the results folder {out} is a file; give another --out")
         problems, estimates, summary = validate(seq)
         _raise_problems(problems)
         runs = seq.runs()

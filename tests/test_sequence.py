@@ -249,6 +249,12 @@ def test_the_example_is_a_valid_sequence(tmp_path, capsys):
     assert not (tmp_path / "stfmr_grid").exists()
 
 
+def test_an_out_that_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "out").write_text("x")
+    assert main(["sequence", str(_write(tmp_path, GRID)), "--out", str(tmp_path / "out")]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
 def test_no_file_and_no_example_is_a_usage_error(capsys):
     assert main(["sequence"]) == 2
     assert "--example" in capsys.readouterr().err
