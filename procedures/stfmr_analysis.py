@@ -18,13 +18,20 @@ Then (fields in T, γ as γ/2π in Hz/T):
   γ free (reported as ``gamma_Hz_per_T``) or fixed by the ``gamma_Hz_per_T`` argument.
 - Damping, Δ(f) = Δ0 + f·α/γ (physics.md's Δ0 + 2πfα/γ0 in tesla) → ``alpha``,
   ``mu0_dh0_T``; γ's error is propagated when γ is free.
-- Torque efficiency, ξ = (S/A)·(e·μ0Ms·t·d/ħ)·√(1 + μ0M_eff/μ0H_res) (physics.md; valid when
-  the rf field is the Oersted field J_c·d/2 and there is no field-like torque), averaged over
-  the sweeps; needs μ0Ms (T), the magnet's thickness t (m) and the heavy metal's d (m): from
-  the arguments, else from the results file's "Sample parameters" metadata (keys
+- Torque efficiency, |ξ| = |S/A|·(e·μ0Ms·t·d/ħ)·√(1 + μ0M_eff/μ0H_res) (physics.md; valid
+  when the rf field is the Oersted field J_c·d/2 and there is no field-like torque), averaged
+  over the sweeps; needs μ0Ms (T), the magnet's thickness t (m) and the heavy metal's d (m):
+  from the arguments, else from the results file's "Sample parameters" metadata (keys
   ``mu0_ms_T``, ``thickness_m``, ``hm_thickness_m``) attached as
   ``df.attrs["sample_parameters"]`` by :func:`read_results`; without them ``xi`` is left out
-  and only ``s_over_a`` is reported.
+  and only ``s_over_a`` is reported. Sign: design.md's convention (H_DL > 0 drives m toward
+  +σ, σ = +ŷ for θ_SH > 0 at the top interface), the same as ``xi_dc``'s and as the simulated
+  sample's ``xi_dl``. Linearizing the LLG about m = x̂ with an in-plane rf field h_y and the
+  damping-like torque (equivalent to a field H_DL·m×σ = H_DL·ẑ) gives
+  Re δφ ∝ γ0(H+M_eff)·h_y·(ω0² − ω²) + ω²Γ·H_DL, so S/A = H_DL/(h_y·…); the Oersted field of
+  a heavy metal under the magnet is h_y = −J_c·d/2 (x̂ × ẑ), hence ξ = −(S/A)·(…). Liu et
+  al. report S/A > 0 for Pt, which this convention reads as ξ < 0: the sign question is
+  the contract's (the direction of σ for θ_SH > 0), not the fit's.
 - Torque efficiency from the dc-bias dependence of the linewidth (Liu et al. 2011;
   physics.md: α_eff = α + H_DL,dc·sin φ/(H + M_eff/2)), → ``xi_dc``: per frequency (and
   polarity, power, angle) the HWHM against the dc current is a straight line whose slope
@@ -36,9 +43,7 @@ Then (fields in T, γ as γ/2π in Hz/T):
   Γ = αγ0(H1 + H2)/2 + γ0·H_DL·sin φ_M, divided by dω/dH. Sign: design.md's, H_DL > 0 drives
   m toward +σ, σ = +ŷ for a current along +x in a heavy metal with θ_SH > 0; with m along +σ
   (sin φ_M > 0) a positive H_DL adds damping and widens the line. So ``xi_dc`` has the sign
-  of the simulated sample's ``xi_dl`` (negative for W) — unlike ``xi`` from S/A, which uses
-  physics.md's (Liu's) formula and comes out positive for that W sample (the open sign
-  question of S/A). ξ = μ0H_DL-per-A·2e·μ0Ms·t·w·d/(ħ·μ0) needs the bar width w as well.
+  of the simulated sample's ``xi_dl`` (negative for W), as ``xi`` from S/A has. ξ = μ0H_DL-per-A·2e·μ0Ms·t·w·d/(ħ·μ0) needs the bar width w as well.
 
 Foreign data: :func:`standardize` maps other column names and field units (T, mT, Oe, G)
 onto ``Field (T)``, ``Frequency (Hz)``, ``Vmix (V)``; :func:`read_column_pairs` reads the
@@ -318,10 +323,11 @@ def fit_damping(frequency_Hz, dh_T, dh_err_T, gamma_Hz_per_T: float,
 
 
 def xi_from_s_over_a(s_over_a, mu0_hres_T, mu0_meff_T, mu0_ms_T, thickness_m, hm_thickness_m):
-    """Get ξ = (S/A)·(e·μ0Ms·t·d/ħ)·√(1 + μ0M_eff/μ0H_res) (physics.md, ST-FMR; μ0Ms in T,
-    so e·μ0Ms·t·d/ħ is dimensionless)."""
-    return (np.asarray(s_over_a, float) * E_CHARGE * mu0_ms_T * thickness_m * hm_thickness_m
-            / HBAR * np.sqrt(1.0 + mu0_meff_T / np.abs(np.asarray(mu0_hres_T, float))))
+    """Get ξ = −(S/A)·(e·μ0Ms·t·d/ħ)·√(1 + μ0M_eff/μ0H_res) (physics.md's magnitude; the
+    sign is design.md's: the Oersted field of the heavy metal under the magnet points along
+    −σ, see the module docstring; μ0Ms in T, so e·μ0Ms·t·d/ħ is dimensionless)."""
+    return -(np.asarray(s_over_a, float) * E_CHARGE * mu0_ms_T * thickness_m * hm_thickness_m
+             / HBAR * np.sqrt(1.0 + mu0_meff_T / np.abs(np.asarray(mu0_hres_T, float))))
 
 
 def magnetization_angle(b_T, field_angle_deg, mu0_hk_T: float, easy_axis_deg: float = 0.0):
