@@ -438,7 +438,9 @@ class SimInstrument:
 
     ``log`` holds (time (s), message) for every received message; ``output_log`` holds
     (time (s), output name, value) whenever an ``output=True`` parameter's applied value
-    changes; times come from ``clock.now()`` (a fresh VirtualClock when none is given).
+    changes; times come from ``clock.now()`` (a fresh VirtualClock when none is given). Both
+    keep at most ``log_size`` entries, the newest (``output_log`` drops its older half when
+    full), so a long-running served twin has bounded memory.
     All entry points are serialised by ``lock``.
     """
 
@@ -585,6 +587,8 @@ class SimInstrument:
         if old != value:
             t = self.clock.now()
             self.output_log.append((t, oname, value))
+            if len(self.output_log) > self.log_size:      # bounded, newest kept
+                del self.output_log[:len(self.output_log) - self.log_size // 2]
             for listener in self.output_listeners:
                 listener(t, oname, value)
 
