@@ -40,10 +40,7 @@ class PreparedRun:
         """Put this run's simulated instruments back under their VISA names (nothing on a
         real bench). Call it right before opening the bench when other runs were prepared
         since (a queue); :func:`run` does."""
-        if self.twins:
-            from .sim_backend.registry import REGISTRY
-            for resource, twin in self.twins.items():
-                REGISTRY.register(resource, twin, replace=True)
+        self.bench.activate()
 
     def summary(self) -> list[str]:
         """Get the lines that say what the run will do: bench, instruments, limits, points,
@@ -123,10 +120,7 @@ def prepare(procedure: str | object, *, bench: str | Path | None = None,
         kw = procedure.sim_magnet()
         b = Bench.simulated(procedure.sim_wiring(), name, overrides, seed=seed,
                             magnet=VirtualMagnet(**kw) if kw else None)
-        from .sim_backend.registry import REGISTRY
-        twins = {i.resource: REGISTRY.get(i.resource) for i in b.config.instruments.values()}
-        prepared = PreparedRun(procedure, b, str(name), info, seed,
-                               twins={k: v for k, v in twins.items() if v is not None})
+        prepared = PreparedRun(procedure, b, str(name), info, seed, twins=b.twins)
     procedure.check(prepared.bench.config)
     return prepared
 

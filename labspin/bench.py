@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 
 from .bench_config import BenchConfig, InstrumentConfig
 from .drivers.base import SafeSourceMixin
@@ -148,6 +149,12 @@ _LIMITS_BY_ROLE = {
 }
 
 
+SIM_REGISTRY_LOCK = threading.RLock()
+"""Serializes building and opening simulated benches: their instruments are registered
+under fixed VISA names, so a bench puts its own back and opens them while no other simulated
+bench is being built (a GUI queue prepares the next run while one is opening)."""
+
+
 class Bench:
     """The opened instruments of a bench config, found by role, with the bench's safety
     limits applied to each source before anything is written, and the electromagnet.
@@ -162,6 +169,8 @@ class Bench:
         self.virtual = virtual
         """The VirtualBench behind a simulated bench (None on a real one)."""
         self.instruments: dict = {}
+        self.twins: dict = {}
+        """Simulated instruments by VISA resource (empty on a real bench)."""
         self.magnet = None
         self._opened: list[str] = []
 
@@ -174,17 +183,39 @@ class Bench:
 
         from .bench_config import parse_bench_config
         from .sim_backend.samples import load_sample
+        from .sim_backend.registry import REGISTRY
         from .sim_backend.wirings import bench_config_text, build_bench
 
         model = load_sample(sample, overrides or [])
-        vb, slots = build_bench(model, wiring, seed=seed, magnet=magnet)
-        text = bench_config_text(vb, slots, name=f"simulated {wiring} bench")
-        cfg = parse_bench_config(tomllib.loads(text),
-                                 sha256=hashlib.sha256(text.encode()).hexdigest())
-        return cls(cfg, vb.clock, virtual=vb)
+        with SIM_REGISTRY_LOCK:
+            vb, slots = build_bench(model, wiring, seed=seed, magnet=magnet)
+            text = bench_config_text(vb, slots, name=f"simulated {wiring} bench")
+            cfg = parse_bench_config(tomllib.loads(text),
+                                     sha256=hashlib.sha256(text.encode()).hexdigest())
+            twins = {i.resource: REGISTRY.get(i.resource) for i in cfg.instruments.values()}
+        bench = cls(cfg, vb.clock, virtual=vb)
+        bench.twins = {k: v for k, v in twins.items() if v is not None}
+        return bench
+
+    def activate(self) -> None:
+        """Put this simulated bench's instruments back under their VISA names (nothing on a
+        real bench): another simulated bench built since took the same names."""
+        if self.twins:
+            from .sim_backend.registry import REGISTRY
+            with SIM_REGISTRY_LOCK:
+                for resource, twin in self.twins.items():
+                    REGISTRY.register(resource, twin, replace=True)
 
     def open(self) -> "Bench":
-        """Open every instrument, apply the limits, build the electromagnet."""
+        """Open every instrument, apply the limits, build the electromagnet (a simulated
+        bench first takes its own instruments back: :meth:`activate`)."""
+        if not self.twins:
+            return self._open()
+        with SIM_REGISTRY_LOCK:
+            self.activate()
+            return self._open()
+
+    def _open(self) -> "Bench":
         from .drivers.electromagnet import Electromagnet
         for name, cfg in self.config.instruments.items():
             takes_clock = issubclass(driver_class(cfg.driver), SafeSourceMixin)

@@ -153,3 +153,16 @@ def test_closing_the_window_mid_run_aborts_and_leaves_the_bench_safe(qtbot, wind
     assert "#Status: ABORTED" in _tail(exp.data_filename)
     vb = exp.procedure.labspin_prepared.bench.virtual
     assert vb.drives.dc_total() == 0.0 and vb.magnet.setpoint_A == 0.0
+
+
+def test_each_queued_run_measures_on_its_own_simulated_instruments(qtbot, window, tmp_path):
+    """Queueing prepares a run's simulated bench at once; a run queued behind another must
+    still measure on its own instruments (fresh, same seed), not on the ones the later
+    queue entry registered under the same VISA names."""
+    win = window("field-sweep", seed=2)
+    first, second = _queue(win, **SMALL), _queue(win, **SMALL)
+    qtbot.waitUntil(lambda: all(e.procedure.status == Procedure.FINISHED
+                                for e in (first, second)), timeout=60_000)
+    ref = api.run("field-sweep", params=SMALL, seed=2, out=tmp_path / "cli").data
+    for exp in (first, second):
+        pd.testing.assert_frame_equal(pd.read_csv(exp.data_filename, comment="#"), ref)
