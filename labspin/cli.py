@@ -165,9 +165,36 @@ def _sim_serve(args) -> int:
 
 def _procedures(args) -> int:
     from .procedures import PROCEDURES, procedure_class
-    for name in PROCEDURES:
-        print(f"{name:22s} {procedure_class(name).DESCRIPTION}")
+    if not args.name:
+        for name in PROCEDURES:
+            print(f"{name:22s} {procedure_class(name).DESCRIPTION}")
+        return 0
+    if args.name not in PROCEDURES:
+        print(f"labspin procedures: unknown procedure {args.name!r}; procedures: "
+              f"{', '.join(PROCEDURES)}", file=sys.stderr)
+        return 2
+    for line in parameter_lines(procedure_class(args.name)()):
+        print(line)
     return 0
+
+
+def parameter_lines(procedure) -> list[str]:
+    """Get a procedure's description and its parameters, one line each: the name for
+    ``--param``, the label, the default with its unit, and the allowed range or choices."""
+    lines = [f"{procedure.NAME}: {procedure.DESCRIPTION}",
+             f"simulated bench: {procedure.WIRING} wiring, sample {procedure.SAMPLE}", "",
+             "parameters (labspin run " + procedure.NAME + " --param NAME=VALUE):"]
+    for key, p in procedure.parameter_objects().items():
+        unit = f" {p.units}" if getattr(p, "units", None) else ""
+        if getattr(p, "choices", None):
+            allowed = "one of " + ", ".join(map(str, p.choices))
+        elif hasattr(p, "minimum"):
+            allowed = f"[{p.minimum:g}, {p.maximum:g}]{unit}"
+        else:
+            allowed = ""
+        lines.append(f"  {key:22s} {p.name} = {p.value}{unit}" + (f"   ({allowed})"
+                                                                    if allowed else ""))
+    return lines
 
 
 def _progress_printer():
@@ -284,7 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "drivers, procedures, analysis and a simulated bench.")
     p.add_argument("--version", action="version", version=f"labspin {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    pr = sub.add_parser("procedures", help="list the measurement procedures")
+    pr = sub.add_parser("procedures", help="list the measurement procedures, or one "
+                        "procedure's parameters with their defaults, units and ranges")
+    pr.add_argument("name", nargs="?", help="show this procedure's parameters")
     pr.set_defaults(func=_procedures)
     r = sub.add_parser("run", help="run one measurement on a bench or the simulated bench; "
                        "prints the results file's path last")
@@ -298,7 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a simulated sample parameter (see `labspin sim show`)")
     r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a procedure parameter, e.g. max_field=0.3 (SI units)")
+                   help="set a procedure parameter by its name, e.g. max_field=0.3, in the unit "
+                   "`labspin procedures PROCEDURE` lists for it")
     r.add_argument("--out", default=".", help="folder for the results file (default: .)")
     r.add_argument("--seed", type=int, default=0, help="simulated bench seed (default: 0)")
     r.set_defaults(func=_run)

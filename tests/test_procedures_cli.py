@@ -16,6 +16,23 @@ def test_procedures_lists_every_one(capsys):
 
 
 @pytest.mark.parametrize("name", sorted(PROCEDURES))
+def test_procedures_name_lists_every_parameter_with_its_range(name, capsys):
+    from labspin.procedures import procedure_class
+    assert main(["procedures", name]) == 0
+    out = capsys.readouterr().out
+    params = procedure_class(name)().parameter_objects()
+    for key, p in params.items():
+        line = next(row for row in out.splitlines() if row.strip().startswith(key + " "))
+        if hasattr(p, "minimum"):
+            assert f"[{p.minimum:g}, {p.maximum:g}]" in line
+
+
+def test_procedures_unknown_name_is_refused_with_the_list(capsys):
+    assert main(["procedures", "stmfr"]) == 2
+    assert "stfmr" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", sorted(PROCEDURES))
 def test_defaults_run_and_analyze(name, tmp_path, capsys):
     assert main(["run", name, "--sim", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr()
