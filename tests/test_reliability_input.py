@@ -8,7 +8,6 @@ input space is open; a few subprocess checks confirm the real exit status and st
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import tomllib
@@ -26,6 +25,13 @@ from labspin.sim_backend.samples import builtin_names
 COUNT = {"bad inputs": 0}
 HYP = settings(max_examples=40, deadline=None,
                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_count():
+    """Print how many bad inputs the module tried (pytest -s shows it)."""
+    yield
+    print("\nbad inputs tried:", COUNT["bad inputs"])
 
 
 @pytest.fixture
@@ -334,8 +340,3 @@ def test_subprocess_exit_status_and_stderr(argv, fragment, tmp_path):
     assert r.returncode == 2, r.stderr
     assert fragment in r.stderr and "Traceback" not in r.stderr
     assert r.stdout == "" and not (tmp_path / "o").exists()
-
-
-def test_report_count():
-    print("\nbad inputs tried:", COUNT["bad inputs"])
-    assert re.match(r"\d+", str(COUNT["bad inputs"]))

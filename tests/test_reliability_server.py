@@ -24,6 +24,13 @@ from labspin.sim_backend.wirings import bench_config_text, build_bench, follow_w
 STATS = {"garbage clients": 0, "bytes sent": 0}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def report_figures():
+    """Print the abuse figures (pytest -s shows them)."""
+    yield
+    print("\nserver abuse:", STATS)
+
+
 @pytest.fixture(scope="module")
 def served():
     """The transport bench's twins on loopback sockets, as `labspin sim serve` runs them."""
@@ -166,7 +173,3 @@ def test_a_measurement_runs_over_the_sockets_after_the_abuse(served, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "status: FINISHED" in r.stderr
     assert time.monotonic() - t0 < 300
-
-
-def test_report_server_figures():
-    print("\nserver abuse:", STATS)
