@@ -78,6 +78,9 @@ class KapitzaMap(LabspinProcedure):
         check_limit("parameter 'Min field'", self.min_field, 0.0, self.max_field, "T")
         if config.magnet is None:
             raise ValueError("kapitza-map needs a [magnet] in the bench config")
+        if not config.by_role("source_meter"):
+            raise ValueError("kapitza-map drives the current and reads R_xx with a "
+                             "source_meter; the bench has none")
         if not config.by_role("voltmeter"):
             raise ValueError("kapitza-map reads the Hall voltage with a voltmeter; the bench "
                              "has none")

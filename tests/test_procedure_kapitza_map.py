@@ -119,3 +119,13 @@ def test_abort_leaves_sources_safe(tmp_path, run_aborted):
                                    if n == "source_current"]]))
     assert steps.max() <= 1e-4 + 1e-12
     assert 0 < len(result.data()) < 8
+
+
+@pytest.mark.parametrize("role", ["source_meter", "voltmeter"])
+def test_a_bench_without_a_needed_instrument_is_refused_by_check(role):
+    """Refused before anything opens (not a LookupError mid-run), naming the role."""
+    import dataclasses
+    config = _bench().config
+    kept = {k: v for k, v in config.instruments.items() if v.role != role}
+    with pytest.raises(ValueError, match=role):
+        _procedure().check(dataclasses.replace(config, instruments=kept))
