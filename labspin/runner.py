@@ -54,6 +54,60 @@ def _write_header(procedure, path: Path) -> None:
         pass
 
 
+def software_versions() -> dict[str, str]:
+    """Get the versions of Python and of the packages a run's numbers depend on."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+    out = {"python": platform.python_version(), "labspin": __version__}
+    for dist in ("pymeasure", "pyvisa", "pyvisa-py", "numpy", "scipy", "numba", "pandas",
+                 "lmfit"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def set_run_metadata(procedure, bench: Bench, sample_name: str = "",
+                     sample_parameters: dict | None = None, seed: int | None = None) -> dict:
+    """Set the metadata every results file carries (sample and its parameters, seed, the
+    instruments' identities, the bench config's hash, versions, start time) on ``procedure``
+    and evaluate it; get the identities. Call after ``bench.open()``."""
+    identities = bench.identities()
+    procedure.sample_name = sample_name
+    procedure.sample_parameters = json.dumps(sample_parameters or {}, sort_keys=True)
+    procedure.seed = "" if seed is None else str(seed)
+    procedure.instruments = json.dumps(identities, sort_keys=True)
+    procedure.bench_config_sha256 = bench.config.sha256
+    procedure.labspin_version = __version__
+    procedure.versions = json.dumps(software_versions(), sort_keys=True)
+    procedure.start_time = datetime.now().isoformat(timespec="seconds")
+    procedure.evaluate_metadata()
+    return identities
+
+
+def shutdown_bench(bench: Bench, status: int, message: str) -> tuple[int, str, list[str]]:
+    """Bring every source of ``bench`` to its safe state (each attempted; never raises); get
+    (status, message, failures): FAILED with the failures appended to the message if any."""
+    try:
+        failures = bench.shutdown()
+    except BaseException as exc:  # noqa: BLE001
+        failures = [f"shutdown: {type(exc).__name__}: {exc}"]
+    if failures:
+        status = FAILED
+        message = "; ".join(filter(None, [message, *failures]))
+    return status, message, failures
+
+
+def status_tail(status: int, message: str) -> str:
+    """Get the lines that close a results file: ``#End time``, ``#Status`` and, if any,
+    ``#Message``."""
+    end = datetime.now().isoformat(timespec="seconds")
+    name = {FINISHED: "FINISHED", ABORTED: "ABORTED", FAILED: "FAILED"}[status]
+    return (f"#End time: {end}{Results.LINE_BREAK}#Status: {name}{Results.LINE_BREAK}"
+            + (f"#Message: {message}{Results.LINE_BREAK}" if message else ""))
+
+
 def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
                   sample_name: str = "", sample_parameters: dict | None = None,
                   seed: int | None = None,
@@ -78,14 +132,7 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
     try:
         bench.open()
         procedure.bench = bench
-        procedure.sample_name = sample_name
-        procedure.sample_parameters = json.dumps(sample_parameters or {}, sort_keys=True)
-        procedure.seed = "" if seed is None else str(seed)
-        procedure.instruments = json.dumps(bench.identities(), sort_keys=True)
-        procedure.bench_config_sha256 = bench.config.sha256
-        procedure.labspin_version = __version__
-        procedure.start_time = datetime.now().isoformat(timespec="seconds")
-        procedure.evaluate_metadata()
+        set_run_metadata(procedure, bench, sample_name, sample_parameters, seed)
         results = Results(procedure, str(path))
         results.store_metadata()
         handle = open(path, "a", encoding=Results.ENCODING)
@@ -107,18 +154,9 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
     except Exception as exc:  # noqa: BLE001 — any fault ends FAILED, named
         status, message = FAILED, f"{type(exc).__name__}: {exc}"
     finally:
-        try:
-            failures = bench.shutdown()
-        except BaseException as exc:  # noqa: BLE001
-            failures = [f"shutdown: {type(exc).__name__}: {exc}"]
-        if failures:
-            status = FAILED
-            message = "; ".join(filter(None, [message, *failures]))
+        status, message, _ = shutdown_bench(bench, status, message)
         procedure.status = status
-        end = datetime.now().isoformat(timespec="seconds")
-        name = {FINISHED: "FINISHED", ABORTED: "ABORTED", FAILED: "FAILED"}[status]
-        tail = (f"#End time: {end}{Results.LINE_BREAK}#Status: {name}{Results.LINE_BREAK}"
-                + (f"#Message: {message}{Results.LINE_BREAK}" if message else ""))
+        tail = status_tail(status, message)
         if handle is None and not path.exists():
             _write_header(procedure, path)      # stopped before the header: still a file
         if handle is not None:

@@ -32,6 +32,7 @@ class LabspinProcedure(Procedure):
     instruments = Metadata("Instruments", default="")
     bench_config_sha256 = Metadata("Bench config sha256", default="")
     labspin_version = Metadata("labspin version", default="")
+    versions = Metadata("Versions", default="")
     start_time = Metadata("Start time", default="")
 
     bench = None

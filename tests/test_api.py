@@ -52,6 +52,11 @@ def test_file_loads_with_pymeasure_and_has_the_metadata(quick):
         load_sample("perpendicular_sot_hallbar").describe()))
     assert proc.seed == "3"
     assert proc.labspin_version == __version__
+    versions = json.loads(proc.versions)
+    import numpy
+    import pymeasure
+    assert versions["labspin"] == __version__ and versions["numpy"] == numpy.__version__
+    assert versions["pymeasure"] == pymeasure.__version__ and versions["python"]
     assert proc.bench_config_sha256 == p.bench.config.sha256
     assert len(proc.bench_config_sha256) == 64
     ids = json.loads(proc.instruments)

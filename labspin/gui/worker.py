@@ -10,11 +10,9 @@ samples the bench for the bench panel (:class:`BenchState`).
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from datetime import datetime
 
 from pymeasure.display.listeners import Monitor
 from pymeasure.display.manager import Manager
@@ -22,7 +20,7 @@ from pymeasure.experiment import Procedure, Results
 from pymeasure.experiment.listeners import Recorder
 from pymeasure.experiment.workers import Worker
 
-from labspin import __version__
+from labspin.runner import set_run_metadata, shutdown_bench, status_tail
 
 log = logging.getLogger(__name__)
 
@@ -142,15 +140,8 @@ class LabspinWorker(Worker):
 
     def _set_metadata(self, proc, bench) -> None:
         p = self.prepared
-        self.identities = bench.identities()
-        proc.sample_name = p.sample_name
-        proc.sample_parameters = json.dumps(p.sample_parameters or {}, sort_keys=True)
-        proc.seed = "" if p.seed is None else str(p.seed)
-        proc.instruments = json.dumps(self.identities, sort_keys=True)
-        proc.bench_config_sha256 = bench.config.sha256
-        proc.labspin_version = __version__
-        proc.start_time = datetime.now().isoformat(timespec="seconds")
-        proc.evaluate_metadata()
+        self.identities = set_run_metadata(proc, bench, p.sample_name, p.sample_parameters,
+                                           p.seed)
         self.results.store_metadata()
 
     def run(self):
@@ -184,15 +175,9 @@ class LabspinWorker(Worker):
     def _end(self, status: int) -> None:
         """Safe state first, then the file's status lines, then tell the GUI (never raises)."""
         proc, bench = self.procedure, self.prepared.bench
-        try:
-            failures = bench.shutdown()
-        except BaseException as exc:  # noqa: BLE001
-            failures = [f"shutdown: {type(exc).__name__}: {exc}"]
-        if failures:
-            status = FAILED
-            self.message = "; ".join(filter(None, [self.message, *failures]))
-            for f in failures:
-                log.error(f)
+        status, self.message, failures = shutdown_bench(bench, status, self.message)
+        for f in failures:
+            log.error(f)
         name = STATUS_NAMES[status]
         try:
             self.state.sample(bench, f"{name} — bench in its safe state" if not failures
@@ -204,9 +189,7 @@ class LabspinWorker(Worker):
             self.recorder.stop()
         except Exception as exc:  # noqa: BLE001
             log.error("closing the results file: %s", exc)
-        end = datetime.now().isoformat(timespec="seconds")
-        tail = (f"#End time: {end}{Results.LINE_BREAK}#Status: {name}{Results.LINE_BREAK}"
-                + (f"#Message: {self.message}{Results.LINE_BREAK}" if self.message else ""))
+        tail = status_tail(status, self.message)
         try:
             with open(self.results.data_filename, "a", encoding=Results.ENCODING) as f:
                 f.write(tail)
