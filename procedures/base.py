@@ -4,10 +4,67 @@ shutdown that never raises (design.md's safety contract)."""
 from __future__ import annotations
 
 import logging
+import math
+import re
 
-from pymeasure.experiment import Metadata, Procedure
+from pymeasure.experiment import FloatParameter, Metadata, Procedure
 
 log = logging.getLogger(__name__)
+
+
+def parse_numbers(text, name: str, unit: str = "", *, example: str = "", scale: float = 1.0,
+                  positive: bool = False, ranges: bool = False) -> list[float]:
+    """Get the values of a list parameter, each times ``scale``: a number, a sequence, or text
+    with the values separated by commas, semicolons or spaces ("6, 12, 18"); with ``ranges``
+    also "start:stop:n" (n values evenly spaced, both ends included). ValueError names the
+    parameter, its unit and an example if the list is empty, not numbers, not finite, or
+    (with ``positive``) not all > 0."""
+    unit_text = f" in {unit}" if unit else ""
+    hint = f"; give e.g. '{example}'" if example else ""
+    if isinstance(text, (int, float)):
+        items = [text]
+    elif isinstance(text, (list, tuple)) or hasattr(text, "tolist"):
+        items = list(text)
+    else:
+        s = str(text).strip()
+        if ranges and ":" in s:
+            parts = [t.strip() for t in s.split(":")]
+            try:
+                start, stop, n = float(parts[0]), float(parts[1]), int(parts[2])
+                if len(parts) != 3 or n < 1:
+                    raise ValueError
+            except (ValueError, IndexError):
+                raise ValueError(f"parameter '{name}' = {s!r}: expected 'start:stop:n' with "
+                                 f"n ≥ 1{unit_text}{hint}") from None
+            items = [start + (stop - start) * k / (n - 1) for k in range(n - 1)] + [stop] \
+                if n > 1 else [start]
+        else:
+            items = [t for t in re.split(r"[,;\s]+", s) if t]
+    try:
+        values = [float(v) * scale for v in items]
+    except (TypeError, ValueError):
+        raise ValueError(f"parameter '{name}' = {text!r} is not a list of numbers"
+                         f"{unit_text}{hint}") from None
+    if not values:
+        raise ValueError(f"parameter '{name}' is empty: give at least one value{unit_text}"
+                         f"{hint}")
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"parameter '{name}' = {text!r}: every value must be finite{hint}")
+    if positive and not all(v > 0 for v in values):
+        raise ValueError(f"parameter '{name}' = {text!r}: every value must be > 0"
+                         f"{unit_text}{hint}")
+    return values
+
+
+class FilmParameters:
+    """Mixin: the film parameters the torque-efficiency analyses need (0 = not given: the
+    analysis falls back on the sample metadata, or leaves the efficiencies out)."""
+    film_ms = FloatParameter("Film mu0Ms", units="T", default=0.0, minimum=0.0, maximum=10.0)
+    film_thickness = FloatParameter("Film thickness", units="m", default=0.0, minimum=0.0,
+                                    maximum=1e-6)
+    hm_thickness = FloatParameter("Heavy-metal thickness", units="m", default=0.0,
+                                  minimum=0.0, maximum=1e-6)
+    bar_width = FloatParameter("Bar width", units="m", default=0.0, minimum=0.0, maximum=1e-2)
 
 
 class LabspinProcedure(Procedure):

@@ -52,43 +52,24 @@ from pymeasure.experiment import (
     Parameter,
 )
 
-from .base import LabspinProcedure
+from .base import FilmParameters, LabspinProcedure, parse_numbers
 from .field_sweep import loop_fields
 
 SQRT2 = math.sqrt(2.0)
 
 
 def parse_angles(text) -> list[float]:
-    """Get the field angles (deg) of a comma- or space-separated list ("0, 90");
-    ValueError naming the parameter if it is empty or not numbers."""
-    items = [t for t in str(text).replace(",", " ").split() if t]
-    try:
-        angles = [float(t) for t in items]
-    except ValueError:
-        raise ValueError(f"parameter 'Field angles' = {text!r}: expected numbers in degrees, "
-                         "e.g. '0, 90'") from None
-    if not angles or not all(math.isfinite(a) for a in angles):
-        raise ValueError(f"parameter 'Field angles' = {text!r}: expected at least one finite "
-                         "angle in degrees, e.g. '0, 90'")
-    return angles
+    """Get the field angles (deg) of a list ("0, 90"); ValueError naming the parameter."""
+    return parse_numbers(text, "Field angles", "degrees", example="0, 90")
 
 
 FIELD_SWEEPS, ANGLE_SCANS = "field sweeps", "angle scans"
 
 
 def parse_fields(text) -> list[float]:
-    """Get the field magnitudes (T) of a comma- or space-separated list ("0.05, 0.1");
-    ValueError naming the parameter if it is empty, not numbers or not positive."""
-    items = [t for t in str(text).replace(",", " ").split() if t]
-    try:
-        fields = [float(t) for t in items]
-    except ValueError:
-        raise ValueError(f"parameter 'Scan fields' = {text!r}: expected field magnitudes in "
-                         "tesla, e.g. '0.05, 0.1, 0.2'") from None
-    if not fields or not all(math.isfinite(b) and b > 0 for b in fields):
-        raise ValueError(f"parameter 'Scan fields' = {text!r}: expected at least one field "
-                         "magnitude > 0 T, e.g. '0.05, 0.1, 0.2'")
-    return sorted(fields)
+    """Get the field magnitudes (T, > 0) of a list ("0.05, 0.1"); ValueError naming the
+    parameter."""
+    return parse_numbers(text, "Scan fields", "T", example="0.05, 0.1, 0.2", positive=True)
 
 
 def scan_angles(step_deg: float) -> np.ndarray:
@@ -107,7 +88,7 @@ class _SampleOfScan:
         return "perpendicular_sot_hallbar"
 
 
-class HarmonicHall(LabspinProcedure):
+class HarmonicHall(LabspinProcedure, FilmParameters):
     """Measure V_ω and V_2ω of the Hall probe, with an ac current from the 1ω lock-in's sine
     output, against an in-plane field swept along each of the given in-plane angles (field
     sweeps) or turned through 360° at each of the given magnitudes (angle scans)."""
@@ -152,12 +133,6 @@ class HarmonicHall(LabspinProcedure):
                                     maximum=1e6)
     phe_resistance = FloatParameter("PHE amplitude", units="ohm", default=0.0, minimum=-1e6,
                                     maximum=1e6)
-    film_ms = FloatParameter("Film mu0Ms", units="T", default=0.0, minimum=0.0, maximum=10.0)
-    film_thickness = FloatParameter("Film thickness", units="m", default=0.0, minimum=0.0,
-                                    maximum=1e-6)
-    hm_thickness = FloatParameter("Heavy-metal thickness", units="m", default=0.0,
-                                  minimum=0.0, maximum=1e-6)
-    bar_width = FloatParameter("Bar width", units="m", default=0.0, minimum=0.0, maximum=1e-2)
     film_meff = FloatParameter("Film mu0Meff", units="T", default=0.0, minimum=-10.0,
                                maximum=10.0)
     """Angle scans: μ0·M_eff for the damping-like denominator H + M_eff (0 = not given: the

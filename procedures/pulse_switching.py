@@ -25,24 +25,15 @@ from pymeasure.experiment import BooleanParameter, FloatParameter, IntegerParame
 
 from labspin.drivers.safety import check_limit
 
-from .base import LabspinProcedure
+from .base import LabspinProcedure, parse_numbers
 
 Z0 = 50.0
 """Source impedance of the pulse generator and its expected load (Ω)."""
 
 
 def parse_fields(text) -> list[float]:
-    """Get the fields (T) of a comma- or space-separated list like "0, 0.01, -0.01"."""
-    if isinstance(text, (list, tuple, np.ndarray)):
-        return [float(x) for x in text]
-    items = [t for t in str(text).replace(",", " ").split() if t]
-    if not items:
-        raise ValueError("parameter 'Fields' is empty; give e.g. '0' or '-0.02, 0, 0.02' (T)")
-    try:
-        return [float(t) for t in items]
-    except ValueError:
-        raise ValueError(f"parameter 'Fields' = {text!r}: give numbers in T separated by "
-                         "commas") from None
+    """Get the fields (T) of a list like "0, 0.01, -0.01"; ValueError naming the parameter."""
+    return parse_numbers(text, "Fields", "T", example="-0.02, 0, 0.02")
 
 
 def lobe_amplitudes(min_V: float, max_V: float, step_V: float) -> tuple[np.ndarray, np.ndarray]:

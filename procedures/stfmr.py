@@ -26,34 +26,16 @@ from pymeasure.experiment import (BooleanParameter, FloatParameter, IntegerParam
 
 from labspin.drivers.safety import LimitError, check_limit
 
-from .base import LabspinProcedure
+from .base import FilmParameters, LabspinProcedure, parse_numbers
 
 RF_RANGE_HZ = (1e5, 70e9)
 """Frequencies accepted before the rf source's own range check (Hz)."""
 
 
 def parse_list(text, name: str, scale: float = 1.0) -> list[float]:
-    """Get the floats of a comma-separated list (``text`` may already be a number or a
-    sequence), each times ``scale``; ValueError naming the parameter if one is not a number."""
-    if isinstance(text, (int, float)):
-        items = [text]
-    elif isinstance(text, (list, tuple)):
-        items = list(text)
-    else:
-        items = [s for s in str(text).replace(";", ",").split(",") if s.strip()]
-    out = []
-    for s in items:
-        try:
-            v = float(s)
-        except (TypeError, ValueError):
-            raise ValueError(f"parameter '{name}': {s!r} is not a number (give a "
-                             f"comma-separated list)") from None
-        if not math.isfinite(v):
-            raise ValueError(f"parameter '{name}': {s!r} is not finite")
-        out.append(v * scale)
-    if not out:
-        raise ValueError(f"parameter '{name}' is empty; give at least one value")
-    return out
+    """Get the floats of a list parameter, each times ``scale`` (see
+    :func:`~labspin.procedures.base.parse_numbers`)."""
+    return parse_numbers(text, name, scale=scale)
 
 
 def resonance_field_estimate(frequency_Hz: float, mu0_meff_T: float,
@@ -67,7 +49,7 @@ def resonance_field_estimate(frequency_Hz: float, mu0_meff_T: float,
         0.5 * -m + math.sqrt(0.25 * m * m + b2)
 
 
-class STFMR(LabspinProcedure):
+class STFMR(LabspinProcedure, FilmParameters):
     """ST-FMR field sweeps with AM lock-in detection of the mixing voltage.
 
     For every power (dBm), dc current (A) and frequency, the field sweeps over a window —
@@ -116,15 +98,6 @@ class STFMR(LabspinProcedure):
     sensitivity = FloatParameter("Sensitivity", units="V", default=1e-3, minimum=2e-9,
                                  maximum=1.0)
     averages = IntegerParameter("Readings per point", default=1, minimum=1, maximum=1000)
-    # film parameters for the analysis (torque efficiencies xi from S/A and xi_dc from the
-    # dc-bias dependence of the linewidth); 0 = not given (the analysis falls back on the
-    # sample metadata, or leaves xi/xi_dc out)
-    film_ms = FloatParameter("Film mu0Ms", units="T", default=0.0, minimum=0.0, maximum=10.0)
-    film_thickness = FloatParameter("Film thickness", units="m", default=0.0, minimum=0.0,
-                                    maximum=1e-6)
-    hm_thickness = FloatParameter("Heavy-metal thickness", units="m", default=0.0,
-                                  minimum=0.0, maximum=1e-6)
-    bar_width = FloatParameter("Bar width", units="m", default=0.0, minimum=0.0, maximum=1e-2)
 
     DATA_COLUMNS = ["Frequency (Hz)", "Power (dBm)", "DC current (A)", "Field angle (deg)",
                     "Field set (T)", "Field (T)", "Vmix (V)", "Y (V)", "Sensitivity (V)"]

@@ -236,11 +236,7 @@ def kittel_inplane_angle(b_T, field_angle_deg, mu0_meff_T, mu0_hk_T, gamma_Hz_pe
         return kittel_inplane(b / MU0, mu0_meff_T / MU0, 0.0, gamma0=gamma0)
     ph = np.radians(np.broadcast_to(np.asarray(field_angle_deg, float), b.shape))
     pk = math.radians(easy_axis_deg)
-    phi = ph.copy()
-    for _ in range(30):
-        g = b * np.sin(phi - ph) + 0.5 * mu0_hk_T * np.sin(2 * (phi - pk))
-        dg = b * np.cos(phi - ph) + mu0_hk_T * np.cos(2 * (phi - pk))
-        phi = phi - g / np.where(np.abs(dg) > 1e-12, dg, 1e-12)
+    phi = magnetization_angle(b, field_angle_deg, mu0_hk_T, easy_axis_deg)
     hpar = b * np.cos(phi - ph)
     e1 = hpar + mu0_hk_T * np.cos(2 * (phi - pk))
     e2 = hpar + mu0_hk_T * np.cos(phi - pk) ** 2 + mu0_meff_T

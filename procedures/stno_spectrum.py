@@ -27,31 +27,13 @@ from pymeasure.experiment import BooleanParameter, FloatParameter, IntegerParame
 
 from labspin.drivers.safety import check_limit
 
-from .base import LabspinProcedure
+from .base import LabspinProcedure, parse_numbers
 
 
 def parse_values(text, name: str, unit: str) -> np.ndarray:
-    """Get the values of a list/range parameter: "a, b, c" (a comma-separated list) or
-    "start:stop:n" (n values evenly spaced from start to stop, both included). ValueError
-    names the parameter."""
-    s = str(text).strip()
-    try:
-        if ":" in s:
-            parts = [p.strip() for p in s.split(":")]
-            if len(parts) != 3:
-                raise ValueError
-            n = int(parts[2])
-            if n < 1:
-                raise ValueError
-            values = np.linspace(float(parts[0]), float(parts[1]), n)
-        else:
-            values = np.array([float(p) for p in s.replace(";", ",").split(",") if p.strip()])
-    except ValueError:
-        raise ValueError(f"parameter '{name}' = {s!r}: give a comma-separated list of values "
-                         f"in {unit} or 'start:stop:n'") from None
-    if values.size == 0 or not np.all(np.isfinite(values)):
-        raise ValueError(f"parameter '{name}' = {s!r}: no finite values")
-    return values
+    """Get the values of a list/range parameter: "a, b, c" or "start:stop:n" (n values
+    evenly spaced, both ends included); ValueError names the parameter."""
+    return np.array(parse_numbers(text, name, unit, ranges=True, example="0.001:0.005:5"))
 
 
 class StnoSpectrum(LabspinProcedure):

@@ -69,10 +69,11 @@ class _LogWidget(LogWidget):
 
 
 def parameter_names(cls) -> list[str]:
-    """Get the Parameter attributes of a procedure class in declaration order (base classes
-    first), as the inputs are shown."""
+    """Get the Parameter attributes of a procedure class in declaration order, the class's
+    own first, then those of its bases and mixins (e.g. the film parameters), as the inputs
+    are shown."""
     names: list[str] = []
-    for klass in reversed(cls.__mro__):
+    for klass in cls.__mro__:
         for key, value in vars(klass).items():
             if isinstance(value, Parameter) and key not in names:
                 names.append(key)
