@@ -30,7 +30,12 @@ out eigenvector expansions at large Δ). Pulse edges are ``n_edge`` constant sta
 midpoint levels. With the defaults (64 cells, 6 edge stages) P differs from 320 cells and 16
 stages by ≤ 4e-3 (absolute; the grid ≤ 2e-3, shrinking as 1/n_cells, the edges ≤ 2.5e-3 at
 Δ = 60 within 5 % of the critical drive, shrinking as 1/n_edge²); escape rates in the
-thermal regime are within 1.5 % of the converged ones (tests/test_brown_switching.py).
+thermal regime are within 1.5 % of the converged ones (tests/test_brown_switching.py). That
+holds up to drives somewhat above critical; far above it, with pulses of a few τ_D, P comes
+from the tail of the starting distribution (a few cells wide in θ) and the grid error grows:
+at Δ = 50, 1 ns edges, 64 cells are off by 4e-3 at 1.3× critical (3 ns) and 1.2e-2 at 1.56×
+(3 ns); 2.5× critical at Δ = 45, α = 0.01 (3 ns) gives 0.022 against 0.0095 converged. Use
+more cells (``n_cells``) for such designs.
 """
 from __future__ import annotations
 

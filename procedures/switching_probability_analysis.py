@@ -4,19 +4,21 @@ check 4 in its exact form, for the barrier Δ and the critical current I_c0 (``d
 ``ic0_A``).
 
 Model (labspin.brown_switching): the free layer's m_z diffuses in Brown's axially symmetric
-Fokker–Planck equation with βE = −Δx² − 2Δ(h + h_s)x, h_s = I/I_c0 (I_c0 = αH_K/(H_DL per A))
-and the time scale τ_N = Δ·τ_D, τ_D = (1 + α²)/(αγ0H_K). Each trial starts in the reset well,
-takes the trapezoidal write pulse (width = full width, "Pulse rise (s)" edges inside it,
-on top of the read "Bias current (A)"), and counts as switched when it ends in the other
-well. Between the read after the reset and the read after the write ("Wait before pulse (s)",
-"Wait after pulse (s)") the magnet also hops between the wells at the exact Brown rates
-(labspin.telegraph.mean_first_passage_time) at the holding bias and field: a background that
-matters for Δ ≲ 25 (dwell ~ 1 s) and vanishes for larger barriers. This is the physics of
-the simulated bench (stochastic LLG of an axially symmetric pillar during the pulse, Brown
-hops between reads), so Δ and I_c0 come back within the binomial noise there; the
-Néel–Brown/Li–Zhang form τ0·exp[Δ(1 − I/I_c0)] that this replaces has the wrong current
-dependence (the exponent is Δ(1 − I/I_c0)², plus the prefactor and the pulse's transient)
-and gave Δ ≈ 7 for a barrier of 22.6.
+Fokker–Planck equation with βE = −Δx² − 2Δ(h + h_s)x, h_s = I/I_c0 (I_c0 = αH_K/(H_DL per
+A)) and the time scale τ_N = Δ·τ_D, τ_D = (1 + α²)/(αγ0H_K). Each trial starts
+Boltzmann-distributed in the reset well at the holding drive (``start="well"``, a real
+magnet, and the simulated bench's pulses, which thermalize the stochastic LLG in the well
+first), takes the trapezoidal write pulse (width = full width, "Pulse rise (s)" edges inside
+it, on top of the read "Bias current (A)"), and counts as switched when it ends in the other
+well. Between the read after the reset and the read after the write ("Wait before pulse
+(s)", "Wait after pulse (s)") the magnet also hops between the wells at the exact Brown
+rates (labspin.telegraph.mean_first_passage_time) at the holding bias and field: a
+background that matters for Δ ≲ 25 (dwell ~ 1 s) and vanishes for larger barriers. This is
+the physics of the simulated bench (stochastic LLG of an axially symmetric pillar from the
+thermalized well through the pulse, Brown hops between reads), so Δ and I_c0 come back
+within the binomial noise there; the Néel–Brown/Li–Zhang form τ0·exp[Δ(1 − I/I_c0)] that
+this replaces has the wrong current dependence (the exponent is Δ(1 − I/I_c0)², plus the
+prefactor and the pulse's transient) and gave Δ ≈ 7 for a barrier of 22.6.
 
 Sign convention (the simulated pillar's): a positive current or a field along +z favours
 m_z = +1; the write pulse (sign of "Pulse amplitude (V)") pushes out of the reset well.
@@ -88,8 +90,9 @@ class ThermalSwitchingModel:
 
     counts: :func:`pooled_counts`'s table; mu0_hk_T: μ0H_K (T) for the field term (None:
     the field is taken as zero); start: "well" (Boltzmann in the reset well, a real magnet)
-    or "pole" (m exactly along the easy axis, as the simulated bench leaves it after a read:
-    it relaxes the state to its T = 0 equilibrium)."""
+    or "pole" (m exactly along the easy axis, the zero-temperature state: for comparison;
+    above I_c0 with short pulses it underestimates P, e.g. 0.30 against 0.40 at 2 I_c0, 2 ns,
+    Δ = 45, α = 0.03)."""
 
     def __init__(self, counts: pd.DataFrame, mu0_hk_T: float | None = None,
                  start: str = "well", n_cells: int = 64, n_edge: int = 6):

@@ -6,9 +6,8 @@ import pytest
 from scipy.special import erfc
 
 from labspin.brown_switching import BrownGrid, neel_time_from_delta, switching_probability
-from labspin.macrospin.ensemble import Ensemble
-from labspin.macrospin.system import pulse as pulse_wave
 from labspin.sim_backend.samples import load_sample
+from labspin.sim_backend.virtual_bench import VirtualBench, VirtualMagnet
 from labspin.telegraph import mean_first_passage_time, neel_time
 
 
@@ -62,23 +61,32 @@ def test_neel_time_from_delta_matches_telegraph():
 
 
 def test_simulated_pillar_switches_as_the_fokker_planck_says():
-    """The simulated bench's write pulse (stochastic LLG from m = +z, trapezoid with 1 ns
-    edges, 2 ns of relaxation, then the side of the barrier) against switching_probability
-    with start="pole": 3000 members per point agree within 3.5 binomial σ plus the model's
-    numerical error (2.5e-3)."""
-    sm = load_sample("mtj_pillar", ["mu0_meff_T=-0.12", "alpha=0.1"])
-    mg = sm.system.magnet
-    d = np.linalg.eigvalsh(mg.d_tensor())
-    ic0 = mg.alpha * (d[1] - d[0]) / sm.system.torques[0].h_dl_per_A
-    tau_n = neel_time(mg.ms_A_per_m, mg.volume, mg.alpha, mg.temperature_K, mg.gamma)
-    n = 3000
-    for i_frac, width in [(0.6, 5e-9), (0.8, 3e-9), (1.1, 2.5e-9)]:
-        ens = Ensemble(sm.system, n=n, h_ext_Apm=np.zeros(3), current_A=0.0, m0=(0, 0, 1),
-                       waves=(pulse_wave(0.0, width, current_A=-i_frac * ic0, rise_s=1e-9),),
-                       seed=11)
-        ens.run(width + 2e-9, 1e-12)
-        sim = float(np.mean(ens.m[2] < 0))
-        model = switching_probability(sm.barrier(), -i_frac, [width / tau_n],
-                                      rise=1e-9 / tau_n, start="pole")[0]
-        sigma = np.sqrt(model * (1 - model) / n)
-        assert abs(sim - model) < 3.5 * sigma + 2.5e-3, (i_frac, width, sim, model)
+    """The simulated bench's write pulse (VirtualBench.pulse_trials: the stochastic LLG,
+    thermalized in the well at the holding drive, a trapezoidal pulse, 2 ns of relaxation,
+    then the side of the barrier) against switching_probability with the default
+    start="well": 4000 trials per point agree within 3.5 binomial σ plus the model's
+    numerical error (2.5e-3), from the thermal regime to above I_c0 (α = 0.1, Δ = 22.6),
+    and at a short pulse far above I_c0 where the start matters (α = 0.03, Δ = 45:
+    P = 0.40 from the well, 0.30 from the pole), which the pole start misses by > 8σ."""
+    n = 4000
+    cases = [(["mu0_meff_T=-0.12", "alpha=0.1"],
+              [(0.6, 5e-9, 1e-9), (0.8, 3e-9, 1e-9), (1.1, 2.5e-9, 1e-9), (1.2, 2e-9, 5e-10)]),
+             (["alpha=0.03"], [(2.0, 2e-9, 5e-10)])]
+    for overrides, points in cases:
+        sm = load_sample("mtj_pillar", overrides)
+        mg = sm.system.magnet
+        d = np.linalg.eigvalsh(mg.d_tensor())
+        ic0 = mg.alpha * (d[1] - d[0]) / sm.system.torques[0].h_dl_per_A
+        tau_n = neel_time(mg.ms_A_per_m, mg.volume, mg.alpha, mg.temperature_K, mg.gamma)
+        bench = VirtualBench(sm, seed=11, magnet=VirtualMagnet(axis="z", remanence_T=0.0))
+        for i_frac, width, rise in points:
+            m = bench.pulse_trials(-i_frac * ic0, width, rise, n=n, seed=11)
+            sim = float(np.mean(m[2] < 0))
+            kw = {"rise": rise / tau_n}
+            model = switching_probability(sm.barrier(), -i_frac, [width / tau_n], **kw)[0]
+            sigma = np.sqrt(model * (1 - model) / n)
+            assert abs(sim - model) < 3.5 * sigma + 2.5e-3, (i_frac, width, sim, model)
+            if i_frac == 2.0:
+                pole = switching_probability(sm.barrier(), -i_frac, [width / tau_n],
+                                             start="pole", **kw)[0]
+                assert abs(sim - pole) > 8 * sigma, (sim, pole)

@@ -139,3 +139,52 @@ def test_low_barrier_mtj_telegraph_dwells_follow_brown():
         e = est[s]
         # 4 standard errors (1/√exits) plus 3 % for the 2 µs sampling of ≈ 40 µs dwells
         assert abs(e.mean_s / exact - 1) < 4 / np.sqrt(e.n_exits) + 0.03, (s, e.mean_s, exact)
+
+
+def _well_mean_one_minus_mz(delta: float, h: float) -> float:
+    """Get ⟨1 − m_z⟩ of the Boltzmann distribution in the well m_z > −h of an axially
+    symmetric macrospin, βE = −Δm_z² − 2Δh·m_z (physics.md check 4), by quadrature."""
+    from scipy.integrate import quad
+
+    def w(x):
+        return np.exp(delta * (x * x - 1.0) + 2.0 * delta * h * (x - 1.0))
+    num = quad(lambda x: (1.0 - x) * w(x), -h, 1.0, points=[0.9, 0.99])[0]
+    return num / quad(w, -h, 1.0, points=[0.9, 0.99])[0]
+
+
+def test_pulse_trials_start_in_thermal_equilibrium_in_the_well():
+    """Each pulse meets the magnet Boltzmann-distributed in its well at the holding drive,
+    not at the T = 0 fixed point: after a pulse of zero amplitude, 4000 trials of the
+    mtj_pillar (α = 0.01, whose in-well energy relaxes over 1/(2αγ'H_K) ≈ 1.2 ns, longer
+    than the 2 ns left after a pulse) give ⟨1 − m_z⟩ of the Boltzmann distribution at
+    h = I_read/I_c0 within 4 standard errors (SE = std/√n ≈ 1.6 %) plus 1 % for the Heun
+    step (dt = 1 ps). Without the thermalization the same run falls short by > 8 SE."""
+    sample = load_sample("mtj_pillar")
+    info = sample.describe()
+    ic0 = info["alpha"] * abs(info["mu0_meff_T"]) / info["mu0_hdl_per_A_T"]
+    for relaxations in (VirtualBench.THERMALIZE_RELAXATIONS, 0.0):
+        bench = VirtualBench(sample, seed=4, magnet=VirtualMagnet(axis="z", remanence_T=0.0))
+        bench.THERMALIZE_RELAXATIONS = relaxations
+        bench.set_dc_current("smu", 2e-6)
+        u = 1.0 - bench.pulse_trials(0.0, 1e-12, n=4000, seed=9)[2]
+        se = u.std() / np.sqrt(u.size)
+        exact = _well_mean_one_minus_mz(info["delta"], 2e-6 / ic0)
+        if relaxations:
+            assert 5e-9 < bench.thermalization_time() < 1e-8     # 3/(αγ'H_K)
+            assert abs(u.mean() - exact) < 4 * se + 0.01 * exact, (u.mean(), exact)
+        else:
+            assert exact - u.mean() > 8 * se, (u.mean(), exact)
+    assert bench.m[2] > 0.99 and bench.drives.dc_total() == 2e-6   # the bench is untouched
+
+
+def test_current_pulses_are_reproducible_for_a_seed():
+    """Same seed → the same sequence of end states; another seed → different ones."""
+    def ends(seed):
+        bench = VirtualBench(load_sample("mtj_pillar"), seed=seed)
+        out = []
+        for _ in range(3):
+            bench.apply_current_pulse(-3e-5, 3e-9, 1e-9)
+            out.append(bench.m.copy())
+        return np.array(out)
+    np.testing.assert_array_equal(ends(7), ends(7))
+    assert not np.array_equal(ends(7), ends(8))
