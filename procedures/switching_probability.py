@@ -3,9 +3,15 @@ write pulse, read) on a two-state device (an MTJ pillar), giving the switching p
 with a Beta-posterior interval.
 
 Sign convention: pulse levels are signed volts into 50 Ω (the pulse generator role); on the
-simulated mtj_pillar a positive pulse drives the free layer toward +z (parallel, low R) and
-a negative one toward −z (antiparallel, high R). The default resets with a positive pulse
-(→ P) and writes with negative pulses (P → AP).
+simulated pillars (mtj_pillar, mtj_pillar_switching) a positive pulse drives the free layer
+toward +z (parallel, low R) and a negative one toward −z (antiparallel, high R). The default
+resets with a positive pulse (→ P) and writes with negative pulses (P → AP).
+
+Defaults: made for the simulated mtj_pillar_switching (Δ ≈ 50, I_c0 ≈ 220 µA, R_P = 1 kΩ):
+10 write levels of 75–120 mV (≈ 0.65–1.05 I_c0) at 10 and 30 ns, 40 trials each (800), span
+the switching probability from ≈ 0 to ≈ 1 at both widths, where the fit of the analysis
+gets Δ to ≈ 13 % and I_c0 to ≈ 2.5 % (Fisher errors); the reset (450 mV, 5 ns: ≈ 1.8 I_c0
+into R_AP) fails with probability ~1e-4 and is retried. The dry run takes ≈ 15–25 s.
 
 The pulse current in the sample is that of a 50 Ω generator into the device's resistance
 R (measured after the reset): I = 2V/(50 Ω + R) (the level V is set as into a 50 Ω load,
@@ -73,16 +79,17 @@ class SwitchingProbability(LabspinProcedure):
     NAME = "switching-probability"
     DESCRIPTION = "Switching probability vs write-pulse amplitude and width (Beta interval)"
     WIRING = "pulsed"
-    SAMPLE = "mtj_pillar"
+    SAMPLE = "mtj_pillar_switching"
     SIM_MAGNET = {"axis": "z"}
 
     amplitudes = Parameter("Write amplitudes (V)",
-                           default="-0.05,-0.06,-0.07,-0.08,-0.1,-0.12")
-    widths = Parameter("Write widths (s)", default="3e-9,5e-9")
-    trials = IntegerParameter("Trials per point", default=20, minimum=1, maximum=100000)
-    reset_amplitude = FloatParameter("Reset amplitude", units="V", default=0.3,
+                           default="-0.075,-0.08,-0.085,-0.09,-0.095,-0.1,-0.105,-0.11,-0.115,"
+                                   "-0.12")
+    widths = Parameter("Write widths (s)", default="1e-8,3e-8")
+    trials = IntegerParameter("Trials per point", default=40, minimum=1, maximum=100000)
+    reset_amplitude = FloatParameter("Reset amplitude", units="V", default=0.45,
                                      minimum=-10.0, maximum=10.0)
-    reset_width = FloatParameter("Reset width", units="s", default=20e-9, minimum=1e-10,
+    reset_width = FloatParameter("Reset width", units="s", default=5e-9, minimum=1e-10,
                                  maximum=1.0)
     read_current = FloatParameter("Read current", units="A", default=1e-6, minimum=1e-9,
                                   maximum=1e-2)
