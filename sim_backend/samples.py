@@ -17,13 +17,19 @@ A sample file has a ``name``, a ``description``, a ``geometry`` ("hallbar", "pil
 - ``[domain_wall]`` and ``[dw_readout]`` (domain_wall): the fields of
   :class:`labspin.domainwall.DomainWallParams` and :class:`labspin.domainwall.TMRReadout`.
 
+Every key is checked (:func:`check_keys`): an unknown key or table — a typo such as
+``alfa`` — is a SampleError naming the file, the table, the key, the allowed keys and the
+closest allowed one, never silently the default.
+
 :func:`apply_overrides` changes a copy: a dotted TOML key (``magnet.alpha=0.01``) or a key of
 :meth:`SampleModel.describe` that maps onto one parameter (``alpha``, ``mu0_meff_T``,
-``mu0_hdl_per_A_T``, ``dr_ahe_ohm``, …). Values are SI.
+``mu0_hdl_per_A_T``, ``dr_ahe_ohm``, …; on a domain-wall sample alpha, mu0_ms_T,
+temperature_K and gamma_Hz_per_T). Values are SI; a bad value is reported on the key given.
 """
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 import tomllib
 from dataclasses import dataclass, fields
@@ -34,14 +40,85 @@ import numpy as np
 
 from labspin.constants import E_CHARGE, HBAR, KB, MU0, MU_B
 from labspin.domainwall import DomainWall, DomainWallParams, TMRReadout
-from labspin.macrospin.system import Macrospin, Magnet, SpinTorque, Uniaxial, sheet_oersted_per_A
+from labspin.macrospin.system import (
+    Macrospin,
+    Magnet,
+    SpinTorque,
+    Uniaxial,
+    sheet_oersted_per_A,
+)
 from labspin.readout import HallBar, TunnelJunction
 
 GEOMETRIES = ("hallbar", "pillar", "domain_wall")
+TOP_KEYS = ("name", "description", "geometry")
+"""Top-level keys that are not tables."""
+MAGNET_KEYS = ("mu0_ms_T", "alpha", "thickness_m", "width_m", "length_m", "ks_J_per_m2",
+               "k_perp_J_per_m3", "k_inplane_J_per_m3", "easy_axis", "demag", "g",
+               "temperature_K", "activation_volume_m3")
+"""[magnet] keys (activation_volume_m3: the thermally activated volume of the virtual bench's
+telegraph hops, see :class:`VirtualBench`)."""
+MACROSPIN_TABLES = {
+    "magnet": MAGNET_KEYS,
+    "heavy_metal": ("thickness_m", "xi_dl", "xi_fl", "sigma", "oersted"),
+    "stt": ("eta", "polarizer", "h_fl_ratio"),
+}
+READOUT_KEYS = {
+    "hallbar": ("r0_ohm", "dr_amr_ohm", "dr_smr_ohm", "r_xy0_ohm", "dr_ahe_ohm", "dr_phe_ohm",
+                "v_ane_per_A2_V"),
+    "pillar": ("r_p_ohm", "r_ap_ohm", "reference"),
+}
+
+
+def allowed_keys(geometry: str) -> dict[str, tuple[str, ...]]:
+    """Get the tables of a sample of this geometry and each table's allowed keys."""
+    if geometry == "domain_wall":
+        return {"domain_wall": tuple(f.name for f in fields(DomainWallParams)),
+                "dw_readout": tuple(f.name for f in fields(TMRReadout))}
+    return {**MACROSPIN_TABLES, "readout": READOUT_KEYS[geometry]}
 
 
 class SampleError(ValueError):
     """A malformed sample file or override; the message names the key."""
+
+
+def _unknown(what: str, key: str, allowed) -> str:
+    """Get "unknown WHAT (did you mean 'x'?); allowed: …", the close match by difflib (case
+    ignored)."""
+    allowed = sorted(allowed)
+    lower = {a.lower(): a for a in allowed}
+    close = difflib.get_close_matches(key.lower(), list(lower), n=1)
+    hint = f" (did you mean {lower[close[0]]!r}?)" if close else ""
+    return f"unknown {what}{hint}; allowed: {', '.join(allowed)}"
+
+
+def check_keys(data: dict, source: str | None = None) -> None:
+    """Check every table and key of a sample table against its geometry's allowed keys.
+
+    Raises SampleError naming ``source`` (the file), the table and the key, with the allowed
+    keys and the closest one; the geometry itself must be valid (checked first).
+    """
+    at = f"{source}: " if source else ""
+    geometry = data.get("geometry")
+    if geometry not in GEOMETRIES:
+        raise SampleError(f"{at}geometry: {geometry!r} is not one of {', '.join(GEOMETRIES)}")
+    tables = allowed_keys(geometry)
+    for name, value in data.items():
+        if name in TOP_KEYS:
+            continue
+        if name not in tables:
+            other = [g for g in GEOMETRIES if name in allowed_keys(g)]
+            if other:
+                raise SampleError(f"{at}[{name}] is a table of a {' or '.join(other)} sample, "
+                                  f"not of a {geometry} one; tables of a {geometry}: "
+                                  f"{', '.join(tables)}")
+            raise SampleError(f"{at}{name}: {_unknown('top-level key', name, (*TOP_KEYS, *tables))} "
+                              f"(tables of a {geometry}: {', '.join(tables)})")
+        if not isinstance(value, dict):
+            raise SampleError(f"{at}{name} must be a table, got {value!r}")
+        for key in value:
+            if key not in tables[name]:
+                raise SampleError(f"{at}{name}.{key}: "
+                                  f"{_unknown(f'key in [{name}]', key, tables[name])}")
 
 
 def builtin_names() -> list[str]:
@@ -165,11 +242,11 @@ def _vec(t: dict, key: str, prefix: str, default) -> tuple[float, float, float]:
     return tuple(float(x) for x in a)
 
 
-def build_sample(data: dict, name: str | None = None) -> SampleModel:
-    """Build a SampleModel from a sample table; SampleError names the bad key."""
-    geometry = data.get("geometry")
-    if geometry not in GEOMETRIES:
-        raise SampleError(f"geometry: {geometry!r} is not one of {', '.join(GEOMETRIES)}")
+def build_sample(data: dict, name: str | None = None, source: str | None = None) -> SampleModel:
+    """Build a SampleModel from a sample table; SampleError names the bad key (and
+    ``source``, the file or sample it came from, when given)."""
+    check_keys(data, source)
+    geometry = data["geometry"]
     sm = SampleModel(str(data.get("name", name or "sample")), str(data.get("description", "")),
                      geometry, data)
     try:
@@ -180,10 +257,8 @@ def build_sample(data: dict, name: str | None = None) -> SampleModel:
         sm.readout = _build_readout(data, geometry)
         if geometry == "hallbar":
             sm.v_ane_per_A2 = _num(_table(data, "readout"), "v_ane_per_A2_V", "readout", 0.0)
-    except SampleError:
-        raise
-    except (ValueError, TypeError) as exc:
-        raise SampleError(str(exc)) from None
+    except (ValueError, TypeError) as exc:          # SampleError included
+        raise SampleError(f"{source}: {exc}" if source else str(exc)) from None
     return sm
 
 
@@ -216,6 +291,9 @@ def _build_system(data: dict, geometry: str):
         torques.append(SpinTorque.sot(magnet, _num(hm, "xi_dl", "heavy_metal", 0.0), d, w,
                                       xi_fl=_num(hm, "xi_fl", "heavy_metal", 0.0),
                                       sigma=_vec(hm, "sigma", "heavy_metal", (0.0, 1.0, 0.0))))
+        if not isinstance(hm.get("oersted", True), bool):
+            raise SampleError(f"heavy_metal.oersted: must be true or false, got "
+                              f"{hm['oersted']!r}")
         if hm.get("oersted", True):
             oersted = sheet_oersted_per_A(w, below=True)
     stt = data.get("stt")
@@ -241,13 +319,18 @@ def _build_readout(data: dict, geometry: str):
 
 
 def _build_wall(data: dict) -> DomainWall:
-    def make(cls, table_name):
+    def make(cls, table_name):        # keys checked by check_keys; values finite numbers
         t = _table(data, table_name)
-        known = {f.name for f in fields(cls)}
-        for k in t:
-            if k not in known:
-                raise SampleError(f"{table_name}.{k}: unknown key; allowed: {', '.join(sorted(known))}")
-        return cls(**t)
+        values = {}
+        for f in fields(cls):
+            if f.name in t:
+                values[f.name] = _num(t, f.name, table_name)
+                if f.type in (int, "int"):
+                    if values[f.name] != int(values[f.name]):
+                        raise SampleError(f"{table_name}.{f.name}: must be an integer, got "
+                                          f"{t[f.name]!r}")
+                    values[f.name] = int(values[f.name])
+        return cls(**values)
     params = make(DomainWallParams, "domain_wall")
     ro = _table(data, "dw_readout")
     readout = make(TMRReadout, "dw_readout") if ro else TMRReadout(width=params.width)
@@ -283,22 +366,51 @@ def _solve_xi_fl(sm, v):
     return (v / MU0 - sm.describe()["mu0_hoe_per_A_T"] / MU0) / _xi_per_A(sm)
 
 
+def _hm_value(sm, v):
+    _needs_hm(sm)
+    return v
+
+
+def _g_from_gamma(sm, v):
+    return 2 * math.pi * v * MU0 * HBAR / (MU0 * MU_B)
+
+
 DERIVED = {
     "alpha": ("magnet.alpha", lambda sm, v: v),
     "mu0_ms_T": ("magnet.mu0_ms_T", lambda sm, v: v),
     "temperature_K": ("magnet.temperature_K", lambda sm, v: v),
-    "gamma_Hz_per_T": ("magnet.g", lambda sm, v: 2 * math.pi * v * MU0 * HBAR / (MU0 * MU_B)),
+    "gamma_Hz_per_T": ("magnet.g", _g_from_gamma),
     "mu0_meff_T": ("magnet.ks_J_per_m2", _solve_ks),
     "mu0_hk_T": ("magnet.k_inplane_J_per_m3",
                  lambda sm, v: v * sm.system.magnet.ms_A_per_m / 2),
-    "xi_dl": ("heavy_metal.xi_dl", lambda sm, v: v),
-    "xi_fl": ("heavy_metal.xi_fl", lambda sm, v: v),
+    "xi_dl": ("heavy_metal.xi_dl", _hm_value),
+    "xi_fl": ("heavy_metal.xi_fl", _hm_value),
     "mu0_hdl_per_A_T": ("heavy_metal.xi_dl", _solve_xi_dl),
     "mu0_hfl_per_A_T": ("heavy_metal.xi_fl", _solve_xi_fl),
     **{k: (f"readout.{k}", lambda sm, v: v) for k in
        ("r0_ohm", "dr_amr_ohm", "dr_smr_ohm", "r_xy0_ohm", "dr_ahe_ohm", "dr_phe_ohm",
         "r_p_ohm", "r_ap_ohm", "v_ane_per_A2_V")},
 }
+"""Keys of :meth:`SampleModel.describe` (hallbar, pillar) → (dotted key, value function)."""
+DERIVED_WALL = {
+    "alpha": ("domain_wall.alpha", lambda sm, v: v),
+    "mu0_ms_T": ("domain_wall.Ms", lambda sm, v: v / MU0),
+    "temperature_K": ("domain_wall.temperature", lambda sm, v: v),
+    "gamma_Hz_per_T": ("domain_wall.gamma0", lambda sm, v: 2 * math.pi * MU0 * v),
+}
+"""The same for a domain-wall sample."""
+DERIVED_LOWER = {"alpha": (0.0, False), "mu0_ms_T": (0.0, False), "gamma_Hz_per_T": (0.0, False),
+                 "temperature_K": (0.0, True), "r0_ohm": (0.0, False), "r_p_ohm": (0.0, False),
+                 "r_ap_ohm": (0.0, False)}
+"""Lower bound (value, inclusive) of a derived key; the others take any finite number."""
+
+
+def _allowed_value(key: str) -> str:
+    """Get the allowed values of a derived key in words."""
+    if key not in DERIVED_LOWER:
+        return "a finite number (SI)"
+    low, inclusive = DERIVED_LOWER[key]
+    return f"a finite number {'≥' if inclusive else '>'} {low:g} (SI)"
 
 
 def _parse_value(text: str):
@@ -308,39 +420,100 @@ def _parse_value(text: str):
         return text
 
 
+def _finite(value) -> bool:
+    """Whether a parsed value holds no NaN or infinity (in lists too)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
+def _derived(sm: SampleModel, key: str, value, text: str) -> tuple[str, float]:
+    """Get (dotted key, value) of a derived --set key, checked and named as the user gave it."""
+    table = DERIVED_WALL if sm.geometry == "domain_wall" else DERIVED
+    if key not in table:
+        raise SampleError(f"--set {key}: not a key of {sm.name} (a {sm.geometry} sample); "
+                          f"its keys: {', '.join(sorted(table))}, or a dotted TOML key "
+                          f"({', '.join(f'{t}.KEY' for t in allowed_keys(sm.geometry))})")
+    dotted, fn = table[key]
+    leaf_table, _, leaf = dotted.partition(".")
+    if leaf_table == "readout" and leaf not in READOUT_KEYS[sm.geometry]:
+        raise SampleError(f"--set {key}: not a key of {sm.name} (a {sm.geometry} sample); its "
+                          f"readout keys: {', '.join(READOUT_KEYS[sm.geometry])}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SampleError(f"--set {key}: must be a number, got {text!r}; allowed: "
+                          f"{_allowed_value(key)}")
+    if not _finite(value):
+        raise SampleError(f"--set {key}: must be {_allowed_value(key)}, got {text!r}")
+    low, inclusive = DERIVED_LOWER.get(key, (-math.inf, False))
+    if value < low or (value == low and not inclusive):
+        raise SampleError(f"--set {key}: must be {_allowed_value(key)}, got {text!r}")
+    try:
+        mapped = float(fn(sm, float(value)))
+    except SampleError as exc:
+        raise SampleError(f"--set {key}: {exc}") from None
+    if not math.isfinite(mapped):
+        raise SampleError(f"--set {key}={text}: gives {dotted} = {mapped}; {key} must give a "
+                          f"finite {dotted}")
+    return dotted, mapped
+
+
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """Get a copy of a sample table with KEY=VALUE overrides applied (see module doc)."""
+    """Get a copy of a sample table with KEY=VALUE overrides applied (see module doc).
+
+    Each override is checked as it is applied: an unknown or misspelt key, a non-finite
+    value, or a value that breaks the sample is a SampleError naming the key as given.
+    """
     out = copy.deepcopy(data)
     for item in overrides:
         key, sep, text = item.partition("=")
-        key = key.strip()
+        key, text = key.strip(), text.strip()
         if not sep or not key:
             raise SampleError(f"--set {item!r}: expected KEY=VALUE, e.g. alpha=0.01")
-        value = _parse_value(text.strip())
+        value = _parse_value(text)
+        sm = build_sample(out)
         if "." in key:
             dotted = key
-        elif key in DERIVED:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise SampleError(f"--set {key}: must be a number (SI), got {text!r}")
-            dotted, fn = DERIVED[key]
-            value = float(fn(build_sample(out), float(value)))
+            if not _finite(value):
+                raise SampleError(f"--set {key}: must be a finite number, got {text!r}")
+            tables = allowed_keys(sm.geometry)
+            head, _, leaf = key.partition(".")
+            if head not in tables:
+                raise SampleError(f"--set {key}: {_unknown(f'table [{head}]', head, tables)}")
+            if leaf not in tables[head]:
+                raise SampleError(f"--set {key}: "
+                                  f"{_unknown(f'key in [{head}]', leaf, tables[head])}")
+        elif key in DERIVED or key in DERIVED_WALL:
+            dotted, value = _derived(sm, key, value, text)
         else:
-            raise SampleError(f"--set {key}: not a sample key; use a dotted TOML key "
-                              f"(magnet.alpha) or one of {', '.join(sorted(DERIVED))}")
+            keys = DERIVED_WALL if sm.geometry == "domain_wall" else DERIVED
+            close = difflib.get_close_matches(key, list(keys), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SampleError(f"--set {key}: not a sample key{hint}; use a dotted TOML key "
+                              f"(e.g. {next(iter(allowed_keys(sm.geometry)))}.KEY) or one of "
+                              f"{', '.join(sorted(keys))}")
         table = out
         parts = dotted.split(".")
         for p in parts[:-1]:
-            if not isinstance(table.get(p, {}), dict):
-                raise SampleError(f"--set {dotted}: {p} is not a table")
             table = table.setdefault(p, {})
         table[parts[-1]] = value
-    build_sample(out)          # validate the result now, naming the key if it broke
+        try:
+            build_sample(out)      # validate now, naming the key as the user gave it
+        except SampleError as exc:
+            allowed = "" if key == dotted else f" ({key} must be {_allowed_value(key)})"
+            raise SampleError(f"--set {key}={text}: {exc}{allowed}") from None
     return out
 
 
 def load_sample(name_or_path: str | Path, overrides: list[str] | None = None) -> SampleModel:
-    """Load a built-in sample or TOML file, apply --set overrides, and build it."""
+    """Load a built-in sample or TOML file, apply --set overrides, and build it; a SampleError
+    on the file's own content names the file."""
     data = load_sample_data(name_or_path)
+    p = Path(str(name_or_path))
+    source = f"sample file {p}" if p.suffix == ".toml" or p.exists() \
+        else f"built-in sample {name_or_path}"
+    sm = build_sample(data, name=p.stem, source=source)
     if overrides:
-        data = apply_overrides(data, overrides)
-    return build_sample(data, name=Path(str(name_or_path)).stem)
+        sm = build_sample(apply_overrides(data, overrides), name=p.stem)
+    return sm
