@@ -20,7 +20,9 @@ Physics of each reading
     Gaussmeters: B (T) converted into the displayed unit, plus Gaussian noise of
     σ = 20 ppm of the present range's full scale + 0.2 µT (assumed, of the order of the
     last displayed digit of these 5-digit meters). Autorange picks the smallest range whose
-    full scale holds |B|; |reading| above the full scale of the present range is an
+    full scale holds |B| + :data:`AUTORANGE_HEADROOM_SIGMA`·σ (σ of that range), the
+    headroom a real autorange keeps below full scale (the manuals give no up-range
+    threshold: an assumption); |reading| above the full scale of the present range is an
     overload, answered ``OL``. RMS mode reads a static field's ac part: |noise| only.
 
 Deviations knowingly made
@@ -50,6 +52,8 @@ Deviations knowingly made
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 from labspin.constants import MU0
 
 from .scpi import ERRORS, Arg, Reply, SCPIError, SimInstrument
@@ -60,6 +64,10 @@ OFF_HAZARD_FRACTION = 0.05
 main power) off is recorded as a hazard."""
 FLOAT = "{:.5E}"
 """Kepco reply format for settings and measurements (e.g. 1.00000E+00)."""
+AUTORANGE_HEADROOM_SIGMA = 5.0
+"""Gaussmeter autorange headroom in reading-noise σ: a range is used when its full scale is at
+least |B| + 5σ, so a noisy reading on autorange overloads with probability ≤ Φ(−5) ≈ 3·10⁻⁷
+(a field just below a boundary reads on the next range up)."""
 
 
 class _MagnetSupplyTwin(SimInstrument):
@@ -113,7 +121,10 @@ class KepcoBOPTwin(_MagnetSupplyTwin):
                     "E000000,3.70-3.70")
         self.compliance = False
         super().__init__(bench, name, drives_magnet)
-        apply = lambda *_: self._apply()           # noqa: E731 - on_change(value, *suffix)
+
+        def apply(*_):                             # on_change(value, *suffix)
+            self._apply()
+
         self.add_parameter("current", "[SOURce]:CURRent[:LEVel][:IMMediate][:AMPLitude]",
                            float, range=(-self.max_current, self.max_current), fmt=FLOAT,
                            output=True, on_change=apply)
@@ -307,9 +318,9 @@ class Danfysik8500Twin(_MagnetSupplyTwin):
     def _adc(self, channel: int) -> str:
         amps = abs(self.coil_A)
         if channel == 8:
-            return str(int(round(amps / 0.01)))
+            return str(round(amps / 0.01))
         if channel == 2:
-            return str(int(round(self.coil_ohm * amps / 0.01)))
+            return str(round(self.coil_ohm * amps / 0.01))
         return "0"
 
     def _set_polarity(self, sign: int) -> None:
@@ -382,7 +393,7 @@ class _LakeShoreTwin(SimInstrument):
 
     scpi = False
     termination = "\r\n"
-    RANGES_G: dict[int, tuple[float, ...]] = {}
+    RANGES_G: ClassVar[dict[int, tuple[float, ...]]] = {}
     """Full scale (G) of RANGE 1, 2, … per probe type (40 HSE, 41 HST, 42 UHS)."""
     RDGMODE_LIMITS: tuple[tuple[int, int], ...] = ()
     RDGMODE_DEFAULT: tuple[int, ...] = ()
@@ -428,12 +439,14 @@ class _LakeShoreTwin(SimInstrument):
         self.reading_mode = tuple(values)
 
     def present_range(self) -> int:
-        """The RANGE index in use: the manual one, or the autorange choice for the field."""
+        """The RANGE index in use: the manual one, or the autorange choice for the field (the
+        smallest range whose full scale holds |B| + AUTORANGE_HEADROOM_SIGMA·σ of that
+        range; the highest range when none does)."""
         if not self.get("auto"):
             return self.get("range")
         b = abs(self.true_field_T())
         for i, fs in enumerate(self.ranges_T, start=1):
-            if b <= fs:
+            if b + AUTORANGE_HEADROOM_SIGMA * self.range_noise_T(i) <= fs:
                 return i
         return len(self.ranges_T)
 
@@ -445,17 +458,22 @@ class _LakeShoreTwin(SimInstrument):
         """The field (T) at the probe, less the zero offset, without noise."""
         return float(self.bench.magnet.field_magnitude_T()) - self.zero_offset_T
 
+    def range_noise_T(self, index: int) -> float:
+        """The reading noise σ (T) on RANGE ``index`` (1 = the lowest)."""
+        return self.NOISE_REL * self.ranges_T[index - 1] + self.NOISE_FLOOR_T
+
     def noise_T(self) -> float:
         """The reading noise σ (T) on the present range."""
-        return self.NOISE_REL * self.ranges_T[self.present_range() - 1] + self.NOISE_FLOOR_T
+        return self.range_noise_T(self.present_range())
 
     def _is_rms(self) -> bool:
         return self.reading_mode[0] == 2
 
     def reading_T(self) -> float | None:
         """One reading (T) as the display shows it, None on overload."""
-        full_scale = self.ranges_T[self.present_range() - 1]
-        noise = self.noise_T() * float(self.bench.rng.normal())
+        index = self.present_range()
+        full_scale = self.ranges_T[index - 1]
+        noise = self.range_noise_T(index) * float(self.bench.rng.normal())
         value = abs(noise) if self._is_rms() else self.true_field_T() + noise
         if abs(value) > full_scale:
             return None
@@ -484,8 +502,9 @@ class LakeShore425Twin(_LakeShoreTwin):
     RDGMNMX?, IEEE 488.2 * commands)."""
 
     idn = "LSCI,MODEL425,LSA0000,1.0"
-    RANGES_G = {40: (35.0, 350.0, 3500.0, 35000.0), 41: (350.0, 3500.0, 35000.0, 350000.0),
-                42: (0.35, 3.5, 35.0, 350.0)}
+    RANGES_G: ClassVar[dict[int, tuple[float, ...]]] = {
+        40: (35.0, 350.0, 3500.0, 35000.0), 41: (350.0, 3500.0, 35000.0, 350000.0),
+        42: (0.35, 3.5, 35.0, 350.0)}
     RDGMODE_LIMITS = ((1, 2), (0, 1), (1, 2))
     RDGMODE_DEFAULT = (1, 0, 1)
 
@@ -505,9 +524,9 @@ class LakeShore455Twin(_LakeShoreTwin):
     1–3>,<peak mode 1–2>,<peak display 1–3>, MNMXRST; plus the common set."""
 
     idn = "LSCI,MODEL455,LSA0000,01012020"
-    RANGES_G = {40: (3.5, 35.0, 350.0, 3500.0, 35000.0),
-                41: (35.0, 350.0, 3500.0, 35000.0, 350000.0),
-                42: (0.035, 0.35, 3.5, 35.0, 350.0)}
+    RANGES_G: ClassVar[dict[int, tuple[float, ...]]] = {
+        40: (3.5, 35.0, 350.0, 3500.0, 35000.0), 41: (35.0, 350.0, 3500.0, 35000.0, 350000.0),
+        42: (0.035, 0.35, 3.5, 35.0, 350.0)}
     RDGMODE_LIMITS = ((1, 3), (1, 3), (1, 3), (1, 2), (1, 3))
     RDGMODE_DEFAULT = (1, 3, 1, 1, 1)
 

@@ -7,22 +7,31 @@ import time
 
 import numpy as np
 import pytest
+from labspin.drivers.electromagnet import Electromagnet, MagnetCalibration
+from labspin.drivers.gaussmeters import (
+    GaussmeterReadingError,
+    LakeShore425,
+    LakeShore455,
+    LakeShore475,
+)
+from labspin.drivers.magnet_supplies import Danfysik8500, DanfysikError, KepcoBOP
+from labspin.drivers.registry import DRIVERS
+from labspin.sim_backend.samples import load_sample
+from labspin.sim_backend.server import serve
+from labspin.sim_backend.sim_magnet import (
+    TWINS,
+    Danfysik8500Twin,
+    KepcoBOPTwin,
+    LakeShore425Twin,
+    LakeShore455Twin,
+    LakeShore475Twin,
+)
+from labspin.sim_backend.virtual_bench import VirtualBench, VirtualMagnet
 from pymeasure.instruments.danfysik import Danfysik8500 as PymeasureDanfysik8500
 from pymeasure.instruments.kepco import KepcoBOP3612
 from pymeasure.instruments.lakeshore import LakeShore425 as PymeasureLakeShore425
 
 from labspin.constants import MU0
-from labspin.drivers.electromagnet import Electromagnet, MagnetCalibration
-from labspin.drivers.gaussmeters import (GaussmeterReadingError, LakeShore425, LakeShore455,
-                                         LakeShore475)
-from labspin.drivers.magnet_supplies import Danfysik8500, DanfysikError, KepcoBOP
-from labspin.drivers.registry import DRIVERS
-from labspin.sim_backend.samples import load_sample
-from labspin.sim_backend.server import serve
-from labspin.sim_backend.sim_magnet import (TWINS, Danfysik8500Twin, KepcoBOPTwin,
-                                            LakeShore425Twin, LakeShore455Twin,
-                                            LakeShore475Twin)
-from labspin.sim_backend.virtual_bench import VirtualBench, VirtualMagnet
 
 K, BR, TAU = 0.04, 0.003, 0.2        # the bench magnet: T/A, remanence (T), L/R (s)
 
@@ -213,7 +222,7 @@ def test_danfysik_relay_refuses_to_switch_under_current(bench, plug):
     assert d.current == pytest.approx(2.0, abs=0.01)
     d.polarity = -1
     with pytest.raises(Exception, match="POLARITY SWITCH REFUSED"):
-        d.polarity
+        _ = d.polarity
     assert d.polarity == 1 and bench.magnet.coil_A == pytest.approx(2.0, abs=1e-3)
     assert [c for c, _ in twin.errors] == [-221]
     assert len(twin.hazards) == 1 and "refused" in twin.hazards[0][1]
@@ -221,7 +230,7 @@ def test_danfysik_relay_refuses_to_switch_under_current(bench, plug):
     d.disable()                                           # main power off: the coil decays
     d.polarity = -1                                       # … but still carries 2 A: refused
     with pytest.raises(Exception, match="POLARITY SWITCH REFUSED"):
-        d.polarity
+        _ = d.polarity
     bench.clock.sleep(10 * TAU)                           # 2 A·e^-10 ≪ 0.1 A
     d.polarity = -1                                       # now allowed
     assert d.polarity == -1 and not d.is_enabled()
@@ -233,14 +242,14 @@ def test_danfysik_errors_reach_our_driver(bench, plug):
     d = danfysik_driver(plug(twin), bench, max_current=20.0)
     d.write("XYZZY")
     with pytest.raises(DanfysikError, match="ILLEGAL COMMAND"):
-        d.polarity
+        _ = d.polarity
     d.write("DA 0,1000001")
     with pytest.raises(DanfysikError, match="OUT OF RANGE"):
-        d.current_ppm
+        _ = d.current_ppm
     assert d.current_ppm == 0
     d.write("RAMP R")                                     # hardware ramps are not simulated
     with pytest.raises(DanfysikError, match="NOT SIMULATED"):
-        d.polarity
+        _ = d.polarity
     assert [c for c, _ in twin.errors] == [-113, -222, -200]
 
 
@@ -368,7 +377,7 @@ def test_lakeshore425_through_pymeasures_stock_driver(bench, plug):
     gm.ac_mode()
     assert gm.mode == (2, 1, 1)
     gm.dc_mode()
-    mean, std = gm.measure(20, delay=0)
+    mean, _ = gm.measure(20, delay=0)
     assert mean == pytest.approx(b, abs=2e-5)
     # zeroing in the gap (not in a zero-gauss chamber) leaves that offset on the readings
     gm.zero_probe()
@@ -449,3 +458,47 @@ def test_electromagnet_on_the_danfysik_goes_negative_through_the_relay(bench, pl
     assert switches == [-1, 1]
     magnet.shutdown()
     assert supply_twin.output("power") is False and supply_twin.hazards == []
+
+
+@pytest.mark.parametrize("twin_cls", [LakeShore425Twin, LakeShore455Twin, LakeShore475Twin])
+@pytest.mark.parametrize("probe_type", [40, 41, 42])
+def test_autorange_keeps_headroom_below_every_range_boundary(bench, twin_cls, probe_type):
+    """Fields just below each range's full scale (fs − kσ, both signs): no reading on autorange
+    answers OL. The autorange keeps 5σ of headroom (σ = the reading noise of the range), so
+    below it the next range up is used and OL would need a > 100σ excursion; above it
+    (k = 5.1, 6, 8) the range itself is kept (resolution not given away) and one read
+    overloads with probability ≤ Φ(−5.1) = 1.7·10⁻⁷: over those 480 reads per boundary,
+    ≤ 8·10⁻⁵ (and the reads are seeded). Without headroom k = 0 overloads half the reads.
+    (k = 5 exactly is a floating-point tie between the two ranges: left out.)"""
+    twin = twin_cls(bench, "gm", probe_type=probe_type)
+    twin.handle("UNIT 2")
+    background = bench.magnet.field_magnitude_T()           # remanence: 0 A in the coil
+    reads = 80
+    for i, fs in enumerate(twin.ranges_T[:-1], start=1):
+        sigma = twin.range_noise_T(i)
+        for k in (0.0, 0.5, 1.0, 2.0, 3.0, 4.9, 5.1, 6.0, 8.0):
+            for sign in (1, -1):
+                b = sign * (fs - k * sigma)
+                twin.zero_offset_T = background - b         # the probe reads exactly b
+                assert twin.true_field_T() == pytest.approx(b, rel=1e-12, abs=1e-15)
+                assert twin.present_range() == (i if k >= 5 else i + 1), (i, k)
+                replies = [twin.handle("RDGFIELD?") for _ in range(reads)]
+                assert "OL" not in replies, (twin_cls.__name__, probe_type, i, k, sign)
+                values = np.array([float(r) for r in replies])
+                # every reading within 6σ of the field (σ of the range in use)
+                assert np.all(np.abs(values - b) < 6 * twin.noise_T())
+    assert list(twin.errors) == []
+
+
+def test_a_field_sweep_in_small_steps_never_overloads_on_autorange(bench):
+    """The reliability campaign's failing case, at the twin: 10⁴ fields from −0.5 T to 0.5 T in
+    0.1 mT steps read on autorange (Lake Shore 475, HSE probe: boundaries at 0.35 mT, 3.5 mT,
+    35 mT, 0.35 T), no OL. Without the headroom this seed's sweep answers OL at 3.5 mT (the
+    field exactly on a boundary, 0.1 mT steps hit every one), which ended the campaign's run."""
+    twin = LakeShore475Twin(bench, "gm")
+    background = bench.magnet.field_magnitude_T()
+    overloads = 0
+    for b in np.arange(-0.5, 0.5, 1e-4):
+        twin.zero_offset_T = background - b
+        overloads += twin.handle("RDGFIELD?") == "OL"
+    assert overloads == 0
