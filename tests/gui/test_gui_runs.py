@@ -11,6 +11,8 @@ from labspin import api
 from labspin.bench import Bench
 
 SMALL = {"max_field": 0.05, "field_step": 0.01}       # field-sweep: 21 points, ~1 s
+LONG = {"max_field": 0.4, "field_step": 0.0005}       # 3201 points: long enough to stop
+                                                      # mid-run however loaded the machine
 
 
 def _queue(win, **params):
@@ -58,7 +60,7 @@ def test_queued_run_finishes_with_the_runners_file_and_data(qtbot, window, tmp_p
 
 def test_abort_mid_run_ends_aborted_with_the_sources_ramped_to_zero(qtbot, window):
     win = window("field-sweep")
-    exp = _queue(win, max_field=0.2, field_step=0.002)         # 401 points
+    exp = _queue(win, **LONG)
     qtbot.waitUntil(lambda: len(exp.results.data) >= 20, timeout=60_000)
 
     def smu_on():        # the bench panel's view of the bench while the run goes
@@ -145,7 +147,7 @@ def test_an_instrument_fault_ends_failed_safe_and_the_queue_stops(qtbot, window)
 
 def test_closing_the_window_mid_run_aborts_and_leaves_the_bench_safe(qtbot, window):
     win = window("field-sweep")
-    exp = _queue(win, max_field=0.2, field_step=0.002)
+    exp = _queue(win, **LONG)
     qtbot.waitUntil(lambda: len(exp.results.data) >= 5, timeout=60_000)
     win.close()                                          # waits for the worker
     assert not win.manager.is_running()
