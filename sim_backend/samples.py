@@ -462,17 +462,25 @@ def _derived(sm: SampleModel, key: str, value, text: str) -> tuple[str, float]:
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
     """Get a copy of a sample table with KEY=VALUE overrides applied (see module doc).
 
-    Each override is checked as it is applied: an unknown or misspelt key, a non-finite
-    value, or a value that breaks the sample is a SampleError naming the key as given.
+    Each key is checked as it is applied (an unknown or misspelt key, a non-finite value is
+    a SampleError naming the key as given); the sample is validated once all are applied, so
+    overrides that are only consistent together (a smaller site pitch with smaller notches)
+    are accepted. If it is invalid, the error names the override that breaks it alone, or
+    all of them when only their combination does.
     """
     out = copy.deepcopy(data)
+    sm_valid = build_sample(out)
+    applied: list[tuple[str, str, str, object]] = []
     for item in overrides:
         key, sep, text = item.partition("=")
         key, text = key.strip(), text.strip()
         if not sep or not key:
             raise SampleError(f"--set {item!r}: expected KEY=VALUE, e.g. alpha=0.01")
         value = _parse_value(text)
-        sm = build_sample(out)
+        try:
+            sm = sm_valid = build_sample(out)
+        except SampleError:
+            sm = sm_valid          # an override that needs a later one: map with the last valid
         if "." in key:
             dotted = key
             if not _finite(value):
@@ -498,12 +506,31 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         for p in parts[:-1]:
             table = table.setdefault(p, {})
         table[parts[-1]] = value
-        try:
-            build_sample(out)      # validate now, naming the key as the user gave it
-        except SampleError as exc:
-            allowed = "" if key == dotted else f" ({key} must be {_allowed_value(key)})"
-            raise SampleError(f"--set {key}={text}: {exc}{allowed}") from None
+        applied.append((key, text, dotted, value))
+    try:
+        build_sample(out)
+    except SampleError as exc:
+        raise _name_the_culprit(data, applied, exc) from None
     return out
+
+
+def _name_the_culprit(data: dict, applied: list[tuple[str, str, str, object]],
+                      exc: SampleError) -> SampleError:
+    """Get the error of overrides that make an invalid sample, naming the one that does it
+    alone (as the user gave it, with its allowed values), else all of them."""
+    for key, text, dotted, value in applied:
+        alone = copy.deepcopy(data)
+        table = alone
+        for p in dotted.split(".")[:-1]:
+            table = table.setdefault(p, {})
+        table[dotted.split(".")[-1]] = value
+        try:
+            build_sample(alone)
+        except SampleError as own:
+            allowed = "" if key == dotted else f" ({key} must be {_allowed_value(key)})"
+            return SampleError(f"--set {key}={text}: {own}{allowed}")
+    given = ", ".join(f"{k}={t}" for k, t, _, _ in applied)
+    return SampleError(f"--set {given}: together they give an invalid sample: {exc}")
 
 
 def load_sample(name_or_path: str | Path, overrides: list[str] | None = None) -> SampleModel:

@@ -249,3 +249,15 @@ def test_derived_overrides_of_a_domain_wall_sample_land_on_their_value(key, valu
     data = apply_overrides(load_sample_data("dw_gaussian_source"), [f"{key}={value}"])
     assert "magnet" not in data
     assert build_sample(data).describe()[key] == pytest.approx(value, rel=1e-12)
+
+
+def test_overrides_that_are_only_valid_together_are_accepted_and_a_bad_one_is_named():
+    """The sample is validated once all --set overrides are applied: a smaller site pitch
+    with smaller notches is fine in either order; a pitch that breaks the default notches
+    alone is named."""
+    pair = ["domain_wall.site_pitch=80e-9", "domain_wall.notch_half_length=40e-9"]
+    for overrides in (pair, pair[::-1]):
+        wall = load_sample("dw_gaussian_source", overrides).wall
+        assert wall.params.site_pitch == pytest.approx(80e-9)
+    with pytest.raises(SampleError, match=r"--set domain_wall.site_pitch=80e-9: notches overlap"):
+        load_sample("dw_gaussian_source", pair[:1])
