@@ -3,7 +3,8 @@
 The physics core lives in :mod:`labspin.macrospin`; SI units throughout (H in A/m inside the
 core, μ0·H in tesla at user-facing boundaries).
 """
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 try:
     __version__ = _version("labspin")

@@ -182,8 +182,8 @@ class Bench:
         import tomllib
 
         from .bench_config import parse_bench_config
-        from .sim_backend.samples import load_sample
         from .sim_backend.registry import REGISTRY
+        from .sim_backend.samples import load_sample
         from .sim_backend.wirings import bench_config_text, build_bench
 
         model = load_sample(sample, overrides or [])

@@ -44,13 +44,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from labspin.drivers.safety import check_limit
 from pymeasure.experiment import (
     FloatParameter,
     IntegerParameter,
     ListParameter,
     Parameter,
 )
+
+from labspin.drivers.safety import check_limit
 
 from .base import FilmParameters, LabspinProcedure, parse_numbers
 from .field_sweep import loop_fields

@@ -21,8 +21,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from pymeasure.experiment import (BooleanParameter, FloatParameter, IntegerParameter,
-                                  ListParameter, Parameter)
+from pymeasure.experiment import (
+    BooleanParameter,
+    FloatParameter,
+    IntegerParameter,
+    ListParameter,
+    Parameter,
+)
 
 from labspin.drivers.safety import LimitError, check_limit
 

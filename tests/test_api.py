@@ -5,15 +5,15 @@ import json
 
 import pandas as pd
 import pytest
-from labspin.drivers.safety import LimitError
-from labspin.procedures.field_sweep import FieldSweep
-from labspin.procedures.field_sweep_analysis import analyze_loop
-from labspin.sim_backend.samples import SampleError, load_sample
 from pymeasure.experiment import Results
 
 from labspin import __version__, api
 from labspin.bench import Bench
 from labspin.bench_config import ConfigError
+from labspin.drivers.safety import LimitError
+from labspin.procedures.field_sweep import FieldSweep
+from labspin.procedures.field_sweep_analysis import analyze_loop
+from labspin.sim_backend.samples import SampleError, load_sample
 
 SMALL = {"max_field": 0.2, "field_step": 0.02}      # 41 points (saturating), about 1 s
 

@@ -6,8 +6,13 @@ from pymeasure.test import expected_protocol
 
 from labspin.constants import MU0
 from labspin.drivers import roles
-from labspin.drivers.gaussmeters import (TESLA_PER_UNIT, GaussmeterReadingError, LakeShore425,
-                                         LakeShore455, LakeShore475)
+from labspin.drivers.gaussmeters import (
+    TESLA_PER_UNIT,
+    GaussmeterReadingError,
+    LakeShore425,
+    LakeShore455,
+    LakeShore475,
+)
 
 ALL = [LakeShore425, LakeShore455, LakeShore475]
 DSP = [LakeShore455, LakeShore475]

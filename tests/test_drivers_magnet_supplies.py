@@ -8,8 +8,13 @@ from pymeasure.test import expected_protocol
 
 from labspin.clock import VirtualClock
 from labspin.drivers import roles
-from labspin.drivers.magnet_supplies import (MAGNET_SLEW, Danfysik8500, DanfysikError,
-                                             KepcoBOP, PolaritySwitchError)
+from labspin.drivers.magnet_supplies import (
+    MAGNET_SLEW,
+    Danfysik8500,
+    DanfysikError,
+    KepcoBOP,
+    PolaritySwitchError,
+)
 from labspin.drivers.safety import LimitError, SlewLimit
 
 DANFYSIK_INIT = [(b"ERRT", None), (b"UNLOCK", None)]

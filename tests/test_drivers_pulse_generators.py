@@ -9,8 +9,7 @@ from pymeasure.test import expected_protocol
 
 from labspin.clock import VirtualClock
 from labspin.drivers import registry, roles
-from labspin.drivers.pulse_generators import (Keysight33500B, Keysight81160A,
-                                              Picosecond10070A)
+from labspin.drivers.pulse_generators import Keysight33500B, Keysight81160A, Picosecond10070A
 from labspin.drivers.safety import LimitError, SlewLimit
 
 ALL = [Keysight33500B, Keysight81160A, Picosecond10070A]

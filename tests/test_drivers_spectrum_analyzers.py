@@ -6,8 +6,14 @@ import pytest
 from pymeasure.test import expected_protocol
 
 from labspin.drivers import roles
-from labspin.drivers.spectrum_analyzers import (FSV, N9020A, N9030A, KeysightXSeries, nr_int,
-                                                 strict_int_range)
+from labspin.drivers.spectrum_analyzers import (
+    FSV,
+    N9020A,
+    N9030A,
+    KeysightXSeries,
+    nr_int,
+    strict_int_range,
+)
 
 XSERIES = (KeysightXSeries, N9020A, N9030A)
 ALL = XSERIES + (FSV,)

@@ -4,10 +4,21 @@ import math
 import numpy as np
 import pytest
 
-from labspin.macrospin import (Ensemble, Macrospin, Magnet, SpinTorque, Uniaxial,
-                               auto_oscillation, equilibrium, kapitza_stability_h_dl,
-                               kittel_inplane, kittel_normal, kittel_perpendicular,
-                               linear_response, sine)
+from labspin.macrospin import (
+    Ensemble,
+    Macrospin,
+    Magnet,
+    SpinTorque,
+    Uniaxial,
+    auto_oscillation,
+    equilibrium,
+    kapitza_stability_h_dl,
+    kittel_inplane,
+    kittel_normal,
+    kittel_perpendicular,
+    linear_response,
+    sine,
+)
 from labspin.readout import HallBar
 
 ALPHA_SMALL = 1e-3   # resonance shifts by O(α²) = 1e-6: below the 1e-4 tolerances used here

@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 from labspin.constants import KB, MU0
-from labspin.macrospin import (Ensemble, Macrospin, Magnet, Uniaxial, langevin,
-                               langevin_second_moment, uniaxial_mz2)
+from labspin.macrospin import (
+    Ensemble,
+    Macrospin,
+    Magnet,
+    Uniaxial,
+    langevin,
+    langevin_second_moment,
+    uniaxial_mz2,
+)
 from labspin.telegraph import neel_time
 
 T = 300.0

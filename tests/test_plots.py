@@ -9,13 +9,13 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from labspin.procedures import PROCEDURES
 from matplotlib.image import imread
 
 from labspin import api, plotting
 from labspin.cli import main
 from labspin.columns import read_table
 from labspin.plotting import format_value, plot_analysis, split_unit
+from labspin.procedures import PROCEDURES
 
 # small runs (a few seconds each on the simulated bench) that the analyses still fit
 QUICK = {

@@ -9,8 +9,12 @@ from labspin.bench import Bench
 from labspin.drivers.safety import LimitError
 from labspin.macrospin.analytic import langevin
 from labspin.procedures.kapitza_map import KapitzaMap
-from labspin.procedures.kapitza_map_analysis import (analyze_kapitza_map, boundary_current,
-                                                     m_dot_h_table, sample_from_results)
+from labspin.procedures.kapitza_map_analysis import (
+    analyze_kapitza_map,
+    boundary_current,
+    m_dot_h_table,
+    sample_from_results,
+)
 from labspin.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet

@@ -11,9 +11,11 @@ from labspin.bench_config import load_bench_config
 from labspin.drivers.electromagnet import MagnetCalibration
 from labspin.drivers.safety import LimitError
 from labspin.procedures.magnet_calibration import MagnetCalibrationSweep, calibration_currents
-from labspin.procedures.magnet_calibration_analysis import (analyze_calibration,
-                                                            calibration_table,
-                                                            write_calibration)
+from labspin.procedures.magnet_calibration_analysis import (
+    analyze_calibration,
+    calibration_table,
+    write_calibration,
+)
 from labspin.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.virtual_bench import VirtualMagnet
 from labspin.sim_backend.wirings import bench_config_text

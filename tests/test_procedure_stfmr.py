@@ -10,8 +10,13 @@ import pytest
 from labspin.bench import Bench
 from labspin.drivers.safety import LimitError
 from labspin.procedures.stfmr import STFMR
-from labspin.procedures.stfmr_analysis import (analyze_stfmr, per_frequency_table,
-                                               read_column_pairs, read_results, standardize)
+from labspin.procedures.stfmr_analysis import (
+    analyze_stfmr,
+    per_frequency_table,
+    read_column_pairs,
+    read_results,
+    standardize,
+)
 from labspin.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet

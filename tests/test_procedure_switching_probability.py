@@ -18,7 +18,10 @@ from labspin.constants import GAMMA0, MU0
 from labspin.procedures import PROCEDURES
 from labspin.procedures.switching_probability import SwitchingProbability, beta_interval
 from labspin.procedures.switching_probability_analysis import (
-    ThermalSwitchingModel, fit_thermal_activation, probability_table)
+    ThermalSwitchingModel,
+    fit_thermal_activation,
+    probability_table,
+)
 from labspin.runner import ABORTED, run_procedure
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet

@@ -5,8 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labspin.readout import (HallBar, TunnelJunction, hall_resistances_scalar,
-                             mtj_resistance_scalar)
+from labspin.readout import HallBar, TunnelJunction, hall_resistances_scalar, mtj_resistance_scalar
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 

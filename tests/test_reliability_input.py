@@ -15,12 +15,12 @@ import tomllib
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from labspin.procedures import PROCEDURES, procedure_class
-from labspin.sim_backend.samples import builtin_names
 
 import labspin.bench
 from labspin.bench_config import EXAMPLE
 from labspin.cli import main
+from labspin.procedures import PROCEDURES, procedure_class
+from labspin.sim_backend.samples import builtin_names
 
 COUNT = {"bad inputs": 0}
 HYP = settings(max_examples=40, deadline=None,

@@ -5,7 +5,14 @@ import pytest
 
 from labspin.clock import VirtualClock
 from labspin.drivers.base import SafeSourceMixin
-from labspin.drivers.safety import LimitError, SlewLimit, check_limit, ramp, ramp_points, shutdown_all
+from labspin.drivers.safety import (
+    LimitError,
+    SlewLimit,
+    check_limit,
+    ramp,
+    ramp_points,
+    shutdown_all,
+)
 
 
 def test_check_limit_names_value_and_range():

@@ -14,12 +14,12 @@ import threading
 import time
 
 import pytest
-from labspin.procedures.tmr_statistics import TmrStatistics
 from pymeasure.experiment import Results
 
 from labspin import sequence as sq
 from labspin.bench import Bench
 from labspin.cli import main
+from labspin.procedures.tmr_statistics import TmrStatistics
 
 GRID = """\
 procedure = "tmr-statistics"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from labspin.bench import Bench
-from labspin.constants import MU_B, E_CHARGE
+from labspin.constants import E_CHARGE, MU_B
 
 
 def _bench(seed=0, overrides=None):

@@ -2,6 +2,7 @@
 real drivers over `@labspin`, with the bench config the simulated bench generates and the
 electromagnet's closed loop (issue 4, "Done when")."""
 import math
+
 import numpy as np
 import pytest
 from scipy.optimize import brentq, curve_fit

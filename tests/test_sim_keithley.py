@@ -27,7 +27,12 @@ from labspin.sim_backend import registry
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
 from labspin.sim_backend.sim_keithley import (
-    OVERFLOW, TWINS, Keithley2182ATwin, Keithley2400Twin, Keithley2450Twin, Keithley6221Twin,
+    OVERFLOW,
+    TWINS,
+    Keithley2182ATwin,
+    Keithley2400Twin,
+    Keithley2450Twin,
+    Keithley6221Twin,
 )
 from labspin.sim_backend.virtual_bench import VirtualBench, VirtualMagnet
 

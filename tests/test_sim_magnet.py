@@ -7,6 +7,11 @@ import time
 
 import numpy as np
 import pytest
+from pymeasure.instruments.danfysik import Danfysik8500 as PymeasureDanfysik8500
+from pymeasure.instruments.kepco import KepcoBOP3612
+from pymeasure.instruments.lakeshore import LakeShore425 as PymeasureLakeShore425
+
+from labspin.constants import MU0
 from labspin.drivers.electromagnet import Electromagnet, MagnetCalibration
 from labspin.drivers.gaussmeters import (
     GaussmeterReadingError,
@@ -27,11 +32,6 @@ from labspin.sim_backend.sim_magnet import (
     LakeShore475Twin,
 )
 from labspin.sim_backend.virtual_bench import VirtualBench, VirtualMagnet
-from pymeasure.instruments.danfysik import Danfysik8500 as PymeasureDanfysik8500
-from pymeasure.instruments.kepco import KepcoBOP3612
-from pymeasure.instruments.lakeshore import LakeShore425 as PymeasureLakeShore425
-
-from labspin.constants import MU0
 
 K, BR, TAU = 0.04, 0.003, 0.2        # the bench magnet: T/A, remanence (T), L/R (s)
 

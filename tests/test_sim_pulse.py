@@ -7,15 +7,18 @@ import pytest
 from pymeasure.instruments.agilent import Agilent33500
 from pymeasure.instruments.keysight import Keysight81160A as PymeasureKeysight81160A
 
-from labspin.drivers.pulse_generators import (Keysight33500B, Keysight81160A,
-                                              Picosecond10070A)
+from labspin.drivers.pulse_generators import Keysight33500B, Keysight81160A, Picosecond10070A
 from labspin.drivers.registry import DRIVERS
+from labspin.sim_backend import sim_pulse
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
-from labspin.sim_backend import sim_pulse
-from labspin.sim_backend.sim_pulse import (TWINS, Keysight33500BTwin,
-                                           Keysight81160ATwin, Picosecond10070ATwin,
-                                           series_current_A)
+from labspin.sim_backend.sim_pulse import (
+    TWINS,
+    Keysight33500BTwin,
+    Keysight81160ATwin,
+    Picosecond10070ATwin,
+    series_current_A,
+)
 from labspin.sim_backend.virtual_bench import Z0, VirtualBench
 
 R_P, R_AP = 2000.0, 4400.0           # the mtj_pillar's resistances (Ω)

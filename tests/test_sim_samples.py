@@ -4,6 +4,9 @@ import copy
 import json
 
 import pytest
+
+from labspin.cli import main
+from labspin.constants import MU0
 from labspin.sim_backend.samples import (
     DERIVED,
     SampleError,
@@ -14,9 +17,6 @@ from labspin.sim_backend.samples import (
     load_sample,
     load_sample_data,
 )
-
-from labspin.cli import main
-from labspin.constants import MU0
 
 DESIGN_KEYS = {"alpha", "gamma_Hz_per_T", "mu0_ms_T", "mu0_meff_T", "mu0_hk_T", "temperature_K",
                "volume_m3", "mu0_hdl_per_A_T", "mu0_hfl_per_A_T"}

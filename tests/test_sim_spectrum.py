@@ -8,16 +8,22 @@ import uuid
 import numpy as np
 import pytest
 import pyvisa
-from scipy import stats
 from pymeasure.instruments.rohdeschwarz.fsseries import FSL
+from scipy import stats
 
 from labspin.constants import KB
 from labspin.drivers.spectrum_analyzers import FSV, N9020A, N9030A
 from labspin.sim_backend import registry
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
-from labspin.sim_backend.sim_spectrum import (ENBW_PER_RBW, TWINS, FSVTwin, N9020ATwin,
-                                              N9030ATwin, sample_psd)
+from labspin.sim_backend.sim_spectrum import (
+    ENBW_PER_RBW,
+    TWINS,
+    FSVTwin,
+    N9020ATwin,
+    N9030ATwin,
+    sample_psd,
+)
 from labspin.sim_backend.virtual_bench import VirtualBench, VirtualMagnet
 
 STO = load_sample("spin_torque_oscillator")

@@ -23,10 +23,17 @@ from labspin.drivers import srs
 from labspin.drivers.registry import DRIVERS, driver_roles
 from labspin.macrospin import kittel_inplane
 from labspin.sim_backend import registry
-from labspin.sim_backend.server import serve
 from labspin.sim_backend.samples import load_sample
+from labspin.sim_backend.server import serve
 from labspin.sim_backend.sim_srs import (
-    ENBW_PER_TAU, OVERRANGE, TWINS, SR830Twin, SR860Twin, SR865ATwin, SR865Twin, normalize_unit,
+    ENBW_PER_TAU,
+    OVERRANGE,
+    TWINS,
+    SR830Twin,
+    SR860Twin,
+    SR865ATwin,
+    SR865Twin,
+    normalize_unit,
     step_response,
 )
 from labspin.sim_backend.virtual_bench import VirtualBench, VirtualMagnet

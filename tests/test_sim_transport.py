@@ -15,8 +15,15 @@ from pyvisa.errors import VisaIOError
 from labspin.clock import VirtualClock
 from labspin.sim_backend import registry
 from labspin.sim_backend.scpi import (
-    ESR_CME, ESR_EXE, ESR_PON, MAX_MESSAGE, Arg, SimInstrument, compile_pattern,
-    garble, short_form,
+    ESR_CME,
+    ESR_EXE,
+    ESR_PON,
+    MAX_MESSAGE,
+    Arg,
+    SimInstrument,
+    compile_pattern,
+    garble,
+    short_form,
 )
 from labspin.sim_backend.server import serve
 

@@ -5,8 +5,17 @@ import numpy as np
 import pytest
 
 from labspin.constants import E_CHARGE, GAMMA0, HBAR, MU0, gamma0_from_g
-from labspin.macrospin import (Ensemble, Macrospin, Magnet, SpinTorque, Uniaxial, pulse,
-                               sheet_oersted_per_A, sine, step)
+from labspin.macrospin import (
+    Ensemble,
+    Macrospin,
+    Magnet,
+    SpinTorque,
+    Uniaxial,
+    pulse,
+    sheet_oersted_per_A,
+    sine,
+    step,
+)
 
 
 def test_sot_field_per_ampere_matches_formula():

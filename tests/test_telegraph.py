@@ -23,7 +23,6 @@ from labspin.telegraph import (
     pool_dwell_estimates,
 )
 
-
 # ---------------------------------------------------------------- Néel time, MFPT
 
 def test_neel_time_formula():

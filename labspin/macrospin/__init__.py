@@ -3,14 +3,32 @@ spin-orbit and spin-transfer torques, at zero or finite temperature.
 
 It serves the simulated bench and the analysis alike; SI units (H in A/m).
 """
-from .analytic import (auto_oscillation, boltzmann_average, kapitza_stability_h_dl,
-                       kapitza_xi_eff, kittel_inplane, kittel_normal, kittel_perpendicular,
-                       langevin, langevin_second_moment, uniaxial_mz2)
+from .analytic import (
+                       auto_oscillation,
+                       boltzmann_average,
+                       kapitza_stability_h_dl,
+                       kapitza_xi_eff,
+                       kittel_inplane,
+                       kittel_normal,
+                       kittel_perpendicular,
+                       langevin,
+                       langevin_second_moment,
+                       uniaxial_mz2,
+)
 from .ensemble import Ensemble, Run
 from .equilibrium import Equilibrium, equilibrium, linear_response
 from .phase_map import PhaseMap, phase_map
-from .system import (Macrospin, Magnet, SpinTorque, Uniaxial, Wave, pulse,
-                     sheet_oersted_per_A, sine, step)
+from .system import (
+                       Macrospin,
+                       Magnet,
+                       SpinTorque,
+                       Uniaxial,
+                       Wave,
+                       pulse,
+                       sheet_oersted_per_A,
+                       sine,
+                       step,
+)
 
 __all__ = [
     "Ensemble", "Equilibrium", "Macrospin", "Magnet", "PhaseMap", "Run", "SpinTorque",

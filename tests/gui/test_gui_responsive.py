@@ -23,9 +23,10 @@ import time
 
 import numpy as np
 import pytest
-from labspin.procedures import procedure_class
 from pymeasure.display.Qt import QtCore
 from pymeasure.experiment import Procedure, Results
+
+from labspin.procedures import procedure_class
 
 N_POINTS = 100_000
 EXTRA = 5_000

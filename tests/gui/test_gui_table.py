@@ -1,10 +1,10 @@
 """Reading a growing results file (LiveTable) and splitting it into plotted segments."""
 import numpy as np
-from labspin.procedures import procedure_class
 from pymeasure.experiment import Results
 
 from labspin.gui.plots import segment_connect
 from labspin.gui.table import LiveTable
+from labspin.procedures import procedure_class
 
 
 def _append(path, text):

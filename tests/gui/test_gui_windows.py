@@ -4,12 +4,12 @@ import argparse
 
 import numpy as np
 import pytest
-from labspin.procedures import PROCEDURES, procedure_class
 from pymeasure.display.Qt import QtCore, QtGui
 
 from labspin.gui import main, render_to_png
 from labspin.gui.launcher import Launcher
 from labspin.gui.views import views_for
+from labspin.procedures import PROCEDURES, procedure_class
 
 
 def test_launcher_lists_every_procedure_and_opens_its_window(qtbot):
