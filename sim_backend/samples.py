@@ -111,7 +111,8 @@ def check_keys(data: dict, source: str | None = None) -> None:
                 raise SampleError(f"{at}[{name}] is a table of a {' or '.join(other)} sample, "
                                   f"not of a {geometry} one; tables of a {geometry}: "
                                   f"{', '.join(tables)}")
-            raise SampleError(f"{at}{name}: {_unknown('top-level key', name, (*TOP_KEYS, *tables))} "
+            raise SampleError(f"{at}{name}: "
+                              f"{_unknown('top-level key', name, (*TOP_KEYS, *tables))} "
                               f"(tables of a {geometry}: {', '.join(tables)})")
         if not isinstance(value, dict):
             raise SampleError(f"{at}{name} must be a table, got {value!r}")
