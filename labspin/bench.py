@@ -284,7 +284,8 @@ class Bench:
             if cfg.role == role and n in self.instruments:
                 return self.instruments[n]
         raise LookupError(f"the bench has no {role}; it has "
-                          + ", ".join(f"{n} ({c.role})" for n, c in self.config.instruments.items()))
+                          + ", ".join(f"{n} ({c.role})"
+                                      for n, c in self.config.instruments.items()))
 
     def set_field_angle(self, degrees: float) -> bool:
         """Turn the field to an in-plane angle (deg from +x): the rotation stage of the

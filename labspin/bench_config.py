@@ -98,7 +98,8 @@ class _Problems:
             if k not in allowed:
                 hint = difflib.get_close_matches(k, sorted(allowed), n=1)
                 extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-                self.add(f"{prefix}{k}", f"unknown key{extra}; allowed: {', '.join(sorted(allowed))}")
+                self.add(f"{prefix}{k}",
+                         f"unknown key{extra}; allowed: {', '.join(sorted(allowed))}")
 
     def number(self, key: str, table: dict, name: str, *, positive=True, required=True,
                default=None):

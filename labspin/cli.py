@@ -65,8 +65,10 @@ def _bench_check(args) -> int:
     except ConfigError as exc:
         print(f"labspin bench check: {exc}", file=sys.stderr)
         return 2
+    magnet = (", magnet with " + ("gaussmeter" if bench.magnet.gaussmeter else "no gaussmeter")
+              if bench.magnet else "")
     print(f"{args.file}: bench '{bench.name}' is valid: {len(bench.instruments)} instruments"
-          f"{', magnet with ' + ('gaussmeter' if bench.magnet.gaussmeter else 'no gaussmeter') if bench.magnet else ''}")
+          f"{magnet}")
     lim = bench.limits
     print(f"  limits: sample current ≤ {lim.max_sample_current_A:g} A, field ≤ "
           f"{lim.max_field_T:g} T at ≤ {lim.max_field_ramp_T_per_s:g} T/s, RF ≤ "

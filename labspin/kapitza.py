@@ -4,8 +4,8 @@ the attractor when the damping-like torque exceeds H_DL = αH (physics.md check 
 
 :func:`kapitza_sample` gives the built-in simulated sample ``kapitza_cofeb_w``, an illustrative
 MgO|CoFeB|W nanomagnet (values chosen so that the thermal band |H − H_DL/α| ≲ k_BT/(μ0 Ms V)
-is visible on a 0–20 mT grid; they are not the paper's fitted values). :func:`kapitza_map` maps ⟨m·Ĥ⟩ over current and field and
-compares it with L(ξ_eff); :func:`plot_kapitza_map` draws it.
+is visible on a 0–20 mT grid; they are not the paper's fitted values). :func:`kapitza_map` maps
+⟨m·Ĥ⟩ over current and field and compares it with L(ξ_eff); :func:`plot_kapitza_map` draws it.
 """
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ class HallBar:
 
     @classmethod
     def from_cmtj(cls, rx0: float, ry0: float, amr: float, ahe: float, smr: float,
-                  l: float, w: float) -> "HallBar":
+                  l: float, w: float) -> "HallBar":  # noqa: E741 (cmtj's name, a keyword)
         """Build from cmtj's per-layer parameters (Ω; bar length l and width w in m).
 
         Maps ``compute_resistance`` exactly: dr_ahe = ahe/2, dr_phe = (w/l)(smr − amr)/2.
@@ -255,7 +255,8 @@ class TunnelJunction:
             g_ap = g_p / (1.0 + t)
             g = 0.5 * (g_p + g_ap) + 0.5 * (g_p - g_ap) * c
             f = v * g - a
-            # dG/dV = (1 − c)/2 · dG_AP/dV, dG_AP/dV = −g_p/(1+t)² · dt/dV, dt/dV = −2 t0 V/(vh²(1+u²)²)
+            # dG/dV = (1 − c)/2 · dG_AP/dV, dG_AP/dV = −g_p/(1+t)² · dt/dV,
+            # dt/dV = −2 t0 V/(vh²(1+u²)²)
             dt_dv = -2.0 * t0 * v / (vh ** 2 * (1.0 + u2) ** 2)
             dg_dv = 0.5 * (1.0 - c) * (-g_p / (1.0 + t) ** 2) * dt_dv
             df = g + v * dg_dv

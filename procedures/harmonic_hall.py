@@ -27,13 +27,15 @@ Conventions (design.md, physics.md):
   ``Field angle (deg)`` (in-plane, from +x: 0° = x, 90° = y).
 
 "Scan" = "field sweeps" (perpendicular magnets): each of ``Field angles`` is swept as a full
-loop 0 → +max → −max → +max (``Branch``: +1 field increasing, −1 decreasing). Keep the max field below the anisotropy field for a fixed m_z branch; above
-it, the branch chosen on the way back is set by the field's small out-of-plane tilt (on the
-simulated bench, with a perfectly in-plane field, m_z returns to the same branch).
+loop 0 → +max → −max → +max (``Branch``: +1 field increasing, −1 decreasing). Keep the max field
+below the anisotropy field for a fixed m_z branch; above it, the branch chosen on the way back is
+set by the field's small out-of-plane tilt (on the simulated bench, with a perfectly in-plane field,
+m_z returns to the same branch).
 
 "Scan" = "angle scans" (in-plane magnets): at each magnitude of ``Scan fields`` (rising), the
 rotation stage turns back to 0°, the field is set, and the stage turns it through
-0 ≤ φ < 360° in steps of ``Angle step`` (``Field (T)`` the measured magnitude, ``Field angle (deg)`` φ from +x, ``Branch`` 0).
+0 ≤ φ < 360° in steps of ``Angle step`` (``Field (T)`` the measured magnitude, ``Field angle (deg)``
+φ from +x, ``Branch`` 0).
 The fields must saturate the magnet in plane (well above its in-plane anisotropy field). A
 real bench needs a rotation stage the bench can turn; without one the run stops before any
 instrument is touched. The simulated bench's default sample is then the in-plane

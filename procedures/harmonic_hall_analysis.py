@@ -19,15 +19,16 @@ damping-like field is H_DL·(m×σ) = −sign(m_z)·H_DL·x̂ and the field-like
 How B is measured. Only ratios of V_2ω to V_ω enter, so rms or amplitude readings give the
 same B provided both are the same. The X (Y) of each m_z branch within the fit window is
 used: V_ω is fitted with a quartic polynomial in H (quadratic with fewer than 12 points),
-and V_2ω is regressed on its derivative, V_2ω = c + B·∂V_ω/∂H, which is ∂V_2ω/∂H = B·∂²V_ω/∂H² with B constant. For a uniaxial
-macrospin (h = H/H_K) this is exact for the field-like term with the field along y (a real
-field, same shape as the applied one), while the damping-like torque rotates m by
-H_DL/(H_K cos θ), so B_X carries 1/cos θ ≈ 1 + h²/2 and H_DL comes out high by about half
+and V_2ω is regressed on its derivative, V_2ω = c + B·∂V_ω/∂H, which is ∂V_2ω/∂H = B·∂²V_ω/∂H² with
+B constant. For a uniaxial macrospin (h = H/H_K) this is exact for the field-like term with the
+field along y (a real field, same shape as the applied one), while the damping-like torque rotates m
+by H_DL/(H_K cos θ), so B_X carries 1/cos θ ≈ 1 + h²/2 and H_DL comes out high by about half
 the mean h² over the window. Measured on the simulated bench's noiseless harmonics
 (perpendicular_sot_hallbar, μ0H_K = 0.212 T): +1.4 % (DL) and +0.5 % (FL) for a window of
 ±0.19 H_K, +3.7 % and +1.4 % for ±0.28 H_K, +7 % and +2.6 % for ±0.38 H_K. Keep the window
 small (default: half of each branch's extent, which is bounded by switching or by the sweep);
-the result reports ``window_T``. V_ω and V_2ω may come from different sweeps (rows with only one of them).
+the result reports ``window_T``. V_ω and V_2ω may come from different sweeps (rows with only one of
+them).
 
 The sign of m_z on a branch needs the sign of ΔR_A: the data alone are unchanged by
 (ΔR_A, m_z, H_DL) → (−ΔR_A, −m_z, −H_DL). On a branch ∂²V_ω/∂H² = −I0·ΔR_A·sign(m_z)/H_K², so
@@ -175,8 +176,8 @@ def branch_b(h1, v1, h2, v2, window_T: float) -> dict:
     """Get B = (∂V_2ω/∂H)/(∂²V_ω/∂H²) (T) of one branch and one direction, its standard
     error, and the sign of the 1ω curvature, from rows within |H| ≤ window_T.
 
-    V_ω: quartic polynomial (quadratic below 12 points); V_2ω = c + B·∂V_ω/∂H. The error combines the regression's and
-    the relative error of the V_ω curvature (which scales B)."""
+    V_ω: quartic polynomial (quadratic below 12 points); V_2ω = c + B·∂V_ω/∂H. The error combines
+    the regression's and the relative error of the V_ω curvature (which scales B)."""
     s1 = np.abs(h1) <= window_T
     s2 = np.abs(h2) <= window_T
     if s1.sum() < 4 or s2.sum() < 4:

@@ -418,7 +418,7 @@ def switching_probability(df, result):
     return fig
 
 
-# --- tmr-statistics and telegraph-dwell --------------------------------------------------------------
+# --- tmr-statistics and telegraph-dwell -----------------------------------------------------------
 def _dwell_survival(ax, t, r, thr, taus):
     """Plot the fraction of completed dwells longer than t per state and exp(−t/τ)."""
     order = np.argsort(t)
@@ -475,7 +475,8 @@ def tmr_statistics(df, result):
                      color=color, label=f"{g:g} V")
         mu, sd = result["mean_ohm_by_gate"][k], result["std_ohm_by_gate"][k]
         xs = np.linspace(mu - 4 * sd, mu + 4 * sd, 200)
-        mark_fit(axes[0].plot(xs, np.exp(-0.5 * ((xs - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi)),
+        mark_fit(axes[0].plot(xs, np.exp(-0.5 * ((xs - mu) / sd) ** 2)
+                              / (sd * math.sqrt(2 * math.pi)),
                               "-", color=color, lw=1))
     axes[0].set(xlabel="R (Ω)", ylabel="density",
                 title="reads" + (f" at site {sites[0]}" if sites else "") + " and Gaussian fits")

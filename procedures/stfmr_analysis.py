@@ -43,7 +43,8 @@ Then (fields in T, γ as γ/2π in Hz/T):
   Γ = αγ0(H1 + H2)/2 + γ0·H_DL·sin φ_M, divided by dω/dH. Sign: design.md's, H_DL > 0 drives
   m toward +σ, σ = +ŷ for a current along +x in a heavy metal with θ_SH > 0; with m along +σ
   (sin φ_M > 0) a positive H_DL adds damping and widens the line. So ``xi_dc`` has the sign
-  of the simulated sample's ``xi_dl`` (negative for W), as ``xi`` from S/A has. ξ = μ0H_DL-per-A·2e·μ0Ms·t·w·d/(ħ·μ0) needs the bar width w as well.
+  of the simulated sample's ``xi_dl`` (negative for W), as ``xi`` from S/A has. ξ =
+  μ0H_DL-per-A·2e·μ0Ms·t·w·d/(ħ·μ0) needs the bar width w as well.
 
 Foreign data: :func:`standardize` maps other column names and field units (T, mT, Oe, G)
 onto ``Field (T)``, ``Frequency (Hz)``, ``Vmix (V)``; :func:`read_column_pairs` reads the

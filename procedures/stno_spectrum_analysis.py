@@ -15,9 +15,9 @@ Per trace (one field, one current)
     the point spacing, the floor the mean of the points outside that window and ENBW =
     1.0645·RBW the analyzer's equivalent noise bandwidth (a Gaussian RBW filter): the displayed
     power is the power density times ENBW. (The numeric sum, not the Lorentzian's area πAΔ:
-    thermally broadened lines have lighter tails than a Lorentzian.) Without a RBW column, ENBW is taken as
-    the trace point spacing. Errors: one standard error from the fit covariance (scaled by the
-    residuals). A trace whose line does not rise above the floor gets power_W = 0 and NaN for
+    thermally broadened lines have lighter tails than a Lorentzian.) Without a RBW column, ENBW is
+    taken as the trace point spacing. Errors: one standard error from the fit covariance (scaled by
+    the residuals). A trace whose line does not rise above the floor gets power_W = 0 and NaN for
     the rest; it counts as "below threshold".
 
 Threshold current ``ic_A`` (method stated, as issue 6 asks)
@@ -37,7 +37,8 @@ Tunability ``df_dI_Hz_per_A``
     the f_peak errors; the error from the covariance scaled by the residuals, so it reflects
     the actual scatter: the fit errors of f_peak, a few MHz, miss the record-to-record
     wander of the thermal line's centre). With few currents the residual-scaled error is
-    itself uncertain (n − 2 degrees of freedom): use ≥ 5 currents. At H = 0 this is γ0·(H_DL per A)/(2πα) (check 6).
+    itself uncertain (n − 2 degrees of freedom): use ≥ 5 currents. At H = 0 this is γ0·(H_DL per
+    A)/(2πα) (check 6).
 
 Keys: the headline ``ic_A``, ``df_dI_Hz_per_A``, ``f0_Hz`` (intercept of the f–I line),
 ``mu0_h_T`` (the field they belong to: the field of smallest magnitude), each with ``_err``;
@@ -209,7 +210,7 @@ def analyze_spectra(df: pd.DataFrame) -> dict:
     table = pd.DataFrame(rows)
     table["oscillating"] = 0
     per_field = []
-    for h, g in table.groupby("group_T", sort=True):
+    for _h, g in table.groupby("group_T", sort=True):
         ic, ic_err, osc = threshold(g["current_A"].to_numpy(), g["power_W"].to_numpy())
         table.loc[g.index, "oscillating"] = osc.astype(int)
         above = g[osc]

@@ -4,8 +4,8 @@ their dependence on field and current.
 Per trace (one field set, one bias current): the states are re-derived from the
 resistances — the threshold between the two levels by two-means (tmr-statistics'
 ``two_level_threshold``) when the trace shows two well-separated levels (gap > 10× the
-spread within each), else the threshold of all reads of the same bias pooled (or of all reads) if those show two
-levels; with no two levels anywhere the sample did not switch (taus nan) — P (+1) is
+spread within each), else the threshold of all reads of the same bias pooled (or of all reads) if
+those show two levels; with no two levels anywhere the sample did not switch (taus nan) — P (+1) is
 the low-resistance state. The mean dwell in each state is the censoring-safe estimate of
 labspin.telegraph.estimate_dwell_times on the event list of the reads (time in state /
 exits, the maximum-likelihood estimate for exponential dwells; standard error mean/√exits;
@@ -85,9 +85,10 @@ def analyze_telegraph_dwell(df: pd.DataFrame) -> dict:
     Per trace, in the order of the run (lists): fields_set_T, fields_T (measured),
     bias_currents_A, tau_p_s, tau_p_s_err, tau_ap_s, tau_ap_s_err, n_exits_p, n_exits_ap,
     r_p_ohm, r_ap_ohm, two_levels (whether the trace itself showed both levels; when no
-    trace and no pool of reads shows two, nothing switched: taus nan, exits 0). Scalars: the field slopes dln_tau_p_dB_per_T, dln_tau_ap_dB_per_T and
-    the current slopes dln_tau_p_dI_per_A, dln_tau_ap_dI_per_A (each with _err and
-    _chi2_red; nan with fewer than two fields / currents), sample_interval_s (median).
+    trace and no pool of reads shows two, nothing switched: taus nan, exits 0). Scalars: the field
+    slopes dln_tau_p_dB_per_T, dln_tau_ap_dB_per_T and the current slopes dln_tau_p_dI_per_A,
+    dln_tau_ap_dI_per_A (each with _err and _chi2_red; nan with fewer than two fields / currents),
+    sample_interval_s (median).
     """
     b_set = df["Field set (T)"].to_numpy(float)
     b = df["Field (T)"].to_numpy(float)

@@ -198,7 +198,8 @@ def compile_pattern(pattern: str) -> tuple[re.Pattern, tuple[str, ...], tuple[in
 
 _NRF = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _NRF_WITH_SUFFIX = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*[A-Za-z]+")
-_KEYWORDS = {"MIN": "MIN", "MINIMUM": "MIN", "MAX": "MAX", "MAXIMUM": "MAX", "DEF": "DEF", "DEFAULT": "DEF"}
+_KEYWORDS = {"MIN": "MIN", "MINIMUM": "MIN", "MAX": "MAX", "MAXIMUM": "MAX", "DEF": "DEF",
+             "DEFAULT": "DEF"}
 _MISSING = object()
 
 
@@ -689,7 +690,8 @@ class SimInstrument:
                 continue
             if fault.kind in ("timeout", "garbled") and not query:
                 continue
-            if fault.kind == "stuck_output" and (query or cmd.param is None or not cmd.param.output):
+            if fault.kind == "stuck_output" and (query or cmd.param is None
+                                                 or not cmd.param.output):
                 continue
             if fault.remaining is not None:
                 fault.remaining -= 1

@@ -541,11 +541,11 @@ class VirtualBench:
                      n: int = 1, seed: int = 0, dt_s: float = 1e-12) -> np.ndarray:
         """Get m (3, n) of n independent trials of a current pulse (A, along +x) on top of the
         present dc current, each after the pulse and 2 ns of relaxation; the bench's state is
-        only brought up to date (:meth:`state`), not changed. Each trial starts in thermal equilibrium in the present well: the
-        stochastic LLG (the same kernel and random stream as the pulse) runs at the holding
-        drive for :meth:`thermalization_time` from the fixed point (T = 0 state) before the
-        trapezoidal pulse (full width ``width_s``, linear edges ``rise_s`` inside it)
-        arrives — a real magnet is Boltzmann-distributed in its well, not at the fixed
+        only brought up to date (:meth:`state`), not changed. Each trial starts in thermal
+        equilibrium in the present well: the stochastic LLG (the same kernel and random stream as
+        the pulse) runs at the holding drive for :meth:`thermalization_time` from the fixed point
+        (T = 0 state) before the trapezoidal pulse (full width ``width_s``, linear edges ``rise_s``
+        inside it) arrives — a real magnet is Boltzmann-distributed in its well, not at the fixed
         point. Reversals during the thermalization (Brown's rate × a few ns) are left to
         the bench's hops between pulses and not prevented here."""
         i = self.drives.dc_total()

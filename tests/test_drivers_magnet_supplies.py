@@ -233,7 +233,7 @@ def test_kepco_operating_mode_is_pymeasures():
 def test_kepco_full_self_test_is_refused_on_a_magnet():
     with kepco([]) as k:                                   # DIAG:TST? never sent
         with pytest.raises(NotImplementedError, match="maximum"):
-            k.bop_test
+            _ = k.bop_test
 
 
 def test_kepco_interface_self_test_is_pymeasures():

@@ -127,13 +127,13 @@ def test_hallbar_scalar_twin_matches():
 def test_from_cmtj_reproduces_cmtj_formula():
     # cmtj compute_resistance: Rx = Rx0 + AMR mx² + SMR my²,
     # Ry = Ry0 + ½ AHE mz + (w/l)(SMR − AMR) mx my; README 5360 values, w = 30 µm, l = 20 µm
-    rx0, ry0, amr, ahe, smr, l, w = 304.3, 0.4, -0.053, -5.71, -0.464, 20e-6, 30e-6
-    hb = HallBar.from_cmtj(rx0, ry0, amr, ahe, smr, l, w)
+    rx0, ry0, amr, ahe, smr, length, w = 304.3, 0.4, -0.053, -5.71, -0.464, 20e-6, 30e-6
+    hb = HallBar.from_cmtj(rx0, ry0, amr, ahe, smr, length, w)
     assert hb.dr_ahe == pytest.approx(-2.855)
     assert (hb.r0, hb.dr_amr, hb.dr_smr) == (rx0, amr, smr)
     m = random_m((100,), seed=6)
     np.testing.assert_allclose(hb.rxx(m), rx0 + amr * m[0] ** 2 + smr * m[1] ** 2, rtol=1e-15)
-    np.testing.assert_allclose(hb.rxy(m), ry0 + 0.5 * ahe * m[2] + (w / l) * (smr - amr) * m[0] * m[1],
+    np.testing.assert_allclose(hb.rxy(m), ry0 + 0.5 * ahe * m[2] + (w / length) * (smr - amr) * m[0] * m[1],
                                atol=1e-13)
 
 

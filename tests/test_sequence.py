@@ -225,8 +225,10 @@ def test_pymeasure_sequencer_syntax_gives_the_same_runs(tmp_path):
                         '- "Gate voltages (V)", "[-1, 1]"\n'
                         '-- "bias_current", "linspace(5e-6, 1e-5, 2)"\n"""')
     seqr = sq.load_sequence(_write(tmp_path, text, "s.toml"))
-    as_float = lambda runs: [{k: (float(v) if k == "bias_current" else v)
-                              for k, v in r["params"].items()} for r in runs]
+
+    def as_float(runs):
+        return [{k: (float(v) if k == "bias_current" else v)
+                 for k, v in r["params"].items()} for r in runs]
     assert as_float(seqr.runs()) == as_float(grid.runs())
     (tmp_path / "grid.seq").write_text('- "Gate voltages (V)", "[-1, 1]"\n'
                                        '-- "Bias current", "[5e-6, 1e-5]"\n')

@@ -123,7 +123,9 @@ def test_mfpt_free_diffusion_limit():
 
 def test_mfpt_symmetries_and_field_dependence():
     d, tn = 25.0, 1e-9
-    t = lambda h=0.0, hs=0.0, s=+1: mean_first_passage_time(d, h, hs, tau_n=tn, from_state=s)
+
+    def t(h=0.0, hs=0.0, s=+1):
+        return mean_first_passage_time(d, h, hs, tau_n=tn, from_state=s)
     # mirror symmetry: leaving +1 in field h is leaving −1 in field −h
     for h in (0.0, 0.1, -0.35):
         assert t(h, s=+1) == pytest.approx(t(-h, s=-1), rel=1e-10)
