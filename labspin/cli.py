@@ -309,8 +309,17 @@ def _plot(args, data, result) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Get the argument parser of the ``labspin`` command."""
-    p = argparse.ArgumentParser(prog="labspin", description="Spintronics experiments: "
-                                "drivers, procedures, analysis and a simulated bench.")
+    p = argparse.ArgumentParser(
+        prog="labspin", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Spintronics experiments: drivers, procedures, analysis and a simulated "
+        "bench.",
+        epilog="start here (no hardware needed: --sim is the simulated bench):\n"
+        "  labspin procedures                      what can be measured\n"
+        "  labspin procedures stfmr                its parameters, units and ranges\n"
+        "  labspin run stfmr --sim --out runs      a dry run; prints the results file last\n"
+        "  labspin analyze stfmr runs/stfmr_*.csv --plot stfmr.png\n"
+        "  labspin gui stfmr                       the same in the GUI\n"
+        "each command has its own --help, e.g. labspin run --help")
     p.add_argument("--version", action="version", version=f"labspin {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     pr = sub.add_parser("procedures", help="list the measurement procedures, or one "
