@@ -5,18 +5,24 @@ several field magnitudes (Avci et al., PRB 90, 224427, 2014), with the thermoele
 (anomalous Nernst) term separated by its field dependence; analysis in
 :mod:`.harmonic_hall_analysis`.
 
-Wiring (the simulated ``harmonic_hall`` bench): the 1ω lock-in's sine output drives the
-sample through a series resistor R_series; both lock-ins read the Hall probe. The 1ω lock-in
-(internal reference, harmonic 1) reads V_ω; the 2ω lock-in (external reference from the 1ω
-lock-in's sine/TTL out, harmonic 2) reads V_2ω.
+Wiring: both lock-ins read the Hall probe, the 1ω one at harmonic 1 (V_ω), the 2ω one at
+harmonic 2 (V_2ω). The ac current comes from
+
+* the bench's ``current_source`` when it has one (a Keithley 6221 sine, simulated wiring
+  ``harmonic_hall_6221``): I0 = "Current amplitude", exact; both lock-ins on external
+  reference from the 6221 (its Trigger Link phase marker, set here at 0°, to their REF IN);
+* otherwise the 1ω lock-in's sine output through a series resistor R_series (simulated
+  wiring ``harmonic_hall``): the 1ω lock-in on its internal reference, the 2ω one on external
+  reference from the 1ω lock-in's sine/TTL out. This drive cannot measure the current, so I0
+  is computed: I0 = √2·V_sine/(R_series + R_sample), V_sine the sine output ("Sine
+  amplitude", V rms), R_sample the two-terminal resistance of the current path (parameter
+  "Sample resistance", measured beforehand; a 10 % error in it moves I0 by ≈ 0.3 % for
+  300 Ω, ≈ 1 % for 1.2 kΩ, with 10 kΩ in series).
 
 Conventions (design.md, physics.md):
 
-* Current I(t) = I0·sin ωt along +x; I0 is the **amplitude** (not rms). This wiring cannot
-  measure the current, so I0 is computed: I0 = √2·V_sine/(R_series + R_sample), V_sine the
-  sine output (V rms), R_sample the two-terminal resistance of the current path (parameter
-  "Sample resistance", measured beforehand; it is small next to R_series, so a 10 % error in
-  it moves I0 by ≈ 0.3 % with 10 kΩ in series). Column ``Current amplitude (A)``.
+* Current I(t) = I0·sin ωt along +x; I0 is the **amplitude** (not rms). Column
+  ``Current amplitude (A)``.
 * Lock-ins read rms and use the SRS phase convention (reference sin(nωt + θ), θ = PHAS,
   left at the instrument's default 0 — set it to 0 by hand on a real bench): a voltage
   V(t) ⊃ A sin nωt + B cos nωt reads X = A/√2, Y = B/√2. Hence
@@ -39,7 +45,8 @@ rotation stage turns back to 0°, the field is set, and the stage turns it throu
 The fields must saturate the magnet in plane (well above its in-plane anisotropy field). A
 real bench needs a rotation stage the bench can turn; without one the run stops before any
 instrument is touched. The simulated bench's default sample is then the in-plane
-``inplane_sot_hallbar``.
+``inplane_sot_hallbar`` (R_xx ≈ 1.2 kΩ), on the 6221 wiring so that I0 needs no sample
+resistance.
 """
 from __future__ import annotations
 
@@ -92,14 +99,17 @@ class _SampleOfScan:
 
 
 class HarmonicHall(LabspinProcedure, FilmParameters):
-    """Measure V_ω and V_2ω of the Hall probe, with an ac current from the 1ω lock-in's sine
-    output, against an in-plane field swept along each of the given in-plane angles (field
-    sweeps) or turned through 360° at each of the given magnitudes (angle scans)."""
+    """Measure V_ω and V_2ω of the Hall probe, with an ac current from the bench's current
+    source (6221 sine) or else the 1ω lock-in's sine output, against an in-plane field swept
+    along each of the given in-plane angles (field sweeps) or turned through 360° at each of
+    the given magnitudes (angle scans)."""
     NAME = "harmonic-hall"
-    DESCRIPTION = ("Harmonic Hall (1ω and 2ω lock-ins, ac current from the sine output): "
+    DESCRIPTION = ("Harmonic Hall (1ω and 2ω lock-ins, ac current from a 6221 or the "
+                   "lock-in's sine output): "
                    "field sweeps along x and y (perpendicular magnets) or in-plane angle "
                    "scans (in-plane magnets)")
     WIRING = "harmonic_hall"
+    CURRENT_SOURCE_WIRING = "harmonic_hall_6221"
     SAMPLE = _SampleOfScan()
     SIM_MAGNET = {"axis": "inplane", "angle_deg": 0.0}
 
@@ -114,14 +124,19 @@ class HarmonicHall(LabspinProcedure, FilmParameters):
     field_step = FloatParameter("Field step", units="T", default=0.004, minimum=1e-6,
                                 maximum=1.0)
     field_angles = Parameter("Field angles", default="0, 90")
+    ac_current = FloatParameter("Current amplitude", units="A", default=1e-3, minimum=1e-9,
+                                maximum=0.105)
+    """Current-source drive: the 6221 sine's amplitude I0 (A, peak)."""
     sine_amplitude = FloatParameter("Sine amplitude", units="V", default=5.0, minimum=0.004,
                                     maximum=5.0)
+    """Sine-output drive (no current source): the 1ω lock-in's sine output (V rms)."""
     frequency = FloatParameter("Frequency", units="Hz", default=133.0, minimum=0.01,
                                maximum=50e3)
     series_resistance = FloatParameter("Series resistance", units="ohm", default=10e3,
                                        minimum=0.0, maximum=1e9)
     sample_resistance = FloatParameter("Sample resistance", units="ohm", default=300.0,
                                        minimum=0.0, maximum=1e9)
+    """Sine-output drive: the current path's two-terminal resistance, for I0."""
     time_constant = FloatParameter("Time constant", units="s", default=0.3, minimum=1e-5,
                                    maximum=3e4)
     settle = FloatParameter("Settle time constants", default=7.0, minimum=0.0, maximum=100.0)
@@ -148,8 +163,26 @@ class HarmonicHall(LabspinProcedure, FilmParameters):
     LOCKIN_1W, LOCKIN_2W = "lockin_1w", "lockin_2w"
 
     # ------------------------------------------------------------------ planning
-    def current_amplitude(self) -> float:
-        """Get I0 (A, amplitude): √2·V_sine/(R_series + R_sample)."""
+    def sim_wiring(self) -> str:
+        """Get the simulated wiring for ``--sim``: the 6221 one ("harmonic_hall_6221") for
+        angle scans (the in-plane bar, whose R_xx is far from the "Sample resistance"
+        default), the lock-in sine-output one ("harmonic_hall") for field sweeps."""
+        return self.CURRENT_SOURCE_WIRING if self.scan == ANGLE_SCANS else self.WIRING
+
+    @staticmethod
+    def drive(config) -> str:
+        """Get how the bench drives the ac current: "current source" (it has a
+        current_source) or "sine out" (the 1ω lock-in's sine output)."""
+        return "current source" if config.by_role("current_source") else "sine out"
+
+    def current_amplitude(self, config=None) -> float:
+        """Get I0 (A, amplitude) on the bench of ``config`` (default: the bench of the run,
+        else the sine-output drive): "Current amplitude" with a current source, else
+        √2·V_sine/(R_series + R_sample)."""
+        if config is None and self.bench is not None:
+            config = self.bench.config
+        if config is not None and self.drive(config) == "current source":
+            return abs(self.ac_current)
         r = self.series_resistance + self.sample_resistance
         return SQRT2 * self.sine_amplitude / r if r > 0 else math.inf
 
@@ -158,8 +191,9 @@ class HarmonicHall(LabspinProcedure, FilmParameters):
         if self.LOCKIN_1W in names and self.LOCKIN_2W in names:
             return self.LOCKIN_1W, self.LOCKIN_2W
         if len(names) < 2:
-            raise ValueError("harmonic-hall needs two lock-ins (1ω driving the sample, 2ω on "
-                             f"its reference); the bench has {len(names)}")
+            raise ValueError("harmonic-hall needs two lock-ins (1ω and 2ω, on the current "
+                             "source's reference or the 1ω one driving the sample); the bench "
+                             f"has {len(names)}")
         return names[0], names[1]
 
     def check(self, config) -> None:
@@ -173,13 +207,17 @@ class HarmonicHall(LabspinProcedure, FilmParameters):
                 raise ValueError(f"parameter 'Field step' = {self.field_step:g} T must be ≤ "
                                  f"'Max field' = {self.max_field:g} T")
             parse_angles(self.field_angles)
-        # the largest current this drive can give (R_sample → 0): limit that, not the estimate
-        worst = SQRT2 * self.sine_amplitude / self.series_resistance \
-            if self.series_resistance > 0 else math.inf
-        check_limit("parameter 'Sine amplitude' (current amplitude √2·V/R_series)", worst,
-                    0.0, lim.max_sample_current_A, "A")
-        check_limit("parameter 'Sine amplitude' (voltage)", self.sine_amplitude, 0.0,
-                    lim.max_sample_voltage_V, "V")
+        if self.drive(config) == "current source":
+            check_limit("parameter 'Current amplitude' (the current source's sine)",
+                        abs(self.ac_current), 0.0, lim.max_sample_current_A, "A")
+        else:
+            # the largest current this drive can give (R_sample → 0): limit that, not I0
+            worst = SQRT2 * self.sine_amplitude / self.series_resistance \
+                if self.series_resistance > 0 else math.inf
+            check_limit("parameter 'Sine amplitude' (current amplitude √2·V/R_series)", worst,
+                        0.0, lim.max_sample_current_A, "A")
+            check_limit("parameter 'Sine amplitude' (voltage)", self.sine_amplitude, 0.0,
+                        lim.max_sample_voltage_V, "V")
         if config.magnet is None:
             raise ValueError("harmonic-hall needs a [magnet] in the bench config")
         self._lockin_names(config)
@@ -203,8 +241,12 @@ class HarmonicHall(LabspinProcedure, FilmParameters):
                              "angles set by hand)")
         n1, n2 = self._lockin_names(self.bench.config)
         l1, l2 = self.bench.role("lock_in", n1), self.bench.role("lock_in", n2)
-        l1.reference_source = "internal"
-        l1.frequency = self.frequency
+        source = self.drive(self.bench.config) == "current source"
+        if source:
+            l1.reference_source = "external"
+        else:
+            l1.reference_source = "internal"
+            l1.frequency = self.frequency
         l1.harmonic = 1
         l2.reference_source = "external"
         l2.harmonic = 2
@@ -212,7 +254,14 @@ class HarmonicHall(LabspinProcedure, FilmParameters):
             li.time_constant = self.time_constant
             li.filter_slope = 12
             li.sensitivity = sens
-        l1.sine_amplitude = self.sine_amplitude      # ramped by the driver, limit-checked
+        if source:
+            cs = self.bench.role("current_source")
+            cs.compliance_voltage = min(10.0, self.bench.config.limits.max_sample_voltage_V)
+            cs.waveform_use_phasemarker = True       # reference pulse at the sine's 0°
+            cs.waveform_phasemarker_phase = 0.0
+            cs.start_sine(abs(self.ac_current), self.frequency)   # peaks limit-checked
+        else:
+            l1.sine_amplitude = self.sine_amplitude  # ramped by the driver, limit-checked
 
     def _read(self, lockin) -> tuple[float, float]:
         xy = np.array([lockin.measure_xy() for _ in range(self.averages)], float)

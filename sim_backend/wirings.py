@@ -66,6 +66,15 @@ WIRINGS: dict[str, dict[str, Slot]] = {
                           {"probe": "xy", "reference_source": "lockin_1w"}),
         **_MAGNET,
     },
+    "harmonic_hall_6221": {        # harmonic Hall: a 6221 sine, both lock-ins on its reference
+        "acsource": Slot("current_source", "keithley6221", "GPIB0::12::INSTR",
+                         {"drives_sample": True}),
+        "lockin_1w": Slot("lock_in", "sr830", "GPIB0::8::INSTR",
+                          {"probe": "xy", "reference_source": "acsource"}),
+        "lockin_2w": Slot("lock_in", "sr860", "TCPIP::192.168.10.21::INSTR",
+                          {"probe": "xy", "reference_source": "acsource"}),
+        **_MAGNET,
+    },
     "lockin_transport": {          # ac resistance: a 6221 sine, the lock-in on its reference
         "acsource": Slot("current_source", "keithley6221", "GPIB0::12::INSTR",
                          {"drives_sample": True}),

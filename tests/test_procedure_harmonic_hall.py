@@ -62,33 +62,38 @@ def test_closed_loop_recovers_the_sot_fields(tmp_path):
 
 
 def test_angle_scans_separate_damping_like_field_like_and_nernst(tmp_path):
-    """In-plane magnet (inplane_sot_hallbar, μ0M_eff = 0.80 T, μ0H_k = 3.6 mT) with set SOT
-    fields and an anomalous Nernst voltage; angle scans (15° steps) at 0.05–0.4 T, lock-in
-    time constant 3 s (virtual time).
+    """In-plane magnet (inplane_sot_hallbar, μ0M_eff = 0.80 T, μ0H_k = 3.6 mT, R_xx ≈ 1.2 kΩ)
+    with set SOT fields and an anomalous Nernst voltage; angle scans (15° steps) at 0.05–0.4 T,
+    lock-in time constant 3 s (virtual time), on the procedure's simulated wiring for angle
+    scans (a 6221 drives the current, both lock-ins on its reference): I0 is the 6221's
+    amplitude, with every parameter at its default (no "Sample resistance").
 
     Tolerances. Statistical: 3 reported standard errors (lock-in noise ≈ 1 nV on the per-field
     cos φ coefficients of ≈ 50–110 nV; the damping-like and Nernst terms differ only through
     1/(B + M_eff), which spans 0.83–1.18 T⁻¹ here, so they come out at ≈ 3 % and 5 %).
     Systematic, measured on this run and on noiseless harmonics: the planar-Hall amplitude
-    from V_ω is 0.1 % low (I0 is computed with R_xx at 0°; AMR and SMR move R_xx by 2e-4
-    over the turn) and the field-like field ≈ 0.2 % low (second order in H_k/H at 50 mT);
+    from V_ω is 0.1 % low at every field (the 12 dB/oct filter leaves e^−7·(1 + 7) = 0.7 % of
+    each 15° step after 7τ, a lag that lowers the sin 2φ amplitude by 0.7 %·(1 − cos 30°)) and
+    the field-like field ≈ 0.2 % low (second order in H_k/H at 50 mT);
     the damping-like stiffness leaves out B_k cos²φ_M (≤ 0.45 %). Allowed on top: 0.3 %
     (ΔR_P), 1 % (H_FL, H_DL)."""
     overrides = ["mu0_hdl_per_A_T=-1.0", "mu0_hfl_per_A_T=-0.5", "v_ane_per_A2_V=0.4"]
     p = HarmonicHall()
     p.scan, p.time_constant = "angle scans", 3.0
-    p.sample_resistance = 1200.0                        # the in-plane bar's R_xx
     p.hm_thickness, p.bar_width = 5e-9, 10e-6
     assert p.SAMPLE == "inplane_sot_hallbar" and HarmonicHall.SAMPLE == \
         "perpendicular_sot_hallbar"
     truth = load_sample(p.SAMPLE, overrides).describe()
-    bench = Bench.simulated("harmonic_hall", p.SAMPLE, overrides, seed=4,
+    assert p.sim_wiring() == "harmonic_hall_6221"
+    bench = Bench.simulated(p.sim_wiring(), p.SAMPLE, overrides, seed=4,
                             magnet=VirtualMagnet(**p.sim_magnet()))
     result = run_procedure(p, bench, tmp_path, sample_name=p.SAMPLE,
                            sample_parameters=truth, seed=4)
     assert result.status == FINISHED, result.message
     df = result.data()
     assert len(df) == 5 * 24 and df["Field angle (deg)"].nunique() == 24
+    assert (df["Current amplitude (A)"] == p.ac_current).all()      # the 6221's, exact
+    assert p.current_amplitude(bench.config) == p.ac_current
     res = analyze_files(result.path)          # ΔR_A and μ0M_eff from the header's metadata
     assert res["n_fields"] == 5 and res["mu0_meff_T_err"] == 0.0
     for key, sys_rel in (("mu0_hdl_per_A_T", 0.01), ("mu0_hfl_per_A_T", 0.01),
@@ -201,3 +206,69 @@ def test_abort_leaves_the_sources_safe(tmp_path, run_aborted):
     assert len(log) > 2 and np.abs(np.diff(log)).max() <= 0.05 + 1e-9  # ramped down
     df = pd.read_csv(result.path, comment="#")
     assert 0 < len(df) < 22 and "#Status: ABORTED" in result.path.read_text()
+
+
+def _bench_6221(seed=1):
+    p = HarmonicHall()
+    p.scan = "angle scans"
+    return Bench.simulated(p.sim_wiring(), p.SAMPLE, seed=seed,
+                           magnet=VirtualMagnet(**p.sim_magnet()))
+
+
+def test_current_source_limits_are_refused_before_anything_is_touched():
+    """With a current source the 6221's amplitude is checked against the bench's max sample
+    current (0.02 A); the sine output's parameters no longer drive anything and are not."""
+    bench = _bench_6221()
+    p = HarmonicHall()
+    p.scan, p.ac_current = "angle scans", 0.03
+    with pytest.raises((ValueError, LimitError), match="Current amplitude"):
+        run_procedure(p, bench, ".")
+    for twin in bench.virtual.instruments.values():
+        assert list(twin.log) == []                 # no command reached any instrument
+    p = HarmonicHall()
+    p.series_resistance = 10.0          # refused on the sine-output bench (test above)
+    p.check(bench.config)
+    assert p.drive(bench.config) == "current source"
+    assert p.drive(_bench().config) == "sine out"
+
+
+def test_abort_with_a_current_source_leaves_it_off(tmp_path, run_aborted):
+    bench = _bench_6221()
+    p = HarmonicHall()
+    p.scan, p.scan_fields, p.angle_step, p.time_constant = "angle scans", "0.1, 0.2", 90.0, 0.1
+    result = run_aborted(p, bench, tmp_path, at_percent=30)
+    assert result.status == ABORTED
+    vb = bench.virtual
+    source = vb.instruments["acsource"]
+    assert not source.output("output")                          # 6221 output off
+    assert "acsource" not in vb.drives.ac and vb.drives.dc_total() == 0.0
+    assert vb.reference_frequency("acsource") is None           # its sine stopped
+    assert vb.magnet.setpoint_A == 0.0
+    df = pd.read_csv(result.path, comment="#")
+    assert 0 < len(df) < 8 and (df["Current amplitude (A)"] == p.ac_current).all()
+
+
+def test_cli_angle_scans_with_defaults_recover_the_per_ampere_fields(tmp_path, capsys):
+    """`labspin run harmonic-hall --sim --param scan="angle scans"` with every other parameter
+    at its default, then `labspin analyze`: the per-ampere fields of `labspin sim show
+    inplane_sot_hallbar` come back (the 6221 fixes I0; with the sine-output drive and the
+    default 300 Ω "Sample resistance" they came out 6 % (DL) and 9 % (FL) low). Tolerances as
+    the angle-scan test above: 1 % systematic + 3 reported standard errors (here ≈ 1.7 % on
+    H_DL, 0.3 % on H_FL with the default 0.3 s time constant); the planar-Hall amplitude
+    0.3 % + 3σ."""
+    import json
+
+    from labspin.cli import main
+    assert main(["run", "harmonic-hall", "--sim", "--param", "scan=angle scans",
+                 "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    (path,) = tmp_path.glob("*.csv")
+    assert main(["analyze", "harmonic-hall", str(path), "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    truth = load_sample("inplane_sot_hallbar").describe()
+    assert res["current_amplitude_A"] == pytest.approx(HarmonicHall().ac_current, rel=1e-12)
+    for key, sys_rel in (("mu0_hdl_per_A_T", 0.01), ("mu0_hfl_per_A_T", 0.01),
+                         ("dr_phe_ohm", 0.003)):
+        tol = sys_rel * abs(truth[key]) + 3 * res[key + "_err"]
+        assert res[key] == pytest.approx(truth[key], abs=tol), (key, res[key], truth[key])
+    assert abs(res["v_ane_per_A2_V"]) <= 3 * res["v_ane_per_A2_V_err"]    # no Nernst set

@@ -16,7 +16,8 @@ from labspin.sim_backend.wirings import WIRINGS, bench_config_text, build_bench
 SAMPLE_FOR = {"transport": "perpendicular_sot_hallbar", "stfmr": "inplane_sot_hallbar",
               "harmonic_hall": "perpendicular_sot_hallbar", "pulsed": "mtj_pillar",
               "spectrum": "spin_torque_oscillator", "gaussian_source": "dw_gaussian_source",
-              "lockin_transport": "perpendicular_sot_hallbar"}
+              "lockin_transport": "perpendicular_sot_hallbar",
+              "harmonic_hall_6221": "inplane_sot_hallbar"}
 
 
 @pytest.mark.parametrize("wiring", sorted(WIRINGS))
