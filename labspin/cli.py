@@ -307,6 +307,12 @@ def _plot(args, data, result) -> int:
     return 0
 
 
+SIM_WIRINGS = ["transport", "lockin_transport", "stfmr", "harmonic_hall", "harmonic_hall_6221",
+               "pulsed", "spectrum", "gaussian_source"]
+"""The simulated bench's standard wirings (sim_backend.wirings.WIRINGS; listed here so that
+``labspin --help`` does not import the simulator; a test keeps the two equal)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Get the argument parser of the ``labspin`` command."""
     p = argparse.ArgumentParser(
@@ -396,8 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a sample parameter (see `labspin sim show`)")
     sv.add_argument("--wiring", default="stfmr",
-                    choices=["transport", "stfmr", "harmonic_hall", "pulsed", "spectrum",
-                             "gaussian_source"],
+                    choices=SIM_WIRINGS,
                     help="which standard bench to build (default: %(default)s)")
     sv.add_argument("--seed", type=int, default=0, help="noise seed (default: %(default)s)")
     sv.add_argument("--bench-out", metavar="FILE",

@@ -47,3 +47,9 @@ def test_defaults_run_and_analyze(name, tmp_path, capsys):
         values = err if isinstance(err, list) else [err]
         for v in values:
             assert v is None or (isinstance(v, (int, float)) and (v != v or v >= 0)), (key, v)
+
+
+def test_sim_serve_offers_every_standard_wiring():
+    from labspin.cli import SIM_WIRINGS
+    from labspin.sim_backend.wirings import WIRINGS
+    assert sorted(SIM_WIRINGS) == sorted(WIRINGS)
