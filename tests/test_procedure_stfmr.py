@@ -197,12 +197,10 @@ def test_real_spin_diode_spectra_give_the_published_anisotropy():
 
 
 def test_cli_run_then_analyze(tmp_path, capsys):
-    """Through the command line, once the lead has registered the procedure. `labspin
-    analyze` passes no metadata, so the 3.6 mT in-plane anisotropy is left out of the Kittel
-    fit: frequencies with resonances ≥ 0.1 T keep that bias small (5 % allowed)."""
-    from labspin.procedures import PROCEDURES
-    if "stfmr" not in PROCEDURES:
-        pytest.skip("stfmr not registered in labspin.procedures.PROCEDURES yet")
+    """Through the command line. The results file's header carries the sample, so `labspin
+    analyze` takes the 3.6 mT in-plane anisotropy into the Kittel fit (measured: M_eff
+    0.9014 ± 0.0004 T for 0.9; the closed-loop test above puts the line-shape systematic at
+    ≈ 0.1 %), so 1 % is allowed."""
     import json
 
     from labspin.cli import main
@@ -214,4 +212,4 @@ def test_cli_run_then_analyze(tmp_path, capsys):
     path = out.out.strip().splitlines()[-1]
     assert main(["analyze", "stfmr", path, "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
-    assert res["mu0_meff_T"] == pytest.approx(0.9, rel=0.05)
+    assert res["mu0_meff_T"] == pytest.approx(0.9, rel=0.01)
