@@ -90,10 +90,46 @@ class _PacedCurrent(SafeSourceMixin):
             write(v)
             prev = v
 
+    zero_current_tolerance = 0.05
+    """|measured current| (A) below which the coil counts as discharged (shutdown, relay)."""
+    zero_current_timeout = 30.0
+    """How long (s) to wait at a zero setpoint for the coil's L/R tail to decay."""
+    ZERO_POLL_S = 0.5
+
     def _wait_settled(self) -> None:
         """Wait until the last written step has had its |ΔI|/max_rate."""
         due = self._last_write_t + self._last_step_s
         self.clock.sleep(min(self._last_step_s, due - self.clock.now()))
+
+    def _measured_abs(self) -> float:
+        """Measure |current| (A) in the coil."""
+        raise NotImplementedError
+
+    def _wait_for_decay(self) -> float | None:
+        """After a ramp to 0 A, wait until the measured |current| ≤ zero_current_tolerance
+        (the coil's L/R tail, which switching the output off would interrupt); get None, or
+        the |current| (A) still flowing after zero_current_timeout."""
+        self._wait_settled()
+        deadline = self.clock.now() + self.zero_current_timeout
+        while True:
+            amps = abs(self._measured_abs())
+            if amps <= self.zero_current_tolerance:
+                return None
+            if self.clock.now() >= deadline:
+                return amps
+            self.clock.sleep(self.ZERO_POLL_S)
+
+    def _ramp_down_and_discharge(self) -> None:
+        """Ramp to 0 A within the slew limit, then wait for the coil to discharge; a coil
+        still carrying current after the timeout is an error (raised by the caller after it
+        switched the output off anyway: a supply left on without control is worse)."""
+        self.ramp_to_current(0.0)
+        left = self._wait_for_decay()
+        if left is not None:
+            raise RuntimeError(f"{self.name}: {left:g} A still flow in the coil "
+                               f"{self.zero_current_timeout:g} s after ramping to 0 A "
+                               f"(tolerance {self.zero_current_tolerance:g} A); output "
+                               "switched off anyway")
 
 
 class KepcoBOP(_PacedCurrent, KepcoBOP3612):
@@ -180,6 +216,9 @@ class KepcoBOP(_PacedCurrent, KepcoBOP3612):
         """Measure the output current (A, signed)."""
         return float(self.current)
 
+    def _measured_abs(self) -> float:
+        return abs(self.measure_current())
+
     def measure_voltage(self) -> float:
         """Measure the output voltage (V, signed)."""
         return float(self.voltage)
@@ -192,11 +231,11 @@ class KepcoBOP(_PacedCurrent, KepcoBOP3612):
                                   "run it from the front panel with the magnet disconnected")
 
     def shutdown(self) -> None:
-        """Ramp the current to 0 A within the slew limit, then turn the output off (also when
-        the ramp fails; its error is raised afterwards)."""
+        """Ramp the current to 0 A within the slew limit, wait until the measured coil
+        current is ≤ zero_current_tolerance (its L/R tail), then turn the output off (also
+        when the ramp or the wait fails; the error is raised afterwards)."""
         try:
-            self.ramp_to_current(0.0)
-            self._wait_settled()
+            self._ramp_down_and_discharge()
         finally:
             KepcoBOP3612.output_enabled.fset(self, False)
             super().shutdown()
@@ -228,7 +267,6 @@ class Danfysik8500(_PacedCurrent, _PymeasureDanfysik8500):
     DEFAULT_SLEW = {"current": MAGNET_SLEW}
     ADC_AMPS_PER_COUNT = 1e-2
     """``AD 8`` reply → amperes (pymeasure's scaling for the 160 A model)."""
-    ZERO_POLL_S = 0.5
     """Interval (s) between current read-backs while waiting for zero before a switch."""
 
     def __init__(self, adapter, name="Danfysik System 8500 magnet supply", max_current=160.0,
@@ -281,18 +319,12 @@ class Danfysik8500(_PacedCurrent, _PymeasureDanfysik8500):
                                       f"{'+' if want > 0 else '-'}")
 
     def _wait_for_zero_current(self) -> None:
-        self._wait_settled()
-        deadline = self.clock.now() + self.zero_current_timeout
-        while True:
-            amps = abs(self._measured_magnitude())
-            if amps <= self.zero_current_tolerance:
-                return
-            if self.clock.now() >= deadline:
-                raise PolaritySwitchError(
-                    f"{self.name}: the current is still {amps:g} A after "
-                    f"{self.zero_current_timeout:g} s at a zero setpoint (tolerance "
-                    f"{self.zero_current_tolerance:g} A); polarity not switched")
-            self.clock.sleep(self.ZERO_POLL_S)
+        left = self._wait_for_decay()
+        if left is not None:
+            raise PolaritySwitchError(
+                f"{self.name}: the current is still {left:g} A after "
+                f"{self.zero_current_timeout:g} s at a zero setpoint (tolerance "
+                f"{self.zero_current_tolerance:g} A); polarity not switched")
 
     # --- current --------------------------------------------------------------------------
     def _setpoint_ppm(self) -> int:
@@ -303,6 +335,8 @@ class Danfysik8500(_PacedCurrent, _PymeasureDanfysik8500):
 
     def _measured_magnitude(self) -> float:
         return float(self._ask_str("AD 8")) * self.ADC_AMPS_PER_COUNT
+
+    _measured_abs = _measured_magnitude
 
     def _write_magnitude(self, current_A: float) -> None:
         ppm = int(round(abs(current_A) / self.full_scale_current * 1e6))
@@ -388,11 +422,11 @@ class Danfysik8500(_PacedCurrent, _PymeasureDanfysik8500):
         return max(abs(low), abs(high))
 
     def shutdown(self) -> None:
-        """Ramp the current to 0 A within the slew limit, then switch the main power off
-        (``F``, also when the ramp fails; its error is raised afterwards)."""
+        """Ramp the current to 0 A within the slew limit, wait until the measured coil
+        current is ≤ zero_current_tolerance, then switch the main power off (``F``, also
+        when the ramp or the wait fails; the error is raised afterwards)."""
         try:
-            self.ramp_to_current(0.0)
-            self._wait_settled()
+            self._ramp_down_and_discharge()
         finally:
             self.disable()
             super().shutdown()

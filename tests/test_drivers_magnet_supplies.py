@@ -185,7 +185,7 @@ def test_kepco_enable_starts_from_zero_current():
 def test_kepco_disable_is_the_ramped_shutdown():
     clock = VirtualClock()
     with kepco([(b"CURRent?", b"1.0E0"), (b"CURRent 0.5", None), (b"CURRent 0", None),
-                (b"OUTPut 0", None)], clock=clock) as k:
+                (b"MEASure:CURRent?", b"2.0E-3"), (b"OUTPut 0", None)], clock=clock) as k:
         k.output_enabled = False
     assert clock.now() == pytest.approx(1.0)
 
@@ -193,7 +193,8 @@ def test_kepco_disable_is_the_ramped_shutdown():
 def test_kepco_shutdown_ramps_to_zero_then_turns_the_output_off():
     clock = VirtualClock()
     with kepco([(b"CURRent?", b"1.2E0"), (b"CURRent 0.8", None), (b"CURRent 0.4", None),
-                (b"CURRent 0", None), (b"OUTPut 0", None)], clock=clock) as k:
+                (b"CURRent 0", None), (b"MEASure:CURRent?", b"-1.0E-3"),
+                (b"OUTPut 0", None)], clock=clock) as k:
         k.shutdown()
         assert k.isShutdown
     assert clock.now() == pytest.approx(1.2)               # |ΔI| / 1 A/s
@@ -201,10 +202,32 @@ def test_kepco_shutdown_ramps_to_zero_then_turns_the_output_off():
 
 def test_kepco_shutdown_at_zero_writes_zero_once():
     clock = VirtualClock()
-    with kepco([(b"CURRent?", b"0.0E0"), (b"CURRent 0", None), (b"OUTPut 0", None)],
-               clock=clock) as k:
+    with kepco([(b"CURRent?", b"0.0E0"), (b"CURRent 0", None),
+                (b"MEASure:CURRent?", b"0.0E0"), (b"OUTPut 0", None)], clock=clock) as k:
         k.shutdown()
     assert clock.now() == 0.0
+
+
+def test_kepco_shutdown_waits_for_the_coils_tail_before_switching_off():
+    """The coil's L/R tail (0.3 A, then 0.1 A) is waited out, polled every ZERO_POLL_S, and
+    the output goes off only at ≤ zero_current_tolerance (0.05 A)."""
+    clock = VirtualClock()
+    with kepco([(b"CURRent?", b"0.0E0"), (b"CURRent 0", None),
+                (b"MEASure:CURRent?", b"3.0E-1"), (b"MEASure:CURRent?", b"1.0E-1"),
+                (b"MEASure:CURRent?", b"4.0E-2"), (b"OUTPut 0", None)], clock=clock) as k:
+        k.shutdown()
+    assert clock.now() == pytest.approx(2 * KepcoBOP.ZERO_POLL_S)
+
+
+def test_kepco_shutdown_switches_off_and_raises_if_the_coil_does_not_discharge():
+    clock = VirtualClock()
+    polls = int(KepcoBOP.zero_current_timeout / KepcoBOP.ZERO_POLL_S) + 1
+    with kepco([(b"CURRent?", b"0.0E0"), (b"CURRent 0", None)]
+               + [(b"MEASure:CURRent?", b"2.0E0")] * polls + [(b"OUTPut 0", None)],
+               clock=clock) as k:
+        with pytest.raises(RuntimeError, match=r"2 A still flow in the coil 30 s after"):
+            k.shutdown()
+    assert clock.now() == pytest.approx(KepcoBOP.zero_current_timeout)
 
 
 def test_kepco_shutdown_turns_the_output_off_even_if_the_ramp_fails():
@@ -370,13 +393,15 @@ def test_danfysik_enable_starts_from_zero_current():
 def test_danfysik_shutdown_ramps_to_zero_then_main_power_off():
     clock = VirtualClock()
     with danfysik([(b"DA 0", b"0,6250"), (b"PO", b"-"),        # -1 A
-                   (b"DA 0,3125", None), (b"DA 0,0", None), (b"F", None)], clock=clock) as d:
+                   (b"DA 0,3125", None), (b"DA 0,0", None), (b"AD 8", b"1"), (b"F", None)],
+                  clock=clock) as d:
         d.shutdown()
     assert clock.now() == pytest.approx(1.0)
 
 
 def test_danfysik_disable_is_the_ramped_shutdown():
-    with danfysik([(b"DA 0", b"0,0"), (b"PO", b"+"), (b"DA 0,0", None), (b"F", None)]) as d:
+    with danfysik([(b"DA 0", b"0,0"), (b"PO", b"+"), (b"DA 0,0", None), (b"AD 8", b"0"),
+                   (b"F", None)]) as d:
         d.output_enabled = False
 
 

@@ -502,3 +502,22 @@ def test_a_field_sweep_in_small_steps_never_overloads_on_autorange(bench):
         twin.zero_offset_T = background - b
         overloads += twin.handle("RDGFIELD?") == "OL"
     assert overloads == 0
+
+
+@pytest.mark.parametrize("make", [
+    lambda bench, plug: kepco_driver(plug(KepcoBOPTwin(bench, "kepco", coil_ohm=1.0)), bench),
+    lambda bench, plug: danfysik_driver(plug(Danfysik8500Twin(bench, "danfysik",
+                                                              full_scale_A=20.0)),
+                                        bench, max_current=20.0)], ids=["kepco", "danfysik"])
+def test_shutdown_switches_off_only_once_the_coil_has_discharged(bench, plug, make):
+    """At the end of the ramp to 0 A (from 3 A at 1 A/s) the coil's L/R tail (τ = 0.2 s)
+    still carries ≈ 0.3 A; the supply goes off only when the measured current is ≤ its zero
+    tolerance (0.05 A), so the coil holds ≤ 0.05 A when shutdown returns (0.32 A before)."""
+    supply = make(bench, plug)
+    supply.output_enabled = True
+    supply.ramp_to_current(3.0)
+    bench.clock.sleep(10 * TAU)
+    assert bench.magnet.coil_A == pytest.approx(3.0, abs=0.01)
+    supply.shutdown()
+    assert abs(bench.magnet.coil_A) <= supply.zero_current_tolerance
+    assert supply.output_enabled is False
