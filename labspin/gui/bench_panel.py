@@ -52,6 +52,14 @@ class BenchPanel(QtWidgets.QWidget):
         self.timer.timeout.connect(self.refresh)
         self.timer.start(int(refresh_s * 1000))
 
+    def set_bench(self, bench_text: str, instruments: dict) -> None:
+        """Show the bench the next run goes to: its description and, when no run has
+        connected one, its configured ``instruments``."""
+        self.header.setText(bench_text)
+        self._configured = instruments
+        if not self._shown.get("instruments"):
+            self._show(self._shown)
+
     def refresh(self) -> None:
         """Show the latest snapshot if it changed."""
         snap = self.manager.bench_state.snapshot()

@@ -3,6 +3,7 @@ queue and sequencer, the bench panel, limit checks at queue time and an abort th
 the bench in its safe state."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from pymeasure.experiment import Parameter, Results, unique_filename
 from labspin import api
 from labspin.procedures import procedure_class
 
+from .bench_choice import BenchChoice
 from .bench_panel import BenchPanel
 from .plots import ViewDock
 from .views import views_for
@@ -85,12 +87,15 @@ class ProcedureWindow(ManagedDockWindow):
 
     Built on ManagedWindowBase as ManagedDockWindow is, with a ViewDock of the procedure's
     views in place of pymeasure's DockWidget (which plots only x–y curves), a LabspinManager
-    in place of pymeasure's Manager, the sequencer over every parameter and the bench panel.
+    in place of pymeasure's Manager, the sequencer over every parameter and the bench panel
+    with its bench choice (initialised from ``options``, a copy of which the window keeps and
+    updates from the choice at each Queue).
     """
 
     def __init__(self, name: str, options: GuiOptions | None = None, parent=None):
         cls = procedure_class(name)
-        self.name, self.options = name, options or GuiOptions()
+        self.name = name
+        self.options = dataclasses.replace(options) if options else GuiOptions()
         self.views = views_for(name, cls.DATA_COLUMNS)
         self.x_axis, self.y_axis = self.views[0].x, self.views[0].y
         self.x_axis_labels = [v.x for v in self.views]
@@ -137,26 +142,51 @@ class ProcedureWindow(ManagedDockWindow):
         except Exception as exc:  # noqa: BLE001 — the defaults may not fit this bench
             log.warning("bench of %s: %s", cls.NAME, exc)
             instruments = {}
+        self.bench_choice = BenchChoice(self.options, cls.SAMPLE)
         self.bench_panel = BenchPanel(self.manager, self.options.describe(cls()), instruments)
+        self.bench_choice.changed.connect(self._describe_choice)
+        box = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.bench_choice)
+        layout.addWidget(self.bench_panel, 1)
         dock = QtWidgets.QDockWidget("Bench", self)
-        dock.setWidget(self.bench_panel)
+        dock.setWidget(box)
         dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.bench_dock = dock
 
+    def _describe_choice(self) -> None:
+        """Show the bench the controls describe in the bench panel's header."""
+        try:
+            chosen = dataclasses.replace(self.options, **self.bench_choice.values())
+        except ValueError as exc:
+            self.bench_panel.header.setText(str(exc))
+            return
+        try:
+            procedure = self.make_procedure()        # its parameters may pick the wiring
+        except Exception:  # noqa: BLE001 — inputs being typed: the class's defaults then
+            procedure = self.procedure_class()
+        text = chosen.describe(procedure)
+        self.bench_panel.header.setText(text)
+
     # --- queue ---------------------------------------------------------------------------
     def queue(self, procedure=None):
         """Queue a run with the parameters of the inputs (or ``procedure``, from the
-        sequencer); a parameter beyond the bench's limits is refused with a message, before
-        any instrument is touched."""
+        sequencer) on the bench chosen now; a parameter beyond the bench's limits or a bad
+        bench choice is refused with a message, before any instrument is touched."""
         if procedure is None:
             procedure = self.make_procedure()
         try:
+            for key, value in self.bench_choice.values().items():
+                setattr(self.options, key, value)
             prepared = self.options.prepare(procedure)
         except Exception as exc:  # noqa: BLE001 — user errors: shown, not raised
             self.refuse(f"{procedure.NAME} not queued: {exc}")
             return None
         procedure.labspin_prepared = prepared
+        self.bench_panel.set_bench(self.options.describe(procedure),
+                                   prepared.bench.config.instruments)
         if self.store_measurement:
             filename = unique_filename(self.directory, prefix=self.file_input.filename_base,
                                        datetimeformat="%Y%m%d_%H%M%S", procedure=procedure,
