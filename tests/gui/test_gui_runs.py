@@ -11,8 +11,9 @@ from labspin import api
 from labspin.bench import Bench
 
 SMALL = {"max_field": 0.05, "field_step": 0.01}       # field-sweep: 21 points, ~1 s
-LONG = {"max_field": 0.4, "field_step": 0.0005}       # 3201 points: long enough to stop
-                                                      # mid-run however loaded the machine
+LONG = {"max_field": 0.4, "field_step": 0.0001}       # 16001 points (about a minute of wall
+                                                      # time): a run the test stops mid-way
+                                                      # must not end first on a loaded machine
 
 
 def _queue(win, **params):
