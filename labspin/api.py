@@ -31,16 +31,6 @@ class PreparedRun:
     sample_parameters: dict = field(default_factory=dict)
     seed: int | None = None
     bench_file: str | None = None
-    twins: dict = field(default_factory=dict, repr=False)
-    """The simulated instruments by VISA resource ({} on a real bench): a later
-    :func:`prepare` registers its own under the same names, so :meth:`activate` puts these
-    back."""
-
-    def activate(self) -> None:
-        """Put this run's simulated instruments back under their VISA names (nothing on a
-        real bench). Call it right before opening the bench when other runs were prepared
-        since (a queue); :func:`run` does."""
-        self.bench.activate()
 
     def summary(self) -> list[str]:
         """Get the lines that say what the run will do: bench, instruments, limits, points,
@@ -120,7 +110,7 @@ def prepare(procedure: str | object, *, bench: str | Path | None = None,
         kw = procedure.sim_magnet()
         b = Bench.simulated(procedure.sim_wiring(), name, overrides, seed=seed,
                             magnet=VirtualMagnet(**kw) if kw else None)
-        prepared = PreparedRun(procedure, b, str(name), info, seed, twins=b.twins)
+        prepared = PreparedRun(procedure, b, str(name), info, seed)
     procedure.check(prepared.bench.config)
     return prepared
 
@@ -161,8 +151,7 @@ def run(procedure: str | object | PreparedRun, *, bench: str | Path | None = Non
         if given:
             raise ValueError(f"run(PreparedRun) takes out, progress and abort only; "
                              f"{', '.join(given)} belong to prepare()")
-        p = procedure
-        p.activate()
+        p = procedure        # its simulated bench takes its own instruments back on open
     else:
         p = prepare(procedure, bench=bench, sample=sample, set=set, params=params, seed=seed)
     result = run_procedure(p.procedure, p.bench, out, sample_name=p.sample_name,
