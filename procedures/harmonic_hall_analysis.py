@@ -107,7 +107,7 @@ def analyze_files(paths, **kwargs) -> dict:
 
 
 # ------------------------------------------------------------------------ branches
-def _branch_labels(h: np.ndarray, v1: np.ndarray) -> tuple[np.ndarray, float, float]:
+def branch_labels(h: np.ndarray, v1: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Label each row of one field direction with its m_z branch, +1/−1 by the 1ω level
     (0 where unknown); one branch only → all +1. Also get the level between the branches and
     half their separation (NaN with one branch).
@@ -286,7 +286,7 @@ def analyze_harmonic_hall(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
         if rows.size == 0:
             continue
         h = field[rows] * sign[rows]
-        labels, mid, half = _branch_labels(h, v1[rows])
+        labels, mid, half = branch_labels(h, v1[rows])
         for lab in (-1.0, 1.0):
             sel = labels == lab
             sel1 = sel & np.isfinite(v1[rows])

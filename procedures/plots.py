@@ -309,20 +309,6 @@ def _harmonic_angle_scans(df, result):
     return fig
 
 
-def _branches(h, v1):
-    """Split one direction's rows into m_z branches by their 1ω level (two levels at small
-    field separated by more than the curvature); get labels ±1."""
-    small = np.abs(h) <= 0.3 * np.nanmax(np.abs(h))
-    vals = np.sort(v1[small & np.isfinite(v1)])
-    if vals.size < 4:
-        return np.ones(h.size)
-    k = int(np.argmax(np.diff(vals)))
-    spread = vals[-1] - vals[0]
-    if np.diff(vals)[k] < 0.5 * spread:
-        return np.ones(h.size)
-    return np.where(v1 > 0.5 * (vals[k] + vals[k + 1]), 1.0, -1.0)
-
-
 def harmonic_hall(df, result):
     """Field sweeps along x and y: V_ω with its polynomial in the fit window and V_2ω with
     c + B·∂V_ω/∂H, B = Hayashi's ratio the analysis found (per m_z branch)."""
@@ -333,6 +319,7 @@ def harmonic_hall(df, result):
         fig = _harmonic_angle_scans(df, result)
         add_key_numbers(fig, result, keys)
         return fig
+    from . import harmonic_hall_analysis as hh_analysis
     fig, (ax0, ax1) = new_figure(2, width_per_panel=4.8)
     h, v1, v2 = _col(df, "Field (T)"), _col(df, "V1w (V)"), _col(df, "V2w (V)")
     ang = np.mod(_col(df, "Field angle (deg)"), 360.0) if "Field angle (deg)" in df else \
@@ -347,7 +334,7 @@ def harmonic_hall(df, result):
         hh_, a1, a2 = h[rows] * s, v1[rows], v2[rows]
         ax0.plot(hh_ * 1e3, a1 * 1e3, ".", ms=2.5, color=color, label=f"field along {ax_name}")
         ax1.plot(hh_ * 1e3, a2 * 1e6, ".", ms=2.5, color=color, label=f"field along {ax_name}")
-        labels = _branches(hh_, a1)
+        labels = hh_analysis.branch_labels(hh_, a1)[0]
         for lab in (-1.0, 1.0):
             sel = (labels == lab) & (np.abs(hh_) <= w) & np.isfinite(a1)
             if sel.sum() < 5:
