@@ -324,7 +324,10 @@ def test_set_with_a_non_number_is_refused(key, text, capsys, untouched):
 
 
 def _misspell(key: str, data) -> str:
-    """A close miss of ``key``: one letter dropped, doubled or two neighbours swapped."""
+    """A close miss of ``key``: one letter dropped, doubled or two neighbours swapped (a
+    one-letter key can only be doubled)."""
+    if len(key) < 2:
+        return key + key
     i = data.draw(st.integers(0, len(key) - 2))
     kind = data.draw(st.sampled_from(["drop", "double", "swap"]))
     if kind == "drop":
