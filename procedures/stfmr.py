@@ -37,12 +37,6 @@ RF_RANGE_HZ = (1e5, 70e9)
 """Frequencies accepted before the rf source's own range check (Hz)."""
 
 
-def parse_list(text, name: str, scale: float = 1.0) -> list[float]:
-    """Get the floats of a list parameter, each times ``scale`` (see
-    :func:`~labspin.procedures.base.parse_numbers`)."""
-    return parse_numbers(text, name, scale=scale)
-
-
 def resonance_field_estimate(frequency_Hz: float, mu0_meff_T: float,
                              gamma_Hz_per_T: float) -> float:
     """Get the field μ0·H_res (T, ≥ 0) where the Kittel frequency of an in-plane field equals
@@ -110,15 +104,15 @@ class STFMR(LabspinProcedure, FilmParameters):
     # --- plan ---------------------------------------------------------------------------
     def frequency_list(self) -> list[float]:
         """Get the carrier frequencies (Hz)."""
-        return parse_list(self.frequencies, "Frequencies", 1e9)
+        return parse_numbers(self.frequencies, "Frequencies", "GHz", scale=1e9)
 
     def power_list(self) -> list[float]:
         """Get the rf powers (dBm)."""
-        return parse_list(self.powers, "Powers")
+        return parse_numbers(self.powers, "Powers", "dBm")
 
     def current_list(self) -> list[float]:
         """Get the dc bias currents (A)."""
-        return parse_list(self.dc_currents, "DC currents")
+        return parse_numbers(self.dc_currents, "DC currents", "A")
 
     def field_window(self, frequency_Hz: float) -> np.ndarray:
         """Get the field magnitudes (T, rising) of the sweep at one frequency."""

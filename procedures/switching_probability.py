@@ -28,34 +28,17 @@ when known (from FMR, loops), fix the attempt time of the analysis' fit; 0 leave
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
 
 from labspin.drivers.safety import check_limit
 
-from .base import LabspinProcedure
+from .base import LabspinProcedure, parse_numbers
 
 Z0_OHM = 50.0
 """Source impedance of the pulse generator and the load its levels are set for (Ω)."""
 INTERVAL_CL = 0.6827
 """Credible level of the reported Beta-posterior interval (the ±1σ mass of a Gaussian)."""
-
-
-def parse_list(text, name: str) -> list[float]:
-    """Get the floats of a comma- or space-separated list; ValueError naming ``name``."""
-    if isinstance(text, (list, tuple, np.ndarray)):
-        values = [float(v) for v in text]
-    else:
-        parts = [p for p in str(text).replace(",", " ").split() if p]
-        try:
-            values = [float(p) for p in parts]
-        except ValueError:
-            raise ValueError(f"parameter '{name}' = {text!r} is not a list of numbers") from None
-    if not values or not all(math.isfinite(v) for v in values):
-        raise ValueError(f"parameter '{name}' = {text!r} must list at least one finite number")
-    return values
 
 
 def beta_interval(k, n, cl: float = INTERVAL_CL, prior: str = "jeffreys"):
@@ -110,8 +93,8 @@ class SwitchingProbability(LabspinProcedure):
                     "Wait after pulse (s)"]
 
     def _grid(self):
-        amps = parse_list(self.amplitudes, "Write amplitudes (V)")
-        widths = parse_list(self.widths, "Write widths (s)")
+        amps = parse_numbers(self.amplitudes, "Write amplitudes (V)")
+        widths = parse_numbers(self.widths, "Write widths (s)")
         return [(w, a) for w in widths for a in amps]
 
     def check(self, config) -> None:

@@ -33,8 +33,7 @@ from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
 
 from labspin.drivers.safety import check_limit
 
-from .base import LabspinProcedure
-from .switching_probability import parse_list
+from .base import LabspinProcedure, parse_numbers
 
 READ_TIME_S = 0.034
 """Approximate duration (s) of one source-meter read at 1 NPLC with autozero (estimate)."""
@@ -65,10 +64,10 @@ class TelegraphDwell(LabspinProcedure):
                     "Time (s)", "Voltage (V)", "Resistance (ohm)", "State"]
 
     def _fields(self) -> list[float]:
-        return parse_list(self.fields, "Fields (T)")
+        return parse_numbers(self.fields, "Fields (T)")
 
     def _biases(self) -> list[float]:
-        return parse_list(self.bias_currents, "Bias currents (A)")
+        return parse_numbers(self.bias_currents, "Bias currents (A)")
 
     def check(self, config) -> None:
         lim = config.limits

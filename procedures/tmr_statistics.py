@@ -32,8 +32,7 @@ from pymeasure.experiment import FloatParameter, IntegerParameter, ListParameter
 
 from labspin.drivers.safety import check_limit
 
-from .base import LabspinProcedure
-from .switching_probability import parse_list
+from .base import LabspinProcedure, parse_numbers
 
 MODES = ("gaussian", "telegraph")
 DEFAULT_INTERVAL_S = {"gaussian": 1e-3, "telegraph": 0.0}
@@ -73,13 +72,13 @@ class TmrStatistics(LabspinProcedure):
     def _gates(self) -> list[float]:
         if self.mode == "telegraph":
             return [0.0]
-        return parse_list(self.gate_voltages, "Gate voltages (V)")
+        return parse_numbers(self.gate_voltages, "Gate voltages (V)")
 
     def _sites(self) -> list[int]:
         """Get the pinning sites to visit ([] : read where the wall is, no moves)."""
         if self.mode != "gaussian" or not str(self.sites or "").strip():
             return []
-        vals = parse_list(self.sites, "Sites")
+        vals = parse_numbers(self.sites, "Sites")
         if any(v < 0 or v != int(v) for v in vals):
             raise ValueError(f"parameter 'Sites' = {self.sites!r}: allowed non-negative "
                              "integers (pinning-site indices)")
