@@ -16,6 +16,7 @@ from . import __version__
 from .bench import Bench
 
 FINISHED, ABORTED, FAILED = Procedure.FINISHED, Procedure.ABORTED, Procedure.FAILED
+STATUS_NAMES = {FINISHED: "FINISHED", ABORTED: "ABORTED", FAILED: "FAILED"}
 
 
 @dataclass
@@ -27,8 +28,7 @@ class RunResult:
 
     @property
     def status_name(self) -> str:
-        return {FINISHED: "FINISHED", ABORTED: "ABORTED", FAILED: "FAILED"}.get(
-            self.status, str(self.status))
+        return STATUS_NAMES.get(self.status, str(self.status))
 
     def data(self):
         """Get the data as a pandas DataFrame."""
@@ -103,7 +103,7 @@ def status_tail(status: int, message: str) -> str:
     """Get the lines that close a results file: ``#End time``, ``#Status`` and, if any,
     ``#Message``."""
     end = datetime.now().isoformat(timespec="seconds")
-    name = {FINISHED: "FINISHED", ABORTED: "ABORTED", FAILED: "FAILED"}[status]
+    name = STATUS_NAMES[status]
     return (f"#End time: {end}{Results.LINE_BREAK}#Status: {name}{Results.LINE_BREAK}"
             + (f"#Message: {message}{Results.LINE_BREAK}" if message else ""))
 

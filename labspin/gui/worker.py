@@ -20,12 +20,18 @@ from pymeasure.experiment import Procedure, Results
 from pymeasure.experiment.listeners import Recorder
 from pymeasure.experiment.workers import Worker
 
-from labspin.runner import set_run_metadata, shutdown_bench, status_tail
+from labspin.runner import (
+    ABORTED,
+    FAILED,
+    FINISHED,
+    STATUS_NAMES,
+    set_run_metadata,
+    shutdown_bench,
+    status_tail,
+)
 
 log = logging.getLogger(__name__)
 
-FINISHED, ABORTED, FAILED = Procedure.FINISHED, Procedure.ABORTED, Procedure.FAILED
-STATUS_NAMES = {FINISHED: "FINISHED", ABORTED: "ABORTED", FAILED: "FAILED"}
 
 # role → (attribute, unit) pairs the bench panel reads from a source (read-only queries)
 _OUTPUTS = {
