@@ -50,9 +50,9 @@ except ImportError:  # running from a checkout without installing
 
 import numba
 
-from labspin.constants import GAMMA0, MU0
-from labspin.macrospin.ensemble import Ensemble
-from labspin.macrospin.system import Macrospin, Magnet, Uniaxial
+from labspin.physics.constants import GAMMA0, MU0
+from labspin.physics.macrospin.ensemble import Ensemble
+from labspin.physics.macrospin.system import Macrospin, Magnet, Uniaxial
 
 # --- the physics shared by both codes -------------------------------------------------------
 MS_APM = 1.0e6            # Ms (A/m)

@@ -25,6 +25,8 @@ import time
 
 import numpy as np
 
+from labspin.sim_backend.wirings import simulated_bench
+
 
 def _best(fn, n: int, repeats: int = 3) -> float:
     """Get the best per-call time (s) of fn over ``repeats`` runs of n calls."""
@@ -66,11 +68,10 @@ def query_costs(n: int) -> dict:
 
 def stfmr_dry_run(frequencies: list[float], n_fields: int) -> dict:
     """Run the ST-FMR sweep; get wall and virtual seconds."""
-    from labspin.bench import Bench
     from labspin.sim_backend.virtual_bench import VirtualMagnet
 
     t0 = time.perf_counter()
-    bench = Bench.simulated("stfmr", "inplane_sot_hallbar", seed=1,
+    bench = simulated_bench("stfmr", "inplane_sot_hallbar", seed=1,
                             magnet=VirtualMagnet(angle_deg=45.0)).open()
     clock = bench.clock
     rf, lockin, em = bench.role("rf_source"), bench.role("lock_in"), bench.magnet

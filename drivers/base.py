@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import math
 
-from labspin.clock import REAL_CLOCK, Clock
-
-from .safety import LimitError, SlewLimit, check_limit, ramp
+from labspin.bench.clock import REAL_CLOCK, Clock
+from labspin.bench.safety import LimitError, SlewLimit, check_limit, ramp
 
 
 class SafeSourceMixin:

@@ -11,7 +11,7 @@ from pymeasure.instruments import Instrument
 from pymeasure.instruments.lakeshore import LakeShore425 as _PymeasureLakeShore425
 from pymeasure.instruments.validators import strict_discrete_set
 
-from labspin.constants import MU0
+from labspin.physics.constants import MU0
 
 UNITS = {"G": 1, "T": 2, "Oe": 3, "A/m": 4}
 """Lake Shore field units → ``UNIT`` parameter."""

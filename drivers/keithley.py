@@ -14,11 +14,12 @@ from pymeasure.instruments.keithley import keithley2400 as _pm2400
 from pymeasure.instruments.keithley import keithley2450 as _pm2450
 from pymeasure.instruments.validators import strict_discrete_set
 
+from labspin.bench.safety import SlewLimit, shutdown_all
+
 from .base import SafeSourceMixin
 from .keithley_2182 import Keithley2182A
 from .keithley_6221 import Keithley6221
 from .keithley_common import checked, level_check, magnitude_check, reading
-from .safety import SlewLimit, shutdown_all
 
 __all__ = ["Keithley2400", "Keithley2450", "Keithley6221", "Keithley2182A"]
 

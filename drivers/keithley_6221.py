@@ -7,9 +7,10 @@ from pymeasure.instruments import Instrument
 from pymeasure.instruments.keithley import keithley6221 as _pm6221
 from pymeasure.instruments.validators import strict_range
 
+from labspin.bench.safety import SlewLimit, shutdown_all
+
 from .base import SafeSourceMixin
 from .keithley_common import OVERFLOW, checked, level_check
-from .safety import SlewLimit, shutdown_all
 
 _PM = _pm6221.Keithley6221
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from .safety import check_limit
+from labspin.bench.safety import check_limit
 
 OVERFLOW = 9.9e37
 """Keithley instruments answer +9.9E37 (2400: +9.91E37) for an overflow or an invalid reading."""

@@ -31,8 +31,9 @@ from pymeasure.instruments import Instrument
 from pymeasure.instruments.danfysik import Danfysik8500 as _PymeasureDanfysik8500
 from pymeasure.instruments.kepco import KepcoBOP3612
 
+from labspin.bench.safety import SlewLimit, ramp_points
+
 from .base import SafeSourceMixin
-from .safety import SlewLimit, ramp_points
 
 MAGNET_SLEW = SlewLimit(max_step=0.5, max_rate=1.0)
 """Default current slew for magnet supplies: 0.5 A per write, 1 A/s."""

@@ -28,8 +28,9 @@ from pymeasure.instruments.agilent import Agilent33500
 from pymeasure.instruments.keysight import Keysight81160A as _PymeasureKeysight81160A
 from pymeasure.instruments.validators import strict_discrete_set, strict_range
 
+from labspin.bench.safety import LimitError, SlewLimit, shutdown_all
+
 from .base import SafeSourceMixin
-from .safety import LimitError, SlewLimit, shutdown_all
 
 
 class _PulseSource(SafeSourceMixin):

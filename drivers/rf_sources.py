@@ -29,8 +29,9 @@ from pymeasure.instruments import Instrument, SCPIMixin
 from pymeasure.instruments.agilent import Agilent8257D
 from pymeasure.instruments.validators import strict_discrete_set, strict_range
 
+from labspin.bench.safety import SlewLimit
+
 from .base import SafeSourceMixin
-from .safety import SlewLimit
 
 _ON_OFF = {True: 1, False: 0}
 

@@ -29,8 +29,9 @@ from pymeasure.instruments.srs import SR830 as _PymeasureSR830
 from pymeasure.instruments.srs import SR860 as _PymeasureSR860
 from pymeasure.instruments.validators import strict_discrete_set, strict_range
 
+from labspin.bench.safety import SlewLimit
+
 from .base import SafeSourceMixin
-from .safety import SlewLimit
 
 log = logging.getLogger(__name__)
 

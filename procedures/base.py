@@ -73,7 +73,7 @@ class LabspinProcedure(Procedure):
     Subclasses set NAME (the command-line name), DESCRIPTION (one line), WIRING and SAMPLE
     (the standard simulated bench and sample for ``--sim``), and implement ``check`` (raise
     ValueError or LimitError before any write), ``estimate`` and ``execute``. The runner sets
-    ``bench`` (a :class:`labspin.bench.Bench`) before ``startup``.
+    ``bench`` (a :class:`labspin.bench.session.Bench`) before ``startup``.
     """
     NAME = ""
     DESCRIPTION = ""
@@ -107,7 +107,7 @@ class LabspinProcedure(Procedure):
     def check(self, config) -> None:
         """Raise ValueError or LimitError, naming the parameter and its allowed range, if
         this run would exceed the limits of the bench config (a
-        :class:`labspin.bench_config.BenchConfig`); nothing has been opened or written yet."""
+        :class:`labspin.bench.config.BenchConfig`); nothing has been opened or written yet."""
 
     def estimate(self) -> tuple[int, float]:
         """Get (number of points, estimated duration in s) for the summary and progress."""

@@ -32,7 +32,7 @@ import math
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter, ListParameter
 
-from labspin.drivers.safety import check_limit
+from labspin.bench.safety import check_limit
 
 from .base import LabspinProcedure
 
@@ -151,7 +151,7 @@ class FieldSweep(LabspinProcedure):
             raise ValueError("parameter 'Current' = 0 A: the lock-in readout needs an ac "
                              "current amplitude ≠ 0")
         if self._lockin_drive(config) == "sine out":
-            from labspin.drivers.registry import driver_class
+            from labspin.bench.registry import driver_class
             # the largest current this drive can give (R_sample → 0), and the sine output
             # against the lock-in model's range
             worst = SQRT2 * self.sine_voltage() / self.series_resistance

@@ -45,7 +45,7 @@ def analyze_amr_smr(df: pd.DataFrame, saturation_fraction: float = 0.9) -> dict:
     """Get r0_ohm, dr_amr_ohm and dr_smr_ohm (each with ``_err``) from saturated longitudinal
     resistances along several field directions.
 
-    Model (labspin.readout.HallBar): R_xx = r0 + dr_amr·m_x² + dr_smr·m_y². Each direction's
+    Model (labspin.physics.readout.HallBar): R_xx = r0 + dr_amr·m_x² + dr_smr·m_y². Each direction's
     saturated resistance is the mean of its rows with |field| ≥ ``saturation_fraction`` of
     that direction's largest |field| (the field must exceed the saturation field there: for
     a perpendicular magnet μ0·H_k,eff = −μ0·M_eff in plane; at and above it m lies along the

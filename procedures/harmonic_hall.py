@@ -60,7 +60,7 @@ from pymeasure.experiment import (
     Parameter,
 )
 
-from labspin.drivers.safety import check_limit
+from labspin.bench.safety import check_limit
 
 from .base import FilmParameters, LabspinProcedure, parse_numbers
 from .field_sweep import loop_fields

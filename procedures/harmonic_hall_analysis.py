@@ -52,8 +52,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import curve_fit
 
-from labspin.constants import E_CHARGE, HBAR, MU0
-from labspin.macrospin import sheet_oersted_per_A
+from labspin.physics.constants import E_CHARGE, HBAR, MU0
+from labspin.physics.macrospin import sheet_oersted_per_A
 
 # header names → keys of the film/readout dictionary
 _HEADER_PARAMETERS = {"AHE amplitude": "dr_ahe_ohm", "PHE amplitude": "dr_phe_ohm",

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter
 
-from labspin.drivers.safety import check_limit
+from labspin.bench.safety import check_limit
 
 from .base import LabspinProcedure
 

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import curve_fit
 
-from labspin.constants import MU0
-from labspin.macrospin.analytic import kapitza_xi_eff, langevin, langevin_second_moment
+from labspin.physics.constants import MU0
+from labspin.physics.macrospin.analytic import kapitza_xi_eff, langevin, langevin_second_moment
 
 FIELD, FIELD_SET, CURRENT = "Field (T)", "Field set (T)", "Current (A)"
 R, R_STD, N = "Hall resistance (ohm)", "Hall resistance std (ohm)", "Readings"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter
 
-from labspin.drivers.safety import LimitError, check_limit, ramp
+from labspin.bench.safety import LimitError, check_limit, ramp
 
 from .base import LabspinProcedure
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from labspin.drivers.electromagnet import MagnetCalibration
+from labspin.bench.calibration import MagnetCalibration
 
 FIELD = "Field (T)"
 BRANCH = "Branch"

@@ -1,19 +1,21 @@
 """Notebook figures of each procedure's analysis (``labspin analyze NAME FILE… --plot PNG``).
 
 One function per procedure, ``f(df, result) -> Figure``: ``df`` the table the analysis read
-(:func:`labspin.columns.read_table`, header in ``df.attrs``), ``result`` what the analysis
+(:func:`labspin.results.reader.read_table`, header in ``df.attrs``), ``result`` what the analysis
 returned. Fitted curves are rebuilt from the returned numbers (and, where the analysis keeps
 per-line or per-trace fits in its public helpers, from those); the layout and the key numbers
-come from :mod:`labspin.plotting`. Axes in display units (mT, mA, GHz, µV); SI in the keys.
+come from :mod:`labspin.procedures.figures`. Axes in display units (mT, mA, GHz, µV); SI in the keys.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from labspin.plotting import add_key_numbers, mark_fit, new_figure
+from labspin.procedures.figures import add_key_numbers, decorate, mark_fit, new_figure
 
 
 def _col(df: pd.DataFrame, name: str) -> np.ndarray:
@@ -277,7 +279,7 @@ def _stfmr_dc(ax, lines):
 def _harmonic_angle_scans(df, result):
     """Angle scans (in-plane magnets): V_ω and V_2ω against the field angle per field
     magnitude, with the planar-Hall model of V_ω and each field's V_2ω fit."""
-    from . import harmonic_hall_analysis as hh
+    from labspin.procedures import harmonic_hall_analysis as hh
     fig, (ax0, ax1) = new_figure(2, width_per_panel=4.8)
     b, a = np.abs(_col(df, "Field (T)")), _col(df, "Field angle (deg)")
     v1, v2 = _col(df, "V1w (V)"), _col(df, "V2w (V)")
@@ -319,7 +321,7 @@ def harmonic_hall(df, result):
         fig = _harmonic_angle_scans(df, result)
         add_key_numbers(fig, result, keys)
         return fig
-    from . import harmonic_hall_analysis as hh_analysis
+    from labspin.procedures import harmonic_hall_analysis as hh_analysis
     fig, (ax0, ax1) = new_figure(2, width_per_panel=4.8)
     h, v1, v2 = _col(df, "Field (T)"), _col(df, "V1w (V)"), _col(df, "V2w (V)")
     ang = np.mod(_col(df, "Field angle (deg)"), 360.0) if "Field angle (deg)" in df else \
@@ -365,7 +367,7 @@ def _switching_curves(df, result, currents):
     """Get {width: P at ``currents``} of the fitted model: the Brown switching model of the
     analysis (Δ, I_c0, τ_D at the fitted values) when it has one, else the Néel–Brown form
     P = 1 − exp(−t/τ), τ = τ0·e^{Δ(1 − I/I_c0)}; {} when neither can be rebuilt."""
-    from . import switching_probability_analysis as spa
+    from labspin.procedures import switching_probability_analysis as spa
     counts = spa.pooled_counts(df)
     if "tau_d_s" in result and hasattr(spa, "ThermalSwitchingModel"):
         # one table: every width's conditions (rise, bias, field, waits) at every current
@@ -682,3 +684,27 @@ PLOTS = {
     "kapitza-map": kapitza_map, "harmonic-hall": harmonic_hall, "stno-spectrum": stno_spectrum,
 }
 """The notebook figure of each procedure: name → f(df, result) → matplotlib Figure."""
+
+
+def plot_analysis(procedure: str, df, result: dict, files: Sequence[str | Path] = ()):
+    """Get the notebook figure of ``procedure``'s analysis ``result`` of the table ``df``
+    (as :func:`labspin.results.reader.read_table` reads it; ``files`` for the footer)."""
+    if procedure not in PLOTS:
+        raise KeyError(f"no plot for procedure {procedure!r}")
+    if files and not df.attrs.get("header"):
+        # several files concatenated lose pandas' attrs: the first file's header stands in
+        from labspin.results.reader import header_lines, header_sample_parameters
+        df = df.copy()
+        df.attrs.update(header="\n".join(header_lines(files[0])),
+                        sample_parameters=header_sample_parameters(files[0]))
+    fig = PLOTS[procedure](df, result)
+    sample = ""
+    params = df.attrs.get("sample_parameters")
+    header = df.attrs.get("header", "")
+    for line in header.splitlines():
+        if line.lstrip("#\t ").startswith("Sample:"):
+            sample = line.split(":", 1)[1].strip()
+    if not sample and params:
+        sample = str(params.get("name", ""))
+    decorate(fig, procedure, files, sample)
+    return fig

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from pymeasure.experiment import BooleanParameter, FloatParameter, IntegerParameter, Parameter
 
-from labspin.drivers.safety import check_limit
+from labspin.bench.safety import check_limit
 
 from .base import LabspinProcedure, parse_numbers
 
@@ -84,7 +84,7 @@ class PulseSwitching(LabspinProcedure):
                     "Resistance (ohm)"]
 
     def check(self, config) -> None:
-        from labspin.drivers.registry import driver_class
+        from labspin.bench.registry import driver_class
         lim = config.limits
         gens = config.by_role("pulse_generator")
         if not gens:

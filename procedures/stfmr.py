@@ -29,7 +29,7 @@ from pymeasure.experiment import (
     Parameter,
 )
 
-from labspin.drivers.safety import LimitError, check_limit
+from labspin.bench.safety import LimitError, check_limit
 
 from .base import FilmParameters, LabspinProcedure, parse_numbers
 

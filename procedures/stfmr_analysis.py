@@ -12,7 +12,7 @@ x0 = μ0H_res and Δ the half width at half maximum (T). Both polarities are fit
 Then (fields in T, γ as γ/2π in Hz/T):
 
 - Kittel, in-plane film with the field in plane, f = γ·√[(B + B_k)(B + B_k + μ0M_eff)]
-  (``labspin.macrospin.kittel_inplane``; B_k an optional in-plane anisotropy field, 0 by
+  (``labspin.physics.macrospin.kittel_inplane``; B_k an optional in-plane anisotropy field, 0 by
   default; with μ0M_eff < 0 this is also a perpendicular magnet above saturation).
   ``magnet="perpendicular"``: ``kittel_perpendicular`` (μ0M_eff < 0, both branches).
   γ free (reported as ``gamma_Hz_per_T``) or fixed by the ``gamma_Hz_per_T`` argument.
@@ -59,8 +59,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import curve_fit
 
-from labspin.constants import E_CHARGE, HBAR, MU0
-from labspin.macrospin.analytic import kittel_inplane, kittel_perpendicular
+from labspin.physics.constants import E_CHARGE, HBAR, MU0
+from labspin.physics.macrospin.analytic import kittel_inplane, kittel_perpendicular
 
 GAMMA_E_HZ_PER_T = 28.024951e9
 """γ/2π of the free electron (g = 2.0023), Hz/T: the default when γ cannot be fitted."""
@@ -75,7 +75,7 @@ _LINE_KEYS = ("mu0_hres_T", "mu0_dh_T", "s_V", "a_V", "offset_V", "slope_V_per_T
 def read_results(path) -> pd.DataFrame:
     """Read a results file (pymeasure header or plain CSV); the "Sample parameters" JSON of
     the header, when present, goes to ``df.attrs["sample_parameters"]``."""
-    from labspin.columns import read_table
+    from labspin.results.reader import read_table
     return read_table(path)
 
 

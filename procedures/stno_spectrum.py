@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from pymeasure.experiment import BooleanParameter, FloatParameter, IntegerParameter, Parameter
 
-from labspin.drivers.safety import check_limit
+from labspin.bench.safety import check_limit
 
 from .base import LabspinProcedure, parse_numbers
 

@@ -3,7 +3,7 @@ intervals, and a maximum-likelihood fit of the thermally activated model of phys
 check 4 in its exact form, for the barrier Δ and the critical current I_c0 (``delta``,
 ``ic0_A``).
 
-Model (labspin.brown_switching): the free layer's m_z diffuses in Brown's axially symmetric
+Model (labspin.physics.brown_switching): the free layer's m_z diffuses in Brown's axially symmetric
 Fokker–Planck equation with βE = −Δx² − 2Δ(h + h_s)x, h_s = I/I_c0 (I_c0 = αH_K/(H_DL per
 A)) and the time scale τ_N = Δ·τ_D, τ_D = (1 + α²)/(αγ0H_K). Each trial starts
 Boltzmann-distributed in the reset well at the holding drive (``start="well"``, a real
@@ -12,7 +12,7 @@ first), takes the trapezoidal write pulse (width = full width, "Pulse rise (s)" 
 it, on top of the read "Bias current (A)"), and counts as switched when it ends in the other
 well. Between the read after the reset and the read after the write ("Wait before pulse
 (s)", "Wait after pulse (s)") the magnet also hops between the wells at the exact Brown
-rates (labspin.telegraph.mean_first_passage_time) at the holding bias and field: a
+rates (labspin.physics.telegraph.mean_first_passage_time) at the holding bias and field: a
 background that matters for Δ ≲ 25 (dwell ~ 1 s) and vanishes for larger barriers. This is
 the physics of the simulated bench (stochastic LLG of an axially symmetric pillar from the
 thermalized well through the pulse, Brown hops between reads), so Δ and I_c0 come back
@@ -45,9 +45,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from labspin.brown_switching import switching_probability
-from labspin.constants import GAMMA0, MU0
-from labspin.telegraph import mean_first_passage_time
+from labspin.physics.brown_switching import switching_probability
+from labspin.physics.constants import GAMMA0, MU0
+from labspin.physics.telegraph import mean_first_passage_time
 
 from .switching_probability import INTERVAL_CL, beta_interval
 
@@ -291,7 +291,7 @@ def fit_thermal_activation(counts: pd.DataFrame, *, alpha: float | None = None,
 
 def header_constants(df: pd.DataFrame) -> dict:
     """Get alpha, mu0_hk_T and gamma0 for the attempt time from a results file's header
-    (``df.attrs``, as labspin.columns.read_table leaves it): the procedure's "Damping" and
+    (``df.attrs``, as labspin.results.reader.read_table leaves it): the procedure's "Damping" and
     "Anisotropy field" parameters when non-zero, else the simulated sample's alpha and
     −mu0_meff_T (a perpendicular magnet without in-plane anisotropy) and its γ."""
     out: dict = {}

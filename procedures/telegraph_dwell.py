@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
 
-from labspin.drivers.safety import check_limit
+from labspin.bench.safety import check_limit
 
 from .base import LabspinProcedure, parse_numbers
 

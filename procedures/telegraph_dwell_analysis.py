@@ -7,7 +7,7 @@ resistances — the threshold between the two levels by two-means (tmr-statistic
 spread within each), else the threshold of all reads of the same bias pooled (or of all reads) if
 those show two levels; with no two levels anywhere the sample did not switch (taus nan) — P (+1) is
 the low-resistance state. The mean dwell in each state is the censoring-safe estimate of
-labspin.telegraph.estimate_dwell_times on the event list of the reads (time in state /
+labspin.physics.telegraph.estimate_dwell_times on the event list of the reads (time in state /
 exits, the maximum-likelihood estimate for exponential dwells; standard error mean/√exits;
 no exits: nan).
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from labspin.telegraph import estimate_dwell_times
+from labspin.physics.telegraph import estimate_dwell_times
 
 from .tmr_statistics_analysis import two_level_threshold
 

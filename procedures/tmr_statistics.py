@@ -20,7 +20,7 @@ Two modes (parameter ``mode``):
   read bias must stay well below it.
 * ``telegraph`` — a time trace of ``reads`` reads ``interval`` apart on a bistable MTJ with a
   low barrier; analysis: dwell times in P (low R) and AP (high R) with the censoring-safe
-  estimator of labspin.telegraph. The gate, if the bench has one, is left off.
+  estimator of labspin.physics.telegraph. The gate, if the bench has one, is left off.
 
 Columns: "Site" is the pinning site the wall was sent to (NaN without ``sites``);
 "Time (s)" is the bench clock at each read (from the first read); "Resistance (ohm)"
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from pymeasure.experiment import FloatParameter, IntegerParameter, ListParameter, Parameter
 
-from labspin.drivers.safety import check_limit
+from labspin.bench.safety import check_limit
 
 from .base import LabspinProcedure, parse_numbers
 

@@ -7,13 +7,13 @@ and a linear fit of the width against gate voltage (``dstd_dvgate_ohm_per_V``). 
 "Site" column (the procedure's ``sites``): the same per pinning site — mean and width mapped
 against site and gate voltage — and straight-line fits of the mean resistance and of the mean
 conductance ⟨1/R⟩ against site index (``dmean_dsite_ohm``, ``dconductance_dsite_S``). The
-domain-wall readout's conductance is linear in the wall position (labspin.domainwall), so
+domain-wall readout's conductance is linear in the wall position (labspin.physics.domainwall), so
 ``dconductance_dsite_S`` is dG/dq × site pitch; R = 1/G is not, so the resistance line's
 error is scaled by the fit's reduced χ² (it absorbs the curvature).
 
 Telegraph mode: the trace is split at the threshold between the two resistance levels
 (two-means clustering), and the mean dwell in each state is the censoring-safe estimate of
-labspin.telegraph.estimate_dwell_times (time in state / exits; standard error mean/√exits).
+labspin.physics.telegraph.estimate_dwell_times (time in state / exits; standard error mean/√exits).
 P is the low-resistance state.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import curve_fit
 
-from labspin.telegraph import estimate_dwell_times
+from labspin.physics.telegraph import estimate_dwell_times
 
 
 def _gaussian_stats(r: np.ndarray) -> dict:

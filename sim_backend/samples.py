@@ -15,7 +15,7 @@ A sample file has a ``name``, a ``description``, a ``geometry`` ("hallbar", "pil
   v_ane_per_A2_V (hallbar; the anomalous Nernst voltage of Joule heating, default 0, see
   :class:`SampleModel`) or r_p_ohm, r_ap_ohm, reference (pillar);
 - ``[domain_wall]`` and ``[dw_readout]`` (domain_wall): the fields of
-  :class:`labspin.domainwall.DomainWallParams` and :class:`labspin.domainwall.TMRReadout`.
+  :class:`labspin.physics.domainwall.DomainWallParams` and :class:`labspin.physics.domainwall.TMRReadout`.
 
 Every key is checked (:func:`check_keys`): an unknown key or table — a typo such as
 ``alfa`` — is a SampleError naming the file, the table, the key, the allowed keys and the
@@ -38,16 +38,16 @@ from pathlib import Path
 
 import numpy as np
 
-from labspin.constants import E_CHARGE, HBAR, KB, MU0, MU_B
-from labspin.domainwall import DomainWall, DomainWallParams, TMRReadout
-from labspin.macrospin.system import (
+from labspin.physics.constants import E_CHARGE, HBAR, KB, MU0, MU_B
+from labspin.physics.domainwall import DomainWall, DomainWallParams, TMRReadout
+from labspin.physics.macrospin.system import (
     Macrospin,
     Magnet,
     SpinTorque,
     Uniaxial,
     sheet_oersted_per_A,
 )
-from labspin.readout import HallBar, TunnelJunction
+from labspin.physics.readout import HallBar, TunnelJunction
 
 GEOMETRIES = ("hallbar", "pillar", "domain_wall")
 TOP_KEYS = ("name", "description", "geometry")

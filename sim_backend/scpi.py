@@ -49,7 +49,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
-from labspin.clock import Clock, VirtualClock
+from labspin.bench.clock import Clock, VirtualClock
 
 MAX_MESSAGE = 65536
 """Longest accepted message (bytes); a longer one is dropped with error -363."""

@@ -79,7 +79,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from labspin.readout import HallBar
+from labspin.physics.readout import HallBar
 
 from .scpi import ERRORS, ESR_EXE, STB_MSS, Arg, SCPIError, SimInstrument, esr_bit, unquote
 from .virtual_bench import VirtualBench

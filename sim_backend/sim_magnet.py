@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from labspin.constants import MU0
+from labspin.physics.constants import MU0
 
 from .scpi import ERRORS, Arg, Reply, SCPIError, SimInstrument
 from .virtual_bench import VirtualBench

@@ -14,7 +14,7 @@ whose dc port carries the bench's dc current I_dc (a source meter). Optional ``g
 ``amplifier_nf_dB``: a low-noise amplifier between the bias tee and the analyzer.
 
 Physics of a sweep (physics.md, "Spin-torque oscillator spectra")
-    V(t) = I_dc·R(m(t)) from the stochastic LLG (:class:`labspin.macrospin.Ensemble`, the
+    V(t) = I_dc·R(m(t)) from the stochastic LLG (:class:`labspin.physics.macrospin.Ensemble`, the
     sample's system at its temperature, the bench field ``bench.field_T()/μ0`` and dc current
     ``bench.drives.dc_total()``), ``members`` independent members starting from the bench's
     state, after 10 relaxation times 1/(αγ0(H + M_eff/2)) (2–50 ns). Step Δt = 0.2/(γ0·h),
@@ -80,9 +80,9 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks, welch
 
-from labspin.constants import KB, MU0
-from labspin.macrospin.ensemble import Ensemble
-from labspin.readout import HallBar
+from labspin.physics.constants import KB, MU0
+from labspin.physics.macrospin.ensemble import Ensemble
+from labspin.physics.readout import HallBar
 
 from .scpi import Arg, SCPIError, SimInstrument, unquote
 from .sim_rf import FREQ_UNITS, POWER_UNITS, TIME_UNITS, UnitArg, nr3, rs_number, with_units

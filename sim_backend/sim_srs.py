@@ -100,7 +100,7 @@ import weakref
 
 import numpy as np
 
-from labspin.constants import KB
+from labspin.physics.constants import KB
 
 from .scpi import Arg, SCPIError, SimInstrument, split_top
 from .virtual_bench import VirtualBench

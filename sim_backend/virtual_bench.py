@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from labspin.clock import VirtualClock
-from labspin.constants import KB, MU0
-from labspin.macrospin.ensemble import Ensemble
-from labspin.macrospin.equilibrium import equilibrium, linear_response
-from labspin.macrospin.system import pulse as pulse_wave
-from labspin.readout import HallBar
+from labspin.bench.clock import VirtualClock
+from labspin.physics.constants import KB, MU0
+from labspin.physics.macrospin.ensemble import Ensemble
+from labspin.physics.macrospin.equilibrium import equilibrium, linear_response
+from labspin.physics.macrospin.system import pulse as pulse_wave
+from labspin.physics.readout import HallBar
 
 from .samples import SampleModel
 
@@ -165,7 +165,7 @@ class VirtualBench:
         that of ``magnet.activation_volume_m3`` if the sample sets it, else of the volume
         that gives Δ = ``default_delta`` (a modelling choice, documented in the sample).
         """
-        from labspin.telegraph import neel_time
+        from labspin.physics.telegraph import neel_time
         mg = self.system.magnet
         if mg.temperature_K <= 0:
             return None
@@ -183,7 +183,7 @@ class VirtualBench:
 
     def _thermal_switch(self, dt: float) -> None:
         """Let the state hop to the other well with the Brown escape rate over dt (s)."""
-        from labspin.telegraph import mean_first_passage_time
+        from labspin.physics.telegraph import mean_first_passage_time
         axis, hk, delta, tau = self._activation
         h = float(np.dot(self._h(), axis)) / hk
         torques = self.system.torques
@@ -317,7 +317,7 @@ class VirtualBench:
 
     def _thermal_average(self, current_A: float, n: int,
                          n_tau: float) -> tuple[np.ndarray, np.ndarray]:
-        from labspin.telegraph import neel_time
+        from labspin.physics.telegraph import neel_time
         mg = self.system.magnet
         tau = neel_time(mg.ms_A_per_m, mg.volume, mg.alpha, mg.temperature_K, mg.gamma)
         h = self._h()
@@ -621,7 +621,7 @@ class VirtualBench:
         the rise is not modelled), then 10 decorrelation times to settle; the wall lands in
         the notch nearest its final position (clamped to the end sites). Long or strong
         pulses may carry it over several notches, as the dynamics say."""
-        from labspin.domainwall import Pulse as WallPulse
+        from labspin.physics.domainwall import Pulse as WallPulse
         w = self.wall
         gate = sum(self.gate_V.values())
         u = self.dw_drift_velocity(self.drives.dc_total() + float(amplitude_A))

@@ -32,7 +32,8 @@ from pyvisa.constants import ResourceAttribute as RA
 from pyvisa.constants import StatusCode
 from pyvisa.util import LibraryPath
 
-from . import registry
+from labspin.sim_backend import registry
+
 from .scpi import MAX_MESSAGE, SimInstrument
 
 _READ_DISCARD = (constants.BufferOperation.discard_read_buffer

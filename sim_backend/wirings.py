@@ -187,3 +187,32 @@ def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
                   f"tesla_per_A = {mg.tesla_per_A!r}", "max_current_A = 12.0",
                   f"remanence_T = {mg.remanence_T!r}", ""]
     return "\n".join(lines)
+
+
+def simulated_bench(wiring: str, sample: str = "inplane_sot_hallbar",
+                    overrides: list[str] | None = None, seed: int = 0, magnet=None):
+    """Make a :class:`labspin.bench.session.Bench` of a standard wiring for a sample (name or
+    TOML file), its instruments the simulated ones of a new virtual bench."""
+    import hashlib
+    import tomllib
+
+    from labspin.bench.config import parse_bench_config
+    from labspin.bench.session import SIM_REGISTRY_LOCK, Bench
+
+    from .samples import load_sample
+
+    model = load_sample(sample, overrides or [])
+    with SIM_REGISTRY_LOCK:
+        vb, slots = build_bench(model, wiring, seed=seed, magnet=magnet)
+        text = bench_config_text(vb, slots, name=f"simulated {wiring} bench")
+        cfg = parse_bench_config(tomllib.loads(text),
+                                 sha256=hashlib.sha256(text.encode()).hexdigest())
+        twins = {i.resource: REGISTRY.get(i.resource) for i in cfg.instruments.values()}
+    bench = Bench(cfg, vb.clock, virtual=vb)
+    bench.twins = {k: v for k, v in twins.items() if v is not None}
+
+    def reactivate():
+        for resource, twin in bench.twins.items():
+            REGISTRY.register(resource, twin, replace=True)
+    bench.reactivate = reactivate
+    return bench

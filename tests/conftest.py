@@ -46,7 +46,7 @@ def run_aborted():
     the procedure reports ``at_percent`` of progress; returns the RunResult."""
     import threading
 
-    from labspin.runner import run_procedure
+    from labspin.run.runner import run_procedure
 
     def run(procedure, bench, out_dir, at_percent):
         abort = threading.Event()

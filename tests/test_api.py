@@ -1,4 +1,4 @@
-"""The Python API (labspin.api, issue 7 "Scripted sweeps"): a run gives back its data as a
+"""The Python API (labspin.run.api, issue 7 "Scripted sweeps"): a run gives back its data as a
 pandas DataFrame and its results file, which pymeasure and pandas read with the full
 metadata; user errors raise before any instrument is touched."""
 import json
@@ -7,12 +7,13 @@ import pandas as pd
 import pytest
 from pymeasure.experiment import Results
 
-from labspin import __version__, api
-from labspin.bench import Bench
-from labspin.bench_config import ConfigError
-from labspin.drivers.safety import LimitError
+from labspin import __version__
+from labspin.bench.config import ConfigError
+from labspin.bench.safety import LimitError
+from labspin.bench.session import Bench
 from labspin.procedures.field_sweep import FieldSweep
 from labspin.procedures.field_sweep_analysis import analyze_loop
+from labspin.run import api
 from labspin.sim_backend.samples import SampleError, load_sample
 
 SMALL = {"max_field": 0.2, "field_step": 0.02}      # 41 points (saturating), about 1 s

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labspin.bench_config import EXAMPLE, ConfigError, load_bench_config, parse_bench_config
-from labspin.cli import main
+from labspin.bench.config import EXAMPLE, ConfigError, load_bench_config, parse_bench_config
+from labspin.cli.main import main
 
 
 def _example() -> dict:

@@ -1,14 +1,14 @@
-"""labspin.brown_switching: the Fokker–Planck switching probability against Brown's exact
-mean first-passage time (labspin.telegraph), its numerical convergence, and the stochastic
+"""labspin.physics.brown_switching: the Fokker–Planck switching probability against Brown's exact
+mean first-passage time (labspin.physics.telegraph), its numerical convergence, and the stochastic
 LLG of the simulated pillar (the physics the switching-probability analysis fits)."""
 import numpy as np
 import pytest
 from scipy.special import erfc
 
-from labspin.brown_switching import BrownGrid, neel_time_from_delta, switching_probability
+from labspin.physics.brown_switching import BrownGrid, neel_time_from_delta, switching_probability
+from labspin.physics.telegraph import mean_first_passage_time, neel_time
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualBench, VirtualMagnet
-from labspin.telegraph import mean_first_passage_time, neel_time
 
 
 def test_constant_drive_escapes_at_brown_rate():

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labspin.cli import main
-from labspin.columns import read_table
+from labspin.cli.main import main
 from labspin.procedures.field_sweep import loop_fields
+from labspin.results.reader import read_table
 
 
 def _foreign_loop(path, sep="\t"):

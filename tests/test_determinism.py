@@ -2,7 +2,7 @@
 import numba
 import numpy as np
 
-from labspin.macrospin import Ensemble, Macrospin, Magnet
+from labspin.physics.macrospin import Ensemble, Macrospin, Magnet
 
 
 def _ens(seed=5, n=1500):
@@ -47,8 +47,8 @@ def test_different_seeds_differ_and_members_are_independent():
 
 def test_plain_right_hand_side_matches_general_one():
     """The reduced kernel path (diagonal D, no current terms) integrates the same LLG."""
-    from labspin.macrospin import Uniaxial, kernel
-    from labspin.macrospin.rng import seed_key
+    from labspin.physics.macrospin import Uniaxial, kernel
+    from labspin.physics.macrospin.rng import seed_key
 
     mg = Magnet(ms_A_per_m=8e5, alpha=0.05, volume_m3=1e-25, temperature_K=300,
                 anisotropies=(Uniaxial(3e5, (0, 0, 1)),))

@@ -1,4 +1,4 @@
-"""Tests for labspin.domainwall: the thermally jittering pinned wall as a Gaussian random source.
+"""Tests for labspin.physics.domainwall: the thermally jittering pinned wall as a Gaussian random source.
 
 Statistical tolerances are 4 standard errors. For a variance estimated from n_w independent
 walls, each sampled n times at spacing h, the effective number of independent samples is
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from labspin.constants import GAMMA0, KB, MU0
-from labspin.domainwall import DomainWall, DomainWallParams, Pulse
+from labspin.physics.constants import GAMMA0, KB, MU0
+from labspin.physics.domainwall import DomainWall, DomainWallParams, Pulse
 
 DW = DomainWall()
 GATES = (-1.0, 0.0, 1.0)

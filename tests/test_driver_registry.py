@@ -4,10 +4,10 @@ from unittest.mock import MagicMock
 
 import pytest
 
-from labspin.bench_config import ROLES
+from labspin.bench.config import ROLES
+from labspin.bench.registry import DRIVERS, driver_class, driver_roles
 from labspin.drivers import roles
 from labspin.drivers.base import SafeSourceMixin
-from labspin.drivers.registry import DRIVERS, driver_class, driver_roles
 
 SOURCE_ROLES = {"source_meter", "current_source", "lock_in", "rf_source", "magnet_supply",
                 "pulse_generator"}

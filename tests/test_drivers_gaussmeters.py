@@ -4,7 +4,6 @@ from unittest.mock import MagicMock
 import pytest
 from pymeasure.test import expected_protocol
 
-from labspin.constants import MU0
 from labspin.drivers import roles
 from labspin.drivers.gaussmeters import (
     TESLA_PER_UNIT,
@@ -13,6 +12,7 @@ from labspin.drivers.gaussmeters import (
     LakeShore455,
     LakeShore475,
 )
+from labspin.physics.constants import MU0
 
 ALL = [LakeShore425, LakeShore455, LakeShore475]
 DSP = [LakeShore455, LakeShore475]

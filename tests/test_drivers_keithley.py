@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from pymeasure.test import expected_protocol
 
-from labspin.clock import VirtualClock
+from labspin.bench.clock import VirtualClock
+from labspin.bench.safety import LimitError, SlewLimit
 from labspin.drivers import roles
 from labspin.drivers.keithley import Keithley2182A, Keithley2400, Keithley2450, Keithley6221
-from labspin.drivers.safety import LimitError, SlewLimit
 
 # ---------------------------------------------------------------------------------------------
 # 2400 and 2450: one table of command strings per model, the same tests for both

@@ -6,7 +6,8 @@ from unittest.mock import MagicMock
 import pytest
 from pymeasure.test import expected_protocol
 
-from labspin.clock import VirtualClock
+from labspin.bench.clock import VirtualClock
+from labspin.bench.safety import LimitError, SlewLimit
 from labspin.drivers import roles
 from labspin.drivers.magnet_supplies import (
     MAGNET_SLEW,
@@ -15,7 +16,6 @@ from labspin.drivers.magnet_supplies import (
     KepcoBOP,
     PolaritySwitchError,
 )
-from labspin.drivers.safety import LimitError, SlewLimit
 
 DANFYSIK_INIT = [(b"ERRT", None), (b"UNLOCK", None)]
 

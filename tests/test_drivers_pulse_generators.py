@@ -7,10 +7,11 @@ from pymeasure.instruments.agilent import Agilent33500
 from pymeasure.instruments.keysight import Keysight81160A as PymeasureKeysight81160A
 from pymeasure.test import expected_protocol
 
-from labspin.clock import VirtualClock
-from labspin.drivers import registry, roles
+from labspin.bench import registry
+from labspin.bench.clock import VirtualClock
+from labspin.bench.safety import LimitError, SlewLimit
+from labspin.drivers import roles
 from labspin.drivers.pulse_generators import Keysight33500B, Keysight81160A, Picosecond10070A
-from labspin.drivers.safety import LimitError, SlewLimit
 
 ALL = [Keysight33500B, Keysight81160A, Picosecond10070A]
 

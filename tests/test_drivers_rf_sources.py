@@ -8,10 +8,11 @@ import pytest
 from pymeasure.instruments.agilent import Agilent8257D
 from pymeasure.test import expected_protocol
 
-from labspin.clock import VirtualClock
-from labspin.drivers import registry, roles
+from labspin.bench import registry
+from labspin.bench.clock import VirtualClock
+from labspin.bench.safety import LimitError, SlewLimit
+from labspin.drivers import roles
 from labspin.drivers.rf_sources import E8257D, N5183B, SMB100A
-from labspin.drivers.safety import LimitError, SlewLimit
 
 KEYSIGHT = [E8257D, N5183B]
 ALL = KEYSIGHT + [SMB100A]

@@ -4,9 +4,9 @@ from unittest.mock import MagicMock
 import pytest
 from pymeasure.test import expected_protocol
 
-from labspin.clock import VirtualClock
+from labspin.bench.clock import VirtualClock
+from labspin.bench.safety import LimitError, SlewLimit
 from labspin.drivers import roles
-from labspin.drivers.safety import LimitError, SlewLimit
 from labspin.drivers.srs import SR830, SR860, SR865, SR865A, nearest_log, smallest_at_least
 
 SR86X = (SR860, SR865, SR865A)

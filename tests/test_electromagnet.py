@@ -3,9 +3,10 @@ settling, time-outs, limits before writes, shutdown."""
 import numpy as np
 import pytest
 
-from labspin.clock import VirtualClock
-from labspin.drivers.electromagnet import Electromagnet, FieldSettleError, MagnetCalibration
-from labspin.drivers.safety import LimitError
+from labspin.bench.calibration import MagnetCalibration
+from labspin.bench.clock import VirtualClock
+from labspin.bench.safety import LimitError
+from labspin.drivers.electromagnet import Electromagnet, FieldSettleError
 
 K = 0.05        # T/A, calibration slope
 BR = 0.004      # T, remanence

@@ -2,14 +2,15 @@
 import numpy as np
 import pytest
 
-from labspin.cli import main
-from labspin.kapitza import kapitza_map
+from labspin.cli.demo import kapitza_sample
+from labspin.cli.main import main
+from labspin.physics.kapitza import kapitza_map
 
 
 @pytest.mark.parametrize("duration_s, repeats", [
     (2e-6, 16), pytest.param(8e-6, 32, marks=pytest.mark.slow)])
 def test_m_dot_h_follows_langevin_of_xi_eff(duration_s, repeats):
-    r = kapitza_map(duration_s=duration_s, repeats=repeats, seed=3)
+    r = kapitza_map(kapitza_sample(), duration_s=duration_s, repeats=repeats, seed=3)
     # the grid spans the transition: aligned at I = 0, anti-aligned at 2 I_c
     assert np.all(r.m_dot_h[:, 0] > 0.5) and np.all(r.m_dot_h[:, -1] < -0.5)
     t = (r.m_dot_h - r.theory) / r.m_dot_h_err

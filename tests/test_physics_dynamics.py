@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from labspin.macrospin import (
+from labspin.physics.macrospin import (
     Ensemble,
     Macrospin,
     Magnet,
@@ -19,7 +19,7 @@ from labspin.macrospin import (
     linear_response,
     sine,
 )
-from labspin.readout import HallBar
+from labspin.physics.readout import HallBar
 
 ALPHA_SMALL = 1e-3   # resonance shifts by O(α²) = 1e-6: below the 1e-4 tolerances used here
 
@@ -122,7 +122,7 @@ def test_check7_stability_line_general_angle(psi_deg):
     sigma = (math.sin(psi), 0.0, math.cos(psi))
     system = _isotropic(sigma=sigma)
     hc = kapitza_stability_h_dl(h, system.magnet.alpha, psi)
-    from labspin.macrospin.equilibrium import _jacobian
+    from labspin.physics.macrospin.equilibrium import _jacobian
     for factor, stable in [(0.98, False), (1.02, True)]:
         cur = np.array([factor * hc / 1e5])
         # fixed point near −Ĥ with the current on: polish from there
@@ -159,7 +159,7 @@ def test_stfmr_rectification_time_domain_matches_linear_response():
     f = 8e9
     phi = math.radians(45)
     hres = 1.0                                       # scan around the resonance field
-    from labspin.macrospin import kittel_inplane as kit
+    from labspin.physics.macrospin import kittel_inplane as kit
     hs = np.linspace(2e4, 9e4, 400)
     hres = hs[np.argmin(np.abs(kit(hs, mg.meff) - f))]
     fields = hres + np.linspace(-4, 4, 9) * (2 * np.pi * f * mg.alpha / mg.gamma)

@@ -7,8 +7,8 @@ discretisation bias physics.md quotes for Δt = 1 ps (≤ 0.3 %).
 import numpy as np
 import pytest
 
-from labspin.constants import KB, MU0
-from labspin.macrospin import (
+from labspin.physics.constants import KB, MU0
+from labspin.physics.macrospin import (
     Ensemble,
     Macrospin,
     Magnet,
@@ -17,7 +17,7 @@ from labspin.macrospin import (
     langevin_second_moment,
     uniaxial_mz2,
 )
-from labspin.telegraph import neel_time
+from labspin.physics.telegraph import neel_time
 
 T = 300.0
 

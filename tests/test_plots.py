@@ -11,11 +11,13 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from labspin import api, plotting
-from labspin.cli import main
-from labspin.columns import read_table
-from labspin.plotting import format_value, plot_analysis, split_unit
+from labspin.cli.main import main
 from labspin.procedures import PROCEDURES
+from labspin.procedures import figures as plotting
+from labspin.procedures.figures import format_value, split_unit
+from labspin.procedures.plots import plot_analysis
+from labspin.results.reader import read_table
+from labspin.run import api
 
 # small runs (a few seconds each on the simulated bench) that the analyses still fit
 QUICK = {

@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labspin.bench import Bench
-from labspin.cli import main
+from labspin.cli.main import main
 from labspin.procedures import PROCEDURES
 from labspin.procedures.current_sweep import CurrentSweep, loop_currents
 from labspin.procedures.current_sweep_analysis import analyze_current_sweep
-from labspin.runner import ABORTED, FINISHED, run_procedure
+from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet
+from labspin.sim_backend.wirings import simulated_bench
 
 REF = ("labspin.procedures.current_sweep:CurrentSweep",
        "labspin.procedures.current_sweep_analysis:analyze_current_sweep")
@@ -28,7 +28,7 @@ def registered(monkeypatch):
 
 
 def _bench(overrides=(), seed=1):
-    return Bench.simulated("pulsed", "mtj_pillar", list(overrides), seed=seed,
+    return simulated_bench("pulsed", "mtj_pillar", list(overrides), seed=seed,
                            magnet=VirtualMagnet(axis="z"))
 
 

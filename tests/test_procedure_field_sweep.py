@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from pymeasure.experiment import Results
 
-from labspin.bench import Bench
-from labspin.cli import main
+from labspin.cli.main import main
 from labspin.procedures import analysis_function
 from labspin.procedures.field_sweep import FieldSweep
-from labspin.runner import ABORTED, FAILED, FINISHED, run_procedure
+from labspin.run.runner import ABORTED, FAILED, FINISHED, run_procedure
 from labspin.sim_backend.virtual_bench import VirtualMagnet
+from labspin.sim_backend.wirings import simulated_bench
 
 SMALL = ["--param", "max_field=0.12", "--param", "field_step=0.004"]
 
@@ -54,7 +54,7 @@ def test_limits_are_refused_before_anything_is_touched(capsys):
 
 
 def _bench(seed=1):
-    return Bench.simulated("transport", "perpendicular_sot_hallbar", seed=seed)
+    return simulated_bench("transport", "perpendicular_sot_hallbar", seed=seed)
 
 
 def _procedure():
@@ -125,7 +125,7 @@ def _direction_run(tmp_path, direction, angle, seed):
     p = FieldSweep()
     p.max_field, p.field_step, p.probe = 0.4, 0.2, "source meter"
     p.field_direction, p.field_angle = direction, angle
-    bench = Bench.simulated("transport", "perpendicular_sot_hallbar", AMR_SMR, seed=seed,
+    bench = simulated_bench("transport", "perpendicular_sot_hallbar", AMR_SMR, seed=seed,
                             magnet=VirtualMagnet(**p.sim_magnet()))
     result = run_procedure(p, bench, tmp_path / direction / str(angle))
     assert result.status == FINISHED, result.message
@@ -181,7 +181,7 @@ def test_amr_and_smr_recovered_from_three_field_directions(tmp_path, capsys):
     # add a Hall loop along the normal (probe "voltmeter" = xy): its loop keys come too
     p = _procedure()
     p.max_field, p.field_step = 0.3, 0.01
-    hall = run_procedure(p, Bench.simulated("transport", "perpendicular_sot_hallbar",
+    hall = run_procedure(p, simulated_bench("transport", "perpendicular_sot_hallbar",
                                             [*AMR_SMR, "dr_ahe_ohm=-1.7"], seed=20),
                          tmp_path / "hall")
     assert hall.status == FINISHED
@@ -233,7 +233,7 @@ def _switch_distribution(fields, t_reads, trace, activation, from_state):
     every clock interval the state leaves its well at Brown's exact rate at the field of
     the interval's end (the magnet relaxes with L/R); no barrier (|h| ≥ 1) switches at once.
     The branch starts saturated in ``from_state`` (+1: m_z > 0) at its first reading."""
-    from labspin.telegraph import mean_first_passage_time
+    from labspin.physics.telegraph import mean_first_passage_time
     axis, hk, delta, tau_n = activation
     mu0_hk = 1.25663706212e-6 * hk
     t_all = np.array([t for t, _, _ in trace])
@@ -293,7 +293,7 @@ def test_lockin_readout_recovers_the_ahe_amplitude_and_coercive_field(tmp_path):
         setattr(p, k, v)
     p.read_times = []
     assert p.sim_wiring() == "lockin_transport"
-    bench = Bench.simulated(p.sim_wiring(), "perpendicular_sot_hallbar", ["dr_ahe_ohm=-1.7"],
+    bench = simulated_bench(p.sim_wiring(), "perpendicular_sot_hallbar", ["dr_ahe_ohm=-1.7"],
                             seed=3, magnet=VirtualMagnet(**p.sim_magnet()))
     trace = []
     bench.clock.on_advance(
@@ -339,12 +339,12 @@ def test_lockin_readout_through_its_sine_output(tmp_path):
     computed I0 (from the sine amplitude the lock-in reports, its 1 mV steps included) is
     exact, so the saturated Hall levels give dr_ahe_ohm within the noise
     (σ_R ≈ 2e-5 Ω per reading at 0.5 mA, as above; 5 readings per level) + 1e-5 Ω."""
-    bench = Bench.simulated("harmonic_hall", "perpendicular_sot_hallbar", seed=4)
+    bench = simulated_bench("harmonic_hall", "perpendicular_sot_hallbar", seed=4)
     with pytest.raises(ValueError, match=r"V_sine = I0.*\[0.004, 5\] V"):
         run_procedure(_lockin_procedure(sample_resistance=304.3), bench, ".")
     p = _lockin_procedure(max_field=0.12, field_step=0.03, sample_resistance=304.3,
                           current=5e-4)
-    bench = Bench.simulated("harmonic_hall", "perpendicular_sot_hallbar", ["dr_ahe_ohm=-1.7"],
+    bench = simulated_bench("harmonic_hall", "perpendicular_sot_hallbar", ["dr_ahe_ohm=-1.7"],
                             seed=4, magnet=VirtualMagnet(**p.sim_magnet()))
     result = run_procedure(p, bench, tmp_path)
     assert result.status == FINISHED, result.message
@@ -377,13 +377,13 @@ def test_lockin_readout_from_the_cli(tmp_path, capsys):
 def test_readout_roles_are_checked_before_anything_is_touched():
     for wiring, readout, text in (("transport", "lock-in", "needs a lock_in"),
                                   ("lockin_transport", "source meter", "no source_meter")):
-        bench = Bench.simulated(wiring, "perpendicular_sot_hallbar", seed=1)
+        bench = simulated_bench(wiring, "perpendicular_sot_hallbar", seed=1)
         p = _lockin_procedure(readout=readout)
         with pytest.raises(ValueError, match=text):
             run_procedure(p, bench, ".")
         for twin in bench.virtual.instruments.values():
             assert list(twin.log) == []
-    bench = Bench.simulated("harmonic_hall", "perpendicular_sot_hallbar", seed=1)
+    bench = simulated_bench("harmonic_hall", "perpendicular_sot_hallbar", seed=1)
     with pytest.raises(ValueError, match="parameter 'Current' .sine out"):
         run_procedure(_lockin_procedure(current=0.019, series_resistance=100.0), bench, ".")
     for twin in bench.virtual.instruments.values():

@@ -7,21 +7,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labspin.bench import Bench
-from labspin.constants import MU0
-from labspin.drivers.safety import LimitError
+from labspin.bench.safety import LimitError
+from labspin.physics.constants import MU0
 from labspin.procedures.harmonic_hall import HarmonicHall
 from labspin.procedures.harmonic_hall_analysis import analyze_files, analyze_harmonic_hall
-from labspin.runner import ABORTED, FINISHED, run_procedure
+from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet
+from labspin.sim_backend.wirings import simulated_bench
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 HH = REALDATA / "cmtj_TaCoFeB_5360" / "harmonic_hall"
 
 
 def _bench(overrides=(), seed=1):
-    return Bench.simulated("harmonic_hall", "perpendicular_sot_hallbar", list(overrides),
+    return simulated_bench("harmonic_hall", "perpendicular_sot_hallbar", list(overrides),
                            seed=seed, magnet=VirtualMagnet(**HarmonicHall.SIM_MAGNET))
 
 
@@ -85,7 +85,7 @@ def test_angle_scans_separate_damping_like_field_like_and_nernst(tmp_path):
         "perpendicular_sot_hallbar"
     truth = load_sample(p.SAMPLE, overrides).describe()
     assert p.sim_wiring() == "harmonic_hall_6221"
-    bench = Bench.simulated(p.sim_wiring(), p.SAMPLE, overrides, seed=4,
+    bench = simulated_bench(p.sim_wiring(), p.SAMPLE, overrides, seed=4,
                             magnet=VirtualMagnet(**p.sim_magnet()))
     result = run_procedure(p, bench, tmp_path, sample_name=p.SAMPLE,
                            sample_parameters=truth, seed=4)
@@ -211,7 +211,7 @@ def test_abort_leaves_the_sources_safe(tmp_path, run_aborted):
 def _bench_6221(seed=1):
     p = HarmonicHall()
     p.scan = "angle scans"
-    return Bench.simulated(p.sim_wiring(), p.SAMPLE, seed=seed,
+    return simulated_bench(p.sim_wiring(), p.SAMPLE, seed=seed,
                            magnet=VirtualMagnet(**p.sim_magnet()))
 
 
@@ -258,7 +258,7 @@ def test_cli_angle_scans_with_defaults_recover_the_per_ampere_fields(tmp_path, c
     0.3 % + 3σ."""
     import json
 
-    from labspin.cli import main
+    from labspin.cli.main import main
     assert main(["run", "harmonic-hall", "--sim", "--param", "scan=angle scans",
                  "--out", str(tmp_path)]) == 0
     capsys.readouterr()

@@ -5,9 +5,8 @@ L(ξ_eff), limits are refused before anything is touched, an abort leaves the so
 import numpy as np
 import pytest
 
-from labspin.bench import Bench
-from labspin.drivers.safety import LimitError
-from labspin.macrospin.analytic import langevin
+from labspin.bench.safety import LimitError
+from labspin.physics.macrospin.analytic import langevin
 from labspin.procedures.kapitza_map import KapitzaMap
 from labspin.procedures.kapitza_map_analysis import (
     analyze_kapitza_map,
@@ -15,15 +14,16 @@ from labspin.procedures.kapitza_map_analysis import (
     m_dot_h_table,
     sample_from_results,
 )
-from labspin.runner import ABORTED, FINISHED, run_procedure
+from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet
+from labspin.sim_backend.wirings import simulated_bench
 
 SAMPLE = "kapitza_cofeb_w"
 
 
 def _bench(overrides=None, seed=1):
-    return Bench.simulated("transport", SAMPLE, overrides, seed=seed,
+    return simulated_bench("transport", SAMPLE, overrides, seed=seed,
                            magnet=VirtualMagnet(**KapitzaMap.SIM_MAGNET))
 
 

@@ -6,25 +6,25 @@ and an abort leaves the supply at 0 A with its output off."""
 import numpy as np
 import pytest
 
-from labspin.bench import Bench
-from labspin.bench_config import load_bench_config
-from labspin.drivers.electromagnet import MagnetCalibration
-from labspin.drivers.safety import LimitError
+from labspin.bench.calibration import MagnetCalibration
+from labspin.bench.config import load_bench_config
+from labspin.bench.safety import LimitError
+from labspin.bench.session import Bench
 from labspin.procedures.magnet_calibration import MagnetCalibrationSweep, calibration_currents
 from labspin.procedures.magnet_calibration_analysis import (
     analyze_calibration,
     calibration_table,
     write_calibration,
 )
-from labspin.runner import ABORTED, FINISHED, run_procedure
+from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.virtual_bench import VirtualMagnet
-from labspin.sim_backend.wirings import bench_config_text
+from labspin.sim_backend.wirings import bench_config_text, simulated_bench
 
 K_TRUE, BR_TRUE = 0.035, 0.005
 
 
 def _bench(seed=4):
-    return Bench.simulated("transport", "perpendicular_sot_hallbar", seed=seed,
+    return simulated_bench("transport", "perpendicular_sot_hallbar", seed=seed,
                            magnet=VirtualMagnet(tesla_per_A=K_TRUE, remanence_T=BR_TRUE))
 
 

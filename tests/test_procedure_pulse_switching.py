@@ -8,13 +8,13 @@ import math
 import pandas as pd
 import pytest
 
-from labspin.bench import Bench
-from labspin.cli import main
+from labspin.cli.main import main
 from labspin.procedures import PROCEDURES
 from labspin.procedures.pulse_switching import PulseSwitching, lobe_amplitudes, parse_fields
 from labspin.procedures.pulse_switching_analysis import analyze_pulse_switching
-from labspin.runner import ABORTED, FINISHED, run_procedure
+from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.virtual_bench import VirtualMagnet
+from labspin.sim_backend.wirings import simulated_bench
 
 REF = ("labspin.procedures.pulse_switching:PulseSwitching",
        "labspin.procedures.pulse_switching_analysis:analyze_pulse_switching")
@@ -27,7 +27,7 @@ def registered(monkeypatch):
 
 
 def _bench(overrides=(), seed=1):
-    return Bench.simulated("pulsed", "mtj_pillar", list(overrides), seed=seed,
+    return simulated_bench("pulsed", "mtj_pillar", list(overrides), seed=seed,
                            magnet=VirtualMagnet(axis="z"))
 
 

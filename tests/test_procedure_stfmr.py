@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labspin.bench import Bench
-from labspin.drivers.safety import LimitError
+from labspin.bench.safety import LimitError
 from labspin.procedures.stfmr import STFMR
 from labspin.procedures.stfmr_analysis import (
     analyze_stfmr,
@@ -17,9 +16,10 @@ from labspin.procedures.stfmr_analysis import (
     read_results,
     standardize,
 )
-from labspin.runner import ABORTED, FINISHED, run_procedure
+from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet
+from labspin.sim_backend.wirings import simulated_bench
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 SAMPLE = "inplane_sot_hallbar"
@@ -27,7 +27,7 @@ HM_THICKNESS_M = 5e-9            # [heavy_metal] thickness_m of the built-in sam
 
 
 def _bench(overrides=(), seed=1):
-    return Bench.simulated("stfmr", SAMPLE, list(overrides), seed=seed,
+    return simulated_bench("stfmr", SAMPLE, list(overrides), seed=seed,
                            magnet=VirtualMagnet(**STFMR.SIM_MAGNET))
 
 
@@ -203,7 +203,7 @@ def test_cli_run_then_analyze(tmp_path, capsys):
     ≈ 0.1 %), so 1 % is allowed."""
     import json
 
-    from labspin.cli import main
+    from labspin.cli.main import main
     rc = main(["run", "stfmr", "--sim", "--set", "mu0_meff_T=0.9", "--out", str(tmp_path),
                "--param", "frequencies=10, 15, 20", "--param", "field_points=21",
                "--param", "both_polarities=false", "--param", "meff_guess=0.9"])

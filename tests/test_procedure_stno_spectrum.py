@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labspin.bench import Bench
-from labspin.cli import main
+from labspin.cli.main import main
 from labspin.procedures import PROCEDURES
 from labspin.procedures.stno_spectrum import StnoSpectrum, parse_values
 from labspin.procedures.stno_spectrum_analysis import analyze_spectra, threshold
-from labspin.runner import ABORTED, FINISHED, run_procedure
+from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.samples import load_sample
+from labspin.sim_backend.wirings import simulated_bench
 
 SAMPLE = "spin_torque_oscillator"
 REF = ("labspin.procedures.stno_spectrum:StnoSpectrum",
@@ -77,7 +77,7 @@ def test_threshold_with_an_in_plane_field_and_zero_at_h0(tmp_path):
     """At 5 mT in plane the oscillator needs ~0.3 mA (direct LLG runs: thermal FMR mode at
     ~2.8 GHz below, the check-6 line above; no closed form in physics.md for this geometry,
     so the test asserts a bracket); at H = 0 it runs at every current (threshold 0)."""
-    bench = Bench.simulated("spectrum", SAMPLE, seed=1)
+    bench = simulated_bench("spectrum", SAMPLE, seed=1)
     p = StnoSpectrum()
     p.fields, p.currents, p.sweep_points = "0, 0.005", "0.15e-3:0.55e-3:5", 1001
     result = run_procedure(p, bench, tmp_path)
@@ -128,7 +128,7 @@ def test_limits_are_refused_before_anything_is_touched(capsys, registered):
     assert main(["run", "stno-spectrum", "--sim", "--param", "start_frequency=30e9",
                  "--param", "stop_frequency=20e9"]) == 2
     assert "'Start frequency'" in capsys.readouterr().err
-    bench = Bench.simulated("spectrum", SAMPLE, seed=1)
+    bench = simulated_bench("spectrum", SAMPLE, seed=1)
     p = StnoSpectrum()
     p.currents = "0.1"
     with pytest.raises(ValueError):
@@ -138,7 +138,7 @@ def test_limits_are_refused_before_anything_is_touched(capsys, registered):
 
 
 def test_abort_leaves_the_current_at_zero_ramped(tmp_path, run_aborted):
-    bench = Bench.simulated("spectrum", SAMPLE, seed=1)
+    bench = simulated_bench("spectrum", SAMPLE, seed=1)
     p = StnoSpectrum()
     p.currents, p.sweep_points = "0.2e-3:1e-3:5", 201
     result = run_aborted(p, bench, tmp_path, at_percent=40)

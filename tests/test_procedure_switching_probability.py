@@ -11,10 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labspin.bench import Bench
-from labspin.cli import main
-from labspin.columns import read_table
-from labspin.constants import GAMMA0, MU0
+from labspin.cli.main import main
+from labspin.physics.constants import GAMMA0, MU0
 from labspin.procedures import PROCEDURES
 from labspin.procedures.switching_probability import SwitchingProbability, beta_interval
 from labspin.procedures.switching_probability_analysis import (
@@ -22,9 +20,11 @@ from labspin.procedures.switching_probability_analysis import (
     fit_thermal_activation,
     probability_table,
 )
-from labspin.runner import ABORTED, run_procedure
+from labspin.results.reader import read_table
+from labspin.run.runner import ABORTED, run_procedure
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet
+from labspin.sim_backend.wirings import simulated_bench
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def registered(monkeypatch):
 
 
 def _bench(overrides=(), seed=1):
-    return Bench.simulated("pulsed", "mtj_pillar", list(overrides), seed=seed,
+    return simulated_bench("pulsed", "mtj_pillar", list(overrides), seed=seed,
                            magnet=VirtualMagnet(axis="z"))
 
 

@@ -10,15 +10,15 @@ import re
 import numpy as np
 import pytest
 
-from labspin.bench import Bench
-from labspin.cli import main
-from labspin.constants import MU0
+from labspin.cli.main import main
+from labspin.physics.constants import MU0
+from labspin.physics.telegraph import mean_first_passage_time
 from labspin.procedures import PROCEDURES
 from labspin.procedures.telegraph_dwell import TelegraphDwell
 from labspin.procedures.telegraph_dwell_analysis import _common_slope, analyze_telegraph_dwell
-from labspin.runner import ABORTED, FINISHED, run_procedure
+from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.virtual_bench import VirtualMagnet
-from labspin.telegraph import mean_first_passage_time
+from labspin.sim_backend.wirings import simulated_bench
 
 FIELDS = (-0.001, 0.0, 0.001)        # T: h = B/μ0H_K = ±0.01
 BIASES = (-5e-8, 5e-8)               # A: h_s = ±0.0063 (μ0H_DL/I = 127 T/A, α = 0.01)
@@ -34,7 +34,7 @@ def registered(monkeypatch):
 
 
 def _bench(seed=2):
-    return Bench.simulated("transport", "mtj_pillar", ["mu0_meff_T=-0.10"], seed=seed,
+    return simulated_bench("transport", "mtj_pillar", ["mu0_meff_T=-0.10"], seed=seed,
                            magnet=VirtualMagnet(axis="z"))
 
 

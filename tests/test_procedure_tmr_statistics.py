@@ -8,15 +8,15 @@ import re
 import numpy as np
 import pytest
 
-from labspin.bench import Bench
-from labspin.cli import main
-from labspin.constants import MU0
+from labspin.cli.main import main
+from labspin.physics.constants import MU0
+from labspin.physics.telegraph import mean_first_passage_time
 from labspin.procedures import PROCEDURES
 from labspin.procedures.tmr_statistics import TmrStatistics
 from labspin.procedures.tmr_statistics_analysis import analyze_tmr_statistics
-from labspin.runner import ABORTED, FINISHED, run_procedure
+from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.virtual_bench import VirtualMagnet
-from labspin.telegraph import mean_first_passage_time
+from labspin.sim_backend.wirings import simulated_bench
 
 GATES = (-1.0, 0.0, 1.0)
 
@@ -31,7 +31,7 @@ N = 400
 
 
 def test_gaussian_source_is_normal_and_its_width_follows_the_wall_model(tmp_path):
-    bench = Bench.simulated("gaussian_source", "dw_gaussian_source", seed=4)
+    bench = simulated_bench("gaussian_source", "dw_gaussian_source", seed=4)
     p = TmrStatistics()
     p.gate_voltages, p.reads = ",".join(map(str, GATES)), N
     result = run_procedure(p, bench, tmp_path)
@@ -60,7 +60,7 @@ def test_gaussian_source_is_normal_and_its_width_follows_the_wall_model(tmp_path
 
 
 def _telegraph(tmp_path, seed=2, reads=6000, bias=1e-7):
-    bench = Bench.simulated("transport", "mtj_pillar", ["mu0_meff_T=-0.10"], seed=seed,
+    bench = simulated_bench("transport", "mtj_pillar", ["mu0_meff_T=-0.10"], seed=seed,
                             magnet=VirtualMagnet(axis="z"))
     p = TmrStatistics()
     p.mode, p.reads, p.bias_current = "telegraph", reads, bias
@@ -127,7 +127,7 @@ def test_cli_gaussian_defaults_and_analyze(tmp_path, capsys, registered):
 def test_limits_are_refused_before_anything_is_touched():
     for attr, value, text in (("bias_current", 0.05, "parameter 'Bias current'"),
                               ("gate_voltages", "0,7", "parameter 'Gate voltages (V)'")):
-        bench = Bench.simulated("gaussian_source", "dw_gaussian_source")
+        bench = simulated_bench("gaussian_source", "dw_gaussian_source")
         p = TmrStatistics()
         setattr(p, attr, value)
         with pytest.raises(ValueError, match=re.escape(text)):
@@ -135,13 +135,13 @@ def test_limits_are_refused_before_anything_is_touched():
         for twin in bench.virtual.instruments.values():
             assert list(twin.log) == []
     # gaussian mode needs the gate: the transport wiring has none
-    bench = Bench.simulated("transport", "mtj_pillar")
+    bench = simulated_bench("transport", "mtj_pillar")
     with pytest.raises(ValueError, match="named 'gate'"):
         run_procedure(TmrStatistics(), bench, ".")
 
 
 def test_abort_leaves_bias_and_gate_off(tmp_path, run_aborted):
-    bench = Bench.simulated("gaussian_source", "dw_gaussian_source", seed=1)
+    bench = simulated_bench("gaussian_source", "dw_gaussian_source", seed=1)
     p = TmrStatistics()
     p.reads = 200
     result = run_aborted(p, bench, tmp_path, at_percent=40)
@@ -159,7 +159,7 @@ NS = 200
 
 
 def _site_run(tmp_path, overrides=(), seed=6, gates=(0.0, 1.0), sites="0, 1, 2, 3"):
-    bench = Bench.simulated("gaussian_source", "dw_gaussian_source", list(overrides),
+    bench = simulated_bench("gaussian_source", "dw_gaussian_source", list(overrides),
                             seed=seed)
     bench.virtual.set_wall_site(2)           # an unknown start: the reset must find site 0
     p = TmrStatistics()
@@ -230,7 +230,7 @@ def test_site_parameters_are_checked_before_anything_is_touched():
                               ("sites", "-1", "parameter 'Sites'"),
                               ("move_current", 5e-6, "parameter 'Move pulse amplitude'"),
                               ("move_current", 0.05, "parameter 'Move pulse amplitude'")):
-        bench = Bench.simulated("gaussian_source", "dw_gaussian_source")
+        bench = simulated_bench("gaussian_source", "dw_gaussian_source")
         p = TmrStatistics()
         p.sites = "0, 1"
         setattr(p, attr, value)

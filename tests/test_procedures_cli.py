@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from labspin.cli import main
+from labspin.cli.main import main
 from labspin.procedures import PROCEDURES
 
 
@@ -50,6 +50,6 @@ def test_defaults_run_and_analyze(name, tmp_path, capsys):
 
 
 def test_sim_serve_offers_every_standard_wiring():
-    from labspin.cli import SIM_WIRINGS
+    from labspin.cli.main import SIM_WIRINGS
     from labspin.sim_backend.wirings import WIRINGS
     assert sorted(SIM_WIRINGS) == sorted(WIRINGS)

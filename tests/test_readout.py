@@ -1,11 +1,16 @@
-"""Tests for labspin.readout: Hall-bar and tunnel-junction magnetoresistance."""
+"""Tests for labspin.physics.readout: Hall-bar and tunnel-junction magnetoresistance."""
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from labspin.readout import HallBar, TunnelJunction, hall_resistances_scalar, mtj_resistance_scalar
+from labspin.physics.readout import (
+    HallBar,
+    TunnelJunction,
+    hall_resistances_scalar,
+    mtj_resistance_scalar,
+)
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 

@@ -32,9 +32,9 @@ import pandas as pd
 import pytest
 from pymeasure.experiment import Results
 
-from labspin.api import prepare
 from labspin.procedures import PROCEDURES
-from labspin.runner import ABORTED, FAILED, FINISHED, run_procedure
+from labspin.run.api import prepare
+from labspin.run.runner import ABORTED, FAILED, FINISHED, run_procedure
 
 SMALL = {
     "field-sweep": {"max_field": 0.03, "field_step": 0.01},
@@ -430,8 +430,8 @@ def with_limits(prepared, *replace: str):
     replacements (old, new, old, new, …) made in its text."""
     import tomllib
 
-    from labspin.bench import Bench
-    from labspin.bench_config import parse_bench_config
+    from labspin.bench.config import parse_bench_config
+    from labspin.bench.session import Bench
     from labspin.sim_backend.wirings import WIRINGS, bench_config_text
 
     vb = prepared.bench.virtual
@@ -446,9 +446,9 @@ def with_limits(prepared, *replace: str):
 def test_beyond_the_limits_is_refused_before_any_command(name, params, word):
     """Sample current, magnet field and rf power beyond the bench's limits: refused by
     prepare() and again by run_procedure(), with no message reaching any instrument."""
-    from labspin.api import set_parameters
-    from labspin.bench import Bench
-    from labspin.drivers.safety import LimitError
+    from labspin.bench.safety import LimitError
+    from labspin.bench.session import Bench
+    from labspin.run.api import set_parameters
 
     ok = prepare(name, params=SMALL[name])
     procedure = ok.procedure

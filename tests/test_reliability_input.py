@@ -2,7 +2,7 @@
 bad command-line values. Each is refused by ``labspin run`` with exit status 2 and a message on
 stderr that names the problem — no traceback, no results file, no instrument opened.
 
-Mostly in-process through ``labspin.cli.main`` (fast), property-based with hypothesis where the
+Mostly in-process through ``labspin.cli.main.main`` (fast), property-based with hypothesis where the
 input space is open; a few subprocess checks confirm the real exit status and stderr.
 """
 from __future__ import annotations
@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import labspin.bench
-from labspin.bench_config import EXAMPLE
-from labspin.cli import main
+import labspin.bench.session
+from labspin.bench.config import EXAMPLE
+from labspin.cli.main import main
 from labspin.procedures import PROCEDURES, procedure_class
 from labspin.sim_backend.samples import builtin_names
 
@@ -38,12 +38,12 @@ def report_count():
 def untouched(monkeypatch, tmp_path):
     """Record every instrument opened; get (out dir, opened list)."""
     opened = []
-    real = labspin.bench.open_instrument
+    real = labspin.bench.session.open_instrument
 
     def spy(cfg, **kw):
         opened.append(cfg.name)
         return real(cfg, **kw)
-    monkeypatch.setattr(labspin.bench, "open_instrument", spy)
+    monkeypatch.setattr(labspin.bench.session, "open_instrument", spy)
     out = tmp_path / "out"
     return out, opened
 
@@ -242,7 +242,7 @@ def test_malformed_bench_configs_name_every_key(picks, junk, tmp_path_factory, c
     for pick in picks:
         MUTATIONS[pick][0](d, junk)
     if isinstance(junk, str) and "unknown driver" in picks and f"k{junk}" in \
-            __import__("labspin.drivers.registry", fromlist=["x"]).DRIVERS:
+            __import__("labspin.bench.registry", fromlist=["x"]).DRIVERS:
         return
     f = tmp_path_factory.mktemp("bench") / "bench.toml"
     f.write_text(dump_toml(d), encoding="utf-8")
@@ -377,7 +377,7 @@ def test_every_builtin_sample_name_is_accepted_by_sim_show(capsys):
     (["run", "field-sweep", "--bench", "missing.toml"], "cannot read bench config"),
 ])
 def test_subprocess_exit_status_and_stderr(argv, fragment, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "labspin.cli", *argv, "--out", "o"],
+    r = subprocess.run([sys.executable, "-m", "labspin.cli.main", *argv, "--out", "o"],
                        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     COUNT["bad inputs"] += 1
     assert r.returncode == 2, r.stderr

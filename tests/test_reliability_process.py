@@ -32,15 +32,15 @@ import pandas as pd
 import pytest
 from pymeasure.experiment import Results
 
-from labspin.api import prepare
-from labspin.runner import FINISHED, run_procedure
+from labspin.run.api import prepare
+from labspin.run.runner import FINISHED, run_procedure
 
 KILL_ARGS = ["run", "field-sweep", "--sim", "--seed", "4", "--param", "max_field=0.1",
              "--param", "field_step=0.001", "--param", "delay=0"]
 CHILD = textwrap.dedent("""
     import sys
     from pymeasure.experiment import Results
-    from labspin.cli import main
+    from labspin.cli.main import main
     original = Results.format
     count = [0]
 
@@ -63,7 +63,7 @@ def _data_rows(path) -> list[str]:
 def reference(tmp_path_factory):
     """The same run, finished: its rows."""
     out = tmp_path_factory.mktemp("reference")
-    r = subprocess.run([sys.executable, "-m", "labspin.cli", *KILL_ARGS, "--out", str(out)],
+    r = subprocess.run([sys.executable, "-m", "labspin.cli.main", *KILL_ARGS, "--out", str(out)],
                        cwd=out, capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, r.stderr[-2000:]
     path = out / r.stdout.strip().splitlines()[-1]

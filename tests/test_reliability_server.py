@@ -72,7 +72,7 @@ def test_binds_loopback_unless_told():
 
 def test_sim_serve_command_binds_loopback(tmp_path):
     """`labspin sim serve` prints loopback resources and its --host default is 127.0.0.1."""
-    proc = subprocess.Popen([sys.executable, "-m", "labspin.cli", "sim", "serve", "--wiring",
+    proc = subprocess.Popen([sys.executable, "-m", "labspin.cli.main", "sim", "serve", "--wiring",
                              "transport", "--bench-out", "b.toml"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -166,7 +166,7 @@ def test_a_measurement_runs_over_the_sockets_after_the_abuse(served, tmp_path):
     text = bench_config_text(vb, slots, resources=handle.resources, visa_library="@py")
     bench.write_text(text.replace("settle_delay_s = 1.0", "settle_delay_s = 0.05"))
     t0 = time.monotonic()
-    r = subprocess.run([sys.executable, "-m", "labspin.cli", "run", "field-sweep", "--bench",
+    r = subprocess.run([sys.executable, "-m", "labspin.cli.main", "run", "field-sweep", "--bench",
                         str(bench), "--param", "max_field=0.002", "--param", "field_step=0.002",
                         "--param", "delay=0", "--out", "o"],
                        cwd=tmp_path, capture_output=True, text=True, timeout=300)

@@ -2,7 +2,7 @@
 import numpy as np
 from scipy import stats
 
-from labspin.macrospin import rng
+from labspin.physics.macrospin import rng
 
 
 def test_normals_are_standard_normal():

@@ -3,9 +3,8 @@ import math
 
 import pytest
 
-from labspin.clock import VirtualClock
-from labspin.drivers.base import SafeSourceMixin
-from labspin.drivers.safety import (
+from labspin.bench.clock import VirtualClock
+from labspin.bench.safety import (
     LimitError,
     SlewLimit,
     check_limit,
@@ -13,6 +12,7 @@ from labspin.drivers.safety import (
     ramp_points,
     shutdown_all,
 )
+from labspin.drivers.base import SafeSourceMixin
 
 
 def test_check_limit_names_value_and_range():

@@ -16,10 +16,10 @@ import time
 import pytest
 from pymeasure.experiment import Results
 
-from labspin import sequence as sq
-from labspin.bench import Bench
-from labspin.cli import main
+from labspin.bench.session import Bench
+from labspin.cli.main import main
 from labspin.procedures.tmr_statistics import TmrStatistics
+from labspin.run import sequence as sq
 
 GRID = """\
 procedure = "tmr-statistics"
@@ -107,7 +107,7 @@ def test_an_abort_in_the_third_run_resumes_with_the_unfinished_runs(tmp_path, ca
 
 KILLED_RUNNER = textwrap.dedent("""\
     import pathlib, sys, time
-    from labspin.sequence import load_sequence, run_sequence
+    from labspin.run.sequence import load_sequence, run_sequence
     marker = pathlib.Path(sys.argv[3])
 
     def progress(k, n, percent, elapsed):

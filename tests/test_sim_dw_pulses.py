@@ -3,18 +3,18 @@
 Sign convention: I > 0 flows along +x, electrons along −x, and spin transfer moves the wall
 along the electron flow: I > 0 → lower site index, I < 0 → higher. Moves clamp at the end
 sites. Two paths: a pulse generator's ns pulse (apply_current_pulse → the 1D (q, φ) model
-of labspin.domainwall, thermal) and a source meter's current step (edge-triggered: one site
+of labspin.physics.domainwall, thermal) and a source meter's current step (edge-triggered: one site
 per rise above the quasi-static depinning current).
 """
 import numpy as np
 import pytest
 
-from labspin.bench import Bench
-from labspin.constants import E_CHARGE, MU_B
+from labspin.physics.constants import E_CHARGE, MU_B
+from labspin.sim_backend.wirings import simulated_bench
 
 
 def _bench(seed=0, overrides=None):
-    return Bench.simulated("gaussian_source", "dw_gaussian_source", overrides or [], seed=seed)
+    return simulated_bench("gaussian_source", "dw_gaussian_source", overrides or [], seed=seed)
 
 
 def test_depinning_current_is_the_walker_limit_of_the_1d_model():

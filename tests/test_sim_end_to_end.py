@@ -7,17 +7,17 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq, curve_fit
 
-from labspin.bench import Bench
-from labspin.constants import MU0
-from labspin.macrospin import kapitza_xi_eff, langevin
+from labspin.physics.constants import MU0
+from labspin.physics.macrospin import kapitza_xi_eff, langevin
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet
+from labspin.sim_backend.wirings import simulated_bench
 
 
 def _bench(sample, wiring, seed, magnet):
     """Open the simulated bench the way `labspin run --sim` does: instruments from the
     generated bench config (limits applied), the electromagnet from its [magnet] table."""
-    bench = Bench.simulated(wiring, sample.name, seed=seed, magnet=magnet).open()
+    bench = simulated_bench(wiring, sample.name, seed=seed, magnet=magnet).open()
     return bench.virtual, bench.role, bench.magnet
 
 

@@ -21,8 +21,8 @@ from pymeasure.instruments.keithley import Keithley2400 as PmKeithley2400
 from pymeasure.instruments.keithley import Keithley2450 as PmKeithley2450
 from pymeasure.instruments.keithley import Keithley6221 as PmKeithley6221
 
+from labspin.bench.registry import DRIVERS
 from labspin.drivers.keithley import Keithley2182A, Keithley2400, Keithley2450, Keithley6221
-from labspin.drivers.registry import DRIVERS
 from labspin.sim_backend import registry
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve

@@ -11,8 +11,9 @@ from pymeasure.instruments.danfysik import Danfysik8500 as PymeasureDanfysik8500
 from pymeasure.instruments.kepco import KepcoBOP3612
 from pymeasure.instruments.lakeshore import LakeShore425 as PymeasureLakeShore425
 
-from labspin.constants import MU0
-from labspin.drivers.electromagnet import Electromagnet, MagnetCalibration
+from labspin.bench.calibration import MagnetCalibration
+from labspin.bench.registry import DRIVERS
+from labspin.drivers.electromagnet import Electromagnet
 from labspin.drivers.gaussmeters import (
     GaussmeterReadingError,
     LakeShore425,
@@ -20,7 +21,7 @@ from labspin.drivers.gaussmeters import (
     LakeShore475,
 )
 from labspin.drivers.magnet_supplies import Danfysik8500, DanfysikError, KepcoBOP
-from labspin.drivers.registry import DRIVERS
+from labspin.physics.constants import MU0
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
 from labspin.sim_backend.sim_magnet import (

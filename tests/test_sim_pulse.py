@@ -7,8 +7,8 @@ import pytest
 from pymeasure.instruments.agilent import Agilent33500
 from pymeasure.instruments.keysight import Keysight81160A as PymeasureKeysight81160A
 
+from labspin.bench.registry import DRIVERS
 from labspin.drivers.pulse_generators import Keysight33500B, Keysight81160A, Picosecond10070A
-from labspin.drivers.registry import DRIVERS
 from labspin.sim_backend import sim_pulse
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve

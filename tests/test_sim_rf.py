@@ -53,7 +53,7 @@ def errors(twin):
 
 
 def test_twins_table_uses_the_driver_registry_keys():
-    from labspin.drivers import registry as drivers
+    from labspin.bench import registry as drivers
     for key, cls in TWINS.items():
         assert drivers.driver_class(key).__name__ == cls.__name__.removesuffix("Twin")
 

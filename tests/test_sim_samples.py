@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from labspin.cli import main
-from labspin.constants import MU0
+from labspin.cli.main import main
+from labspin.physics.constants import MU0
 from labspin.sim_backend.samples import (
     DERIVED,
     SampleError,

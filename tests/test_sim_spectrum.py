@@ -11,8 +11,8 @@ import pyvisa
 from pymeasure.instruments.rohdeschwarz.fsseries import FSL
 from scipy import stats
 
-from labspin.constants import KB
 from labspin.drivers.spectrum_analyzers import FSV, N9020A, N9030A
+from labspin.physics.constants import KB
 from labspin.sim_backend import registry
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
@@ -62,7 +62,7 @@ def floor_W(twin, rbw):
 
 
 def test_twins_table_uses_the_driver_registry_keys():
-    from labspin.drivers import registry as drivers
+    from labspin.bench import registry as drivers
     for key, cls in TWINS.items():
         assert drivers.driver_class(key).__name__ == cls.__name__.removesuffix("Twin")
 

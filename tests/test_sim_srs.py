@@ -18,10 +18,10 @@ import pyvisa
 from pymeasure.instruments.srs import SR830 as PymeasureSR830
 from pymeasure.instruments.srs import SR860 as PymeasureSR860
 
-from labspin.constants import KB, MU0
+from labspin.bench.registry import DRIVERS, driver_roles
 from labspin.drivers import srs
-from labspin.drivers.registry import DRIVERS, driver_roles
-from labspin.macrospin import kittel_inplane
+from labspin.physics.constants import KB, MU0
+from labspin.physics.macrospin import kittel_inplane
 from labspin.sim_backend import registry
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve

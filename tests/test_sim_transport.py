@@ -12,7 +12,7 @@ import pyvisa
 from pyvisa import constants
 from pyvisa.errors import VisaIOError
 
-from labspin.clock import VirtualClock
+from labspin.bench.clock import VirtualClock
 from labspin.sim_backend import registry
 from labspin.sim_backend.scpi import (
     ESR_CME,

@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from labspin.bench import identify, open_instrument
-from labspin.bench_config import load_bench_config
+from labspin.bench.config import load_bench_config
+from labspin.bench.session import identify, open_instrument
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.wirings import WIRINGS, bench_config_text, build_bench
 
@@ -40,7 +40,7 @@ def test_wiring_twins_answer_through_our_drivers(wiring, tmp_path):
 
 def test_sim_serve_bench_out_then_bench_check_over_sockets(tmp_path):
     out = tmp_path / "served.toml"
-    proc = subprocess.Popen([sys.executable, "-m", "labspin.cli", "sim", "serve", "--wiring",
+    proc = subprocess.Popen([sys.executable, "-m", "labspin.cli.main", "sim", "serve", "--wiring",
                              "transport", "--sample", "perpendicular_sot_hallbar",
                              "--bench-out", str(out)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=tmp_path)
@@ -54,7 +54,7 @@ def test_sim_serve_bench_out_then_bench_check_over_sockets(tmp_path):
         time.sleep(0.2)
         text = out.read_text()
         assert "TCPIP::127.0.0.1::" in text and '"@py"' in text
-        check = subprocess.run([sys.executable, "-m", "labspin.cli", "bench", "check", str(out)],
+        check = subprocess.run([sys.executable, "-m", "labspin.cli.main", "bench", "check", str(out)],
                                capture_output=True, text=True, timeout=120, cwd=tmp_path)
         assert check.returncode == 0, check.stdout + check.stderr
         assert check.stdout.count("ok  ") == len(WIRINGS["transport"])
@@ -82,7 +82,7 @@ def test_served_twins_follow_wall_time():
 
 
 def test_every_driver_model_has_a_simulated_twin():
-    from labspin.drivers.registry import DRIVERS
+    from labspin.bench.registry import DRIVERS
     from labspin.sim_backend.wirings import twin_classes
     assert set(twin_classes()) == set(DRIVERS)
 
@@ -90,7 +90,7 @@ def test_every_driver_model_has_a_simulated_twin():
 def _dry_run(seed):
     import tomllib as _toml
 
-    from labspin.bench_config import parse_bench_config as _parse
+    from labspin.bench.config import parse_bench_config as _parse
     bench, slots = build_bench(load_sample("inplane_sot_hallbar"), "stfmr", seed=seed)
     cfg = _parse(_toml.loads(bench_config_text(bench, slots)))
     rf = open_instrument(cfg.instruments["rf"], clock=bench.clock)
@@ -117,7 +117,7 @@ def test_same_seed_reproduces_a_dry_run():
 
 
 def test_sim_serve_rejects_bad_faults(capsys):
-    from labspin.cli import main
+    from labspin.cli.main import main
     assert main(["sim", "serve", "--wiring", "transport", "--fault", "nope:timeout"]) == 2
     assert "no instrument 'nope'" in capsys.readouterr().err
     assert main(["sim", "serve", "--wiring", "transport", "--fault", "smu:melt"]) == 2

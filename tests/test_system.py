@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from labspin.constants import E_CHARGE, GAMMA0, HBAR, MU0, gamma0_from_g
-from labspin.macrospin import (
+from labspin.physics.constants import E_CHARGE, GAMMA0, HBAR, MU0, gamma0_from_g
+from labspin.physics.macrospin import (
     Ensemble,
     Macrospin,
     Magnet,

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy import signal, stats
 
-from labspin.constants import GAMMA0, KB, MU0
-from labspin.telegraph import (
+from labspin.physics.constants import GAMMA0, KB, MU0
+from labspin.physics.telegraph import (
     TelegraphModel,
     completed_dwells,
     dwell_thresholds,
@@ -355,7 +355,7 @@ def _llg_schmitt_dwells(delta, h, h_s, alpha, n_spins, n_steps, x_up, x_dn, seed
     2 steps (0.01/(γ0 H_K), far below τ_N = 6/(γ0 H_K)). Returns (time in each state in
     units of 1/(γ0 H_K), exit counts), index 0: state +1, index 1: state −1.
     """
-    from labspin.macrospin import Ensemble, Macrospin, Magnet, SpinTorque, Uniaxial
+    from labspin.physics.macrospin import Ensemble, Macrospin, Magnet, SpinTorque, Uniaxial
 
     k, ms, temp = 1e5, 8e5, 300.0
     hk = 2 * k / (MU0 * ms)

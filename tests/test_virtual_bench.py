@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from labspin.constants import MU0
-from labspin.macrospin import kittel_inplane
+from labspin.physics.constants import MU0
+from labspin.physics.macrospin import kittel_inplane
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualBench, VirtualMagnet
 
@@ -119,7 +119,7 @@ def test_small_reversal_travels_a_flat_minor_loop():
 def test_low_barrier_mtj_telegraph_dwells_follow_brown():
     """Reads every 2 µs of an MTJ with Δ ≈ 11 hop between R_P and R_AP; the censoring-safe
     dwell estimates (time in state / exits) match the exact mean first-passage times."""
-    from labspin.telegraph import estimate_dwell_times, mean_first_passage_time
+    from labspin.physics.telegraph import estimate_dwell_times, mean_first_passage_time
     sample = load_sample("mtj_pillar", ["mu0_meff_T=-0.06"])
     bench = VirtualBench(sample, seed=5, magnet=VirtualMagnet(axis="z", remanence_T=0.0))
     axis, hk, delta, tau = bench._activation

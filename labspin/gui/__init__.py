@@ -24,7 +24,7 @@ def _check_options(options: GuiOptions, procedure: str | None) -> str | None:
         if options.sample or options.set:
             return ("--sample and --set describe a simulated sample; use them with the "
                     "simulated bench, not with --bench")
-        from labspin.bench_config import load_bench_config
+        from labspin.bench.config import load_bench_config
         try:
             load_bench_config(options.bench)
         except Exception as exc:  # noqa: BLE001 — the config's own message names the problem

@@ -14,8 +14,8 @@ from pymeasure.display.windows.managed_dock_window import ManagedDockWindow
 from pymeasure.display.windows.managed_window import ManagedWindowBase
 from pymeasure.experiment import Parameter, Results, unique_filename
 
-from labspin import api
 from labspin.procedures import procedure_class
+from labspin.run import api
 
 from .bench_choice import BenchChoice
 from .bench_panel import BenchPanel

@@ -1,7 +1,7 @@
 """Running queued procedures from the GUI: pymeasure's Manager and Worker with the runner's
-contract (labspin.runner.run_procedure) in the worker thread.
+contract (labspin.run.runner.run_procedure) in the worker thread.
 
-The window checks the limits and builds the bench (``labspin.api.prepare``) when a run is
+The window checks the limits and builds the bench (``labspin.run.api.prepare``) when a run is
 queued; the worker opens the bench, writes the runner's metadata, runs startup/execute, and
 on every exit brings every source to its safe state (``bench.shutdown``, each attempted),
 closes the bench, appends ``#End time/#Status/#Message`` and only then reports the status,
@@ -20,7 +20,7 @@ from pymeasure.experiment import Procedure, Results
 from pymeasure.experiment.listeners import Recorder
 from pymeasure.experiment.workers import Worker
 
-from labspin.runner import (
+from labspin.run.runner import (
     ABORTED,
     FAILED,
     FINISHED,
@@ -126,7 +126,7 @@ class BenchState:
 
 
 class LabspinWorker(Worker):
-    """pymeasure's Worker running one prepared run (``labspin.api.PreparedRun``) with the
+    """pymeasure's Worker running one prepared run (``labspin.run.api.PreparedRun``) with the
     runner's bench life cycle, metadata, status lines and safe-state guarantee."""
 
     def __init__(self, results: Results, prepared, state: BenchState,

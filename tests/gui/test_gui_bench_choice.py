@@ -7,9 +7,9 @@ import pytest
 from pymeasure.display.Qt import QtCore
 from pymeasure.experiment import Procedure, Results
 
-from labspin import api
-from labspin.bench import Bench
+from labspin.bench.session import Bench
 from labspin.gui.bench_choice import CONFIG, SAMPLE_FILE, SIMULATED, split_overrides
+from labspin.run import api
 
 SMALL = {"max_field": 0.05, "field_step": 0.01}       # field-sweep: 21 points, ~1 s
 

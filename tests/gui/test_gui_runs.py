@@ -7,8 +7,8 @@ import pandas as pd
 from pymeasure.display.Qt import QtCore
 from pymeasure.experiment import Procedure, Results
 
-from labspin import api
-from labspin.bench import Bench
+from labspin.bench.session import Bench
+from labspin.run import api
 
 SMALL = {"max_field": 0.05, "field_step": 0.01}       # field-sweep: 21 points, ~1 s
 LONG = {"max_field": 0.4, "field_step": 0.0001}       # 16001 points (about a minute of wall

@@ -61,7 +61,7 @@ def test_a_loaded_run_is_drawn_in_its_colour(qapp, tmp_path):
     """The plots draw the data: a finished run's file, loaded, puts the run's colour
     (pymeasure's first: red) on at least a loop's worth of pixels more than the empty
     window has."""
-    from labspin import api
+    from labspin.run import api
     out = api.run("field-sweep", params={"max_field": 0.05, "field_step": 0.01}, out=tmp_path)
     path = tmp_path / "loaded.png"
     render_to_png("field-sweep", path, results_file=out.path)
@@ -115,7 +115,7 @@ def test_main_opens_the_launcher_or_a_window(qapp, procedure):
 def test_hiding_and_showing_a_run_in_the_browser(qapp, window, tmp_path):
     """Unchecking a run in pymeasure's browser removes its curves and their shaded groups;
     checking it again brings them back."""
-    from labspin import api
+    from labspin.run import api
     out = api.run("current-sweep", params={"cycles": 2, "current_step": 5e-6}, out=tmp_path)
     win = window("current-sweep")
     exp = win.load_results(out.path)

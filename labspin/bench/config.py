@@ -2,7 +2,7 @@
 magnet's calibration and control settings; the bench's safety limits.
 
 Every problem is reported with the key that holds it (``instruments.lockin.driver``) and the
-allowed values, before any instrument is touched. See ``labspin/data/bench_example.toml``.
+allowed values, before any instrument is touched. See ``labspin/bench/data/bench_example.toml``.
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .drivers.electromagnet import MagnetCalibration
-from .drivers.registry import DRIVERS, driver_roles
+from labspin.bench.calibration import MagnetCalibration
+from labspin.bench.registry import DRIVERS, driver_roles
 
 ROLES = ("source_meter", "current_source", "voltmeter", "lock_in", "rf_source",
          "spectrum_analyzer", "magnet_supply", "gaussmeter", "pulse_generator")

@@ -1,4 +1,7 @@
-"""Driver keys of the bench config → driver classes, imported only when used."""
+"""Driver keys of the bench config → driver classes, imported only when used.
+
+The table holds import paths, not classes: the bench layer opens drivers without importing
+them (drivers import the bench's clock and safety, not the reverse)."""
 from __future__ import annotations
 
 import importlib
@@ -45,10 +48,19 @@ ERROR_STATUS: dict[str, str] = {
 ``SYSTem:ERRor?``), "ieee488" (``*ESR?`` error bits only); absent (Danfysik 8500): not at all."""
 
 
+ELECTROMAGNET = "labspin.drivers.electromagnet:Electromagnet"
+"""The composite field controller a bench with a ``[magnet]`` table builds."""
+
+
+def load(ref: str):
+    """Get the object an import path ``"module:name"`` names (imports its module)."""
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def driver_class(key: str) -> type:
     """Get the driver class of a registry key (imports its module)."""
-    module, _, name = DRIVERS[key].partition(":")
-    return getattr(importlib.import_module(module), name)
+    return load(DRIVERS[key])
 
 
 def driver_roles(key: str) -> tuple[str, ...]:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernel
-from .rng import seed_key
-from .system import Macrospin, Wave
+from labspin.physics.macrospin import kernel
+from labspin.physics.macrospin.rng import seed_key
+from labspin.physics.macrospin.system import Macrospin, Wave
 
 
 @dataclass

@@ -14,51 +14,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
+from labspin import __version__
+from labspin.cli.progress import progress_printer
 
 
 def _demo_kapitza(args) -> int:
-    import numpy as np
-
-    from .kapitza import kapitza_map, kapitza_sample, plot_kapitza_map
-
-    system = kapitza_sample(temperature_K=args.temperature)
-    mg = system.magnet
-    duration = 0.5e-6 if args.quick else 2e-6
-    print(f"Kapitza map: isotropic CoFeB nanomagnet, Ms = {mg.ms_A_per_m:.3g} A/m, "
-          f"V = {mg.volume:.3g} m³, α = {mg.alpha}, T = {mg.temperature_K} K; "
-          f"σ = −ẑ, field along +ẑ; stochastic Heun, {duration * 1e9:.0f} ns per point",
-          file=sys.stderr)
-    result = kapitza_map(system, duration_s=duration, seed=args.seed)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    header = "  μ0H (mT) | I_c = αH/H_DL per A (mA) | ⟨m·Ĥ⟩ at I = 0, I_c, 2 I_c (sim / L(ξ_eff))"
-    print(header)
-    n_i = result.currents_A.size
-    for k, b in enumerate(result.fields_T):
-        j = [int(np.argmin(np.abs(result.currents_A - f * result.critical_current_A[k])))
-             for f in (0.0, 1.0, 2.0)]
-        cells = "  ".join(f"{result.m_dot_h[k, i]:+.2f}/{result.theory[k, i]:+.2f}" for i in j
-                          if i < n_i)
-        print(f"  {b * 1e3:8.1f} | {result.critical_current_A[k] * 1e3:24.4f} | {cells}")
-    print(f"max |sim − theory| = {np.abs(result.m_dot_h - result.theory).max():.3f} "
-          f"(typical standard error {np.median(result.m_dot_h_err):.3f})")
-    csv = out / "kapitza_map.csv"
-    ff, ii = np.meshgrid(result.fields_T, result.currents_A, indexing="ij")
-    np.savetxt(csv, np.column_stack([ff.ravel(), ii.ravel(), result.m_dot_h.ravel(),
-                                     result.m_dot_h_err.ravel(), result.theory.ravel()]),
-               delimiter=",", header="Field (T),Current (A),m_dot_h,m_dot_h_err,langevin_xi_eff",
-               comments="")
-    png = out / "kapitza_map.png"
-    plot_kapitza_map(result, png)
-    print(f"data: {csv}")
-    print(png)
-    return 0
+    from labspin.cli.demo import demo_kapitza
+    return demo_kapitza(args)
 
 
 def _bench_check(args) -> int:
-    from .bench import identify
-    from .bench_config import ConfigError, load_bench_config
+    from labspin.bench.config import ConfigError, load_bench_config
+    from labspin.bench.session import identify
 
     try:
         bench = load_bench_config(args.file)
@@ -90,13 +57,13 @@ def _bench_check(args) -> int:
 
 
 def _bench_example(args) -> int:
-    from .bench_config import EXAMPLE
+    from labspin.bench.config import EXAMPLE
     print(EXAMPLE.read_text(encoding="utf-8"), end="")
     return 0
 
 
 def _sim_samples(args) -> int:
-    from .sim_backend.samples import builtin_names, load_sample
+    from labspin.sim_backend.samples import builtin_names, load_sample
 
     for name in builtin_names():
         print(f"{name:28s} {load_sample(name).description}")
@@ -106,7 +73,7 @@ def _sim_samples(args) -> int:
 def _sim_show(args) -> int:
     import json
 
-    from .sim_backend.samples import SampleError, load_sample
+    from labspin.sim_backend.samples import SampleError, load_sample
 
     try:
         info = load_sample(args.sample, args.set).describe()
@@ -123,9 +90,9 @@ def _sim_show(args) -> int:
 
 
 def _sim_serve(args) -> int:
-    from .sim_backend.samples import SampleError, load_sample
-    from .sim_backend.server import serve
-    from .sim_backend.wirings import bench_config_text, build_bench, follow_wall_clock
+    from labspin.sim_backend.samples import SampleError, load_sample
+    from labspin.sim_backend.server import serve
+    from labspin.sim_backend.wirings import bench_config_text, build_bench, follow_wall_clock
 
     try:
         sample = load_sample(args.sample, args.set)
@@ -166,7 +133,7 @@ def _sim_serve(args) -> int:
 
 
 def _procedures(args) -> int:
-    from .procedures import PROCEDURES, procedure_class
+    from labspin.procedures import PROCEDURES, procedure_class
     if not args.name:
         for name in PROCEDURES:
             print(f"{name:22s} {procedure_class(name).DESCRIPTION}")
@@ -199,26 +166,12 @@ def parameter_lines(procedure) -> list[str]:
     return lines
 
 
-def _progress_printer():
-    if not sys.stderr.isatty():
-        return None
-    start = [None]
-
-    def show(percent: float, elapsed: float) -> None:
-        start[0] = start[0] or elapsed
-        eta = elapsed * (100.0 / percent - 1.0) if percent > 0 else float("nan")
-        bar = "#" * int(percent / 4)
-        print(f"\r[{bar:25s}] {percent:5.1f} %  remaining ≈ {eta:6.0f} s (bench clock)",
-              end="", file=sys.stderr, flush=True)
-    return show
-
-
 def _run(args) -> int:
-    from .api import prepare
-    from .bench_config import ConfigError
-    from .drivers.safety import LimitError
-    from .runner import FINISHED, run_procedure
-    from .sim_backend.samples import SampleError
+    from labspin.bench.config import ConfigError
+    from labspin.bench.safety import LimitError
+    from labspin.run.api import prepare
+    from labspin.run.runner import FINISHED, run_procedure
+    from labspin.sim_backend.samples import SampleError
 
     if args.seed < 0:
         print(f"labspin run: --seed {args.seed}: must be an integer ≥ 0", file=sys.stderr)
@@ -240,7 +193,7 @@ def _run(args) -> int:
         print(line, file=sys.stderr)
     result = run_procedure(p.procedure, p.bench, args.out, sample_name=p.sample_name,
                            sample_parameters=p.sample_parameters, seed=p.seed,
-                           progress=_progress_printer())
+                           progress=progress_printer())
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"status: {result.status_name}" + (f" ({result.message})" if result.message else ""),
@@ -254,12 +207,12 @@ def _analyze(args) -> int:
 
     import pandas as pd
 
-    from .procedures import PROCEDURES, analysis_function
+    from labspin.procedures import PROCEDURES, analysis_function
     if args.procedure not in PROCEDURES:
         print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
               f"{', '.join(PROCEDURES)}", file=sys.stderr)
         return 2
-    from .columns import read_table
+    from labspin.results.reader import read_table
     frames = []
     for f in args.files:
         try:
@@ -296,7 +249,8 @@ def _analyze(args) -> int:
 
 def _plot(args, data, result) -> int:
     """Draw the analysis for the notebook (--plot PNG); 1 if it cannot be drawn."""
-    from .plotting import plot_analysis, save_figure
+    from labspin.procedures.figures import save_figure
+    from labspin.procedures.plots import plot_analysis
     try:
         save_figure(plot_analysis(args.procedure, data, result, files=args.files), args.plot)
     except (OSError, KeyError, ValueError, IndexError, TypeError) as exc:
@@ -450,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _gui(args) -> int:
     try:
-        from .gui import main as gui_main
+        from labspin.gui import main as gui_main
     except ImportError as exc:
         print(f"labspin gui: the GUI needs PyQt6 and pyqtgraph ({exc}); install them with "
               "python -m pip install \".[gui]\"", file=sys.stderr)
@@ -459,8 +413,8 @@ def _gui(args) -> int:
 
 
 def _sequence(args) -> int:
-    from .sequence import cli_main
-    return cli_main(args)
+    from labspin.cli.sequence import sequence_main
+    return sequence_main(args)
 
 
 def main(argv: list[str] | None = None) -> int:

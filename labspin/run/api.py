@@ -1,6 +1,6 @@
 """Running procedures from Python: the same path as ``labspin run``.
 
->>> from labspin import api
+>>> from labspin.run import api
 >>> out = api.run("field-sweep", params={"max_field": 0.05}, out="data")
 >>> out.data.head(), out.path, out.status_name
 >>> p = api.prepare("stfmr", params={"frequencies": "8"}); print("\n".join(p.summary()))
@@ -85,10 +85,10 @@ def prepare(procedure: str | object, *, bench: str | Path | None = None,
     wiring with ``sample`` (default: the procedure's) and ``set`` overrides; the limits are
     checked here. Raises ValueError, LimitError, ConfigError or SampleError (user errors)
     before any instrument is opened."""
-    from .bench import Bench
-    from .bench_config import load_bench_config
-    from .procedures import PROCEDURES, procedure_class
-    from .sim_backend.samples import load_sample
+    from labspin.bench.config import load_bench_config
+    from labspin.bench.session import Bench
+    from labspin.procedures import PROCEDURES, procedure_class
+    from labspin.sim_backend.samples import load_sample
 
     if isinstance(procedure, str):
         if procedure not in PROCEDURES:
@@ -104,11 +104,12 @@ def prepare(procedure: str | object, *, bench: str | Path | None = None,
         b = Bench(load_bench_config(bench))
         prepared = PreparedRun(procedure, b, bench_file=str(bench))
     else:
-        from .sim_backend.virtual_bench import VirtualMagnet
+        from labspin.sim_backend.virtual_bench import VirtualMagnet
+        from labspin.sim_backend.wirings import simulated_bench
         name = sample or procedure.SAMPLE
         info = load_sample(name, overrides).describe()
         kw = procedure.sim_magnet()
-        b = Bench.simulated(procedure.sim_wiring(), name, overrides, seed=seed,
+        b = simulated_bench(procedure.sim_wiring(), name, overrides, seed=seed,
                             magnet=VirtualMagnet(**kw) if kw else None)
         prepared = PreparedRun(procedure, b, str(name), info, seed)
     procedure.check(prepared.bench.config)
@@ -144,7 +145,7 @@ def run(procedure: str | object | PreparedRun, *, bench: str | Path | None = Non
     progress(percent, elapsed bench-clock s) follows the run; setting ``abort`` stops it
     (status ABORTED). User errors raise before anything is touched; a run that aborts or
     fails still returns its (partial) data."""
-    from .runner import run_procedure
+    from labspin.run.runner import run_procedure
     if isinstance(procedure, PreparedRun):
         given = [k for k, v in (("bench", bench), ("sample", sample), ("set", list(set)),
                                 ("params", list(params)), ("seed", seed)) if v]

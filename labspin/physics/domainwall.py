@@ -83,8 +83,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numba import njit, prange
 
-from .constants import E_CHARGE, GAMMA0, KB, MU0, MU_B
-from .macrospin.rng import normal2, seed_key
+from labspin.physics.constants import E_CHARGE, GAMMA0, KB, MU0, MU_B
+from labspin.physics.macrospin.rng import normal2, seed_key
 
 CHUNK = 256
 """Walls per parallel work item."""
@@ -225,7 +225,7 @@ class MoveResult:
 def _noise_chunk(z1, z2, key, i0, step):
     """Fill z1, z2 with standard normals of walls i0, i0+1, … at global step ``step``.
 
-    One Box–Muller pair per wall-step from :func:`labspin.macrospin.rng.normal2` (branch-free,
+    One Box–Muller pair per wall-step from :func:`labspin.physics.macrospin.rng.normal2` (branch-free,
     so the loop vectorizes).
     """
     for i in range(z1.size):

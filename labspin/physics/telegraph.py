@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate, special
 
-from labspin.constants import GAMMA0, KB, MU0
+from labspin.physics.constants import GAMMA0, KB, MU0
 
 __all__ = [
     "neel_time",

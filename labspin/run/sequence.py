@@ -5,7 +5,7 @@ a sample, ``set`` overrides and a seed), fixed parameters and either a ``[grid]`
 combination, in the order written, the last key varying fastest) or pymeasure's sequencer
 syntax (the text the GUI's sequencer saves). ``labspin sequence --example`` prints one.
 
-Every run's parameters and limits are checked (:func:`labspin.api.prepare`) before the first
+Every run's parameters and limits are checked (:func:`labspin.run.api.prepare`) before the first
 run starts. The output folder keeps ``sequence_state.json``: each run's parameters, seed,
 results file and status, rewritten atomically before and after every run. Running the same
 sequence into the same folder again continues from the first unfinished run: runs that
@@ -116,7 +116,7 @@ def _text(value, where: str) -> str:
 def _names(procedure: str) -> dict[str, str]:
     """Get {accepted name: parameter attribute} of a procedure: the attribute names and the
     names the GUI shows (pymeasure's sequencer files use those)."""
-    from .procedures import procedure_class
+    from labspin.procedures import procedure_class
     objects = procedure_class(procedure)().parameter_objects()
     names = {p.name: key for key, p in objects.items()}
     names.update({key: key for key in objects})
@@ -185,7 +185,7 @@ def _sequencer_points(text: str, names, procedure: str, label: str) -> list[dict
 def parse_sequence(data: dict, *, base: Path = Path("."), label: str = "sequence") -> Sequence:
     """Get a :class:`Sequence` from the parsed TOML ``data``; paths (bench, sample files,
     out, sequencer_file) are relative to ``base``. SequenceError names the key at fault."""
-    from .procedures import PROCEDURES
+    from labspin.procedures import PROCEDURES
     unknown = [k for k in data if k not in KEYS]
     if unknown:
         raise SequenceError(f"{label}: unknown key {unknown[0]!r}; a sequence file has "
@@ -263,11 +263,11 @@ def load_sequence(path: str | Path) -> Sequence:
     return seq
 
 
-def _describe(point: dict) -> str:
+def describe_point(point: dict) -> str:
     return " ".join(f"{k}={v}" for k, v in point.items()) or "(fixed parameters)"
 
 
-def _raise_problems(problems: list[str]) -> None:
+def raise_problems(problems: list[str]) -> None:
     if problems:
         raise SequenceError("nothing was run; fix these runs of the sequence first:\n  "
                             + "\n  ".join(problems))
@@ -276,10 +276,10 @@ def _raise_problems(problems: list[str]) -> None:
 def validate(seq: Sequence) -> tuple[list[str], list[tuple[int, float]], list[str]]:
     """Prepare every run (parameters, bench and limits checked; nothing opened); get (one
     problem per failing run, (points, bench seconds) per run, the first run's summary)."""
-    from .api import prepare
-    from .bench_config import ConfigError
-    from .drivers.safety import LimitError
-    from .sim_backend.samples import SampleError
+    from labspin.bench.config import ConfigError
+    from labspin.bench.safety import LimitError
+    from labspin.run.api import prepare
+    from labspin.sim_backend.samples import SampleError
     problems, estimates, summary = [], [], []
     runs = seq.runs()
     for k, run in enumerate(runs):
@@ -287,7 +287,7 @@ def validate(seq: Sequence) -> tuple[list[str], list[tuple[int, float]], list[st
             p = prepare(seq.procedure, bench=seq.bench, sample=seq.sample, set=seq.set,
                         params=run["params"], seed=run["seed"])
         except (ValueError, LimitError, ConfigError, SampleError) as exc:
-            problems.append(f"run {k + 1} of {len(runs)} ({_describe(run['point'])}): {exc}")
+            problems.append(f"run {k + 1} of {len(runs)} ({describe_point(run['point'])}): {exc}")
             estimates.append((0, 0.0))
             continue
         estimates.append(p.procedure.estimate())
@@ -409,14 +409,14 @@ def run_sequence(seq: Sequence, out: str | Path, *,
     elapsed bench s) follows each run; setting ``abort`` aborts the current run and stops.
     Every run is checked first (``check=False``: the caller did :func:`validate`):
     SequenceError lists the failing runs and nothing runs."""
-    from . import api
+    from labspin.run import api
     abort = abort or threading.Event()
     log = log or (lambda text: print(text, file=sys.stderr, flush=True))
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise SequenceError(f"the results folder {out} is a file; give another --out")
     if check:
-        _raise_problems(validate(seq)[0])
+        raise_problems(validate(seq)[0])
     out.mkdir(parents=True, exist_ok=True)
     state = plan(seq, out)
     state_path = out / STATE_FILE
@@ -425,7 +425,7 @@ def run_sequence(seq: Sequence, out: str | Path, *,
     ran = []
     for e in runs:
         k, n = e["index"], len(runs)
-        head = f"[{k + 1}/{n}] {seq.procedure} {_describe(e['point'])}"
+        head = f"[{k + 1}/{n}] {seq.procedure} {describe_point(e['point'])}"
         if e["status"] == "FINISHED":
             log(f"{head}: finished earlier: {out / e['file']}")
             continue
@@ -456,60 +456,3 @@ def default_out(seq: Sequence, path: Path) -> Path:
     """Get the sequence's results folder: its ``out`` key, else a folder named after the
     file, beside it (stfmr_grid.toml → stfmr_grid/)."""
     return seq.out or path.resolve().with_suffix("")
-
-
-def cli_main(args) -> int:
-    """``labspin sequence FILE [--out DIR] [--check]`` and ``labspin sequence --example``."""
-    if getattr(args, "example", False):
-        print(EXAMPLE, end="")
-        return 0
-    if not args.file:
-        print("labspin sequence: give a sequence FILE (TOML); `labspin sequence --example` "
-              "prints one", file=sys.stderr)
-        return 2
-    try:
-        seq = load_sequence(args.file)
-        out = Path(args.out) if args.out else default_out(seq, Path(args.file))
-        if out.exists() and not out.is_dir():
-            raise SequenceError(f"the results folder {out} is a file; give another --out")
-        problems, estimates, summary = validate(seq)
-        _raise_problems(problems)
-        runs = seq.runs()
-        todo = ([e["index"] for e in plan(seq, out)["runs"] if e["status"] != "FINISHED"]
-                if out.is_dir() else list(range(len(runs))))
-    except SequenceError as exc:
-        print(f"labspin sequence: {exc}", file=sys.stderr)
-        return 2
-    bench_s = sum(estimates[k][1] for k in todo)
-    for line in summary:
-        print(line, file=sys.stderr)
-    print(f"sequence {args.file}: {len(runs)} runs, {len(runs) - len(todo)} finished earlier, "
-          f"{len(todo)} to run, about {bench_s:.0f} s of bench time"
-          f"{'' if seq.bench else ' (virtual)'}; results and {STATE_FILE} in {out}",
-          file=sys.stderr)
-    if getattr(args, "check", False):
-        for k, r in enumerate(runs):
-            print(f"  run {k + 1}: {_describe(r['point'])}  seed {r['seed']}", file=sys.stderr)
-        return 0
-    from .cli import _progress_printer
-    bar = _progress_printer()
-    progress = None if bar is None else (lambda k, n, pct, t: bar(pct, t))
-    try:
-        result = run_sequence(seq, out, progress=progress, check=False,
-                              log=lambda text: print(("\n" if bar else "") + text,
-                                                     file=sys.stderr, flush=True))
-    except SequenceError as exc:
-        print(f"labspin sequence: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"\nlabspin sequence: interrupted; rerun `labspin sequence {args.file} --out "
-              f"{out}` to resume", file=sys.stderr)
-        return 130
-    for path in result.files:
-        print(path)
-    if not result.complete:
-        print(f"labspin sequence: stopped with {len(result.files)} of {len(runs)} runs "
-              f"finished; rerun `labspin sequence {args.file} --out {out}` to continue from "
-              "the first unfinished run", file=sys.stderr)
-        return 1
-    return 0

@@ -1,13 +1,12 @@
-"""Connecting to the instruments of a bench config."""
+"""Connecting to the instruments of a bench config (driver classes come from the registry's
+import paths: this module imports no driver itself)."""
 from __future__ import annotations
 
-import hashlib
 import threading
 
-from .bench_config import BenchConfig, InstrumentConfig
-from .drivers.base import SafeSourceMixin
-from .drivers.registry import ERROR_STATUS, driver_class
-from .drivers.safety import SlewLimit
+from labspin.bench.config import BenchConfig, InstrumentConfig
+from labspin.bench.registry import ELECTROMAGNET, ERROR_STATUS, driver_class, load
+from labspin.bench.safety import SlewLimit, is_safe_source
 
 
 class InstrumentError(RuntimeError):
@@ -163,7 +162,7 @@ class Bench:
     """
 
     def __init__(self, config: BenchConfig, clock=None, *, virtual=None):
-        from .clock import REAL_CLOCK
+        from labspin.bench.clock import REAL_CLOCK
         self.config = config
         self.clock = clock or REAL_CLOCK
         self.virtual = virtual
@@ -171,61 +170,39 @@ class Bench:
         self.instruments: dict = {}
         self.twins: dict = {}
         """Simulated instruments by VISA resource (empty on a real bench)."""
+        self.reactivate = None
+        """Set by a simulated bench: puts its instruments back under their VISA names."""
         self.magnet = None
         self._opened: list[str] = []
 
-    @classmethod
-    def simulated(cls, wiring: str, sample: str = "inplane_sot_hallbar",
-                  overrides: list[str] | None = None, seed: int = 0,
-                  magnet=None) -> "Bench":
-        """Make a simulated bench of a standard wiring for a sample (name or TOML file)."""
-        import tomllib
-
-        from .bench_config import parse_bench_config
-        from .sim_backend.registry import REGISTRY
-        from .sim_backend.samples import load_sample
-        from .sim_backend.wirings import bench_config_text, build_bench
-
-        model = load_sample(sample, overrides or [])
-        with SIM_REGISTRY_LOCK:
-            vb, slots = build_bench(model, wiring, seed=seed, magnet=magnet)
-            text = bench_config_text(vb, slots, name=f"simulated {wiring} bench")
-            cfg = parse_bench_config(tomllib.loads(text),
-                                     sha256=hashlib.sha256(text.encode()).hexdigest())
-            twins = {i.resource: REGISTRY.get(i.resource) for i in cfg.instruments.values()}
-        bench = cls(cfg, vb.clock, virtual=vb)
-        bench.twins = {k: v for k, v in twins.items() if v is not None}
-        return bench
-
     def activate(self) -> None:
         """Put this simulated bench's instruments back under their VISA names (nothing on a
-        real bench): another simulated bench built since took the same names."""
-        if self.twins:
-            from .sim_backend.registry import REGISTRY
+        real bench): another simulated bench built since took the same names. The simulated
+        bench that made this Bench sets ``reactivate``."""
+        if self.reactivate is not None:
             with SIM_REGISTRY_LOCK:
-                for resource, twin in self.twins.items():
-                    REGISTRY.register(resource, twin, replace=True)
+                self.reactivate()
 
     def open(self) -> "Bench":
         """Open every instrument, apply the limits, build the electromagnet (a simulated
         bench first takes its own instruments back: :meth:`activate`)."""
-        if not self.twins:
+        if self.reactivate is None:
             return self._open()
         with SIM_REGISTRY_LOCK:
             self.activate()
             return self._open()
 
     def _open(self) -> "Bench":
-        from .drivers.electromagnet import Electromagnet
+        Electromagnet = load(ELECTROMAGNET)
         for name, cfg in self.config.instruments.items():
-            takes_clock = issubclass(driver_class(cfg.driver), SafeSourceMixin)
+            takes_clock = is_safe_source(driver_class(cfg.driver))
             try:
                 inst = open_instrument(cfg, **({"clock": self.clock} if takes_clock else {}))
             except Exception as exc:  # noqa: BLE001 — name the instrument that failed
                 raise RuntimeError(f"cannot open {name} ({cfg.driver} at {cfg.resource}): "
                                    f"{type(exc).__name__}: {exc}") from exc
             _annotate_errors(name, cfg, inst, ERROR_STATUS.get(cfg.driver))
-            if isinstance(inst, SafeSourceMixin):
+            if is_safe_source(inst):
                 self._apply_limits(inst, cfg.role)
             self.instruments[name] = inst
             self._opened.append(name)
@@ -245,7 +222,7 @@ class Bench:
     def _narrow_supply_slew(self, supply, m, lim) -> None:
         """Hold the magnet supply's own ramps (its shutdown, procedures that drive it
         directly) to the configured field step and ramp rate as well."""
-        if not isinstance(supply, SafeSourceMixin) or "current" not in supply.SAFE_LIMITS:
+        if not is_safe_source(supply) or "current" not in supply.SAFE_LIMITS:
             return
         k = m.calibration.slope()
         own = supply.slew_of("current")
@@ -309,7 +286,7 @@ class Bench:
     def shutdown(self) -> list[str]:
         """Bring every source to its safe state, the magnet first, each attempted even if
         another fails; get one message per failure naming the instrument."""
-        from .drivers.safety import shutdown_each
+        from labspin.bench.safety import shutdown_each
         actions = {}
         if self.magnet is not None:
             actions[f"magnet ({self.config.magnet.supply})"] = self.magnet.shutdown

@@ -1,7 +1,7 @@
 """Numba kernels: RK4 (T = 0) and stochastic Heun (Stratonovich, T > 0) over an ensemble.
 
 The equation of motion is physics.md's Landau–Lifshitz form with every torque folded into
-two vectors per unit current (see :mod:`labspin.macrospin.system`)::
+two vectors per unit current (see :mod:`labspin.physics.macrospin.system`)::
 
     dm/dt = −γ' [ m×A + m×(m×B) ],   γ' = γ0/(1+α²)
     A = H + H_th + I·P,   B = α(H + H_th) + I·Q
@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .rng import normal3
+from labspin.physics.macrospin.rng import normal3
 
 CHUNK = 512
 """Spins per parallel work item (the inner, vectorized loop)."""

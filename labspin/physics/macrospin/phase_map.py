@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ensemble import Ensemble
-from .system import Macrospin
+from labspin.physics.macrospin.ensemble import Ensemble
+from labspin.physics.macrospin.system import Macrospin
 
 
 @dataclass

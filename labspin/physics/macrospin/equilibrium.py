@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ensemble import Ensemble, _per_spin
-from .kernel import rhs_array
-from .system import Macrospin
+from labspin.physics.macrospin.ensemble import Ensemble, _per_spin
+from labspin.physics.macrospin.kernel import rhs_array
+from labspin.physics.macrospin.system import Macrospin
 
 
 @dataclass

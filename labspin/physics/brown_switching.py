@@ -1,7 +1,7 @@
 """Switching probability of an axially symmetric macrospin under a current pulse, from
 Brown's Fokker–Planck equation for x = m_z (physics.md, check 4), solved numerically.
 
-Model (the same as labspin.telegraph's, in time): uniaxial anisotropy along z with barrier
+Model (the same as labspin.physics.telegraph's, in time): uniaxial anisotropy along z with barrier
 Δ = KV/k_BT, a reduced field h = H_z/H_K and a spin torque with σ ∥ z, reduced
 h_s = H_DL/(αH_K) = I/I_c0 (I_c0 = αH_K/(H_DL per A)). The density W(x, t) follows
 
@@ -13,7 +13,7 @@ the m_z marginal of the stochastic LLG: precession about z does not change m_z.
 
 A trial: the magnet starts in the well x ≈ +1 ("pole": at x = 1, the zero-temperature
 state; "well": Boltzmann-distributed in the well at the holding drive), a trapezoidal pulse
-(linear edges of ``rise`` inside the full ``width``, as labspin.macrospin.system.pulse) drives
+(linear edges of ``rise`` inside the full ``width``, as labspin.physics.macrospin.system.pulse) drives
 h_total(t) = h_hold + (h_pulse − h_hold)·a(t), and afterwards the magnet relaxes at the holding
 drive; it counts as switched if it ends in the well x ≈ −1. That end is the splitting
 probability (committor) at the holding drive between points 90 % of the way from the barrier
@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import expm
 
-from .constants import GAMMA0
+from labspin.physics.constants import GAMMA0
 
 __all__ = ["BrownGrid", "neel_time_from_delta", "switching_probability"]
 
@@ -53,8 +53,8 @@ __all__ = ["BrownGrid", "neel_time_from_delta", "switching_probability"]
 def neel_time_from_delta(delta: float, alpha: float, mu0_hk_T: float,
                          gamma0: float = GAMMA0) -> float:
     """Get τ_N (s) = (1 + α²)Δ/(αγ0H_K) from the barrier Δ, damping α and μ0H_K (T):
-    the same as labspin.telegraph.neel_time, since μ0MsV/(k_BT) = 2Δ/H_K."""
-    from .constants import MU0
+    the same as labspin.physics.telegraph.neel_time, since μ0MsV/(k_BT) = 2Δ/H_K."""
+    from labspin.physics.constants import MU0
     hk = mu0_hk_T / MU0
     return (1.0 + alpha ** 2) * delta / (alpha * gamma0 * hk)
 
@@ -168,7 +168,7 @@ def switching_probability(delta: float, h_pulse: float, widths, *, rise: float =
 
     delta: Δ; h_pulse: the reduced drive h + h_s at the pulse's top (negative pushes out of
     +1; e.g. −I/I_c0 for a current pushing toward −z); widths: full widths in units of τ_N
-    (the edges lie inside, as labspin.macrospin.system.pulse); rise: the linear edge time
+    (the edges lie inside, as labspin.physics.macrospin.system.pulse); rise: the linear edge time
     (τ_N units, at most half the width); h_hold: the drive before and after the pulse;
     start: "well" (Boltzmann in the well at h_hold) or "pole" (x = +1). Gets an array like
     ``widths``.

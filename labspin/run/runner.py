@@ -12,8 +12,8 @@ from typing import Callable
 
 from pymeasure.experiment import Procedure, Results
 
-from . import __version__
-from .bench import Bench
+from labspin import __version__
+from labspin.bench.session import Bench
 
 FINISHED, ABORTED, FAILED = Procedure.FINISHED, Procedure.ABORTED, Procedure.FAILED
 STATUS_NAMES = {FINISHED: "FINISHED", ABORTED: "ABORTED", FAILED: "FAILED"}

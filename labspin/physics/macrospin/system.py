@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import E_CHARGE, GAMMA0, HBAR, MU0, gamma0_from_g
-from . import kernel
+from labspin.physics.constants import E_CHARGE, GAMMA0, HBAR, MU0, gamma0_from_g
+from labspin.physics.macrospin import kernel
 
 
 def _unit(v, name: str) -> tuple[float, float, float]:
@@ -125,7 +125,7 @@ class Magnet:
 
     def thermal_field_std(self, dt_s: float, temperature_K: float | None = None) -> float:
         """Get the Brown thermal-field std per component, sqrt(2αk_BT/(γ0 μ0 Ms V Δt)) (A/m)."""
-        from ..constants import KB
+        from labspin.physics.constants import KB
         t = self.temperature_K if temperature_K is None else temperature_K
         return math.sqrt(2.0 * self.alpha * KB * t
                          / (self.gamma * MU0 * self.ms_A_per_m * self.volume * dt_s))

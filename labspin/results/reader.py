@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .constants import MU0
+from labspin.physics.constants import MU0
 
 # factor to SI (tesla for fields given as μ0H or in Oe/G; A for currents; V; Hz; ohm)
 UNITS: dict[str, float] = {

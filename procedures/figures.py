@@ -158,7 +158,7 @@ def add_key_numbers(fig, result: dict, keys: Sequence[str] | None = None,
 
 def decorate(fig, procedure: str, files: Sequence[str | Path] = (), sample: str = "") -> None:
     """Add the title (procedure, sample) and the footer (files, labspin version)."""
-    from . import __version__
+    from labspin import __version__
     fig.suptitle(f"{procedure}" + (f" — sample {sample}" if sample else ""), x=0.02,
                  ha="left", fontsize=12, weight="bold")
     names = [Path(f).name for f in files]
@@ -172,31 +172,6 @@ def mark_fit(artists) -> None:
     for a in artists if isinstance(artists, (list, tuple)) else [artists]:
         if a is not None:
             a.set_gid("fit")
-
-
-def plot_analysis(procedure: str, df, result: dict, files: Sequence[str | Path] = ()):
-    """Get the notebook figure of ``procedure``'s analysis ``result`` of the table ``df``
-    (as :func:`labspin.columns.read_table` reads it; ``files`` for the footer)."""
-    from .procedures.plots import PLOTS
-    if procedure not in PLOTS:
-        raise KeyError(f"no plot for procedure {procedure!r}")
-    if files and not df.attrs.get("header"):
-        # several files concatenated lose pandas' attrs: the first file's header stands in
-        from .columns import header_lines, header_sample_parameters
-        df = df.copy()
-        df.attrs.update(header="\n".join(header_lines(files[0])),
-                        sample_parameters=header_sample_parameters(files[0]))
-    fig = PLOTS[procedure](df, result)
-    sample = ""
-    params = df.attrs.get("sample_parameters")
-    header = df.attrs.get("header", "")
-    for line in header.splitlines():
-        if line.lstrip("#\t ").startswith("Sample:"):
-            sample = line.split(":", 1)[1].strip()
-    if not sample and params:
-        sample = str(params.get("name", ""))
-    decorate(fig, procedure, files, sample)
-    return fig
 
 
 def save_figure(fig, path: str | Path) -> Path:

@@ -11,7 +11,15 @@ from typing import Callable
 
 import numpy as np
 
-from labspin.clock import REAL_CLOCK, Clock
+from labspin.bench.clock import REAL_CLOCK, Clock
+
+
+def is_safe_source(obj) -> bool:
+    """Get whether a driver (class or instance) is a safe source: it has per-output
+    ``SAFE_LIMITS``, ``configure_safety()`` to narrow them, ``slew_of()`` and a ramping
+    ``shutdown()`` (drivers.base.SafeSourceMixin provides them)."""
+    return all(hasattr(obj, a) for a in ("SAFE_LIMITS", "configure_safety", "slew_of",
+                                         "shutdown"))
 
 
 class LimitError(ValueError):

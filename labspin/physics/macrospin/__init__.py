@@ -3,7 +3,7 @@ spin-orbit and spin-transfer torques, at zero or finite temperature.
 
 It serves the simulated bench and the analysis alike; SI units (H in A/m).
 """
-from .analytic import (
+from labspin.physics.macrospin.analytic import (
                        auto_oscillation,
                        boltzmann_average,
                        kapitza_stability_h_dl,
@@ -15,10 +15,10 @@ from .analytic import (
                        langevin_second_moment,
                        uniaxial_mz2,
 )
-from .ensemble import Ensemble, Run
-from .equilibrium import Equilibrium, equilibrium, linear_response
-from .phase_map import PhaseMap, phase_map
-from .system import (
+from labspin.physics.macrospin.ensemble import Ensemble, Run
+from labspin.physics.macrospin.equilibrium import Equilibrium, equilibrium, linear_response
+from labspin.physics.macrospin.phase_map import PhaseMap, phase_map
+from labspin.physics.macrospin.system import (
                        Macrospin,
                        Magnet,
                        SpinTorque,

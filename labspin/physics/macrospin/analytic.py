@@ -9,7 +9,7 @@ import math
 import numpy as np
 from scipy import integrate
 
-from ..constants import GAMMA0, KB, MU0
+from labspin.physics.constants import GAMMA0, KB, MU0
 
 
 def langevin(x):
