@@ -196,8 +196,10 @@ def compile_pattern(pattern: str) -> tuple[re.Pattern, tuple[str, ...], tuple[in
 
 # ---------------------------------------------------------------- parameters
 
-_NRF = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_NRF_WITH_SUFFIX = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*[A-Za-z]+")
+NRF = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+"""An SCPI decimal number (NRf): sign, digits, point, exponent; no suffix."""
+_NRF_WITH_SUFFIX = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]+)")
+"""A number with a unit suffix: (number, suffix)."""
 _KEYWORDS = {"MIN": "MIN", "MINIMUM": "MIN", "MAX": "MAX", "MAXIMUM": "MAX", "DEF": "DEF",
              "DEFAULT": "DEF"}
 _MISSING = object()
@@ -280,7 +282,7 @@ class Arg:
                 return True
             if word in ("OFF", "0"):
                 return False
-            if _NRF.fullmatch(token):
+            if NRF.fullmatch(token):
                 return round(float(token)) != 0
             raise SCPIError(-224)
         keyword = _KEYWORDS.get(token.upper())
@@ -293,7 +295,7 @@ class Arg:
             if lim is None:
                 raise SCPIError(-224)
             return self.type(lim[0] if keyword == "MIN" else lim[1])
-        if not _NRF.fullmatch(token):
+        if not NRF.fullmatch(token):
             raise SCPIError(-131 if _NRF_WITH_SUFFIX.fullmatch(token) else -104)
         value = float(token)
         if self.type is int:
@@ -325,6 +327,59 @@ def default_format(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6E}"
     return str(value)
+
+
+# ---------------------------------------------------------------- numbers with unit suffixes
+
+FREQ_UNITS = {"HZ": 1.0, "KHZ": 1e3, "MHZ": 1e6, "MAHZ": 1e6, "GHZ": 1e9}
+"""Frequency suffixes (SCPI: "MHZ" is megahertz)."""
+POWER_UNITS = {"DBM": 1.0}
+VOLT_UNITS = {"V": 1.0, "MV": 1e-3, "UV": 1e-6, "VP": 1.0, "MVP": 1e-3}
+"""Voltage suffixes; "VP" (volts peak) is Keysight's LF-output unit."""
+TIME_UNITS = {"S": 1.0, "MS": 1e-3, "US": 1e-6, "NS": 1e-9}
+PCT_UNITS = {"PCT": 1.0}
+
+
+class UnitArg(Arg):
+    """An :class:`Arg` whose number may carry a unit suffix from ``units`` (suffix ->
+    multiplier to the base unit, case-insensitive): "1.5 GHz" -> 1.5e9. Unknown suffix: -131.
+    """
+
+    __slots__ = ("units",)
+
+    def __init__(self, type: type = float, *, units: Mapping[str, float], **kwargs: Any):
+        super().__init__(type, **kwargs)
+        self.units = {k.upper(): float(v) for k, v in units.items()}
+
+    def parse(self, token: str) -> Any:
+        m = _NRF_WITH_SUFFIX.fullmatch(token.strip())
+        if m is not None and not NRF.fullmatch(token.strip()):
+            mult = self.units.get(m.group(2).upper())
+            if mult is None:
+                raise SCPIError(-131)
+            token = repr(float(m.group(1)) * mult)
+        return super().parse(token)
+
+
+def with_units(instrument: SimInstrument, name: str, units: Mapping[str, float]) -> None:
+    """Let the parameter ``name`` of ``instrument`` accept unit suffixes on its set form."""
+    param = instrument.parameters()[name]
+    old = param.arg
+    arg = UnitArg(old.type, units=units, range=old.range, default=old.default, optional=False)
+    param.arg = arg
+    param.command.setter.args = (arg,)
+
+
+def nr3(value: float, digits: int = 8) -> str:
+    """Format like Keysight's NR3 answers: "+1.00000000E+009" (sign, 3-digit exponent)."""
+    mant, exp = f"{float(value):+.{digits}E}".split("E")
+    return f"{mant}E{int(exp):+04d}"
+
+
+def rs_number(value: float) -> str:
+    """Format like R&S answers: the shortest plain number ("1000000000", "-30", "0.5")."""
+    v = float(value)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.15g}"
 
 
 def _as_arg(spec: Any) -> Arg:

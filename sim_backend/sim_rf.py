@@ -36,68 +36,20 @@ behaviour.
 """
 from __future__ import annotations
 
-import re
-from typing import Any, Mapping
+from typing import Any
 
-from .scpi import _NRF, Arg, SCPIError, SimInstrument
+from .scpi import (
+    FREQ_UNITS,
+    PCT_UNITS,
+    POWER_UNITS,
+    TIME_UNITS,
+    VOLT_UNITS,
+    SimInstrument,
+    nr3,
+    rs_number,
+    with_units,
+)
 from .virtual_bench import VirtualBench
-
-# ---------------------------------------------------------------- numbers with SCPI units
-
-FREQ_UNITS = {"HZ": 1.0, "KHZ": 1e3, "MHZ": 1e6, "MAHZ": 1e6, "GHZ": 1e9}
-"""Frequency suffixes (SCPI: "MHZ" is megahertz)."""
-POWER_UNITS = {"DBM": 1.0}
-VOLT_UNITS = {"V": 1.0, "MV": 1e-3, "UV": 1e-6, "VP": 1.0, "MVP": 1e-3}
-"""Voltage suffixes; "VP" (volts peak) is Keysight's LF-output unit."""
-TIME_UNITS = {"S": 1.0, "MS": 1e-3, "US": 1e-6, "NS": 1e-9}
-PCT_UNITS = {"PCT": 1.0}
-
-_WITH_UNIT = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]+)")
-
-
-class UnitArg(Arg):
-    """An :class:`Arg` whose number may carry a unit suffix from ``units`` (suffix ->
-    multiplier to the base unit, case-insensitive): "1.5 GHz" -> 1.5e9. Unknown suffix: -131.
-
-    (A candidate for ``scpi.Arg`` itself; kept here so that this module stays self-contained.)
-    """
-
-    __slots__ = ("units",)
-
-    def __init__(self, type: type = float, *, units: Mapping[str, float], **kwargs: Any):
-        super().__init__(type, **kwargs)
-        self.units = {k.upper(): float(v) for k, v in units.items()}
-
-    def parse(self, token: str) -> Any:
-        m = _WITH_UNIT.fullmatch(token.strip())
-        if m is not None and not _NRF.fullmatch(token.strip()):
-            mult = self.units.get(m.group(2).upper())
-            if mult is None:
-                raise SCPIError(-131)
-            token = repr(float(m.group(1)) * mult)
-        return super().parse(token)
-
-
-def with_units(instrument: SimInstrument, name: str, units: Mapping[str, float]) -> None:
-    """Let the parameter ``name`` of ``instrument`` accept unit suffixes on its set form."""
-    param = instrument.parameters()[name]
-    old = param.arg
-    arg = UnitArg(old.type, units=units, range=old.range, default=old.default, optional=False)
-    param.arg = arg
-    param.command.setter.args = (arg,)
-
-
-def nr3(value: float, digits: int = 8) -> str:
-    """Format like Keysight's NR3 answers: "+1.00000000E+009" (sign, 3-digit exponent)."""
-    mant, exp = f"{float(value):+.{digits}E}".split("E")
-    return f"{mant}E{int(exp):+04d}"
-
-
-def rs_number(value: float) -> str:
-    """Format like R&S answers: the shortest plain number ("1000000000", "-30", "0.5")."""
-    v = float(value)
-    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.15g}"
-
 
 # ---------------------------------------------------------------- common base
 
@@ -331,5 +283,4 @@ class SMB100ATwin(_RFSourceTwin):
 TWINS = {"e8257d": E8257DTwin, "n5183b": N5183BTwin, "smb100a": SMB100ATwin}
 """Driver registry key -> twin class."""
 
-__all__ = ["E8257DTwin", "N5183BTwin", "SMB100ATwin", "TWINS", "UnitArg", "with_units", "nr3",
-           "rs_number", "FREQ_UNITS", "POWER_UNITS", "VOLT_UNITS", "TIME_UNITS", "PCT_UNITS"]
+__all__ = ["E8257DTwin", "N5183BTwin", "SMB100ATwin", "TWINS"]

@@ -84,8 +84,19 @@ from labspin.physics.constants import KB, MU0
 from labspin.physics.macrospin.ensemble import Ensemble
 from labspin.physics.readout import HallBar
 
-from .scpi import Arg, SCPIError, SimInstrument, unquote
-from .sim_rf import FREQ_UNITS, POWER_UNITS, TIME_UNITS, UnitArg, nr3, rs_number, with_units
+from .scpi import (
+    FREQ_UNITS,
+    POWER_UNITS,
+    TIME_UNITS,
+    Arg,
+    SCPIError,
+    SimInstrument,
+    UnitArg,
+    nr3,
+    rs_number,
+    unquote,
+    with_units,
+)
 from .virtual_bench import Z0, VirtualBench
 
 T0_K = 290.0
