@@ -48,10 +48,10 @@ def query_costs(n: int) -> dict:
     from labspin.sim_backend.wirings import build_bench
 
     bench, _ = build_bench(load_sample("inplane_sot_hallbar"), "transport", seed=0)
-    smu = Keithley2400("GPIB0::24::INSTR", visa_library="@labspin", clock=bench.clock)
+    smu = Keithley2400("GPIB0::24::INSTR", visa_library=bench.visa_library, clock=bench.clock)
     out = {"labspin_driver_query_s": _best(lambda: smu.compliance_voltage, n)}
-    raw = pyvisa.ResourceManager("@labspin").open_resource("GPIB0::24::INSTR",
-                                                           read_termination="\n")
+    raw = pyvisa.ResourceManager(bench.visa_library).open_resource(
+        "GPIB0::24::INSTR", read_termination="\n")
     out["labspin_raw_query_s"] = _best(lambda: raw.query(":SENS:VOLT:PROT?"), n)
     try:
         sim = pyvisa.ResourceManager("@sim").open_resource(

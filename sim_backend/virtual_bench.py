@@ -27,6 +27,7 @@ from labspin.physics.macrospin.equilibrium import equilibrium, linear_response
 from labspin.physics.macrospin.system import pulse as pulse_wave
 from labspin.physics.readout import HallBar
 
+from .registry import Registry
 from .samples import SampleModel
 
 Z0 = 50.0
@@ -85,6 +86,24 @@ class VirtualMagnet:
         return np.array([b * math.cos(a), b * math.sin(a), 0.0])
 
 
+class RotationStage:
+    """The virtual magnet's rotation stage, as a bench offers it to procedures
+    (:attr:`labspin.bench.session.Bench.rotation_stage`): ``move_to(deg)`` turns the
+    in-plane field to ``deg`` from +x. It turns at once (no motor time is simulated)."""
+
+    def __init__(self, bench: VirtualBench):
+        self._bench = bench
+
+    def move_to(self, angle_deg: float) -> None:
+        """Turn the field to ``angle_deg`` (degrees from +x, in the sample plane)."""
+        self._bench.set_field_angle(angle_deg)
+
+    @property
+    def angle_deg(self) -> float:
+        """The present angle (degrees from +x)."""
+        return self._bench.magnet.angle_deg
+
+
 @dataclass(frozen=True)
 class RFDrive:
     """An rf drive: carrier frequency (Hz), power (dBm), AM depth (0–1) and rate (Hz)."""
@@ -127,6 +146,9 @@ class VirtualBench:
         self.seed = seed
         self.drives = Drives()
         self.instruments: dict = {}
+        self.resources = Registry()
+        """The twins by VISA resource name, reached with ``visa_library=self.visa_library``."""
+        self.rotation_stage = RotationStage(self)
         self.wall = sample.wall
         self.gate_V: dict = {}
         self.wall_site = 0
@@ -259,6 +281,11 @@ class VirtualBench:
     def set_magnet_current(self, amps: float) -> None:
         """Set the magnet supply's output current (A); the coil follows with L/R."""
         self.magnet.setpoint_A = float(amps)
+
+    @property
+    def visa_library(self) -> str:
+        """The pyvisa library string of this bench's twins ("bench-3@labspin")."""
+        return self.resources.visa_library
 
     def set_field_angle(self, deg: float) -> None:
         """Turn the rotation stage (in-plane field angle from +x, degrees)."""

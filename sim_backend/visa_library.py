@@ -1,8 +1,18 @@
 """The ``@labspin`` pyvisa backend: simulated instruments, in-process.
 
-``pyvisa.ResourceManager("@labspin")`` (through the top-level ``pyvisa_labspin`` shim) lists
-and opens the instruments in :mod:`.registry`; ``Instrument(name, visa_library="@labspin")``
-works the same way in pymeasure.
+``pyvisa.ResourceManager(LIBRARY)`` (through the top-level ``pyvisa_labspin`` shim) lists and
+opens the twins of one simulated bench; ``Instrument(name, visa_library=LIBRARY)`` works the
+same way in pymeasure. LIBRARY picks the bench:
+
+* ``"@labspin"``: the default bench, one twin of every model on GPIB board 0, its clock
+  following wall time (or the bench ``LABSPIN_SIM_BENCH`` names); see :mod:`.default_bench`;
+* ``"SPEC@labspin"``: the bench SPEC names (``perpendicular_sot_hallbar:transport``, a
+  sample, a sample or bench config file), made on first use;
+* ``"bench-<n>@labspin"``: the registry of one :class:`VirtualBench` of this process
+  (:attr:`VirtualBench.visa_library`), as labspin's own simulated runs use it.
+
+Opening a resource the bench does not have raises :class:`ResourceNotFound` (a VisaIOError
+with VI_ERROR_RSRC_NFOUND) naming the resources it has.
 
 Semantics, close to a GPIB or USBTMC instrument:
 
@@ -27,13 +37,12 @@ import threading
 from collections import deque
 from typing import Any
 
-from pyvisa import attributes, constants, highlevel, rname
+from pyvisa import attributes, constants, errors, highlevel, rname
 from pyvisa.constants import ResourceAttribute as RA
 from pyvisa.constants import StatusCode
 from pyvisa.util import LibraryPath
 
-from labspin.sim_backend import registry
-
+from .registry import BENCH_ID, Registry, lookup
 from .scpi import MAX_MESSAGE, SimInstrument
 
 _READ_DISCARD = (constants.BufferOperation.discard_read_buffer
@@ -135,26 +144,55 @@ class _Session:
         return msg[:end], status
 
 
+class ResourceNotFound(errors.VisaIOError):
+    """VI_ERROR_RSRC_NFOUND, saying which bench was asked and which resources it has."""
+
+    def __init__(self, resource: str, where: str, available: tuple[str, ...] | None):
+        super().__init__(StatusCode.error_resource_not_found)
+        if available is None:
+            self.args = (f"no simulated bench {where} in this process (it was released, or "
+                         f"made in another process) (VI_ERROR_RSRC_NFOUND)",)
+        else:
+            self.args = (f"{resource} is not on the simulated bench {where} "
+                         f"(VI_ERROR_RSRC_NFOUND); its resources: "
+                         f"{', '.join(available) or 'none'}",)
+
+
 class LabspinVisaLibrary(highlevel.VisaLibraryBase):
-    """pyvisa library whose resources are the simulated instruments of the registry."""
+    """pyvisa library whose resources are the twins of one simulated bench (module doc)."""
 
     sessions: dict[int, Any]
 
     @staticmethod
     def get_library_paths() -> tuple[LibraryPath, ...]:
-        """The one pseudo-path: the in-process registry."""
+        """The one pseudo-path: the default bench."""
         return (LibraryPath("labspin"),)
 
     @staticmethod
     def get_debug_info() -> dict[str, str]:
         """Backend details for ``pyvisa-info``."""
         return {"Backend": "labspin simulated bench (in-process)",
-                "Registry": "labspin.sim_backend.registry.REGISTRY"}
+                "Benches": "@labspin (default), SPEC@labspin, bench-<n>@labspin"}
 
     def _init(self) -> None:
         self.sessions = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.spec = str(self.library_path)
+
+    def _where(self) -> str:
+        return f"{self.spec}@labspin" if self.spec not in ("", "labspin") else "@labspin"
+
+    def registry(self) -> Registry:
+        """Get the registry of this library's bench (a process bench's, found by its id
+        while it exists; a served bench's, made on first use)."""
+        if BENCH_ID.fullmatch(self.spec):
+            found = lookup(self.spec)
+            if found is None:
+                raise ResourceNotFound("", self._where(), None)
+            return found
+        from .default_bench import served_bench
+        return served_bench(self.spec).resources
 
     def _register(self, obj: Any) -> int:
         with self._lock:
@@ -178,7 +216,7 @@ class LabspinVisaLibrary(highlevel.VisaLibraryBase):
 
     def list_resources(self, session: Any, query: str = "?*::INSTR") -> tuple[str, ...]:
         """List the registered resource names matching the VISA expression ``query``."""
-        return tuple(rname.filter(registry.resources(), query))
+        return tuple(rname.filter(self.registry().resources(), query))
 
     def open(self, session: Any, resource_name: str,
              access_mode: constants.AccessModes = constants.AccessModes.no_lock,
@@ -188,9 +226,10 @@ class LabspinVisaLibrary(highlevel.VisaLibraryBase):
             parsed = rname.parse_resource_name(resource_name)
         except rname.InvalidResourceName:
             return 0, self.handle_return_value(None, StatusCode.error_invalid_resource_name)
-        instrument = registry.get(str(parsed))
+        reg = self.registry()
+        instrument = reg.get(str(parsed))
         if instrument is None:
-            return 0, self.handle_return_value(None, StatusCode.error_resource_not_found)
+            raise ResourceNotFound(str(parsed), self._where(), reg.resources())
         new = self._register(_Session(session, parsed, instrument))
         return new, self.handle_return_value(new, StatusCode.success)
 

@@ -2,7 +2,8 @@
 
 A wiring lists instruments: name → (role, driver key, resource, wiring keywords of the twin).
 :func:`build_bench` makes a :class:`VirtualBench` for a sample with those twins, registered
-in-process under their resources (reachable with ``visa_library="@labspin"``);
+in the bench's own registry under their resources (reachable with
+``visa_library=bench.visa_library``, e.g. "bench-3@labspin": benches never share names);
 :func:`bench_config_text` writes the bench config (TOML) that points at them, or at the
 sockets of ``labspin sim serve``.
 """
@@ -12,7 +13,6 @@ import importlib
 import json
 from dataclasses import dataclass
 
-from .registry import REGISTRY
 from .samples import SampleModel
 from .virtual_bench import VirtualBench, VirtualMagnet
 
@@ -113,12 +113,9 @@ def probe_for(sample: SampleModel, probe: str) -> str:
 
 
 def build_bench(sample: SampleModel, wiring: str = "transport", *, seed: int = 0,
-                magnet: VirtualMagnet | None = None, register: bool = True):
-    """Make a VirtualBench for ``sample`` with the twins of ``wiring``; get (bench, slots).
-
-    With register=True each twin is registered in-process under its resource (replacing any
-    twin registered there before).
-    """
+                magnet: VirtualMagnet | None = None):
+    """Make a VirtualBench for ``sample`` with the twins of ``wiring``, each registered in
+    the bench's registry under its slot's resource; get (bench, slots)."""
     if wiring not in WIRINGS:
         raise ValueError(f"unknown wiring {wiring!r}; wirings: {', '.join(WIRINGS)}")
     bench = VirtualBench(sample, seed=seed, magnet=magnet)
@@ -129,8 +126,7 @@ def build_bench(sample: SampleModel, wiring: str = "transport", *, seed: int = 0
         if "probe" in kw:
             kw["probe"] = probe_for(sample, kw["probe"])
         twin = twins[slot.driver](bench, name, **kw)
-        if register:
-            REGISTRY.register(slot.resource, twin, replace=True)
+        bench.resources.register(slot.resource, twin)
     return bench, slots
 
 
@@ -159,11 +155,13 @@ def follow_wall_clock(bench: VirtualBench, twins) -> None:
 
 
 def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
-                      resources: dict[str, str] | None = None, visa_library: str = "@labspin",
+                      resources: dict[str, str] | None = None, visa_library: str | None = None,
                       name: str = "simulated bench") -> str:
     """Get a bench config (TOML) for the twins of ``slots``: their resources (or the given
-    socket resources), a magnet calibration equal to the virtual magnet's, and limits."""
+    socket resources) through ``visa_library`` (default: the bench's own, in-process), a
+    magnet calibration equal to the virtual magnet's, and limits."""
     mg = bench.magnet
+    visa_library = visa_library or bench.visa_library
     lines = [f'[bench]\nname = "{name} ({bench.sample.name})"\n',
              "[limits]", "max_sample_current_A = 0.02", "max_sample_voltage_V = 20.0",
              "max_current_ramp_A_per_s = 0.01", "max_field_T = 0.45",
@@ -197,22 +195,13 @@ def simulated_bench(wiring: str, sample: str = "inplane_sot_hallbar",
     import tomllib
 
     from labspin.bench.config import parse_bench_config
-    from labspin.bench.session import SIM_REGISTRY_LOCK, Bench
+    from labspin.bench.session import Bench
 
     from .samples import load_sample
 
     model = load_sample(sample, overrides or [])
-    with SIM_REGISTRY_LOCK:
-        vb, slots = build_bench(model, wiring, seed=seed, magnet=magnet)
-        text = bench_config_text(vb, slots, name=f"simulated {wiring} bench")
-        cfg = parse_bench_config(tomllib.loads(text),
-                                 sha256=hashlib.sha256(text.encode()).hexdigest())
-        twins = {i.resource: REGISTRY.get(i.resource) for i in cfg.instruments.values()}
-    bench = Bench(cfg, vb.clock, virtual=vb)
-    bench.twins = {k: v for k, v in twins.items() if v is not None}
-
-    def reactivate():
-        for resource, twin in bench.twins.items():
-            REGISTRY.register(resource, twin, replace=True)
-    bench.reactivate = reactivate
-    return bench
+    vb, slots = build_bench(model, wiring, seed=seed, magnet=magnet)
+    text = bench_config_text(vb, slots, name=f"simulated {wiring} bench")
+    cfg = parse_bench_config(tomllib.loads(text),
+                             sha256=hashlib.sha256(text.encode()).hexdigest())
+    return Bench(cfg, vb.clock, rotation_stage=vb.rotation_stage, virtual=vb)

@@ -6,8 +6,6 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from labspin.sim_backend import registry
-
 # Property-based tests draw the same examples on every run (CI must not turn red by the luck
 # of a draw); LABSPIN_HYPOTHESIS=explore draws new ones, to look for new failures by hand.
 settings.register_profile("fixed", derandomize=True)
@@ -27,17 +25,18 @@ def realdata() -> Path:
 
 @pytest.fixture
 def plug():
-    """Register twins under fresh VISA names for the test; get register(twin) -> name."""
+    """Register twins under fresh VISA names on their own bench for the test (reached with
+    ``visa_library=twin.bench.visa_library``); get register(twin) -> name."""
     names = []
 
     def register(twin):
-        name = registry.register(f"TCPIP0::{twin.name}-{uuid.uuid4().hex[:8]}::inst0::INSTR",
-                                 twin)
-        names.append(name)
+        name = twin.bench.resources.register(
+            f"TCPIP0::{twin.name}-{uuid.uuid4().hex[:8]}::inst0::INSTR", twin)
+        names.append((twin.bench.resources, name))
         return name
     yield register
-    for name in names:
-        registry.unregister(name)
+    for resources, name in names:
+        resources.unregister(name)
 
 
 @pytest.fixture

@@ -34,8 +34,7 @@ def report_figures():
 @pytest.fixture(scope="module")
 def served():
     """The transport bench's twins on loopback sockets, as `labspin sim serve` runs them."""
-    vb, slots = build_bench(load_sample("perpendicular_sot_hallbar"), "transport",
-                            register=False)
+    vb, slots = build_bench(load_sample("perpendicular_sot_hallbar"), "transport")
     twins = {n: vb.instruments[n] for n in slots}
     follow_wall_clock(vb, twins.values())
     handle = serve(twins)
@@ -59,7 +58,7 @@ def _ask(sock: socket.socket, text: str, term: bytes = b"\n") -> str:
 
 
 def test_binds_loopback_unless_told():
-    vb, slots = build_bench(load_sample("inplane_sot_hallbar"), "transport", register=False)
+    vb, slots = build_bench(load_sample("inplane_sot_hallbar"), "transport")
     twins = {n: vb.instruments[n] for n in slots}
     with serve(twins) as handle:
         for name, port in handle.ports.items():

@@ -14,8 +14,8 @@ N = 400
 def _reads(gate_V: float, seed: int = 3, site: int = 1):
     bench, _ = build_bench(load_sample("dw_gaussian_source"), "gaussian_source", seed=seed)
     bench.set_wall_site(site)
-    smu = Keithley2400("GPIB0::24::INSTR", visa_library="@labspin", clock=bench.clock)
-    gate = Keithley2450("GPIB0::18::INSTR", visa_library="@labspin", clock=bench.clock)
+    smu = Keithley2400("GPIB0::24::INSTR", visa_library=bench.visa_library, clock=bench.clock)
+    gate = Keithley2450("GPIB0::18::INSTR", visa_library=bench.visa_library, clock=bench.clock)
     gate.source_mode = "voltage"
     gate.compliance_current = 1e-6
     gate.source_enabled = True

@@ -23,7 +23,6 @@ from pymeasure.instruments.keithley import Keithley6221 as PmKeithley6221
 
 from labspin.bench.registry import DRIVERS
 from labspin.drivers.keithley import Keithley2182A, Keithley2400, Keithley2450, Keithley6221
-from labspin.sim_backend import registry
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
 from labspin.sim_backend.sim_keithley import (
@@ -50,7 +49,7 @@ def bench():
 def visa(twin):
     """Register ``twin`` under a fresh resource name for the @labspin backend."""
     name = f"TCPIP0::{type(twin).__name__.lower()}-{uuid.uuid4().hex[:8]}::inst0::INSTR"
-    with registry.registered({name: twin}) as names:
+    with twin.bench.resources.registered({name: twin}) as names:
         yield names[name]
 
 
@@ -77,7 +76,7 @@ def test_twins_cover_the_keithley_driver_keys():
 def test_2400_reset_defaults_and_settings_through_pymeasure(bench):
     smu = Keithley2400Twin(bench, "smu")
     with visa(smu) as res:
-        k = PmKeithley2400(res, visa_library="@labspin")
+        k = PmKeithley2400(res, visa_library=bench.visa_library)
         k.clear()
         k.reset()
         # Series 2400 manual tables 18-4 to 18-9 (as pymeasure's hardware suite checks them)
@@ -128,7 +127,7 @@ def test_2400_reset_defaults_and_settings_through_pymeasure(bench):
 def test_2400_current_source_reads_i_times_r_through_our_driver(bench):
     smu = Keithley2400Twin(bench, "smu")
     with visa(smu) as res:
-        d = Keithley2400(res, visa_library="@labspin", clock=bench.clock)
+        d = Keithley2400(res, visa_library=bench.visa_library, clock=bench.clock)
         d.source_mode = "current"
         d.compliance_voltage = 10.0
         d.source_current = 1e-3
@@ -156,7 +155,7 @@ def test_2400_measure_all_resistance_and_amr_through_pymeasure(bench):
     ro = bench.sample.readout
     hk = bench.sample.describe()["mu0_hk_T"]
     with visa(smu) as res:
-        k = PmKeithley2400(res, visa_library="@labspin")
+        k = PmKeithley2400(res, visa_library=bench.visa_library)
         k.source_mode = "current"
         k.compliance_voltage = 5
         k.source_current = 1e-3
@@ -186,7 +185,7 @@ def test_2400_compliance_clamps_the_current_and_sets_the_flags(bench):
     smu = Keithley2400Twin(bench, "smu")
     r = bench.resistance("xx")
     with visa(smu) as res:
-        d = Keithley2400(res, visa_library="@labspin", clock=bench.clock)
+        d = Keithley2400(res, visa_library=bench.visa_library, clock=bench.clock)
         d.source_mode = "current"
         d.compliance_voltage = 0.5
         d.source_current = 1e-3                  # I·R = 1.2 V > 0.5 V
@@ -207,7 +206,7 @@ def test_2400_compliance_clamps_the_current_and_sets_the_flags(bench):
 def test_2400_voltage_source_drives_v_over_r_and_respects_the_current_limit(bench):
     smu = Keithley2400Twin(bench, "smu", probe="xx")
     with visa(smu) as res:
-        d = Keithley2400(res, visa_library="@labspin", clock=bench.clock)
+        d = Keithley2400(res, visa_library=bench.visa_library, clock=bench.clock)
         d.write(":SYST:RSEN ON")                       # 4-wire: regulate the xx voltage
         d.source_mode = "voltage"
         d.compliance_current = 0.01
@@ -244,7 +243,7 @@ def test_2400_output_off_refuses_readings_and_errors_land_in_the_queue(bench):
 def test_2400_ramp_is_logged_in_virtual_time_and_stuck_output_is_physical(bench):
     smu = Keithley2400Twin(bench, "smu")
     with visa(smu) as res:
-        d = Keithley2400(res, visa_library="@labspin", clock=bench.clock)
+        d = Keithley2400(res, visa_library=bench.visa_library, clock=bench.clock)
         d.source_mode = "current"
         d.compliance_voltage = 5.0
         d.enable_source()
@@ -264,7 +263,7 @@ def test_2400_ramp_is_logged_in_virtual_time_and_stuck_output_is_physical(bench)
 def test_2400_buffer_statistics_through_pymeasure(bench):
     smu = Keithley2400Twin(bench, "smu")
     with visa(smu) as res:
-        k = PmKeithley2400(res, visa_library="@labspin")
+        k = PmKeithley2400(res, visa_library=bench.visa_library)
         k.source_mode = "current"
         k.compliance_voltage = 5
         k.source_current = 1e-3
@@ -287,7 +286,7 @@ def test_2400_buffer_statistics_through_pymeasure(bench):
 def test_2400_bus_trigger_runs_an_armed_init(bench):
     smu = Keithley2400Twin(bench, "smu")
     with visa(smu) as res:
-        k = PmKeithley2400(res, visa_library="@labspin")
+        k = PmKeithley2400(res, visa_library=bench.visa_library)
         k.source_mode = "current"
         k.source_current = 1e-4
         k.enable_source()
@@ -310,7 +309,7 @@ def test_2450_through_our_driver_compliance_and_output_off(bench):
     smu = Keithley2450Twin(bench, "smu")
     r = bench.resistance("xx")
     with visa(smu) as res:
-        d = Keithley2450(res, visa_library="@labspin", clock=bench.clock)
+        d = Keithley2450(res, visa_library=bench.visa_library, clock=bench.clock)
         d.source_mode = "current"
         d.compliance_voltage = 5.0
         d.source_current = 1e-3
@@ -333,7 +332,7 @@ def test_2450_through_our_driver_compliance_and_output_off(bench):
 def test_2450_pymeasure_settings_and_error_format(bench):
     smu = Keithley2450Twin(bench, "smu")
     with visa(smu) as res:
-        k = PmKeithley2450(res, visa_library="@labspin")
+        k = PmKeithley2450(res, visa_library=bench.visa_library)
         k.reset()
         assert "KEITHLEY INSTRUMENTS,MODEL 2450" in k.id
         assert k.source_mode == "voltage" and k.source_enabled is False
@@ -383,8 +382,8 @@ def test_6221_dc_and_2182a_reading_through_our_drivers(bench):
     nv = Keithley2182ATwin(bench, "nv", probe="xx")
     r = bench.resistance("xx")
     with visa(cs) as res_cs, visa(nv) as res_nv:
-        src = Keithley6221(res_cs, visa_library="@labspin", clock=bench.clock)
-        meter = Keithley2182A(res_nv, visa_library="@labspin")
+        src = Keithley6221(res_cs, visa_library=bench.visa_library, clock=bench.clock)
+        meter = Keithley2182A(res_nv, visa_library=bench.visa_library)
         src.compliance_voltage = 10.0
         src.source_current = 1e-5
         src.enable_source()
@@ -407,7 +406,7 @@ def test_6221_dc_and_2182a_reading_through_our_drivers(bench):
 def test_6221_sine_drives_the_bench_while_running(bench):
     cs = Keithley6221Twin(bench, "cs")
     with visa(cs) as res:
-        src = Keithley6221(res, visa_library="@labspin", clock=bench.clock)
+        src = Keithley6221(res, visa_library=bench.visa_library, clock=bench.clock)
         src.start_sine(1e-3, 1234.5, 2e-4)
         assert src.source_enabled is True                 # arming turns the output on
         assert bench.drives.ac["cs"] == (1e-3, 1234.5)
@@ -436,8 +435,8 @@ def test_6221_delta_mode_cancels_the_thermal_emf(bench):
     nv = Keithley2182ATwin(bench, "nv", probe="xx", thermal_emf_V=5e-6)
     r = bench.resistance("xx")
     with visa(cs) as res_cs, visa(nv) as res_nv:
-        src = Keithley6221(res_cs, visa_library="@labspin", clock=bench.clock)
-        meter = Keithley2182A(res_nv, visa_library="@labspin")
+        src = Keithley6221(res_cs, visa_library=bench.visa_library, clock=bench.clock)
+        meter = Keithley2182A(res_nv, visa_library=bench.visa_library)
         assert src.delta_connected is True
         src.delta_arm(1e-5, 0.002, 20)
         src.delta_start()
@@ -481,7 +480,7 @@ def test_6221_delta_opc_waits_and_units_convert(bench):
 def test_6221_delta_needs_a_2182a(bench):
     cs = Keithley6221Twin(bench, "cs")                  # nothing on its RS-232 link
     with visa(cs) as res:
-        src = Keithley6221(res, visa_library="@labspin", clock=bench.clock)
+        src = Keithley6221(res, visa_library=bench.visa_library, clock=bench.clock)
         with pytest.raises(RuntimeError, match="2182A"):
             src.delta_arm(1e-5, 0.002, 10)
         src.write(":SOUR:DELT:ARM")
@@ -493,7 +492,7 @@ def test_6221_pymeasure_stock_class(bench):
     cs = Keithley6221Twin(bench, "cs", nanovoltmeter="nv")
     Keithley2182ATwin(bench, "nv")
     with visa(cs) as res:
-        k = PmKeithley6221(res, visa_library="@labspin")
+        k = PmKeithley6221(res, visa_library=bench.visa_library)
         k.reset()
         assert k.source_enabled is False and k.source_current == 0.0
         assert k.source_compliance == 10.0
@@ -530,7 +529,7 @@ def test_2182a_pymeasure_buffer_noise_floor_and_timing(bench):
     nv = Keithley2182ATwin(bench, "nv", probe="xx", probe2="xy")
     bench.set_dc_current("ext", 1e-4)
     with visa(nv) as res:
-        k = PmKeithley2182(res, visa_library="@labspin")
+        k = PmKeithley2182(res, visa_library=bench.visa_library)
         k.reset()
         k.ch_1.setup_voltage(nplc=5)
         assert k.active_channel == 1 and k.channel_function == "voltage"
@@ -609,7 +608,7 @@ def test_a_seed_reproduces_the_readings():
 def test_resource_manager_lists_and_opens_a_twin(bench):
     smu = Keithley2450Twin(bench, "smu")
     with visa(smu) as name:
-        rm = pyvisa.ResourceManager("@labspin")
+        rm = pyvisa.ResourceManager(bench.visa_library)
         assert name in rm.list_resources()
         inst = rm.open_resource(name, read_termination="\n")
         assert inst.query("*IDN?") == Keithley2450Twin.idn

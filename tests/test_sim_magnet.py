@@ -51,7 +51,7 @@ def test_twins_cover_the_registry_keys():
 # ---------------------------------------------------------------- Kepco BOP
 
 def kepco_driver(name, bench, **kw):
-    return KepcoBOP(name, visa_library="@labspin", clock=bench.clock, **kw)
+    return KepcoBOP(name, visa_library=bench.visa_library, clock=bench.clock, **kw)
 
 
 def test_kepco_through_our_driver_ramps_the_coil_and_shuts_down(bench, plug):
@@ -117,7 +117,7 @@ def test_kepco_compliance_and_voltage_mode_limit_the_coil_current(bench):
 
 def test_kepco_through_pymeasures_stock_driver(bench, plug):
     twin = KepcoBOPTwin(bench, "kepco")
-    k = KepcoBOP3612(plug(twin), visa_library="@labspin")
+    k = KepcoBOP3612(plug(twin), visa_library=twin.bench.visa_library)
     assert k.id == twin.idn
     k.operating_mode = "CURR"
     assert k.operating_mode == "CURR"
@@ -183,7 +183,7 @@ def test_kepco_over_a_loopback_socket(bench):
 # ---------------------------------------------------------------- Danfysik 8500
 
 def danfysik_driver(name, bench, **kw):
-    return Danfysik8500(name, visa_library="@labspin", clock=bench.clock, **kw)
+    return Danfysik8500(name, visa_library=bench.visa_library, clock=bench.clock, **kw)
 
 
 def test_danfysik_our_driver_crosses_zero_through_the_relay_safely(bench, plug):
@@ -214,7 +214,7 @@ def test_danfysik_relay_refuses_to_switch_under_current(bench, plug):
     # pymeasure's stock driver writes "PO -" straight away: the twin refuses, keeps the
     # relay, and the error reaches the client on the next read
     twin = Danfysik8500Twin(bench, "danfysik")              # 160 A full scale, as pymeasure
-    d = PymeasureDanfysik8500(plug(twin), visa_library="@labspin")
+    d = PymeasureDanfysik8500(plug(twin), visa_library=twin.bench.visa_library)
     d.enable()
     assert d.is_enabled() and d.is_ready()
     d.current = 2.0                                       # DA 0,12500
@@ -298,7 +298,7 @@ def at_field(bench, amps):
 @pytest.mark.parametrize("twin_cls, driver_cls", GAUSSMETERS)
 def test_gaussmeter_reads_the_bench_field_in_every_unit(bench, plug, twin_cls, driver_cls):
     twin = twin_cls(bench, "gm")
-    gm = driver_cls(plug(twin), visa_library="@labspin", read_termination="\r\n")
+    gm = driver_cls(plug(twin), visa_library=twin.bench.visa_library, read_termination="\r\n")
     b = at_field(bench, -2.5)                          # −0.103 T
     assert gm.probe_type == 40 and gm.auto_range_enabled is True
     for unit, per_tesla in (("G", 1e4), ("T", 1.0), ("Oe", 1e4), ("A/m", 1 / MU0)):
@@ -313,7 +313,7 @@ def test_gaussmeter_reads_the_bench_field_in_every_unit(bench, plug, twin_cls, d
 @pytest.mark.parametrize("twin_cls, driver_cls", GAUSSMETERS)
 def test_gaussmeter_ranges_overload_and_errors(bench, plug, twin_cls, driver_cls):
     twin = twin_cls(bench, "gm")
-    gm = driver_cls(plug(twin), visa_library="@labspin", read_termination="\r\n")
+    gm = driver_cls(plug(twin), visa_library=twin.bench.visa_library, read_termination="\r\n")
     at_field(bench, 5.0)                               # 0.197 T = 1.97 kG
     auto = twin.present_range()
     assert twin.ranges_T[auto - 1] >= 0.197 > (twin.ranges_T[auto - 2])
@@ -337,7 +337,7 @@ def test_gaussmeter_ranges_overload_and_errors(bench, plug, twin_cls, driver_cls
 @pytest.mark.parametrize("twin_cls", [LakeShore455Twin, LakeShore475Twin])
 def test_dsp_gaussmeter_reading_modes(bench, plug, twin_cls):
     twin = twin_cls(bench, "gm")
-    gm = LakeShore475(plug(twin), visa_library="@labspin")
+    gm = LakeShore475(plug(twin), visa_library=twin.bench.visa_library)
     at_field(bench, 2.0)
     gm.dc_mode(4)
     assert gm.reading_mode == (1, 2, 1, 1, 1)
@@ -365,7 +365,7 @@ def test_gaussmeter_noise_matches_its_specification(bench):
 
 def test_lakeshore425_through_pymeasures_stock_driver(bench, plug):
     twin = LakeShore425Twin(bench, "gm")
-    gm = PymeasureLakeShore425(plug(twin), visa_library="@labspin")
+    gm = PymeasureLakeShore425(plug(twin), visa_library=twin.bench.visa_library)
     b = at_field(bench, 3.0)
     gm.unit = "T"
     assert gm.unit == "T" and float(gm.field) == pytest.approx(b, abs=4e-5)
@@ -417,7 +417,7 @@ def test_electromagnet_from_kepco_and_lakeshore475_settles_in_virtual_time(bench
     supply = kepco_driver(plug(supply_twin), bench)
     supply.operating_mode = "CURR"
     supply.compliance_voltage = 20
-    gm = LakeShore475(plug(gm_twin), visa_library="@labspin")
+    gm = LakeShore475(plug(gm_twin), visa_library=gm_twin.bench.visa_library)
     magnet = Electromagnet(supply, calibration(), gm, max_field_T=0.4,
                            max_ramp_rate_T_per_s=0.05, max_step_T=0.01, tolerance_T=2e-4,
                            settle_timeout_s=30.0, settle_delay_s=SETTLE_S, clock=bench.clock)
@@ -444,7 +444,7 @@ def test_electromagnet_on_the_danfysik_goes_negative_through_the_relay(bench, pl
     supply_twin = Danfysik8500Twin(bench, "danfysik", full_scale_A=20.0)
     gm_twin = LakeShore475Twin(bench, "gm")
     supply = danfysik_driver(plug(supply_twin), bench, max_current=20.0)
-    gm = LakeShore475(plug(gm_twin), visa_library="@labspin")
+    gm = LakeShore475(plug(gm_twin), visa_library=gm_twin.bench.visa_library)
     cal = MagnetCalibration.linear(K, 20.0, remanence_T=BR)
     magnet = Electromagnet(supply, cal, gm, max_field_T=0.4, max_ramp_rate_T_per_s=0.05,
                            max_step_T=0.01, tolerance_T=2e-4, settle_delay_s=SETTLE_S,

@@ -58,7 +58,7 @@ MODELS = [
 
 def pulser(twin_cls, driver_cls, bench, plug):
     twin = twin_cls(bench, "pulser")
-    drv = driver_cls(plug(twin), visa_library="@labspin", clock=bench.clock)
+    drv = driver_cls(plug(twin), visa_library=twin.bench.visa_library, clock=bench.clock)
     drv.configure_pulse_mode()
     return twin, drv
 
@@ -177,7 +177,7 @@ def test_free_running_trains_act_as_one_pulse_per_change(bench):
 
 def test_33500b_through_pymeasures_agilent33500(bench, plug):
     twin = Keysight33500BTwin(bench, "pulser")
-    gen = Agilent33500(plug(twin), visa_library="@labspin")
+    gen = Agilent33500(plug(twin), visa_library=twin.bench.visa_library)
     assert gen.id == twin.idn
     gen.reset()
     gen.shape = "PULS"
@@ -213,7 +213,7 @@ def test_33500b_through_pymeasures_agilent33500(bench, plug):
 
 def test_81160a_through_pymeasures_stock_class(bench, plug):
     twin = Keysight81160ATwin(bench, "pulser")
-    gen = PymeasureKeysight81160A(plug(twin), visa_library="@labspin")
+    gen = PymeasureKeysight81160A(plug(twin), visa_library=twin.bench.visa_library)
     assert gen.id == twin.idn
     ch = gen.channels[1]
     ch.shape = "PULS"
@@ -244,7 +244,7 @@ def test_81160a_through_pymeasures_stock_class(bench, plug):
 
 def test_10070a_errors_set_esr_and_headers_follow_the_setting(bench, plug):
     twin = Picosecond10070ATwin(bench, "pulser")
-    drv = Picosecond10070A(plug(twin), visa_library="@labspin", clock=bench.clock)
+    drv = Picosecond10070A(plug(twin), visa_library=twin.bench.visa_library, clock=bench.clock)
     assert twin.handle("amplitude?") == "AMPLITUDE 7.500E-02"            # header ON at *RST
     assert drv.amplitude == pytest.approx(0.075) and drv.trigger_source == "INT"
     drv.configure_pulse_mode()

@@ -9,7 +9,6 @@ import pyvisa
 from pymeasure.instruments.agilent import Agilent8257D
 
 from labspin.drivers.rf_sources import E8257D, N5183B, SMB100A
-from labspin.sim_backend import registry
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
 from labspin.sim_backend.sim_rf import TWINS, E8257DTwin, N5183BTwin, SMB100ATwin
@@ -26,8 +25,8 @@ def bench():
 def _open(twin_cls, driver_cls, bench):
     twin = twin_cls(bench, "rf")
     name = f"TCPIP0::rf-{uuid.uuid4().hex[:8]}::inst0::INSTR"
-    key = registry.register(name, twin)
-    driver = driver_cls(key, visa_library="@labspin", clock=bench.clock)
+    key = bench.resources.register(name, twin)
+    driver = driver_cls(key, visa_library=bench.visa_library, clock=bench.clock)
     return twin, driver, key
 
 
@@ -42,7 +41,7 @@ def opened(request, bench):
 
     yield make
     for key in made:
-        registry.unregister(key)
+        bench.resources.unregister(key)
 
 
 def errors(twin):
@@ -159,10 +158,11 @@ def test_smb100a_am_rate_is_the_lf_generator(opened, bench):
 
 def test_pymeasure_agilent8257d_against_the_e8257d_twin(bench):
     twin = E8257DTwin(bench, "rf")
-    with registry.registered({"GPIB0::19::INSTR": twin}) as names:
+    with twin.bench.resources.registered({"GPIB0::19::INSTR": twin}) as names:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
-            psg = Agilent8257D(names["GPIB0::19::INSTR"], visa_library="@labspin")
+            psg = Agilent8257D(names["GPIB0::19::INSTR"],
+                               visa_library=twin.bench.visa_library)
         assert psg.id == twin.idn
         psg.frequency = 9.5e9                                    # ":FREQ %e Hz;"
         psg.power = -7                                           # ":POW %g dBm;"

@@ -13,7 +13,6 @@ from scipy import stats
 
 from labspin.drivers.spectrum_analyzers import FSV, N9020A, N9030A
 from labspin.physics.constants import KB
-from labspin.sim_backend import registry
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
 from labspin.sim_backend.sim_spectrum import (
@@ -46,13 +45,14 @@ def connect():
     keys = []
 
     def make(twin, driver_cls, **kwargs):
-        key = registry.register(f"TCPIP0::sa-{uuid.uuid4().hex[:8]}::inst0::INSTR", twin)
-        keys.append(key)
-        return driver_cls(key, visa_library="@labspin", **kwargs)
+        key = twin.bench.resources.register(f"TCPIP0::sa-{uuid.uuid4().hex[:8]}::inst0::INSTR",
+                                            twin)
+        keys.append((twin.bench.resources, key))
+        return driver_cls(key, visa_library=twin.bench.visa_library, **kwargs)
 
     yield make
-    for key in keys:
-        registry.unregister(key)
+    for resources, key in keys:
+        resources.unregister(key)
 
 
 def floor_W(twin, rbw):
@@ -205,8 +205,8 @@ def test_fsv_with_pymeasure_fsseries_and_our_driver_over_a_socket():
     twin = FSVTwin(bench, "sa", probe="mtj", **SMALL)
     bench.set_dc_current("smu", I_DC)
     f6 = check6_frequency(I_DC)
-    with registry.registered({"TCPIP0::fsv::inst0::INSTR": twin}) as names:
-        fs = FSL(names["TCPIP0::fsv::inst0::INSTR"], visa_library="@labspin")
+    with twin.bench.resources.registered({"TCPIP0::fsv::inst0::INSTR": twin}) as names:
+        fs = FSL(names["TCPIP0::fsv::inst0::INSTR"], visa_library=twin.bench.visa_library)
         assert fs.id == twin.idn
         fs.freq_start, fs.freq_stop = "2 GHz", "10 GHz"          # values with units
         fs.res_bandwidth, fs.video_bandwidth, fs.sweep_time = "3 MHz", "AUTO", "AUTO"

@@ -22,7 +22,6 @@ from labspin.bench.registry import DRIVERS, driver_roles
 from labspin.drivers import srs
 from labspin.physics.constants import KB, MU0
 from labspin.physics.macrospin import kittel_inplane
-from labspin.sim_backend import registry
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
 from labspin.sim_backend.sim_srs import (
@@ -69,7 +68,7 @@ def sigma_of(bench: VirtualBench, twin, probe_r: str = "xx") -> float:
 def reach(twin):
     """Register ``twin`` under a fresh in-process resource name; yield the name."""
     name = f"TCPIP0::srs-{uuid.uuid4().hex[:8]}::inst0::INSTR"
-    with registry.registered({name: twin}) as names:
+    with twin.bench.resources.registered({name: twin}) as names:
         yield names[name]
 
 
@@ -77,7 +76,7 @@ def reach(twin):
 def driver(twin, cls=None):
     """Our driver for ``twin`` over @labspin (clock = the bench's)."""
     with reach(twin) as name:
-        inst = (cls or DRIVER_OF[type(twin)])(name, visa_library="@labspin",
+        inst = (cls or DRIVER_OF[type(twin)])(name, visa_library=twin.bench.visa_library,
                                                clock=twin.bench.clock)
         try:
             yield inst
@@ -184,7 +183,8 @@ def test_frequency_range_per_model(cls, f_ok, f_bad):
 def test_bad_command_and_out_of_range_set_the_esr_bits(cls, bad_value):
     twin = cls(make_bench(), "lockin")
     with raw(twin) as name:
-        res = pyvisa.ResourceManager("@labspin").open_resource(name, read_termination="\n")
+        rm = pyvisa.ResourceManager(twin.bench.visa_library)
+        res = rm.open_resource(name, read_termination="\n")
         assert int(res.query("*ESR?")) == 128         # PON
         header = bad_value.split()[0]
         before = res.query(f"{header}?")
@@ -230,7 +230,7 @@ def test_pymeasure_sr830_stock_class():
     bench = make_bench()
     twin = SR830Twin(bench, "lockin", probe="xy", drives_sample=True)
     with reach(twin) as name:
-        inst = PymeasureSR830(name, visa_library="@labspin")
+        inst = PymeasureSR830(name, visa_library=twin.bench.visa_library)
         assert inst.id == SR830Twin.idn
         inst.sensitivity = 150e-6                      # truncated up to 200 µV
         assert inst.sensitivity == pytest.approx(200e-6)
@@ -274,7 +274,7 @@ def test_pymeasure_sr860_stock_class():
     sr830 = SR830Twin(bench, "lockin_1w", probe="xy", drives_sample=True)
     twin = SR860Twin(bench, "lockin_2w", probe="xy", reference_source="lockin_1w")
     with reach(twin) as name:
-        inst = PymeasureSR860(name, visa_library="@labspin")
+        inst = PymeasureSR860(name, visa_library=twin.bench.visa_library)
         assert inst.ask("*IDN?").strip() == SR860Twin.idn    # the stock class has no `id`
         inst.frequency = 2345.0
         assert inst.frequency == pytest.approx(2345.0)

@@ -13,7 +13,7 @@ from pyvisa import constants
 from pyvisa.errors import VisaIOError
 
 from labspin.bench.clock import VirtualClock
-from labspin.sim_backend import registry
+from labspin.sim_backend.registry import Registry
 from labspin.sim_backend.scpi import (
     ESR_CME,
     ESR_EXE,
@@ -305,17 +305,23 @@ def test_fault_timeout_garbled_drop_through_handle():
 
 
 @pytest.fixture
-def acme():
-    """An AcmeSource registered under a fresh GPIB address; get (instrument, name)."""
+def lab():
+    """A registry of its own (as a bench has), reached through ``lab.visa_library``."""
+    return Registry()
+
+
+@pytest.fixture
+def acme(lab):
+    """An AcmeSource registered under a fresh address; get (instrument, name)."""
     src = AcmeSource()
     name = f"TCPIP0::acme-{uuid.uuid4().hex[:8]}::inst0::INSTR"
-    with registry.registered({name: src}) as names:
+    with lab.registered({name: src}) as names:
         yield src, names[name]
 
 
 @pytest.fixture
-def rm():
-    return pyvisa.ResourceManager("@labspin")
+def rm(lab):
+    return pyvisa.ResourceManager(lab.visa_library)
 
 
 def test_labspin_backend_lists_and_opens(acme, rm):
@@ -333,6 +339,7 @@ def test_labspin_backend_lists_and_opens(acme, rm):
     with pytest.raises(VisaIOError) as err:
         rm.open_resource("TCPIP0::no-such-instrument::inst0::INSTR")
     assert err.value.error_code == constants.StatusCode.error_resource_not_found
+    assert name in str(err.value) and "no-such-instrument" in str(err.value)
 
 
 def test_labspin_backend_terminations_and_raw_reads(acme, rm):
@@ -354,13 +361,13 @@ def test_labspin_backend_terminations_and_raw_reads(acme, rm):
     assert res.timeout == 50 and res.send_end
 
 
-def test_labspin_backend_resource_kinds_and_long_messages(rm):
+def test_labspin_backend_resource_kinds_and_long_messages(lab, rm):
     class Gaussmeter(SimInstrument):
         idn = "LSCI,MODEL425,0,1"
         termination = "\r\n"
 
     names = {"ASRL/dev/ttyLABSPIN::INSTR": Gaussmeter(), "GPIB0::29::INSTR": AcmeSource()}
-    with registry.registered(names):
+    with lab.registered(names):
         serial = rm.open_resource("ASRL/dev/ttyLABSPIN::INSTR", baud_rate=57600, data_bits=7,
                                   parity=constants.Parity.odd, read_termination="\r\n")
         assert serial.query("*IDN?") == Gaussmeter.idn and serial.baud_rate == 57600
@@ -418,7 +425,7 @@ def test_labspin_backend_garbled_drop_clear_stb_trigger(acme, rm):
     assert again.query("*IDN?") == AcmeSource.idn
 
 
-def test_pymeasure_instrument_on_labspin(acme):
+def test_pymeasure_instrument_on_labspin(acme, lab):
     from pymeasure.instruments import Instrument, SCPIMixin
 
     class Acme(SCPIMixin, Instrument):
@@ -430,7 +437,7 @@ def test_pymeasure_instrument_on_labspin(acme):
             super().__init__(adapter, "Acme", **kwargs)
 
     src, name = acme
-    inst = Acme(name, visa_library="@labspin", read_termination="\n")
+    inst = Acme(name, visa_library=lab.visa_library, read_termination="\n")
     assert inst.id == AcmeSource.idn
     inst.current = 0.01
     inst.enabled = 1

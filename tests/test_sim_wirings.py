@@ -71,8 +71,7 @@ def test_served_twins_follow_wall_time():
     import time as _time
 
     from labspin.sim_backend.wirings import follow_wall_clock
-    bench, slots = build_bench(load_sample("perpendicular_sot_hallbar"), "transport",
-                               register=False)
+    bench, slots = build_bench(load_sample("perpendicular_sot_hallbar"), "transport")
     twins = [bench.instruments[n] for n in slots]
     follow_wall_clock(bench, twins)
     t0 = bench.clock.now()

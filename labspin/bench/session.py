@@ -2,8 +2,6 @@
 import paths: this module imports no driver itself)."""
 from __future__ import annotations
 
-import threading
-
 from labspin.bench.config import BenchConfig, InstrumentConfig
 from labspin.bench.registry import ELECTROMAGNET, ERROR_STATUS, driver_class, load
 from labspin.bench.safety import SlewLimit, is_safe_source
@@ -148,51 +146,29 @@ _LIMITS_BY_ROLE = {
 }
 
 
-SIM_REGISTRY_LOCK = threading.RLock()
-"""Serializes building and opening simulated benches: their instruments are registered
-under fixed VISA names, so a bench puts its own back and opens them while no other simulated
-bench is being built (a GUI queue prepares the next run while one is opening)."""
-
-
 class Bench:
     """The opened instruments of a bench config, found by role, with the bench's safety
     limits applied to each source before anything is written, and the electromagnet.
 
     ``clock``: the wall clock on a real bench, the virtual bench's clock on a simulated one.
+    ``rotation_stage``: what turns the in-plane field angle, an object with
+    ``move_to(angle_deg)``, or None where the angle is set by hand.
+    ``virtual``: whatever made a simulated bench (its VirtualBench), for tests and metadata;
+    nothing here depends on it.
     """
 
-    def __init__(self, config: BenchConfig, clock=None, *, virtual=None):
+    def __init__(self, config: BenchConfig, clock=None, *, rotation_stage=None, virtual=None):
         from labspin.bench.clock import REAL_CLOCK
         self.config = config
         self.clock = clock or REAL_CLOCK
+        self.rotation_stage = rotation_stage
         self.virtual = virtual
-        """The VirtualBench behind a simulated bench (None on a real one)."""
         self.instruments: dict = {}
-        self.twins: dict = {}
-        """Simulated instruments by VISA resource (empty on a real bench)."""
-        self.reactivate = None
-        """Set by a simulated bench: puts its instruments back under their VISA names."""
         self.magnet = None
         self._opened: list[str] = []
 
-    def activate(self) -> None:
-        """Put this simulated bench's instruments back under their VISA names (nothing on a
-        real bench): another simulated bench built since took the same names. The simulated
-        bench that made this Bench sets ``reactivate``."""
-        if self.reactivate is not None:
-            with SIM_REGISTRY_LOCK:
-                self.reactivate()
-
     def open(self) -> "Bench":
-        """Open every instrument, apply the limits, build the electromagnet (a simulated
-        bench first takes its own instruments back: :meth:`activate`)."""
-        if self.reactivate is None:
-            return self._open()
-        with SIM_REGISTRY_LOCK:
-            self.activate()
-            return self._open()
-
-    def _open(self) -> "Bench":
+        """Open every instrument, apply the limits, build the electromagnet."""
         Electromagnet = load(ELECTROMAGNET)
         for name, cfg in self.config.instruments.items():
             takes_clock = is_safe_source(driver_class(cfg.driver))
@@ -265,13 +241,12 @@ class Bench:
                                       for n, c in self.config.instruments.items()))
 
     def set_field_angle(self, degrees: float) -> bool:
-        """Turn the field to an in-plane angle (deg from +x): the rotation stage of the
-        simulated bench; on a real bench (no rotation-stage driver yet) the angle is set by
-        hand and only recorded. Get whether the bench turned it."""
-        if self.virtual is not None:
-            self.virtual.set_field_angle(degrees)
-            return True
-        return False
+        """Turn the field to an in-plane angle (deg from +x) with the bench's rotation stage;
+        without one the angle is set by hand and only recorded. Get whether it turned."""
+        if self.rotation_stage is None:
+            return False
+        self.rotation_stage.move_to(float(degrees))
+        return True
 
     def identities(self) -> dict[str, str]:
         """Get each open instrument's identity (or the error reading it)."""

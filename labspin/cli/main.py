@@ -96,7 +96,7 @@ def _sim_serve(args) -> int:
 
     try:
         sample = load_sample(args.sample, args.set)
-        bench, slots = build_bench(sample, args.wiring, seed=args.seed, register=False)
+        bench, slots = build_bench(sample, args.wiring, seed=args.seed)
     except (SampleError, ValueError) as exc:
         print(f"labspin sim serve: {exc}", file=sys.stderr)
         return 2
