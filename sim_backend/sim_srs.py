@@ -41,21 +41,9 @@ Physics of a reading
     X = I0·R/√2, and physics.md's V_2ω (V ⊃ V_2ω cos 2ωt) reads Y = V_2ω/√2 at HARM 2.
     R = √(X² + Y²), θ = atan2(Y, X) in degrees.
 
-    *Sources summed at the detection frequency* (all taken phase-locked to the reference,
-    phase 0): every ac current source (``bench.drives.ac``) at f_s with k·f_s = n·f_ref
-    (relative tolerance 1e-6) contributes c_k of ``bench.harmonics(probe, I0_s, k)``
-    (quasi-static torque balance; cross terms between different ac sources are neglected);
-    every rf drive with AM contributes its rectified envelope (below).
-
-    *ST-FMR with AM.* The carrier amplitude is (1 + d sin Ωt)·I_rf with I_rf =
-    ``bench.rf_current_A(power, load_probe)``. The mixing voltage is quadratic in the rf
-    current, V_mix = ½ I_rf² Re[∇R·χ_I], and Ω ≪ the magnetization's response rate, so it
-    follows the envelope quasi-statically:
-    V(t) = V_mix0·(1 + d sin Ωt)² = V_mix0·[(1 + d²/2) + 2d sin Ωt − (d²/2) cos 2Ωt],
-    V_mix0 = ``bench.mixing_voltage(probe, f_rf, I_rf)``. The Ω component is 2d·V_mix0 in sine
-    phase (c_1 = −2i·d·V_mix0): a lock-in referenced to the AM (LF output in phase with the
-    modulation) reads X = 2d·V_mix0/√2 = √2·d·V_mix0, Y = 0; at HARM 2 it reads
-    Y = −d²V_mix0/(2√2).
+    *The signal at the detection frequency* (every ac current source's harmonic, the
+    rectified AM envelope of every rf drive) is the bench's:
+    :func:`labspin.sim_backend.sample_harmonics.probe_signal`; the twin demodulates it.
 
     *Low-pass filter in virtual time.* The output filter is n identical RC stages
     (n = slope/6) with the time constant τ; its state is advanced analytically between
@@ -96,12 +84,12 @@ from __future__ import annotations
 import logging
 import math
 import re
-import weakref
 
 import numpy as np
 
 from labspin.physics.constants import KB
 
+from .sample_harmonics import bench_fingerprint, probe_signal
 from .scpi import Arg, SCPIError, SimInstrument, split_top
 from .virtual_bench import VirtualBench
 
@@ -110,8 +98,6 @@ log = logging.getLogger(__name__)
 SQRT2 = math.sqrt(2.0)
 OVERRANGE = 1.1
 """X and Y saturate at ± this factor times the full scale."""
-FREQ_MATCH_REL = 1e-6
-"""Relative tolerance for a source frequency to fall on the detection frequency."""
 ENBW_PER_TAU = {1: 1 / 4, 2: 1 / 8, 3: 3 / 32, 4: 5 / 64}
 """Equivalent noise bandwidth × τ of an n-pole RC filter."""
 
@@ -172,43 +158,6 @@ class RCFilter:
         """Change the number of stages, keeping the output where it is."""
         if order != self.order:
             self.stages = np.full(order, self.output(), complex)
-
-
-# Harmonic phasors are shared between lock-ins on the same bench (a 1ω and a 2ω lock-in on
-# one probe): keyed by the bench's state.
-_HARMONICS_CACHE: "weakref.WeakKeyDictionary[VirtualBench, dict]" = weakref.WeakKeyDictionary()
-
-
-def bench_fingerprint(bench: VirtualBench) -> tuple:
-    """Get a cheap key of everything a lock-in's signal depends on in the bench."""
-    d = bench.drives
-    return (tuple(bench.field_T().tolist()), tuple(sorted(d.dc_A.items())),
-            tuple(sorted(d.ac.items())), tuple(sorted(d.rf.items())),
-            tuple(sorted(d.references.items())), tuple(bench.m.tolist()))
-
-
-def harmonics_at(bench: VirtualBench, probe: str, amplitude_A: float, k: int,
-                 m: np.ndarray) -> np.ndarray:
-    """Get the phasors c_0..c_n (V), n = max(k, 3), of ``bench.harmonics`` (cached per bench
-    state, so lock-ins at 1ω and 2ω on one probe share one evaluation).
-
-    On a thermal bench (low barrier) ``bench.harmonics`` holds m at its thermal average ⟨m⟩
-    over the cycle, V(t) = I(t)·R(⟨m⟩); this is computed here from the ⟨m⟩ given, to spare a
-    second stochastic-LLG average."""
-    n = max(k, 3)
-    if bench.thermal:
-        r = bench.resistance(probe, m)
-        c = np.zeros(n + 1, complex)
-        c[0], c[1] = bench.drives.dc_total() * r, -1j * amplitude_A * r
-        return c
-    key = (bench_fingerprint(bench), probe, amplitude_A, n)
-    cache = _HARMONICS_CACHE.setdefault(bench, {})
-    hit = cache.get(key)
-    if hit is None:
-        if len(cache) > 64:
-            cache.clear()
-        hit = cache[key] = bench.harmonics(probe, amplitude_A, n_max=n, n_phase=max(32, 2 * n + 2))
-    return hit
 
 
 class _Latch:
@@ -439,29 +388,10 @@ class _SRSLockIn(SimInstrument):
         self._noise_density = math.sqrt(4 * KB * temp * r_noise + self.INPUT_NOISE ** 2)
         f_ref = self.locked_frequency()
         f_det = None if f_ref is None else self.get("harmonic") * f_ref
-        z, peak, dc = 0j, 0.0, b.drives.dc_total() * r_probe
-        for amp, f_s in list(b.drives.ac.values()):
-            k = _match(f_det, f_s)
-            if k is not None and k <= 99:
-                c = harmonics_at(b, self.probe, amp, k, m)
-                z += 1j * c[k] / SQRT2        # X + iY = i·c_k/√2 (module docstring)
-                peak += float(np.abs(c[1:]).sum())
-            else:
-                peak += abs(amp) * r_probe
-        for rf in list(b.drives.rf.values()):
-            d, f_am = rf.am_depth, rf.am_frequency_Hz
-            i_rf = b.rf_current_A(rf.power_dBm, self.load_probe)
-            v0 = b.mixing_voltage(self.probe, rf.frequency_Hz, i_rf)
-            dc += v0 * (1 + d * d / 2)
-            if d <= 0 or f_am <= 0:
-                continue
-            c = {1: -2j * d * v0, 2: -0.5 * d * d * v0}
-            peak += 2 * abs(d * v0) + 0.5 * d * d * abs(v0)
-            k = _match(f_det, f_am)
-            if k in c:
-                z += 1j * c[k] / SQRT2
-        if self._dc_coupled():
-            peak += abs(dc)
+        signal = probe_signal(b, self.probe, f_det, m, load_probe=self.load_probe,
+                              r_probe=r_probe)
+        z = 1j * signal.phasor_V / SQRT2        # X + iY = i·c_n/√2 (module docstring)
+        peak = signal.peak_V + (abs(signal.dc_V) if self._dc_coupled() else 0.0)
         self._target = z * complex(math.cos(math.radians(self._phase())),
                                    -math.sin(math.radians(self._phase())))
         self._input_peak = peak
@@ -606,16 +536,6 @@ class _SRSLockIn(SimInstrument):
     def _on_reference_change(self, value=None) -> None:
         self._clamp_harmonic()
         self._refresh_drive()
-
-
-def _match(f_det: float | None, f_source: float) -> int | None:
-    """Get k when k·f_source equals the detection frequency, else None."""
-    if f_det is None or f_source <= 0:
-        return None
-    k = round(f_det / f_source)
-    if k >= 1 and abs(k * f_source - f_det) <= FREQ_MATCH_REL * f_det:
-        return int(k)
-    return None
 
 
 def _wrap_phase(deg: float) -> float:

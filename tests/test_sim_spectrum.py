@@ -13,6 +13,7 @@ from scipy import stats
 
 from labspin.drivers.spectrum_analyzers import FSV, N9020A, N9030A
 from labspin.physics.constants import KB
+from labspin.sim_backend.sample_spectrum import sample_psd
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
 from labspin.sim_backend.sim_spectrum import (
@@ -21,7 +22,6 @@ from labspin.sim_backend.sim_spectrum import (
     FSVTwin,
     N9020ATwin,
     N9030ATwin,
-    sample_psd,
 )
 from labspin.sim_backend.virtual_bench import VirtualBench, VirtualMagnet
 
