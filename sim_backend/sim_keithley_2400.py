@@ -66,12 +66,7 @@ class Keithley2400Twin(ReadFetch, SourceMeter):
         p("output", "OUTPut[:STATe]", bool, default=False, output=True, on_change=self._changed)
         p("output_off_state", "OUTPut:SMODe", choices=["HIMPedance", "NORMal", "ZERO", "GUARd"],
           default="NORM")
-        p("source_function", "SOURce:FUNCtion[:MODE]", choices=["VOLTage", "CURRent"],
-          default="VOLT", on_change=self._changed)
-        p("source_current", "SOURce:CURRent[:LEVel][:IMMediate][:AMPLitude]", float,
-          range=(-1.05, 1.05), default=0.0, fmt=knum, output=True, on_change=self._changed)
-        p("source_voltage", "SOURce:VOLTage[:LEVel][:IMMediate][:AMPLitude]", float,
-          range=(-210.0, 210.0), default=0.0, fmt=knum, output=True, on_change=self._changed)
+        self._declare_source()
         for q, reps, default in (("current", self._i_rep, 1.05e-4), ("voltage", self._v_rep, 21.0)):
             word = q.upper()[:4] + q[4:]
             p(f"source_{q}_range_auto", f"SOURce:{word}:RANGe:AUTO", bool, default=True)

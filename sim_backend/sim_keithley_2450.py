@@ -49,12 +49,7 @@ class Keithley2450Twin(SourceMeter):
         for q in ("CURRent", "VOLTage"):
             p(f"off_state_{q[:4].lower()}", f"OUTPut:{q}:SMODe",
               choices=["HIMPedance", "NORMal", "ZERO", "GUARd"], default="NORM")
-        p("source_function", "SOURce:FUNCtion[:MODE]", choices=["VOLTage", "CURRent"],
-          default="VOLT", on_change=self._changed)
-        p("source_current", "SOURce:CURRent[:LEVel][:IMMediate][:AMPLitude]", float,
-          range=(-1.05, 1.05), default=0.0, fmt=knum, output=True, on_change=self._changed)
-        p("source_voltage", "SOURce:VOLTage[:LEVel][:IMMediate][:AMPLitude]", float,
-          range=(-210.0, 210.0), default=0.0, fmt=knum, output=True, on_change=self._changed)
+        self._declare_source()
         p("voltage_limit", "SOURce:CURRent:VLIMit[:LEVel]", float, range=(0.02, 210.0),
           default=21.0, fmt=knum, on_change=self._changed)
         p("current_limit", "SOURce:VOLTage:ILIMit[:LEVel]", float, range=(1e-9, 1.05),

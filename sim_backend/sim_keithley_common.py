@@ -267,8 +267,8 @@ class ReadFetch:
 class SourceMeter(KeithleyTwin):
     """What the 2400 and 2450 share: wiring, compliance, the (V, I) measurement.
 
-    A model declares the parameters "output", "source_function" ("CURR"|"VOLT"),
-    "source_current", "source_voltage" (all ``output=True`` but the function) and implements
+    A model declares the parameter "output" (``output=True``), calls
+    :meth:`_declare_source` ("source_function", "source_current", "source_voltage") and implements
     the limits, the 4-wire flag, the ranges and NPLC/filter of the present measurement.
     """
 
@@ -288,6 +288,17 @@ class SourceMeter(KeithleyTwin):
         """The current this SMU drives through the sample now (A)."""
         self.tripped = False
         """Whether the source is in compliance now."""
+
+    def _declare_source(self) -> None:
+        """Declare the source function and levels, the same SCPI on the 2400 and 2450
+        (±1.05 A, ±210 V)."""
+        p = self.add_parameter
+        p("source_function", "SOURce:FUNCtion[:MODE]", choices=["VOLTage", "CURRent"],
+          default="VOLT", on_change=self._changed)
+        p("source_current", "SOURce:CURRent[:LEVel][:IMMediate][:AMPLitude]", float,
+          range=(-1.05, 1.05), default=0.0, fmt=knum, output=True, on_change=self._changed)
+        p("source_voltage", "SOURce:VOLTage[:LEVel][:IMMediate][:AMPLitude]", float,
+          range=(-210.0, 210.0), default=0.0, fmt=knum, output=True, on_change=self._changed)
 
     # -- model hooks
     def _voltage_limit(self) -> float:
