@@ -127,3 +127,30 @@ def test_spec_and_environment_pick_the_bench():
     env = _fresh(code.format(lib="@labspin"),
                  {"LABSPIN_SIM_BENCH": "perpendicular_sot_hallbar:transport"})
     assert env == spec
+
+
+def test_default_bench_clock_follows_wall_time_for_clients_that_do_not_drive_it():
+    """A client of plain @labspin waits in real time (here 0.2 s between two queries): the
+    bench's virtual clock has caught up by the next message. A bench of labspin's own runs
+    (bench-<n>@labspin) keeps virtual time: no wall time reaches its clock."""
+    out = _fresh("""
+        import time
+        import pyvisa
+        from labspin.sim_backend.default_bench import served_bench
+        smu = pyvisa.ResourceManager("@labspin").open_resource("GPIB0::24::INSTR",
+                                                               read_termination="\\n")
+        clock = served_bench(None).clock
+        smu.query("*IDN?")
+        t0 = clock.now()
+        time.sleep(0.2)
+        smu.query("*IDN?")
+        print(clock.now() - t0)
+    """)
+    assert 0.2 <= float(out.split()[-1]) < 5.0
+    bench = simulated_bench("transport", sample="perpendicular_sot_hallbar")
+    smu = pyvisa.ResourceManager(bench.virtual.visa_library).open_resource(
+        "GPIB0::24::INSTR", read_termination="\n")
+    t0 = bench.clock.now()
+    for _ in range(20):
+        smu.query("*IDN?")
+    assert bench.clock.now() == t0
