@@ -8,8 +8,8 @@
 
 :func:`prepare` builds the procedure and its bench (simulated unless ``bench`` names a bench
 config) and checks every limit before any instrument is opened; :func:`run` then measures.
-The simulated instruments live in one in-process registry under fixed VISA names, so one
-simulated bench runs at a time per process; a PreparedRun puts its own back before it runs.
+Each simulated bench owns its instruments (reached through its own VISA library string,
+``bench-<n>@labspin``), so prepared runs on simulated benches may coexist and run at once.
 """
 from __future__ import annotations
 
