@@ -198,7 +198,7 @@ def compile_pattern(pattern: str) -> tuple[re.Pattern, tuple[str, ...], tuple[in
 
 NRF = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 """An SCPI decimal number (NRf): sign, digits, point, exponent; no suffix."""
-_NRF_WITH_SUFFIX = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]+)")
+_NRF_WITH_SUFFIX = re.compile(rf"({NRF.pattern})\s*([A-Za-z]+)")
 """A number with a unit suffix: (number, suffix)."""
 _KEYWORDS = {"MIN": "MIN", "MINIMUM": "MIN", "MAX": "MAX", "MAXIMUM": "MAX", "DEF": "DEF",
              "DEFAULT": "DEF"}
