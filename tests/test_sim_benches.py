@@ -53,6 +53,25 @@ def test_two_simulated_benches_interleaved_read_their_own_samples():
     assert b.virtual.magnet.angle_deg != 30.0
 
 
+
+def test_two_simulated_benches_used_from_two_threads_at_once():
+    """Concurrent use: a thread per bench, each reading its own sample (tolerance as above)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    benches = [simulated_bench("transport", sample=s, seed=i)
+               for i, s in enumerate(("perpendicular_sot_hallbar", "inplane_sot_hallbar"))]
+
+    def readings(bench):
+        vb = bench.virtual
+        _, smu = _rm_and_smu(bench)
+        return vb.resistance(probe_for(vb.sample, "xx")), [_ohms(smu) for _ in range(10)]
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(readings, benches))
+    for expected, got in results:
+        assert got == pytest.approx([expected] * len(got), rel=1e-3)
+    assert results[0][0] != pytest.approx(results[1][0], rel=0.5)
+
 def test_released_bench_and_missing_resource_name_what_exists():
     bench = simulated_bench("transport", sample="perpendicular_sot_hallbar")
     rm = pyvisa.ResourceManager(bench.virtual.visa_library)
