@@ -5,6 +5,7 @@ driver."""
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import pyvisa
@@ -173,3 +174,27 @@ def test_default_bench_clock_follows_wall_time_for_clients_that_do_not_drive_it(
     for _ in range(20):
         smu.query("*IDN?")
     assert bench.clock.now() == t0
+
+
+def test_spec_may_be_a_bench_config_or_a_sample_file(tmp_path):
+    """A bench config file: a twin at each of its resources; a sample file: the default
+    bench's twins on that sample."""
+    from labspin.sim_backend.default_bench import DEFAULT_ADDRESSES
+    from labspin.sim_backend.samples import load_sample
+    from labspin.sim_backend.wirings import bench_config_text, build_bench
+
+    vb, slots = build_bench(load_sample("perpendicular_sot_hallbar"), "transport")
+    cfg = tmp_path / "bench.toml"
+    cfg.write_text(bench_config_text(vb, slots))
+    rm = pyvisa.ResourceManager(f"{cfg}@labspin")
+    assert sorted(rm.list_resources()) == sorted(s.resource for s in slots.values())
+    smu = rm.open_resource("GPIB0::24::INSTR", read_termination="\n")
+    assert "2400" in smu.query("*IDN?")
+    sample = tmp_path / "mine.toml"
+    sample.write_text(
+        (Path(__file__).parents[1] / "sim_backend" / "builtin_samples"
+         / "perpendicular_sot_hallbar.toml").read_text())
+    listed = pyvisa.ResourceManager(f"{sample}@labspin").list_resources()
+    assert sorted(listed) == sorted(f"GPIB0::{a}::INSTR" for a, _ in DEFAULT_ADDRESSES.values())
+    from labspin.sim_backend.default_bench import served_bench
+    assert served_bench(str(sample)).sample.readout.r0 == pytest.approx(304.3)   # not 1200 Ω
