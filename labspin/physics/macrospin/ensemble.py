@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labspin.physics.macrospin import kernel
-from labspin.physics.macrospin.rng import seed_key
+from labspin.physics.macrospin.rng import MAX_MEMBERS, member_key
 from labspin.physics.macrospin.system import Macrospin, Wave
 
 
@@ -52,12 +52,14 @@ class Ensemble:
     h_ext_Apm: static field (A/m), shape (3,) or (3, N); current_A: dc current (A), scalar or
     (N,); m0: initial unit vectors, (3,) or (3, N); waves: time-dependent drives shared by all
     members; temperature_K overrides the magnet's; seed: random stream (same seed → same
-    numbers, whatever the thread count).
+    numbers, whatever the thread count); member0: the global index of the first member in
+    that stream, so that members [a, b) of a large ensemble run as a piece of their own (on
+    another process or machine) draw exactly the numbers they draw in the whole.
     """
 
     def __init__(self, system: Macrospin, n: int | None = None, *, h_ext_Apm=(0.0, 0.0, 0.0),
                  current_A=0.0, m0=(0.0, 0.0, 1.0), waves: tuple[Wave, ...] = (),
-                 temperature_K: float | None = None, seed: int = 0):
+                 temperature_K: float | None = None, seed: int = 0, member0: int = 0):
         if n is None:
             shapes = [np.shape(h_ext_Apm)[1:], np.shape(current_A), np.shape(m0)[1:]]
             sizes = {s[0] for s in shapes if s}
@@ -83,7 +85,11 @@ class Ensemble:
         if self.temperature_K < 0:
             raise ValueError(f"temperature_K must be ≥ 0, got {self.temperature_K}")
         self.seed = int(seed)
-        self._key = seed_key(seed)
+        self.member0 = int(member0)
+        if not (0 <= self.member0 and self.member0 + self.n <= MAX_MEMBERS):
+            raise ValueError(f"members [{self.member0}, {self.member0 + self.n}) lie outside "
+                             f"one stream's [0, {MAX_MEMBERS}); split them over seeds")
+        self._key = member_key(seed, self.member0)
         self._sys = system.folded()
         self.time_s = 0.0
         self.steps_done = 0
