@@ -37,12 +37,34 @@ def add_wer_parser(sub) -> None:
     w.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a sample parameter (as `labspin sim show --set`)")
     w.add_argument("--csv", default=None, metavar="FILE", help="also write the table as CSV")
-    where = w.add_mutually_exclusive_group()
+    add_where_arguments(w)
+    w.set_defaults(func=simulate_wer)
+
+
+def add_where_arguments(parser) -> None:
+    """Add the mutually exclusive --workers N / --scheduler ADDR (Dask) options."""
+    where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, metavar="N",
                        help="run on a local Dask cluster of N worker processes")
     where.add_argument("--scheduler", default=None, metavar="ADDR",
                        help="run on the Dask cluster of this scheduler (tcp://host:8786)")
-    w.set_defaults(func=simulate_wer)
+
+
+def solve_or_report(problem, where, prog: str):
+    """Get ``problem`` solved on ``where`` with one progress bar, or (None, exit status) after
+    a message naming what failed: Dask missing, failed chunks with their parameters, Ctrl-C."""
+    from labspin.run.distributed import ChunkFailure, DaskMissing, solve
+    try:
+        return solve(problem, where, progress=_progress()), 0
+    except DaskMissing as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None, 2
+    except ChunkFailure as exc:
+        print(f"\n{prog}: {exc}", file=sys.stderr)
+        return None, 1
+    except KeyboardInterrupt:
+        print(f"\n{prog}: cancelled", file=sys.stderr)
+        return None, 130
 
 
 def _problem(args):
@@ -107,7 +129,7 @@ def wer_table(problem, result) -> list[dict]:
 def simulate_wer(args) -> int:
     """Run ``labspin simulate wer``; returns the exit status."""
     from labspin.physics.macrospin.trials import brute_force_reach, spin_steps
-    from labspin.run.distributed import ChunkFailure, DaskMissing, Where, solve
+    from labspin.run.distributed import Where
 
     try:
         where = Where(workers=args.workers, scheduler=args.scheduler)
@@ -118,17 +140,9 @@ def simulate_wer(args) -> int:
     print(f"# {len(problem.tasks())} tasks, {spin_steps(problem):.3g} spin-steps; "
           f"thermalization {problem.thermalize_s * 1e9:.3g} ns; start m = "
           f"({', '.join(f'{v:.4f}' for v in problem.m_start)})", file=sys.stderr)
-    try:
-        result = solve(problem, where, progress=_progress())
-    except DaskMissing as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
-    except ChunkFailure as exc:
-        print(f"\n{PROG}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"\n{PROG}: cancelled", file=sys.stderr)
-        return 130
+    result, status = solve_or_report(problem, where, PROG)
+    if result is None:
+        return status
     rows = wer_table(problem, result)
     keys = list(rows[0])
     print(" ".join(f"{k:>12s}" for k in keys))
