@@ -121,3 +121,23 @@ def test_dask_workers_give_the_in_process_map_bit_for_bit():
     assert np.array_equal(there.switched, here.switched)
     assert e.value.partials == [2.0, None, 3.0]
     assert "math domain error" in e.value.failures[0][1]
+
+
+def test_a_million_trial_point_through_dask():
+    """10⁶ trials of one point, 16 tasks on 2 workers. Reduced to 10 steps per trial (no
+    thermalization, a 10 ps zero-amplitude pulse): the full LLG trial (~3000 steps) would
+    take minutes here; what is checked is the chunking, the reduction and the bound at 10⁶,
+    which do not depend on the trial's length. A Δ ≈ 145 well does not empty in 10 ps
+    (Brown's rate ~ 1e9 s⁻¹ · e^−145)."""
+    pytest.importorskip("distributed")
+    problem = SwitchingProblem(_pillar(), (0.0, 0.0, 1.0), [0.0], [10e-12], 10 ** 6,
+                               thermalize_s=0.0, relax_s=0.0, dt_s=1e-12, seed=1)
+    assert len(problem.tasks()) == 16
+    result = dist.solve(problem, dist.Where(workers=2, threads_per_worker=1))
+    # a disturb point: no trial switched, so every trial is a write error (WER = 1, no
+    # zero-error bound), and P(switch) is only bounded: 1 − 0.05^(1e-6) ≈ 3.0e-6 at 95 %
+    assert result.switched.tolist() == [[0]] and result.errors.tolist() == [[10 ** 6]]
+    assert np.isnan(result.error_upper_bound()[0, 0])
+    p, lo, hi = result.switching_probability()
+    assert lo[0, 0] == 0.0 or lo[0, 0] < 1e-7
+    assert 1e-7 < hi[0, 0] < zero_count_upper_bound(10 ** 6) < 3.0e-6
