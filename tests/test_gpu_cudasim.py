@@ -46,3 +46,39 @@ def test_gpu_kernel_in_the_simulator_matches_the_cpu_kernel():
     r = subprocess.run([sys.executable, "-c", CODE], env=env, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-3000:]
+
+
+ENSEMBLE = textwrap.dedent("""
+    import numpy as np
+    from labspin.physics.macrospin.ensemble import Ensemble
+    from labspin.physics.macrospin.system import Macrospin, Magnet, Uniaxial
+    mg = Magnet(1e6, 0.02, thickness_m=1.5e-9, area_m2=2e-15, anisotropies=(Uniaxial(2e5),),
+                temperature_K=300)
+    runs = []
+    for device in ("cpu", "gpu"):
+        e = Ensemble(Macrospin(mg), n=3, m0=(0, 0.2, 1), seed=2, member0=5, device=device)
+        assert e.device == device
+        runs.append((e.run(20e-12, 1e-12, average_from_s=10e-12), e.m))
+    assert np.abs(runs[0][1] - runs[1][1]).max() < 1e-13
+    assert np.abs(runs[0][0].mean_m - runs[1][0].mean_m).max() < 1e-13
+    assert Ensemble(Macrospin(mg), n=3).device == "cpu"     # auto: small ensembles stay
+    print("ok")
+""")
+
+
+def test_ensemble_on_the_simulated_gpu_matches_the_cpu():
+    pytest.importorskip("numba.cuda")
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    r = subprocess.run([sys.executable, "-c", ENSEMBLE], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-3000:]
+
+
+def test_gpu_asked_for_without_a_device_is_refused():
+    from labspin.physics.macrospin import gpu
+    from labspin.physics.macrospin.ensemble import Ensemble
+    from labspin.physics.macrospin.system import Macrospin, Magnet
+    if gpu.available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(ValueError, match="device='gpu' needs numba-cuda"):
+        Ensemble(Macrospin(Magnet(1e6, 0.02, area_m2=1e-15)), n=2, device="gpu")
