@@ -101,17 +101,42 @@ def _labspin_macrospin(temperature_K: float) -> Macrospin:
     return Macrospin(mg)
 
 
-def _labspin_ensemble(n: int, temperature_K: float, seed: int = 1) -> Ensemble:
+def _labspin_ensemble(n: int, temperature_K: float, seed: int = 1,
+                      device: str = "cpu") -> Ensemble:
     return Ensemble(_labspin_macrospin(temperature_K), n=n, h_ext_Apm=(0.0, 0.0, H_EXT_APM),
-                    m0=_m0(), seed=seed)
+                    m0=_m0(), seed=seed, device=device)
 
 
-def labspin_rate(n: int, n_steps: int, temperature_K: float, repeats: int) -> float:
+def labspin_rate(n: int, n_steps: int, temperature_K: float, repeats: int,
+                 device: str = "cpu") -> float:
     """Get labspin's spin-steps per second for ``n`` spins × ``n_steps`` steps."""
     def work(ens):
         ens.run(n_steps=n_steps, dt_s=DT_S)
-    best = _best_of(repeats, lambda: _labspin_ensemble(n, temperature_K), work)
+    best = _best_of(repeats, lambda: _labspin_ensemble(n, temperature_K, device=device), work)
     return n * n_steps / best
+
+
+GPU_SPINS = (10 ** 6, 10 ** 7)
+
+
+def gpu_columns(steps: int, repeats: int) -> dict:
+    """Get the GPU kernel's spin-steps per second at 10⁶ and 10⁷ members, 300 K and 0 K, with
+    the device's name; all None without a CUDA device (or under the CUDA simulator)."""
+    from numba import config
+
+    from labspin.physics.macrospin import gpu
+    res = {"gpu_device": None}
+    keys = [f"gpu_{n:.0e}_{t:.0f}K_spin_steps_per_s".replace("+0", "")
+            for n in GPU_SPINS for t in (TEMPERATURE_K, 0.0)]
+    res.update(dict.fromkeys(keys))
+    if config.ENABLE_CUDASIM or not gpu.available():
+        return res
+    res["gpu_device"] = gpu.device_name()
+    for t in (TEMPERATURE_K, 0.0):
+        _labspin_ensemble(64, t, device="gpu").run(n_steps=4, dt_s=DT_S)   # compile
+    for key, (n, t) in zip(keys, [(n, t) for n in GPU_SPINS for t in (TEMPERATURE_K, 0.0)]):
+        res[key] = labspin_rate(n, steps, t, repeats, device="gpu")
+    return res
 
 
 def labspin_warm_up() -> None:
@@ -234,6 +259,7 @@ def run_benchmark(spins: int, steps: int, single_steps: int, cmtj_steps: int,
         "numba_version": numba.__version__,
         "numpy_version": np.__version__,
     }
+    res.update(gpu_columns(steps, repeats))
     cmtj = import_cmtj()
     if cmtj is None:
         return res

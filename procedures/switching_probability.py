@@ -32,26 +32,12 @@ import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
 
 from labspin.bench.safety import check_limit
+from labspin.physics.counting import INTERVAL_CL, beta_interval  # noqa: F401 (re-exported)
 
 from .base import LabspinProcedure, parse_numbers
 
 Z0_OHM = 50.0
 """Source impedance of the pulse generator and the load its levels are set for (Ω)."""
-INTERVAL_CL = 0.6827
-"""Credible level of the reported Beta-posterior interval (the ±1σ mass of a Gaussian)."""
-
-
-def beta_interval(k, n, cl: float = INTERVAL_CL, prior: str = "jeffreys"):
-    """Get (posterior mean, lower, upper) of a switching probability from k successes in n
-    trials: the central ``cl`` interval of the Beta posterior under the Jeffreys prior
-    Beta(½, ½) (``prior="jeffreys"``) or the uniform prior Beta(1, 1) ("uniform")."""
-    from scipy.stats import beta
-    a0 = {"jeffreys": 0.5, "uniform": 1.0}[prior]
-    k, n = np.asarray(k, float), np.asarray(n, float)
-    a, b = k + a0, n - k + a0
-    lo = beta.ppf(0.5 * (1 - cl), a, b)
-    hi = beta.ppf(0.5 * (1 + cl), a, b)
-    return a / (a + b), lo, hi
 
 
 class SwitchingProbability(LabspinProcedure):

@@ -22,9 +22,9 @@ import numpy as np
 
 from labspin.bench.clock import VirtualClock
 from labspin.physics.constants import KB, MU0
+from labspin.physics.macrospin import trials
 from labspin.physics.macrospin.ensemble import Ensemble
 from labspin.physics.macrospin.equilibrium import equilibrium, linear_response
-from labspin.physics.macrospin.system import pulse as pulse_wave
 from labspin.physics.readout import HallBar
 
 from .registry import Registry
@@ -535,19 +535,13 @@ class VirtualBench:
         self._stale = True
         self.clock.sleep(width_s)
 
-    THERMALIZE_RELAXATIONS = 3.0
-    """Thermalization before a pulse, in units of the slowest small-signal relaxation time
-    1/min|Re λ| at the holding drive: from the fixed point the in-well energy distribution
-    approaches equilibrium as e^{−2|Re λ|t}, so 3 leave a deficit of e^{−6} ≈ 0.25 %."""
-    THERMALIZE_MAX_S = 50e-9
-    """Upper bound of the thermalization time (s), for a well that is barely stable."""
+    THERMALIZE_RELAXATIONS = trials.THERMALIZE_RELAXATIONS
+    THERMALIZE_MAX_S = trials.THERMALIZE_MAX_S
 
     def thermalization_time(self, m: np.ndarray | None = None) -> float:
         """Get the time (s) the stochastic LLG runs at the holding drive (present field and
         dc current) before a pulse, from the fixed point ``m`` (default: the present
-        state): THERMALIZE_RELAXATIONS/min|Re λ| with λ the tangent-plane Jacobian's
-        eigenvalues there (αγ'H_K(1 + h) for a uniaxial well), at most THERMALIZE_MAX_S;
-        0 at T = 0."""
+        state): :func:`labspin.physics.macrospin.trials.thermalization_time`, cached."""
         if self.system.magnet.temperature_K <= 0:
             return 0.0
         m = self.state() if m is None else m
@@ -556,11 +550,9 @@ class VirtualBench:
                tuple(np.round(m, 6)))
         t = self._thermal_cache.get(key)
         if t is None:
-            eq = equilibrium(self.system, self._h(), i, m0=m, max_relax_periods=0)
-            rate = float(np.min(-np.real(eq.eigenvalues[:, 0])))
-            ok = eq.converged[0] and eq.stable[0] and rate > 0
-            t = min(self.THERMALIZE_RELAXATIONS / rate, self.THERMALIZE_MAX_S) if ok \
-                else self.THERMALIZE_MAX_S
+            t = trials.thermalization_time(self.system, m, self._h(), i,
+                                           relaxations=self.THERMALIZE_RELAXATIONS,
+                                           max_s=self.THERMALIZE_MAX_S)
             self._thermal_cache[key] = t
         return t
 
@@ -569,22 +561,19 @@ class VirtualBench:
         """Get m (3, n) of n independent trials of a current pulse (A, along +x) on top of the
         present dc current, each after the pulse and 2 ns of relaxation; the bench's state is
         only brought up to date (:meth:`state`), not changed. Each trial starts in thermal
-        equilibrium in the present well: the stochastic LLG (the same kernel and random stream as
-        the pulse) runs at the holding drive for :meth:`thermalization_time` from the fixed point
-        (T = 0 state) before the trapezoidal pulse (full width ``width_s``, linear edges ``rise_s``
-        inside it) arrives — a real magnet is Boltzmann-distributed in its well, not at the fixed
-        point. Reversals during the thermalization (Brown's rate × a few ns) are left to
+        equilibrium in the present well (:func:`labspin.physics.macrospin.trials.pulse_trials`:
+        :meth:`thermalization_time` at the holding drive from the fixed point, then the
+        trapezoidal pulse, full width ``width_s``, linear edges ``rise_s`` inside it).
+        Reversals during the thermalization (Brown's rate × a few ns) are left to
         the bench's hops between pulses and not prevented here."""
         i = self.drives.dc_total()
         # a low-barrier (thermal) bench keeps no relaxed state: start from the fixed point
         # that m relaxes to
         m0 = self._tracked_equilibrium(i, self.m) if self.thermal else self.state()
-        t_th = round(self.thermalization_time(m0) / dt_s) * dt_s
-        ens = Ensemble(self.system, n=n, h_ext_Apm=self._h(), current_A=i, m0=m0,
-                       waves=(pulse_wave(t_th, width_s, current_A=amplitude_A, rise_s=rise_s),),
-                       seed=seed)
-        ens.run(t_th + width_s + 2e-9, dt_s)
-        return ens.m.copy()
+        return trials.pulse_trials(self.system, m0, amplitude_A, width_s, rise_s, n=n,
+                                   thermalize_s=self.thermalization_time(m0),
+                                   h_ext_Apm=self._h(), current_A=i, seed=seed,
+                                   dt_s=dt_s).copy()
 
     def _next_stream(self) -> int:
         self._stream += 1

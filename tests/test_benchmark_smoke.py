@@ -33,3 +33,16 @@ def test_stack_benchmark_small_json_has_its_keys():
     d = json.loads(out)
     assert "query_overhead_ratio" in d and d["labspin_driver_query_s"] > 0   # ratio null without pyvisa-sim
     assert d["stfmr_points"] == 21 and d["stfmr_virtual_s"] > 0
+
+
+def test_scale_benchmark_small_json_has_its_keys():
+    script = SCRIPT.with_name("bench_scale.py")
+    if not script.exists():
+        pytest.skip("benchmarks/ not in this checkout")
+    pytest.importorskip("distributed")
+    out = subprocess.run([sys.executable, str(script), "--small", "--json"], capture_output=True,
+                         text=True, timeout=600, check=True).stdout
+    d = json.loads(out)
+    assert d["bit_identical"] is True          # 1 process, 1 worker, 2 workers: equal counts
+    assert d["map_speedup_2_workers"] > 0 and d["dask_overhead_1_worker"] > 0
+    assert "sequence_speedup_2_workers" in d

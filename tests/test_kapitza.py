@@ -36,3 +36,17 @@ def test_demo_cli_rejects_bad_temperature(capsys):
         main(["demo", "kapitza", "--temperature", "-3"])
     assert e.value.code == 2
     assert "--temperature must be > 0 K" in capsys.readouterr().err
+
+
+def test_demo_on_dask_workers_writes_the_in_process_map(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    args = ["demo", "kapitza", "--quick", "--seed", "2", "--repeats", "3"]
+    assert main(args + ["--out", str(tmp_path / "here")]) == 0
+    assert main(args + ["--out", str(tmp_path / "there"), "--workers", "2"]) == 0
+    here = (tmp_path / "here" / "kapitza_map.csv").read_bytes()
+    assert here == (tmp_path / "there" / "kapitza_map.csv").read_bytes()
+
+
+def test_demo_cli_rejects_one_repeat(capsys):
+    assert main(["demo", "kapitza", "--repeats", "1", "--out", "unused"]) == 2
+    assert "repeats must be ≥ 2" in capsys.readouterr().err

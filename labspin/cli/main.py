@@ -325,7 +325,15 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--temperature", type=float, default=300.0, metavar="K",
                    help="temperature in kelvin, > 0 (default: %(default)s)")
     k.add_argument("--quick", action="store_true", help="shorter runs (noisier map)")
+    k.add_argument("--repeats", type=int, default=6, help="members per grid point, ≥ 2 "
+                   "(default: %(default)s)")
+    from labspin.cli.simulate import add_where_arguments
+    add_where_arguments(k)
     k.set_defaults(func=_demo_kapitza)
+    simulate = sub.add_parser("simulate", help="ensemble simulations of a simulated sample, "
+                              "in this process or on Dask workers (--workers, --scheduler)")
+    from labspin.cli.simulate import add_wer_parser
+    add_wer_parser(simulate.add_subparsers(dest="simulate", required=True))
     bench = sub.add_parser("bench", help="bench configs: check one, print an example")
     bsub = bench.add_subparsers(dest="bench", required=True)
     c = bsub.add_parser("check", help="validate a bench config (TOML), then ask every "

@@ -15,7 +15,8 @@ import numpy as np
 
 from labspin.physics.constants import MU0
 from labspin.physics.macrospin.analytic import kapitza_xi_eff, langevin
-from labspin.physics.macrospin.phase_map import PhaseMap, phase_map
+from labspin.physics.macrospin.chunks import solve
+from labspin.physics.macrospin.phase_map import PhaseMap, PhaseMapProblem
 from labspin.physics.macrospin.system import Macrospin
 
 
@@ -35,20 +36,35 @@ class KapitzaMap:
         return float(np.max(np.abs(self.m_dot_h - self.theory) / self.m_dot_h_err))
 
 
+def kapitza_problem(system: Macrospin, fields_T=None, currents_A=None, *,
+                    repeats: int = 6, duration_s: float = 400e-9, dt_s: float = 5e-12,
+                    seed: int = 0, chunk: int | None = None) -> PhaseMapProblem:
+    """Get the map of :func:`kapitza_map` as a chunked problem (field along +z, σ along −z;
+    currents default to 0 … 2αH_max/H_DL per A, 21 points)."""
+    hdl = system.h_dl_per_A(direction=(0.0, 0.0, -1.0))
+    fields_T = np.linspace(4e-3, 16e-3, 4) if fields_T is None else np.asarray(fields_T)
+    h = np.asarray(fields_T, float) / MU0
+    if currents_A is None:
+        currents_A = np.linspace(0.0, 2.0 * system.magnet.alpha * h.max() / hdl, 21)
+    return PhaseMapProblem(system, h, currents_A, (0.0, 0.0, 1.0), repeats=repeats,
+                           duration_s=duration_s, dt_s=dt_s, seed=seed, chunk=chunk)
+
+
+def kapitza_result(system: Macrospin, pm: PhaseMap) -> KapitzaMap:
+    """Get the :class:`KapitzaMap` of a solved :func:`kapitza_problem` (adds L(ξ_eff))."""
+    mg = system.magnet
+    hdl = system.h_dl_per_A(direction=(0.0, 0.0, -1.0))
+    h, currents_A = pm.fields_Apm, pm.currents_A
+    xi = kapitza_xi_eff(mg.ms_A_per_m, mg.volume, h[:, None], hdl * currents_A[None, :],
+                        mg.alpha, mg.temperature_K)
+    return KapitzaMap(pm, h * MU0, currents_A, pm.m_dot_h, pm.m_dot_h_err, langevin(xi),
+                      mg.alpha * h / hdl)
+
+
 def kapitza_map(system: Macrospin, fields_T=None, currents_A=None, *,
                 repeats: int = 6, duration_s: float = 400e-9, dt_s: float = 5e-12,
                 seed: int = 0) -> KapitzaMap:
     """Map ⟨m·Ĥ⟩ over a field × current grid (field along +z, σ along −z) at the magnet's T."""
-    mg = system.magnet
-    hdl = system.h_dl_per_A(direction=(0.0, 0.0, -1.0))
-    fields_T = np.linspace(4e-3, 16e-3, 4) if fields_T is None else np.asarray(fields_T)
-    h = fields_T / MU0
-    if currents_A is None:
-        currents_A = np.linspace(0.0, 2.0 * mg.alpha * h.max() / hdl, 21)
-    currents_A = np.asarray(currents_A, float)
-    pm = phase_map(system, h, currents_A, (0.0, 0.0, 1.0), repeats=repeats,
-                   duration_s=duration_s, dt_s=dt_s, seed=seed)
-    xi = kapitza_xi_eff(mg.ms_A_per_m, mg.volume, h[:, None], hdl * currents_A[None, :],
-                        mg.alpha, mg.temperature_K)
-    return KapitzaMap(pm, fields_T, currents_A, pm.m_dot_h, pm.m_dot_h_err, langevin(xi),
-                      mg.alpha * h / hdl)
+    problem = kapitza_problem(system, fields_T, currents_A, repeats=repeats,
+                              duration_s=duration_s, dt_s=dt_s, seed=seed)
+    return kapitza_result(system, solve(problem))

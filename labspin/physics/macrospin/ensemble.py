@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labspin.physics.macrospin import kernel
-from labspin.physics.macrospin.rng import seed_key
+from labspin.physics.macrospin.rng import MAX_MEMBERS, member_key
 from labspin.physics.macrospin.system import Macrospin, Wave
 
 
@@ -52,12 +52,17 @@ class Ensemble:
     h_ext_Apm: static field (A/m), shape (3,) or (3, N); current_A: dc current (A), scalar or
     (N,); m0: initial unit vectors, (3,) or (3, N); waves: time-dependent drives shared by all
     members; temperature_K overrides the magnet's; seed: random stream (same seed → same
-    numbers, whatever the thread count).
+    numbers, whatever the thread count); member0: the global index of the first member in
+    that stream, so that members [a, b) of a large ensemble run as a piece of their own (on
+    another process or machine) draw exactly the numbers they draw in the whole;
+    device: "cpu", "gpu" (:mod:`.gpu`, needs numba-cuda and a CUDA device) or "auto" (the GPU
+    from GPU_AUTO_MEMBERS members when one is present; runs that record m stay on the CPU).
     """
 
     def __init__(self, system: Macrospin, n: int | None = None, *, h_ext_Apm=(0.0, 0.0, 0.0),
                  current_A=0.0, m0=(0.0, 0.0, 1.0), waves: tuple[Wave, ...] = (),
-                 temperature_K: float | None = None, seed: int = 0):
+                 temperature_K: float | None = None, seed: int = 0, member0: int = 0,
+                 device: str = "auto"):
         if n is None:
             shapes = [np.shape(h_ext_Apm)[1:], np.shape(current_A), np.shape(m0)[1:]]
             sizes = {s[0] for s in shapes if s}
@@ -83,10 +88,31 @@ class Ensemble:
         if self.temperature_K < 0:
             raise ValueError(f"temperature_K must be ≥ 0, got {self.temperature_K}")
         self.seed = int(seed)
-        self._key = seed_key(seed)
+        self.member0 = int(member0)
+        if not (0 <= self.member0 and self.member0 + self.n <= MAX_MEMBERS):
+            raise ValueError(f"members [{self.member0}, {self.member0 + self.n}) lie outside "
+                             f"one stream's [0, {MAX_MEMBERS}); split them over seeds")
+        self._key = member_key(seed, self.member0)
+        if device not in ("auto", "cpu", "gpu"):
+            raise ValueError(f"device must be 'auto', 'cpu' or 'gpu', got {device!r}")
+        self.device = self._pick_device(device)
         self._sys = system.folded()
         self.time_s = 0.0
         self.steps_done = 0
+
+    GPU_AUTO_MEMBERS = 100_000
+    """Members from which device="auto" runs on a CUDA device when one is present."""
+
+    def _pick_device(self, device: str) -> str:
+        if device == "cpu" or (device == "auto" and self.n < self.GPU_AUTO_MEMBERS):
+            return "cpu"
+        from labspin.physics.macrospin import gpu
+        if gpu.available():
+            return "gpu"
+        if device == "gpu":
+            raise ValueError("device='gpu' needs numba-cuda (pip install 'labspin[gpu]') and "
+                             "a CUDA device; none found")
+        return "cpu"
 
     @property
     def stochastic(self) -> bool:
@@ -117,10 +143,20 @@ class Ensemble:
         acc = np.zeros((9, self.n)) if average_from_s is not None else np.zeros((9, 0))
         sigma = (self.system.magnet.thermal_field_std(dt_s, self.temperature_K)
                  if self.stochastic else 0.0)
-        n_acc = kernel.integrate(self.m, self.h_ext, self.current, self._sys, self._wave_table,
-                                 self.time_s, dt_s, n_steps, self.steps_done, self._key,
-                                 sigma, self.stochastic, kernel.is_plain(self._sys),
-                                 record_every, rec, acc_from, acc)
+        if self.device == "gpu" and not n_rec:       # the GPU kernel does not record
+            from labspin.physics.macrospin import gpu
+            if acc.shape[1] == 0:
+                acc = np.zeros((9, self.n))
+            n_acc = gpu.integrate(self.m, self.h_ext, self.current, self._sys,
+                                  self._wave_table, self.time_s, dt_s, n_steps,
+                                  self.steps_done, self._key, sigma, self.stochastic,
+                                  acc_from, acc)
+        else:
+            n_acc = kernel.integrate(self.m, self.h_ext, self.current, self._sys,
+                                     self._wave_table, self.time_s, dt_s, n_steps,
+                                     self.steps_done, self._key, sigma, self.stochastic,
+                                     kernel.is_plain(self._sys), record_every, rec, acc_from,
+                                     acc)
         times = None
         if n_rec:
             times = self.time_s + dt_s * record_every * np.arange(1, n_rec + 1)

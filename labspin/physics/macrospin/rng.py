@@ -73,6 +73,29 @@ def seed_key(seed: int) -> np.uint64:
     return np.uint64(z ^ (z >> 31))
 
 
+MAX_MEMBERS = 1 << 27
+"""Members (spins) one stream holds: the counter layout's 27 spin bits."""
+
+
+def member_key(seed: int, member0: int = 0) -> np.uint64:
+    """Get the key that makes spin 0 of a kernel call draw what spin ``member0`` of stream
+    ``seed`` draws (spin i then draws member0 + i's numbers): the counter is linear in the
+    spin index, so the offset folds into the key (mod 2⁶⁴)."""
+    if not 0 <= member0 < MAX_MEMBERS:
+        raise ValueError(f"member0 must be in [0, {MAX_MEMBERS}), got {member0}")
+    return np.uint64((int(seed_key(seed)) + (int(member0) << 37)) & 0xFFFFFFFFFFFFFFFF)
+
+
+def derived_seed(seed: int, *indices: int) -> int:
+    """Get a 64-bit seed for the sub-stream ``indices`` of ``seed`` (e.g. one grid point of a
+    map): a SplitMix64 round per index, so sub-streams are unrelated and do not depend on
+    which other sub-streams exist."""
+    z = int(seed) & 0xFFFFFFFFFFFFFFFF
+    for k in indices:
+        z = int(seed_key(z ^ ((int(k) * 0xD1B54A32D192ED03) & 0xFFFFFFFFFFFFFFFF)))
+    return z
+
+
 @njit(inline="always", error_model="numpy")
 def counter_of(key, spin, step):
     """Get the counter (uint64) of spin ``spin`` at step ``step``; two draws per (spin, step).
