@@ -58,6 +58,35 @@ class SafeSourceMixin:
         if clock is not None:
             self.clock = clock
 
+    def note_setpoint(self, name: str, value: float) -> None:
+        """Record ``value`` as the setpoint last written to output ``name`` (call it just
+        before the write: a write that fails may still have been applied)."""
+        self.__dict__.setdefault("_setpoints", {})[name] = float(value)
+
+    def last_setpoint(self, name: str) -> float | None:
+        """Get the setpoint last written to output ``name`` by this driver, or None."""
+        return self.__dict__.get("_setpoints", {}).get(name)
+
+    def safe_level(self, name: str) -> float:
+        """Get the safe value of output ``name``: 0, or the limit nearest 0 if 0 lies
+        outside them (an RF source's lowest power, in dBm)."""
+        low, high, _ = self._limits[name]
+        return min(max(0.0, low), high)
+
+    def ramp_down_plan(self) -> list[tuple[str, float, float, str, float]]:
+        """Get, per output left away from its safe value by this driver's last writes:
+        (output, last setpoint, safe value, unit, seconds the ramp to it takes at the slew
+        limit: |Δ|/max_rate, or 0 where the rate is unlimited)."""
+        plan = []
+        for name, value in self.__dict__.get("_setpoints", {}).items():
+            if name not in self._slew:
+                continue
+            safe, rate = self.safe_level(name), self._slew[name].max_rate
+            if value != safe:
+                seconds = abs(value - safe) / rate if math.isfinite(rate) else 0.0
+                plan.append((name, value, safe, self._limits[name][2], seconds))
+        return plan
+
     def limits_of(self, name: str) -> tuple[float, float, str]:
         """Get the (low, high, unit) in force for output ``name``."""
         return self._limits[name]
@@ -92,5 +121,6 @@ class SafeSourceMixin:
                 if wait > 0:
                     self.clock.sleep(wait)
             last[name] = (self.clock.now(), v)      # before the write: it may apply, then fail
+            self.note_setpoint(name, v)
             write(v)
         ramp(paced, start, stop, slew, self.clock)

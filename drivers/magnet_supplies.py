@@ -88,6 +88,7 @@ class _PacedCurrent(SafeSourceMixin):
             self.clock.sleep(min(step_s, self._last_write_t + step_s - self.clock.now()))
             # recorded before the write: a write that fails may still have been applied
             self._last_write_t, self._last_step_s = self.clock.now(), step_s
+            self.note_setpoint("current", v)
             write(v)
             prev = v
 
