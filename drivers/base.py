@@ -14,10 +14,18 @@ narrows the limits with :meth:`configure_safety` (never widens them beyond the m
 """
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Callable
 
 from labspin.bench.clock import REAL_CLOCK, Clock
 from labspin.bench.safety import LimitError, SlewLimit, check_limit, ramp
+
+log = logging.getLogger(__name__)
+
+READBACK_REL_TOL = 1e-4
+"""Relative disagreement between setpoint readback and last write that is reported (a
+readback printed with 5–6 significant digits agrees far better)."""
 
 
 class SafeSourceMixin:
@@ -66,6 +74,35 @@ class SafeSourceMixin:
     def last_setpoint(self, name: str) -> float | None:
         """Get the setpoint last written to output ``name`` by this driver, or None."""
         return self.__dict__.get("_setpoints", {}).get(name)
+
+    def ramp_start(self, name: str, read_back: Callable[[], float]) -> float:
+        """Get where a ramp of output ``name`` starts: the setpoint this driver last wrote.
+
+        ``read_back()`` (the instrument's setpoint query) is still asked: a reply that
+        disagrees (beyond READBACK_REL_TOL, or 1e-6 of the range) or none at all is logged
+        and the last written setpoint is used, so a stale, one-behind or missing reply
+        never makes a ramp jump. Only before this driver's first write is the readback the
+        start (then a failing query raises: nothing is known).
+        """
+        last = self.last_setpoint(name)
+        low, high, unit = self._limits[name]
+        try:
+            present = float(read_back())
+        except Exception as exc:  # noqa: BLE001 — any failed exchange: ramp from what we wrote
+            if last is None:
+                raise
+            log.warning("%s %s: setpoint readback failed (%s: %s); ramping blind from the "
+                        "last written %g %s", type(self).__name__, name, type(exc).__name__,
+                        exc, last, unit)
+            return last
+        if last is None:
+            return present
+        if not math.isclose(present, last, rel_tol=READBACK_REL_TOL,
+                            abs_tol=1e-6 * max(abs(low), abs(high))):
+            log.warning("%s %s: setpoint reads back %g %s, not the %g %s last written; "
+                        "ramping from %g %s", type(self).__name__, name, present, unit, last,
+                        unit, last, unit)
+        return last
 
     def safe_level(self, name: str) -> float:
         """Get the safe value of output ``name``: 0, or the limit nearest 0 if 0 lies
