@@ -75,6 +75,37 @@ class SafeSourceMixin:
         """Get the setpoint last written to output ``name`` by this driver, or None."""
         return self.__dict__.get("_setpoints", {}).get(name)
 
+    IEEE488 = True
+    """Whether the instrument answers IEEE 488.2 common commands (*ESE), used by resync."""
+
+    def resync(self, attempts: int = 8) -> bool:
+        """Bring the session back in step before its replies are trusted again (before a
+        shutdown, after an interrupted exchange): discard input pending at the adapter,
+        then write ``*ESE n;*ESE?`` with an n new to this session (2–254) and read until n comes
+        back, discarding replies left by an interrupted query; then ``*ESE 0``. Get whether
+        the session is in step; a failure is logged, never raised (the ramps that follow
+        start from the last written setpoints, whatever the replies)."""
+        try:
+            self.adapter.flush_read_buffer()
+            if not self.IEEE488:
+                return True
+            count = self.__dict__["_resyncs"] = self.__dict__.get("_resyncs", 0) + 1
+            token = 2 + (count - 1) % 253   # 2–254: not a boolean reply's 0 or 1
+            self.write(f"*ESE {token};*ESE?")
+            for _ in range(attempts):
+                reply = self.read().strip()
+                if reply.lstrip("+") == str(token):   # NR1, exactly: a stale 2.0E0 is not it
+                    self.write("*ESE 0")
+                    return True
+                log.warning("%s: discarded the stale reply %r", type(self).__name__, reply)
+        except Exception as exc:  # noqa: BLE001 — a dead session: reported, ramps go blind
+            log.warning("%s: could not resynchronise the session (%s: %s)",
+                        type(self).__name__, type(exc).__name__, exc)
+            return False
+        log.warning("%s: no known answer in %d replies; session out of step",
+                    type(self).__name__, attempts)
+        return False
+
     def ramp_start(self, name: str, read_back: Callable[[], float]) -> float:
         """Get where a ramp of output ``name`` starts: the setpoint this driver last wrote.
 

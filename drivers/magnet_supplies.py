@@ -266,6 +266,7 @@ class Danfysik8500(_PacedCurrent, _PymeasureDanfysik8500):
     ``UNLOCK`` (both sent on connecting). An error reply (``?<BEL> text``) raises
     :class:`DanfysikError` on the next read.
     """
+    IEEE488 = False                 # its own command set: no *ESE for resync
     roles = ("magnet_supply",)
     DEFAULT_SLEW = {"current": MAGNET_SLEW}
     ADC_AMPS_PER_COUNT = 1e-2

@@ -83,3 +83,25 @@ def test_a_danfysik_that_stops_answering_is_ramped_down_blind_on_its_polarity(ca
         d.shutdown()
     assert clock.now() == pytest.approx(1.5)            # 0.5 A up, 1 A down at 1 A/s
     assert "ramping blind from the last written -1 A" in caplog.text
+
+
+def test_resync_discards_a_stale_reply_until_its_known_answer_comes_back(caplog):
+    """The reply to an interrupted CURRent? is still pending: it is read and discarded, and
+    only the unique *ESE answer puts the session back in step."""
+    with _kepco([(b"*ESE 2;*ESE?", b"2.0E0"), (None, b"1"), (None, b"+2"), (b"*ESE 0", None),
+                 (b"*ESE 3;*ESE?", b"3"), (b"*ESE 0", None)], VirtualClock()) as k:
+        assert k.resync() is True
+        assert k.resync() is True                         # a new token each time
+    assert "discarded the stale reply '2.0E0'" in caplog.text
+    assert "discarded the stale reply '1'" in caplog.text
+
+
+def test_resync_of_a_silent_session_says_so_and_does_not_raise(caplog):
+    with _kepco([(b"*ESE 2;*ESE?", None)], VirtualClock()) as k:
+        assert k.resync() is False
+    assert "could not resynchronise the session" in caplog.text
+
+
+def test_resync_of_a_danfysik_only_discards_pending_input():
+    with expected_protocol(Danfysik8500, [(b"ERRT", None), (b"UNLOCK", None)]) as d:
+        assert d.resync() is True
