@@ -47,17 +47,25 @@ class SafeSourceMixin:
                          clock: Clock | None = None) -> None:
         """Set narrower limits (low, high) and slew limits per output, and the clock.
 
-        Raises LimitError if a limit lies outside the model's own range.
+        Limits are only ever tightened: raises LimitError if one lies outside the limits in
+        force (the model's own range, or the narrower ones the bench config set), before
+        anything changes.
         """
         for name, (low, high) in (limits or {}).items():
             if name not in self.SAFE_LIMITS:
                 raise LimitError(f"{type(self).__name__} has no output {name!r}; "
                                  f"outputs: {sorted(self.SAFE_LIMITS)}")
-            mlow, mhigh, unit = self.SAFE_LIMITS[name]
-            if low < mlow or high > mhigh or low > high:
+            flow, fhigh, unit = self._limits[name]
+            if low < flow or high > fhigh or low > high:
+                mlow, mhigh, _ = self.SAFE_LIMITS[name]
+                beyond_model = low < mlow or high > mhigh
+                whose = "model's" if beyond_model else "limits in force"
+                a, b = (mlow, mhigh) if beyond_model else (flow, fhigh)
                 raise LimitError(f"{type(self).__name__} {name} limits [{low:g}, {high:g}] "
-                                 f"{unit} must lie within the model's [{mlow:g}, {mhigh:g}] {unit}")
-            self._limits[name] = (float(low), float(high), unit)
+                                 f"{unit} must lie within the {whose} [{a:g}, {b:g}] {unit}: "
+                                 "limits are only ever narrowed")
+        for name, (low, high) in (limits or {}).items():
+            self._limits[name] = (float(low), float(high), self._limits[name][2])
         for name, s in (slew or {}).items():
             if name not in self.SAFE_LIMITS:
                 raise LimitError(f"{type(self).__name__} has no output {name!r}; "

@@ -8,6 +8,7 @@ import pytest
 from pymeasure.test import expected_protocol
 
 from labspin.bench.clock import VirtualClock
+from labspin.bench.safety import LimitError
 from labspin.drivers.keithley import Keithley2400
 from labspin.drivers.magnet_supplies import Danfysik8500, KepcoBOP
 
@@ -105,3 +106,15 @@ def test_resync_of_a_silent_session_says_so_and_does_not_raise(caplog):
 def test_resync_of_a_danfysik_only_discards_pending_input():
     with expected_protocol(Danfysik8500, [(b"ERRT", None), (b"UNLOCK", None)]) as d:
         assert d.resync() is True
+
+
+def test_limits_are_only_ever_narrowed_after_the_bench_config_set_them():
+    """Issue 13 item 6: one configure_safety call let a supply jump 0 → 10 A; now a caller
+    can narrow the limits in force, never widen them back toward the model's range."""
+    with _kepco([], VirtualClock()) as k:
+        k.configure_safety(limits={"current": (-2.0, 2.0)})          # the bench config
+        with pytest.raises(LimitError, match=r"within the limits in force \[-2, 2\] A"):
+            k.configure_safety(limits={"current": (-10.0, 10.0)})
+        assert k.limits_of("current") == (-2.0, 2.0, "A")
+        k.configure_safety(limits={"current": (-1.0, 1.0)})
+        assert k.limits_of("current") == (-1.0, 1.0, "A")
