@@ -14,10 +14,18 @@ narrows the limits with :meth:`configure_safety` (never widens them beyond the m
 """
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Callable
 
 from labspin.bench.clock import REAL_CLOCK, Clock
 from labspin.bench.safety import LimitError, SlewLimit, check_limit, ramp
+
+log = logging.getLogger(__name__)
+
+READBACK_REL_TOL = 1e-4
+"""Relative disagreement between setpoint readback and last write that is reported (a
+readback printed with 5–6 significant digits agrees far better)."""
 
 
 class SafeSourceMixin:
@@ -39,17 +47,25 @@ class SafeSourceMixin:
                          clock: Clock | None = None) -> None:
         """Set narrower limits (low, high) and slew limits per output, and the clock.
 
-        Raises LimitError if a limit lies outside the model's own range.
+        Limits are only ever tightened: raises LimitError if one lies outside the limits in
+        force (the model's own range, or the narrower ones the bench config set), before
+        anything changes.
         """
         for name, (low, high) in (limits or {}).items():
             if name not in self.SAFE_LIMITS:
                 raise LimitError(f"{type(self).__name__} has no output {name!r}; "
                                  f"outputs: {sorted(self.SAFE_LIMITS)}")
-            mlow, mhigh, unit = self.SAFE_LIMITS[name]
-            if low < mlow or high > mhigh or low > high:
+            flow, fhigh, unit = self._limits[name]
+            if low < flow or high > fhigh or low > high:
+                mlow, mhigh, _ = self.SAFE_LIMITS[name]
+                beyond_model = low < mlow or high > mhigh
+                whose = "model's" if beyond_model else "limits in force"
+                a, b = (mlow, mhigh) if beyond_model else (flow, fhigh)
                 raise LimitError(f"{type(self).__name__} {name} limits [{low:g}, {high:g}] "
-                                 f"{unit} must lie within the model's [{mlow:g}, {mhigh:g}] {unit}")
-            self._limits[name] = (float(low), float(high), unit)
+                                 f"{unit} must lie within the {whose} [{a:g}, {b:g}] {unit}: "
+                                 "limits are only ever narrowed")
+        for name, (low, high) in (limits or {}).items():
+            self._limits[name] = (float(low), float(high), self._limits[name][2])
         for name, s in (slew or {}).items():
             if name not in self.SAFE_LIMITS:
                 raise LimitError(f"{type(self).__name__} has no output {name!r}; "
@@ -57,6 +73,95 @@ class SafeSourceMixin:
             self._slew[name] = s
         if clock is not None:
             self.clock = clock
+
+    def note_setpoint(self, name: str, value: float) -> None:
+        """Record ``value`` as the setpoint last written to output ``name`` (call it just
+        before the write: a write that fails may still have been applied)."""
+        self.__dict__.setdefault("_setpoints", {})[name] = float(value)
+
+    def last_setpoint(self, name: str) -> float | None:
+        """Get the setpoint last written to output ``name`` by this driver, or None."""
+        return self.__dict__.get("_setpoints", {}).get(name)
+
+    IEEE488 = True
+    """Whether the instrument answers IEEE 488.2 common commands (*ESE), used by resync."""
+
+    def resync(self, attempts: int = 8) -> bool:
+        """Bring the session back in step before its replies are trusted again (before a
+        shutdown, after an interrupted exchange): discard input pending at the adapter,
+        then write ``*ESE n;*ESE?`` with an n new to this session (2–254) and read until n comes
+        back, discarding replies left by an interrupted query; then ``*ESE 0``. Get whether
+        the session is in step; a failure is logged, never raised (the ramps that follow
+        start from the last written setpoints, whatever the replies)."""
+        try:
+            self.adapter.flush_read_buffer()
+            if not self.IEEE488:
+                return True
+            count = self.__dict__["_resyncs"] = self.__dict__.get("_resyncs", 0) + 1
+            token = 2 + (count - 1) % 253   # 2–254: not a boolean reply's 0 or 1
+            self.write(f"*ESE {token};*ESE?")
+            for _ in range(attempts):
+                reply = self.read().strip()
+                if reply.lstrip("+") == str(token):   # NR1, exactly: a stale 2.0E0 is not it
+                    self.write("*ESE 0")
+                    return True
+                log.warning("%s: discarded the stale reply %r", type(self).__name__, reply)
+        except Exception as exc:  # noqa: BLE001 — a dead session: reported, ramps go blind
+            log.warning("%s: could not resynchronise the session (%s: %s)",
+                        type(self).__name__, type(exc).__name__, exc)
+            return False
+        log.warning("%s: no known answer in %d replies; session out of step",
+                    type(self).__name__, attempts)
+        return False
+
+    def ramp_start(self, name: str, read_back: Callable[[], float]) -> float:
+        """Get where a ramp of output ``name`` starts: the setpoint this driver last wrote.
+
+        ``read_back()`` (the instrument's setpoint query) is still asked: a reply that
+        disagrees (beyond READBACK_REL_TOL, or 1e-6 of the range) or none at all is logged
+        and the last written setpoint is used, so a stale, one-behind or missing reply
+        never makes a ramp jump. Only before this driver's first write is the readback the
+        start (then a failing query raises: nothing is known).
+        """
+        last = self.last_setpoint(name)
+        low, high, unit = self._limits[name]
+        try:
+            present = float(read_back())
+        except Exception as exc:  # noqa: BLE001 — any failed exchange: ramp from what we wrote
+            if last is None:
+                raise
+            log.warning("%s %s: setpoint readback failed (%s: %s); ramping blind from the "
+                        "last written %g %s", type(self).__name__, name, type(exc).__name__,
+                        exc, last, unit)
+            return last
+        if last is None:
+            return present
+        if not math.isclose(present, last, rel_tol=READBACK_REL_TOL,
+                            abs_tol=1e-6 * max(abs(low), abs(high))):
+            log.warning("%s %s: setpoint reads back %g %s, not the %g %s last written; "
+                        "ramping from %g %s", type(self).__name__, name, present, unit, last,
+                        unit, last, unit)
+        return last
+
+    def safe_level(self, name: str) -> float:
+        """Get the safe value of output ``name``: 0, or the limit nearest 0 if 0 lies
+        outside them (an RF source's lowest power, in dBm)."""
+        low, high, _ = self._limits[name]
+        return min(max(0.0, low), high)
+
+    def ramp_down_plan(self) -> list[tuple[str, float, float, str, float]]:
+        """Get, per output left away from its safe value by this driver's last writes:
+        (output, last setpoint, safe value, unit, seconds the ramp to it takes at the slew
+        limit: |Δ|/max_rate, or 0 where the rate is unlimited)."""
+        plan = []
+        for name, value in self.__dict__.get("_setpoints", {}).items():
+            if name not in self._slew:
+                continue
+            safe, rate = self.safe_level(name), self._slew[name].max_rate
+            if value != safe:
+                seconds = abs(value - safe) / rate if math.isfinite(rate) else 0.0
+                plan.append((name, value, safe, self._limits[name][2], seconds))
+        return plan
 
     def limits_of(self, name: str) -> tuple[float, float, str]:
         """Get the (low, high, unit) in force for output ``name``."""
@@ -92,5 +197,6 @@ class SafeSourceMixin:
                 if wait > 0:
                     self.clock.sleep(wait)
             last[name] = (self.clock.now(), v)      # before the write: it may apply, then fail
+            self.note_setpoint(name, v)
             write(v)
         ramp(paced, start, stop, slew, self.clock)

@@ -72,7 +72,7 @@ class _SourceMeterRole(SafeSourceMixin):
 
     def _ramp(self, mode: str, target: float) -> None:
         target = self.check_limit(mode, target)
-        start = float(self._LEVEL[mode].fget(self))
+        start = self.ramp_start(mode, lambda: self._LEVEL[mode].fget(self))
         self.ramp_output(mode, start, target, lambda v: self._LEVEL[mode].fset(self, v))
 
     def ramp_to_current(self, current_A: float) -> None:

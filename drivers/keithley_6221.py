@@ -72,7 +72,7 @@ class Keithley6221(SafeSourceMixin, _PM):
         _PM.source_current, level_check("current"),
         "Control the dc source current setpoint (A), checked against the limits before the write.")
     compliance_voltage = checked(
-        _PM.source_compliance, level_check("compliance_voltage"),
+        _PM.source_compliance, level_check("compliance_voltage", setpoint=False),
         "Control the compliance voltage (V, 0.1–105), checked against the limits before the "
         "write.")
     source_compliance = compliance_voltage
@@ -132,7 +132,7 @@ class Keithley6221(SafeSourceMixin, _PM):
         "Control the delta high current (A, ≥ 0); ±value must lie within the limits (the 6221 "
         "sets low = −high).")
     delta_low_source = checked(
-        _PM.delta_low_source, level_check("current"),
+        _PM.delta_low_source, level_check("current", setpoint=False),
         "Control the delta low current (A, ≤ 0), checked against the limits before the write.")
 
     def delta_arm(self, high_A: float, delay_s: float, count: int) -> None:

@@ -30,10 +30,15 @@ def checked(control: property, check: Callable[[Any, Any], Any],
     return property(control.fget, fset, doc=doc or control.__doc__)
 
 
-def level_check(name: str) -> Callable[[Any, Any], float]:
-    """Get check(self, value) -> value, refusing values outside the limits of output ``name``."""
+def level_check(name: str, setpoint: bool = True) -> Callable[[Any, Any], float]:
+    """Get check(self, value) -> value, refusing values outside the limits of output ``name``;
+    with ``setpoint``, an accepted value is recorded as the output's setpoint about to be
+    written (:meth:`SafeSourceMixin.note_setpoint`)."""
     def check(self, value):
-        return self.check_limit(name, value)
+        value = self.check_limit(name, value)
+        if setpoint:
+            self.note_setpoint(name, value)
+        return value
     return check
 
 

@@ -88,6 +88,7 @@ class _PacedCurrent(SafeSourceMixin):
             self.clock.sleep(min(step_s, self._last_write_t + step_s - self.clock.now()))
             # recorded before the write: a write that fails may still have been applied
             self._last_write_t, self._last_step_s = self.clock.now(), step_s
+            self.note_setpoint("current", v)
             write(v)
             prev = v
 
@@ -173,7 +174,8 @@ class KepcoBOP(_PacedCurrent, KepcoBOP3612):
         """Ramp the current setpoint from its present value to ``current_A`` (A) within the
         slew limit; LimitError before anything is sent if out of range."""
         target = self.check_limit("current", current_A)
-        self._ramp_current(self.current_setpoint, target, self._write_current)
+        start = self.ramp_start("current", lambda: self.current_setpoint)
+        self._ramp_current(start, target, self._write_current)
 
     def _write_current(self, current_A: float) -> None:
         self.write("CURRent %g" % current_A)
@@ -264,6 +266,7 @@ class Danfysik8500(_PacedCurrent, _PymeasureDanfysik8500):
     ``UNLOCK`` (both sent on connecting). An error reply (``?<BEL> text``) raises
     :class:`DanfysikError` on the next read.
     """
+    IEEE488 = False                 # its own command set: no *ESE for resync
     roles = ("magnet_supply",)
     DEFAULT_SLEW = {"current": MAGNET_SLEW}
     ADC_AMPS_PER_COUNT = 1e-2
@@ -357,9 +360,19 @@ class Danfysik8500(_PacedCurrent, _PymeasureDanfysik8500):
         """Ramp to ``current_A`` (A, signed) within the slew limit; through 0 A and a safe
         polarity switch when the sign changes. LimitError before anything is sent."""
         target = self.check_limit("current", current_A)
-        start_magnitude = self._setpoint_ppm() * self.full_scale_current / 1e6
-        polarity = self.polarity
-        start = start_magnitude * polarity
+        read = {}
+
+        def signed_setpoint() -> float:
+            magnitude = self._setpoint_ppm() * self.full_scale_current / 1e6
+            read["polarity"] = self.polarity
+            return magnitude * read["polarity"]
+        start = self.ramp_start("current", signed_setpoint)
+        if "polarity" in read:
+            polarity = read["polarity"]
+        elif target == 0.0:             # unanswered readback: ramping the magnitude down is
+            polarity = 1 if start >= 0 else -1      # the same on either relay position
+        else:
+            polarity = self.polarity
         want = polarity if target == 0.0 else (1 if target > 0 else -1)
         if want == polarity:
             self._ramp_current(start, target, self._write_magnitude)

@@ -262,13 +262,18 @@ class Bench:
         """Bring every source to its safe state, the magnet first, each attempted even if
         another fails; get one message per failure naming the instrument."""
         from labspin.bench.safety import shutdown_each
+
+        def in_step(name: str, shutdown):         # no reply read one behind (issue 13)
+            inst = self.instruments.get(name)
+            return lambda: (getattr(inst, "resync", lambda: True)(), shutdown())
         actions = {}
         if self.magnet is not None:
-            actions[f"magnet ({self.config.magnet.supply})"] = self.magnet.shutdown
+            supply = self.config.magnet.supply
+            actions[f"magnet ({supply})"] = in_step(supply, self.magnet.shutdown)
         skip = {self.config.magnet.supply} if self.config.magnet is not None else set()
         for name in reversed(self._opened):
             if name not in skip and _is_source(self.config.instruments[name]):
-                actions[name] = self.instruments[name].shutdown
+                actions[name] = in_step(name, self.instruments[name].shutdown)
         return [f"{name}: shutdown failed: {type(exc).__name__}: {exc}"
                 for name, exc in shutdown_each(actions).items()]
 

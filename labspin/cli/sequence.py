@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from labspin.cli.progress import progress_printer
+from labspin.run import signals
 from labspin.run.sequence import (
     EXAMPLE,
     STATE_FILE,
@@ -53,6 +54,7 @@ def sequence_main(args) -> int:
         for k, r in enumerate(runs):
             print(f"  run {k + 1}: {describe_point(r['point'])}  seed {r['seed']}", file=sys.stderr)
         return 0
+    signals.install()       # SIGTERM/SIGHUP between runs stop the sequence as Ctrl-C does
     bar = progress_printer()
     progress = None if bar is None else (lambda k, n, pct, t: bar(pct, t))
     try:

@@ -14,6 +14,7 @@ from pymeasure.experiment import Procedure, Results
 
 from labspin import __version__
 from labspin.bench.session import Bench
+from labspin.run import signals
 
 FINISHED, ABORTED, FAILED = Procedure.FINISHED, Procedure.ABORTED, Procedure.FAILED
 STATUS_NAMES = {FINISHED: "FINISHED", ABORTED: "ABORTED", FAILED: "FAILED"}
@@ -129,7 +130,9 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
     status, message = FAILED, ""
     t0 = bench.clock.now()
     handle = None
+    guard = signals.StopGuard(abort)
     try:
+        guard.enter()               # SIGINT, SIGTERM, SIGHUP abort the run from here on
         bench.open()
         procedure.bench = bench
         set_run_metadata(procedure, bench, sample_name, sample_parameters, seed)
@@ -149,11 +152,15 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
         procedure.startup()
         procedure.execute()
         status = ABORTED if procedure.should_stop() else FINISHED
-    except KeyboardInterrupt:
-        status, message = ABORTED, "interrupted (Ctrl-C)"
+    except KeyboardInterrupt as exc:
+        status, message = ABORTED, f"interrupted ({getattr(exc, 'name', 'Ctrl-C')})"
     except Exception as exc:  # noqa: BLE001 — any fault ends FAILED, named
         status, message = FAILED, f"{type(exc).__name__}: {exc}"
     finally:
+        try:                        # no signal interrupts the ramp-down from here on
+            guard.shield(signals.ramp_down_lines(bench))
+        except signals.StopSignal:  # one that came as the run ended: noted, not raised again
+            guard.shield(signals.ramp_down_lines(bench))
         status, message, _ = shutdown_bench(bench, status, message)
         procedure.status = status
         tail = status_tail(status, message)
@@ -166,4 +173,5 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
             with open(path, "a", encoding=Results.ENCODING) as f:
                 f.write(tail)
         bench.close()
+        guard.leave()
     return RunResult(path, status, message)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from labspin.run.sequence_values import SequenceValueError, sequence_values
+
 STATE_FILE = "sequence_state.json"
 KEYS = ("procedure", "bench", "sample", "set", "seed", "out", "params", "grid", "sequencer",
         "sequencer_file")
@@ -158,14 +160,24 @@ def _seed(value, where: str) -> str:
 
 
 def _sequencer_points(text: str, names, procedure: str, label: str) -> list[dict[str, str]]:
-    """Get the points of pymeasure's sequencer syntax (pymeasure.experiment.sequencer, no Qt)."""
+    """Get the points of pymeasure's sequencer syntax (pymeasure.experiment.sequencer, no Qt),
+    its value expressions read as data by :func:`sequence_values` (never evaluated)."""
     import io
 
     from pymeasure.experiment.sequencer import SequenceEvaluationError, SequenceHandler
+
+    class LiteralSequenceHandler(SequenceHandler):
+        @staticmethod
+        def eval_string(string, name=None, depth=None, log_enabled=True):
+            try:
+                return sequence_values(string)
+            except SequenceValueError as exc:
+                raise SequenceEvaluationError(f"{name}: {exc}") from None
+
     where = f"{label} sequencer"
     try:
-        handler = SequenceHandler(valid_inputs=list(names) + ["seed"],
-                                  file_obj=io.StringIO(text))
+        handler = LiteralSequenceHandler(valid_inputs=list(names) + ["seed"],
+                                         file_obj=io.StringIO(text))
         if not handler._sequences:
             raise SequenceError(f"{where}: no line of the form - \"Parameter\", \"[1, 2]\"")
         rows = handler.parameters_sequence(names_map={**names, "seed": "seed"})
