@@ -153,17 +153,32 @@ def parameter_lines(procedure) -> list[str]:
     lines = [f"{procedure.NAME}: {procedure.DESCRIPTION}",
              f"simulated bench: {procedure.WIRING} wiring, sample {procedure.SAMPLE}", "",
              "parameters (labspin run " + procedure.NAME + " --param NAME=VALUE):"]
+    from labspin.run.values import describe_allowed
     for key, p in procedure.parameter_objects().items():
         unit = f" {p.units}" if getattr(p, "units", None) else ""
-        if getattr(p, "choices", None):
-            allowed = "one of " + ", ".join(map(str, p.choices))
-        elif hasattr(p, "minimum"):
-            allowed = f"[{p.minimum:g}, {p.maximum:g}]{unit}"
-        else:
-            allowed = ""
+        allowed = describe_allowed(p) if hasattr(p, "minimum") or getattr(p, "choices", None) \
+            else ""
         lines.append(f"  {key:22s} {p.name} = {p.value}{unit}" + (f"   ({allowed})"
                                                                     if allowed else ""))
     return lines
+
+
+def _run_help(parser: argparse.ArgumentParser, name: str) -> int:
+    """Print ``labspin run NAME --help``: the options, then NAME's parameters with their
+    defaults, units and ranges (did-you-mean if NAME is not a procedure)."""
+    import difflib
+
+    from labspin.procedures import PROCEDURES, procedure_class
+    if name not in PROCEDURES:
+        close = difflib.get_close_matches(name, PROCEDURES, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        print(f"labspin run: unknown procedure {name!r}; {hint}procedures: "
+              f"{', '.join(PROCEDURES)}", file=sys.stderr)
+        return 2
+    print(parser.run_parser.format_help())
+    for line in parameter_lines(procedure_class(name)()):
+        print(line)
+    return 0
 
 
 def _run(args) -> int:
@@ -303,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=".", help="folder for the results file (default: .)")
     r.add_argument("--seed", type=int, default=0, help="simulated bench seed (default: 0)")
     r.set_defaults(func=_run)
+    p.run_parser = r                        # for `labspin run PROCEDURE --help`
     a = sub.add_parser("analyze", help="fit a procedure's results files and report")
     a.add_argument("procedure", help="a procedure name (see `labspin procedures`)")
     a.add_argument("files", nargs="+", help="results files (CSV, with or without header)")
@@ -428,6 +444,10 @@ def _sequence(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``labspin`` command line; returns the exit status."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) >= 2 and argv[0] == "run" and not argv[1].startswith("-") \
+            and {"-h", "--help"} & set(argv):
+        return _run_help(parser, argv[1])
     args = parser.parse_args(argv)
     if getattr(args, "temperature", 1.0) <= 0:
         parser.error(f"--temperature must be > 0 K, got {args.temperature}")

@@ -16,7 +16,7 @@ import time
 
 from pymeasure.display.listeners import Monitor
 from pymeasure.display.manager import Manager
-from pymeasure.experiment import Procedure, Results
+from pymeasure.experiment import Results
 from pymeasure.experiment.listeners import Recorder
 from pymeasure.experiment.workers import Worker
 
@@ -24,9 +24,10 @@ from labspin.run.runner import (
     ABORTED,
     FAILED,
     FINISHED,
-    STATUS_NAMES,
+    RUNNING,
     set_run_metadata,
     shutdown_bench,
+    status_name,
     status_tail,
 )
 
@@ -156,7 +157,7 @@ class LabspinWorker(Worker):
         self.recorder = Recorder(self.results, self.recorder_queue)
         self.recorder.start()
         proc.should_stop, proc.emit, proc.is_last = self.should_stop, self.emit, self.is_last
-        self.update_status(Procedure.RUNNING)
+        self.update_status(RUNNING)
         self.emit("progress", 0.0)
         status = FAILED
         try:
@@ -184,7 +185,7 @@ class LabspinWorker(Worker):
         status, self.message, failures = shutdown_bench(bench, status, self.message)
         for f in failures:
             log.error(f)
-        name = STATUS_NAMES[status]
+        name = status_name(status)
         try:
             self.state.sample(bench, f"{name} — bench in its safe state" if not failures
                               else f"{name} — shutdown failed", self.identities)

@@ -13,11 +13,13 @@ Each simulated bench owns its instruments (reached through its own VISA library 
 """
 from __future__ import annotations
 
-import math
+import difflib
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from labspin.run.values import parse_parameter
 
 
 @dataclass
@@ -62,18 +64,12 @@ def set_parameters(procedure, params: Mapping[str, object] | Iterable[str]) -> N
         key, sep, text = item.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or key not in objects:
-            raise ValueError(f"parameter {item!r}: parameters of {procedure.NAME} are "
+            close = difflib.get_close_matches(key, objects, n=1)
+            hint = f"did you mean {close[0]!r}? " if close and sep else ""
+            raise ValueError(f"parameter {item!r}: {hint}parameters of {procedure.NAME} are "
                              + ", ".join(objects))
         p = objects[key]
-        try:
-            p.value = text
-            if isinstance(p.value, float) and not math.isfinite(p.value):
-                raise ValueError("not finite")      # NaN passes pymeasure's range check
-        except (ValueError, TypeError):
-            allowed = (f"[{p.minimum:g}, {p.maximum:g}] {p.units or ''}".strip()
-                       if hasattr(p, "minimum") else
-                       ", ".join(map(str, getattr(p, "choices", []) or [])) or "see --help")
-            raise ValueError(f"parameter {key}={text}: allowed {allowed}") from None
+        p.value = parse_parameter(p, text, name=key)
         setattr(procedure, key, p.value)
 
 
@@ -92,7 +88,9 @@ def prepare(procedure: str | object, *, bench: str | Path | None = None,
 
     if isinstance(procedure, str):
         if procedure not in PROCEDURES:
-            raise ValueError(f"unknown procedure {procedure!r}; procedures: "
+            close = difflib.get_close_matches(procedure, PROCEDURES, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(f"unknown procedure {procedure!r}; {hint}procedures: "
                              f"{', '.join(PROCEDURES)}")
         procedure = procedure_class(procedure)()
     set_parameters(procedure, params)

@@ -10,14 +10,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from pymeasure.experiment import Procedure, Results
+from pymeasure.experiment import Results
 
 from labspin import __version__
 from labspin.bench.session import Bench
 from labspin.run import signals
-
-FINISHED, ABORTED, FAILED = Procedure.FINISHED, Procedure.ABORTED, Procedure.FAILED
-STATUS_NAMES = {FINISHED: "FINISHED", ABORTED: "ABORTED", FAILED: "FAILED"}
+from labspin.run.status import (  # noqa: F401 — re-exported for the API, sequences, GUI
+    ABORTED,
+    FAILED,
+    FINISHED,
+    RUNNING,
+    STATUS_NAMES,
+    status_name,
+)
 
 
 @dataclass
@@ -29,7 +34,7 @@ class RunResult:
 
     @property
     def status_name(self) -> str:
-        return STATUS_NAMES.get(self.status, str(self.status))
+        return status_name(self.status)
 
     def data(self):
         """Get the data as a pandas DataFrame."""
@@ -104,7 +109,7 @@ def status_tail(status: int, message: str) -> str:
     """Get the lines that close a results file: ``#End time``, ``#Status`` and, if any,
     ``#Message``."""
     end = datetime.now().isoformat(timespec="seconds")
-    name = STATUS_NAMES[status]
+    name = status_name(status)
     return (f"#End time: {end}{Results.LINE_BREAK}#Status: {name}{Results.LINE_BREAK}"
             + (f"#Message: {message}{Results.LINE_BREAK}" if message else ""))
 
@@ -148,7 +153,7 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
                 progress(float(record), bench.clock.now() - t0)
         procedure.emit = emit
         procedure.should_stop = abort.is_set
-        procedure.status = Procedure.RUNNING
+        procedure.status = RUNNING
         procedure.startup()
         procedure.execute()
         status = ABORTED if procedure.should_stop() else FINISHED
