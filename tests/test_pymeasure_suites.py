@@ -18,6 +18,7 @@ TESTS = Path(__file__).parent
 SUITES = TESTS / "vendored" / "pymeasure"
 PASSING = [
     ("keithley2400", "test_keithley2400_with_device.py"),
+    ("keithley2400", "test_scpi_mixin_with_device.py"),
 ]
 
 
