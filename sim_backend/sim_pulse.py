@@ -457,6 +457,10 @@ class Keysight33500BTwin(_KeysightTwin):
                            range=(1, 100_000_000), default=1)
         self.add_parameter("burst_period", f"{src}:BURSt:INTernal:PERiod", float,
                            range=(1e-6, 8000.0), default=10e-3, fmt=KEYSIGHT_FLOAT)
+        # Waveform phase (degrees, -360..360): stored and read back; the bench's drive has
+        # no phase reference, so it does not change what the sample sees.
+        self.add_parameter("phase", f"{src}:PHASe[:ADJust]", float, range=(-360.0, 360.0),
+                           default=0.0, fmt=KEYSIGHT_FLOAT)
         self.add_parameter("trigger_source", "TRIGger[1|2]:SOURce",
                            choices=["IMMediate", "EXTernal", "TIMer", "BUS"], default="IMM",
                            on_change=mode)

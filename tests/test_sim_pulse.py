@@ -301,3 +301,13 @@ def test_apply_sets_shape_frequency_amplitude_offset(bench, twin_class, apply, q
     twin.handle(apply.format(f="DEF", a="DEF", o=-0.5))
     assert state() == ("SIN", pytest.approx(2e4), pytest.approx(1.5), pytest.approx(-0.5))
     assert twin.handle("SYST:ERR?").startswith("0,")
+
+
+def test_33500b_phase_is_stored_per_channel_and_range_checked(bench):
+    twin = Keysight33500BTwin(bench, "pulse_generator")
+    twin.handle("SOUR2:PHAS -90")
+    assert float(twin.handle("SOUR2:PHAS?")) == -90.0
+    assert float(twin.handle("SOUR1:PHAS?")) == 0.0          # *RST default, channel 1 untouched
+    twin.handle("SOUR2:PHAS 400")                            # outside -360..360 degrees
+    assert twin.handle("SYST:ERR?").startswith("-222")
+    assert float(twin.handle("SOUR2:PHAS?")) == -90.0
