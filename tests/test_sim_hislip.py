@@ -297,3 +297,30 @@ def test_bounded_loopback_load(served, rm):
         inst.close()
     print(f"\nHiSLIP loopback: {elapsed / 2000 * 1e3:.3f} ms per query")
     assert elapsed < 20.0
+
+
+def test_sim_serve_hislip_reached_by_default_pyvisa_py(tmp_path):
+    """`labspin sim serve --transport hislip`: an unmodified pyvisa-py client, default settings."""
+    import subprocess
+    import sys
+
+    import pyvisa
+
+    proc = subprocess.Popen([sys.executable, "-m", "labspin.cli.main", "sim", "serve",
+                             "--transport", "hislip", "--wiring", "transport"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path)
+    try:
+        first = proc.stdout.readline().split()      # "smu  keithley2400  TCPIP::…::INSTR"
+        assert first[:2] == ["smu", "keithley2400"] and "hislip0," in first[2], first
+        resource = pyvisa.ResourceManager("@py").open_resource(first[2])
+        try:
+            assert resource.query("*IDN?").startswith("KEITHLEY INSTRUMENTS INC.,MODEL 2400,")
+        finally:
+            resource.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
