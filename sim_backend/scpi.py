@@ -488,7 +488,8 @@ _NO_HIT = object()
 class SimInstrument:
     """Base of simulated instruments: command table, status, error queue, faults, logs.
 
-    Class attributes a model sets: ``idn`` (the *IDN? answer), ``termination`` (appended to
+    Class attributes a model sets: ``idn`` (the *IDN? answer), ``options`` (the *OPT? answer;
+    IEEE 488.2's "0" for no reportable option), ``termination`` (appended to
     every response), ``ieee488`` (install the common * commands), ``scpi`` (install
     SYSTem:ERRor and friends), ``error_queue_size``, ``log_size``.
 
@@ -501,6 +502,7 @@ class SimInstrument:
     """
 
     idn = "LABSPIN,SIMULATED,0,0.1"
+    options = "0"
     termination = "\n"
     encoding = "ascii"
     ieee488 = True
@@ -878,6 +880,7 @@ class SimInstrument:
         self.add_command("*WAI", lambda: None)
         self.add_command("*TRG", self.trigger)
         self.add_query("*TST", lambda: "0")
+        self.add_query("*OPT", lambda: self.options)
         self.add_query("*ESR", self._read_esr)
         self.add_command("*ESE", self._set_ese, args=(byte,))
         self.add_query("*ESE", lambda: self.ese)

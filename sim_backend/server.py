@@ -25,8 +25,11 @@ log = logging.getLogger(__name__)
 class ServerHandle:
     """Running sockets: ``resources`` (name -> VISA resource), ``ports`` (name -> port).
 
-    ``close()`` stops every thread promptly; usable as a context manager.
+    ``close()`` stops every thread promptly; usable as a context manager. A subclass serves
+    another protocol by overriding :meth:`_client_loop` and ``resource_format``.
     """
+
+    resource_format = "TCPIP::{host}::{port}::SOCKET"
 
     def __init__(self, host: str):
         self.host = host
@@ -145,10 +148,14 @@ class ServerHandle:
         except OSError:
             pass  # reset by the client, or shut down by close()
         finally:
-            with self._lock:
-                self._clients.discard(sock)
-            _shutdown(sock)
-            sock.close()
+            self._release(sock)
+
+    def _release(self, sock: socket.socket) -> None:
+        """Forget a client's socket, shut it down and close it."""
+        with self._lock:
+            self._clients.discard(sock)
+        _shutdown(sock)
+        sock.close()
 
     @staticmethod
     def _serve_line(sock: socket.socket, instrument: SimInstrument, line: bytes) -> bool:
@@ -186,11 +193,21 @@ def serve(instruments: Mapping[str, SimInstrument], host: str = "127.0.0.1",
     or 0 means a free port chosen by the system. Returns a :class:`ServerHandle` whose
     ``resources`` give "TCPIP::HOST::PORT::SOCKET" per name. OSError if a port is taken.
     """
+    return listen(ServerHandle(host), instruments, ports)
+
+
+def listen(handle: ServerHandle, instruments: Mapping[str, SimInstrument],
+           ports: Mapping[str, int] | Sequence[int] | None = None) -> ServerHandle:
+    """Open one listener per instrument on ``handle.host`` and start ``handle`` serving.
+
+    ``ports`` as for :func:`serve`; each resource is ``handle.resource_format`` filled with
+    the host and port. OSError (listeners closed again) if a port is taken.
+    """
     if ports is None:
         ports = {}
     elif not isinstance(ports, Mapping):
         ports = dict(zip(instruments, ports))
-    handle = ServerHandle(host)
+    host = handle.host
     try:
         for name, instrument in instruments.items():
             listener = socket.create_server((host, int(ports.get(name, 0))))
@@ -198,7 +215,7 @@ def serve(instruments: Mapping[str, SimInstrument], host: str = "127.0.0.1",
             handle._instruments[listener] = instrument
             port = listener.getsockname()[1]
             handle.ports[name] = port
-            handle.resources[name] = f"TCPIP::{host}::{port}::SOCKET"
+            handle.resources[name] = handle.resource_format.format(host=host, port=port)
     except OSError:
         for listener in handle._instruments:
             listener.close()

@@ -219,6 +219,7 @@ class _Spec:
     default_frequency: float
     default_width: float
     default_transition: float
+    apply: str = ""             # the APPLy root; shape mnemonics follow it
 
 
 class _KeysightTwin(_PulseTwin):
@@ -268,6 +269,31 @@ class _KeysightTwin(_PulseTwin):
                          args=(Arg(float, range=s.frequency_range),))
         self.add_query(s.frequency, lambda **kw: 1.0 / self._timing(_ch(kw))["period"],
                        fmt=KEYSIGHT_FLOAT)
+        if s.apply:
+            for word in s.shapes:
+                self.add_command(f"{s.apply}:{word}", self._apply_setter(word), args=None)
+
+    def _apply_setter(self, word: str):
+        """APPLy:<shape> [freq (Hz)[, amplitude (Vpp)[, offset (V)]]]; DEF keeps a value."""
+        shape = "".join(c for c in word if not c.islower())
+
+        def setter(*tokens: str, **kw) -> None:
+            ch = _ch(kw)
+            self._check_channel(ch)
+            if len(tokens) > 3:
+                raise SCPIError(-108)
+            values = [None if t.strip().upper() in ("DEF", "DEFAULT") else Arg(float).parse(t)
+                      for t in tokens] + [None] * (3 - len(tokens))
+            frequency, amplitude, offset = values
+            if frequency is not None and shape not in ("DC", "NOIS"):
+                self._set_frequency(frequency, **kw)
+            if amplitude is not None and shape != "DC":
+                self._set_amplitude(amplitude, **kw)
+            if offset is not None:
+                self._set_offset(offset, **kw)
+            self._store(self._params["shape"], (ch,), shape, not self._stuck)
+            self._refresh(ch)
+        return setter
 
     # --- state ---------------------------------------------------------------------------
     def on_reset(self) -> None:
@@ -348,7 +374,7 @@ class _KeysightTwin(_PulseTwin):
             t = self._timing(ch)
             width = value if key == "width" else t["width"]
             period = value if key == "period" else t["period"]
-            if width >= period:
+            if width >= period and self.get("shape", ch) == "PULS":   # pulses only (issue 19)
                 raise SCPIError(-221, "Settings conflict;pulse width must be shorter than "
                                       "the period")
             t[key] = value
@@ -399,7 +425,8 @@ def _keysight_33500b_spec() -> _Spec:
         min_vpp=1e-3,
         frequency_range=(1e-6, 30e6), width_range=(16e-9, 1e6), period_range=(33e-9, 1e6),
         transition_range=(8.4e-9, 1e-6),
-        default_frequency=1e3, default_width=100e-6, default_transition=10e-9)
+        default_frequency=1e3, default_width=100e-6, default_transition=10e-9,
+        apply=f"{src}:APPLy")
 
 
 class Keysight33500BTwin(_KeysightTwin):
@@ -430,6 +457,10 @@ class Keysight33500BTwin(_KeysightTwin):
                            range=(1, 100_000_000), default=1)
         self.add_parameter("burst_period", f"{src}:BURSt:INTernal:PERiod", float,
                            range=(1e-6, 8000.0), default=10e-3, fmt=KEYSIGHT_FLOAT)
+        # Waveform phase (degrees, -360..360): stored and read back; the bench's drive has
+        # no phase reference, so it does not change what the sample sees.
+        self.add_parameter("phase", f"{src}:PHASe[:ADJust]", float, range=(-360.0, 360.0),
+                           default=0.0, fmt=KEYSIGHT_FLOAT)
         self.add_parameter("trigger_source", "TRIGger[1|2]:SOURce",
                            choices=["IMMediate", "EXTernal", "TIMer", "BUS"], default="IMM",
                            on_change=mode)
@@ -468,7 +499,8 @@ def _keysight_81160a_spec() -> _Spec:
         min_vpp=0.05,
         frequency_range=(1e-6, 500e6), width_range=(1.5e-9, 1e6), period_range=(2e-9, 1e6),
         transition_range=(1e-9, 1e3),
-        default_frequency=1e6, default_width=100e-9, default_transition=1e-9)
+        default_frequency=1e6, default_width=100e-9, default_transition=1e-9,
+        apply="APPLy[1|2]")
 
 
 class Keysight81160ATwin(_KeysightTwin):

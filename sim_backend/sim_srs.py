@@ -260,7 +260,7 @@ class _SRSLockIn(SimInstrument):
         self.add_command("*PSC", lambda v: None, args=(Arg(int, range=(0, 1)),))
         self.add_query("*PSC", lambda: 0)
         self.add_query("LIAS", self._read_lias, args=(_bit_arg(16),))
-        self.add_command("LIAE", self._set_register("liae"), args=None)
+        self.add_command("LIAE", self._set_register("liae", bits=16), args=None)
         self.add_query("LIAE", lambda: self.liae)
         self.add_query("ERRS", self._read_errs, args=(_bit_arg(8),))
         self.add_command("ERRE", self._set_register("erre"), args=None)
@@ -270,8 +270,9 @@ class _SRSLockIn(SimInstrument):
     def _declare(self) -> None:
         raise NotImplementedError
 
-    def _set_register(self, attr: str):
-        """SRS register write: "REG j" sets the byte, "REG i,j" sets bit i to j."""
+    def _set_register(self, attr: str, bits: int = 8):
+        """SRS register write: "REG j" sets the register (``bits`` wide: 8 for *ESE/*SRE,
+        16 for LIAE), "REG i,j" sets bit i to j; out of range: -222, unchanged."""
         def handler(*tokens: str) -> None:
             values = []
             for tok in tokens:
@@ -279,9 +280,9 @@ class _SRSLockIn(SimInstrument):
                     values.append(int(round(float(tok))))
                 except ValueError:
                     raise SCPIError(-104) from None
-            if len(values) == 1 and 0 <= values[0] <= 0xFFFF:
+            if len(values) == 1 and 0 <= values[0] < 1 << bits:
                 value = values[0]
-            elif len(values) == 2 and 0 <= values[0] <= 15 and values[1] in (0, 1):
+            elif len(values) == 2 and 0 <= values[0] < bits and values[1] in (0, 1):
                 old = getattr(self, attr)
                 value = (old | (1 << values[0])) if values[1] else (old & ~(1 << values[0]))
             else:

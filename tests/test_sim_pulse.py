@@ -278,3 +278,36 @@ def test_33500b_over_a_loopback_socket(bench):
             assert twin.drive(1).on is False
         finally:
             drv.adapter.close()
+
+
+@pytest.mark.parametrize(("twin_class", "apply", "queries"), [
+    (Keysight81160ATwin, "APPL2:SIN {f}, {a}, {o}",
+     ("FUNC2?", "FREQ2?", "VOLT2?", "VOLT2:OFFS?")),
+    (Keysight33500BTwin, "SOUR2:APPL:SIN {f}, {a}, {o}",
+     ("SOUR2:FUNC?", "SOUR2:FREQ?", "SOUR2:VOLT?", "SOUR2:VOLT:OFFS?")),
+])
+def test_apply_sets_shape_frequency_amplitude_offset(bench, twin_class, apply, queries):
+    """APPLy:SINusoid sets shape, frequency, amplitude and offset at once (issue 19: it did
+    not); DEF leaves a value as it is."""
+    twin = twin_class(bench, "pulse_generator")
+    twin.handle("FUNC2 SQU" if twin_class is Keysight81160ATwin else "SOUR2:FUNC SQU")
+
+    def state():
+        shape, *numbers = (twin.handle(q).strip() for q in queries)
+        return (shape, *map(float, numbers))
+
+    twin.handle(apply.format(f=2e4, a=1.5, o=0.25))
+    assert state() == ("SIN", pytest.approx(2e4), pytest.approx(1.5), pytest.approx(0.25))
+    twin.handle(apply.format(f="DEF", a="DEF", o=-0.5))
+    assert state() == ("SIN", pytest.approx(2e4), pytest.approx(1.5), pytest.approx(-0.5))
+    assert twin.handle("SYST:ERR?").startswith("0,")
+
+
+def test_33500b_phase_is_stored_per_channel_and_range_checked(bench):
+    twin = Keysight33500BTwin(bench, "pulse_generator")
+    twin.handle("SOUR2:PHAS -90")
+    assert float(twin.handle("SOUR2:PHAS?")) == -90.0
+    assert float(twin.handle("SOUR1:PHAS?")) == 0.0          # *RST default, channel 1 untouched
+    twin.handle("SOUR2:PHAS 400")                            # outside -360..360 degrees
+    assert twin.handle("SYST:ERR?").startswith("-222")
+    assert float(twin.handle("SOUR2:PHAS?")) == -90.0

@@ -114,7 +114,11 @@ def _sim_serve(args) -> int:
             print(f"labspin sim serve: --fault {spec!r}: {exc}", file=sys.stderr)
             return 2
     follow_wall_clock(bench, twins.values())
-    handle = serve(twins, host=args.host)
+    if args.transport == "hislip":
+        from labspin.sim_backend.hislip import serve_hislip
+        handle = serve_hislip(twins, host=args.host)
+    else:
+        handle = serve(twins, host=args.host)
     try:
         for name, res in handle.resources.items():
             print(f"{name:14s} {slots[name].driver:16s} {res}", flush=True)
@@ -383,6 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
                     choices=SIM_WIRINGS,
                     help="which standard bench to build (default: %(default)s)")
     sv.add_argument("--seed", type=int, default=0, help="noise seed (default: %(default)s)")
+    sv.add_argument("--transport", choices=("socket", "hislip"), default="socket",
+                    help="raw SCPI sockets, or HiSLIP INSTR resources (END on every reply, "
+                    "device clear, status byte: no termination settings needed); "
+                    "default: %(default)s")
     sv.add_argument("--bench-out", metavar="FILE",
                     help="write a bench config pointing at the sockets, for "
                     "`labspin bench check` and `labspin run --bench`")
