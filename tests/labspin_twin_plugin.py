@@ -2,7 +2,7 @@
 
 ``pytest -p labspin_twin_plugin --labspin-twin KEY [--labspin-transport inprocess|hislip]
 SUITE`` (with ``tests/`` on PYTHONPATH) builds the twin of driver key KEY on a fresh virtual
-bench and sets the suite's device address to it: registered in-process for ``@labspin``
+bench and sets the suite's device address to it: registered in-process on that bench's own ``bench-N@labspin``
 (through the PYVISA_LIBRARY variable pyvisa reads, since the suites pass no library), or
 served on 127.0.0.1 over HiSLIP for pyvisa-py (``@py``). The suite is run unmodified.
 """
@@ -29,7 +29,6 @@ def pytest_configure(config):
     key = config.getoption("--labspin-twin")
     if key is None:
         return
-    from labspin.sim_backend import registry
     from labspin.sim_backend.samples import load_sample
     from labspin.sim_backend.virtual_bench import VirtualBench
     from labspin.sim_backend.wirings import twin_classes
@@ -39,9 +38,10 @@ def pytest_configure(config):
         raise pytest.UsageError(f"--labspin-twin {key!r}: twins are {', '.join(classes)}")
     bench = VirtualBench(load_sample(config.getoption("--labspin-sample")), seed=0)
     twin = classes[key](bench, key)
+    config._labspin_bench = bench  # the bench's registry is held weakly: keep it for the session
     if config.getoption("--labspin-transport") == "inprocess":
-        address = registry.register(IN_PROCESS_ADDRESS.format(n=1), twin, replace=True)
-        os.environ["PYVISA_LIBRARY"] = "@labspin"
+        address = bench.resources.register(IN_PROCESS_ADDRESS.format(n=1), twin, replace=True)
+        os.environ["PYVISA_LIBRARY"] = bench.visa_library
     else:
         from labspin.sim_backend.hislip import serve_hislip
 
