@@ -21,6 +21,7 @@ from .bench_choice import BenchChoice
 from .bench_panel import BenchPanel
 from .plots import ViewDock
 from .views import views_for
+from .wheel import guard_wheel
 from .worker import LabspinManager
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class ProcedureWindow(ManagedDockWindow):
         self.refusal.setWordWrap(True)
         self.statusBar().addWidget(self.refusal, 1)
         self._add_bench_panel(cls)
+        guard_wheel(self)
         self.resize(1400, 900)
 
     # --- construction --------------------------------------------------------------------
