@@ -50,7 +50,7 @@ class BenchChoice(QtWidgets.QGroupBox):
     changed = QtCore.Signal()
 
     def __init__(self, options, default_sample: str, parent=None):
-        super().__init__("Bench", parent)
+        super().__init__(parent)              # the dock around it is headed "Bench"
         self.kind = QtWidgets.QComboBox()
         self.kind.addItems([SIMULATED, CONFIG])
         self.bench_file = QtWidgets.QLineEdit()
@@ -79,7 +79,7 @@ class BenchChoice(QtWidgets.QGroupBox):
                 self.sample_file.setText(str(options.sample))
             self.sample.setCurrentIndex(at)
         form = QtWidgets.QFormLayout(self)
-        form.addRow("Bench", self._row(self.kind, self.bench_file, self.bench_browse))
+        form.addRow("Instruments", self._row(self.kind, self.bench_file, self.bench_browse))
         form.addRow("Sample", self._row(self.sample, self.sample_file, self.sample_browse))
         form.addRow("Overrides", self.overrides)
         form.addRow("Seed", self.seed)

@@ -23,6 +23,32 @@ SYMBOLS_MAX = 2000
 ~0.4 s per redraw)."""
 LEGEND_MAX = 12
 """Most legend entries per plot (further groups are summarised in one line)."""
+DISPLAY_MAX = 10_000
+"""Most points a curve hands to the renderer. Beyond, each run of k consecutive points is
+drawn as its minimum and maximum (pyqtgraph's "peak" reduction in the data's own order), k
+from the number of points alone. pyqtgraph's autoDownsample (and clipToView) derive k from
+the view's width and assume x increasing with uniform spacing: for a loop (x returns to its
+start) or a view 1 A wide over data 20 µA wide they drop every point and the curve reports
+no bounds, so autorange never finds it."""
+
+
+def downsample_factor(n_points: int) -> int:
+    """Get k for ``n_points``: 1 (every point drawn) up to DISPLAY_MAX points."""
+    return max(1, -(-n_points // (DISPLAY_MAX // 2)))
+
+
+def new_curve_item() -> pg.PlotDataItem:
+    """Get a PlotDataItem that draws every point whatever its view (see DISPLAY_MAX)."""
+    return pg.PlotDataItem(antialias=False, downsampleMethod="peak")
+
+
+def set_curve_data(item: pg.PlotDataItem, **data) -> None:
+    """Set an item's data with the reduction of its size (see DISPLAY_MAX)."""
+    x = data.get("x")
+    n = 0 if x is None else len(x)
+    if data.get("stepMode") is None:
+        item.setDownsampling(ds=downsample_factor(n), auto=False, method="peak")
+    item.setData(**data)
 
 
 def split_column(column: str) -> tuple[str, str]:
@@ -105,14 +131,13 @@ class _Shaded:
 
     def _set_groups(self, labels: list[str], datasets: list[dict], symbols: bool) -> None:
         while len(self.children_items) < len(datasets):
-            self.children_items.append(pg.PlotDataItem(
-                antialias=False, clipToView=True, autoDownsample=True, downsampleMethod="peak"))
+            self.children_items.append(new_curve_item())
         while len(self.children_items) > len(datasets):
             _detach(self.children_items.pop())
         for child, color, data in zip(self.children_items, shades(self.color, len(datasets)),
                                       datasets):
-            # siblings in the view (not children: pyqtgraph's clipping and downsampling need
-            # the ViewBox as an ancestor)
+            # siblings in the view (not children: pyqtgraph's ViewBox finds the bounds and
+            # the view range of its direct items)
             if child.parentItem() is not self.parentItem():
                 child.setParentItem(self.parentItem())
             child.setZValue(self.zValue() + 1)
@@ -122,7 +147,7 @@ class _Shaded:
                 child.setSymbolSize(6)
                 child.setSymbolPen(None)
                 child.setSymbolBrush(color)
-            child.setData(**data)
+            set_curve_data(child, **data)
         self.entries = list(zip(labels, self.children_items))
         self.informViewBoundsChanged()
 
@@ -157,8 +182,7 @@ class SegmentCurve(_Shaded, pg.PlotDataItem):
     up to SYMBOLS_MAX points."""
 
     def __init__(self, results, view: View, wdg, color, linewidth: int = 1):
-        super().__init__(antialias=False, clipToView=True, autoDownsample=True,
-                         downsampleMethod="peak")
+        super().__init__(antialias=False, downsampleMethod="peak")
         self.results, self.wdg = results, wdg
         self._init_shaded(view, color, linewidth)
 
@@ -175,9 +199,9 @@ class SegmentCurve(_Shaded, pg.PlotDataItem):
                 self.setSymbolPen(None)
                 self.setSymbolBrush(self.color)
             # one unbroken line: pyqtgraph's faster path
-            self.setData(x, y, connect="all" if conn[:-1].all() else conn)
+            set_curve_data(self, x=x, y=y, connect="all" if conn[:-1].all() else conn)
             return
-        self.setData(x, y)              # kept for the item's users; drawn by the groups
+        set_curve_data(self, x=x, y=y)  # kept for the item's users; drawn by the groups
         labels, datasets = [], []
         values = table.values(self.view.shade_by)
         for g in groups_in_order(values):

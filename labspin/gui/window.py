@@ -8,7 +8,7 @@ import logging
 import tempfile
 from dataclasses import dataclass, field
 
-from pymeasure.display.Qt import QtCore, QtWidgets
+from pymeasure.display.Qt import QtCore, QtGui, QtWidgets
 from pymeasure.display.widgets import LogWidget
 from pymeasure.display.windows.managed_dock_window import ManagedDockWindow
 from pymeasure.display.windows.managed_window import ManagedWindowBase
@@ -21,6 +21,7 @@ from .bench_choice import BenchChoice
 from .bench_panel import BenchPanel
 from .plots import ViewDock
 from .views import views_for
+from .wheel import guard_wheel
 from .worker import LabspinManager
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,11 @@ class ProcedureWindow(ManagedDockWindow):
         self.refusal.setWordWrap(True)
         self.statusBar().addWidget(self.refusal, 1)
         self._add_bench_panel(cls)
+        guard_wheel(self)
+        self._add_shortcuts()
+        self.ask_before_closing = True
+        """Whether closing mid-run asks first (tests of other things set it False)."""
+        self.close_question: QtWidgets.QMessageBox | None = None
         self.resize(1400, 900)
 
     # --- construction --------------------------------------------------------------------
@@ -155,6 +161,33 @@ class ProcedureWindow(ManagedDockWindow):
         dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.bench_dock = dock
+
+    def _add_shortcuts(self) -> None:
+        """Queue: Ctrl+Return anywhere, Return in the inputs; Abort: Esc; Open: Ctrl+O;
+        Quit: Ctrl+Q (asks first mid-run). The buttons' tooltips name them."""
+        def on(keys: str, slot, widget=None) -> None:
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(keys), widget or self)
+            if widget is not None:
+                shortcut.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        on("Ctrl+Return", self._queue_shortcut)
+        on("Ctrl+Enter", self._queue_shortcut)
+        on("Return", self._queue_shortcut, self.inputs)
+        on("Enter", self._queue_shortcut, self.inputs)
+        on("Esc", self._abort_shortcut)
+        on("Ctrl+O", lambda: self.open_experiment())
+        on("Ctrl+Q", self.close)
+        self.queue_button.setToolTip("Queue a run with these parameters (Ctrl+Return)")
+        self.abort_button.setToolTip("Abort the running measurement (Esc); sources ramp to "
+                                     "their safe state")
+
+    def _queue_shortcut(self) -> None:
+        if self.queue_button.isEnabled():
+            self.queue_button.click()
+
+    def _abort_shortcut(self) -> None:
+        if self.abort_button.isEnabled() and self.abort_button.text() == "Abort":
+            self.abort_button.click()
 
     def _describe_choice(self) -> None:
         """Show the bench the controls describe in the bench panel's header."""
@@ -254,8 +287,35 @@ class ProcedureWindow(ManagedDockWindow):
             app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
         return not self.manager.is_running()
 
+    def confirm_close(self) -> bool:
+        """Ask whether to abort the running measurement and close; get the answer. The
+        question is ``close_question`` (tests answer it with its buttons)."""
+        running = self.manager._running_experiment
+        name = running.procedure.NAME if running is not None else self.name
+        waiting = sum(1 for e in self.manager.experiments.queue
+                      if e.procedure.status == e.procedure.QUEUED)
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Question, "Close while measuring?",
+            f"{name} is running" + (f" and {waiting} more run(s) wait in the queue"
+                                    if waiting else "")
+            + ". Abort it (sources ramp to their safe state) and close?",
+            QtWidgets.QMessageBox.StandardButton.Abort
+            | QtWidgets.QMessageBox.StandardButton.Cancel, self)
+        box.button(QtWidgets.QMessageBox.StandardButton.Abort).setText("Abort and close")
+        box.setDefaultButton(QtWidgets.QMessageBox.StandardButton.Cancel)
+        self.close_question = box
+        try:
+            return box.exec() == QtWidgets.QMessageBox.StandardButton.Abort
+        finally:
+            self.close_question = None
+
     def closeEvent(self, event):
-        """Closing aborts a running measurement and waits for its bench to be safe."""
+        """Closing mid-run asks first (:meth:`confirm_close`); then it aborts the running
+        measurement and waits for its bench to be safe."""
+        if self.manager.is_running() and self.ask_before_closing and not self.confirm_close():
+            log.info("Close cancelled: the run goes on")
+            event.ignore()
+            return
         self.manager._start_on_add = False
         self.manager._is_continuous = False
         if self.manager.is_running():

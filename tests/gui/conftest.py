@@ -21,6 +21,7 @@ def window(qapp, tmp_path):
         return w
     yield make
     for w in made:
+        w.ask_before_closing = False               # a test's unfinished run: just abort it
         w.close()
         w.deleteLater()
     qapp.processEvents()

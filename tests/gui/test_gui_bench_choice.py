@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 import pytest
-from pymeasure.display.Qt import QtCore
+from pymeasure.display.Qt import QtCore, QtWidgets
 from pymeasure.experiment import Procedure, Results
 
 from labspin.bench.session import Bench
@@ -117,3 +117,12 @@ def test_bad_bench_and_sample_files_are_refused(qtbot, window, no_open, tmp_path
     text = _click_queue(qtbot, win)
     assert str(bad) in text and "not valid TOML" in text, text
     assert no_open == []
+
+
+def test_the_bench_heading_appears_once(window):
+    """One "Bench" heading (the dock's), not repeated by the group box or a form row."""
+    win = window("current-sweep")
+    headings = [d.windowTitle() for d in win.findChildren(QtWidgets.QDockWidget)]
+    headings += [g.title() for g in win.findChildren(QtWidgets.QGroupBox)]
+    headings += [lab.text() for lab in win.findChildren(QtWidgets.QLabel)]
+    assert headings.count("Bench") == 1, headings

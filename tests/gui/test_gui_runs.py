@@ -150,6 +150,7 @@ def test_closing_the_window_mid_run_aborts_and_leaves_the_bench_safe(qtbot, wind
     win = window("field-sweep")
     exp = _queue(win, **LONG)
     qtbot.waitUntil(lambda: len(exp.results.data) >= 5, timeout=60_000)
+    win.ask_before_closing = False                       # the question: test_gui_keys_close
     win.close()                                          # waits for the worker
     assert not win.manager.is_running()
     assert exp.procedure.status == Procedure.ABORTED
