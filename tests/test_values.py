@@ -1,7 +1,5 @@
 """labspin.run.values.parse_parameter: a typed parameter value is read exactly as meant or
 refused with a message naming the parameter, its unit, its range and an example (issue 15)."""
-import importlib.util
-
 import pytest
 from pymeasure.experiment import (
     BooleanParameter,
@@ -18,8 +16,6 @@ from labspin.run.values import parse_parameter
 CURRENT = FloatParameter("Current", units="A", default=1e-3, minimum=-1e-3, maximum=1e-3)
 FIELD = FloatParameter("Max field", units="T", default=0.2, minimum=-1.0, maximum=1.0)
 POINTS = IntegerParameter("Field points", default=11, minimum=2, maximum=1000)
-UNITS = importlib.util.find_spec("labspin.results.units") is not None
-needs_units = pytest.mark.skipif(not UNITS, reason="labspin.results.units not merged yet")
 
 
 @pytest.mark.parametrize("text, value", [("-5e-4", -5e-4), ("5e-4 A", 5e-4), (0.001, 1e-3),
@@ -32,7 +28,6 @@ def test_bare_numbers_are_in_the_parameters_unit(text, value):
         assert parse_parameter(CURRENT, text) == value
 
 
-@needs_units
 @pytest.mark.parametrize("param, text, value", [(CURRENT, "0.01 mA", 1e-5),
                                                 (CURRENT, "0.5 mA", 5e-4),
                                                 (FIELD, "-3 mT", -3e-3),

@@ -15,24 +15,14 @@ import math
 
 from pymeasure.experiment import BooleanParameter, FloatParameter, IntegerParameter, ListParameter
 
+from labspin.results.units import parse_quantity
+
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
 
 def _quantity(text: str, unit: str, name: str) -> float:
-    """Read ``text`` as a number in ``unit`` through the project's unit table; until
-    ``labspin.results.units`` exists, only a bare number or one followed by exactly ``unit``."""
-    try:
-        from labspin.results.units import parse_quantity
-    except ImportError:                     # the shared unit table has not landed yet
-        number, _, given = text.strip().partition(" ")
-        if given.strip() not in ("", unit):
-            raise ValueError(f"unit {given.strip()!r} is not {unit or 'dimensionless'}") \
-                from None
-        try:
-            return float(number)
-        except ValueError:
-            raise ValueError("not a number") from None
+    """Read ``text`` as a number in ``unit`` through the project's one unit table."""
     return parse_quantity(text, unit, name=name)
 
 
