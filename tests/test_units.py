@@ -23,7 +23,7 @@ def test_quantities_read_as_meant(text, unit, value):
 
 
 @pytest.mark.parametrize("text, unit, says", [
-    ("-0.001 T", "A", "cannot convert 'T'"), ("5 %", "A", "unknown unit '%'"),
+    ("-0.001 T", "A", "cannot convert 'T'"), ("5 %", "A", "cannot convert '%'"), ("5 furlong", "A", "unknown unit"),
     ("abc", "A", "not a number"), ("1,5 mA", "A", "decimal comma"),
     ("3 mdBm", "dBm", "unknown unit"), ("1 m", "A", "length"), ("", "V", "not a number")])
 def test_refusals_name_the_quantity_unit_and_an_example(text, unit, says):
@@ -48,3 +48,11 @@ def test_conversions_of_arrays_and_scalars():
                                            ("R (xx) (ohm)", ("R (xx)", "ohm"))])
 def test_split_unit(column, parts):
     assert split_unit(column) == parts
+
+
+def test_a_unit_outside_the_table_takes_a_bare_number_or_itself_only():
+    assert parse_quantity("7", "time constants") == 7.0
+    assert parse_quantity("7 time constants", "time constants") == 7.0
+    with pytest.raises(ValueError, match="expected a number in time constants"):
+        parse_quantity("7 s", "time constants", name="settle")
+    assert parse_quantity("5 %", "%") == 5.0 and parse_quantity("0.5", "%") == 0.5

@@ -14,6 +14,13 @@ def _guarded(obj) -> bool:
     return isinstance(obj, GUARDED) and not isinstance(obj, QtWidgets.QScrollBar)
 
 
+def _text_field(obj) -> bool:
+    """A line edit of its own (the number fields), not the editor inside a spin/combo box:
+    it has no use for the wheel, which goes to its panel whether it has the focus or not."""
+    return isinstance(obj, QtWidgets.QLineEdit) and not isinstance(
+        obj.parentWidget(), (QtWidgets.QAbstractSpinBox, QtWidgets.QComboBox))
+
+
 class WheelGuard(QtCore.QObject):
     """Application event filter: a wheel over an unfocused guarded input scrolls its scroll
     area; guarded inputs take the focus from a click or Tab only, not from the wheel."""
@@ -23,7 +30,9 @@ class WheelGuard(QtCore.QObject):
         if kind == QtCore.QEvent.Type.Polish and _guarded(obj):
             obj.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
             return False
-        if kind != QtCore.QEvent.Type.Wheel or not _guarded(obj) or obj.hasFocus():
+        if kind != QtCore.QEvent.Type.Wheel:
+            return False
+        if not _text_field(obj) and (not _guarded(obj) or obj.hasFocus()):
             return False
         area = _scroll_area_around(obj)
         if area is not None:

@@ -20,6 +20,7 @@ from labspin.run import api
 from .bench_choice import BenchChoice
 from .bench_panel import BenchPanel
 from .plots import ViewDock
+from .quantity_input import QuantityInput, use_quantity_inputs
 from .views import views_for
 from .wheel import guard_wheel
 from .worker import LabspinManager
@@ -104,6 +105,7 @@ class ProcedureWindow(ManagedDockWindow):
         self.log_widget = _LogWidget("Experiment Log")
         self.dock_widget = ViewDock("Plots", self.views)
         inputs = parameter_names(cls)
+        use_quantity_inputs(cls)                     # numbers read as typed, or refused
         self.refusal_box: QtWidgets.QMessageBox | None = None
         ManagedWindowBase.__init__(
             self, cls, widget_list=(self.dock_widget, self.log_widget), inputs=inputs,
@@ -209,6 +211,10 @@ class ProcedureWindow(ManagedDockWindow):
         sequencer) on the bench chosen now; a parameter beyond the bench's limits or a bad
         bench choice is refused with a message, before any instrument is touched."""
         if procedure is None:
+            bad = self.invalid_inputs()
+            if bad:
+                self.refuse("not queued: " + "; ".join(bad))
+                return None
             procedure = self.make_procedure()
         try:
             for key, value in self.bench_choice.values().items():
@@ -233,6 +239,11 @@ class ProcedureWindow(ManagedDockWindow):
         self.refusal.setText("")
         self.manager.queue(experiment)
         return experiment
+
+    def invalid_inputs(self) -> list[str]:
+        """Get the refusal message of every number field whose text reads as no value."""
+        fields = (getattr(self.inputs, name) for name in self.inputs._inputs)
+        return [f.error for f in fields if isinstance(f, QuantityInput) and f.error]
 
     def refuse(self, text: str) -> None:
         """Show why a run was not queued (status bar, log, and a non-blocking dialog)."""

@@ -35,6 +35,7 @@ class Unit(tuple):
 
 UNITS: dict[str, Unit] = {
     "": Unit("dimensionless", 1.0, False),
+    "%": Unit("dimensionless", 0.01, False),
     "A": Unit("current", 1.0),
     "V": Unit("voltage", 1.0),
     "W": Unit("power", 1.0),
@@ -109,7 +110,6 @@ def parse_quantity(text: str, unit: str, *, name: str = "") -> float:
     the same dimension and SI prefix ("0.01 mA" → 1e-05 for unit "A", "10 Oe" → 0.001 for "T").
     A bare number is in ``unit``. ValueError naming ``name``, the text, the unit expected and
     an example when the text means no such quantity; a value is never changed silently."""
-    lookup(unit)                                   # KeyError for a unit not in the table
     example = _EXAMPLES.get(unit, f"1 {unit}")
     label = f"{name}: " if name else ""
     m = _QUANTITY.match(str(text))
@@ -117,8 +117,13 @@ def parse_quantity(text: str, unit: str, *, name: str = "") -> float:
         raise ValueError(f"{label}{text!r} is not a number in {unit or 'no unit'} "
                          f"(e.g. {example!r})")
     number, given = float(m.group(1)), m.group(2)
-    if not given:
+    if not given or given == unit:
         return number
+    try:
+        lookup(unit)
+    except KeyError:                      # a unit outside the table ("time constants"):
+        raise ValueError(f"{label}{text!r}: expected a number in {unit} "  # only itself
+                         f"(e.g. {example!r})") from None
     if given.startswith(","):
         raise ValueError(f"{label}{text!r}: a decimal comma? expected {unit or 'no unit'} "
                          f"with a decimal point (e.g. '{m.group(1)}.{given[1:].strip()}')")

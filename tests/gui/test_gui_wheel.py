@@ -3,6 +3,8 @@ item 3): over a spin box or combo box that has not been clicked, the panel scrol
 value stays; once the input has the focus, the wheel changes it as Qt users expect."""
 from pymeasure.display.Qt import QtCore, QtGui, QtWidgets
 
+from labspin.gui.quantity_input import QuantityInput
+
 
 def _wheel(widget, steps: int = -1) -> None:
     """Send one wheel notch (120 eighths of a degree; negative: towards the user)."""
@@ -23,21 +25,23 @@ def _inputs_area(win) -> QtWidgets.QScrollArea:
 
 
 def _value(w):
-    return w.currentIndex() if isinstance(w, QtWidgets.QComboBox) else w.value()
+    if isinstance(w, QtWidgets.QComboBox):
+        return w.currentIndex()
+    return w.text() if isinstance(w, QtWidgets.QLineEdit) else w.value()
 
 
 def test_the_wheel_scrolls_the_inputs_and_leaves_unfocused_values(qapp, window):
-    win = window("field-sweep")                    # spin boxes and a list (combo box)
+    win = window("field-sweep")                    # number fields and a list (combo box)
     area = _inputs_area(win)
     area.setFixedHeight(120)                       # a small screen: the inputs scroll
     qapp.processEvents()
     bar = area.verticalScrollBar()
     assert bar.maximum() > 0
     inputs = [w for w in area.widget().findChildren(QtWidgets.QWidget)
-              if isinstance(w, (QtWidgets.QAbstractSpinBox, QtWidgets.QComboBox))
+              if isinstance(w, (QtWidgets.QAbstractSpinBox, QtWidgets.QComboBox, QuantityInput))
               and w.isEnabled()]
     assert any(isinstance(w, QtWidgets.QComboBox) for w in inputs)
-    assert any(isinstance(w, QtWidgets.QAbstractSpinBox) for w in inputs)
+    assert any(isinstance(w, QuantityInput) for w in inputs)    # the numbers: text fields
     win.setFocus()
     for w in inputs:
         before, top = _value(w), bar.value()
