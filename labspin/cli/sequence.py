@@ -54,7 +54,8 @@ def sequence_main(args) -> int:
         for k, r in enumerate(runs):
             print(f"  run {k + 1}: {describe_point(r['point'])}  seed {r['seed']}", file=sys.stderr)
         return 0
-    signals.install()       # SIGTERM/SIGHUP between runs stop the sequence as Ctrl-C does
+    # SIGTERM/SIGHUP between runs stop the sequence as Ctrl-C does; handlers put back after
+    ours = not signals.installed() and signals.install()
     bar = progress_printer()
     progress = None if bar is None else (lambda k, n, pct, t: bar(pct, t))
     try:
@@ -68,6 +69,9 @@ def sequence_main(args) -> int:
         print(f"\nlabspin sequence: interrupted; rerun `labspin sequence {args.file} --out "
               f"{out}` to resume", file=sys.stderr)
         return 130
+    finally:
+        if ours:
+            signals.uninstall()
     for path in result.files:
         print(path)
     if not result.complete:

@@ -1,12 +1,12 @@
-"""Running queued procedures from the GUI: pymeasure's Manager and Worker with the runner's
-contract (labspin.run.runner.run_procedure) in the worker thread.
+"""Running queued procedures from the GUI: pymeasure's Manager and Worker running the
+runner's one life cycle (``labspin.run.runner.run_life_cycle``) in the worker thread.
 
 The window checks the limits and builds the bench (``labspin.run.api.prepare``) when a run is
-queued; the worker opens the bench, writes the runner's metadata, runs startup/execute, and
-on every exit brings every source to its safe state (``bench.shutdown``, each attempted),
-closes the bench, appends ``#End time/#Status/#Message`` and only then reports the status,
-so the window never shows a run as ended while its bench is still ramping. Between points it
-samples the bench for the bench panel (:class:`BenchState`).
+queued; the worker hands the life cycle pymeasure's emit (Recorder for the file, Monitor for
+live plots) and reports the status only after the life cycle has brought every source to its
+safe state, closed the bench and appended ``#End time/#Status/#Message``, so the window never
+shows a run as ended while its bench is still ramping. Between points it samples the bench
+for the bench panel (:class:`BenchState`).
 """
 from __future__ import annotations
 
@@ -21,14 +21,12 @@ from pymeasure.experiment.listeners import Recorder
 from pymeasure.experiment.workers import Worker
 
 from labspin.run.runner import (
-    ABORTED,
     FAILED,
     FINISHED,
     RUNNING,
-    set_run_metadata,
-    shutdown_bench,
+    RunHooks,
+    run_life_cycle,
     status_name,
-    status_tail,
 )
 
 log = logging.getLogger(__name__)
@@ -145,65 +143,51 @@ class LabspinWorker(Worker):
             except Exception as exc:  # noqa: BLE001 — the panel must never stop a run
                 log.debug("bench panel sample failed: %s", exc)
 
-    def _set_metadata(self, proc, bench) -> None:
-        p = self.prepared
-        self.identities = set_run_metadata(proc, bench, p.sample_name, p.sample_parameters,
-                                           p.seed)
-        self.results.store_metadata()
-
     def run(self):
         proc = self.procedure = self.results.procedure
-        bench = self.prepared.bench
+        p = self.prepared
         self.recorder = Recorder(self.results, self.recorder_queue)
         self.recorder.start()
-        proc.should_stop, proc.emit, proc.is_last = self.should_stop, self.emit, self.is_last
+        proc.is_last = self.is_last
         self.update_status(RUNNING)
         self.emit("progress", 0.0)
-        status = FAILED
+        hooks = RunHooks(self.emit, opened=self._opened, safe=self._safe,
+                         rows_closed=self._close_rows,
+                         fault=lambda exc: log.error("%s failed", proc.NAME, exc_info=exc))
         try:
-            try:
-                bench.open()
-            finally:
-                self._set_metadata(proc, bench)
-            proc.bench = bench
-            self.state.sample(bench, "running", self.identities)
-            proc.startup()
-            if not self.should_stop():
-                proc.execute()
-            status = ABORTED if self.should_stop() else FINISHED
-        except KeyboardInterrupt:
-            status, self.message = ABORTED, "interrupted (Ctrl-C)"
-        except Exception as exc:
-            status, self.message = FAILED, f"{type(exc).__name__}: {exc}"
-            log.exception("%s failed", proc.NAME)
-        finally:
-            self._end(status)
+            status, self.message = run_life_cycle(
+                proc, p.bench, self.results, self._should_stop, hooks,
+                sample_name=p.sample_name, sample_parameters=p.sample_parameters, seed=p.seed)
+        except OSError as exc:      # the status lines could not be appended
+            status, self.message = proc.status, f"{type(exc).__name__}: {exc}"
+            log.error("cannot append the status to %s: %s", self.results.data_filename, exc)
+        self._report(status)
 
-    def _end(self, status: int) -> None:
-        """Safe state first, then the file's status lines, then tell the GUI (never raises)."""
-        proc, bench = self.procedure, self.prepared.bench
-        status, self.message, failures = shutdown_bench(bench, status, self.message)
+    def _opened(self, identities: dict[str, str]) -> None:
+        self.identities = identities
+        self.state.sample(self.prepared.bench, "running", identities)
+
+    def _safe(self, status: int, message: str, failures: list[str]) -> None:
+        """Every source is safe: log the failures, show the final state (never raises)."""
         for f in failures:
             log.error(f)
         name = status_name(status)
         try:
-            self.state.sample(bench, f"{name} — bench in its safe state" if not failures
-                              else f"{name} — shutdown failed", self.identities)
+            self.state.sample(self.prepared.bench, f"{name} — bench in its safe state"
+                              if not failures else f"{name} — shutdown failed", self.identities)
         except Exception as exc:  # noqa: BLE001
             log.debug("bench panel sample failed: %s", exc)
-        bench.close()
+
+    def _close_rows(self) -> None:
         try:
             self.recorder.stop()
         except Exception as exc:  # noqa: BLE001
             log.error("closing the results file: %s", exc)
-        tail = status_tail(status, self.message)
-        try:
-            with open(self.results.data_filename, "a", encoding=Results.ENCODING) as f:
-                f.write(tail)
-        except OSError as exc:
-            log.error("cannot append the status to %s: %s", self.results.data_filename, exc)
+
+    def _report(self, status: int) -> None:
+        """Tell the GUI the status, after the bench is safe and the file closed."""
         if status == FAILED and self.message:
-            log.error("%s: %s", proc.NAME, self.message)
+            log.error("%s: %s", self.procedure.NAME, self.message)
         self.update_status(status)
         if status == FINISHED:
             self.emit("progress", 100.0)

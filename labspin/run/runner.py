@@ -51,15 +51,6 @@ def _unique_path(out_dir: Path, name: str) -> Path:
     raise FileExistsError(f"no free file name for {name} in {out_dir}")
 
 
-def _write_header(procedure, path: Path) -> None:
-    """Write the results header of a run that stopped before writing it (e.g. Ctrl-C while
-    the instruments were opened), so that the run still leaves a loadable file."""
-    try:
-        Results(procedure, str(path)).store_metadata()
-    except Exception:  # noqa: BLE001 — the status line below is still written
-        pass
-
-
 def software_versions() -> dict[str, str]:
     """Get the versions of Python and of the packages a run's numbers depend on."""
     import platform
@@ -114,6 +105,89 @@ def status_tail(status: int, message: str) -> str:
             + (f"#Message: {message}{Results.LINE_BREAK}" if message else ""))
 
 
+@dataclass
+class RunHooks:
+    """What the caller of :func:`run_life_cycle` adds to it. ``emit(topic, record)`` is the
+    procedure's emit (rows, progress); ``opened(identities)`` is called once the bench is open
+    and the metadata is in the file; ``safe(status, message, failures)`` once every source is
+    in its safe state (before the bench is closed); ``rows_closed()`` when no row will come
+    (before the status lines are appended); ``fault(exc)`` with the exception that ended a run
+    FAILED. All but ``emit`` are optional."""
+    emit: Callable[[str, object], None]
+    opened: Callable[[dict], None] | None = None
+    safe: Callable[[int, str, list[str]], None] | None = None
+    rows_closed: Callable[[], None] | None = None
+    fault: Callable[[BaseException], None] | None = None
+
+
+def _store_metadata(procedure, bench: Bench, results: Results, sample_name: str,
+                    sample_parameters: dict | None, seed: int | None) -> dict:
+    """Set the run metadata and insert it into the results file; get the identities (empty
+    if that failed: the header still stands and the run's own fault is the one reported)."""
+    try:
+        identities = set_run_metadata(procedure, bench, sample_name, sample_parameters, seed)
+        results.store_metadata()
+        return identities
+    except Exception:  # noqa: BLE001 — the run's status line below is still written
+        return {}
+
+
+def run_life_cycle(procedure, bench: Bench, results: Results, abort: threading.Event,
+                   hooks: RunHooks, *, sample_name: str = "",
+                   sample_parameters: dict | None = None,
+                   seed: int | None = None) -> tuple[int, str]:
+    """Run a checked ``procedure`` whose results file ``results`` exists (header written):
+    open the bench, store the metadata, startup/execute, and on every exit (finish, abort,
+    exception, instrument fault, stop signal) ramp every source to its safe state, close the
+    bench and append the status lines; get (status, message). Raises only an OSError from
+    appending the status lines (or the caller's hooks' own errors). The one life
+    cycle of the CLI, the API, sequences and the GUI worker; ``abort`` set means should_stop()
+    is true (status ABORTED)."""
+    status, message = FAILED, ""
+    guard = signals.StopGuard(abort)
+    try:
+        guard.enter()               # SIGINT, SIGTERM, SIGHUP abort the run from here on
+        try:
+            bench.open()
+        finally:                    # a bench that failed to open still leaves its metadata
+            identities = _store_metadata(procedure, bench, results, sample_name,
+                                         sample_parameters, seed)
+        procedure.bench = bench
+        procedure.emit = hooks.emit
+        procedure.should_stop = abort.is_set
+        procedure.status = RUNNING
+        if hooks.opened is not None:
+            hooks.opened(identities)
+        procedure.startup()
+        if not abort.is_set():
+            procedure.execute()
+        status = ABORTED if abort.is_set() else FINISHED
+    except KeyboardInterrupt as exc:
+        status, message = ABORTED, f"interrupted ({getattr(exc, 'name', 'Ctrl-C')})"
+    except Exception as exc:  # noqa: BLE001 — any fault ends FAILED, named
+        status, message = FAILED, f"{type(exc).__name__}: {exc}"
+        if hooks.fault is not None:
+            hooks.fault(exc)
+    finally:
+        try:                        # no signal interrupts the ramp-down from here on
+            guard.shield(signals.ramp_down_lines(bench))
+        except signals.StopSignal:  # one that came as the run ended: noted, not raised again
+            guard.shield(signals.ramp_down_lines(bench))
+        status, message, failures = shutdown_bench(bench, status, message)
+        procedure.status = status
+        if hooks.safe is not None:
+            hooks.safe(status, message, failures)
+        try:
+            bench.close()
+            if hooks.rows_closed is not None:
+                hooks.rows_closed()
+            with open(results.data_filename, "a", encoding=Results.ENCODING) as f:
+                f.write(status_tail(status, message))
+        finally:
+            guard.leave()
+    return status, message
+
+
 def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
                   sample_name: str = "", sample_parameters: dict | None = None,
                   seed: int | None = None,
@@ -122,8 +196,8 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
     """Run ``procedure`` on ``bench`` (opened here); get the RunResult.
 
     procedure.check(bench) runs before any instrument is written and its ValueError (or
-    LimitError) propagates: nothing was touched and no file is written. After that every
-    exit is caught, every source is shut down (each attempted), and the status is written.
+    LimitError) propagates: nothing was touched and no file is written. After that the run
+    goes through :func:`run_life_cycle`, rows written and flushed point by point.
     progress(percent, elapsed clock seconds) is called as the procedure reports progress;
     setting ``abort`` makes the procedure's should_stop() true (status ABORTED).
     """
@@ -132,51 +206,25 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = _unique_path(out_dir, procedure.NAME or type(procedure).__name__)
-    status, message = FAILED, ""
+    results = Results(procedure, str(path))
     t0 = bench.clock.now()
-    handle = None
-    guard = signals.StopGuard(abort)
-    try:
-        guard.enter()               # SIGINT, SIGTERM, SIGHUP abort the run from here on
-        bench.open()
-        procedure.bench = bench
-        set_run_metadata(procedure, bench, sample_name, sample_parameters, seed)
-        results = Results(procedure, str(path))
-        results.store_metadata()
-        handle = open(path, "a", encoding=Results.ENCODING)
+    rows = []                       # the append handle, once the metadata is in the file
 
-        def emit(topic, record):
-            if topic == "results":
-                handle.write(results.format(record) + Results.LINE_BREAK)
-                handle.flush()
-            elif topic == "progress" and progress is not None:
-                progress(float(record), bench.clock.now() - t0)
-        procedure.emit = emit
-        procedure.should_stop = abort.is_set
-        procedure.status = RUNNING
-        procedure.startup()
-        procedure.execute()
-        status = ABORTED if procedure.should_stop() else FINISHED
-    except KeyboardInterrupt as exc:
-        status, message = ABORTED, f"interrupted ({getattr(exc, 'name', 'Ctrl-C')})"
-    except Exception as exc:  # noqa: BLE001 — any fault ends FAILED, named
-        status, message = FAILED, f"{type(exc).__name__}: {exc}"
-    finally:
-        try:                        # no signal interrupts the ramp-down from here on
-            guard.shield(signals.ramp_down_lines(bench))
-        except signals.StopSignal:  # one that came as the run ended: noted, not raised again
-            guard.shield(signals.ramp_down_lines(bench))
-        status, message, _ = shutdown_bench(bench, status, message)
-        procedure.status = status
-        tail = status_tail(status, message)
-        if handle is None and not path.exists():
-            _write_header(procedure, path)      # stopped before the header: still a file
-        if handle is not None:
-            handle.write(tail)
-            handle.close()
-        elif path.exists():
-            with open(path, "a", encoding=Results.ENCODING) as f:
-                f.write(tail)
-        bench.close()
-        guard.leave()
+    def emit(topic, record):
+        if topic == "results":
+            rows[0].write(results.format(record) + Results.LINE_BREAK)
+            rows[0].flush()
+        elif topic == "progress" and progress is not None:
+            progress(float(record), bench.clock.now() - t0)
+
+    def close_rows():
+        if rows:
+            rows.pop().close()
+
+    hooks = RunHooks(emit, opened=lambda _: rows.append(open(path, "a",
+                                                             encoding=Results.ENCODING)),
+                     rows_closed=close_rows)
+    status, message = run_life_cycle(procedure, bench, results, abort, hooks,
+                                     sample_name=sample_name,
+                                     sample_parameters=sample_parameters, seed=seed)
     return RunResult(path, status, message)
