@@ -69,7 +69,8 @@ class Prior:
         return {"value": self.value, "err": self.err, "source": self.source}
 
 
-_VALUE_ERR = re.compile(r"^\s*([-+0-9.eE]+)\s*(?:(?:±|\+-|\+/-)\s*([0-9.eE+-]+))?\s*$")
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_VALUE_ERR = re.compile(rf"^\s*({_NUMBER})\s*(?:(?:±|\+-|\+/-)\s*({_NUMBER}))?\s*$")
 
 
 def parse_value_err(text: str, name: str = "value") -> tuple[float, float]:
