@@ -21,10 +21,9 @@ Then (fields in T, γ as γ/2π in Hz/T):
 - Torque efficiency, |ξ| = |S/A|·(e·μ0Ms·t·d/ħ)·√(1 + μ0M_eff/μ0H_res) (physics.md; valid
   when the rf field is the Oersted field J_c·d/2 and there is no field-like torque), averaged
   over the sweeps; needs μ0Ms (T), the magnet's thickness t (m) and the heavy metal's d (m):
-  from the arguments, else from the results file's "Sample parameters" metadata (keys
-  ``mu0_ms_T``, ``thickness_m``, ``hm_thickness_m``) attached as
-  ``df.attrs["sample_parameters"]`` by :func:`read_results`; without them ``xi`` is left out
-  and only ``s_over_a`` is reported. Sign: design.md's convention (H_DL > 0 drives m toward
+  the options ``mu0_ms_T``, ``thickness_m``, ``hm_thickness_m`` (:data:`OPTIONS`), else the
+  file's Sample constants, never the simulator's Sample parameters; without them ``xi`` is
+  left out with a warning and only ``s_over_a`` is reported. Sign: design.md's convention (H_DL > 0 drives m toward
   +σ, σ = +ŷ for θ_SH > 0 at the top interface), the same as ``xi_dc``'s and as the simulated
   sample's ``xi_dl``. Linearizing the LLG about m = x̂ with an in-plane rf field h_y and the
   damping-like torque (equivalent to a field H_DL·m×σ = H_DL·ẑ) gives
@@ -336,8 +335,8 @@ def line_quality(fit: dict, v_V) -> str | None:
     """Get why a fitted line is not a usable resonance (None when it is):
 
     - its resonance lies outside the swept window (closer than one HWHM to an end);
-    - its width is not resolved (HWHM below 1.5 field steps) or exceeds a quarter of the
-      window (a tail or a baseline, not a line);
+    - its width is not resolved (HWHM below half a field step: FWHM under one step) or
+      exceeds a quarter of the window (a tail or a baseline, not a line);
     - the film is not saturated there (resonance within 3 HWHM of zero field);
     - its amplitude is not significant (S and A together below 5 standard errors) or far
       larger than the data (√(S² + A²) above 10× the sweep's peak-to-peak voltage);
@@ -353,7 +352,7 @@ def line_quality(fit: dict, v_V) -> str | None:
     if not (x0 - dh >= lo and x0 + dh <= hi):
         return (f"resonance {x0 * 1e3:.4g} mT (HWHM {dh * 1e3:.3g} mT) outside the swept "
                 f"window {lo * 1e3:.4g}–{hi * 1e3:.4g} mT")
-    if dh < 1.5 * step:
+    if dh < 0.5 * step:
         return f"width not resolved (HWHM {dh * 1e3:.3g} mT, field step {step * 1e3:.3g} mT)"
     if dh > 0.25 * (hi - lo):
         return (f"HWHM {dh * 1e3:.3g} mT exceeds a quarter of the window "
@@ -535,10 +534,11 @@ def fit_damping(frequency_Hz, dh_T, dh_err_T, gamma_Hz_per_T: float,
 
 
 def xi_from_s_over_a(s_over_a, mu0_hres_T, mu0_meff_T, mu0_ms_T, thickness_m, hm_thickness_m):
-    """Get ξ = +(S/A)·(e·μ0Ms·t·d/ħ)·√(1 + μ0M_eff/μ0H_res) (physics.md; design.md's sign:
-    S/A > 0 for Py/Pt gives ξ > 0, as Liu et al. 2011; μ0Ms in T, so e·μ0Ms·t·d/ħ is
-    dimensionless)."""
-    return (np.asarray(s_over_a, float) * E_CHARGE * mu0_ms_T * thickness_m * hm_thickness_m
+    """Get ξ = −(S/A)·(e·μ0Ms·t·d/ħ)·√(1 + μ0M_eff/μ0H_res) (physics.md's magnitude; the
+    sign is the simulator's, where the rf Oersted field of the heavy metal points along −σ;
+    design.md's S/A > 0 for Pt is not yet reconciled with it, see the module docstring;
+    μ0Ms in T, so e·μ0Ms·t·d/ħ is dimensionless)."""
+    return -(np.asarray(s_over_a, float) * E_CHARGE * mu0_ms_T * thickness_m * hm_thickness_m
             / HBAR * np.sqrt(1.0 + mu0_meff_T / np.abs(np.asarray(mu0_hres_T, float))))
 
 
@@ -546,8 +546,8 @@ def linewidth_slope_factor(frequency_Hz, b_res_T, field_angle_deg, mu0_meff_T: f
                            gamma_Hz_per_T: float, mu0_hk_T: float = 0.0,
                            easy_axis_deg: float = 0.0):
     """Get F (dimensionless) with dΔ/dI_dc = F·μ0H_DL-per-A: F = (f/γ)·(m·σ)/((B1 + B2)/2)
-    with m·σ = −sin φ_M for design.md's σ = −ŷ of a θ_SH > 0 metal below the magnet (see the
-    module doc; field angle of the field's direction, i.e. + 180° for a negative field)."""
+    with m·σ = sin φ_M for the simulator's σ = ŷ (see the module doc; field angle of the
+    field's direction, i.e. + 180° for a negative field)."""
     b = np.abs(np.asarray(b_res_T, float))
     pm = magnetization_angle(b, field_angle_deg, mu0_hk_T, easy_axis_deg)
     ph = np.radians(np.broadcast_to(np.asarray(field_angle_deg, float), b.shape))
@@ -555,7 +555,7 @@ def linewidth_slope_factor(frequency_Hz, b_res_T, field_angle_deg, mu0_meff_T: f
     hpar = b * np.cos(pm - ph)
     b1 = hpar + mu0_hk_T * np.cos(2 * (pm - pk))
     b2 = hpar + mu0_hk_T * np.cos(pm - pk) ** 2 + mu0_meff_T
-    return np.asarray(frequency_Hz, float) / gamma_Hz_per_T * -np.sin(pm) / (0.5 * (b1 + b2))
+    return np.asarray(frequency_Hz, float) / gamma_Hz_per_T * np.sin(pm) / (0.5 * (b1 + b2))
 
 
 def fit_dc_linewidth(lines: pd.DataFrame) -> pd.DataFrame:
