@@ -23,9 +23,9 @@ Then (fields in T, γ as γ/2π in Hz/T):
   over the sweeps; needs μ0Ms (T), the magnet's thickness t (m) and the heavy metal's d (m):
   the options ``mu0_ms_T``, ``thickness_m``, ``hm_thickness_m`` (:data:`OPTIONS`), else the
   file's Sample constants, never the simulator's Sample parameters; without them ``xi`` is
-  left out with a warning and only ``s_over_a`` is reported. Sign: design.md's convention (H_DL > 0 drives m toward
-  +σ, σ = +ŷ for θ_SH > 0 at the top interface), the same as ``xi_dc``'s and as the simulated
-  sample's ``xi_dl``. Linearizing the LLG about m = x̂ with an in-plane rf field h_y and the
+  left out with a warning and only ``s_over_a`` is reported. Sign: design.md's convention
+  (H_DL > 0 drives m toward +σ, σ = +ŷ for θ_SH > 0 at the top interface), the same as
+  ``xi_dc``'s and as the simulated sample's ``xi_dl``. Linearizing the LLG about m = x̂ with an in-plane rf field h_y and the
   damping-like torque (equivalent to a field H_DL·m×σ = H_DL·ẑ) gives
   Re δφ ∝ γ0(H+M_eff)·h_y·(ω0² − ω²) + ω²Γ·H_DL, so S/A = H_DL/(h_y·…); the Oersted field of
   a heavy metal under the magnet is h_y = −J_c·d/2 (x̂ × ẑ), hence ξ = −(S/A)·(…). Liu et
