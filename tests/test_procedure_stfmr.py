@@ -222,3 +222,28 @@ def test_cli_run_then_analyze(tmp_path, capsys):
     res = json.loads(capsys.readouterr().out)
     assert res["priors"]["mu0_hk_T"]["source"] == "option"
     assert res["mu0_meff_T"] == pytest.approx(0.9, rel=0.01)
+
+
+@pytest.mark.skipif(not (REALDATA / "cmtj_TaCoFeB_5360" / "vsd").is_dir(),
+                    reason="../shared/realdata not present")
+def test_real_spin_diode_line_fits_do_not_depend_on_the_voltage_unit():
+    """Every sweep of both real sets fitted in V and in µV: the fit runs in normalised
+    units, so resonance, width and S/A agree far below their errors (bound: 1e-3 σ)."""
+    from labspin.procedures.stfmr_analysis import fit_line
+    worst = 0.0
+    for name in ("5360_4p.csv", "5360_2p.csv"):
+        df = read_column_pairs(REALDATA / "cmtj_TaCoFeB_5360" / "vsd" / name, field_unit="Oe")
+        for _, g in df.groupby("Frequency (Hz)"):
+            b, v = g["Field (T)"].to_numpy(), g["Vmix (V)"].to_numpy()
+            try:
+                volts = fit_line(b, v)
+            except RuntimeError:
+                with pytest.raises(RuntimeError):
+                    fit_line(b, v * 1e6)
+                continue
+            micro = fit_line(b, v * 1e6)
+            for key in ("mu0_hres_T", "mu0_dh_T", "s_over_a"):
+                dev = abs(micro[key] - volts[key]) / volts[key + "_err"]
+                worst = max(worst, dev)
+            assert micro["s_V"] == pytest.approx(1e6 * volts["s_V"], rel=1e-6)
+    assert worst < 1e-3, worst
