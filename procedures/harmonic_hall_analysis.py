@@ -32,10 +32,10 @@ them).
 
 The sign of m_z on a branch needs the sign of ΔR_A: the data alone are unchanged by
 (ΔR_A, m_z, H_DL) → (−ΔR_A, −m_z, −H_DL). On a branch ∂²V_ω/∂H² = −I0·ΔR_A·sign(m_z)/H_K², so
-sign(m_z) = −sign(curvature)·sign(ΔR_A). ΔR_A and ΔR_P come from the keyword arguments, else
-the file header (procedure parameters "AHE amplitude"/"PHE amplitude", else the simulated
-sample's ``dr_ahe_ohm``/``dr_phe_ohm``), else ΔR_A > 0 and ξ_R = 0 are assumed (reported as
-``dr_ahe_sign`` and ``xi_r``).
+sign(m_z) = −sign(curvature)·sign(ΔR_A). ΔR_A and ΔR_P come from the options (keyword
+arguments, ``--option``), else the file's Sample constants, else the procedure parameters
+"AHE amplitude"/"PHE amplitude" — never the simulator's Sample parameters — else ΔR_A > 0
+and ξ_R = 0 are assumed, with a warning (reported as ``dr_ahe_sign`` and ``xi_r``).
 
 Torque efficiencies (sample convention, labspin.sim_backend.samples):
 H_DL/I = ξ_DL·ħ/(2e μ0 Ms t_F w d), (H_FL − H_Oe)/I = ξ_FL·ħ/(2e μ0 Ms t_F w d), with
