@@ -32,10 +32,10 @@ them).
 
 The sign of m_z on a branch needs the sign of ΔR_A: the data alone are unchanged by
 (ΔR_A, m_z, H_DL) → (−ΔR_A, −m_z, −H_DL). On a branch ∂²V_ω/∂H² = −I0·ΔR_A·sign(m_z)/H_K², so
-sign(m_z) = −sign(curvature)·sign(ΔR_A). ΔR_A and ΔR_P come from the keyword arguments, else
-the file header (procedure parameters "AHE amplitude"/"PHE amplitude", else the simulated
-sample's ``dr_ahe_ohm``/``dr_phe_ohm``), else ΔR_A > 0 and ξ_R = 0 are assumed (reported as
-``dr_ahe_sign`` and ``xi_r``).
+sign(m_z) = −sign(curvature)·sign(ΔR_A). ΔR_A and ΔR_P come from the options (keyword
+arguments, ``--option``), else the file's Sample constants, else the procedure parameters
+"AHE amplitude"/"PHE amplitude" — never the simulator's Sample parameters — else ΔR_A > 0
+and ξ_R = 0 are assumed, with a warning (reported as ``dr_ahe_sign`` and ``xi_r``).
 
 Torque efficiencies (sample convention, labspin.sim_backend.samples):
 H_DL/I = ξ_DL·ħ/(2e μ0 Ms t_F w d), (H_FL − H_Oe)/I = ξ_FL·ħ/(2e μ0 Ms t_F w d), with
@@ -44,7 +44,7 @@ H_Oe/I = −1/(2w) along σ = ŷ for the heavy metal below the magnet (current s
 from __future__ import annotations
 
 import itertools
-import json
+import math
 import re
 from pathlib import Path
 
@@ -54,30 +54,34 @@ from scipy.optimize import curve_fit
 
 from labspin.physics.constants import E_CHARGE, HBAR, MU0
 from labspin.physics.macrospin import sheet_oersted_per_A
+from labspin.physics.macrospin.analytic import (
+    inplane_magnetization_angle as magnetization_angle,
+)
+
+from .estimates import (
+    Option,
+    Prior,
+    combine,
+    flag_undetermined,
+    priors_dict,
+    resolve_priors,
+    settings,
+    weighted_line,
+)
 
 # header names → keys of the film/readout dictionary
 _HEADER_PARAMETERS = {"AHE amplitude": "dr_ahe_ohm", "PHE amplitude": "dr_phe_ohm",
                       "Film mu0Ms": "mu0_ms_T", "Film thickness": "thickness_m",
                       "Heavy-metal thickness": "hm_thickness_m", "Bar width": "width_m",
                       "Film mu0Meff": "mu0_meff_T"}
-_SAMPLE_KEYS = ("dr_ahe_ohm", "dr_phe_ohm", "mu0_ms_T", "thickness_m", "mu0_meff_T")
 
 
 # ------------------------------------------------------------------------ header and files
 def header_info(text: str) -> dict:
-    """Get readout and film parameters from a labspin results header: the procedure's
-    parameters (non-zero ones) over the simulated sample's metadata (``dr_ahe_ohm``,
-    ``dr_phe_ohm``, ``mu0_ms_T``, ``thickness_m``, ``mu0_meff_T``)."""
+    """Get the readout and film constants a user typed into a labspin procedure's parameters
+    (non-zero ones: "AHE amplitude", "PHE amplitude", "Film mu0Ms", …) from a results
+    header. The simulator's "Sample parameters" (its truth) are never read."""
     info: dict = {}
-    m = re.search(r"^#\s*Sample parameters:\s*(\{.*\})\s*$", text, re.M)
-    if m:
-        try:
-            sample = json.loads(m.group(1))
-        except json.JSONDecodeError:
-            sample = {}
-        for k in _SAMPLE_KEYS:
-            if isinstance(sample.get(k), (int, float)):
-                info[k] = float(sample[k])
     for name, key in _HEADER_PARAMETERS.items():
         m = re.search(rf"^#\s*{re.escape(name)}:\s*([-+0-9.eE]+)", text, re.M)
         if m:
@@ -96,14 +100,15 @@ def read_header(path: str | Path) -> str:
         return "".join(line for line in f if line.startswith("#"))
 
 
-def analyze_files(paths, **kwargs) -> dict:
-    """Read labspin results files (header included) and analyze them together; keyword
-    arguments as :func:`analyze_harmonic_hall` (they override the header)."""
+def analyze_files(paths, **options) -> dict:
+    """Read results files (header included) and analyze them together; options as
+    :func:`analyze_harmonic_hall` (over the header's procedure parameters)."""
+    from labspin.results.reader import read_table
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    frames = [pd.read_csv(p, comment="#") for p in paths]
-    info = header_info(read_header(paths[0]))
-    info.update({k: v for k, v in kwargs.items() if v is not None})
-    return analyze_harmonic_hall(pd.concat(frames, ignore_index=True), **info)
+    frames = [read_table(p) for p in paths]
+    df = pd.concat(frames, ignore_index=True)
+    df.attrs = dict(frames[0].attrs)
+    return analyze_harmonic_hall(df, **options)
 
 
 # ------------------------------------------------------------------------ branches
@@ -211,65 +216,131 @@ def _direction(angle_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return d, sign
 
 
-def analyze_harmonic_hall(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
-                          dr_phe_ohm: float | None = None, xi_r: float | None = None,
-                          current_amplitude_A: float | None = None,
-                          window_T: float | None = None, window_fraction: float = 0.5,
-                          mu0_ms_T: float | None = None, thickness_m: float | None = None,
-                          hm_thickness_m: float | None = None, width_m: float | None = None,
-                          hm_below: bool = True, mu0_meff_T: float | None = None,
-                          mu0_hk_T: float | None = None) -> dict:
+def _flag(text) -> bool:
+    """Get a boolean from True/False or "true"/"false"/"1"/"0"/"yes"/"no"."""
+    if isinstance(text, bool):
+        return text
+    t = str(text).strip().lower()
+    if t in ("true", "1", "yes"):
+        return True
+    if t in ("false", "0", "no"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+OPTIONS = (
+    Option("dr_ahe_ohm", "ohm", "anomalous-Hall amplitude ΔR_A (its sign fixes m_z of each "
+           "branch; needed for H_DL from angle scans)"),
+    Option("dr_phe_ohm", "ohm", "planar-Hall amplitude ΔR_P (for ξ_R = ΔR_P/ΔR_A)"),
+    Option("xi_r", "", "ξ_R = ΔR_P/ΔR_A directly (instead of dr_phe_ohm)"),
+    Option("current_amplitude_A", "A", "I0, the current's amplitude (default: the "
+           "'Current amplitude (A)' column)"),
+    Option("mu0_ms_T", "T", "μ0·M_s (for ξ)"),
+    Option("thickness_m", "m", "magnet thickness t_F (for ξ)"),
+    Option("hm_thickness_m", "m", "heavy-metal thickness d (for ξ)"),
+    Option("width_m", "m", "bar width w (for ξ and the Oersted field)"),
+    Option("mu0_meff_T", "T", "μ0·M_eff for angle scans (else fitted from ≥ 4 fields)"),
+    Option("mu0_hk_T", "T", "in-plane anisotropy field for angle scans (else fitted)"),
+    Option("window_T", "T", "field-sweep fit window ±window_T (default: a fraction of each "
+           "branch)", None, constant=False),
+    Option("window_fraction", "", "fit window as a fraction of each branch's extent", 0.5,
+           constant=False),
+    Option("hm_below", "", "heavy metal below the magnet (Oersted sign)", True,
+           constant=False, kind=_flag),
+)
+
+
+def analyze_harmonic_hall(df: pd.DataFrame, **options) -> dict:
     """Get design.md's keys from harmonic-Hall field sweeps along x (0°) and y (90°), or —
     when the data are in-plane angle scans (:func:`is_angle_scan`) — from
-    :func:`analyze_angle_scans` (which takes ``mu0_meff_T`` and ``mu0_hk_T``).
+    :func:`analyze_angle_scans`.
 
     Columns: 'Field (T)' (μ0·H along the field direction), 'Field angle (deg)' (0, 90, 180
     or 270; absent: read as 0), 'V1w (V)' and 'V2w (V)' (physics.md's V_ω and V_2ω, both as
     amplitudes or both as rms; a row may have only one of them), 'Current amplitude (A)' (I0,
-    amplitude; or ``current_amplitude_A``). A labspin file's header is read by
-    :func:`analyze_files`; ``df.attrs['header']`` is read when present.
+    amplitude; or the option ``current_amplitude_A``).
 
-    Keyword arguments: ΔR_A = ``dr_ahe_ohm`` and ΔR_P = ``dr_phe_ohm`` (Ω, amplitudes as in
-    physics.md) or ``xi_r`` = ΔR_P/ΔR_A directly (then ΔR_A's sign is taken as +1 unless
-    ``dr_ahe_ohm`` is given); fit window ±``window_T`` (T), default ``window_fraction`` of the
-    smaller field extent of each branch (ends of the branch: its switching or the sweep's
-    maximum); film: μ0Ms (T), ferromagnet and heavy-metal thicknesses and bar width (m), the
-    heavy metal below the magnet (``hm_below``) for the Oersted-field sign.
+    Options (:data:`OPTIONS`; keyword arguments, ``--option NAME=VALUE[±ERR]``, else the
+    file's Sample constants, else the procedure parameters a user typed — "AHE amplitude",
+    "Film mu0Ms", … — never the simulator's Sample parameters): ΔR_A, ΔR_P (or ξ_R), I0,
+    the film (μ0Ms, t_F, d, w), μ0M_eff and μ0H_k for angle scans; settings window_T,
+    window_fraction, hm_below. Prior errors propagate (ξ_R into the Hayashi correction, I0
+    into the per-ampere fields, the film into ξ). Without ΔR_A its sign is taken as +1 and
+    ξ_R as 0, with a warning.
 
-    Returns mu0_hdl_T, mu0_hfl_T (μ0·H_DL, μ0·H_FL at I0, H_FL including the Oersted field),
-    mu0_hdl_per_A_T, mu0_hfl_per_A_T, per m_z branch mu0_hdl_mzp_T/mu0_hdl_mzm_T (and hfl),
-    b_x_mzp_T, b_y_mzp_T, … (Hayashi's B), each with _err; xi_dl, xi_fl (with _err) when the
-    film is known; and current_amplitude_A, xi_r, dr_ahe_sign, n_branches, window_T.
+    Signs (design.md, pinned by the real Ta/CoFeB set: H_DL < 0): σ = ŷ, H_DL > 0 toward
+    +σ; the damping-like field H_DL·(m×σ) = −sign(m_z)·H_DL·x̂ and the field-like one
+    H_FL·ŷ, so H_DL = −sign(m_z)·ΔH_X and H_FL = ΔH_Y.
+
+    Returns mu0_hdl_T, mu0_hfl_T (at I0, H_FL including the Oersted field), per ampere, per
+    m_z branch mu0_hdl_mzp_T/mu0_hdl_mzm_T (and hfl), b_x_mzp_T, … (Hayashi's B), each with
+    _err; the branches combined by :func:`estimates.combine` (a warning and a systematic
+    term where they disagree); xi_dl, xi_fl with the film; current_amplitude_A, xi_r,
+    dr_ahe_sign, n_branches, window_T, priors, warnings.
     """
+    known = {o.name for o in OPTIONS}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValueError(f"harmonic-hall: unknown option(s) {', '.join(unknown)}; options: "
+                         f"{', '.join(sorted(known))}")
+    set_ = settings(OPTIONS, options)
     hdr = df.attrs.get("header") if hasattr(df, "attrs") else None
-    if hdr:
-        info = header_info(hdr)
-        dr_ahe_ohm = dr_ahe_ohm if dr_ahe_ohm is not None else info.get("dr_ahe_ohm")
-        dr_phe_ohm = dr_phe_ohm if dr_phe_ohm is not None else info.get("dr_phe_ohm")
-        mu0_ms_T = mu0_ms_T or info.get("mu0_ms_T")
-        thickness_m = thickness_m or info.get("thickness_m")
-        hm_thickness_m = hm_thickness_m or info.get("hm_thickness_m")
-        width_m = width_m or info.get("width_m")
-        mu0_meff_T = mu0_meff_T if mu0_meff_T is not None else info.get("mu0_meff_T")
+    priors = resolve_priors(OPTIONS, {k: v for k, v in options.items() if k not in set_},
+                            df.attrs, header_info(hdr) if hdr else {})
+    warnings: list[str] = []
+    if "current_amplitude_A" not in priors:
+        if "Current amplitude (A)" not in df.columns:
+            raise KeyError("column 'Current amplitude (A)' missing: give the option "
+                           "current_amplitude_A")
+        priors["current_amplitude_A"] = Prior(
+            float(pd.to_numeric(df["Current amplitude (A)"]).mean()), 0.0, "data column")
     if is_angle_scan(df):
-        return analyze_angle_scans(
-            df, dr_ahe_ohm=dr_ahe_ohm, current_amplitude_A=current_amplitude_A,
-            mu0_meff_T=mu0_meff_T, mu0_hk_T=mu0_hk_T, mu0_ms_T=mu0_ms_T,
-            thickness_m=thickness_m, hm_thickness_m=hm_thickness_m, width_m=width_m,
-            hm_below=hm_below)
+        out = analyze_angle_scans(df, priors, set_["hm_below"], warnings)
+    else:
+        out = _analyze_field_sweeps(df, priors, set_, warnings)
+    flag_undetermined(out, [k for k in out if not k.endswith("_err")], warnings,
+                      may_vanish=[k for k in out if k.startswith(("mu0_h", "xi_", "b_",
+                                                                   "v2w", "v_ane"))])
+    out = {k: (int(v) if k.startswith("n_") else float(v)) for k, v in out.items()}
+    out["priors"] = priors_dict(priors)
+    out["warnings"] = warnings
+    return out
+
+
+def _branch_fields(bx: dict, by: dict, mz: float, xi_r: float) -> tuple[float, float]:
+    """Get (H_DL, H_FL) of one m_z branch from Hayashi's B_X, B_Y (σ = ŷ, see above)."""
+    d = 1.0 - 4.0 * xi_r ** 2
+    dhx = -2.0 * (bx + 2 * xi_r * mz * by) / d
+    dhy = -2.0 * (by + 2 * xi_r * mz * bx) / d
+    return -mz * dhx, dhy
+
+
+def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: list) -> dict:
     for col in ("Field (T)", "V1w (V)", "V2w (V)"):
         if col not in df.columns:
             raise KeyError(f"column {col!r} missing; columns: {', '.join(map(str, df.columns))}")
-    if xi_r is None:
-        xi_r = (dr_phe_ohm / dr_ahe_ohm) if (dr_phe_ohm and dr_ahe_ohm) else 0.0
+    ahe, phe = priors.get("dr_ahe_ohm"), priors.get("dr_phe_ohm")
+    if "xi_r" in priors:
+        xi_r, xi_r_err = priors["xi_r"].value, priors["xi_r"].err
+    elif ahe and phe and ahe.value:
+        xi_r = phe.value / ahe.value
+        xi_r_err = abs(xi_r) * math.hypot(phe.err / phe.value if phe.value else 0.0,
+                                          ahe.err / ahe.value)
+    else:
+        xi_r, xi_r_err = 0.0, 0.0
+        warnings.append("ξ_R = ΔR_P/ΔR_A unknown (options dr_ahe_ohm and dr_phe_ohm, or "
+                        "xi_r): taken as 0, no planar-Hall correction")
     if abs(2 * xi_r) >= 1:
         raise ValueError(f"xi_r = {xi_r:g}: |ξ_R| must be < 1/2 for the Hayashi correction")
-    ahe_sign = float(np.sign(dr_ahe_ohm)) if dr_ahe_ohm else 1.0
-    if current_amplitude_A is None:
-        if "Current amplitude (A)" not in df.columns:
-            raise KeyError("column 'Current amplitude (A)' missing: pass current_amplitude_A")
-        current_amplitude_A = float(pd.to_numeric(df["Current amplitude (A)"]).mean())
-    i0 = float(current_amplitude_A)
+    if ahe and ahe.value:
+        ahe_sign = float(np.sign(ahe.value))
+    else:
+        ahe_sign = 1.0
+        warnings.append("ΔR_A unknown (option dr_ahe_ohm): its sign taken as +1, which fixes "
+                        "m_z of each branch and so the sign of H_DL")
+    i0p = priors["current_amplitude_A"]
+    i0 = i0p.value
+    window_T, window_fraction = set_["window_T"], set_["window_fraction"]
 
     field = pd.to_numeric(df["Field (T)"], errors="coerce").to_numpy(float)
     angle = (pd.to_numeric(df["Field angle (deg)"], errors="coerce").to_numpy(float)
@@ -320,56 +391,59 @@ def analyze_harmonic_hall(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
             continue
         bx, by = bs[("x", mz)], bs[("y", mz)]
         d = 1.0 - 4.0 * xi_r ** 2
-        dhx = -2.0 * (bx["b_T"] + 2 * xi_r * mz * by["b_T"]) / d
-        dhy = -2.0 * (by["b_T"] + 2 * xi_r * mz * bx["b_T"]) / d
-        dhx_err = 2.0 * np.hypot(bx["b_T_err"], 2 * xi_r * by["b_T_err"]) / abs(d)
-        dhy_err = 2.0 * np.hypot(by["b_T_err"], 2 * xi_r * bx["b_T_err"]) / abs(d)
-        hdl, hfl = -mz * dhx, dhy
+        hdl, hfl = _branch_fields(bx["b_T"], by["b_T"], mz, xi_r)
+        hdl_err = 2.0 * np.hypot(bx["b_T_err"], 2 * xi_r * by["b_T_err"]) / abs(d)
+        hfl_err = 2.0 * np.hypot(by["b_T_err"], 2 * xi_r * bx["b_T_err"]) / abs(d)
+        if xi_r_err > 0:                           # ξ_R's prior error
+            up = _branch_fields(bx["b_T"], by["b_T"], mz, xi_r + xi_r_err)
+            dn = _branch_fields(bx["b_T"], by["b_T"], mz, xi_r - xi_r_err)
+            hdl_err = math.hypot(hdl_err, 0.5 * (up[0] - dn[0]))
+            hfl_err = math.hypot(hfl_err, 0.5 * (up[1] - dn[1]))
         out.update({f"b_x_{tag}_T": bx["b_T"], f"b_x_{tag}_T_err": bx["b_T_err"],
                     f"b_y_{tag}_T": by["b_T"], f"b_y_{tag}_T_err": by["b_T_err"],
-                    f"mu0_hdl_{tag}_T": hdl, f"mu0_hdl_{tag}_T_err": dhx_err,
-                    f"mu0_hfl_{tag}_T": hfl, f"mu0_hfl_{tag}_T_err": dhy_err})
-        per.append((hdl, dhx_err, hfl, dhy_err))
+                    f"mu0_hdl_{tag}_T": hdl, f"mu0_hdl_{tag}_T_err": hdl_err,
+                    f"mu0_hfl_{tag}_T": hfl, f"mu0_hfl_{tag}_T_err": hfl_err})
+        per.append((tag, hdl, hdl_err, hfl, hfl_err))
     if not per:
         found = ", ".join(f"{ax} m_z {'+' if mz > 0 else '−'}" for ax, mz in bs) or "none"
         raise ValueError("need field sweeps along x (0°) and y (90°) on a common m_z branch "
                          f"with enough points in the fit window; found: {found}")
-
-    def wmean(vals, errs):
-        vals, errs = np.asarray(vals, float), np.asarray(errs, float)
-        if np.all(errs > 0):
-            w = 1 / errs ** 2
-            return float(np.sum(w * vals) / np.sum(w)), float(1 / np.sqrt(np.sum(w)))
-        return float(vals.mean()), float(np.sqrt(np.sum(errs ** 2)) / errs.size)
-
-    hdl, hdl_err = wmean([p[0] for p in per], [p[1] for p in per])
-    hfl, hfl_err = wmean([p[2] for p in per], [p[3] for p in per])
-    out.update({"mu0_hdl_T": hdl, "mu0_hdl_T_err": hdl_err,
-                "mu0_hfl_T": hfl, "mu0_hfl_T_err": hfl_err,
-                "mu0_hdl_per_A_T": hdl / i0, "mu0_hdl_per_A_T_err": hdl_err / i0,
-                "mu0_hfl_per_A_T": hfl / i0, "mu0_hfl_per_A_T_err": hfl_err / i0,
-                "current_amplitude_A": i0, "xi_r": float(xi_r), "dr_ahe_sign": ahe_sign,
-                "n_branches": float(len(per)), "window_T": float(np.max(windows))})
-    out.update(_efficiencies(out, mu0_ms_T, thickness_m, hm_thickness_m, width_m, hm_below))
-    return {k: float(v) for k, v in out.items()}
+    labels = [f"m_z {'+' if p[0] == 'mzp' else '−'}" for p in per]
+    for key, k in (("mu0_hdl_T", 1), ("mu0_hfl_T", 3)):
+        c = combine([p[k] for p in per], [p[k + 1] for p in per], labels, key)
+        if c["warning"]:
+            warnings.append(c["warning"])
+        out[key], out[key + "_err"] = c["mean"], c["err"]
+        per_a = key.replace("_T", "_per_A_T")
+        out[per_a] = c["mean"] / i0
+        out[per_a + "_err"] = abs(out[per_a]) * math.hypot(c["err"] / abs(c["mean"]),
+                                                           i0p.err / i0) if c["mean"] else \
+            c["err"] / i0
+    out.update({"current_amplitude_A": i0, "xi_r": float(xi_r), "dr_ahe_sign": ahe_sign,
+                "n_branches": len(per), "window_T": float(np.max(windows))})
+    out.update(_efficiencies(out, priors, set_["hm_below"], warnings))
+    return out
 
 
-def _efficiencies(out: dict, mu0_ms_T, thickness_m, hm_thickness_m, width_m,
-                  hm_below: bool) -> dict:
+def _efficiencies(out: dict, priors: dict, hm_below: bool, warnings: list) -> dict:
     """Get xi_dl, xi_fl (with _err) from the fields per ampere in ``out`` when the film is
-    known ({} otherwise): H per A of unit efficiency ħ/(2e μ0 Ms t_F w d), the Oersted field
-    of the heavy-metal sheet (along σ = ŷ) taken out of the field-like one."""
-    if not (mu0_ms_T and thickness_m and hm_thickness_m and width_m):
+    known ({} and a warning otherwise): H per A of unit efficiency ħ/(2e μ0 Ms t_F w d), the
+    Oersted field of the heavy-metal sheet along σ = ŷ taken out of the field-like one; the
+    film's prior errors propagated."""
+    film = [priors.get(k) for k in ("mu0_ms_T", "thickness_m", "hm_thickness_m", "width_m")]
+    if None in film or not all(p.value for p in film):
+        warnings.append("ξ_DL, ξ_FL need mu0_ms_T, thickness_m, hm_thickness_m and width_m "
+                        "(options or the file's sample constants)")
         return {}
-    unit = HBAR / (2 * E_CHARGE * mu0_ms_T * thickness_m * width_m * hm_thickness_m)
-    h_oe = sheet_oersted_per_A(width_m, below=hm_below)[1]
+    ms, t, d, w = (p.value for p in film)
+    rel = math.sqrt(sum((p.err / p.value) ** 2 for p in film))
+    unit = HBAR / (2 * E_CHARGE * ms * t * w * d)
+    h_oe = sheet_oersted_per_A(w, below=hm_below)[1]        # along σ = ŷ
     res = {}
-    if "mu0_hdl_per_A_T" in out:
-        res["xi_dl"] = out["mu0_hdl_per_A_T"] / MU0 / unit
-        res["xi_dl_err"] = out["mu0_hdl_per_A_T_err"] / MU0 / unit
-    if "mu0_hfl_per_A_T" in out:
-        res["xi_fl"] = (out["mu0_hfl_per_A_T"] / MU0 - h_oe) / unit
-        res["xi_fl_err"] = out["mu0_hfl_per_A_T_err"] / MU0 / unit
+    for xi, key, oe in (("xi_dl", "mu0_hdl_per_A_T", 0.0), ("xi_fl", "mu0_hfl_per_A_T", h_oe)):
+        if key in out:
+            res[xi] = (out[key] / MU0 - oe) / unit
+            res[xi + "_err"] = math.hypot(out[key + "_err"] / MU0 / unit, abs(res[xi]) * rel)
     return res
 
 
@@ -404,20 +478,6 @@ def is_angle_scan(df: pd.DataFrame, min_angles: int = 6) -> bool:
         if np.unique(np.round(np.mod(a, 360.0), 3)).size >= min_angles:
             return True
     return False
-
-
-def magnetization_angle(field_T, angle_deg, mu0_hk_T: float) -> np.ndarray:
-    """Get the in-plane angle φ_M (rad) of a saturated in-plane magnet with a uniaxial
-    anisotropy field μ0H_k (T) along x, the field |field_T| (T) at angle_deg from +x: the
-    root of B·sin(φ_M − φ) + (B_k/2)·sin 2φ_M = 0 near φ (Newton)."""
-    b = np.abs(np.asarray(field_T, float))
-    ph = np.radians(np.asarray(angle_deg, float))
-    pm = ph.copy()
-    for _ in range(30):
-        g = b * np.sin(pm - ph) + 0.5 * mu0_hk_T * np.sin(2 * pm)
-        dg = b * np.cos(pm - ph) + mu0_hk_T * np.cos(2 * pm)
-        pm = pm - g / np.where(np.abs(dg) > 1e-12, dg, 1e-12)
-    return pm
 
 
 def fit_first_harmonic(field_T, angle_deg, v1w_V, i0_A: float,
@@ -464,27 +524,8 @@ def fit_second_harmonic(field_T, angle_deg, v2w_V, mu0_hk_T: float) -> dict:
             "b_V": coef[2], "b_V_err": np.sqrt(cov[2, 2]), "offset_V": coef[0], "n": b.size}
 
 
-def _weighted_line(x, y, e, intercept: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Get (coefficients, covariance) of y = c1·x (+ c0) weighted by 1/e², [c1, c0] order;
-    the covariance scaled by the reduced χ² when that exceeds 1 (Birge)."""
-    x, y, e = (np.asarray(v, float) for v in (x, y, e))
-    e = np.where(e > 0, e, np.min(e[e > 0]) if np.any(e > 0) else 1.0)
-    a = np.column_stack([x, np.ones_like(x)] if intercept else [x]) / e[:, None]
-    coef, *_ = np.linalg.lstsq(a, y / e, rcond=None)
-    cov = np.linalg.pinv(a.T @ a)
-    dof = x.size - a.shape[1]
-    if dof > 0:
-        chi2 = float(np.sum((a @ coef - y / e) ** 2)) / dof
-        cov = cov * max(1.0, chi2)
-    return coef, cov
-
-
-def analyze_angle_scans(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
-                        current_amplitude_A: float | None = None,
-                        mu0_meff_T: float | None = None, mu0_hk_T: float | None = None,
-                        mu0_ms_T: float | None = None, thickness_m: float | None = None,
-                        hm_thickness_m: float | None = None, width_m: float | None = None,
-                        hm_below: bool = True, table: bool = False) -> dict:
+def analyze_angle_scans(df: pd.DataFrame, priors: dict, hm_below: bool = True,
+                        warnings: list | None = None, table: bool = False) -> dict:
     """Get the SOT fields and the thermoelectric term of an in-plane magnet from in-plane
     angle scans at several field magnitudes (Avci et al., PRB 90, 224427, 2014).
 
@@ -508,11 +549,11 @@ def analyze_angle_scans(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
     ≲ B_k/(B + μ0M_eff) in H_DL.
 
     Inputs: columns 'Field (T)' (magnitude), 'Field angle (deg)' (φ from +x), 'V1w (V)',
-    'V2w (V)' (amplitudes, physics.md's V_ω and V_2ω), 'Current amplitude (A)' (or
-    ``current_amplitude_A``). ΔR_A = ``dr_ahe_ohm`` (needed for H_DL: from an out-of-plane
-    loop, the header's "AHE amplitude" or the simulated sample's metadata); μ0M_eff =
-    ``mu0_meff_T`` (else fitted from a(B) with ≥ 4 fields: weakly determined); μ0H_k =
-    ``mu0_hk_T`` (else from V_ω). Film parameters give xi_dl, xi_fl as the field sweeps do.
+    'V2w (V)' (amplitudes, physics.md's V_ω and V_2ω); ``priors`` ({name: Prior}, resolved
+    by :func:`analyze_harmonic_hall`): current_amplitude_A (required), dr_ahe_ohm (needed
+    for H_DL: from an out-of-plane loop), mu0_meff_T (else fitted from a(B) with ≥ 4 fields:
+    weakly determined), mu0_hk_T (else from V_ω), the film for xi_dl, xi_fl. Prior errors
+    of ΔR_A, I0 and μ0M_eff propagate; ``warnings`` (a list) is appended to.
 
     Returns mu0_hdl_T, mu0_hfl_T and per ampere, v2w_ane_V, v_ane_per_A2_V, dr_phe_ohm,
     r_xy0_ohm, mu0_hk_T, mu0_meff_T (each with _err; _err 0 for given values), xi_dl, xi_fl
@@ -522,11 +563,11 @@ def analyze_angle_scans(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
     for col in ("Field (T)", "Field angle (deg)", "V1w (V)", "V2w (V)"):
         if col not in df.columns:
             raise KeyError(f"column {col!r} missing; columns: {', '.join(map(str, df.columns))}")
-    if current_amplitude_A is None:
-        if "Current amplitude (A)" not in df.columns:
-            raise KeyError("column 'Current amplitude (A)' missing: pass current_amplitude_A")
-        current_amplitude_A = float(pd.to_numeric(df["Current amplitude (A)"]).mean())
-    i0 = float(current_amplitude_A)
+    warnings = [] if warnings is None else warnings
+    i0p = priors["current_amplitude_A"]
+    i0 = i0p.value
+    ahe, meffp, hkp = (priors.get(k) for k in ("dr_ahe_ohm", "mu0_meff_T", "mu0_hk_T"))
+    mu0_hk_T = hkp.value if hkp else None
     field = np.abs(pd.to_numeric(df["Field (T)"], errors="coerce").to_numpy(float))
     angle = pd.to_numeric(df["Field angle (deg)"], errors="coerce").to_numpy(float)
     v1 = pd.to_numeric(df["V1w (V)"], errors="coerce").to_numpy(float)
@@ -539,8 +580,8 @@ def analyze_angle_scans(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
     first = fit_first_harmonic(field[ok1], angle[ok1], v1[ok1], i0, mu0_hk_T)
     out.update(first)
     hk = float(first.get("mu0_hk_T", mu0_hk_T))
-    if mu0_hk_T is not None:
-        out.update({"mu0_hk_T": hk, "mu0_hk_T_err": 0.0})
+    if hkp is not None:
+        out.update({"mu0_hk_T": hk, "mu0_hk_T_err": hkp.err})
     rp, rp_err = first["dr_phe_ohm"], first["dr_phe_ohm_err"]
 
     ok2 = np.isfinite(field) & np.isfinite(angle) & np.isfinite(v2)
@@ -559,21 +600,26 @@ def analyze_angle_scans(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
     bb, be = np.array([p["b_V"] for p in per]), np.array([p["b_V_err"] for p in per])
 
     # (3) damping-like and thermoelectric: a = s/(B + M_eff) + c
-    if mu0_meff_T is not None:
-        meff, meff_err = float(mu0_meff_T), 0.0
-        coef, cov = _weighted_line(1.0 / (bf + meff), a, ae)
+    if meffp is not None:
+        meff, meff_err = meffp.value, meffp.err
+        coef, cov = weighted_line(1.0 / (bf + meff), a, ae)
         s_, c_, s_err, c_err = coef[0], coef[1], np.sqrt(cov[0, 0]), np.sqrt(cov[1, 1])
+        if meff_err > 0:                       # the prior's error moves the slope s
+            up = weighted_line(1.0 / (bf + meff + meff_err), a, ae)[0][0]
+            dn = weighted_line(1.0 / (bf + meff - meff_err), a, ae)[0][0]
+            s_err = math.hypot(s_err, 0.5 * (up - dn))
     else:
         if len(per) < 4:
-            raise ValueError("μ0M_eff is not known (argument, 'Film mu0Meff' or sample "
-                             "metadata) and fitting it needs angle scans at ≥ 4 fields; "
+            raise ValueError("μ0M_eff is not known (option mu0_meff_T, the file's sample "
+                             "constants or 'Film mu0Meff') and fitting it needs angle scans "
+                             "at ≥ 4 fields; "
                              f"found {len(per)}")
         def chi2(m):
-            c = _weighted_line(1 / (bf + m), a, ae)[0]
+            c = weighted_line(1 / (bf + m), a, ae)[0]
             return float(np.sum(((c[0] / (bf + m) + c[1] - a) / ae) ** 2))
         grid = np.linspace(-0.9 * bf.min() + 1e-3, 5.0, 600)
         m0 = float(grid[int(np.argmin([chi2(m) for m in grid]))])
-        c0 = _weighted_line(1 / (bf + m0), a, ae)[0]
+        c0 = weighted_line(1 / (bf + m0), a, ae)[0]
         popt, pcov = curve_fit(lambda bb_, s1, c1, m1: s1 / (bb_ + m1) + c1, bf, a,
                                p0=[c0[0], c0[1], m0], sigma=ae, absolute_sigma=True,
                                maxfev=20000)
@@ -586,21 +632,23 @@ def analyze_angle_scans(df: pd.DataFrame, *, dr_ahe_ohm: float | None = None,
                 "v2w_ane_V": float(c_), "v2w_ane_V_err": float(c_err),
                 "v_ane_per_A2_V": float(-2 * c_ / i0 ** 2),
                 "v_ane_per_A2_V_err": float(2 * c_err / i0 ** 2),
-                "n_fields": float(len(per))})
-    if dr_ahe_ohm:
-        hdl = -2 * s_ / (i0 * dr_ahe_ohm)
-        hdl_err = 2 * s_err / abs(i0 * dr_ahe_ohm)
-        out.update({"mu0_hdl_T": hdl, "mu0_hdl_T_err": hdl_err,
-                    "mu0_hdl_per_A_T": hdl / i0, "mu0_hdl_per_A_T_err": hdl_err / i0})
+                "n_fields": len(per)})
+    if ahe and ahe.value:
+        hdl = -2 * s_ / (i0 * ahe.value)
+        hdl_err = math.hypot(2 * s_err / abs(i0 * ahe.value), hdl * ahe.err / ahe.value)
+        out.update({"mu0_hdl_T": hdl, "mu0_hdl_T_err": hdl_err, "mu0_hdl_per_A_T": hdl / i0,
+                    "mu0_hdl_per_A_T_err": math.hypot(hdl_err / i0, hdl * i0p.err / i0 ** 2)})
+    else:
+        warnings.append("μ0H_DL from angle scans needs ΔR_A (option dr_ahe_ohm)")
     # (4) field-like (Oersted included): b = k/B, k = −I0·ΔR_P·B_FL
-    (k,), kcov = _weighted_line(1.0 / bf, bb, be, intercept=False)
+    (k,), kcov = weighted_line(1.0 / bf, bb, be, intercept=False)
     k_err = float(np.sqrt(kcov[0, 0]))
     hfl = -k / (i0 * rp)
     hfl_err = abs(hfl) * float(np.hypot(k_err / k, rp_err / rp)) if k else k_err / abs(i0 * rp)
-    out.update({"mu0_hfl_T": hfl, "mu0_hfl_T_err": hfl_err,
-                "mu0_hfl_per_A_T": hfl / i0, "mu0_hfl_per_A_T_err": hfl_err / i0})
-    out.update(_efficiencies(out, mu0_ms_T, thickness_m, hm_thickness_m, width_m, hm_below))
-    out = {k_: float(v) for k_, v in out.items()}
+    out.update({"mu0_hfl_T": hfl, "mu0_hfl_T_err": hfl_err, "mu0_hfl_per_A_T": hfl / i0,
+                "mu0_hfl_per_A_T_err": math.hypot(hfl_err / i0, hfl * i0p.err / i0 ** 2)})
+    out.update(_efficiencies(out, priors, hm_below, warnings))
+    out = {k_: (int(v) if k_.startswith("n_") else float(v)) for k_, v in out.items()}
     if table:
         out["per_field"] = [{k_: float(v) for k_, v in p.items()} for p in per]
     return out

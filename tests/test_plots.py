@@ -24,7 +24,10 @@ QUICK = {
     "field-sweep": {"max_field": 0.2, "field_step": 0.02},
     "current-sweep": {"cycles": 1, "current_step": 1e-6},
     "pulse-switching": {"fields": "0, 0.02", "cycles": 2, "amplitude_step": 0.025},
-    "stfmr": {"frequencies": "8, 12", "dc_currents": "-0.002, 0.002", "field_points": 21},
+    # ±20 mT in 21 points: a 2 mT step resolves the 8 GHz line (HWHM ≈ 1.4 mT), which the
+    # line quality control rejects at the default ±30 mT window (3 mT step)
+    "stfmr": {"frequencies": "8, 12", "dc_currents": "-0.002, 0.002", "field_points": 21,
+              "field_halfwidth": 0.02},
     "switching-probability": {"trials": 8},
     "tmr-statistics": {"reads": 200},
     "telegraph-dwell": {"reads": 1000},
@@ -33,9 +36,12 @@ QUICK = {
     "harmonic-hall": {"max_field": 0.06, "field_step": 0.01},
     "stno-spectrum": {"sweep_points": 1001},
 }
-# further cases: (procedure, parameters, simulated sample)
+# further cases: (procedure, parameters, simulated sample, analysis options). Angle scans at
+# two fields determine neither ΔR_A nor M_eff: an experimenter brings them from an out-of-plane
+# field sweep and ST-FMR (here the sample file's nominal 0.8 Ω and ≈ 0.80 T, with errors)
 EXTRA = {"harmonic-hall angle scans": ("harmonic-hall", {
-    "scan": "angle scans", "scan_fields": "0.1, 0.3", "angle_step": 60}, "inplane_sot_hallbar")}
+    "scan": "angle scans", "scan_fields": "0.1, 0.3", "angle_step": 60}, "inplane_sot_hallbar",
+    ["--option", "dr_ahe_ohm=0.80±0.05", "--option", "mu0_meff_T=0.80±0.02"])}
 HEADLINE = {"field-sweep": "mu0_hc_T", "current-sweep": "ic_pos_A",
             "pulse-switching": "vc_pos_V", "stfmr": "alpha",
             "switching-probability": "delta", "tmr-statistics": "std_ohm",
@@ -58,7 +64,7 @@ def quick_file(tmp_path_factory):
 
     def get(case):
         if case not in cache:
-            name, params, sample = EXTRA.get(case, (case, QUICK.get(case), None))
+            name, params, sample, _ = EXTRA.get(case, (case, QUICK.get(case), None, []))
             run = api.run(name, params=params, sample=sample, out=out, seed=1)
             assert run.status_name == "FINISHED", run.message
             cache[case] = run.path
@@ -102,12 +108,12 @@ def _shown(fig) -> dict[str, tuple[float, float | None, float]]:
 def test_analyze_plot_draws_the_fit_and_the_key_numbers(case, quick_file, tmp_path, capsys,
                                                          monkeypatch):
     path = quick_file(case)
-    name = EXTRA[case][0] if case in EXTRA else case
+    name, *_, options = EXTRA.get(case, (case, []))
     png = tmp_path / "figure.png"
     figures = []
     save = plotting.save_figure
     monkeypatch.setattr(plotting, "save_figure", lambda fig, p: figures.append(fig) or save(fig, p))
-    assert main(["analyze", name, str(path), "--json", "--plot", str(png)]) == 0
+    assert main(["analyze", name, str(path), "--json", "--plot", str(png), *options]) == 0
     std = capsys.readouterr()
     result = json.loads(std.out)
     assert f"plot: {png}" in std.err
@@ -191,11 +197,30 @@ def test_a_number_rounds_to_the_second_digit_of_its_error():
         assert abs(float(number) - value) <= half * (1 + 1e-9)
 
 
+def _assert_same_result(got, expected, rel: float, where: str = "result") -> None:
+    """Assert two analysis results (nested dicts/lists of JSON values: the per-polarity and
+    per-line records) are equal, numbers within rel (None = null for non-finite)."""
+    if isinstance(expected, dict):
+        assert isinstance(got, dict) and set(got) == set(expected), where
+        for key in expected:
+            _assert_same_result(got[key], expected[key], rel, f"{where}[{key!r}]")
+    elif isinstance(expected, list):
+        assert isinstance(got, list) and len(got) == len(expected), where
+        for i, (g, e) in enumerate(zip(got, expected)):
+            _assert_same_result(g, e, rel, f"{where}[{i}]")
+    elif isinstance(expected, float) and math.isfinite(expected) and not isinstance(got, bool):
+        assert got == pytest.approx(expected, rel=rel, abs=1e-300), where
+    elif isinstance(expected, float):                    # non-finite: JSON wrote null
+        assert got is None, where
+    else:
+        assert got == expected, where
+
+
 def test_several_files_are_analyzed_and_drawn_with_the_first_files_header(
         quick_file, tmp_path, capsys, monkeypatch):
     """pandas drops the header attrs when concatenating files whose headers differ; the
-    analysis (ST-FMR's in-plane anisotropy from the sample parameters) and the figure's title
-    use the first file's."""
+    analysis (ST-FMR's magnet and field angle from the header) and the figure's title use
+    the first file's."""
     from labspin.procedures.stfmr_analysis import analyze_stfmr
     first = quick_file("stfmr")
     second = api.run("stfmr", out=tmp_path, seed=2, params={
@@ -209,5 +234,5 @@ def test_several_files_are_analyzed_and_drawn_with_the_first_files_header(
     table = pd.concat(frames, ignore_index=True)
     assert not table.attrs                                  # what pandas does
     table.attrs = dict(frames[0].attrs)
-    assert result == pytest.approx(analyze_stfmr(table), rel=1e-12)
+    _assert_same_result(result, analyze_stfmr(table), rel=1e-12)
     assert figures[0]._suptitle.get_text() == "stfmr — sample inplane_sot_hallbar"

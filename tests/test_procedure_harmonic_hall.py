@@ -39,8 +39,14 @@ def test_closed_loop_recovers_the_sot_fields(tmp_path):
     assert len(df) == 2 * 51 and set(df["Field angle (deg)"]) == {0.0, 90.0}
     # I0 = √2·5 V/(10 kΩ + 300 Ω): the sample's R_xx (≈304 Ω) moves it by 0.04 %
     assert df["Current amplitude (A)"].iloc[0] == pytest.approx(np.sqrt(2) * 5 / 10300)
-    res = analyze_files(result.path)
-    assert res["dr_ahe_sign"] == -1.0                   # from the header's sample metadata
+    # ΔR_A, ΔR_P are external constants (an out-of-plane loop, an angle scan): given as
+    # options, never read from the simulator's Sample parameters
+    res = analyze_files(result.path, dr_ahe_ohm=truth["dr_ahe_ohm"],
+                        dr_phe_ohm=truth["dr_phe_ohm"], mu0_ms_T=truth["mu0_ms_T"],
+                        thickness_m=truth["thickness_m"])
+    assert res["priors"]["dr_ahe_ohm"] == {"value": truth["dr_ahe_ohm"], "err": 0.0,
+                                           "source": "option"}
+    assert res["dr_ahe_sign"] == -1.0
     assert res["xi_r"] == pytest.approx(truth["dr_phe_ohm"] / truth["dr_ahe_ohm"])
     # Tolerances. Statistical: 3 standard errors (lock-in noise ≈ 2 nV on V_2ω ≈ 50 nV).
     # Systematic (small-angle approximation, h = window/H_K): the damping-like torque
@@ -94,8 +100,10 @@ def test_angle_scans_separate_damping_like_field_like_and_nernst(tmp_path):
     assert len(df) == 5 * 24 and df["Field angle (deg)"].nunique() == 24
     assert (df["Current amplitude (A)"] == p.ac_current).all()      # the 6221's, exact
     assert p.current_amplitude(bench.config) == p.ac_current
-    res = analyze_files(result.path)          # ΔR_A and μ0M_eff from the header's metadata
-    assert res["n_fields"] == 5 and res["mu0_meff_T_err"] == 0.0
+    res = analyze_files(result.path, dr_ahe_ohm=truth["dr_ahe_ohm"],
+                        mu0_meff_T=truth["mu0_meff_T"], mu0_ms_T=truth["mu0_ms_T"],
+                        thickness_m=truth["thickness_m"])
+    assert res["n_fields"] == 5 and res["priors"]["mu0_meff_T"]["source"] == "option"
     for key, sys_rel in (("mu0_hdl_per_A_T", 0.01), ("mu0_hfl_per_A_T", 0.01),
                          ("v_ane_per_A2_V", 0.0), ("dr_phe_ohm", 0.003), ("mu0_hk_T", 0.0),
                          ("xi_dl", 0.01), ("xi_fl", 0.01)):
@@ -263,9 +271,12 @@ def test_cli_angle_scans_with_defaults_recover_the_per_ampere_fields(tmp_path, c
                  "--out", str(tmp_path)]) == 0
     capsys.readouterr()
     (path,) = tmp_path.glob("*.csv")
-    assert main(["analyze", "harmonic-hall", str(path), "--json"]) == 0
-    res = json.loads(capsys.readouterr().out)
     truth = load_sample("inplane_sot_hallbar").describe()
+    assert main(["analyze", "harmonic-hall", str(path), "--json",
+                 "--option", f"dr_ahe_ohm={truth['dr_ahe_ohm']}",
+                 "--option", f"mu0_meff_T={truth['mu0_meff_T']}+-0.01"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["priors"]["mu0_meff_T"]["err"] == 0.01 and isinstance(res["warnings"], list)
     assert res["current_amplitude_A"] == pytest.approx(HarmonicHall().ac_current, rel=1e-12)
     for key, sys_rel in (("mu0_hdl_per_A_T", 0.01), ("mu0_hfl_per_A_T", 0.01),
                          ("dr_phe_ohm", 0.003)):

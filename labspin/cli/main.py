@@ -243,8 +243,16 @@ def _analyze(args) -> int:
     # pandas keeps attrs only when every file's are equal: analyses (and plots) read the
     # header and sample parameters of the first file
     data.attrs = dict(frames[0].attrs)
+    options = {}
+    for item in args.option:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            print(f"labspin analyze: --option {item!r}: expected NAME=VALUE[±ERR]",
+                  file=sys.stderr)
+            return 2
+        options[name.strip()] = value.strip()
     try:
-        out = analysis_function(args.procedure)(data)
+        out = analysis_function(args.procedure)(data, **options)
     except (KeyError, ValueError) as exc:
         print(f"labspin analyze: {args.procedure} cannot analyze these files: {exc}",
               file=sys.stderr)
@@ -333,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--unit", action="append", default=[], metavar="COLUMN=UNIT",
                    help="convert a column from Oe, G, mT, T, A/m (fields) or mA, µV, GHz, … "
                    "to SI, e.g. \"Field (T)=Oe\"")
+    a.add_argument("--option", action="append", default=[], metavar="NAME=VALUE[±ERR]",
+                   help="an external constant of the analysis (its prior, with a standard "
+                   "error after ± or +-) or a setting, e.g. dr_ahe_ohm=-2.855+-0.05")
     a.add_argument("--plot", metavar="PNG", help="also draw the data, the fit and the key "
                    "numbers (value ± standard error) into this PNG, for a lab notebook")
     a.set_defaults(func=_analyze)

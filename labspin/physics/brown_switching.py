@@ -13,7 +13,8 @@ the m_z marginal of the stochastic LLG: precession about z does not change m_z.
 
 A trial: the magnet starts in the well x ≈ +1 ("pole": at x = 1, the zero-temperature
 state; "well": Boltzmann-distributed in the well at the holding drive), a trapezoidal pulse
-(linear edges of ``rise`` inside the full ``width``, as labspin.physics.macrospin.system.pulse) drives
+(linear edges of ``rise`` inside the full ``width``, as
+labspin.physics.macrospin.system.pulse) drives
 h_total(t) = h_hold + (h_pulse − h_hold)·a(t), and afterwards the magnet relaxes at the holding
 drive; it counts as switched if it ends in the well x ≈ −1. That end is the splitting
 probability (committor) at the holding drive between points 90 % of the way from the barrier

@@ -225,8 +225,8 @@ class MoveResult:
 def _noise_chunk(z1, z2, key, i0, step):
     """Fill z1, z2 with standard normals of walls i0, i0+1, … at global step ``step``.
 
-    One Box–Muller pair per wall-step from :func:`labspin.physics.macrospin.rng.normal2` (branch-free,
-    so the loop vectorizes).
+    One Box–Muller pair per wall-step from :func:`labspin.physics.macrospin.rng.normal2`
+    (branch-free, so the loop vectorizes).
     """
     for i in range(z1.size):
         z1[i], z2[i] = normal2(key, i0 + i, step)

@@ -6,6 +6,7 @@ It serves the simulated bench and the analysis alike; SI units (H in A/m).
 from labspin.physics.macrospin.analytic import (
                        auto_oscillation,
                        boltzmann_average,
+                       inplane_magnetization_angle,
                        kapitza_stability_h_dl,
                        kapitza_xi_eff,
                        kittel_inplane,
@@ -33,6 +34,7 @@ from labspin.physics.macrospin.system import (
 __all__ = [
     "Ensemble", "Equilibrium", "Macrospin", "Magnet", "PhaseMap", "Run", "SpinTorque",
     "Uniaxial", "Wave", "auto_oscillation", "boltzmann_average", "equilibrium",
+    "inplane_magnetization_angle",
     "kapitza_stability_h_dl", "kapitza_xi_eff", "kittel_inplane", "kittel_normal",
     "kittel_perpendicular", "langevin", "langevin_second_moment", "linear_response",
     "phase_map", "pulse", "sheet_oersted_per_A", "sine", "step", "uniaxial_mz2",

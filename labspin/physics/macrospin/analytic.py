@@ -72,6 +72,23 @@ def kittel_inplane(h_Apm, meff_Apm: float, hk_Apm: float = 0.0, gamma0: float = 
     return gamma0 / (2 * np.pi) * np.sqrt(np.clip(h * (h + meff_Apm), 0.0, None))
 
 
+def inplane_magnetization_angle(b_T, field_angle_deg, mu0_hk_T: float,
+                                easy_axis_deg: float = 0.0):
+    """Get φ_M (rad): the angle of a saturated in-plane magnetization under an in-plane field
+    of magnitude |b_T| (T, μ0H) at ``field_angle_deg`` with a uniaxial in-plane anisotropy
+    field μ0H_k (T) along ``easy_axis_deg`` (angles from +x): the root near the field's angle
+    of B·sin(φ − φ_H) + (B_k/2)·sin 2(φ − φ_K) = 0 (Newton from φ_H)."""
+    b = np.abs(np.asarray(b_T, float))
+    ph = np.radians(np.broadcast_to(np.asarray(field_angle_deg, float), b.shape)).copy()
+    pk = np.radians(easy_axis_deg)
+    phi = ph.copy()
+    for _ in range(30):
+        g = b * np.sin(phi - ph) + 0.5 * mu0_hk_T * np.sin(2 * (phi - pk))
+        dg = b * np.cos(phi - ph) + mu0_hk_T * np.cos(2 * (phi - pk))
+        phi = phi - g / np.where(np.abs(dg) > 1e-12, dg, 1e-12)
+    return phi
+
+
 def kittel_perpendicular(h_Apm, meff_Apm: float, gamma0: float = GAMMA0):
     """Get f (Hz) of a perpendicular magnet (M_eff < 0), field in plane (physics.md check 5).
 
