@@ -297,7 +297,7 @@ class Bench:
             actions[f"magnet ({supply})"] = in_step(supply, self.magnet.shutdown)
         skip = {self.config.magnet.supply} if self.config.magnet is not None else set()
         for name in reversed(self._opened):
-            if name not in skip and _is_source(self.config.instruments[name]):
+            if name not in skip and is_source(self.config.instruments[name]):
                 actions[name] = in_step(name, self.instruments[name].shutdown)
         return [f"{name}: shutdown failed: {type(exc).__name__}: {exc}"
                 for name, exc in shutdown_each(actions).items()]
@@ -311,5 +311,6 @@ class Bench:
                 pass
 
 
-def _is_source(cfg: InstrumentConfig) -> bool:
+def is_source(cfg: InstrumentConfig) -> bool:
+    """Get whether an instrument's role sources something (all but the meters)."""
     return cfg.role not in ("gaussmeter", "voltmeter", "spectrum_analyzer")

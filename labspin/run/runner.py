@@ -13,6 +13,8 @@ from typing import Callable
 from pymeasure.experiment import Procedure, Results
 
 from labspin import __version__
+from labspin.bench import journal
+from labspin.bench import lock as bench_lock
 from labspin.bench.session import Bench
 from labspin.run import signals
 
@@ -124,6 +126,9 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
     """
     abort = abort or threading.Event()
     procedure.check(bench.config)
+    owner = bench_lock.lock_for(bench, procedure.NAME or type(procedure).__name__)
+    if owner is not None:           # BenchLockError (held, or left by a dead run): untouched
+        owner.acquire(str(bench.config.path or "BENCH"))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = _unique_path(out_dir, procedure.NAME or type(procedure).__name__)
@@ -136,6 +141,8 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
         bench.open()
         procedure.bench = bench
         set_run_metadata(procedure, bench, sample_name, sample_parameters, seed)
+        if owner:
+            journal.write_sources(owner.journal_path, bench)
         results = Results(procedure, str(path))
         results.store_metadata()
         handle = open(path, "a", encoding=Results.ENCODING)
@@ -144,6 +151,8 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
             if topic == "results":
                 handle.write(results.format(record) + Results.LINE_BREAK)
                 handle.flush()
+                if owner:
+                    journal.write_sources(owner.journal_path, bench)
             elif topic == "progress" and progress is not None:
                 progress(float(record), bench.clock.now() - t0)
         procedure.emit = emit
@@ -173,5 +182,7 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
             with open(path, "a", encoding=Results.ENCODING) as f:
                 f.write(tail)
         bench.close()
+        if owner:
+            owner.release()
         guard.leave()
     return RunResult(path, status, message)
