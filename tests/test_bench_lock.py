@@ -145,3 +145,40 @@ def test_sigkilled_run_is_reported_by_the_next_run_and_bench_check_and_bench_saf
         assert not list(lock_dir().iterdir())
     finally:
         handle.close()
+
+
+SEQUENCE = """\
+procedure = "tmr-statistics"
+seed = 4
+
+[params]
+reads = 100
+
+[grid]
+bias_current = [5e-6]
+"""
+
+
+def test_a_second_sequence_on_one_results_folder_is_refused_naming_the_holder(tmp_path, locks):
+    from labspin.run import sequence as sq
+    (tmp_path / "seq.toml").write_text(SEQUENCE)
+    out = tmp_path / "out"
+    holder = BenchLock([f"FOLDER::{out.resolve()}"], "sequence of tmr-statistics",
+                       f"results folder {out}").acquire()       # a live sequence holds it
+    try:
+        r = labspin("sequence", "seq.toml", "--out", str(out), env=dict(os.environ),
+                    cwd=tmp_path)
+        assert r.returncode == 2
+        assert f"in use by the run 'sequence of tmr-statistics' (pid {os.getpid()}" in r.stderr
+        assert not out.exists() or not list(out.glob("*.csv"))
+    finally:
+        holder.release()
+    # a dead sequence's lock is taken over, said in the log
+    dead = BenchLock([f"FOLDER::{out.resolve()}"], "sequence of tmr-statistics", "x").acquire()
+    for path in locks.glob("*.lock"):
+        path.write_text(json.dumps({**json.loads(path.read_text()), "pid": dead_pid()}))
+    said = []
+    result = sq.run_sequence(sq.load_sequence(tmp_path / "seq.toml"), out, log=said.append)
+    assert result.complete and "taking over from the dead sequence" in said[0]
+    dead.journal_path.unlink(missing_ok=True)
+    assert not list(locks.glob("*.lock"))
