@@ -131,6 +131,7 @@ def test_sigkilled_run_is_reported_by_the_next_run_and_bench_check_and_bench_saf
             assert "smu (source_meter at" in said and "last set current" in said
             assert "labspin bench safe b.toml" in said
         assert check.returncode == 1
+        assert "output smu              on" in check.stdout      # read from the instrument
         assert twins["smu"].outputs.get("output")    # neither of them touched a source
 
         safe = labspin("bench", "safe", "b.toml", env=env, cwd=tmp_path)
@@ -140,8 +141,9 @@ def test_sigkilled_run_is_reported_by_the_next_run_and_bench_check_and_bench_saf
         assert vb.magnet.setpoint_A == 0.0
         assert not [n for n, t in twins.items() for k in ("output", "enabled")
                     if t.outputs.get(k)]
-        again = labspin("bench", "check", "b.toml", "--no-connect", env=env, cwd=tmp_path)
-        assert again.returncode == 0 and "uncleanly" not in again.stderr
+        again = labspin("bench", "check", "b.toml", env=env, cwd=tmp_path)
+        assert again.returncode == 0 and "uncleanly" not in again.stderr, again.stderr
+        assert "output smu              off" in again.stdout
         assert not list(lock_dir().iterdir())
     finally:
         handle.close()

@@ -123,12 +123,33 @@ def open_instrument(cfg: InstrumentConfig, **extra):
 
 def identify(bench: BenchConfig) -> dict[str, tuple[bool, str]]:
     """Query each instrument's identity: name → (ok, identity or error message)."""
+    return _ask_each(bench, lambda inst: str(inst.id).strip())
+
+
+OUTPUT_SWITCHES = ("source_enabled", "output_enabled")
+"""The attributes by which the sourcing drivers report whether their output is on."""
+
+
+def output_state(inst) -> str:
+    """Get 'on' or 'off' from a sourcing driver's output switch (a query), or 'not read' if
+    the driver has none."""
+    for attr in OUTPUT_SWITCHES:
+        if hasattr(type(inst), attr):
+            return "on" if getattr(inst, attr) else "off"
+    return "not read (the driver reports no output state)"
+
+
+def _ask_each(bench: BenchConfig, ask, only=lambda cfg: True) -> dict[str, tuple[bool, str]]:
+    """Open each instrument (of those ``only`` accepts) and get name → (ok, ask(inst) or the
+    error message); every instrument is asked whatever another did."""
     out = {}
     for name, cfg in bench.instruments.items():
+        if not only(cfg):
+            continue
         inst = None
         try:
             inst = open_instrument(cfg)
-            out[name] = (True, str(inst.id).strip())
+            out[name] = (True, ask(inst))
         except Exception as exc:  # noqa: BLE001 — report every instrument, whatever failed
             out[name] = (False, f"{type(exc).__name__}: {exc}".strip())
         finally:
@@ -138,6 +159,11 @@ def identify(bench: BenchConfig) -> dict[str, tuple[bool, str]]:
                 except Exception:  # noqa: BLE001
                     pass
     return out
+
+
+def output_states(bench: BenchConfig) -> dict[str, tuple[bool, str]]:
+    """Read each source's output state (queries only): name → (ok, 'on'/'off' or error)."""
+    return _ask_each(bench, output_state, is_source)
 
 
 # bench limits → (driver output, how to narrow it); only within each model's own range

@@ -25,7 +25,7 @@ def _demo_kapitza(args) -> int:
 
 def _bench_check(args) -> int:
     from labspin.bench.config import ConfigError, load_bench_config
-    from labspin.bench.session import identify
+    from labspin.bench.session import identify, output_states
 
     try:
         bench = load_bench_config(args.file)
@@ -54,7 +54,14 @@ def _bench_check(args) -> int:
     if failed:
         print(f"labspin bench check: {failed} of {len(bench.instruments)} instruments did not "
               "answer", file=sys.stderr)
-    return 1 if failed or unclean else 0
+    live = 0
+    for name, (ok, state) in output_states(bench).items():
+        live += ok and state == "on"
+        print(f"  output {name:16s} {state if ok else 'unreadable: ' + state}")
+    if live:
+        print(f"labspin bench check: {live} source output(s) on; `labspin bench safe "
+              f"{args.file}` ramps every source to its safe state", file=sys.stderr)
+    return 1 if failed or unclean or live else 0
 
 
 def _report_owners(bench_file: str, bench) -> int:
