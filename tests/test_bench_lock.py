@@ -184,3 +184,22 @@ def test_a_second_sequence_on_one_results_folder_is_refused_naming_the_holder(tm
     assert result.complete and "taking over from the dead sequence" in said[0]
     dead.journal_path.unlink(missing_ok=True)
     assert not list(locks.glob("*.lock"))
+
+
+def test_the_journal_follows_every_setpoint_before_it_is_written(tmp_path):
+    """A kill between two rows (during a ramp) leaves the setpoint last written in it."""
+    from labspin.bench.journal import follow, read_sources
+    from labspin.run.api import prepare
+    bench = prepare("current-sweep").bench.open()
+    path = tmp_path / "run.journal.json"
+    try:
+        follow(bench, path)
+        assert {s["name"]: s["setpoints"]["current"][0] for s in read_sources(path)
+                if s["role"] == "source_meter"} == {"smu": None}
+        smu = bench.role("source_meter")
+        smu.source_current = 2.5e-6                  # one write, no results row
+        after = {s["name"]: s["setpoints"] for s in read_sources(path)}
+        assert after["smu"]["current"] == [2.5e-6, "A"]
+    finally:
+        bench.shutdown()
+        bench.close()

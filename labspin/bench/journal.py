@@ -8,8 +8,11 @@ sources may still be live and at what; a clean end removes it with the lock.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 def live_sources(bench) -> list[dict]:
@@ -35,6 +38,22 @@ def write_sources(path: str | Path, bench) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(live_sources(bench)), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def follow(bench, path: str | Path) -> None:
+    """Write the journal of ``bench``'s sources to ``path`` now and again after every
+    setpoint a sourcing driver writes (its ``setpoint_listener``), before the write."""
+    from labspin.bench.safety import is_safe_source
+    write_sources(path, bench)
+
+    def rewrite() -> None:          # never let the journal stop a write or a ramp-down
+        try:
+            write_sources(path, bench)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cannot update the journal %s: %s: %s", path, type(exc).__name__, exc)
+    for inst in bench.instruments.values():
+        if is_safe_source(inst):
+            inst.setpoint_listener = rewrite
 
 
 def read_sources(path: str | Path) -> list[dict]:

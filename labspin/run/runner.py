@@ -141,8 +141,8 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
         bench.open()
         procedure.bench = bench
         set_run_metadata(procedure, bench, sample_name, sample_parameters, seed)
-        if owner:
-            journal.write_sources(owner.journal_path, bench)
+        if owner:                   # every setpoint written is journaled from here on
+            journal.follow(bench, owner.journal_path)
         results = Results(procedure, str(path))
         results.store_metadata()
         handle = open(path, "a", encoding=Results.ENCODING)
@@ -151,8 +151,6 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
             if topic == "results":
                 handle.write(results.format(record) + Results.LINE_BREAK)
                 handle.flush()
-                if owner:
-                    journal.write_sources(owner.journal_path, bench)
             elif topic == "progress" and progress is not None:
                 progress(float(record), bench.clock.now() - t0)
         procedure.emit = emit
