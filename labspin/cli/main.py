@@ -23,14 +23,21 @@ def _demo_kapitza(args) -> int:
     return demo_kapitza(args)
 
 
-def _bench_check(args) -> int:
+def _load_bench_config(path: str, command: str):
+    """Get the bench config at ``path``, or None after printing why it is invalid."""
     from labspin.bench.config import ConfigError, load_bench_config
+    try:
+        return load_bench_config(path)
+    except ConfigError as exc:
+        print(f"labspin {command}: {exc}", file=sys.stderr)
+        return None
+
+
+def _bench_check(args) -> int:
     from labspin.bench.session import identify, output_states
 
-    try:
-        bench = load_bench_config(args.file)
-    except ConfigError as exc:
-        print(f"labspin bench check: {exc}", file=sys.stderr)
+    bench = _load_bench_config(args.file, "bench check")
+    if bench is None:
         return 2
     magnet = (", magnet with " + ("gaussmeter" if bench.magnet.gaussmeter else "no gaussmeter")
               if bench.magnet else "")
@@ -84,15 +91,12 @@ def _report_owners(bench_file: str, bench) -> int:
 
 
 def _bench_safe(args) -> int:
-    from labspin.bench.config import ConfigError, load_bench_config
     from labspin.bench.journal import describe_sources, read_sources
     from labspin.bench.lock import BenchLock, BenchLockError, holders
     from labspin.bench.session import Bench, is_source
 
-    try:
-        config = load_bench_config(args.file)
-    except ConfigError as exc:
-        print(f"labspin bench safe: {exc}", file=sys.stderr)
+    config = _load_bench_config(args.file, "bench safe")
+    if config is None:
         return 2
     resources = [i.resource for i in config.instruments.values()]
     dead = [h for _, h in holders(resources) if not h.alive()]
