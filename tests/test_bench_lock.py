@@ -69,6 +69,24 @@ def test_a_dead_holder_is_an_unclean_end_not_a_takeover(locks):
     taker.release()
 
 
+def test_a_reused_pid_is_not_the_holder(locks):
+    """After a power cut the dead run's pid may belong to another live process."""
+    lock = BenchLock(RESOURCES[:1], "stfmr", "bench A").acquire()
+    path = next(locks.glob("*.lock"))
+    holder = json.loads(path.read_text())
+    if not holder["identity"]:
+        pytest.skip("no /proc: only the pid is compared")
+    boot, ticks = holder["identity"].rsplit(":", 1)
+    path.write_text(json.dumps({**holder, "identity": f"{boot}:{int(ticks) - 1}"}))
+    with pytest.raises(UncleanEnd, match=f"pid {os.getpid()}"):    # same pid, another start
+        BenchLock(RESOURCES[:1], "stfmr", "bench A").acquire()
+    path.write_text(json.dumps({**holder, "identity": f"another-boot:{ticks}"}))
+    with pytest.raises(UncleanEnd):
+        BenchLock(RESOURCES[:1], "stfmr", "bench A").acquire()
+    path.write_text(json.dumps(holder))
+    lock.release()
+
+
 def test_a_holder_on_another_host_counts_as_alive(locks):
     lock = BenchLock(RESOURCES[:1], "stfmr", "bench A").acquire()
     path = next(locks.glob("*.lock"))

@@ -36,10 +36,23 @@ def _lock_path(resource: str) -> Path:
     return lock_dir() / f"{key}.lock"
 
 
+def process_identity(pid: int) -> str:
+    """Get what tells process ``pid`` apart from a later one given the same number: the
+    boot's id and the process's start time in clock ticks since boot (Linux), or '' where
+    /proc does not say (then only the pid is compared)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"
+    except (OSError, IndexError):
+        return ""
+
+
 @dataclass
 class Holder:
     """Who holds a lock: the procedure, its process and host, its start time (ISO 8601),
-    the bench's name, the resource locked and the journal of its live sources."""
+    the bench's name, the resource locked, the journal of its live sources and the
+    process's identity (:func:`process_identity`)."""
     procedure: str
     pid: int
     host: str
@@ -47,9 +60,12 @@ class Holder:
     bench: str
     resource: str
     journal: str
+    identity: str = ""
 
     def alive(self) -> bool:
-        """Get whether the holder's process still runs (a holder on another host: True)."""
+        """Get whether the holder's process still runs (a holder on another host: True).
+        A pid reused since — after a reboot (a power cut), or by a later process — is not
+        the holder."""
         if self.host != socket.gethostname():
             return True
         try:
@@ -57,8 +73,8 @@ class Holder:
         except ProcessLookupError:
             return False
         except PermissionError:
-            return True
-        return True
+            pass
+        return not self.identity or process_identity(self.pid) in ("", self.identity)
 
     def describe(self) -> str:
         return (f"{self.procedure!r} (pid {self.pid} on {self.host}, started {self.started}, "
@@ -122,7 +138,8 @@ class BenchLock:
         self.journal_path = lock_dir() / f"{socket.gethostname()}-{os.getpid()}-" \
             f"{stamp.replace(':', '')}.journal.json"
         self.holder = dict(procedure=procedure, pid=os.getpid(), host=socket.gethostname(),
-                           started=stamp, bench=bench, journal=str(self.journal_path))
+                           started=stamp, bench=bench, journal=str(self.journal_path),
+                           identity=process_identity(os.getpid()))
         self._held: list[Path] = []
 
     def acquire(self, bench_file: str = "BENCH", take_over_dead: bool = False) -> "BenchLock":

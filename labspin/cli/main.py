@@ -278,6 +278,10 @@ def _run(args) -> int:
     except BenchLockError as exc:          # held, or left live by a killed run: untouched
         print(f"labspin run: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:                 # the lock folder cannot be written: untouched
+        print(f"labspin run: cannot lock the bench ({exc}); set LABSPIN_LOCK_DIR to a "
+              "writable folder", file=sys.stderr)
+        return 2
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"status: {result.status_name}" + (f" ({result.message})" if result.message else ""),
