@@ -278,9 +278,9 @@ def _run(args) -> int:
     except BenchLockError as exc:          # held, or left live by a killed run: untouched
         print(f"labspin run: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:                 # the lock folder cannot be written: untouched
-        print(f"labspin run: cannot lock the bench ({exc}); set LABSPIN_LOCK_DIR to a "
-              "writable folder", file=sys.stderr)
+    except OSError as exc:                 # before any instrument (e.g. the lock folder)
+        print(f"labspin run: {exc} (nothing was touched; the bench locks are kept in "
+              "LABSPIN_LOCK_DIR)", file=sys.stderr)
         return 2
     if sys.stderr.isatty():
         print(file=sys.stderr)
