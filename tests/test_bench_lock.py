@@ -221,3 +221,16 @@ def test_the_journal_follows_every_setpoint_before_it_is_written(tmp_path):
     finally:
         bench.shutdown()
         bench.close()
+
+
+def test_bench_safe_leaves_a_bench_a_live_run_holds_alone(tmp_path, capsys):
+    from labspin.bench.config import EXAMPLE, load_bench_config
+    from labspin.cli.main import main
+    config = load_bench_config(EXAMPLE)
+    live = BenchLock([c.resource for c in config.instruments.values()][:1], "stfmr",
+                     config.name).acquire()
+    try:
+        assert main(["bench", "safe", str(EXAMPLE)]) == 2          # before any connection
+        assert "in use by the run 'stfmr'" in capsys.readouterr().err
+    finally:
+        live.release()
