@@ -78,6 +78,9 @@ class SafeSourceMixin:
         """Record ``value`` as the setpoint last written to output ``name`` (call it just
         before the write: a write that fails may still have been applied)."""
         self.__dict__.setdefault("_setpoints", {})[name] = float(value)
+        listener = self.__dict__.get("setpoint_listener")
+        if listener is not None:            # the run's journal of live sources (issue 13)
+            listener()
 
     def last_setpoint(self, name: str) -> float | None:
         """Get the setpoint last written to output ``name`` by this driver, or None."""

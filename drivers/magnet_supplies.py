@@ -76,6 +76,12 @@ class _PacedCurrent(SafeSourceMixin):
     _last_write_t = -math.inf   # clock time of the last current write (s)
     _last_step_s = 0.0          # |ΔI|/max_rate of that write (s)
 
+    @staticmethod
+    def _as_written(current_A: float) -> float:
+        """Get the current the supply receives when ``current_A`` is written (its command's
+        number format); the identity unless a supply rounds it."""
+        return current_A
+
     def _ramp_current(self, start: float, stop: float, write) -> None:
         """Check ``stop`` against the limits, then write from start (excluded) to stop in
         steps ≤ max_step, each paced to max_rate since the previous write."""
@@ -83,7 +89,7 @@ class _PacedCurrent(SafeSourceMixin):
         slew = self.slew_of("current")
         prev = start
         for v in ramp_points(start, stop, slew.max_step):
-            v = float(v)
+            v = self._as_written(float(v))      # paced and recorded as the supply gets it
             step_s = abs(v - prev) / slew.max_rate
             self.clock.sleep(min(step_s, self._last_write_t + step_s - self.clock.now()))
             # recorded before the write: a write that fails may still have been applied
@@ -176,6 +182,10 @@ class KepcoBOP(_PacedCurrent, KepcoBOP3612):
         target = self.check_limit("current", current_A)
         start = self.ramp_start("current", lambda: self.current_setpoint)
         self._ramp_current(start, target, self._write_current)
+
+    @staticmethod
+    def _as_written(current_A: float) -> float:
+        return float("%g" % current_A)
 
     def _write_current(self, current_A: float) -> None:
         self.write("CURRent %g" % current_A)

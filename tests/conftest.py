@@ -58,3 +58,11 @@ def run_aborted():
 
 # The vendored hardware suites need a device; tests/test_pymeasure_suites.py runs them.
 collect_ignore = ["vendored"]
+
+
+@pytest.fixture(autouse=True)
+def _lock_dir(tmp_path_factory, monkeypatch):
+    """Bench and results-folder locks (labspin.bench.lock) go to a folder of the test
+    session, never the user's ~/.local/state (subprocesses inherit it)."""
+    if "LABSPIN_LOCK_DIR" not in os.environ:
+        monkeypatch.setenv("LABSPIN_LOCK_DIR", str(tmp_path_factory.getbasetemp() / "locks"))

@@ -121,12 +121,33 @@ def open_instrument(cfg: InstrumentConfig, **extra):
 
 def identify(bench: BenchConfig) -> dict[str, tuple[bool, str]]:
     """Query each instrument's identity: name → (ok, identity or error message)."""
+    return _ask_each(bench, lambda inst: str(inst.id).strip())
+
+
+OUTPUT_SWITCHES = ("source_enabled", "output_enabled")
+"""The attributes by which the sourcing drivers report whether their output is on."""
+
+
+def output_state(inst) -> str:
+    """Get 'on' or 'off' from a sourcing driver's output switch (a query), or 'not read' if
+    the driver has none."""
+    for attr in OUTPUT_SWITCHES:
+        if hasattr(type(inst), attr):
+            return "on" if getattr(inst, attr) else "off"
+    return "not read (the driver reports no output state)"
+
+
+def _ask_each(bench: BenchConfig, ask, only=lambda cfg: True) -> dict[str, tuple[bool, str]]:
+    """Open each instrument (of those ``only`` accepts) and get name → (ok, ask(inst) or the
+    error message); every instrument is asked whatever another did."""
     out = {}
     for name, cfg in bench.instruments.items():
+        if not only(cfg):
+            continue
         inst = None
         try:
             inst = open_instrument(cfg)
-            out[name] = (True, str(inst.id).strip())
+            out[name] = (True, ask(inst))
         except Exception as exc:  # noqa: BLE001 — report every instrument, whatever failed
             out[name] = (False, f"{type(exc).__name__}: {exc}".strip())
         finally:
@@ -136,6 +157,11 @@ def identify(bench: BenchConfig) -> dict[str, tuple[bool, str]]:
                 except Exception:  # noqa: BLE001
                     pass
     return out
+
+
+def output_states(bench: BenchConfig) -> dict[str, tuple[bool, str]]:
+    """Read each source's output state (queries only): name → (ok, 'on'/'off' or error)."""
+    return _ask_each(bench, output_state, is_source)
 
 
 # bench limits → (driver output, how to narrow it); only within each model's own range
@@ -272,7 +298,7 @@ class Bench:
             actions[f"magnet ({supply})"] = in_step(supply, self.magnet.shutdown)
         skip = {self.config.magnet.supply} if self.config.magnet is not None else set()
         for name in reversed(self._opened):
-            if name not in skip and _is_source(self.config.instruments[name]):
+            if name not in skip and is_source(self.config.instruments[name]):
                 actions[name] = in_step(name, self.instruments[name].shutdown)
         return [f"{name}: shutdown failed: {type(exc).__name__}: {exc}"
                 for name, exc in shutdown_each(actions).items()]
@@ -286,5 +312,6 @@ class Bench:
                 pass
 
 
-def _is_source(cfg: InstrumentConfig) -> bool:
+def is_source(cfg: InstrumentConfig) -> bool:
+    """Get whether an instrument's role sources something (all but the meters)."""
     return cfg.role not in ("gaussmeter", "voltmeter", "spectrum_analyzer")

@@ -23,14 +23,21 @@ def _demo_kapitza(args) -> int:
     return demo_kapitza(args)
 
 
-def _bench_check(args) -> int:
+def _load_bench_config(path: str, command: str):
+    """Get the bench config at ``path``, or None after printing why it is invalid."""
     from labspin.bench.config import ConfigError, load_bench_config
-    from labspin.bench.session import identify
-
     try:
-        bench = load_bench_config(args.file)
+        return load_bench_config(path)
     except ConfigError as exc:
-        print(f"labspin bench check: {exc}", file=sys.stderr)
+        print(f"labspin {command}: {exc}", file=sys.stderr)
+        return None
+
+
+def _bench_check(args) -> int:
+    from labspin.bench.session import identify, output_states
+
+    bench = _load_bench_config(args.file, "bench check")
+    if bench is None:
         return 2
     magnet = (", magnet with " + ("gaussmeter" if bench.magnet.gaussmeter else "no gaussmeter")
               if bench.magnet else "")
@@ -40,10 +47,11 @@ def _bench_check(args) -> int:
     print(f"  limits: sample current ≤ {lim.max_sample_current_A:g} A, field ≤ "
           f"{lim.max_field_T:g} T at ≤ {lim.max_field_ramp_T_per_s:g} T/s, RF ≤ "
           f"{lim.max_rf_power_dBm:g} dBm")
+    unclean = _report_owners(args.file, bench)
     if args.no_connect:
         for name, i in bench.instruments.items():
             print(f"  {name:16s} {i.role:18s} {i.driver:16s} {i.resource}")
-        return 0
+        return 1 if unclean else 0
     failed = 0
     for name, (ok, text) in identify(bench).items():
         i = bench.instruments[name]
@@ -53,7 +61,78 @@ def _bench_check(args) -> int:
     if failed:
         print(f"labspin bench check: {failed} of {len(bench.instruments)} instruments did not "
               "answer", file=sys.stderr)
-    return 1 if failed else 0
+    live = 0
+    for name, (ok, state) in output_states(bench).items():
+        live += ok and state == "on"
+        print(f"  output {name:16s} {state if ok else 'unreadable: ' + state}")
+    if live:
+        print(f"labspin bench check: {live} source output(s) on; `labspin bench safe "
+              f"{args.file}` ramps every source to its safe state", file=sys.stderr)
+    return 1 if failed or unclean or live else 0
+
+
+def _report_owners(bench_file: str, bench) -> int:
+    """Print who holds ``bench``'s instruments: a live run, or a dead run's unclean end with
+    the sources its journal says may be live; get the number of unclean ends."""
+    from labspin.bench.journal import read_sources
+    from labspin.bench.lock import holders, unclean_message
+    unclean, seen = 0, set()
+    for _, holder in holders(i.resource for i in bench.instruments.values()):
+        if (holder.pid, holder.host, holder.started) in seen:
+            continue
+        seen.add((holder.pid, holder.host, holder.started))
+        if holder.alive():
+            print(f"  in use by the run {holder.describe()}")
+        else:
+            unclean += 1
+            text = unclean_message(holder, read_sources(holder.journal), bench_file)
+            print(f"labspin bench check: {text}", file=sys.stderr)
+    return unclean
+
+
+def _bench_safe(args) -> int:
+    from labspin.bench.journal import describe_sources, read_sources
+    from labspin.bench.lock import BenchLock, BenchLockError, holders
+    from labspin.bench.session import Bench, is_source
+
+    config = _load_bench_config(args.file, "bench safe")
+    if config is None:
+        return 2
+    resources = [i.resource for i in config.instruments.values()]
+    dead = [h for _, h in holders(resources) if not h.alive()]
+    owner = BenchLock(resources, "bench safe", config.name)
+    try:                                   # a live run keeps its bench; a dead one's is taken
+        owner.acquire(args.file, take_over_dead=True)
+    except BenchLockError as exc:
+        print(f"labspin bench safe: {exc}", file=sys.stderr)
+        return 2
+    for h in {h.journal: h for h in dead}.values():
+        print(f"taking over from the dead run {h.describe()}: "
+              f"{describe_sources(read_sources(h.journal))}", file=sys.stderr)
+    bench = Bench(config)
+    try:
+        try:
+            bench.open()
+        except Exception as exc:  # noqa: BLE001 — whatever opened is still ramped down
+            print(f"labspin bench safe: {exc}", file=sys.stderr)
+        failures = bench.shutdown()
+        bench.close()
+    finally:
+        owner.release()
+    for name in bench.instruments:
+        if is_source(config.instruments[name]):
+            bad = [f for f in failures if f.startswith(name) or f"({name})" in f]
+            print(f"  {'FAIL' if bad else 'safe'} {name:16s} {config.instruments[name].role}"
+                  + (f": {'; '.join(bad)}" if bad else ""))
+    missing = set(config.instruments) - set(bench.instruments)
+    if failures or missing:
+        print(f"labspin bench safe: {len(failures)} shutdown failures"
+              + (f"; not opened: {', '.join(sorted(missing))}" if missing else ""),
+              file=sys.stderr)
+        return 1
+    for h in dead:
+        Path(h.journal).unlink(missing_ok=True)
+    return 0
 
 
 def _bench_example(args) -> int:
@@ -187,6 +266,7 @@ def _run_help(parser: argparse.ArgumentParser, name: str) -> int:
 
 def _run(args) -> int:
     from labspin.bench.config import ConfigError
+    from labspin.bench.lock import BenchLockError
     from labspin.bench.safety import LimitError
     from labspin.run.api import prepare
     from labspin.run.runner import FINISHED, run_procedure
@@ -210,9 +290,17 @@ def _run(args) -> int:
         return 2
     for line in p.summary():
         print(line, file=sys.stderr)
-    result = run_procedure(p.procedure, p.bench, args.out, sample_name=p.sample_name,
-                           sample_parameters=p.sample_parameters, seed=p.seed,
-                           progress=progress_printer())
+    try:
+        result = run_procedure(p.procedure, p.bench, args.out, sample_name=p.sample_name,
+                               sample_parameters=p.sample_parameters, seed=p.seed,
+                               progress=progress_printer())
+    except BenchLockError as exc:          # held, or left live by a killed run: untouched
+        print(f"labspin run: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:                 # before any instrument (e.g. the lock folder)
+        print(f"labspin run: {exc} (nothing was touched; the bench locks are kept in "
+              "LABSPIN_LOCK_DIR)", file=sys.stderr)
+        return 2
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"status: {result.status_name}" + (f" ({result.message})" if result.message else ""),
@@ -373,6 +461,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-connect", action="store_true",
                    help="only validate the file; touch no instrument")
     c.set_defaults(func=_bench_check)
+    s = bsub.add_parser("safe", help="ramp every source of a bench to its safe state "
+                        "(after a run was killed: `bench check` says which may be live)")
+    s.add_argument("file", help="the bench config, e.g. bench.toml")
+    s.set_defaults(func=_bench_safe)
     e = bsub.add_parser("example", help="print an example config for an ST-FMR / "
                         "harmonic-Hall bench (redirect it to a file and edit it)")
     e.set_defaults(func=_bench_example)

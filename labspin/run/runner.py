@@ -13,6 +13,8 @@ from typing import Callable
 from pymeasure.experiment import Results
 
 from labspin import __version__
+from labspin.bench import journal
+from labspin.bench import lock as bench_lock
 from labspin.bench.session import Bench
 from labspin.run import signals
 from labspin.run.status import (  # noqa: F401 — re-exported for the API, sequences, GUI
@@ -135,14 +137,16 @@ def _store_metadata(procedure, bench: Bench, results: Results, sample_name: str,
 def run_life_cycle(procedure, bench: Bench, results: Results, abort: threading.Event,
                    hooks: RunHooks, *, sample_name: str = "",
                    sample_parameters: dict | None = None,
-                   seed: int | None = None) -> tuple[int, str]:
+                   seed: int | None = None, owner=None) -> tuple[int, str]:
     """Run a checked ``procedure`` whose results file ``results`` exists (header written):
     open the bench, store the metadata, startup/execute, and on every exit (finish, abort,
     exception, instrument fault, stop signal) ramp every source to its safe state, close the
     bench and append the status lines; get (status, message). Raises only an OSError from
     appending the status lines (or the caller's hooks' own errors). The one life
     cycle of the CLI, the API, sequences and the GUI worker; ``abort`` set means should_stop()
-    is true (status ABORTED)."""
+    is true (status ABORTED). ``owner``: the acquired bench lock
+    (:func:`labspin.bench.lock.lock_for`); every setpoint written is journaled beside it and
+    it is released at the end."""
     status, message = FAILED, ""
     guard = signals.StopGuard(abort)
     try:
@@ -152,6 +156,8 @@ def run_life_cycle(procedure, bench: Bench, results: Results, abort: threading.E
         finally:                    # a bench that failed to open still leaves its metadata
             identities = _store_metadata(procedure, bench, results, sample_name,
                                          sample_parameters, seed)
+        if owner:                   # every setpoint written is journaled from here on
+            journal.follow(bench, owner.journal_path)
         procedure.bench = bench
         procedure.emit = hooks.emit
         procedure.should_stop = abort.is_set
@@ -184,6 +190,8 @@ def run_life_cycle(procedure, bench: Bench, results: Results, abort: threading.E
             with open(results.data_filename, "a", encoding=Results.ENCODING) as f:
                 f.write(status_tail(status, message))
         finally:
+            if owner:
+                owner.release()
             guard.leave()
     return status, message
 
@@ -203,10 +211,18 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
     """
     abort = abort or threading.Event()
     procedure.check(bench.config)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = _unique_path(out_dir, procedure.NAME or type(procedure).__name__)
-    results = Results(procedure, str(path))
+    owner = bench_lock.lock_for(bench, procedure.NAME or type(procedure).__name__)
+    if owner is not None:           # BenchLockError (held, or left by a dead run): untouched
+        owner.acquire(str(bench.config.path or "BENCH"))
+    try:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = _unique_path(out_dir, procedure.NAME or type(procedure).__name__)
+        results = Results(procedure, str(path))
+    except BaseException:           # no file, nothing touched: the bench is free again
+        if owner is not None:
+            owner.release()
+        raise
     t0 = bench.clock.now()
     rows = []                       # the append handle, once the metadata is in the file
 
@@ -226,5 +242,6 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
                      rows_closed=close_rows)
     status, message = run_life_cycle(procedure, bench, results, abort, hooks,
                                      sample_name=sample_name,
-                                     sample_parameters=sample_parameters, seed=seed)
+                                     sample_parameters=sample_parameters, seed=seed,
+                                     owner=owner)
     return RunResult(path, status, message)

@@ -411,7 +411,32 @@ class SequenceResult:
     files: list[Path]
 
 
-def run_sequence(seq: Sequence, out: str | Path, *,
+def run_sequence(seq: Sequence, out: str | Path, **kwargs) -> SequenceResult:
+    """Run the unfinished runs of ``seq`` into ``out`` (:func:`run_unlocked`, same keywords)
+    while holding the results folder's lock: a second sequence on the folder is refused
+    with SequenceError naming the holder (procedure, pid, host, start time). A dead
+    sequence's lock is taken over, said in the log: its runs marked running are redone, and
+    the bench lock of each run reports any source it left live (issue 13 item 4)."""
+    from labspin.bench.lock import BenchBusy, BenchLock, holders
+    log = kwargs.get("log") or (lambda text: print(text, file=sys.stderr, flush=True))
+    key = f"FOLDER::{Path(out).resolve()}"
+    for _, h in holders([key]):
+        if not h.alive():
+            log(f"results folder {out}: taking over from the dead sequence {h.describe()}")
+    owner = BenchLock([key], f"sequence of {seq.procedure}", f"results folder {out}")
+    try:
+        owner.acquire(take_over_dead=True)
+    except BenchBusy as exc:
+        raise SequenceError(f"results folder {out}: in use by the run "
+                            f"{exc.holder.describe()}; a second sequence on one folder is "
+                            "refused") from None
+    try:
+        return run_unlocked(seq, out, **kwargs)
+    finally:
+        owner.release()
+
+
+def run_unlocked(seq: Sequence, out: str | Path, *,
                  progress: Callable[[int, int, float, float], None] | None = None,
                  abort: threading.Event | None = None,
                  log: Callable[[str], None] | None = None,
