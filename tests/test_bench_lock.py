@@ -105,7 +105,7 @@ def labspin(*args, env, cwd, **kw):
 
 def test_sigkilled_run_is_reported_by_the_next_run_and_bench_check_and_bench_safe_zeroes(
         tmp_path, locks):
-    vb, slots = build_bench(load_sample("mtj_pillar"), "pulsed", register=False)
+    vb, slots = build_bench(load_sample("mtj_pillar"), "pulsed")
     twins = {n: vb.instruments[n] for n in slots}
     follow_wall_clock(vb, twins.values())
     handle = serve(twins)
