@@ -25,8 +25,9 @@ Then (fields in T, γ as γ/2π in Hz/T):
   file's Sample constants, never the simulator's Sample parameters; without them ``xi`` is
   left out with a warning and only ``s_over_a`` is reported. Sign: design.md's convention
   (H_DL > 0 drives m toward +σ, σ = +ŷ for θ_SH > 0 at the top interface), the same as
-  ``xi_dc``'s and as the simulated sample's ``xi_dl``. Linearizing the LLG about m = x̂ with an in-plane rf field h_y and the
-  damping-like torque (equivalent to a field H_DL·m×σ = H_DL·ẑ) gives
+  ``xi_dc``'s and as the simulated sample's ``xi_dl``. Linearizing the LLG about m = x̂
+  with an in-plane rf field h_y and the damping-like torque
+  (equivalent to a field H_DL·m×σ = H_DL·ẑ) gives
   Re δφ ∝ γ0(H+M_eff)·h_y·(ω0² − ω²) + ω²Γ·H_DL, so S/A = H_DL/(h_y·…); the Oersted field of
   a heavy metal under the magnet is h_y = −J_c·d/2 (x̂ × ẑ), hence ξ = −(S/A)·(…). Liu et
   al. report S/A > 0 for Pt, which this convention reads as ξ < 0: the sign question is
@@ -63,6 +64,7 @@ from labspin.physics.macrospin.analytic import (
     inplane_magnetization_angle as magnetization_angle,
 )
 from labspin.physics.macrospin.analytic import kittel_inplane, kittel_perpendicular
+from labspin.results.units import convert, split_unit
 
 from .estimates import (
     Option,
@@ -78,8 +80,6 @@ from .estimates import (
 GAMMA_E_HZ_PER_T = 28.024951e9
 """γ/2π of the free electron (g = 2.0023), Hz/T: the default when γ cannot be fitted."""
 
-FIELD_UNITS = {"T": 1.0, "mT": 1e-3, "Oe": 1e-4, "G": 1e-4, "kOe": 0.1}
-"""Field units accepted for foreign data → tesla (μ0·H; 1 Oe ↔ 0.1 mT)."""
 
 _LINE_KEYS = ("mu0_hres_T", "mu0_dh_T", "s_V", "a_V", "offset_V", "slope_V_per_T")
 
@@ -107,15 +107,16 @@ def standardize(df: pd.DataFrame, columns: dict | None = None,
         out = out.rename(columns={"Field": f"Field ({field_unit or 'T'})"})
     if "Vmix" in out.columns:
         out = out.rename(columns={"Vmix": "Vmix (V)"})
-    if "Field (T)" not in out.columns:
-        for unit, k in FIELD_UNITS.items():
-            if f"Field ({unit})" in out.columns:
-                out["Field (T)"] = out[f"Field ({unit})"].astype(float) * k
-                break
-    if "Frequency (Hz)" not in out.columns:
-        for unit, k in {"GHz": 1e9, "MHz": 1e6}.items():
-            if f"Frequency ({unit})" in out.columns:
-                out["Frequency (Hz)"] = out[f"Frequency ({unit})"].astype(float) * k
+    for quantity, si in (("Field", "T"), ("Frequency", "Hz")):
+        if f"{quantity} ({si})" in out.columns:
+            continue
+        for column in list(out.columns):
+            name, unit = split_unit(str(column))
+            if name == quantity and unit:     # "Field (mT)", "Field (Oe)", "Frequency (GHz)"
+                try:
+                    out[f"{quantity} ({si})"] = convert(out[column].astype(float), unit, si)
+                except ValueError:            # not a unit of that quantity: named below
+                    continue
                 break
     missing = [c for c in ("Field (T)", "Frequency (Hz)", "Vmix (V)") if c not in out.columns]
     if missing:
@@ -136,10 +137,10 @@ def read_column_pairs(path, field_unit: str = "Oe", sep: str = "\t") -> pd.DataF
         m = re.search(r"([0-9.]+)\s*_?\s*(GHz|MHz|Hz)", name)
         if not m:
             raise ValueError(f"{path}: cannot read a frequency from column {name!r}")
-        f = float(m.group(1)) * {"GHz": 1e9, "MHz": 1e6, "Hz": 1.0}[m.group(2)]
+        f = convert(float(m.group(1)), m.group(2), "Hz")
         pair = raw.iloc[:, [k, k + 1]].apply(pd.to_numeric, errors="coerce").dropna()
         rows.append(pd.DataFrame({"Frequency (Hz)": f,
-                                  "Field (T)": pair.iloc[:, 0].to_numpy() * FIELD_UNITS[field_unit],
+                                  "Field (T)": convert(pair.iloc[:, 0].to_numpy(), field_unit, "T"),
                                   "Vmix (V)": pair.iloc[:, 1].to_numpy()}))
     return pd.concat(rows, ignore_index=True)
 
