@@ -200,6 +200,7 @@ class Bench:
         """Set by a simulated bench: puts its instruments back under their VISA names."""
         self.magnet = None
         self._opened: list[str] = []
+        self.open_failures: list[str] = []
 
     def activate(self) -> None:
         """Put this simulated bench's instruments back under their VISA names (nothing on a
@@ -209,36 +210,42 @@ class Bench:
             with SIM_REGISTRY_LOCK:
                 self.reactivate()
 
-    def open(self) -> "Bench":
+    def open(self, keep_going: bool = False) -> "Bench":
         """Open every instrument, apply the limits, build the electromagnet (a simulated
-        bench first takes its own instruments back: :meth:`activate`)."""
+        bench first takes its own instruments back: :meth:`activate`). ``keep_going``
+        (``labspin bench safe``): an instrument that cannot be opened is listed in
+        ``open_failures`` and the others are still opened, instead of raising."""
         if self.reactivate is None:
-            return self._open()
+            return self._open(keep_going)
         with SIM_REGISTRY_LOCK:
             self.activate()
-            return self._open()
+            return self._open(keep_going)
 
-    def _open(self) -> "Bench":
+    def _open(self, keep_going: bool = False) -> "Bench":
         Electromagnet = load(ELECTROMAGNET)
         for name, cfg in self.config.instruments.items():
             takes_clock = is_safe_source(driver_class(cfg.driver))
             try:
                 inst = open_instrument(cfg, **({"clock": self.clock} if takes_clock else {}))
             except Exception as exc:  # noqa: BLE001 — name the instrument that failed
-                raise RuntimeError(f"cannot open {name} ({cfg.driver} at {cfg.resource}): "
-                                   f"{type(exc).__name__}: {exc}") from exc
+                error = RuntimeError(f"cannot open {name} ({cfg.driver} at {cfg.resource}): "
+                                     f"{type(exc).__name__}: {exc}")
+                if not keep_going:
+                    raise error from exc
+                self.open_failures.append(str(error))
+                continue
             _annotate_errors(name, cfg, inst, ERROR_STATUS.get(cfg.driver))
             if is_safe_source(inst):
                 self._apply_limits(inst, cfg.role)
             self.instruments[name] = inst
             self._opened.append(name)
         m = self.config.magnet
-        if m is not None:
+        if m is not None and m.supply in self.instruments:
             lim = self.config.limits
             self._narrow_supply_slew(self.instruments[m.supply], m, lim)
             self.magnet = Electromagnet(
                 self.instruments[m.supply], m.calibration,
-                self.instruments[m.gaussmeter] if m.gaussmeter else None,
+                self.instruments.get(m.gaussmeter) if m.gaussmeter else None,
                 max_field_T=lim.max_field_T, max_ramp_rate_T_per_s=lim.max_field_ramp_T_per_s,
                 max_step_T=m.max_step_T, tolerance_T=m.tolerance_T,
                 settle_timeout_s=m.settle_timeout_s, settle_delay_s=m.settle_delay_s,
