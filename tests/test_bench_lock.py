@@ -234,3 +234,33 @@ def test_bench_safe_leaves_a_bench_a_live_run_holds_alone(tmp_path, capsys):
         assert "in use by the run 'stfmr'" in capsys.readouterr().err
     finally:
         live.release()
+
+
+def test_bench_safe_ramps_the_others_when_one_instrument_is_dead(tmp_path):
+    from labspin.bench.config import load_bench_config
+    from labspin.bench.session import Bench
+    vb, slots = build_bench(load_sample("mtj_pillar"), "pulsed", register=False)
+    twins = {n: vb.instruments[n] for n in slots}
+    follow_wall_clock(vb, twins.values())
+    handle = serve(twins)
+    try:
+        text = bench_config_text(vb, slots, resources=handle.resources, visa_library="@py",
+                                 name="served")
+        dead = "TCPIP::127.0.0.1::9::SOCKET"             # discard port: nothing answers
+        (tmp_path / "b.toml").write_text(text.replace(handle.resources["pulser"], dead))
+        live = Bench(load_bench_config(tmp_path / "b.toml"))
+        live.open(keep_going=True)
+        smu = live.role("source_meter")
+        smu.source_mode = "current"
+        smu.source_current = 5e-6                        # left on, as a killed run leaves it
+        smu.source_enabled = True
+        live.close()
+        assert twins["smu"].outputs["output"] and twins["smu"].outputs["source_current"] == 5e-6
+        r = labspin("bench", "safe", "b.toml", env=dict(os.environ), cwd=tmp_path)
+        assert r.returncode == 1, r.stderr
+        said = r.stdout + r.stderr             # refused at open, or at its shutdown: named
+        assert "cannot open pulser" in said or "FAIL pulser" in said, said
+        assert "safe smu" in r.stdout and "safe magnet_psu" in r.stdout
+        assert not twins["smu"].outputs["output"] and twins["smu"].outputs["source_current"] == 0
+    finally:
+        handle.close()

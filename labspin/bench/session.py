@@ -192,29 +192,36 @@ class Bench:
         self.instruments: dict = {}
         self.magnet = None
         self._opened: list[str] = []
+        self.open_failures: list[str] = []
 
-    def open(self) -> "Bench":
-        """Open every instrument, apply the limits, build the electromagnet."""
+    def open(self, keep_going: bool = False) -> "Bench":
+        """Open every instrument, apply the limits, build the electromagnet. ``keep_going``
+        (``labspin bench safe``): an instrument that cannot be opened is listed in
+        ``open_failures`` and the others are still opened, instead of raising."""
         Electromagnet = load(ELECTROMAGNET)
         for name, cfg in self.config.instruments.items():
             takes_clock = is_safe_source(driver_class(cfg.driver))
             try:
                 inst = open_instrument(cfg, **({"clock": self.clock} if takes_clock else {}))
             except Exception as exc:  # noqa: BLE001 — name the instrument that failed
-                raise RuntimeError(f"cannot open {name} ({cfg.driver} at {cfg.resource}): "
-                                   f"{type(exc).__name__}: {exc}") from exc
+                error = RuntimeError(f"cannot open {name} ({cfg.driver} at {cfg.resource}): "
+                                     f"{type(exc).__name__}: {exc}")
+                if not keep_going:
+                    raise error from exc
+                self.open_failures.append(str(error))
+                continue
             _annotate_errors(name, cfg, inst, ERROR_STATUS.get(cfg.driver))
             if is_safe_source(inst):
                 self._apply_limits(inst, cfg.role)
             self.instruments[name] = inst
             self._opened.append(name)
         m = self.config.magnet
-        if m is not None:
+        if m is not None and m.supply in self.instruments:
             lim = self.config.limits
             self._narrow_supply_slew(self.instruments[m.supply], m, lim)
             self.magnet = Electromagnet(
                 self.instruments[m.supply], m.calibration,
-                self.instruments[m.gaussmeter] if m.gaussmeter else None,
+                self.instruments.get(m.gaussmeter) if m.gaussmeter else None,
                 max_field_T=lim.max_field_T, max_ramp_rate_T_per_s=lim.max_field_ramp_T_per_s,
                 max_step_T=m.max_step_T, tolerance_T=m.tolerance_T,
                 settle_timeout_s=m.settle_timeout_s, settle_delay_s=m.settle_delay_s,

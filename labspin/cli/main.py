@@ -111,10 +111,12 @@ def _bench_safe(args) -> int:
               f"{describe_sources(read_sources(h.journal))}", file=sys.stderr)
     bench = Bench(config)
     try:
-        try:
-            bench.open()
+        try:                               # an instrument that does not open is listed
+            bench.open(keep_going=True)
         except Exception as exc:  # noqa: BLE001 — whatever opened is still ramped down
             print(f"labspin bench safe: {exc}", file=sys.stderr)
+        for text in bench.open_failures:
+            print(f"labspin bench safe: {text}", file=sys.stderr)
         failures = bench.shutdown()
         bench.close()
     finally:
