@@ -239,7 +239,7 @@ def test_bench_safe_leaves_a_bench_a_live_run_holds_alone(tmp_path, capsys):
 def test_bench_safe_ramps_the_others_when_one_instrument_is_dead(tmp_path):
     from labspin.bench.config import load_bench_config
     from labspin.bench.session import Bench
-    vb, slots = build_bench(load_sample("mtj_pillar"), "pulsed", register=False)
+    vb, slots = build_bench(load_sample("mtj_pillar"), "pulsed")
     twins = {n: vb.instruments[n] for n in slots}
     follow_wall_clock(vb, twins.values())
     handle = serve(twins)
