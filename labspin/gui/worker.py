@@ -20,6 +20,7 @@ from pymeasure.experiment import Results
 from pymeasure.experiment.listeners import Recorder
 from pymeasure.experiment.workers import Worker
 
+from labspin.bench.lock import BenchLockError, lock_for
 from labspin.run.runner import (
     FAILED,
     FINISHED,
@@ -27,6 +28,7 @@ from labspin.run.runner import (
     RunHooks,
     run_life_cycle,
     status_name,
+    status_tail,
 )
 
 log = logging.getLogger(__name__)
@@ -154,14 +156,32 @@ class LabspinWorker(Worker):
         hooks = RunHooks(self.emit, opened=self._opened, safe=self._safe,
                          rows_closed=self._close_rows,
                          fault=lambda exc: log.error("%s failed", proc.NAME, exc_info=exc))
+        owner = lock_for(p.bench, proc.NAME or type(proc).__name__)
+        try:
+            if owner is not None:   # a bench another run holds (or a dead run left live)
+                owner.acquire(str(p.bench.config.path or "BENCH"))
+        except BenchLockError as exc:
+            self._refused(str(exc))
+            return
         try:
             status, self.message = run_life_cycle(
                 proc, p.bench, self.results, self._should_stop, hooks,
-                sample_name=p.sample_name, sample_parameters=p.sample_parameters, seed=p.seed)
+                sample_name=p.sample_name, sample_parameters=p.sample_parameters, seed=p.seed,
+                owner=owner)
         except OSError as exc:      # the status lines could not be appended
             status, self.message = proc.status, f"{type(exc).__name__}: {exc}"
             log.error("cannot append the status to %s: %s", self.results.data_filename, exc)
         self._report(status)
+
+    def _refused(self, message: str) -> None:
+        """The bench is not ours: nothing was touched; the file says why (FAILED)."""
+        log.error(message)
+        self.message = message
+        self.procedure.status = FAILED
+        self._close_rows()
+        with open(self.results.data_filename, "a", encoding=Results.ENCODING) as f:
+            f.write(status_tail(FAILED, message))
+        self._report(FAILED)
 
     def _opened(self, identities: dict[str, str]) -> None:
         self.identities = identities
