@@ -1,0 +1,82 @@
+"""The one unit table: typed quantities, conversions and column units."""
+import math
+
+import numpy as np
+import pytest
+
+from labspin.physics.constants import MU0
+from labspin.results.units import convert, parse_quantity, split_unit, unit_scale
+
+
+@pytest.mark.parametrize("text, unit, expected", [
+    ("0.01 mA", "A", 1e-5),          # the bug: this was read as 10 mA
+    ("0.01mA", "A", 1e-5),
+    ("-3 mT", "T", -3e-3),
+    ("10 Oe", "T", 1e-3),            # μ0H: 1 Oe ↔ 0.1 mT
+    ("1.5 kOe", "T", 0.15),
+    ("6 GHz", "Hz", 6e9),
+    ("2.5e-6", "A", 2.5e-6),         # a bare number is in the asked unit
+    ("+4E3 uV", "V", 4e-3),
+    ("4 µV", "V", 4e-6),             # micro sign
+    ("4 μV", "V", 4e-6),             # Greek mu
+    ("50 ohm", "ohm", 50.0),
+    ("50 Ω", "ohm", 50.0),
+    ("50 kΩ", "ohm", 5e4),
+    ("50 \u2126", "ohm", 50.0),            # ohm sign U+2126
+    ("10 dBm", "dBm", 10.0),
+    ("45 deg", "rad", math.pi / 4),
+    ("10 ns", "s", 1e-8),
+    (".5", "", 0.5),
+])
+def test_parse_quantity_reads_prefix_and_unit(text, unit, expected):
+    assert parse_quantity(text, unit) == pytest.approx(expected, rel=1e-12)
+
+
+def test_parse_quantity_field_in_ampere_per_metre_is_mu0_h():
+    assert parse_quantity("1 kA/m", "T") == pytest.approx(1e3 * MU0, rel=1e-12)
+
+
+@pytest.mark.parametrize("text, unit", [
+    ("5 %", ""), ("3 mT", "A"), ("10 dBm", "W"), ("0,01 mA", "A"), ("abc", "A"),
+    ("1e999 A", "A"), ("", "V"), ("3 kdeg", "deg"), ("1 mdBm", "dBm"),
+])
+def test_parse_quantity_refuses_with_name_text_unit_and_example(text, unit):
+    with pytest.raises(ValueError) as err:
+        parse_quantity(text, unit, name="--current")
+    msg = str(err.value)
+    assert "--current" in msg and repr(text) in msg
+    assert "e.g." in msg or "finite" in msg
+
+
+def test_convert_scalars_and_arrays():
+    assert convert(10, "Oe", "T") == pytest.approx(1e-3)
+    assert convert(250, "mT", "T") == pytest.approx(0.25)
+    assert convert(1, "T", "Oe") == pytest.approx(1e4)
+    assert convert(6, "GHz", "Hz") == pytest.approx(6e9)
+    assert convert(180, "deg", "rad") == pytest.approx(math.pi)
+    out = convert(np.array([1.0, -2.0]), "uV", "V")
+    assert isinstance(out, np.ndarray) and np.allclose(out, [1e-6, -2e-6])
+    assert np.allclose(convert([3.0], "µV", "nV"), [3e3])
+
+
+def test_convert_refuses_other_dimension_naming_both_units():
+    with pytest.raises(ValueError, match="'mT'.*'mA'"):
+        convert(1.0, "mT", "mA")
+    with pytest.raises(ValueError, match="unknown unit 'furlong'"):
+        convert(1.0, "furlong", "m")
+
+
+def test_meter_gauss_and_prefix_ambiguities():
+    assert unit_scale("m") == ("m", 1.0)             # metre, not a bare prefix
+    assert unit_scale("mm") == ("m", 1e-3)
+    assert unit_scale("G") == ("T", 1e-4)            # gauss, not giga
+    assert unit_scale("GHz") == ("Hz", 1e9)
+    assert unit_scale("T") == ("T", 1.0)
+
+
+@pytest.mark.parametrize("column, expected", [
+    ("Field (mT)", ("Field", "mT")), ("Voltage X (uV)", ("Voltage X", "uV")),
+    ("Field [Oe]", ("Field", "Oe")), ("Trial", ("Trial", "")), ("R ()", ("R", "")),
+])
+def test_split_unit(column, expected):
+    assert split_unit(column) == expected
