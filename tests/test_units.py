@@ -80,3 +80,19 @@ def test_meter_gauss_and_prefix_ambiguities():
 ])
 def test_split_unit(column, expected):
     assert split_unit(column) == expected
+
+
+def test_typed_parameter_with_unit_is_converted_once():
+    """'0.01 mA' for a parameter in A is 1e-5 A (it once became 10 mA); a bare number is
+    in the parameter's unit; a unit of another dimension is refused naming the range."""
+    from labspin.procedures import procedure_class
+    from labspin.run.api import set_parameters
+    proc = procedure_class("field-sweep")()
+    set_parameters(proc, ["current=0.01 mA"])
+    assert proc.current == pytest.approx(1e-5, rel=1e-12)
+    set_parameters(proc, {"current": "-2e-4"})
+    assert proc.current == pytest.approx(-2e-4, rel=1e-12)
+    with pytest.raises(ValueError, match=r"parameter current.*'3 mT'.*\[-1, 1\] A"):
+        set_parameters(proc, ["current=3 mT"])
+    with pytest.raises(ValueError, match=r"allowed \[-1, 1\] A"):
+        set_parameters(proc, ["current=2 A"])         # out of range: pymeasure's check

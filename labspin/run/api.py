@@ -52,6 +52,30 @@ class PreparedRun:
         return lines
 
 
+def _in_parameter_unit(key: str, p, text: str) -> str:
+    """Get typed text of a float parameter in its own unit: "0.01 mA" for a parameter in A
+    → "1e-05" (the one unit table); text without a unit, or of a parameter whose unit the
+    table lacks, goes to pymeasure unchanged. ValueError names the parameter and its range."""
+    from pymeasure.experiment import FloatParameter
+
+    from labspin.results.units import parse_quantity, unit_scale
+    if not isinstance(p, FloatParameter) or not p.units:
+        return text
+    try:
+        unit_scale(p.units)
+    except ValueError:
+        return text
+    try:
+        float(text)
+        return text
+    except ValueError:
+        pass
+    try:
+        return repr(parse_quantity(text, p.units, name=f"parameter {key}"))
+    except ValueError as e:
+        raise ValueError(f"{e}; allowed [{p.minimum:g}, {p.maximum:g}] {p.units}") from None
+
+
 def set_parameters(procedure, params: Mapping[str, object] | Iterable[str]) -> None:
     """Set procedure parameters from a mapping {name: value} or ``NAME=VALUE`` strings;
     ValueError names the parameter and its allowed values."""
@@ -65,6 +89,7 @@ def set_parameters(procedure, params: Mapping[str, object] | Iterable[str]) -> N
             raise ValueError(f"parameter {item!r}: parameters of {procedure.NAME} are "
                              + ", ".join(objects))
         p = objects[key]
+        text = _in_parameter_unit(key, p, text)
         try:
             p.value = text
             if isinstance(p.value, float) and not math.isfinite(p.value):
