@@ -96,3 +96,16 @@ def test_typed_parameter_with_unit_is_converted_once():
         set_parameters(proc, ["current=3 mT"])
     with pytest.raises(ValueError, match=r"allowed \[-1, 1\] A"):
         set_parameters(proc, ["current=2 A"])         # out of range: pymeasure's check
+
+
+def test_list_parameters_take_units_per_value():
+    """Every typed list value goes through parse_quantity: units per value, glued or not,
+    the unit from the parameter's name when not given; other dimensions refused."""
+    from labspin.procedures.base import parse_numbers
+    assert parse_numbers("-20 mT, 0, 20mT", "Fields", "T") == pytest.approx([-0.02, 0, 0.02])
+    assert parse_numbers("6, 12 GHz; 18e9 Hz", "Frequencies", "GHz", scale=1e9) == \
+        pytest.approx([6e9, 12e9, 18e9])
+    assert parse_numbers("0.01 mA 20 uA", "Currents", "A") == pytest.approx([1e-5, 2e-5])
+    assert parse_numbers("500 mV, 1", "Write amplitudes (V)") == pytest.approx([0.5, 1.0])
+    with pytest.raises(ValueError, match=r"'Fields'.*'3 mA'.*in T"):
+        parse_numbers("0, 3 mA", "Fields", "T")
