@@ -61,12 +61,10 @@ from scipy.optimize import curve_fit
 
 from labspin.physics.constants import E_CHARGE, HBAR, MU0
 from labspin.physics.macrospin.analytic import kittel_inplane, kittel_perpendicular
+from labspin.results.units import convert, split_unit
 
 GAMMA_E_HZ_PER_T = 28.024951e9
 """γ/2π of the free electron (g = 2.0023), Hz/T: the default when γ cannot be fitted."""
-
-FIELD_UNITS = {"T": 1.0, "mT": 1e-3, "Oe": 1e-4, "G": 1e-4, "kOe": 0.1}
-"""Field units accepted for foreign data → tesla (μ0·H; 1 Oe ↔ 0.1 mT)."""
 
 _LINE_KEYS = ("mu0_hres_T", "mu0_dh_T", "s_V", "a_V", "offset_V", "slope_V_per_T")
 
@@ -94,15 +92,13 @@ def standardize(df: pd.DataFrame, columns: dict | None = None,
         out = out.rename(columns={"Field": f"Field ({field_unit or 'T'})"})
     if "Vmix" in out.columns:
         out = out.rename(columns={"Vmix": "Vmix (V)"})
-    if "Field (T)" not in out.columns:
-        for unit, k in FIELD_UNITS.items():
-            if f"Field ({unit})" in out.columns:
-                out["Field (T)"] = out[f"Field ({unit})"].astype(float) * k
-                break
-    if "Frequency (Hz)" not in out.columns:
-        for unit, k in {"GHz": 1e9, "MHz": 1e6}.items():
-            if f"Frequency ({unit})" in out.columns:
-                out["Frequency (Hz)"] = out[f"Frequency ({unit})"].astype(float) * k
+    for quantity, si in (("Field", "T"), ("Frequency", "Hz")):
+        if f"{quantity} ({si})" in out.columns:
+            continue
+        for col in list(out.columns):
+            name, unit = split_unit(str(col))
+            if name == quantity and unit:
+                out[f"{quantity} ({si})"] = convert(out[col].astype(float).to_numpy(), unit, si)
                 break
     missing = [c for c in ("Field (T)", "Frequency (Hz)", "Vmix (V)") if c not in out.columns]
     if missing:
@@ -120,13 +116,14 @@ def read_column_pairs(path, field_unit: str = "Oe", sep: str = "\t") -> pd.DataF
     rows = []
     for k in range(0, raw.shape[1] - 1, 2):
         name = str(raw.columns[k])
-        m = re.search(r"([0-9.]+)\s*_?\s*(GHz|MHz|Hz)", name)
+        m = re.search(r"([0-9.]+)\s*_?\s*(GHz|MHz|kHz|Hz)", name)
         if not m:
             raise ValueError(f"{path}: cannot read a frequency from column {name!r}")
-        f = float(m.group(1)) * {"GHz": 1e9, "MHz": 1e6, "Hz": 1.0}[m.group(2)]
+        f = convert(float(m.group(1)), m.group(2), "Hz")
         pair = raw.iloc[:, [k, k + 1]].apply(pd.to_numeric, errors="coerce").dropna()
         rows.append(pd.DataFrame({"Frequency (Hz)": f,
-                                  "Field (T)": pair.iloc[:, 0].to_numpy() * FIELD_UNITS[field_unit],
+                                  "Field (T)": convert(pair.iloc[:, 0].to_numpy(), field_unit,
+                                                       "T"),
                                   "Vmix (V)": pair.iloc[:, 1].to_numpy()}))
     return pd.concat(rows, ignore_index=True)
 

@@ -13,18 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from labspin.physics.constants import MU0
-
-# factor to SI (tesla for fields given as μ0H or in Oe/G; A for currents; V; Hz; ohm)
-UNITS: dict[str, float] = {
-    "T": 1.0, "mT": 1e-3, "uT": 1e-6, "µT": 1e-6, "G": 1e-4, "kG": 0.1, "Oe": 1e-4,
-    "kOe": 0.1, "A/m": MU0, "kA/m": 1e3 * MU0,
-    "A": 1.0, "mA": 1e-3, "uA": 1e-6, "µA": 1e-6,
-    "V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6, "nV": 1e-9,
-    "Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9,
-    "ohm": 1.0, "Ohm": 1.0, "kohm": 1e3,
-    "deg": 1.0, "dBm": 1.0,
-}
+from labspin.results.units import unit_scale
 
 
 def read_table(path: str | Path, columns: list[str] | None = None,
@@ -50,10 +39,11 @@ def read_table(path: str | Path, columns: list[str] | None = None,
         if not sep or col not in df.columns:
             raise ValueError(f"--unit {item!r}: expected COLUMN=UNIT with COLUMN one of "
                              f"{', '.join(map(str, df.columns))}")
-        if unit not in UNITS:
-            raise ValueError(f"--unit {item!r}: unknown unit {unit!r}; units: "
-                             f"{', '.join(UNITS)}")
-        df[col] = pd.to_numeric(df[col], errors="coerce") * UNITS[unit]
+        try:
+            _, factor = unit_scale(unit)
+        except ValueError as e:
+            raise ValueError(f"--unit {item!r}: {e}") from None
+        df[col] = pd.to_numeric(df[col], errors="coerce") * factor
     return df
 
 
