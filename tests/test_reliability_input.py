@@ -373,7 +373,8 @@ def test_every_builtin_sample_name_is_accepted_by_sim_show(capsys):
 
 # ---------------------------------------------------------------- real processes
 @pytest.mark.parametrize("argv,fragment", [
-    (["run", "field-sweep", "--param", "max_field=0.3T"], "max_field=0.3T"),
+    (["run", "field-sweep", "--param", "max_field=0.3A"],
+     "max_field: '0.3A' is not a quantity in T"),
     (["run", "field-sweep", "--seed", "x"], "invalid int value"),
     (["run", "nope"], "unknown procedure"),
     (["run", "field-sweep", "--bench", "missing.toml"], "cannot read bench config"),
