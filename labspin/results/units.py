@@ -72,8 +72,8 @@ def convert(values, from_unit: str, to_unit: str):
     from_dim, from_factor = unit_scale(from_unit)
     to_dim, to_factor = unit_scale(to_unit)
     if from_dim != to_dim:
-        raise ValueError(f"cannot convert {from_unit!r} (a {from_dim or 'number'}) to "
-                         f"{to_unit!r} (a {to_dim or 'number'})")
+        raise ValueError(f"cannot convert {from_unit!r} (dimension {from_dim or 'none'}) to "
+                         f"{to_unit!r} (dimension {to_dim or 'none'})")
     factor = from_factor / to_factor
     if np.ndim(values) == 0:
         return float(values) * factor
