@@ -9,6 +9,8 @@ import re
 
 from pymeasure.experiment import FloatParameter, Metadata, Procedure
 
+from labspin.results.units import parse_quantity, split_unit, unit_scale
+
 log = logging.getLogger(__name__)
 
 
@@ -39,12 +41,20 @@ def parse_numbers(text, name: str, unit: str = "", *, example: str = "", scale: 
             items = [start + (stop - start) * k / (n - 1) for k in range(n - 1)] + [stop] \
                 if n > 1 else [start]
         else:
-            items = [t for t in re.split(r"[,;\s]+", s) if t]
+            items = _join_units(t for t in re.split(r"[,;\s]+", s) if t)
+    in_unit = unit or split_unit(name)[1]
     try:
-        values = [float(v) * scale for v in items]
-    except (TypeError, ValueError):
+        unit_scale(in_unit)
+    except ValueError:
+        in_unit = None                                  # not in the unit table: numbers only
+    try:
+        values = [(parse_quantity(v, in_unit, name=f"parameter '{name}'")
+                   if in_unit is not None and isinstance(v, str) else float(v)) * scale
+                  for v in items]
+    except (TypeError, ValueError) as e:
+        detail = f" ({e})" if in_unit is not None and str(e).startswith("parameter") else ""
         raise ValueError(f"parameter '{name}' = {text!r} is not a list of numbers"
-                         f"{unit_text}{hint}") from None
+                         f"{unit_text}{hint}{detail}") from None
     if not values:
         raise ValueError(f"parameter '{name}' is empty: give at least one value{unit_text}"
                          f"{hint}")
@@ -54,6 +64,18 @@ def parse_numbers(text, name: str, unit: str = "", *, example: str = "", scale: 
         raise ValueError(f"parameter '{name}' = {text!r}: every value must be > 0"
                          f"{unit_text}{hint}")
     return values
+
+
+def _join_units(tokens) -> list[str]:
+    """Join a unit to the number before it: ['-20', 'mT', '0'] → ['-20 mT', '0']."""
+    out: list[str] = []
+    for t in tokens:
+        starts_number = t[0].isdigit() or t[0] in "+-."
+        if out and not starts_number:
+            out[-1] = f"{out[-1]} {t}"
+        else:
+            out.append(t)
+    return out
 
 
 class FilmParameters:

@@ -14,14 +14,15 @@ import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from labspin.results.units import DISPLAY_PREFIXES
+
 # unit suffix of design.md's keys → display unit (checked in this order)
 _UNITS = (("_Hz_per_T", "Hz/T"), ("_Hz_per_A", "Hz/A"), ("_per_A2_V", "V/A²"),
           ("_per_A_T", "T/A"), ("_T_per_A", "T/A"), ("_ohm_per_V", "Ω/V"), ("_per_T", "/T"),
           ("_per_A", "/A"), ("_per_V", "/V"), ("_S", "S"), ("_ohm", "Ω"), ("_Hz", "Hz"),
           ("_T", "T"), ("_A", "A"), ("_V", "V"), ("_W", "W"), ("_s", "s"), ("_K", "K"),
           ("_m", "m"), ("_deg", "°"), ("_dBm", "dBm"))
-_PREFIXES = ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"),
-             (1e-9, "n"), (1e-12, "p"))
+_PREFIXES = DISPLAY_PREFIXES                   # the one unit table's, largest first
 _NO_PREFIX = ("°", "dBm", "K", "T/A", "V/A²", "Ω/V")
 
 LABELS = {

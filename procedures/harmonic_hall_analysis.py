@@ -96,8 +96,8 @@ def header_info(text: str) -> dict:
 
 def read_header(path: str | Path) -> str:
     """Get the '#' comment lines of a results file."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        return "".join(line for line in f if line.startswith("#"))
+    from labspin.results.header import read_header as read_results_header
+    return read_results_header(path).text + "\n"
 
 
 def analyze_files(paths, **options) -> dict:

@@ -18,7 +18,6 @@ noise, not this width: each read integrates over ≫ the Néel time.
 """
 from __future__ import annotations
 
-import json
 import warnings
 
 import numpy as np
@@ -37,17 +36,8 @@ SAMPLE_KEYS = ("mu0_ms_T", "volume_m3", "alpha", "temperature_K", "mu0_hdl_per_A
 def sample_from_results(path) -> dict:
     """Get the sample parameters (``labspin sim show --json`` keys) recorded in a results
     file's metadata ('Sample parameters: {...}'); {} if there are none."""
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if not line.startswith("#"):
-                break
-            _, sep, rest = line.partition("Sample parameters:")
-            if sep:
-                try:
-                    return json.loads(rest.strip())
-                except json.JSONDecodeError:
-                    return {}
-    return {}
+    from labspin.results.header import read_header
+    return read_header(path).sample_parameters
 
 
 def xi_eff(sample: dict, field_T, current_A):

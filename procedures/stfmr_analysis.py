@@ -134,13 +134,14 @@ def read_column_pairs(path, field_unit: str = "Oe", sep: str = "\t") -> pd.DataF
     rows = []
     for k in range(0, raw.shape[1] - 1, 2):
         name = str(raw.columns[k])
-        m = re.search(r"([0-9.]+)\s*_?\s*(GHz|MHz|Hz)", name)
+        m = re.search(r"([0-9.]+)\s*_?\s*(GHz|MHz|kHz|Hz)", name)
         if not m:
             raise ValueError(f"{path}: cannot read a frequency from column {name!r}")
         f = convert(float(m.group(1)), m.group(2), "Hz")
         pair = raw.iloc[:, [k, k + 1]].apply(pd.to_numeric, errors="coerce").dropna()
         rows.append(pd.DataFrame({"Frequency (Hz)": f,
-                                  "Field (T)": convert(pair.iloc[:, 0].to_numpy(), field_unit, "T"),
+                                  "Field (T)": convert(pair.iloc[:, 0].to_numpy(), field_unit,
+                                                       "T"),
                                   "Vmix (V)": pair.iloc[:, 1].to_numpy()}))
     return pd.concat(rows, ignore_index=True)
 

@@ -38,7 +38,6 @@ the optimum (p from the model, gradients by central differences). Intervals are 
 from __future__ import annotations
 
 import math
-import re
 
 import lmfit
 import numpy as np
@@ -48,6 +47,7 @@ from scipy.stats import chi2
 from labspin.physics.brown_switching import switching_probability
 from labspin.physics.constants import GAMMA0, MU0
 from labspin.physics.telegraph import mean_first_passage_time
+from labspin.results.header import parse_header
 
 from .switching_probability import INTERVAL_CL, beta_interval
 
@@ -303,11 +303,11 @@ def header_constants(df: pd.DataFrame) -> dict:
         out["mu0_hk_T"] = -float(meff)
     if isinstance(sample.get("gamma_Hz_per_T"), (int, float)):
         out["gamma0"] = 2 * math.pi * MU0 * float(sample["gamma_Hz_per_T"])
-    text = df.attrs.get("header") or ""
+    header = parse_header(df.attrs.get("header") or "")
     for name, key in (("Damping", "alpha"), ("Anisotropy field", "mu0_hk_T")):
-        m = re.search(rf"^#\s*{name}:\s*([-+0-9.eE]+)", text, re.MULTILINE)
-        if m and float(m.group(1)) > 0:
-            out[key] = float(m.group(1))
+        value = header.number(name)
+        if value is not None and value > 0:
+            out[key] = value
     return out
 
 

@@ -210,7 +210,7 @@ def test_limits_are_refused_before_anything_is_touched():
             assert list(twin.log) == []
     with pytest.raises(ValueError, match="not a list of numbers"):
         p = SwitchingProbability()
-        p.widths = "5ns"
+        p.widths = "5nA"                   # "5ns" is 5 ns (units.parse_quantity); nA is no time
         run_procedure(p, _bench(), ".")
 
 

@@ -3,8 +3,6 @@ area that pymeasure's window and manager drive like its own DockWidget (one item
 and run; each item re-reads its run's file while the run is going)."""
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
@@ -12,6 +10,8 @@ from pymeasure.display.Qt import QtCore, QtWidgets
 from pymeasure.display.widgets.tab_widget import TabWidget
 from pymeasure.experiment import Procedure
 from pyqtgraph.dockarea import Dock, DockArea
+
+from labspin.results.units import split_unit
 
 from .table import LiveTable, live_table
 from .views import View, strip_sign
@@ -53,8 +53,7 @@ def set_curve_data(item: pg.PlotDataItem, **data) -> None:
 
 def split_column(column: str) -> tuple[str, str]:
     """Get (name, unit) of a column "Name (unit)"; "ohm" becomes "Ω"."""
-    m = re.fullmatch(r"(.*?)\s*\(([^()]*)\)", column)
-    name, unit = (m.group(1), m.group(2)) if m else (column, "")
+    name, unit = split_unit(column)
     return name, "Ω" if unit == "ohm" else unit
 
 

@@ -7,12 +7,11 @@ included), renames column H to "Field (T)" and converts it from oersted to tesla
 """
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 import pandas as pd
 
+from labspin.results.header import read_header
 from labspin.results.units import factor, lookup, split_unit
 
 
@@ -26,8 +25,10 @@ def read_table(path: str | Path, columns: list[str] | None = None,
     Raises ValueError naming the column or unit that does not fit.
     """
     df = pd.read_csv(path, comment="#", sep=None, engine="python")
-    df.attrs["sample_parameters"] = header_sample_parameters(path)
-    df.attrs["header"] = "\n".join(header_lines(path))
+    header = read_header(path)
+    df.attrs["sample_parameters"] = header.sample_parameters
+    df.attrs["sample_constants"] = header.sample_constants
+    df.attrs["header"] = header.text
     for item in columns or []:
         new, sep, old = item.partition("=")
         if not sep or old not in df.columns:
@@ -50,25 +51,9 @@ def read_table(path: str | Path, columns: list[str] | None = None,
 
 def header_sample_parameters(path: str | Path) -> dict:
     """Get the "Sample parameters" JSON of a labspin results header ({} if none)."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if not line.startswith("#"):
-                break
-            m = re.match(r"#\s*Sample parameters:\s*(.*)$", line.rstrip("\n"))
-            if m:
-                try:
-                    return json.loads(m.group(1))
-                except json.JSONDecodeError:
-                    return {}
-    return {}
+    return read_header(path).sample_parameters
 
 
 def header_lines(path: str | Path) -> list[str]:
     """Get the leading '#' lines of a results file (without the newline)."""
-    out = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if not line.startswith("#"):
-                break
-            out.append(line.rstrip("\n"))
-    return out
+    return read_header(path).lines

@@ -19,6 +19,11 @@ SI_PREFIXES: dict[str, float] = {
     "m": 1e-3, "c": 1e-2, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15,
 }
 
+DISPLAY_PREFIXES: tuple[tuple[float, str], ...] = (
+    (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"),
+    (1e-9, "n"), (1e-12, "p"))
+"""Prefixes for showing numbers, largest first (one symbol per factor)."""
+
 
 class Unit(tuple):
     """(dimension, SI scale, takes prefixes)."""
@@ -57,7 +62,7 @@ UNITS: dict[str, Unit] = {
     "A/m2": Unit("current density", 1.0),
 }
 
-_ALIASES = {"Ω": "ohm", "Ohm": "ohm", "ohms": "ohm", "Ohms": "ohm", "°": "deg",
+_ALIASES = {"Ω": "ohm", "\u2126": "ohm", "Ohm": "ohm", "ohms": "ohm", "Ohms": "ohm", "°": "deg",
             "degree": "deg", "degrees": "deg", "sec": "s", "A/m²": "A/m2", "A/m^2": "A/m2",
             "Gs": "G"}
 
@@ -81,6 +86,16 @@ def lookup(unit: str) -> tuple[Unit, float]:
         return base, SI_PREFIXES[name[0]] * base.scale
     raise KeyError(f"unknown unit {unit!r} (units: {', '.join(u for u in UNITS if u)}, "
                    f"with SI prefixes {''.join(dict.fromkeys(SI_PREFIXES))})")
+
+
+def unit_scale(unit: str) -> tuple[str, float]:
+    """Get (dimension, SI factor) of a unit such as 'mT', 'kOe', 'µV', 'kΩ', 'GHz';
+    ValueError naming the unit when it is not in the table."""
+    try:
+        base, scale = lookup(unit)
+    except KeyError as e:
+        raise ValueError(e.args[0]) from None
+    return base.dimension, scale
 
 
 def factor(from_unit: str, to_unit: str) -> float:
@@ -117,6 +132,8 @@ def parse_quantity(text: str, unit: str, *, name: str = "") -> float:
         raise ValueError(f"{label}{text!r} is not a number in {unit or 'no unit'} "
                          f"(e.g. {example!r})")
     number, given = float(m.group(1)), m.group(2)
+    if not math.isfinite(number):
+        raise ValueError(f"{label}{text!r} is not finite (e.g. {example!r})")
     if not given or given == unit:
         return number
     try:
@@ -134,10 +151,13 @@ def parse_quantity(text: str, unit: str, *, name: str = "") -> float:
                          f"(e.g. {example!r})") from None
 
 
-_COLUMN = re.compile(r"^(.*?)\s*\(([^()]*)\)\s*$")
+_COLUMN = re.compile(r"^(.*?)\s*(?:\(([^()]*)\)|\[([^\[\]]*)\])\s*$")
 
 
 def split_unit(column: str) -> tuple[str, str]:
-    """Split a column name "Field (mT)" into ("Field", "mT"); ("Name", "") without a unit."""
+    """Split a column name "Field (mT)" or "Field [mT]" into ("Field", "mT"); ("Name", "")
+    without a unit."""
     m = _COLUMN.match(column)
-    return (m.group(1), m.group(2).strip()) if m else (column.strip(), "")
+    if m is None:
+        return column.strip(), ""
+    return m.group(1), (m.group(2) if m.group(2) is not None else m.group(3)).strip()
