@@ -4,7 +4,8 @@ One function per procedure, ``f(df, result) -> Figure``: ``df`` the table the an
 (:func:`labspin.results.reader.read_table`, header in ``df.attrs``), ``result`` what the analysis
 returned. Fitted curves are rebuilt from the returned numbers (and, where the analysis keeps
 per-line or per-trace fits in its public helpers, from those); the layout and the key numbers
-come from :mod:`labspin.procedures.figures`. Axes in display units (mT, mA, GHz, µV); SI in the keys.
+come from :mod:`labspin.procedures.figures`. Axes in display units (mT, mA, GHz, µV); SI in
+the keys.
 """
 from __future__ import annotations
 
