@@ -15,7 +15,8 @@ A sample file has a ``name``, a ``description``, a ``geometry`` ("hallbar", "pil
   v_ane_per_A2_V (hallbar; the anomalous Nernst voltage of Joule heating, default 0, see
   :class:`SampleModel`) or r_p_ohm, r_ap_ohm, reference (pillar);
 - ``[domain_wall]`` and ``[dw_readout]`` (domain_wall): the fields of
-  :class:`labspin.physics.domainwall.DomainWallParams` and :class:`labspin.physics.domainwall.TMRReadout`.
+  :class:`labspin.physics.domainwall.DomainWallParams` and
+  :class:`labspin.physics.domainwall.TMRReadout`.
 
 Every key is checked (:func:`check_keys`): an unknown key or table — a typo such as
 ``alfa`` — is a SampleError naming the file, the table, the key, the allowed keys and the
