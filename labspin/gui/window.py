@@ -9,13 +9,14 @@ import tempfile
 from dataclasses import dataclass, field
 
 from pymeasure.display.Qt import QtCore, QtGui, QtWidgets
-from pymeasure.display.widgets import LogWidget
+from pymeasure.display.widgets import LogWidget, sequencer_widget
 from pymeasure.display.windows.managed_dock_window import ManagedDockWindow
 from pymeasure.display.windows.managed_window import ManagedWindowBase
 from pymeasure.experiment import Parameter, Results, unique_filename
 
 from labspin.procedures import procedure_class
 from labspin.run import api
+from labspin.run.sequence import literal_sequence_handler
 
 from .bench_choice import BenchChoice
 from .bench_panel import BenchPanel
@@ -106,6 +107,7 @@ class ProcedureWindow(ManagedDockWindow):
         self.dock_widget = ViewDock("Plots", self.views)
         inputs = parameter_names(cls)
         use_quantity_inputs(cls)                     # numbers read as typed, or refused
+        sequencer_widget.SequenceHandler = literal_sequence_handler()  # sequences are data
         self.refusal_box: QtWidgets.QMessageBox | None = None
         ManagedWindowBase.__init__(
             self, cls, widget_list=(self.dock_widget, self.log_widget), inputs=inputs,

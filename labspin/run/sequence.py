@@ -15,6 +15,7 @@ listed under the run's ``earlier_files``.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -159,11 +160,11 @@ def _seed(value, where: str) -> str:
     return str(value)
 
 
-def _sequencer_points(text: str, names, procedure: str, label: str) -> list[dict[str, str]]:
-    """Get the points of pymeasure's sequencer syntax (pymeasure.experiment.sequencer, no Qt),
-    its value expressions read as data by :func:`sequence_values` (never evaluated)."""
-    import io
-
+@functools.cache
+def literal_sequence_handler():
+    """Get pymeasure's SequenceHandler with its value expressions read as data by
+    :func:`sequence_values` instead of ``eval`` (the CLI's sequences and the GUI's
+    sequencer both use it: nothing in a sequence is executed)."""
     from pymeasure.experiment.sequencer import SequenceEvaluationError, SequenceHandler
 
     class LiteralSequenceHandler(SequenceHandler):
@@ -172,11 +173,21 @@ def _sequencer_points(text: str, names, procedure: str, label: str) -> list[dict
             try:
                 return sequence_values(string)
             except SequenceValueError as exc:
-                raise SequenceEvaluationError(f"{name}: {exc}") from None
+                raise SequenceEvaluationError(f"{name or string!r}: {exc}") from None
+
+    return LiteralSequenceHandler
+
+
+def _sequencer_points(text: str, names, procedure: str, label: str) -> list[dict[str, str]]:
+    """Get the points of pymeasure's sequencer syntax (pymeasure.experiment.sequencer, no Qt),
+    its value expressions read as data by :func:`sequence_values` (never evaluated)."""
+    import io
+
+    from pymeasure.experiment.sequencer import SequenceEvaluationError
 
     where = f"{label} sequencer"
     try:
-        handler = LiteralSequenceHandler(valid_inputs=list(names) + ["seed"],
+        handler = literal_sequence_handler()(valid_inputs=list(names) + ["seed"],
                                          file_obj=io.StringIO(text))
         if not handler._sequences:
             raise SequenceError(f"{where}: no line of the form - \"Parameter\", \"[1, 2]\"")

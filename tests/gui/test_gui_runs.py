@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 from pymeasure.display.Qt import QtCore
 from pymeasure.experiment import Procedure, Results
 
@@ -170,3 +171,21 @@ def test_each_queued_run_measures_on_its_own_simulated_instruments(qtbot, window
     ref = api.run("field-sweep", params=SMALL, seed=2, out=tmp_path / "cli").data
     for exp in (first, second):
         pd.testing.assert_frame_equal(pd.read_csv(exp.data_filename, comment="#"), ref)
+
+
+def test_the_gui_sequencer_reads_values_as_data_never_code(qtbot, window, tmp_path):
+    """pymeasure's sequencer evaluates its value text with eval (a shared plan is code); the
+    window's sequencer uses the CLI's whitelist parser: numbers and grids, nothing executed."""
+    from pymeasure.display.widgets import sequencer_widget
+    from pymeasure.experiment.sequencer import SequenceEvaluationError
+
+    window("field-sweep")
+    handler = sequencer_widget.SequenceHandler
+    marker = tmp_path / "ran"
+    escape = f"__import__('pathlib').Path({str(marker)!r}).touch()"
+    with pytest.raises(SequenceEvaluationError):
+        handler.eval_string(escape)
+    with pytest.raises(SequenceEvaluationError):
+        handler.eval_string("().__class__.__base__.__subclasses__()")
+    assert not marker.exists()
+    assert list(handler.eval_string("arange(0.02, 0.04, 0.01)")) == pytest.approx([0.02, 0.03])
