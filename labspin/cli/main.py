@@ -311,6 +311,23 @@ def _run(args) -> int:
     return 0 if result.status == FINISHED else 1
 
 
+def _export(args) -> int:
+    from labspin.results.export import export_netcdf
+
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if missing:
+        print(f"labspin export: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    grid = [g.strip() for g in args.grid.split(",")] if args.grid else None
+    try:
+        groups = export_netcdf(args.files, args.netcdf, grid)
+    except (ValueError, RuntimeError) as exc:
+        print(f"labspin export: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.netcdf}: {len(groups)} group(s): {', '.join(groups)}")
+    return 0
+
+
 def _analyze(args) -> int:
     import json
 
@@ -437,6 +454,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--plot", metavar="PNG", help="also draw the data, the fit and the key "
                    "numbers (value ± standard error) into this PNG, for a lab notebook")
     a.set_defaults(func=_analyze)
+    x = sub.add_parser("export", help="write results files as netCDF4/HDF5 (xarray; one "
+                       "group per file; needs the 'export' extra)")
+    x.add_argument("files", nargs="+", metavar="FILE", help="labspin or pymeasure results files")
+    x.add_argument("--netcdf", required=True, metavar="OUT", help="the netCDF file to write")
+    x.add_argument("--grid", default=None, metavar="COL[,COL]",
+                   help="set-point columns that span a grid (e.g. 'Field set,Current set'): "
+                        "dimensions instead of the 'point' dimension")
+    x.set_defaults(func=_export)
     demo = sub.add_parser("demo", help="physics demos that need no hardware and no config")
     dsub = demo.add_subparsers(dest="demo", required=True)
     k = dsub.add_parser("kapitza", help="map ⟨m·Ĥ⟩ of a nearly isotropic magnet over current "
