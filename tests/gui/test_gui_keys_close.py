@@ -10,8 +10,9 @@ Key = QtCore.Qt.Key
 
 
 def _long_run(win):
-    """Set the inputs for a current sweep that runs long enough to be interrupted."""
-    win.inputs.cycles.setValue(50)
+    """Set the inputs for a current sweep that runs long enough to be interrupted (1000 cycles:
+    on a quiet machine 50 ended while the close question was open)."""
+    win.inputs.cycles.setValue(1000)
     win.inputs.current_step.setValue(1e-7)
 
 

@@ -117,11 +117,12 @@ def test_a_long_loop_is_reduced_to_its_envelope_not_emptied(qapp, window, tmp_pa
 
 
 def test_a_live_current_sweep_shows_its_points_while_it_runs(qtbot, window):
-    """A run long enough to be watched (20 cycles in 0.1 µA steps: 24000 points), aborted once
-    its points were seen live; the aborted run's points stay shown."""
+    """A run long enough to be watched (1000 cycles in 0.1 µA steps: 1.2e6 points; 20 cycles
+    ended before the check on a quiet machine), aborted once its points were seen live; the
+    aborted run's points stay shown."""
     win = window("current-sweep")
     p = win.make_procedure()
-    p.cycles, p.current_step = 20, 1e-7
+    p.cycles, p.current_step = 1000, 1e-7
     exp = win.queue(procedure=p)
 
     def live_points_shown():
