@@ -21,11 +21,6 @@ _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
 
-def _quantity(text: str, unit: str, name: str) -> float:
-    """Read ``text`` as a number in ``unit`` through the project's one unit table."""
-    return parse_quantity(text, unit, name=name)
-
-
 def describe_allowed(parameter) -> str:
     """Get the allowed values of ``parameter`` as text: '[0, 0.05] T', 'one of a, b', …"""
     unit = getattr(parameter, "units", None) or ""
@@ -83,7 +78,7 @@ def parse_parameter(parameter, text, *, name: str | None = None):
         value = float(text)
     else:
         try:
-            value = _quantity(str(text), unit, name)
+            value = parse_quantity(str(text), unit, name=name)
         except ValueError as e:
             why = str(e) or "not a number"
             if isinstance(parameter, IntegerParameter):
