@@ -1,6 +1,7 @@
 """Measurements queued in the GUI on the simulated bench: finished, aborted, refused and
 sequenced runs, their files and the bench's safe state."""
 import json
+import threading
 
 import numpy as np
 import pandas as pd
@@ -9,6 +10,7 @@ from pymeasure.display.Qt import QtCore
 from pymeasure.experiment import Procedure, Results
 
 from labspin.bench.session import Bench
+from labspin.gui.worker import LabspinWorker
 from labspin.run import api
 
 SMALL = {"max_field": 0.05, "field_step": 0.01}       # field-sweep: 21 points, ~1 s
@@ -60,20 +62,37 @@ def test_queued_run_finishes_with_the_runners_file_and_data(qtbot, window, tmp_p
     assert "FINISHED" in win.bench_panel.phase.text()
 
 
-def test_abort_mid_run_ends_aborted_with_the_sources_ramped_to_zero(qtbot, window):
-    win = window("field-sweep")
-    exp = _queue(win, **LONG)
-    qtbot.waitUntil(lambda: len(exp.results.data) >= 20, timeout=60_000)
+def test_abort_mid_run_ends_aborted_with_the_sources_ramped_to_zero(qtbot, window,
+                                                                    monkeypatch):
+    # The worker is held at the first point, after 20 rows, where the bench panel's own paced
+    # sampling shows the source meter on: the test then reads the panel and aborts. Without
+    # the hold the check raced the run (on a quiet CI machine the 16001-point run ended while
+    # the GUI thread was busy drawing it, and the panel was never seen mid-run).
+    reached, go = threading.Event(), threading.Event()
+    rows = [0]
+    emit = LabspinWorker.emit
 
-    def smu_on():        # the bench panel's view of the bench while the run goes
-        snap = win.manager.bench_state.snapshot()
+    def smu_on(snap):
         outputs = snap["instruments"].get("smu", {}).get("outputs", {})
         return snap["phase"] == "running" and outputs.get("source_enabled") is True \
             and outputs.get("source_current") == 1e-3 and snap["field_T"] is not None
-    qtbot.waitUntil(smu_on, timeout=60_000)
+
+    def held_emit(self, topic, record):
+        emit(self, topic, record)
+        if topic == "results" and not reached.is_set():
+            rows[0] += 1
+            if rows[0] >= 20 and smu_on(self.state.snapshot()):
+                reached.set()
+                go.wait(120)
+    monkeypatch.setattr(LabspinWorker, "emit", held_emit)
+    win = window("field-sweep")
+    exp = _queue(win, **LONG)
+    qtbot.waitUntil(reached.is_set, timeout=120_000)
+    assert smu_on(win.manager.bench_state.snapshot())    # the panel's view, mid-run
     win.bench_panel.refresh()
     assert "on, 1 mA" in win.bench_panel.tree.topLevelItem(0).text(1)
     win.abort()
+    go.set()
     qtbot.waitUntil(lambda: not win.manager.is_running(), timeout=60_000)
     assert exp.procedure.status == Procedure.ABORTED
     assert "#Status: ABORTED" in _tail(exp.data_filename)
