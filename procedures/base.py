@@ -3,11 +3,12 @@ metadata every results file carries, limits checked before anything is written, 
 shutdown that never raises (design.md's safety contract)."""
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import re
 
-from pymeasure.experiment import FloatParameter, Metadata, Procedure
+from pymeasure.experiment import FloatParameter, IntegerParameter, Metadata, Procedure
 
 from labspin.results.units import parse_quantity, split_unit, unit_scale
 
@@ -87,6 +88,45 @@ class FilmParameters:
     hm_thickness = FloatParameter("Heavy-metal thickness", units="m", default=0.0,
                                   minimum=0.0, maximum=1e-6)
     bar_width = FloatParameter("Bar width", units="m", default=0.0, minimum=0.0, maximum=1e-2)
+
+
+def with_default(parameter, default):
+    """Get a copy of ``parameter`` (of a mixin) with a procedure's own default."""
+    p = copy.deepcopy(parameter)
+    p.value = p.default = default
+    return p
+
+
+class LockInSettings:
+    """Mixin: a lock-in readout's settings, and setting a lock-in up with them. A reading
+    waits "Settle time constants" × "Time constant" on the bench clock, then averages
+    "Readings per point" readings."""
+    time_constant = FloatParameter("Time constant", units="s", default=0.1, minimum=1e-5,
+                                   maximum=3e4)
+    settle = FloatParameter("Settle time constants", default=7.0, minimum=0.0, maximum=1000.0)
+    averages = IntegerParameter("Readings per point", default=1, minimum=1, maximum=1000)
+
+    def set_up_lockin(self, lockin, sensitivity: float, filter_slope: int = 12) -> None:
+        """Set ``lockin``'s time constant, filter slope (dB/oct) and sensitivity (V)."""
+        lockin.time_constant = self.time_constant
+        lockin.filter_slope = filter_slope
+        lockin.sensitivity = sensitivity
+
+    def settle_lockin(self) -> None:
+        """Wait for the lock-in's output to settle (virtual time on a simulated bench)."""
+        self.sleep(self.settle * self.time_constant)
+
+
+class SineDrive:
+    """Mixin: the ac current of a lock-in readout: its frequency, and for the lock-in's own
+    sine output, the series resistor and the sample's two-terminal resistance that turn the
+    sine's voltage into the current I0 = √2·V_sine/(R_series + R_sample)."""
+    frequency = FloatParameter("Frequency", units="Hz", default=133.0, minimum=0.01,
+                               maximum=50e3)
+    series_resistance = FloatParameter("Series resistance", units="ohm", default=10e3,
+                                       minimum=1.0, maximum=1e9)
+    sample_resistance = FloatParameter("Sample resistance", units="ohm", default=300.0,
+                                       minimum=0.0, maximum=1e9)
 
 
 class LabspinProcedure(Procedure):

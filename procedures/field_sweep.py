@@ -30,11 +30,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from pymeasure.experiment import FloatParameter, IntegerParameter, ListParameter
+from pymeasure.experiment import FloatParameter, ListParameter
 
 from labspin.bench.safety import check_limit
 
-from .base import LabspinProcedure
+from .base import LabspinProcedure, LockInSettings, SineDrive
 
 SQRT2 = math.sqrt(2.0)
 
@@ -51,7 +51,7 @@ def loop_fields(max_field_T: float, step_T: float) -> tuple[np.ndarray, np.ndarr
     return fields, branch
 
 
-class FieldSweep(LabspinProcedure):
+class FieldSweep(LabspinProcedure, LockInSettings, SineDrive):
     """Measure R against field: a source meter drives a dc current and reads its probe, or a
     lock-in reads the 1ω in-phase voltage of an ac current; the field runs a full loop
     through the electromagnet."""
@@ -70,20 +70,10 @@ class FieldSweep(LabspinProcedure):
     """Source-meter readout only: the source meter's own sense or the voltmeter."""
     readout = ListParameter("Readout", choices=["source meter", "lock-in"],
                             default="source meter")
-    frequency = FloatParameter("Frequency", units="Hz", default=133.0, minimum=0.01,
-                               maximum=50e3)
-    time_constant = FloatParameter("Time constant", units="s", default=0.1, minimum=1e-5,
-                                   maximum=3e4)
-    settle = FloatParameter("Settle time constants", default=7.0, minimum=0.0, maximum=100.0)
     sensitivity = FloatParameter("Sensitivity", units="V", default=0.01, minimum=2e-9,
                                  maximum=1.0)
-    series_resistance = FloatParameter("Series resistance", units="ohm", default=10e3,
-                                       minimum=1.0, maximum=1e9)
-    sample_resistance = FloatParameter("Sample resistance", units="ohm", default=300.0,
-                                       minimum=0.0, maximum=1e9)
     delay = FloatParameter("Delay per point", units="s", default=0.1, minimum=0.0,
                            maximum=3600.0)
-    averages = IntegerParameter("Readings per point", default=1, minimum=1, maximum=1000)
     field_direction = ListParameter("Field direction", choices=["normal", "in-plane"],
                                     default="normal")
     field_angle = FloatParameter("Field angle", units="deg", default=0.0, minimum=-360.0,
@@ -196,9 +186,7 @@ class FieldSweep(LabspinProcedure):
         self._drive = self._lockin_drive(self.bench.config)
         li = self._lockin()
         li.harmonic = 1
-        li.time_constant = self.time_constant
-        li.filter_slope = 12
-        li.sensitivity = self.sensitivity
+        self.set_up_lockin(li, self.sensitivity)
         if self._drive == "current source":
             li.reference_source = "external"
             self.bench.role("current_source").start_sine(abs(self.current), self.frequency)
@@ -209,7 +197,7 @@ class FieldSweep(LabspinProcedure):
 
     def _read_lockin(self) -> float:
         """Get V_ω = √2·X (V, amplitude of the part in phase with the current)."""
-        self.sleep(self.settle * self.time_constant)
+        self.settle_lockin()
         x = [self._lockin().measure_xy()[0] for _ in range(self.averages)]
         return SQRT2 * float(np.mean(x))
 

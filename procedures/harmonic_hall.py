@@ -55,14 +55,20 @@ import math
 import numpy as np
 from pymeasure.experiment import (
     FloatParameter,
-    IntegerParameter,
     ListParameter,
     Parameter,
 )
 
 from labspin.bench.safety import check_limit
 
-from .base import FilmParameters, LabspinProcedure, parse_numbers
+from .base import (
+    FilmParameters,
+    LabspinProcedure,
+    LockInSettings,
+    SineDrive,
+    parse_numbers,
+    with_default,
+)
 from .field_sweep import loop_fields
 
 SQRT2 = math.sqrt(2.0)
@@ -98,7 +104,7 @@ class _SampleOfScan:
         return "perpendicular_sot_hallbar"
 
 
-class HarmonicHall(LabspinProcedure, FilmParameters):
+class HarmonicHall(LabspinProcedure, FilmParameters, LockInSettings, SineDrive):
     """Measure V_ω and V_2ω of the Hall probe, with an ac current from the bench's current
     source (6221 sine) or else the 1ω lock-in's sine output, against an in-plane field swept
     along each of the given in-plane angles (field sweeps) or turned through 360° at each of
@@ -130,21 +136,11 @@ class HarmonicHall(LabspinProcedure, FilmParameters):
     sine_amplitude = FloatParameter("Sine amplitude", units="V", default=5.0, minimum=0.004,
                                     maximum=5.0)
     """Sine-output drive (no current source): the 1ω lock-in's sine output (V rms)."""
-    frequency = FloatParameter("Frequency", units="Hz", default=133.0, minimum=0.01,
-                               maximum=50e3)
-    series_resistance = FloatParameter("Series resistance", units="ohm", default=10e3,
-                                       minimum=0.0, maximum=1e9)
-    sample_resistance = FloatParameter("Sample resistance", units="ohm", default=300.0,
-                                       minimum=0.0, maximum=1e9)
-    """Sine-output drive: the current path's two-terminal resistance, for I0."""
-    time_constant = FloatParameter("Time constant", units="s", default=0.3, minimum=1e-5,
-                                   maximum=3e4)
-    settle = FloatParameter("Settle time constants", default=7.0, minimum=0.0, maximum=100.0)
+    time_constant = with_default(LockInSettings.time_constant, 0.3)
     sensitivity_1w = FloatParameter("Sensitivity 1w", units="V", default=0.01, minimum=2e-9,
                                     maximum=1.0)
     sensitivity_2w = FloatParameter("Sensitivity 2w", units="V", default=1e-5, minimum=2e-9,
                                     maximum=1.0)
-    averages = IntegerParameter("Readings per point", default=1, minimum=1, maximum=1000)
     # film parameters for the analysis (torque efficiencies); 0 = not given (the analysis
     # falls back on the sample metadata, or leaves xi_dl/xi_fl out)
     ahe_resistance = FloatParameter("AHE amplitude", units="ohm", default=0.0, minimum=-1e6,
@@ -250,10 +246,8 @@ class HarmonicHall(LabspinProcedure, FilmParameters):
         l1.harmonic = 1
         l2.reference_source = "external"
         l2.harmonic = 2
-        for li, sens in ((l1, self.sensitivity_1w), (l2, self.sensitivity_2w)):
-            li.time_constant = self.time_constant
-            li.filter_slope = 12
-            li.sensitivity = sens
+        self.set_up_lockin(l1, self.sensitivity_1w)
+        self.set_up_lockin(l2, self.sensitivity_2w)
         if source:
             cs = self.bench.role("current_source")
             cs.compliance_voltage = min(10.0, self.bench.config.limits.max_sample_voltage_V)
@@ -268,7 +262,7 @@ class HarmonicHall(LabspinProcedure, FilmParameters):
         return float(xy[:, 0].mean()), float(xy[:, 1].mean())
 
     def _point(self, l1, l2, b_set, measured, angle, branch, i0) -> None:
-        self.sleep(self.settle * self.time_constant)
+        self.settle_lockin()
         x1, y1 = self._read(l1)
         x2, y2 = self._read(l2)
         self.emit("results", {

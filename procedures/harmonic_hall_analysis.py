@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +56,7 @@ from labspin.physics.macrospin import sheet_oersted_per_A
 from labspin.physics.macrospin.analytic import (
     inplane_magnetization_angle as magnetization_angle,
 )
+from labspin.results.header import ResultsHeader, parse_header
 
 from .estimates import (
     Option,
@@ -80,17 +80,15 @@ _HEADER_PARAMETERS = {"AHE amplitude": "dr_ahe_ohm", "PHE amplitude": "dr_phe_oh
 def header_info(text: str) -> dict:
     """Get the readout and film constants a user typed into a labspin procedure's parameters
     (non-zero ones: "AHE amplitude", "PHE amplitude", "Film mu0Ms", …) from a results
-    header. The simulator's "Sample parameters" (its truth) are never read."""
+    header: its ``#Parameters:`` section only, read by :mod:`labspin.results.header`. The
+    metadata, other labs' lines and the simulator's "Sample parameters" (its truth) are
+    never read."""
+    typed = ResultsHeader(parameters=parse_header(text).parameters)
     info: dict = {}
     for name, key in _HEADER_PARAMETERS.items():
-        m = re.search(rf"^#\s*{re.escape(name)}:\s*([-+0-9.eE]+)", text, re.M)
-        if m:
-            try:
-                v = float(m.group(1))
-            except ValueError:
-                continue
-            if v != 0.0:
-                info[key] = v
+        value = typed.number(name)
+        if value is not None and value != 0.0:
+            info[key] = value
     return info
 
 

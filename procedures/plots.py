@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from labspin.procedures.figures import add_key_numbers, decorate, mark_fit, new_figure
+from labspin.procedures.registry import REGISTRY
 
 
 def _col(df: pd.DataFrame, name: str) -> np.ndarray:
@@ -677,20 +678,10 @@ def stno_spectrum(df, result):
     return fig
 
 
-PLOTS = {
-    "field-sweep": field_sweep, "current-sweep": current_sweep,
-    "pulse-switching": pulse_switching, "stfmr": stfmr,
-    "switching-probability": switching_probability, "tmr-statistics": tmr_statistics,
-    "telegraph-dwell": telegraph_dwell, "magnet-calibration": magnet_calibration,
-    "kapitza-map": kapitza_map, "harmonic-hall": harmonic_hall, "stno-spectrum": stno_spectrum,
-}
-"""The notebook figure of each procedure: name → f(df, result) → matplotlib Figure."""
-
-
 def plot_analysis(procedure: str, df, result: dict, files: Sequence[str | Path] = ()):
     """Get the notebook figure of ``procedure``'s analysis ``result`` of the table ``df``
     (as :func:`labspin.results.reader.read_table` reads it; ``files`` for the footer)."""
-    if procedure not in PLOTS:
+    if procedure not in REGISTRY:
         raise KeyError(f"no plot for procedure {procedure!r}")
     if files and not df.attrs.get("header"):
         # several files concatenated lose pandas' attrs: the first file's header stands in
@@ -698,7 +689,7 @@ def plot_analysis(procedure: str, df, result: dict, files: Sequence[str | Path] 
         df = df.copy()
         df.attrs.update(header="\n".join(header_lines(files[0])),
                         sample_parameters=header_sample_parameters(files[0]))
-    fig = PLOTS[procedure](df, result)
+    fig = REGISTRY[procedure].load("plot")(df, result)
     sample = ""
     params = df.attrs.get("sample_parameters")
     header = df.attrs.get("header", "")

@@ -31,7 +31,13 @@ from pymeasure.experiment import (
 
 from labspin.bench.safety import LimitError, check_limit
 
-from .base import FilmParameters, LabspinProcedure, parse_numbers
+from .base import (
+    FilmParameters,
+    LabspinProcedure,
+    LockInSettings,
+    parse_numbers,
+    with_default,
+)
 
 RF_RANGE_HZ = (1e5, 70e9)
 """Frequencies accepted before the rf source's own range check (Hz)."""
@@ -48,7 +54,7 @@ def resonance_field_estimate(frequency_Hz: float, mu0_meff_T: float,
         0.5 * -m + math.sqrt(0.25 * m * m + b2)
 
 
-class STFMR(LabspinProcedure, FilmParameters):
+class STFMR(LabspinProcedure, FilmParameters, LockInSettings):
     """ST-FMR field sweeps with AM lock-in detection of the mixing voltage.
 
     For every power (dBm), dc current (A) and frequency, the field sweeps over a window —
@@ -90,13 +96,9 @@ class STFMR(LabspinProcedure, FilmParameters):
     am_depth = FloatParameter("AM depth", units="%", default=100.0, minimum=1.0, maximum=100.0)
     lf_amplitude = FloatParameter("LF output amplitude", units="V", default=1.0, minimum=0.01,
                                   maximum=3.5)
-    time_constant = FloatParameter("Time constant", units="s", default=0.1, minimum=1e-5,
-                                   maximum=3000.0)
-    settle = FloatParameter("Wait per point", units="time constants", default=10.0,
-                            minimum=0.0, maximum=1000.0)
+    settle = with_default(LockInSettings.settle, 10.0)
     sensitivity = FloatParameter("Sensitivity", units="V", default=1e-3, minimum=2e-9,
                                  maximum=1.0)
-    averages = IntegerParameter("Readings per point", default=1, minimum=1, maximum=1000)
 
     DATA_COLUMNS = ["Frequency (Hz)", "Power (dBm)", "DC current (A)", "Field angle (deg)",
                     "Field set (T)", "Field (T)", "Vmix (V)", "Y (V)", "Sensitivity (V)"]
@@ -171,9 +173,7 @@ class STFMR(LabspinProcedure, FilmParameters):
         lockin = b.role("lock_in")
         lockin.reference_source = "external"
         lockin.harmonic = 1
-        lockin.time_constant = self.time_constant
-        lockin.filter_slope = 24
-        lockin.sensitivity = self.sensitivity
+        self.set_up_lockin(lockin, self.sensitivity, filter_slope=24)
         rf = b.role("rf_source")
         rf.output_enabled = False
         rf.configure_am_reference(self.am_frequency, self.am_depth, self.lf_amplitude)
@@ -195,7 +195,7 @@ class STFMR(LabspinProcedure, FilmParameters):
             if sens >= 1.0:
                 raise LimitError("lock-in overloaded at its largest sensitivity (1 V)")
             lockin.sensitivity = sens * 1.5
-            self.sleep(self.settle * self.time_constant)
+            self.settle_lockin()
         raise RuntimeError("lock-in still overloaded after 30 sensitivity steps")
 
     def execute(self) -> None:
@@ -222,7 +222,7 @@ class STFMR(LabspinProcedure, FilmParameters):
                 if self.should_stop():
                     return
                 measured = b.magnet.set_field(float(b_set))
-                self.sleep(self.settle * self.time_constant)
+                self.settle_lockin()
                 x, y = self._read(lockin)
                 self.emit("results", {
                     "Frequency (Hz)": f, "Power (dBm)": power, "DC current (A)": i_dc,

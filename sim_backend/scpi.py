@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from labspin.bench.clock import Clock, VirtualClock
+from labspin.results.units import factor
 
 MAX_MESSAGE = 65536
 """Longest accepted message (bytes); a longer one is dropped with error -363."""
@@ -331,13 +332,34 @@ def default_format(value: Any) -> str:
 
 # ---------------------------------------------------------------- numbers with unit suffixes
 
-FREQ_UNITS = {"HZ": 1.0, "KHZ": 1e3, "MHZ": 1e6, "MAHZ": 1e6, "GHZ": 1e9}
+_SCPI_PREFIX = {"n": "N", "u": "U", "m": "M", "k": "K", "M": "MA", "G": "G"}
+"""IEEE 488.2 (7.7.3) spelling of the SI prefixes in case-insensitive suffixes: "M" is
+milli and "MA" mega, except that "MHZ" and "MOHM" are mega."""
+
+
+def scpi_suffixes(unit: str, prefixes: str = "", *, name: str | None = None) -> dict[str, float]:
+    """Get {SCPI suffix: multiplier to ``unit``} for ``unit`` (a unit of
+    :mod:`labspin.results.units`, spelled ``name`` in SCPI, default upper case) with the SI
+    ``prefixes`` ("kMG": kilo, mega, giga), the multipliers from the unit table:
+    scpi_suffixes("Hz", "kM") → {"HZ": 1, "KHZ": 1e3, "MAHZ": 1e6, "MHZ": 1e6}."""
+    base = (name or unit).upper()
+    out = {base: factor(unit, unit)}
+    for p in prefixes:
+        if p == "m" and base in ("HZ", "OHM"):
+            raise ValueError(f"SCPI has no milli-{unit}: 'M{base}' means mega")
+        out[_SCPI_PREFIX[p] + base] = factor(p + unit, unit)
+        if p == "M" and base in ("HZ", "OHM"):
+            out["M" + base] = out["MA" + base]
+    return out
+
+
+FREQ_UNITS = scpi_suffixes("Hz", "kMG")
 """Frequency suffixes (SCPI: "MHZ" is megahertz)."""
-POWER_UNITS = {"DBM": 1.0}
-VOLT_UNITS = {"V": 1.0, "MV": 1e-3, "UV": 1e-6, "VP": 1.0, "MVP": 1e-3}
+POWER_UNITS = scpi_suffixes("dBm")
+VOLT_UNITS = {**scpi_suffixes("V", "mu"), **scpi_suffixes("V", "m", name="VP")}
 """Voltage suffixes; "VP" (volts peak) is Keysight's LF-output unit."""
-TIME_UNITS = {"S": 1.0, "MS": 1e-3, "US": 1e-6, "NS": 1e-9}
-PCT_UNITS = {"PCT": 1.0}
+TIME_UNITS = scpi_suffixes("s", "mun")
+PCT_UNITS = scpi_suffixes("%", name="PCT")
 
 
 class UnitArg(Arg):

@@ -9,22 +9,12 @@ import pandas as pd
 import pytest
 
 from labspin.cli.main import main
-from labspin.procedures import PROCEDURES
 from labspin.procedures.current_sweep import CurrentSweep, loop_currents
 from labspin.procedures.current_sweep_analysis import analyze_current_sweep
 from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet
 from labspin.sim_backend.wirings import simulated_bench
-
-REF = ("labspin.procedures.current_sweep:CurrentSweep",
-       "labspin.procedures.current_sweep_analysis:analyze_current_sweep")
-
-
-@pytest.fixture
-def registered(monkeypatch):
-    """The procedure as the CLI sees it (the lead registers it in procedures/__init__)."""
-    monkeypatch.setitem(PROCEDURES, "current-sweep", REF)
 
 
 def _bench(overrides=(), seed=1):
@@ -90,7 +80,7 @@ def test_critical_current_scales_with_damping(tmp_path):
     assert res1["tmr_ratio"] == pytest.approx(1.2, abs=1e-4)
 
 
-def test_cli_run_then_analyze(registered, tmp_path, capsys):
+def test_cli_run_then_analyze(tmp_path, capsys):
     rc = main(["run", "current-sweep", "--sim", "--seed", "2", "--out", str(tmp_path),
                "--param", "cycles=2", "--param", "max_current=2e-5"])
     out = capsys.readouterr()
@@ -108,7 +98,7 @@ def test_cli_run_then_analyze(registered, tmp_path, capsys):
     assert 2e-6 < res["ic_pos_A"] < 19e-6 and -19e-6 < res["ic_neg_A"] < -2e-6
 
 
-def test_limits_are_refused_before_anything_is_touched(registered, capsys):
+def test_limits_are_refused_before_anything_is_touched(capsys):
     assert main(["run", "current-sweep", "--sim", "--param", "max_current=0.05"]) == 2
     assert ("parameter 'Max current' = 0.05 A is outside the allowed range [0, 0.02] A"
             in capsys.readouterr().err)

@@ -283,3 +283,17 @@ def test_cli_angle_scans_with_defaults_recover_the_per_ampere_fields(tmp_path, c
         tol = sys_rel * abs(truth[key]) + 3 * res[key + "_err"]
         assert res[key] == pytest.approx(truth[key], abs=tol), (key, res[key], truth[key])
     assert abs(res["v_ane_per_A2_V"]) <= 3 * res["v_ane_per_A2_V_err"]    # no Nernst set
+
+
+def test_header_info_reads_the_typed_parameters_only():
+    """Film and readout constants come from the #Parameters: section (design.md: analyses
+    never read the simulator's Sample parameters); the same names in the metadata, in another
+    lab's '# key: value' lines or in the Sample parameters JSON are not priors."""
+    from labspin.procedures.harmonic_hall_analysis import header_info
+    text = "\n".join([
+        "# Film mu0Ms: 9.9 T",                               # another lab's line
+        "#Parameters:", "#\tAHE amplitude: -0.82 ohm", "#\tPHE amplitude: 0 ohm",
+        "#\tFilm thickness: 1.45e-09 m",
+        "#Metadata:", "#\tBar width: 7 m",
+        '#\tSample parameters: {"dr_ahe_ohm": -5.0, "dr_phe_ohm": 0.3, "mu0_ms_T": 1.2}'])
+    assert header_info(text) == {"dr_ahe_ohm": -0.82, "thickness_m": 1.45e-9}

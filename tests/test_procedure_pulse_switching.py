@@ -9,21 +9,11 @@ import pandas as pd
 import pytest
 
 from labspin.cli.main import main
-from labspin.procedures import PROCEDURES
 from labspin.procedures.pulse_switching import PulseSwitching, lobe_amplitudes, parse_fields
 from labspin.procedures.pulse_switching_analysis import analyze_pulse_switching
 from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.virtual_bench import VirtualMagnet
 from labspin.sim_backend.wirings import simulated_bench
-
-REF = ("labspin.procedures.pulse_switching:PulseSwitching",
-       "labspin.procedures.pulse_switching_analysis:analyze_pulse_switching")
-
-
-@pytest.fixture
-def registered(monkeypatch):
-    """The procedure as the CLI sees it (the lead registers it in procedures/__init__)."""
-    monkeypatch.setitem(PROCEDURES, "pulse-switching", REF)
 
 
 def _bench(overrides=(), seed=1):
@@ -99,7 +89,7 @@ def test_polarity_changes_only_with_the_output_off(tmp_path):
     assert {math.copysign(1, a) for _, a, _, _ in twin.pulses} == {1.0, -1.0}
 
 
-def test_phase_diagram_boundary_follows_the_field(registered, tmp_path, capsys):
+def test_phase_diagram_boundary_follows_the_field(tmp_path, capsys):
     """The I–H boundary: a field along +z favours P, so at +0.06 T (h = +0.25 of
     μ0H_K,eff = 0.24 T) P → AP (negative pulses) needs a larger and AP → P (positive pulses)
     a smaller amplitude than at −0.06 T. Over 6 seeds: |vc_neg| 0.44–0.55 V at +0.06 T
@@ -123,7 +113,7 @@ def test_phase_diagram_boundary_follows_the_field(registered, tmp_path, capsys):
     assert all(math.isfinite(res[k]) for k in ("r_p_ohm", "r_ap_ohm", "tmr_ratio"))
 
 
-def test_limits_are_refused_before_anything_is_touched(registered, capsys):
+def test_limits_are_refused_before_anything_is_touched(capsys):
     assert main(["run", "pulse-switching", "--sim", "--param", "max_amplitude=6"]) == 2
     assert "parameter 'Max amplitude' = 6.0 V is outside" in capsys.readouterr().err
     assert main(["run", "pulse-switching", "--sim", "--param", "min_amplitude=0.01"]) == 2

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from labspin.cli.main import main
-from labspin.procedures import PROCEDURES
 from labspin.procedures.stno_spectrum import StnoSpectrum, parse_values
 from labspin.procedures.stno_spectrum_analysis import analyze_spectra, threshold
 from labspin.run.runner import ABORTED, FINISHED, run_procedure
@@ -18,14 +17,6 @@ from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.wirings import simulated_bench
 
 SAMPLE = "spin_torque_oscillator"
-REF = ("labspin.procedures.stno_spectrum:StnoSpectrum",
-       "labspin.procedures.stno_spectrum_analysis:analyze_spectra")
-
-
-@pytest.fixture
-def registered(monkeypatch):
-    """The procedure under its command-line name (whether or not the registry has it yet)."""
-    monkeypatch.setitem(PROCEDURES, "stno-spectrum", REF)
 
 
 def check6_tunability(overrides):
@@ -35,7 +26,7 @@ def check6_tunability(overrides):
     return d["gamma_Hz_per_T"] * d["mu0_hdl_per_A_T"] / d["alpha"]
 
 
-def test_cli_run_then_analyze_recovers_the_check6_tunability(tmp_path, capsys, registered):
+def test_cli_run_then_analyze_recovers_the_check6_tunability(tmp_path, capsys):
     """Closed loop at H = 0 with α set to 0.015 (truth 1.82e13 Hz/A).
 
     Tolerance: the f_peak of each trace scatters by the thermal line (HWHM ≈ 0.45 GHz,
@@ -117,7 +108,7 @@ def test_parse_values():
         parse_values("1e-4:3e-4", "Currents", "A")
 
 
-def test_limits_are_refused_before_anything_is_touched(capsys, registered):
+def test_limits_are_refused_before_anything_is_touched(capsys):
     assert main(["run", "stno-spectrum", "--sim", "--param", "currents=1e-3, 0.05"]) == 2
     err = capsys.readouterr().err
     assert "parameter 'Currents' = 0.05 A is outside the allowed range [0, 0.02] A" in err

@@ -13,7 +13,6 @@ import pytest
 
 from labspin.cli.main import main
 from labspin.physics.constants import GAMMA0, MU0
-from labspin.procedures import PROCEDURES
 from labspin.procedures.switching_probability import SwitchingProbability, beta_interval
 from labspin.procedures.switching_probability_analysis import (
     ThermalSwitchingModel,
@@ -25,14 +24,6 @@ from labspin.run.runner import ABORTED, run_procedure
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet
 from labspin.sim_backend.wirings import simulated_bench
-
-
-@pytest.fixture
-def registered(monkeypatch):
-    """The CLI's registry entry (procedures/__init__.py), set here if not yet there."""
-    monkeypatch.setitem(PROCEDURES, "switching-probability", (
-        "labspin.procedures.switching_probability:SwitchingProbability",
-        "labspin.procedures.switching_probability_analysis:analyze_switching_probability"))
 
 
 def _bench(overrides=(), seed=1):
@@ -141,7 +132,7 @@ def _check_recovery(res, truth, capsys):
     assert res["gof_pvalue"] > 1e-3              # the model describes the counts
 
 
-def test_closed_loop_recovery_of_delta_and_ic0(tmp_path, capsys, registered):
+def test_closed_loop_recovery_of_delta_and_ic0(tmp_path, capsys):
     """--set Δ = 24.5 and I_c0 = 123 µA, 14 points × 24 trials (336), analyze: both back
     within 3σ (σ_Δ ≈ 1.6, the likelihood being skewed toward large Δ; σ_Ic0 ≈ 3 µA at this
     size)."""
@@ -158,7 +149,7 @@ def test_closed_loop_recovery_of_delta_and_ic0(tmp_path, capsys, registered):
 
 
 @pytest.mark.slow
-def test_closed_loop_recovery_full_size(tmp_path, capsys, registered):
+def test_closed_loop_recovery_full_size(tmp_path, capsys):
     """As above with 100 trials per point (1400): σ_Ic0 ≈ 2.4 µA; σ_Δ ≈ 2 hardly shrinks, as
     much of the information on Δ comes from the rare hops during the ≈ 35 ms between the
     reads (Brown's rate ∝ e^{−Δ}), whose size depends on Δ̂ itself."""
@@ -167,7 +158,7 @@ def test_closed_loop_recovery_full_size(tmp_path, capsys, registered):
     _check_recovery(res, {"delta": delta, "ic0_A": ic0}, capsys)
 
 
-def test_closed_loop_recovery_with_the_defaults(tmp_path, capsys, registered):
+def test_closed_loop_recovery_with_the_defaults(tmp_path, capsys):
     """`labspin run switching-probability --sim` with every default (sample
     mtj_pillar_switching: Δ = 50, I_c0 = 220 µA; 10 levels of 75–120 mV × 10 and 30 ns × 40
     trials = 800), then `labspin analyze … --json`: the probabilities span ≈ 0 to ≈ 1 at

@@ -13,7 +13,6 @@ import pytest
 from labspin.cli.main import main
 from labspin.physics.constants import MU0
 from labspin.physics.telegraph import mean_first_passage_time
-from labspin.procedures import PROCEDURES
 from labspin.procedures.telegraph_dwell import TelegraphDwell
 from labspin.procedures.telegraph_dwell_analysis import _common_slope, analyze_telegraph_dwell
 from labspin.run.runner import ABORTED, FINISHED, run_procedure
@@ -23,14 +22,6 @@ from labspin.sim_backend.wirings import simulated_bench
 FIELDS = (-0.001, 0.0, 0.001)        # T: h = B/μ0H_K = ±0.01
 BIASES = (-5e-8, 5e-8)               # A: h_s = ±0.0063 (μ0H_DL/I = 127 T/A, α = 0.01)
 READS = 8000                         # × 34 ms ≈ 275 s per trace: ≈ 300–400 exits per state
-
-
-@pytest.fixture
-def registered(monkeypatch):
-    """The CLI's registry entry (procedures/__init__.py), set here if not yet there."""
-    monkeypatch.setitem(PROCEDURES, "telegraph-dwell", (
-        "labspin.procedures.telegraph_dwell:TelegraphDwell",
-        "labspin.procedures.telegraph_dwell_analysis:analyze_telegraph_dwell"))
 
 
 def _bench(seed=2):
@@ -131,7 +122,7 @@ def test_state_column_follows_the_levels(run):
     assert set(df["Trace"]) == set(range(len(FIELDS) * len(BIASES)))
 
 
-def test_cli_defaults_and_analyze(tmp_path, capsys, registered):
+def test_cli_defaults_and_analyze(tmp_path, capsys):
     rc = main(["run", "telegraph-dwell", "--sim", "--set", "mu0_meff_T=-0.10",
                "--param", "reads=400", "--seed", "3", "--out", str(tmp_path)])
     out = capsys.readouterr()
@@ -172,7 +163,7 @@ def test_abort_leaves_bias_and_magnet_off(tmp_path, run_aborted):
     assert 0 < n < 1200 and "#Status: ABORTED" in result.path.read_text()
 
 
-def test_a_stable_junction_gives_no_dwells(tmp_path, capsys, registered):
+def test_a_stable_junction_gives_no_dwells(tmp_path, capsys):
     """The built-in mtj_pillar (Δ ≈ 45: dwells of years) never switches: the analysis reports
     no exits and nan dwells instead of splitting the read noise into two 'levels'."""
     rc = main(["run", "telegraph-dwell", "--sim", "--sample", "mtj_pillar", "--param",

@@ -11,7 +11,6 @@ import pytest
 from labspin.cli.main import main
 from labspin.physics.constants import MU0
 from labspin.physics.telegraph import mean_first_passage_time
-from labspin.procedures import PROCEDURES
 from labspin.procedures.tmr_statistics import TmrStatistics
 from labspin.procedures.tmr_statistics_analysis import analyze_tmr_statistics
 from labspin.run.runner import ABORTED, FINISHED, run_procedure
@@ -21,12 +20,6 @@ from labspin.sim_backend.wirings import simulated_bench
 GATES = (-1.0, 0.0, 1.0)
 
 
-@pytest.fixture
-def registered(monkeypatch):
-    """The CLI's registry entry (procedures/__init__.py), set here if not yet there."""
-    monkeypatch.setitem(PROCEDURES, "tmr-statistics", (
-        "labspin.procedures.tmr_statistics:TmrStatistics",
-        "labspin.procedures.tmr_statistics_analysis:analyze_tmr_statistics"))
 N = 400
 
 
@@ -98,7 +91,7 @@ def test_telegraph_dwells_agree_with_the_exact_first_passage_times(tmp_path):
         assert res[f"n_exits_{name}"] > 50
 
 
-def test_cli_telegraph_on_the_default_wiring_and_analyze(tmp_path, capsys, registered):
+def test_cli_telegraph_on_the_default_wiring_and_analyze(tmp_path, capsys):
     rc = main(["run", "tmr-statistics", "--sim", "--sample", "mtj_pillar", "--set",
                "mu0_meff_T=-0.10", "--param", "mode=telegraph", "--param", "reads=1500",
                "--param", "bias_current=1e-7", "--seed", "3", "--out", str(tmp_path)])
@@ -111,7 +104,7 @@ def test_cli_telegraph_on_the_default_wiring_and_analyze(tmp_path, capsys, regis
     assert res["tau_p_s"] > 0 and res["tau_ap_s"] > 0 and "tau_ap_s_err" in res
 
 
-def test_cli_gaussian_defaults_and_analyze(tmp_path, capsys, registered):
+def test_cli_gaussian_defaults_and_analyze(tmp_path, capsys):
     rc = main(["run", "tmr-statistics", "--sim", "--param", "reads=100", "--out",
                str(tmp_path)])
     out = capsys.readouterr()

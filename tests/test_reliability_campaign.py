@@ -32,27 +32,12 @@ import pandas as pd
 import pytest
 from pymeasure.experiment import Results
 
-from labspin.procedures import PROCEDURES
+from labspin.procedures import PROCEDURES, procedure_class
 from labspin.run.api import prepare
 from labspin.run.runner import ABORTED, FAILED, FINISHED, run_procedure
 
-SMALL = {
-    "field-sweep": {"max_field": 0.03, "field_step": 0.01},
-    "current-sweep": {"max_current": 6e-6, "current_step": 2e-6, "cycles": 1},
-    "pulse-switching": {"min_amplitude": 0.05, "max_amplitude": 0.2, "amplitude_step": 0.05,
-                        "cycles": 1, "sweep_down": False},
-    "stfmr": {"frequencies": "6", "field_points": 5, "both_polarities": False,
-              "dc_currents": "0.002"},
-    "switching-probability": {"trials": 2, "amplitudes": "-0.06,-0.1", "widths": "5e-9"},
-    "tmr-statistics": {"reads": 10, "gate_voltages": "0,1"},
-    "telegraph-dwell": {"reads": 10, "fields": "0,0.001", "bias_currents": "5e-8"},
-    "magnet-calibration": {"max_current": 2.0, "current_step": 1.0, "averages": 1},
-    "kapitza-map": {"field_points": 1, "current_points": 3, "saturation_field": 0.0,
-                    "averages": 2},
-    "harmonic-hall": {"max_field": 0.01, "field_step": 0.01, "field_angles": "0",
-                      "sine_amplitude": 1.0},
-    "stno-spectrum": {"currents": "0.2e-3:1e-3:2", "sweep_points": 101, "averages": 1},
-}
+SMALL = {name: entry.small for name, entry in PROCEDURES.items()}
+"""Each procedure's small configuration, from its registry entry."""
 FULL = os.environ.get("LABSPIN_CAMPAIGN", "") == "full"
 N_ABORTS, N_FAULT_ROUNDS = (24, 8) if FULL else (3, 1)
 FAULTS = ("timeout", "garbled", "drop", "error")
@@ -77,7 +62,12 @@ def report_figures():
 
 
 def test_small_configurations_cover_every_procedure():
-    assert set(SMALL) == set(PROCEDURES)
+    """Every registry entry has a small configuration whose names are its parameters."""
+    for name, small in SMALL.items():
+        assert small, f"{name}: no small configuration in its registry entry"
+        cls = procedure_class(name)
+        unknown = [k for k in small if not hasattr(cls, k)]
+        assert not unknown, f"{name}: small configuration names no parameter {unknown}"
 
 
 # ---------------------------------------------------------------- instrumented runs

@@ -118,6 +118,21 @@ def test_units_and_reset(bench):
     assert twin.handle(":OUTP?;:OUTP:MOD?;:AM:STAT?") == "0;1;0"
 
 
+def test_scpi_suffixes_follow_ieee_488_2_from_the_unit_table(bench):
+    """Suffixes are case-insensitive: "M" is milli ("MV"), mega is "MA", but "MHZ" is
+    megahertz; the multipliers come from labspin.results.units."""
+    from labspin.sim_backend.scpi import FREQ_UNITS, TIME_UNITS, VOLT_UNITS, scpi_suffixes
+    assert FREQ_UNITS == {"HZ": 1.0, "KHZ": 1e3, "MHZ": 1e6, "MAHZ": 1e6, "GHZ": 1e9}
+    assert VOLT_UNITS == {"V": 1.0, "MV": 1e-3, "UV": 1e-6, "VP": 1.0, "MVP": 1e-3}
+    assert TIME_UNITS == {"S": 1.0, "MS": 1e-3, "US": 1e-6, "NS": 1e-9}
+    with pytest.raises(ValueError, match="'MHZ' means mega"):
+        scpi_suffixes("Hz", "m")
+    twin = E8257DTwin(bench, "rf")
+    twin.handle(":FREQ 250 mhz;:LFO:AMPL 500 mvp")
+    assert float(twin.handle(":FREQ?")) == 250e6
+    assert float(twin.handle(":SOUR:LFO:AMPL?")) == 0.5
+
+
 def test_modulation_master_switch_and_am_source(bench):
     twin = N5183BTwin(bench, "rf")
     twin.handle(":FREQ 5 GHz;:POW 0;:AM:DEPT 50;:AM:INT:FREQ 1 kHz;:AM:STAT ON;:OUTP ON")

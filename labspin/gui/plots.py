@@ -11,10 +11,10 @@ from pymeasure.display.widgets.tab_widget import TabWidget
 from pymeasure.experiment import Procedure
 from pyqtgraph.dockarea import Dock, DockArea
 
+from labspin.procedures.views import View, strip_sign
 from labspin.results.units import split_unit
 
 from .table import LiveTable, live_table
-from .views import View, strip_sign
 
 SI_UNITS = {"T", "A", "V", "Hz", "s", "Ω", "m", "W"}
 """Units shown with an SI prefix (mT, µA, GHz, …); others (deg, dBm, %) as they are."""
