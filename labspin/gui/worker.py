@@ -70,8 +70,9 @@ class BenchState:
 
     ``snapshot()`` gets a dict: ``phase`` ("idle", "running", or the final status name),
     ``instruments`` (name → role, driver, resource, identity, outputs), ``field_T`` (the last
-    measured field in the data, T), ``field_setpoint_T`` (the magnet's setpoint, T),
-    ``sampled`` (wall time), ``cost_s`` (how long reading the outputs took). Sampling between
+    measured field in the data, T), ``field_read`` (when that point was measured, wall time
+    in s since the epoch), ``field_setpoint_T`` (the magnet's setpoint, T), ``sampled`` (when
+    the outputs were read, wall time), ``cost_s`` (how long reading them took). Sampling between
     points is paced so that it takes at most 1/``BUDGET`` of the run's wall time and happens
     at most every ``MIN_INTERVAL_S``.
     """
@@ -104,11 +105,13 @@ class BenchState:
         magnet = bench.magnet
         cost = time.perf_counter() - t0
         previous = self.snapshot()
+        now = time.time()
         self._publish({
             "phase": phase, "instruments": insts,
             "field_T": field_T if field_T is not None else previous.get("field_T"),
+            "field_read": now if field_T is not None else previous.get("field_read"),
             "field_setpoint_T": None if magnet is None else magnet.field_setpoint_T,
-            "sampled": time.time(), "cost_s": cost})
+            "sampled": now, "cost_s": cost})
         self._next = time.monotonic() + max(self.MIN_INTERVAL_S, self.BUDGET * cost)
 
     def observe(self, bench, identities: dict[str, str], record: dict) -> None:
@@ -119,7 +122,7 @@ class BenchState:
         if time.monotonic() >= self._next:
             self.sample(bench, "running", identities, field)
             return
-        update = {} if field is None else {"field_T": field}
+        update = {} if field is None else {"field_T": field, "field_read": time.time()}
         if bench.magnet is not None:
             update["field_setpoint_T"] = bench.magnet.field_setpoint_T
         with self._lock:
