@@ -20,8 +20,10 @@ from labspin.run.sequence import literal_sequence_handler
 
 from .bench_choice import BenchChoice
 from .bench_panel import BenchPanel
+from .estimator import RunClock, end_of_run_line
 from .plots import ViewDock
 from .quantity_input import QuantityInput, use_quantity_inputs
+from .queue_times import TimeLeftColumn
 from .views import views_for
 from .wheel import guard_wheel
 from .worker import LabspinManager
@@ -124,6 +126,13 @@ class ProcedureWindow(ManagedDockWindow):
         self.refusal.setStyleSheet("color: #b00020")
         self.refusal.setWordWrap(True)
         self.statusBar().addWidget(self.refusal, 1)
+        self.end_of_run = QtWidgets.QLabel("")
+        """The last run's end: status, rows, duration and file (also logged)."""
+        self.end_of_run.setWordWrap(True)
+        self.end_of_run.setTextInteractionFlags(
+            QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.statusBar().addWidget(self.end_of_run, 2)
+        self.time_left = TimeLeftColumn(self.browser, self.manager, parent=self)
         self._add_bench_panel(cls)
         guard_wheel(self)
         self._add_shortcuts()
@@ -236,10 +245,12 @@ class ProcedureWindow(ManagedDockWindow):
             filename = tempfile.mktemp(prefix=f"{procedure.NAME}_", suffix=".csv")
         results = Results(procedure, filename)
         experiment = self.new_experiment(results)
+        experiment.run_clock = RunClock(int(procedure.estimate()[0]))
         for line in prepared.summary():
             log.info(line)
         self.refusal.setText("")
         self.manager.queue(experiment)
+        self.time_left.refresh()
         return experiment
 
     def invalid_inputs(self) -> list[str]:
@@ -268,12 +279,29 @@ class ProcedureWindow(ManagedDockWindow):
                  "state")
         super().abort()
 
+    def report_end(self, experiment) -> None:
+        """Log and show the end-of-run line of ``experiment`` (status, rows, duration, file)
+        and its final "Time left" cell."""
+        clock = getattr(experiment, "run_clock", None) or RunClock(0)
+        line = end_of_run_line(experiment.procedure.NAME, experiment.procedure.status, clock,
+                               experiment.data_filename)
+        (log.error if experiment.procedure.status == experiment.procedure.FAILED
+         else log.info)(line)
+        self.end_of_run.setText(line)
+        self.time_left.refresh()
+
+    def finished(self, experiment):
+        super().finished(experiment)
+        self.report_end(experiment)
+
     def abort_returned(self, experiment):
         super().abort_returned(experiment)
         self.dock_widget.update_all()
+        self.report_end(experiment)
 
     def failed(self, experiment):
         """A run ended FAILED (its bench was brought to its safe state); the queue stops."""
+        self.report_end(experiment)
         self.dock_widget.update_all()
         self.abort_button.setEnabled(False)
         self.browser_widget.clear_button.setEnabled(True)
@@ -337,4 +365,5 @@ class ProcedureWindow(ManagedDockWindow):
         logging.getLogger().removeHandler(self._log_handler)
         self.dock_widget.timer.stop()
         self.bench_panel.timer.stop()
+        self.time_left.timer.stop()
         super().closeEvent(event)

@@ -31,6 +31,8 @@ from labspin.run.runner import (
     status_tail,
 )
 
+from .estimator import RunClock
+
 log = logging.getLogger(__name__)
 
 
@@ -131,18 +133,21 @@ class BenchState:
 
 class LabspinWorker(Worker):
     """pymeasure's Worker running one prepared run (``labspin.run.api.PreparedRun``) with the
-    runner's bench life cycle, metadata, status lines and safe-state guarantee."""
+    runner's bench life cycle, metadata, status lines and safe-state guarantee; ``clock``
+    (a RunClock) gets its start, rows, end and message."""
 
     def __init__(self, results: Results, prepared, state: BenchState,
-                 log_level=logging.INFO):
+                 clock: RunClock | None = None, log_level=logging.INFO):
         super().__init__(results, log_level=log_level, port=None)
         self.prepared, self.state = prepared, state
+        self.clock = clock if clock is not None else RunClock(0)
         self.identities: dict[str, str] = {}
         self.message = ""
 
     def emit(self, topic: str, record):
         super().emit(topic, record)
         if topic == "results" and isinstance(record, dict):
+            self.clock.row()
             try:
                 self.state.observe(self.prepared.bench, self.identities, record)
             except Exception as exc:  # noqa: BLE001 — the panel must never stop a run
@@ -154,6 +159,7 @@ class LabspinWorker(Worker):
         self.recorder = Recorder(self.results, self.recorder_queue)
         self.recorder.start()
         proc.is_last = self.is_last
+        self.clock.started = time.time()
         self.update_status(RUNNING)
         self.emit("progress", 0.0)
         hooks = RunHooks(self.emit, opened=self._opened, safe=self._safe,
@@ -211,6 +217,7 @@ class LabspinWorker(Worker):
         """Tell the GUI the status, after the bench is safe and the file closed."""
         if status == FAILED and self.message:
             log.error("%s: %s", self.procedure.NAME, self.message)
+        self.clock.ended, self.clock.message = time.time(), self.message
         self.update_status(status)
         if status == FINISHED:
             self.emit("progress", 100.0)
@@ -220,7 +227,8 @@ class LabspinWorker(Worker):
 
 class LabspinManager(Manager):
     """pymeasure's Manager, starting a :class:`LabspinWorker` per queued experiment (its
-    procedure carries the PreparedRun in ``labspin_prepared``)."""
+    procedure carries the PreparedRun in ``labspin_prepared``, the experiment its RunClock in
+    ``run_clock``)."""
 
     def __init__(self, widget_list, browser, log_level=logging.INFO, parent=None):
         super().__init__(widget_list, browser, port=None, log_level=log_level, parent=parent)
@@ -238,8 +246,10 @@ class LabspinManager(Manager):
         experiment = self.experiments.next()
         self._running_experiment = experiment
         prepared = experiment.procedure.labspin_prepared
+        if getattr(experiment, "run_clock", None) is None:
+            experiment.run_clock = RunClock(int(experiment.procedure.estimate()[0]))
         self._worker = LabspinWorker(experiment.results, prepared, self.bench_state,
-                                     log_level=self.log_level)
+                                     experiment.run_clock, log_level=self.log_level)
         self._worker.is_last = lambda: not self.experiments.has_next()
         self._monitor = Monitor(self._worker.monitor_queue)
         self._monitor.worker_running.connect(self._running)
