@@ -106,7 +106,7 @@ class ProcedureWindow(ManagedDockWindow):
         self.x_axis_labels = [v.x for v in self.views]
         self.y_axis_labels = [v.y for v in self.views]
         self.log_widget = _LogWidget("Experiment Log")
-        self.dock_widget = ViewDock("Plots", self.views)
+        self.dock_widget = ViewDock("Plots", self.views, columns=cls.DATA_COLUMNS)
         inputs = parameter_names(cls)
         use_quantity_inputs(cls)                     # numbers read as typed, or refused
         sequencer_widget.SequenceHandler = literal_sequence_handler()  # sequences are data
