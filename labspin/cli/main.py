@@ -331,25 +331,23 @@ def _export(args) -> int:
 def _analyze(args) -> int:
     import json
 
-    import pandas as pd
-
-    from labspin.procedures import PROCEDURES, analysis_function
+    from labspin.procedures import PROCEDURES
     if args.procedure not in PROCEDURES:
         print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
               f"{', '.join(PROCEDURES)}", file=sys.stderr)
         return 2
-    from labspin.results.reader import read_table
-    frames = []
-    for f in args.files:
-        try:
-            frames.append(read_table(f, args.column, args.unit))
-        except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-            print(f"labspin analyze: cannot read {f}: {exc}", file=sys.stderr)
-            return 2
-    data = pd.concat(frames, ignore_index=True)
-    # pandas keeps attrs only when every file's are equal: analyses (and plots) read the
-    # header and sample parameters of the first file
-    data.attrs = dict(frames[0].attrs)
+    from labspin.run.analysis import (
+        ANALYSIS_ERRORS,
+        UnreadableFile,
+        analyze,
+        read_files,
+        report_lines,
+    )
+    try:
+        data = read_files(args.files, args.column, args.unit)
+    except UnreadableFile as exc:
+        print(f"labspin analyze: {exc}", file=sys.stderr)
+        return 2
     options = {}
     for item in args.option:
         name, sep, value = item.partition("=")
@@ -359,23 +357,15 @@ def _analyze(args) -> int:
             return 2
         options[name.strip()] = value.strip()
     try:
-        out = analysis_function(args.procedure)(data, **options)
-    except (KeyError, ValueError) as exc:
+        out = analyze(args.procedure, data, options)
+    except ANALYSIS_ERRORS as exc:
         print(f"labspin analyze: {args.procedure} cannot analyze these files: {exc}",
               file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        for k, v in out.items():
-            if k.endswith("_err"):
-                continue
-            err = out.get(k + "_err")
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                plus = f" ± {err:.2g}" if isinstance(err, (int, float)) else ""
-                print(f"{k:24s} {v:.6g}{plus}")
-            else:
-                print(f"{k:24s} {v}")
+        print("\n".join(report_lines(out)))
     if args.plot:
         return _plot(args, data, out)
     return 0
@@ -384,9 +374,9 @@ def _analyze(args) -> int:
 def _plot(args, data, result) -> int:
     """Draw the analysis for the notebook (--plot PNG); 1 if it cannot be drawn."""
     from labspin.procedures.figures import save_figure
-    from labspin.procedures.plots import plot_analysis
+    from labspin.run.analysis import figure
     try:
-        save_figure(plot_analysis(args.procedure, data, result, files=args.files), args.plot)
+        save_figure(figure(args.procedure, data, result, files=args.files), args.plot)
     except (OSError, KeyError, ValueError, IndexError, TypeError) as exc:
         print(f"labspin analyze: cannot draw {args.plot}: {type(exc).__name__}: {exc}",
               file=sys.stderr)

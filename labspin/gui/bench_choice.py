@@ -64,20 +64,11 @@ class BenchChoice(QtWidgets.QGroupBox):
         self.sample_file = QtWidgets.QLineEdit()
         self.sample_file.setPlaceholderText("sample file (.toml)")
         self.sample_browse = QtWidgets.QPushButton("Browse…")
-        self.overrides = QtWidgets.QLineEdit(" ".join(options.set))
+        self.overrides = QtWidgets.QLineEdit()
         self.overrides.setPlaceholderText("KEY=VALUE, … (as --set), e.g. dr_ahe_ohm=-1.7")
         self.seed = QtWidgets.QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
-        self.seed.setValue(int(options.seed))
-        if options.bench:
-            self.kind.setCurrentText(CONFIG)
-            self.bench_file.setText(str(options.bench))
-        if options.sample:
-            at = self.sample.findData(str(options.sample))
-            if at < 0:
-                at = self.sample.findData(SAMPLE_FILE)
-                self.sample_file.setText(str(options.sample))
-            self.sample.setCurrentIndex(at)
+        self.set_values(options.bench, options.sample, options.set, options.seed)
         form = QtWidgets.QFormLayout(self)
         form.addRow("Instruments", self._row(self.kind, self.bench_file, self.bench_browse))
         form.addRow("Sample", self._row(self.sample, self.sample_file, self.sample_browse))
@@ -90,6 +81,21 @@ class BenchChoice(QtWidgets.QGroupBox):
                        self.overrides.textChanged, self.seed.valueChanged):
             signal.connect(self._changed)
         self._enable()
+
+    def set_values(self, bench: str | None, sample: str | None, overrides, seed: int) -> None:
+        """Show a bench choice (as :meth:`values` gets it): ``bench`` (a config file, or None:
+        simulated), ``sample`` (a built-in name, a sample file, None: the default), the
+        ``overrides`` (KEY=VALUE texts) and the ``seed``."""
+        self.kind.setCurrentText(CONFIG if bench else SIMULATED)
+        self.bench_file.setText(str(bench) if bench else "")
+        at = self.sample.findData(str(sample)) if sample else 0
+        if at < 0:
+            at = self.sample.findData(SAMPLE_FILE)
+        self.sample_file.setText(str(sample) if sample and at == self.sample.findData(
+            SAMPLE_FILE) else "")
+        self.sample.setCurrentIndex(at)
+        self.overrides.setText(" ".join(overrides or ()))
+        self.seed.setValue(int(seed or 0))
 
     @staticmethod
     def _row(*widgets) -> QtWidgets.QWidget:

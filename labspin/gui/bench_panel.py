@@ -1,6 +1,10 @@
 """The bench panel: the bench, its instruments with their identities and output states, and
-the field, as last sampled by the running worker (labspin.gui.worker.BenchState)."""
+the field, as last sampled by the running worker (labspin.gui.worker.BenchState), each
+reading with its age: a reading older than STALE_S, or any reading once the run has ended,
+says "last read … at HH:MM:SS (… ago)" and is greyed, so that it never looks current."""
 from __future__ import annotations
+
+import time
 
 import pyqtgraph as pg
 from pymeasure.display.Qt import QtCore, QtWidgets
@@ -9,6 +13,41 @@ from .plots import format_value
 
 _UNITS = {"source_current": "(A)", "source_voltage": "(V)", "current_setpoint": "(A)",
           "sine_amplitude": "(V)", "frequency": "(Hz)", "amplitude": "(V)", "power": "(dBm)"}
+
+
+STALE_S = 5.0
+"""A reading of a running bench older than this (s) is marked stale (the worker samples the
+outputs at least every BenchState.MIN_INTERVAL_S and the field at every point)."""
+STALE_STYLE = "color: palette(placeholder-text); font-style: italic"
+
+
+def describe_age(age_s: float) -> str:
+    """Get "0.4 s ago" / "12 s ago" / "3 min ago" / "2 h ago" for an age in s."""
+    if age_s < 10:
+        return f"{max(age_s, 0.0):.1f} s ago"
+    if age_s < 120:
+        return f"{age_s:.0f} s ago"
+    if age_s < 7200:
+        return f"{age_s / 60:.0f} min ago"
+    return f"{age_s / 3600:.0f} h ago"
+
+
+def is_stale(phase: str, read_at: float, now: float) -> bool:
+    """Get whether a reading taken at ``read_at`` (wall time, s) no longer shows the bench
+    at ``now``: the run is over (``phase`` not "running") or it is older than STALE_S."""
+    return phase != "running" or now - read_at > STALE_S
+
+
+def describe_reading(text: str, read_at: float | None, phase: str, now: float) -> str:
+    """Get ``text`` with its age: "TEXT, read 0.4 s ago" while current, else
+    "last read TEXT at 21:05:03 (2 min ago)" ("—" when never read; ``text`` may be empty)."""
+    if read_at is None:
+        return "—"
+    age = describe_age(now - read_at)
+    if not is_stale(phase, read_at, now):
+        return f"{text}, read {age}" if text else f"read {age}"
+    at = time.strftime("%H:%M:%S", time.localtime(read_at))
+    return f"last read {text + ' ' if text else ''}at {at} ({age})"
 
 
 def describe_outputs(outputs: dict) -> str:
@@ -37,17 +76,21 @@ class BenchPanel(QtWidgets.QWidget):
         self.phase = QtWidgets.QLabel("idle: no run (instruments not connected)")
         self.phase.setWordWrap(True)
         self.field = QtWidgets.QLabel("Field: —")
+        self.field.setWordWrap(True)
+        self.outputs_age = QtWidgets.QLabel("")
+        self.outputs_age.setWordWrap(True)
         self.tree = QtWidgets.QTreeWidget()
         self.tree.setColumnCount(2)
         self.tree.setHeaderLabels(["Instrument", "State"])
         self.tree.setRootIsDecorated(True)
         self.setMinimumWidth(380)
         layout = QtWidgets.QVBoxLayout(self)
-        for w in (self.header, self.phase, self.field, self.tree):
+        for w in (self.header, self.phase, self.field, self.outputs_age, self.tree):
             layout.addWidget(w)
         self._configured = instruments
         self._shown = None
         self._show({"phase": "idle", "instruments": {}})
+        self._show_ages(time.time())
         self.timer = QtCore.QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(int(refresh_s * 1000))
@@ -60,21 +103,36 @@ class BenchPanel(QtWidgets.QWidget):
         if not self._shown.get("instruments"):
             self._show(self._shown)
 
-    def refresh(self) -> None:
-        """Show the latest snapshot if it changed."""
+    def refresh(self, now: float | None = None) -> None:
+        """Show the latest snapshot if it changed, and the readings' ages at ``now`` (wall
+        time, s; default: the clock)."""
         snap = self.manager.bench_state.snapshot()
         if snap != self._shown:
             self._show(snap)
+        self._show_ages(time.time() if now is None else now)
+
+    def _show_ages(self, now: float) -> None:
+        """Label the field and the outputs with their age; grey them once stale."""
+        snap = self._shown
+        phase = snap.get("phase", "idle")
+        f, fs, read = snap.get("field_T"), snap.get("field_setpoint_T"), snap.get("field_read")
+        text = "" if f is None else pg.siFormat(f, suffix="T") + (
+            f" (setpoint {pg.siFormat(fs, suffix='T')})" if fs is not None else "")
+        self.field.setText("Field: " + describe_reading(text, read if f is not None else None,
+                                                        phase, now))
+        sampled = snap.get("sampled")
+        self.outputs_age.setText("" if sampled is None else
+                                 "Outputs: " + describe_reading("", sampled, phase, now))
+        for label, read_at in ((self.field, read), (self.outputs_age, sampled)):
+            stale = read_at is not None and is_stale(phase, read_at, now)
+            label.setStyleSheet(STALE_STYLE if stale else "")
+        self.tree.setEnabled(sampled is None or not is_stale(phase, sampled, now))
 
     def _show(self, snap: dict) -> None:
         self._shown = snap
         phase = snap.get("phase", "idle")
         self.phase.setText("Run: " + (phase if phase != "idle"
                                       else "idle: no run (instruments not connected)"))
-        f, fs = snap.get("field_T"), snap.get("field_setpoint_T")
-        self.field.setText("Field: " + (pg.siFormat(f, suffix="T") if f is not None else "—")
-                           + (f"  (setpoint {pg.siFormat(fs, suffix='T')})" if fs is not None
-                              else ""))
         insts = snap.get("instruments") or {
             n: {"role": i.role, "driver": i.driver, "resource": i.resource,
                 "identity": "not connected", "outputs": {}}

@@ -14,6 +14,7 @@ from pyqtgraph.dockarea import Dock, DockArea
 from labspin.procedures.views import View, strip_sign
 from labspin.results.units import split_unit
 
+from .axis_choice import AxisChooser
 from .table import LiveTable, live_table
 
 SI_UNITS = {"T", "A", "V", "Hz", "s", "Ω", "m", "W"}
@@ -316,6 +317,15 @@ def _index_ticks(column: str, values: np.ndarray, most: int = 8) -> list:
     return [[(float(i), format_value(column, values[i])) for i in range(0, values.size, step)]]
 
 
+def view_title(view: View, default: View) -> str:
+    """Get a plot's title: its own (``default``'s) or one naming the chosen columns."""
+    if view == default:
+        return default.title
+    name = {c: split_column(c)[0] for c in (view.x, view.y, view.z)}
+    return {"curve": f"{name[view.y]} vs {name[view.x]}", "histogram":
+            f"{name[view.x]} histogram", "image": f"{name[view.z]} map"}[view.kind]
+
+
 ITEM_CLASSES = {"curve": SegmentCurve, "histogram": HistogramCurve, "image": ResultsMap}
 
 
@@ -324,13 +334,19 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
 
     Follows pymeasure's TabWidget protocol (``new_curve``/``load``/``remove``/``set_color``)
     so the Manager adds, removes and finally updates the items; a timer re-reads the files
-    of running experiments every ``refresh_s`` seconds.
+    of running experiments every ``refresh_s`` seconds. Above each plot, an AxisChooser
+    picks its columns among ``columns`` (default: those the views read); ``views`` holds
+    the views as chosen now.
     """
 
     def __init__(self, name: str, views: tuple[View, ...], linewidth: int = 1,
-                 refresh_s: float = 0.2, parent=None):
+                 refresh_s: float = 0.2, columns: list[str] | None = None, parent=None):
         super().__init__(name, parent)
-        self.views, self.linewidth = views, linewidth
+        self.views, self.linewidth = list(views), linewidth
+        columns = list(columns) if columns is not None else list(
+            dict.fromkeys(c for v in views for c in v.columns()))
+        self.choosers: list[AxisChooser] = []
+        self.docks: list[Dock] = []
         self.items: list = []
         self.plots: list[pg.PlotItem] = []
         self.legends: list[pg.LegendItem | None] = []
@@ -349,6 +365,12 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
                                      brush=pg.mkBrush(255, 255, 255, 200))
                       if view.shade_by else None)
             dock = Dock(view.title, size=(400, 300), closable=False)
+            chooser = AxisChooser(view, columns)
+            k = len(self.plots)
+            chooser.chosen.connect(lambda v, k=k: self.set_view(k, v))
+            self.choosers.append(chooser)
+            self.docks.append(dock)
+            dock.addWidget(chooser)
             dock.addWidget(pw)
             self.dock_area.addDock(dock, "bottom" if len(self.plots) % 2 == 0 else "right")
             self.plot_widgets.append(pw)
@@ -378,12 +400,32 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
     def new_curve(self, results, color=None, **kwargs):
         """Get one item per view for a run (``results``) in ``color``."""
         color = pg.intColor(0) if color is None else color
-        return [ITEM_CLASSES[v.kind](results, v, self, color, self.linewidth)
-                for v in self.views]
+        items = []
+        for k, v in enumerate(self.views):
+            item = ITEM_CLASSES[v.kind](results, v, self, color, self.linewidth)
+            item.dock_index = k
+            items.append(item)
+        return items
+
+    def set_view(self, k: int, view: View) -> None:
+        """Show ``view`` (other columns of the same kind) in plot ``k``: every run's item
+        there re-reads its file in those columns; axes relabelled, range fitted anew."""
+        self.views[k] = view
+        self.docks[k].setTitle(view_title(view, self.choosers[k].default_view))
+        plot = self.plots[k]
+        if view.kind != "image":
+            self._label(plot, "bottom", view.x)
+            self._label(plot, "left", view.y_label_by or view.y)
+        for item in self.items:
+            if item.dock_index == k:
+                item.view = view
+                item.update_data()
+                self._after_update(k, item)
+        plot.enableAutoRange()
 
     def load(self, item) -> None:
         """Show an item and read its data."""
-        k = self.views.index(item.view)
+        k = item.dock_index
         self.plots[k].addItem(item)
         self.items.append(item)
         item.update_data()
@@ -393,7 +435,7 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
 
     def remove(self, item) -> None:
         """Hide an item."""
-        k = self.views.index(item.view)
+        k = item.dock_index
         self.plots[k].removeItem(item)
         if hasattr(item, "detach_groups"):
             item.detach_groups()
@@ -418,13 +460,13 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
         for item in list(self.items):
             if item.results.procedure.status == Procedure.RUNNING:
                 item.update_data()
-                self._after_update(self.views.index(item.view), item)
+                self._after_update(item.dock_index, item)
 
     def update_all(self) -> None:
         """Re-read every shown item (used after loading or when a run ends)."""
         for item in list(self.items):
             item.update_data()
-            self._after_update(self.views.index(item.view), item)
+            self._after_update(item.dock_index, item)
 
     def _after_update(self, k: int, item) -> None:
         if isinstance(item, ResultsMap):

@@ -37,7 +37,10 @@ class QuantityInput(Input, QtWidgets.QLineEdit):
 
     def setValue(self, value):
         unit = getattr(self._parameter, "units", None) or ""
-        text = f"{int(value)}" if isinstance(self._parameter, IntegerParameter) else f"{value:g}"
+        if isinstance(self._parameter, IntegerParameter):
+            text = f"{int(value)}"
+        else:           # short when exact ("0.5"), else every digit (a preset's 0.123456789)
+            text = f"{value:g}" if float(f"{value:g}") == value else repr(float(value))
         self.setText(f"{text} {unit}".strip())
 
     def setSuffix(self, value):

@@ -20,8 +20,11 @@ from labspin.run.sequence import literal_sequence_handler
 
 from .bench_choice import BenchChoice
 from .bench_panel import BenchPanel
+from .estimator import RunClock, end_of_run_line
 from .plots import ViewDock
+from .presets import read_preset, save_preset
 from .quantity_input import QuantityInput, use_quantity_inputs
+from .queue_times import TimeLeftColumn
 from .views import views_for
 from .wheel import guard_wheel
 from .worker import LabspinManager
@@ -104,7 +107,7 @@ class ProcedureWindow(ManagedDockWindow):
         self.x_axis_labels = [v.x for v in self.views]
         self.y_axis_labels = [v.y for v in self.views]
         self.log_widget = _LogWidget("Experiment Log")
-        self.dock_widget = ViewDock("Plots", self.views)
+        self.dock_widget = ViewDock("Plots", self.views, columns=cls.DATA_COLUMNS)
         inputs = parameter_names(cls)
         use_quantity_inputs(cls)                     # numbers read as typed, or refused
         sequencer_widget.SequenceHandler = literal_sequence_handler()  # sequences are data
@@ -124,9 +127,17 @@ class ProcedureWindow(ManagedDockWindow):
         self.refusal.setStyleSheet("color: #b00020")
         self.refusal.setWordWrap(True)
         self.statusBar().addWidget(self.refusal, 1)
+        self.end_of_run = QtWidgets.QLabel("")
+        """The last run's end: status, rows, duration and file (also logged)."""
+        self.end_of_run.setWordWrap(True)
+        self.end_of_run.setTextInteractionFlags(
+            QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.statusBar().addWidget(self.end_of_run, 2)
+        self.time_left = TimeLeftColumn(self.browser, self.manager, parent=self)
         self._add_bench_panel(cls)
         guard_wheel(self)
         self._add_shortcuts()
+        self._add_menu()
         self.ask_before_closing = True
         """Whether closing mid-run asks first (tests of other things set it False)."""
         self.close_question: QtWidgets.QMessageBox | None = None
@@ -185,6 +196,59 @@ class ProcedureWindow(ManagedDockWindow):
         self.abort_button.setToolTip("Abort the running measurement (Esc); sources ramp to "
                                      "their safe state")
 
+    def _add_menu(self) -> None:
+        """File: open a results file, load and save parameter presets, quit (the shortcuts
+        are :meth:`_add_shortcuts`'; named here only)."""
+        menu = self.menuBar().addMenu("&File")
+        menu.addAction("&Open results…\tCtrl+O", lambda: self.open_experiment())
+        menu.addSeparator()
+        menu.addAction("&Load preset…", lambda: self.load_preset())
+        menu.addAction("&Save preset…", lambda: self.save_preset())
+        menu.addSeparator()
+        menu.addAction("&Quit\tCtrl+Q", self.close)
+
+    def save_preset(self, path: str | None = None) -> str | None:
+        """Save the parameters as typed and the bench choice to the preset ``path`` (TOML,
+        the sequence file's format; None: ask for it); get the path, None if not saved."""
+        bad = self.invalid_inputs()
+        try:
+            if bad:
+                raise ValueError("; ".join(bad))
+            procedure, bench = self.make_procedure(), self.bench_choice.values()
+        except Exception as exc:  # noqa: BLE001 — user errors: shown, not raised
+            self.refuse(f"preset not saved: {exc}", "Preset not saved")
+            return None
+        if path is None:
+            path, _ = QtWidgets.QFileDialog.getSaveFileName(
+                self, "Save the parameters as a preset", f"{self.directory}/{self.name}.toml",
+                "labspin preset (*.toml)")
+            if not path:
+                return None
+        save_preset(path, procedure, bench)
+        log.info("Preset saved: %s", path)
+        return str(path)
+
+    def load_preset(self, path: str | None = None) -> bool:
+        """Set the inputs and the bench choice from the preset ``path`` (None: ask for it);
+        a preset of another procedure, a grid, or a value out of its range is refused with
+        a message naming it, and nothing changes. Get whether it was loaded."""
+        if path is None:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(
+                self, "Load a preset", str(self.directory), "labspin preset (*.toml)")
+            if not path:
+                return False
+        try:
+            seq = read_preset(path, self.name)
+            procedure = self.make_procedure()
+            api.set_parameters(procedure, seq.params)
+        except Exception as exc:  # noqa: BLE001 — user errors: shown, not raised
+            self.refuse(f"preset not loaded: {exc}", "Preset not loaded")
+            return False
+        self.inputs.set_parameters(procedure.parameter_objects())
+        self.bench_choice.set_values(seq.bench, seq.sample, seq.set, seq.seed)
+        log.info("Preset loaded: %s", path)
+        return True
+
     def _queue_shortcut(self) -> None:
         if self.queue_button.isEnabled():
             self.queue_button.click()
@@ -236,10 +300,12 @@ class ProcedureWindow(ManagedDockWindow):
             filename = tempfile.mktemp(prefix=f"{procedure.NAME}_", suffix=".csv")
         results = Results(procedure, filename)
         experiment = self.new_experiment(results)
+        experiment.run_clock = RunClock(int(procedure.estimate()[0]))
         for line in prepared.summary():
             log.info(line)
         self.refusal.setText("")
         self.manager.queue(experiment)
+        self.time_left.refresh()
         return experiment
 
     def invalid_inputs(self) -> list[str]:
@@ -247,16 +313,18 @@ class ProcedureWindow(ManagedDockWindow):
         fields = (getattr(self.inputs, name) for name in self.inputs._inputs)
         return [f.error for f in fields if isinstance(f, QuantityInput) and f.error]
 
-    def refuse(self, text: str) -> None:
-        """Show why a run was not queued (status bar, log, and a non-blocking dialog)."""
+    def refuse(self, text: str, title: str = "Run not queued") -> None:
+        """Show why a run was not queued (or a preset not saved or loaded: ``title``) in the
+        status bar, the log, and a non-blocking dialog."""
         log.error(text)
         self.refusal.setText(text)
         if self.refusal_box is None:
             self.refusal_box = QtWidgets.QMessageBox(
-                QtWidgets.QMessageBox.Icon.Warning, "Run not queued", text,
+                QtWidgets.QMessageBox.Icon.Warning, title, text,
                 QtWidgets.QMessageBox.StandardButton.Ok, self)
             self.refusal_box.setModal(False)
         else:
+            self.refusal_box.setWindowTitle(title)
             self.refusal_box.setText(text)
         self.refusal_box.show()
 
@@ -268,12 +336,29 @@ class ProcedureWindow(ManagedDockWindow):
                  "state")
         super().abort()
 
+    def report_end(self, experiment) -> None:
+        """Log and show the end-of-run line of ``experiment`` (status, rows, duration, file)
+        and its final "Time left" cell."""
+        clock = getattr(experiment, "run_clock", None) or RunClock(0)
+        line = end_of_run_line(experiment.procedure.NAME, experiment.procedure.status, clock,
+                               experiment.data_filename)
+        (log.error if experiment.procedure.status == experiment.procedure.FAILED
+         else log.info)(line)
+        self.end_of_run.setText(line)
+        self.time_left.refresh()
+
+    def finished(self, experiment):
+        super().finished(experiment)
+        self.report_end(experiment)
+
     def abort_returned(self, experiment):
         super().abort_returned(experiment)
         self.dock_widget.update_all()
+        self.report_end(experiment)
 
     def failed(self, experiment):
         """A run ended FAILED (its bench was brought to its safe state); the queue stops."""
+        self.report_end(experiment)
         self.dock_widget.update_all()
         self.abort_button.setEnabled(False)
         self.browser_widget.clear_button.setEnabled(True)
@@ -337,4 +422,5 @@ class ProcedureWindow(ManagedDockWindow):
         logging.getLogger().removeHandler(self._log_handler)
         self.dock_widget.timer.stop()
         self.bench_panel.timer.stop()
+        self.time_left.timer.stop()
         super().closeEvent(event)

@@ -31,6 +31,8 @@ from labspin.run.runner import (
     status_tail,
 )
 
+from .estimator import RunClock
+
 log = logging.getLogger(__name__)
 
 
@@ -70,8 +72,9 @@ class BenchState:
 
     ``snapshot()`` gets a dict: ``phase`` ("idle", "running", or the final status name),
     ``instruments`` (name → role, driver, resource, identity, outputs), ``field_T`` (the last
-    measured field in the data, T), ``field_setpoint_T`` (the magnet's setpoint, T),
-    ``sampled`` (wall time), ``cost_s`` (how long reading the outputs took). Sampling between
+    measured field in the data, T), ``field_read`` (when that point was measured, wall time
+    in s since the epoch), ``field_setpoint_T`` (the magnet's setpoint, T), ``sampled`` (when
+    the outputs were read, wall time), ``cost_s`` (how long reading them took). Sampling between
     points is paced so that it takes at most 1/``BUDGET`` of the run's wall time and happens
     at most every ``MIN_INTERVAL_S``.
     """
@@ -104,11 +107,13 @@ class BenchState:
         magnet = bench.magnet
         cost = time.perf_counter() - t0
         previous = self.snapshot()
+        now = time.time()
         self._publish({
             "phase": phase, "instruments": insts,
             "field_T": field_T if field_T is not None else previous.get("field_T"),
+            "field_read": now if field_T is not None else previous.get("field_read"),
             "field_setpoint_T": None if magnet is None else magnet.field_setpoint_T,
-            "sampled": time.time(), "cost_s": cost})
+            "sampled": now, "cost_s": cost})
         self._next = time.monotonic() + max(self.MIN_INTERVAL_S, self.BUDGET * cost)
 
     def observe(self, bench, identities: dict[str, str], record: dict) -> None:
@@ -119,7 +124,7 @@ class BenchState:
         if time.monotonic() >= self._next:
             self.sample(bench, "running", identities, field)
             return
-        update = {} if field is None else {"field_T": field}
+        update = {} if field is None else {"field_T": field, "field_read": time.time()}
         if bench.magnet is not None:
             update["field_setpoint_T"] = bench.magnet.field_setpoint_T
         with self._lock:
@@ -128,18 +133,21 @@ class BenchState:
 
 class LabspinWorker(Worker):
     """pymeasure's Worker running one prepared run (``labspin.run.api.PreparedRun``) with the
-    runner's bench life cycle, metadata, status lines and safe-state guarantee."""
+    runner's bench life cycle, metadata, status lines and safe-state guarantee; ``clock``
+    (a RunClock) gets its start, rows, end and message."""
 
     def __init__(self, results: Results, prepared, state: BenchState,
-                 log_level=logging.INFO):
+                 clock: RunClock | None = None, log_level=logging.INFO):
         super().__init__(results, log_level=log_level, port=None)
         self.prepared, self.state = prepared, state
+        self.clock = clock if clock is not None else RunClock(0)
         self.identities: dict[str, str] = {}
         self.message = ""
 
     def emit(self, topic: str, record):
         super().emit(topic, record)
         if topic == "results" and isinstance(record, dict):
+            self.clock.row()
             try:
                 self.state.observe(self.prepared.bench, self.identities, record)
             except Exception as exc:  # noqa: BLE001 — the panel must never stop a run
@@ -151,6 +159,7 @@ class LabspinWorker(Worker):
         self.recorder = Recorder(self.results, self.recorder_queue)
         self.recorder.start()
         proc.is_last = self.is_last
+        self.clock.started = time.time()
         self.update_status(RUNNING)
         self.emit("progress", 0.0)
         hooks = RunHooks(self.emit, opened=self._opened, safe=self._safe,
@@ -208,6 +217,7 @@ class LabspinWorker(Worker):
         """Tell the GUI the status, after the bench is safe and the file closed."""
         if status == FAILED and self.message:
             log.error("%s: %s", self.procedure.NAME, self.message)
+        self.clock.ended, self.clock.message = time.time(), self.message
         self.update_status(status)
         if status == FINISHED:
             self.emit("progress", 100.0)
@@ -217,7 +227,8 @@ class LabspinWorker(Worker):
 
 class LabspinManager(Manager):
     """pymeasure's Manager, starting a :class:`LabspinWorker` per queued experiment (its
-    procedure carries the PreparedRun in ``labspin_prepared``)."""
+    procedure carries the PreparedRun in ``labspin_prepared``, the experiment its RunClock in
+    ``run_clock``)."""
 
     def __init__(self, widget_list, browser, log_level=logging.INFO, parent=None):
         super().__init__(widget_list, browser, port=None, log_level=log_level, parent=parent)
@@ -235,8 +246,10 @@ class LabspinManager(Manager):
         experiment = self.experiments.next()
         self._running_experiment = experiment
         prepared = experiment.procedure.labspin_prepared
+        if getattr(experiment, "run_clock", None) is None:
+            experiment.run_clock = RunClock(int(experiment.procedure.estimate()[0]))
         self._worker = LabspinWorker(experiment.results, prepared, self.bench_state,
-                                     log_level=self.log_level)
+                                     experiment.run_clock, log_level=self.log_level)
         self._worker.is_last = lambda: not self.experiments.has_next()
         self._monitor = Monitor(self._worker.monitor_queue)
         self._monitor.worker_running.connect(self._running)
