@@ -47,3 +47,10 @@ def procedure_class(name: str):
 def analysis_function(name: str):
     """Get the analysis function (DataFrame → dict of design.md keys) of a procedure."""
     return _load(PROCEDURES[name][1])
+
+
+def analysis_declarations(name: str) -> tuple[object, tuple]:
+    """Get (NEEDS, OPTIONS) declared beside a procedure's analysis function: the table it
+    reads (``labspin.results.needs.Needs``, None if undeclared) and its options."""
+    module = importlib.import_module(PROCEDURES[name][1].partition(":")[0])
+    return getattr(module, "NEEDS", None), tuple(getattr(module, "OPTIONS", ()))
