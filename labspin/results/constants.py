@@ -7,7 +7,8 @@ path as given or its name: only that file), a column of the file itself, a heade
 
 File-name patterns (a number, then the unit, between ``_``, ``-``, ``.``, blanks or the ends):
 ``8.00GHz``, ``500MHz``, ``13.5G`` (frequency; a bare ``G`` is GHz), ``10dBm``, ``-5.5dbm``
-(rf power), ``4.50mA``, ``-20uA``, ``1A`` (dc current).
+(rf power), ``4.50mA``, ``-20uA``, ``1A`` (dc current). A ``-`` is a minus sign at the start or
+after another separator (``_-5dBm``), a separator after a letter (``P-3dBm`` is +3 dBm).
 
 Each constant lands on the analysis's column of that quantity (its ``targets``: the
 frequency on "Frequency (Hz)", the power on "Power (dBm)", a current on the "current"
