@@ -16,6 +16,7 @@ from pathlib import Path
 
 from labspin import __version__
 from labspin.cli.progress import progress_printer
+from labspin.results.formats import FORMATS
 
 
 def _demo_kapitza(args) -> int:
@@ -251,15 +252,9 @@ def parameter_lines(procedure) -> list[str]:
 def _run_help(parser: argparse.ArgumentParser, name: str) -> int:
     """Print ``labspin run NAME --help``: the options, then NAME's parameters with their
     defaults, units and ranges (did-you-mean if NAME is not a procedure)."""
-    import difflib
-
     from labspin.procedures import PROCEDURES, procedure_class
     if name not in PROCEDURES:
-        close = difflib.get_close_matches(name, PROCEDURES, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        print(f"labspin run: unknown procedure {name!r}; {hint}procedures: "
-              f"{', '.join(PROCEDURES)}", file=sys.stderr)
-        return 2
+        return _unknown_procedure("run", name)
     print(parser.run_parser.format_help())
     for line in parameter_lines(procedure_class(name)()):
         print(line)
@@ -344,7 +339,11 @@ def _analyze(args) -> int:
         report_lines,
     )
     try:
-        data = read_files(args.files, args.column, args.unit)
+        data = read_files(
+            args.files, args.column, args.unit, procedure=args.procedure, format=args.format,
+            skip_rows=args.skip_rows, names=args.names, constants=args.constant,
+            scales=args.scale, reshape=args.reshape,
+            warn=lambda m: print(f"labspin analyze: warning: {m}", file=sys.stderr))
     except UnreadableFile as exc:
         print(f"labspin analyze: {exc}", file=sys.stderr)
         return 2
@@ -369,6 +368,36 @@ def _analyze(args) -> int:
     if args.plot:
         return _plot(args, data, out)
     return 0
+
+
+def _analyze_help(parser: argparse.ArgumentParser, name: str) -> int:
+    """Print ``labspin analyze NAME --help``: the options, then what NAME's analysis reads
+    (columns, header keys) and the --options it takes, from the declarations beside it."""
+    from labspin.procedures import PROCEDURES, analysis_declarations
+    if name not in PROCEDURES:
+        return _unknown_procedure("analyze", name)
+    print(parser.analyze_parser.format_help())
+    needs, options = analysis_declarations(name)
+    print(f"labspin analyze {name}:")
+    for line in needs.help_lines() if needs else ["  (columns not declared)"]:
+        print(line)
+    if options:
+        print("options (--option NAME=VALUE[±ERR]):")
+        for o in options:
+            default = "" if o.default is None else f" (default {o.default})"
+            print(f"  {o.name:26s} {o.doc}" + (f" [{o.unit}]" if o.unit else "") + default)
+    return 0
+
+
+def _unknown_procedure(command: str, name: str) -> int:
+    import difflib
+
+    from labspin.procedures import PROCEDURES
+    close = difflib.get_close_matches(name, PROCEDURES, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    print(f"labspin {command}: unknown procedure {name!r}; {hint}procedures: "
+          f"{', '.join(PROCEDURES)}", file=sys.stderr)
+    return 2
 
 
 def _plot(args, data, result) -> int:
@@ -430,7 +459,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.run_parser = r                        # for `labspin run PROCEDURE --help`
     a = sub.add_parser("analyze", help="fit a procedure's results files and report")
     a.add_argument("procedure", help="a procedure name (see `labspin procedures`)")
-    a.add_argument("files", nargs="+", help="results files (CSV, with or without header)")
+    a.add_argument("files", nargs="+", help="results files: labspin/pymeasure files, any "
+                   "lab's delimited table (with or without header) or LabVIEW .lvm; empty "
+                   "files are skipped with a warning")
+    a.add_argument("--format", default="auto", choices=FORMATS,
+                   help="the files' layout (default: auto, detected)")
+    a.add_argument("--skip-rows", type=int, default=0, metavar="N",
+                   help="drop the first N lines of each file before reading it")
+    a.add_argument("--names", action="append", default=[], metavar="\"A (unit),B (unit)\"",
+                   help="column names of a headerless table (or of a reshaped block); "
+                   "\"FILE:A,B\" for one file only")
+    a.add_argument("--constant", action="append", default=[], metavar="[FILE:]NAME=VALUE",
+                   help="a constant of the file(s), e.g. \"Frequency (GHz)=8\", converted onto "
+                   "the analysis's column; also read from '#'/key: value header lines and "
+                   "from file names (8.00GHz, 13.5G, 10dBm, 4.50mA)")
+    a.add_argument("--scale", action="append", default=[], metavar="COLUMN=FACTOR|rms|peak",
+                   help="multiply a column (\"V2w (V)=0.01\" for a ×100 pre-amplifier); rms: "
+                   "the column holds rms readings, converted to amplitudes (×√2); peak: "
+                   "amplitudes already")
+    a.add_argument("--reshape", metavar="SPEC", help="a wide table to one long table: "
+                   "\"pairs[:NAME[=V1,V2,…]]\" (x,y column pairs per block, NAME e.g. "
+                   "\"Frequency (GHz)\" read from each pair's header or given), "
+                   "\"groups=N[:NAME[=…]]\" (blocks of N columns), \"trials[:NAME]\" (x then "
+                   "one column per trial)")
     a.add_argument("--json", action="store_true", help="print one JSON object")
     a.add_argument("--column", action="append", default=[], metavar="NEW=OLD",
                    help="rename a column of a foreign file onto the procedure's name, e.g. "
@@ -444,6 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--plot", metavar="PNG", help="also draw the data, the fit and the key "
                    "numbers (value ± standard error) into this PNG, for a lab notebook")
     a.set_defaults(func=_analyze)
+    p.analyze_parser = a                    # for `labspin analyze PROCEDURE --help`
     x = sub.add_parser("export", help="write results files as netCDF4/HDF5 (xarray; one "
                        "group per file; needs the 'export' extra)")
     x.add_argument("files", nargs="+", metavar="FILE", help="labspin or pymeasure results files")
@@ -576,6 +628,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) >= 2 and argv[0] == "run" and not argv[1].startswith("-") \
             and {"-h", "--help"} & set(argv):
         return _run_help(parser, argv[1])
+    if len(argv) >= 2 and argv[0] == "analyze" and not argv[1].startswith("-") \
+            and {"-h", "--help"} & set(argv):
+        return _analyze_help(parser, argv[1])
     args = parser.parse_args(argv)
     if getattr(args, "temperature", 1.0) <= 0:
         parser.error(f"--temperature must be > 0 K, got {args.temperature}")

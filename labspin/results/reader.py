@@ -1,34 +1,110 @@
-"""Reading results files that did not come from labspin: column renaming and unit
-conversion onto a procedure's column names ("Name (unit)", SI).
+"""Reading results files of any origin onto a procedure's column names ("Name (unit)", SI).
 
-``labspin analyze PROCEDURE FILE --column "Field (T)=H" --unit "Field (T)=Oe"`` reads any
-CSV or tab-separated file (comment lines starting with '#' are skipped, a pymeasure header
-included), renames column H to "Field (T)" and converts it from oersted to tesla.
+``labspin analyze PROCEDURE FILE --column "Field (T)=H" --unit "Field (T)=Oe"`` reads a
+labspin or pymeasure file, any lab's delimited table or a LabVIEW ``.lvm`` file
+(:mod:`labspin.results.formats`), renames column H to "Field (T)" and converts it from
+oersted to tesla. The steps, in order: split the file (``--format``, ``--skip-rows``,
+``--names``), reshape a wide table (``--reshape``, :mod:`labspin.results.wide`), rename
+(``--column``), convert units (``--unit``), add the file's constants (``--constant``, header
+lines, the file name; :mod:`labspin.results.constants`), scale (``--scale``). A cell that
+is not a number in a column that is converted or scaled is an error naming the column, the
+row and the file's line — never a silent NaN.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from labspin.results.header import read_header
+from labspin.results.constants import apply_constants, apply_scales
+from labspin.results.formats import RawTable, numeric, split_table
+from labspin.results.header import parse_header
 from labspin.results.units import factor, lookup, split_unit
+from labspin.results.wide import reshape as reshape_table
+
+
+class EmptyFileError(ValueError):
+    """A file with no data rows (empty, or a header only)."""
+
+
+def for_file(items: list[str] | None, path, files: list[str] | None) -> list[str]:
+    """Get the items of a repeatable option that apply to the file ``path``: those without a
+    ``FILE:`` prefix, and those whose FILE (one of ``files``, as given or by name) is this
+    file, without the prefix."""
+    here, out = {str(path), Path(path).name}, []
+    known = {str(f) for f in files or []} | {Path(f).name for f in files or []}
+    for item in items or []:
+        head, colon, rest = item.partition(":")
+        if colon and head in known:
+            if head in here:
+                out.append(rest)
+        else:
+            out.append(item)
+    return out
+
+
+def _frame(raw: RawTable) -> pd.DataFrame:
+    """Get the table as a DataFrame: columns whose cells are all numbers (or empty) as
+    floats, the others as text."""
+    width = len(raw.names)
+    rows = [r + [""] * (width - len(r)) if len(r) < width else r[:width] for r in raw.rows]
+    table = pd.DataFrame(rows, columns=range(width), dtype=object)
+    data, seen = {}, {}
+    for j, name in enumerate(raw.names):
+        if not name:
+            if (table[j] == "").all():
+                continue                  # a separator leading every line
+            name = f"column {len(data) + 1}"
+        seen[name] = seen.get(name, -1) + 1
+        name = f"{name}.{seen[name]}" if seen[name] else name   # as pandas does
+        cells = table[j]
+        values = pd.to_numeric(cells.replace("", np.nan), errors="coerce")
+        text = values.isna() & (cells != "") & (cells.str.lower() != "nan")
+        data[name] = cells if text.any() else values.astype(float)
+    return pd.DataFrame(data)
 
 
 def read_table(path: str | Path, columns: list[str] | None = None,
-               units: list[str] | None = None) -> pd.DataFrame:
-    """Read a results file of any origin; apply NEW=OLD renames and COLUMN=UNIT conversions.
+               units: list[str] | None = None, *, format: str = "auto", skip_rows: int = 0,
+               names: list[str] | str | None = None, constants: list[str] | None = None,
+               scales: list[str] | None = None, reshape: str | None = None,
+               targets: list[str] | None = None, files: list[str] | None = None
+               ) -> pd.DataFrame:
+    """Read a results file of any origin (see the module docstring).
 
-    The "Sample parameters" JSON of a labspin header, when present, goes to
-    ``df.attrs["sample_parameters"]`` and the header's text to ``df.attrs["header"]``
-    (analyses take film and procedure parameters from them).
-    Raises ValueError naming the column or unit that does not fit.
+    columns: NEW=OLD renames; units: COLUMN=UNIT conversions (onto the column's own unit,
+    SI when it names none); names: the column names of a headerless table ("A (V),B (Oe)"
+    or a list); constants: ``[FILE:]NAME=VALUE`` (:func:`constants.apply_constants`);
+    scales: ``COLUMN=FACTOR``, ``COLUMN=rms`` or ``COLUMN=peak``; reshape: a wide layout
+    (:func:`wide.reshape`); targets: the analysis's column names, onto which constants and
+    columns named with another unit of the same quantity ("Field (Oe)" → "Field (T)") are
+    converted; files: all files of the batch (for ``FILE:`` constants).
+
+    ``df.attrs``: "header" (the leading '#' lines), "sample_parameters" and
+    "sample_constants" (labspin's header JSON), "constants" (the file's key: value lines and
+    what the file name says), "descriptions", "format". EmptyFileError for a file without
+    data rows; ValueError naming the option, column or unit that does not fit.
     """
-    df = pd.read_csv(path, comment="#", sep=None, engine="python")
-    header = read_header(path)
-    df.attrs["sample_parameters"] = header.sample_parameters
-    df.attrs["sample_constants"] = header.sample_constants
-    df.attrs["header"] = header.text
+    files = files or [str(path)]
+    columns, units, scales = (for_file(x, path, files) for x in (columns, units, scales))
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",")]
+    raw = split_table(path, format, skip_rows,
+                      names if names and not reshape else None)
+    if not raw.rows:
+        what = "is empty" if not raw.names and not raw.preamble else "has a header but no " \
+            "data rows"
+        raise EmptyFileError(f"{Path(path).name} {what}")
+    df = _frame(raw)
+    lines = list(raw.lines)
+    if reshape:
+        df, lines = reshape_table(df, reshape, names, lines, raw.names)
+    header = parse_header("\n".join(s for s in raw.preamble if s.startswith("#")))
+    df.attrs.update({"sample_parameters": header.sample_parameters,
+                     "sample_constants": header.sample_constants, "header": header.text,
+                     "constants": dict(raw.constants), "descriptions": raw.descriptions,
+                     "format": raw.format})
     for item in columns or []:
         new, sep, old = item.partition("=")
         if not sep or old not in df.columns:
@@ -45,15 +121,42 @@ def read_table(path: str | Path, columns: list[str] | None = None,
             k = factor(unit, target) if target else lookup(unit)[1]
         except (KeyError, ValueError) as e:
             raise ValueError(f"--unit {item!r}: {e.args[0]}") from None
-        df[col] = pd.to_numeric(df[col], errors="coerce") * k
+        df[col] = numeric(df[col], col, lines, path) * k
+    if targets:
+        df = convert_onto(df, targets, lines, path)
+    df = apply_constants(df, path, for_file(constants, path, files), targets or [])
+    df = apply_scales(df, scales or [], lines, path)
+    return df
+
+
+def convert_onto(df: pd.DataFrame, targets: list[str], lines=None, path=None) -> pd.DataFrame:
+    """Add each missing target column "Name (unit)" from a column of the same name in another
+    unit of the same quantity ("Field (Oe)", "Field(G)", "Frequency (GHz)"); others are
+    left as they are."""
+    have = {c: split_unit(str(c)) for c in df.columns}
+    for target in targets:
+        if target in df.columns:
+            continue
+        name, unit = split_unit(target)
+        for column, (n, u) in have.items():
+            if n.lower() != name.lower() or not u:
+                continue
+            try:
+                k = factor(u, unit)
+            except (KeyError, ValueError):
+                continue
+            df[target] = numeric(df[column], str(column), lines, path) * k
+            break
     return df
 
 
 def header_sample_parameters(path: str | Path) -> dict:
     """Get the "Sample parameters" JSON of a labspin results header ({} if none)."""
+    from labspin.results.header import read_header
     return read_header(path).sample_parameters
 
 
 def header_lines(path: str | Path) -> list[str]:
     """Get the leading '#' lines of a results file (without the newline)."""
+    from labspin.results.header import read_header
     return read_header(path).lines

@@ -3,13 +3,13 @@ run it: the files read and joined, the procedure's analysis function, the text r
 numbers with their errors, warnings) and the notebook figure."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from labspin.procedures import analysis_function
-from labspin.results.reader import read_table
+from labspin.results.reader import EmptyFileError, for_file, read_table
 
 ANALYSIS_ERRORS = (KeyError, ValueError)
 """What an analysis raises for data it cannot fit (the message says why)."""
@@ -20,17 +20,34 @@ class UnreadableFile(ValueError):
 
 
 def read_files(files: Sequence[str | Path], columns: list[str] | None = None,
-               units: list[str] | None = None) -> pd.DataFrame:
-    """Get the rows of ``files`` in one table (read_table's renames and conversions); its
-    attrs (header, sample parameters) are the first file's: pandas keeps attrs only when every
-    file's are equal, and the analyses and plots read them. UnreadableFile names the file
-    that cannot be read and why."""
+               units: list[str] | None = None, *, procedure: str | None = None,
+               format: str = "auto", skip_rows: int = 0, names: list[str] | None = None,
+               constants: list[str] | None = None, scales: list[str] | None = None,
+               reshape: str | None = None,
+               warn: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """Get the rows of ``files`` in one table, read onto ``procedure``'s analysis columns
+    (read_table's formats, renames, conversions, constants, scales and reshapes; ``names``
+    entries may be "FILE:A,B" for one file). Its attrs (header, sample parameters) are the
+    first file's: pandas keeps attrs only when every file's are equal, and the analyses and
+    plots read them. An empty or header-only file is skipped, ``warn`` told which and why.
+    UnreadableFile names the file that cannot be read and why (or that none holds data)."""
+    from labspin.procedures import analysis_declarations
+    needs = analysis_declarations(procedure)[0] if procedure else None
     frames = []
     for f in files:
+        one_names = (for_file(names or [], f, files) or [None])[-1]
         try:
-            frames.append(read_table(f, columns, units))
+            frames.append(read_table(
+                f, columns, units, format=format, skip_rows=skip_rows, names=one_names,
+                constants=constants, scales=scales, reshape=reshape,
+                targets=needs.targets if needs else None, files=files))
+        except EmptyFileError as exc:
+            if warn is not None:
+                warn(f"skipping {f}: {exc}")
         except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             raise UnreadableFile(f"cannot read {f}: {exc}") from exc
+    if not frames:
+        raise UnreadableFile(f"no data in {', '.join(map(str, files))}")
     data = pd.concat(frames, ignore_index=True)
     data.attrs = dict(frames[0].attrs)
     return data
