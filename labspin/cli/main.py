@@ -338,11 +338,21 @@ def _analyze(args) -> int:
         print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
               f"{', '.join(PROCEDURES)}", file=sys.stderr)
         return 2
+    from labspin.results.field_from_current import (
+        apply_field_from_current,
+        parse_field_from_current,
+    )
     from labspin.results.reader import read_table
+    try:
+        law = args.field_from_current and parse_field_from_current(args.field_from_current)
+    except (OSError, ValueError) as exc:
+        print(f"labspin analyze: {exc}", file=sys.stderr)
+        return 2
     frames = []
     for f in args.files:
         try:
-            frames.append(read_table(f, args.column, args.unit))
+            frame = read_table(f, args.column, args.unit)
+            frames.append(apply_field_from_current(frame, law) if law else frame)
         except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             print(f"labspin analyze: cannot read {f}: {exc}", file=sys.stderr)
             return 2
@@ -448,6 +458,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--unit", action="append", default=[], metavar="COLUMN=UNIT",
                    help="convert a column from Oe, G, mT, T, A/m (fields) or mA, µV, GHz, … "
                    "to SI, e.g. \"Field (T)=Oe\"")
+    a.add_argument("--field-from-current", metavar="SLOPE_T_PER_A[,OFFSET_T] | FILE[,UNIT]",
+                   help="compute 'Field (T)' from the column 'Magnet current (A)': a linear "
+                   "law, or a calibration table (labspin magnet-calibration results, or current "
+                   "and field columns; interpolated, never extrapolated)")
     a.add_argument("--option", action="append", default=[], metavar="NAME=VALUE[±ERR]",
                    help="an external constant of the analysis (its prior, with a standard "
                    "error after ± or +-) or a setting, e.g. dr_ahe_ohm=-2.855+-0.05")
