@@ -13,6 +13,7 @@ noise smaller than the threshold stay on their branch.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 MIN_RANGE_FRACTION = 0.05
 """Default threshold, as a fraction of x's full range: a reversal smaller than 5 % of the
@@ -83,3 +84,17 @@ def segments(branch: np.ndarray) -> np.ndarray:
     """Get a segment number per point: it grows by one at each change of branch."""
     branch = np.asarray(branch)
     return np.concatenate([[0], np.cumsum(branch[1:] != branch[:-1])]).astype(int)
+
+
+def with_branch(df: pd.DataFrame, swept: tuple[str, ...]) -> pd.DataFrame:
+    """Get ``df`` with a 'Branch' column (+1 rising, −1 falling): its own, or, for a file
+    from another program, found from the sweep direction of the first of the ``swept``
+    columns it has (set points before readings: :func:`sweep_branches`)."""
+    if "Branch" in df.columns:
+        return df
+    col = next((c for c in swept if c in df.columns), None)
+    if col is None:
+        raise KeyError(f"a loop needs a 'Branch' column or one of {list(swept)} to find "
+                       f"its branches from; columns: {', '.join(map(str, df.columns))}")
+    x = pd.to_numeric(df[col], errors="coerce").to_numpy(float)
+    return df.assign(Branch=sweep_branches(x))
