@@ -9,6 +9,8 @@ import pandas as pd
 
 from labspin.results.sweep_direction import segments, with_branch
 
+from .estimates import weighted_fit
+
 
 def _switch(field: np.ndarray, r: np.ndarray, rising: bool) -> tuple[float, float]:
     """Get (switching field, its standard error) of one branch: the largest resistance step
@@ -60,7 +62,9 @@ def analyze_amr_smr(df: pd.DataFrame, saturation_fraction: float = 0.9) -> dict:
     exactly z, x (φ = 0) and y (φ = 90°) this is r0 = R(z), dr_amr = R(x) − R(z), dr_smr =
     R(y) − R(z). Errors: the pooled within-direction scatter s of the saturated rows, each
     mean's error s/√n, propagated through the fit's covariance (NaN without a repeated
-    saturated reading). Needs the normal direction and two in-plane angles with different
+    saturated reading) and, with more than three directions, widened by the reduced χ²
+    when above 1 (:func:`~labspin.procedures.estimates.weighted_fit`, the rule of every
+    analysis). Needs the normal direction and two in-plane angles with different
     cos²φ (ValueError otherwise). The rows must be longitudinal (probe "source meter" on the
     transport wiring): with a "Probe" column, only the "source meter" rows are used.
     """
@@ -91,11 +95,11 @@ def analyze_amr_smr(df: pd.DataFrame, saturation_fraction: float = 0.9) -> dict:
         raise ValueError("AMR/SMR needs saturated longitudinal runs along the normal and at two "
                          "in-plane angles with different cos²φ (e.g. 0° and 90°); found "
                          f"directions {sorted(set(labels))}")
-    w = np.array(counts, float)
-    cov_unit = np.linalg.inv(a.T @ (w[:, None] * a))          # (AᵀNA)⁻¹
-    p = cov_unit @ (a.T @ (w * np.array(means)))
     s2 = ss / dof if dof > 0 else float("nan")
-    err = np.sqrt(np.diag(cov_unit) * s2)
+    # each mean's error s/√n (weights by count alone when s is unknown: errors NaN)
+    scale = np.sqrt(s2) if np.isfinite(s2) else 1.0
+    p, cov = weighted_fit(a, means, scale / np.sqrt(np.array(counts, float)))
+    err = np.sqrt(np.diag(cov)) if np.isfinite(s2) else np.full(3, np.nan)
     out = {"r0_ohm": p[0], "r0_ohm_err": err[0], "dr_amr_ohm": p[1], "dr_amr_ohm_err": err[1],
            "dr_smr_ohm": p[2], "dr_smr_ohm_err": err[2]}
     return {k: float(v) for k, v in out.items()}
