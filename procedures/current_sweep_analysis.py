@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from labspin.results.sweep_direction import with_branch
+
 
 def resistance_levels(r: np.ndarray) -> tuple[float, float, float, float]:
     """Get (r_low, r_low_err, r_high, r_high_err) in Ω: the two states split at the midpoint
@@ -61,13 +63,15 @@ def _grid_step(x: np.ndarray) -> float:
 
 def analyze_current_sweep(df: pd.DataFrame) -> dict:
     """Get design.md's keys from a current-sweep table (columns 'Current (A)',
-    'Resistance (ohm)', 'Branch'):
+    'Resistance (ohm)', and 'Branch', found from the sweep direction of the current when the
+    file has none):
 
     ic_pos_A: mean critical current of the switches at positive current (AP → P for η > 0),
     ic_neg_A: the same at negative current (signed, < 0; P → AP), each with ``_err`` (see the
     module notes); r_p_ohm, r_ap_ohm (low and high level), tmr_ratio = (R_AP − R_P)/R_P,
     each with ``_err``. Raises ValueError when a polarity never switched.
     """
+    df = with_branch(df, ("Current (A)",))
     i = df["Current (A)"].to_numpy(float)
     r = df["Resistance (ohm)"].to_numpy(float)
     branch = df["Branch"].to_numpy(float)

@@ -222,20 +222,28 @@ def combine(values, errors, labels=None, name: str = "value") -> dict:
     return out
 
 
-def weighted_line(x, y, e, intercept: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Get (coefficients [slope, intercept], covariance) of y = c1·x (+ c0) weighted by
-    1/e², the covariance widened by the reduced χ² when it exceeds 1 (the same scatter
-    correction as :func:`combine`). Errors ≤ 0 or non-finite take the smallest positive one."""
-    x, y, e = (np.asarray(v, float) for v in (x, y, e))
+def weighted_fit(design, y, e) -> tuple[np.ndarray, np.ndarray]:
+    """Get (coefficients, covariance) of the linear model y = design·c weighted by 1/e²
+    (design: one column per coefficient), the covariance widened by the reduced χ² when it
+    exceeds 1 (the same scatter correction as :func:`combine`). Errors ≤ 0 or non-finite
+    take the smallest positive one."""
+    design, y, e = (np.asarray(v, float) for v in (design, y, e))
     good = np.isfinite(e) & (e > 0)
     e = np.where(good, e, np.min(e[good]) if good.any() else 1.0)
-    a = np.column_stack([x, np.ones_like(x)] if intercept else [x]) / e[:, None]
+    a = design / e[:, None]
     coef, *_ = np.linalg.lstsq(a, y / e, rcond=None)
     cov = np.linalg.pinv(a.T @ a)
-    dof = x.size - a.shape[1]
+    dof = y.size - a.shape[1]
     if dof > 0:
         cov = cov * max(1.0, float(np.sum((a @ coef - y / e) ** 2)) / dof)
     return coef, cov
+
+
+def weighted_line(x, y, e, intercept: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Get (coefficients [slope, intercept], covariance) of y = c1·x (+ c0) weighted by
+    1/e²: :func:`weighted_fit` of a straight line."""
+    x = np.asarray(x, float)
+    return weighted_fit(np.column_stack([x, np.ones_like(x)] if intercept else [x]), y, e)
 
 
 # ------------------------------------------------------------------------ strict JSON

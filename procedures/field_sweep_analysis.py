@@ -7,6 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from labspin.results.sweep_direction import segments, with_branch
+
+from .estimates import weighted_fit
+
 
 def _switch(field: np.ndarray, r: np.ndarray, rising: bool) -> tuple[float, float]:
     """Get (switching field, its standard error) of one branch: the largest resistance step
@@ -41,6 +45,10 @@ def _directions(df: pd.DataFrame) -> pd.Series:
     return pd.Series(labels, index=df.index)
 
 
+FIELDS = ("Field set (T)", "Field (T)")
+"""The columns a field loop's branches are found from, set point first."""
+
+
 def analyze_amr_smr(df: pd.DataFrame, saturation_fraction: float = 0.9) -> dict:
     """Get r0_ohm, dr_amr_ohm and dr_smr_ohm (each with ``_err``) from saturated longitudinal
     resistances along several field directions.
@@ -54,7 +62,9 @@ def analyze_amr_smr(df: pd.DataFrame, saturation_fraction: float = 0.9) -> dict:
     exactly z, x (φ = 0) and y (φ = 90°) this is r0 = R(z), dr_amr = R(x) − R(z), dr_smr =
     R(y) − R(z). Errors: the pooled within-direction scatter s of the saturated rows, each
     mean's error s/√n, propagated through the fit's covariance (NaN without a repeated
-    saturated reading). Needs the normal direction and two in-plane angles with different
+    saturated reading) and, with more than three directions, widened by the reduced χ²
+    when above 1 (:func:`~labspin.procedures.estimates.weighted_fit`, the rule of every
+    analysis). Needs the normal direction and two in-plane angles with different
     cos²φ (ValueError otherwise). The rows must be longitudinal (probe "source meter" on the
     transport wiring): with a "Probe" column, only the "source meter" rows are used.
     """
@@ -85,11 +95,11 @@ def analyze_amr_smr(df: pd.DataFrame, saturation_fraction: float = 0.9) -> dict:
         raise ValueError("AMR/SMR needs saturated longitudinal runs along the normal and at two "
                          "in-plane angles with different cos²φ (e.g. 0° and 90°); found "
                          f"directions {sorted(set(labels))}")
-    w = np.array(counts, float)
-    cov_unit = np.linalg.inv(a.T @ (w[:, None] * a))          # (AᵀNA)⁻¹
-    p = cov_unit @ (a.T @ (w * np.array(means)))
     s2 = ss / dof if dof > 0 else float("nan")
-    err = np.sqrt(np.diag(cov_unit) * s2)
+    # each mean's error s/√n (weights by count alone when s is unknown: errors NaN)
+    scale = np.sqrt(s2) if np.isfinite(s2) else 1.0
+    p, cov = weighted_fit(a, means, scale / np.sqrt(np.array(counts, float)))
+    err = np.sqrt(np.diag(cov)) if np.isfinite(s2) else np.full(3, np.nan)
     out = {"r0_ohm": p[0], "r0_ohm_err": err[0], "dr_amr_ohm": p[1], "dr_amr_ohm_err": err[1],
            "dr_smr_ohm": p[2], "dr_smr_ohm_err": err[2]}
     return {k: float(v) for k, v in out.items()}
@@ -114,12 +124,14 @@ def analyze_field_sweep(df: pd.DataFrame) -> dict:
     """
     labels = _directions(df)
     if labels.nunique() <= 1:
-        return _analyze_one_loop(df)
+        return _analyze_one_loop(with_branch(df, FIELDS))
     out = analyze_amr_smr(df)
     normal = df[(labels == "z").to_numpy()]
     if PROBE in normal.columns:                      # a loop of R_xx has no switching step
         normal = normal[normal[PROBE].isin(HALL_PROBES)]
-    if len(normal) and (normal["Branch"].to_numpy(float) < 0).any():
+    if len(normal) > 2:
+        normal = with_branch(normal, FIELDS)
+    if len(normal) > 2 and (normal["Branch"].to_numpy(float) < 0).any():
         try:
             out.update(_analyze_one_loop(normal.reset_index(drop=True)))
         except (ValueError, IndexError):
@@ -133,6 +145,25 @@ def analyze_loop(df: pd.DataFrame) -> dict:
     return analyze_field_sweep(df)
 
 
+def _loop_branches(branch: np.ndarray) -> tuple[slice, slice]:
+    """Get (down, up): the first falling segment and the rising segment after it (labspin's
+    0 → +max → −max → +max: the first up branch starts at zero field), or before it when
+    the loop ends on the down branch (−max → +max → −max)."""
+    seg = segments(branch)
+    falling = np.flatnonzero(branch < 0)
+    if falling.size == 0:
+        raise ValueError("the loop has no down branch (field decreasing)")
+    s_down = seg[falling[0]]
+    down = np.flatnonzero(seg == s_down)
+    after = np.flatnonzero((seg == s_down + 1) & (branch > 0))
+    before = np.flatnonzero((seg == s_down - 1) & (branch > 0))
+    rising = after if after.size >= 2 else before
+    if rising.size < 2:
+        raise ValueError("the loop has no up branch (field increasing) next to its down branch")
+    return slice(down[0], down[-1] + 1), (slice(rising[0], None) if rising is after
+                                           else slice(rising[0], rising[-1] + 1))
+
+
 def _analyze_one_loop(df: pd.DataFrame) -> dict:
     """Get design.md's keys from a field-sweep table (columns 'Field (T)', 'Branch',
     'Resistance (ohm)'): mu0_hsw_down_T, mu0_hsw_up_T, mu0_hc_T, mu0_hshift_T,
@@ -140,11 +171,7 @@ def _analyze_one_loop(df: pd.DataFrame) -> dict:
     ``_err`` (one standard error)."""
     field = df["Field (T)"].to_numpy(float)
     r = df["Resistance (ohm)"].to_numpy(float)
-    branch = df["Branch"].to_numpy(float)
-    # the down branch and the second up branch (the first up branch starts at zero field)
-    start_down = int(np.argmax(branch < 0))
-    down = slice(start_down, start_down + int(np.sum(branch[start_down:] < 0)))
-    up = slice(down.stop, None)
+    down, up = _loop_branches(df["Branch"].to_numpy(float))
     h_down, e_down = _switch(field[down], r[down], rising=False)
     h_up, e_up = _switch(field[up], r[up], rising=True)
     # saturated levels: the outer quarter of the field range on each side

@@ -10,6 +10,7 @@ branch's straight-line continuation through its nearest points).
 """
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import tomllib
@@ -19,51 +20,119 @@ import numpy as np
 import pandas as pd
 
 from labspin.bench.calibration import MagnetCalibration
+from labspin.results.sweep_direction import segments, sweep_branches
+from labspin.results.units import factor, split_unit
 
 FIELD = "Field (T)"
 BRANCH = "Branch"
+CURRENTS = ("Current setpoint (A)", "Supply current (A)", "Magnet current (A)", "Current (A)")
+"""Current columns a calibration table may have, the first present is used (labspin's set
+point before its measured current)."""
+DESCRIPTIVE_KEYS = ("residual_rms_T", "mu0_branch_difference_max_T", "nonlinearity_max_T",
+                    "nonlinearity", "max_current_A", "mu0_field_at_max_current_T", "n_trials",
+                    "trial_scatter_T", "branches", "warnings")
+"""Keys of :func:`analyze_calibration` that describe the table (its residuals, its largest
+reading, the spread of its trials), not fitted values: they have no ``_err``."""
+NONLINEARITY_WARN = 0.01
+"""A table whose field departs from its line by more than 1 % of full scale gets a warning."""
 
 
 def _current_column(df: pd.DataFrame) -> str:
-    for c in ("Current setpoint (A)", "Supply current (A)"):
+    for c in CURRENTS:
         if c in df.columns:
             return c
-    raise KeyError("a magnet-calibration table needs 'Supply current (A)' (or "
-                   "'Current setpoint (A)'), 'Field (T)' and 'Branch' (+1 up, −1 down)")
+    raise KeyError("a magnet-calibration table needs a current column (one of "
+                   f"{', '.join(repr(c) for c in CURRENTS)}) and 'Field (T)' or trial columns "
+                   "(--option trials=NAME,NAME or a pattern like trial*)")
 
 
-def _branches(df: pd.DataFrame):
+def _trial_columns(df: pd.DataFrame, trials: str | None) -> list[str]:
+    """Get the field columns: those ``trials`` names (comma-separated names or fnmatch
+    patterns), by default 'Field (T)' and its numbered repeats ('Field (T).1', …)."""
+    if trials is None:
+        cols = [c for c in df.columns if c == FIELD or str(c).startswith(FIELD + ".")]
+        if not cols:
+            raise KeyError(f"a magnet-calibration table needs the column {FIELD!r} (or "
+                           "--option trials=NAME,NAME for several trial columns)")
+        return cols
+    cols = []
+    for pattern in (t.strip() for t in str(trials).split(",")):
+        hit = [c for c in df.columns if fnmatch.fnmatchcase(str(c), pattern)]
+        if not hit:
+            raise KeyError(f"option trials: no column matches {pattern!r}; columns: "
+                           f"{', '.join(map(str, df.columns))}")
+        cols += [c for c in hit if c not in cols]
+    return cols
+
+
+def calibration_points(df: pd.DataFrame, trials: str | None = None,
+                       field_unit: str | None = None):
+    """Get (current A, field T, branch, trial number) as flat arrays, one entry per reading:
+    each trial column in turn. The branch is the table's 'Branch' (+1 up, −1 down, 0 the
+    conditioning leg) or, without one, the sweep direction of the current
+    (:func:`~labspin.results.sweep_direction.sweep_branches`), with a first leg that starts
+    inside the range (from zero: the virgin curve) set to 0. field_unit: the trial columns'
+    unit when their names carry none (default T)."""
     col = _current_column(df)
-    for c in (FIELD, BRANCH):
-        if c not in df.columns:
-            raise KeyError(f"a magnet-calibration table needs the column {c!r}")
-    d = df[[col, FIELD, BRANCH]].apply(pd.to_numeric, errors="coerce").dropna()
-    i, b, br = (d[c].to_numpy(float) for c in (col, FIELD, BRANCH))
+    cols = _trial_columns(df, trials)
+    i = pd.to_numeric(df[col], errors="coerce").to_numpy(float)
+    if BRANCH in df.columns:
+        branch = pd.to_numeric(df[BRANCH], errors="coerce").to_numpy(float)
+    else:
+        branch = sweep_branches(i).astype(float)
+        seg = segments(branch)
+        first = seg == 0
+        if seg.max() >= 2 and np.abs(i[first][0]) < 0.5 * np.nanmax(np.abs(i)):
+            branch[first] = 0.0
+    out = []
+    for n, c in enumerate(cols):
+        unit = field_unit or split_unit(str(c))[1] or "T"
+        try:
+            k = factor(unit, "T")
+        except (KeyError, ValueError) as e:
+            raise ValueError(f"field column {c!r}: {e.args[0]}") from None
+        b = pd.to_numeric(df[c], errors="coerce").to_numpy(float) * k
+        out.append(np.column_stack([i, b, branch, np.full(i.size, n)]))
+    a = np.concatenate(out)
+    a = a[np.all(np.isfinite(a), axis=1)]
+    return a[:, 0], a[:, 1], a[:, 2], a[:, 3].astype(int)
+
+
+def _has_both_branches(branch: np.ndarray) -> bool:
+    return (branch > 0).sum() >= 3 and (branch < 0).sum() >= 3
+
+
+def _branches(df: pd.DataFrame, **columns):
+    i, b, br, _ = calibration_points(df, **columns)
     up, down = br > 0, br < 0
-    if up.sum() < 3 or down.sum() < 3:
+    if not _has_both_branches(br):
         raise ValueError("need at least 3 points on each branch (Branch +1 up, −1 down)")
     return i, b, up, down
 
 
-def _joint_fit(i, b, up, down, mask):
-    """Least squares B = k·I + a_up·[up] + a_down·[down] over ``mask``; get (params, cov,
-    residual rms). The covariance is the heteroscedasticity-consistent sandwich (HC1): a
-    gaussmeter's noise grows with its range, so the large fields that set the slope are
-    noisier than the average residual."""
-    x = np.column_stack([i, up.astype(float), down.astype(float)])[mask]
-    y = b[mask]
+def _lstsq_hc1(x: np.ndarray, y: np.ndarray):
+    """Least squares y = x·p; get (p, cov, residual rms). The covariance is the
+    heteroscedasticity-consistent sandwich (HC1): a gaussmeter's noise grows with its
+    range, so the large fields that set the slope are noisier than the average residual."""
     p, *_ = np.linalg.lstsq(x, y, rcond=None)
     res = y - x @ p
     bread = np.linalg.inv(x.T @ x)
     meat = (x * res[:, None] ** 2).T @ x
-    cov = bread @ meat @ bread * y.size / max(1, y.size - 3)
+    cov = bread @ meat @ bread * y.size / max(1, y.size - x.shape[1])
     return p, cov, float(np.sqrt(np.mean(res ** 2)))
 
 
-def _fit(df: pd.DataFrame, fit_max_current_A: float | None = None):
+def _joint_fit(i, b, up, down, mask):
+    """Least squares B = k·I + a_up·[up] + a_down·[down] over ``mask``; get (params, cov,
+    residual rms), see :func:`_lstsq_hc1`."""
+    x = np.column_stack([i, up.astype(float), down.astype(float)])[mask]
+    return _lstsq_hc1(x, b[mask])
+
+
+def _fit(df: pd.DataFrame, fit_max_current_A: float | None = None, **columns):
     """Get (i, b, up, down, kept mask, params, cov, rms): the joint fit without the minor-loop
     points after each reversal (found with a first fit over the inner half of the range)."""
-    i, b, up, down = _branches(df)
+    i, b, up, down = _branches(df, **columns)
     sel = up | down
     imax = np.abs(i[sel]).max()
     window = sel & (np.abs(i) <= (fit_max_current_A if fit_max_current_A else imax) + 1e-12)
@@ -76,22 +145,126 @@ def _fit(df: pd.DataFrame, fit_max_current_A: float | None = None):
     return i, b, up, down, keep, p, cov, rms
 
 
-def analyze_calibration(df: pd.DataFrame, fit_max_current_A: float | None = None) -> dict:
-    """Get design.md's keys from a magnet-calibration table: ``tesla_per_A`` (common slope of
-    both branches), ``mu0_remanence_T`` (half the gap between the branches at zero current),
-    ``mu0_offset_T`` (mean of the branches at zero current: gaussmeter zero offset), each with
-    ``_err`` (one standard error from the fit covariance, scaled by the residuals, i.e. the
-    gaussmeter noise), and ``residual_rms_T``. fit_max_current_A: fit only |I| ≤ this (the
-    linear part of a magnet that saturates)."""
-    *_, keep, p, cov, rms = _fit(df, fit_max_current_A)
+def _per_current(i: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Get (distinct currents, mean field at each)."""
+    u, inv = np.unique(np.round(i, 12), return_inverse=True)
+    return u, np.bincount(inv, weights=b) / np.bincount(inv)
+
+
+def _nonlinearity(i, b, line, window, warnings: list[str]) -> dict:
+    """Get the residual nonlinearity of the per-current mean field against ``line`` (a
+    function of I) within the fit ``window``: the largest departure (T, signed) and it over
+    the full-scale |B| there; and the table's largest current and the mean |B| there (both
+    polarities when both reached it)."""
+    u, f = _per_current(i[window], b[window])
+    dev = f - line(u)
+    k = int(np.argmax(np.abs(dev)))
+    frac = float(abs(dev[k]) / np.abs(f).max())
+    if frac > NONLINEARITY_WARN:
+        warnings.append(f"the field departs from the line by {dev[k]:.3g} T at {u[k]:g} A "
+                        f"({100 * frac:.2g} % of full scale): the magnet is not linear over "
+                        "the fit range; fit its linear part (fit_max_current_A) and use the "
+                        "table itself for fields (--field-from-current FILE)")
+    ua, fa = _per_current(i, b)
+    ends = np.isclose(np.abs(ua), np.abs(ua).max(), rtol=1e-9, atol=0)
+    return {"nonlinearity_max_T": float(dev[k]), "nonlinearity": frac,
+            "max_current_A": float(np.abs(ua).max()),
+            "mu0_field_at_max_current_T": float(np.abs(fa[ends]).mean())}
+
+
+def _trial_scatter(i, b, trial, branch) -> dict:
+    """Get the pooled standard deviation (T) of the trials at one current on one branch
+    (repeatability), with the number of trials; nothing with one trial."""
+    if trial.max() == 0:
+        return {}
+    _, group = np.unique(np.column_stack([np.round(i, 12), branch]), axis=0,
+                         return_inverse=True)
+    group = group.ravel()
+    ss, dof = 0.0, 0
+    for v in np.unique(group):
+        g = b[group == v]
+        ss += float(np.sum((g - g.mean()) ** 2))
+        dof += g.size - 1
+    return {"n_trials": int(trial.max() + 1),
+            "trial_scatter_T": float(np.sqrt(ss / dof)) if dof else float("nan")}
+
+
+def _single_branch(df, fit_max_current_A, columns) -> dict:
+    """Get slope, offset and nonlinearity of a table swept in one direction (or whose
+    branches are one: an averaged table)."""
+    i, b, branch, trial = calibration_points(df, **columns)
+    imax = np.abs(i).max()
+    window = np.abs(i) <= (fit_max_current_A if fit_max_current_A else imax) + 1e-12
+    if window.sum() < 3:
+        raise ValueError("need at least 3 readings within the fit range")
+    p, cov, rms = _lstsq_hc1(np.column_stack([i, np.ones(i.size)])[window], b[window])
+    warnings: list[str] = []
+    out = {"tesla_per_A": p[0], "tesla_per_A_err": np.sqrt(cov[0, 0]),
+           "mu0_offset_T": p[1], "mu0_offset_T_err": np.sqrt(cov[1, 1]),
+           "residual_rms_T": rms}
+    out = {k: float(v) for k, v in out.items()}
+    out.update(_nonlinearity(i, b, lambda x: p[0] * x + p[1], window, warnings))
+    out.update(_trial_scatter(i, b, trial, branch))
+    out["branches"] = 1
+    out["warnings"] = warnings
+    return out
+
+
+def _branch_difference(i, b, up, down, keep) -> float:
+    """Get the largest |B_down − B_up| (T) at the currents both branches were read at
+    (minor-loop points after a reversal left out)."""
+    iu, fu = _per_current(i[up & keep], b[up & keep])
+    idn, fd = _per_current(i[down & keep], b[down & keep])
+    common, a, c = np.intersect1d(iu, idn, return_indices=True)
+    return float(np.abs(fd[c] - fu[a]).max()) if common.size else float("nan")
+
+
+def analyze_calibration(df: pd.DataFrame, fit_max_current_A: float | None = None,
+                        trials: str | None = None, field_unit: str | None = None) -> dict:
+    """Get design.md's keys from a magnet-calibration table.
+
+    Both branches (a 'Branch' column, or up and down sweeps found from the current's sweep
+    direction): ``tesla_per_A`` (common slope of both branches), ``mu0_remanence_T`` (half
+    the gap between the branches at zero current), ``mu0_offset_T`` (mean of the branches
+    at zero current: gaussmeter zero offset), each with ``_err`` (one standard error from
+    the fit covariance, scaled by the residuals, i.e. the gaussmeter noise),
+    ``residual_rms_T`` and ``mu0_branch_difference_max_T`` (the largest measured gap).
+    One sweep direction (or an averaged table): ``tesla_per_A``, ``mu0_offset_T`` (the
+    line's field at zero current) with ``_err``, ``residual_rms_T``.
+    Both: ``nonlinearity_max_T`` (the largest departure of the mean field from the line,
+    signed), ``nonlinearity`` (that over the full-scale field), ``max_current_A`` and
+    ``mu0_field_at_max_current_T``; with several trials ``n_trials`` and
+    ``trial_scatter_T`` (pooled standard deviation at one current); ``branches`` (1 or 2)
+    and ``warnings``.
+
+    fit_max_current_A: fit only |I| ≤ this (the linear part of a magnet that saturates).
+    trials: the field columns, comma-separated names or patterns (``trial*``), default
+    'Field (T)'. field_unit: their unit when their names carry none (e.g. mT).
+    """
+    columns = {"trials": trials, "field_unit": field_unit}
+    fit_max_current_A = float(fit_max_current_A) if fit_max_current_A else None
+    if not _has_both_branches(calibration_points(df, **columns)[2]):
+        return _single_branch(df, fit_max_current_A, columns)
+    i, b, up, down, keep, p, cov, rms = _fit(df, fit_max_current_A, **columns)
     k, a_up, a_down = p
     g = np.array([0.0, -0.5, 0.5])       # d(remanence)/d(params)
     o = np.array([0.0, 0.5, 0.5])
     out = {"tesla_per_A": k, "tesla_per_A_err": np.sqrt(cov[0, 0]),
            "mu0_remanence_T": 0.5 * (a_down - a_up), "mu0_remanence_T_err": np.sqrt(g @ cov @ g),
            "mu0_offset_T": 0.5 * (a_down + a_up), "mu0_offset_T_err": np.sqrt(o @ cov @ o),
-           "residual_rms_T": rms}
-    return {key: float(v) for key, v in out.items()}
+           "residual_rms_T": rms,
+           "mu0_branch_difference_max_T": _branch_difference(i, b, up, down, keep)}
+    out = {key: float(v) for key, v in out.items()}
+    warnings: list[str] = []
+    sel = up | down
+    on_line = b + np.where(up, 1, -1) * out["mu0_remanence_T"]     # both branches on one
+    out.update(_nonlinearity(i[sel], on_line[sel], lambda x: k * x + out["mu0_offset_T"],
+                             keep[sel], warnings))
+    trial = calibration_points(df, **columns)[3]
+    out.update(_trial_scatter(i[sel], b[sel], trial[sel], up[sel]))
+    out["branches"] = 2
+    out["warnings"] = warnings
+    return out
 
 
 def _branch_on_grid(i: np.ndarray, b: np.ndarray, grid: np.ndarray) -> np.ndarray:

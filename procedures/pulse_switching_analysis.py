@@ -19,29 +19,59 @@ import pandas as pd
 from .current_sweep_analysis import mean_with_grid, resistance_levels
 
 KEYS = ("vc_pos_V", "vc_neg_V", "ic_pos_A", "ic_neg_A")
+AMPLITUDE, FIELD_SET, CURRENT = "Pulse amplitude (V)", "Field set (T)", "Pulse current (A)"
+
+
+def _complete(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Get the table with the columns another program's loop lacks filled in, and
+    sentences saying so: no 'Field set (T)' → 'Field (T)' or one unknown field (NaN:
+    no mu0_h_T is reported), no 'Cycle' → 0 (lobes still split at each change of sign), no
+    'Pulse current (A)' → NaN (no critical current)."""
+    if AMPLITUDE not in df.columns:
+        raise KeyError(f"pulse-switching needs the column {AMPLITUDE!r} (map yours with "
+                       f"--column \"{AMPLITUDE}=NAME\"); columns: "
+                       f"{', '.join(map(str, df.columns))}")
+    notes, fill = [], {}
+    if FIELD_SET not in df.columns:
+        if "Field (T)" in df.columns:
+            fill[FIELD_SET] = pd.to_numeric(df["Field (T)"], errors="coerce").round(6)
+        else:
+            fill[FIELD_SET] = np.nan
+            notes.append("no field column ('Field set (T)' or 'Field (T)'): one loop at an "
+                         "unknown field, mu0_h_T not reported")
+    if "Cycle" not in df.columns:
+        fill["Cycle"] = 0
+    if CURRENT not in df.columns:
+        fill[CURRENT] = np.nan
+        notes.append(f"no {CURRENT!r} column: critical pulse currents not estimated (only "
+                     "the amplitudes)")
+    return (df.assign(**fill) if fill else df), notes
 
 
 def _events(df: pd.DataFrame, r_low: float, r_high: float):
     """Get arrays (field set, signed critical amplitude, signed critical current) of every
     switching event, and the amplitude grid step."""
     jump = 0.5 * abs(r_high - r_low)
-    a_all = df["Pulse amplitude (V)"].to_numpy(float)
+    a_all = df[AMPLITUDE].to_numpy(float)
     steps = np.abs(np.diff(np.unique(np.round(np.abs(a_all[a_all != 0]), 12))))
     step = float(steps.min()) if steps.size else 0.0
     fields, amps, curs = [], [], []
-    keys = ["Field set (T)", "Cycle"]
-    # a lobe: starts at each reference read (amplitude 0) and runs to the next one
-    lobe = np.cumsum(df["Pulse amplitude (V)"].to_numpy(float) == 0.0)
-    for _, g in df.groupby([*(df[k] for k in keys), lobe], sort=False):
+    keys = [FIELD_SET, "Cycle"]
+    # a lobe: starts at each reference read (amplitude 0) or change of sign, to the next one
+    sign = np.sign(a_all)
+    lobe = np.cumsum((a_all == 0.0) | np.r_[True, (sign[1:] != sign[:-1]) & (sign[:-1] != 0)])
+    for _, g in df.groupby([*(df[k].fillna(0.0) for k in keys), lobe], sort=False):
         a = g["Pulse amplitude (V)"].to_numpy(float)
         i = g["Pulse current (A)"].to_numpy(float)
         r = g["Resistance (ohm)"].to_numpy(float)
         for k in range(1, a.size):
+            if abs(a[k]) < abs(a[k - 1]):
+                continue            # falling magnitude: a step there is no threshold
             if np.isfinite(r[k]) and np.isfinite(r[k - 1]) and abs(r[k] - r[k - 1]) > jump:
                 s = np.sign(a[k])
                 prev_a = abs(a[k - 1]) if a[k - 1] * s > 0 else 0.0
                 prev_i = abs(i[k - 1]) if i[k - 1] * s > 0 else 0.0
-                fields.append(float(g["Field set (T)"].iloc[0]))
+                fields.append(float(g[FIELD_SET].iloc[0]))
                 amps.append(s * 0.5 * (abs(a[k]) + prev_a))
                 curs.append(s * 0.5 * (abs(i[k]) + prev_i))
                 break               # only the first switch of a lobe (see the module notes)
@@ -73,10 +103,11 @@ def phase_boundary(df: pd.DataFrame) -> pd.DataFrame:
     r_low, _, r_high, _ = resistance_levels(r)
     if not np.isfinite(r_high):
         raise ValueError("the resistance never switched between two levels")
+    df, _ = _complete(df)
     fields, amps, curs, step = _events(df, r_low, r_high)
     rows = []
-    for b in pd.unique(df["Field set (T)"]):
-        at = fields == b
+    for b in pd.unique(df[FIELD_SET]):
+        at = (fields == b) | (np.isnan(fields) & np.isnan(b))
         row = {"mu0_h_T": float(b)}
         row.update(_critical(amps[at], curs[at], step, +1))
         row.update(_critical(amps[at], curs[at], step, -1))
@@ -94,6 +125,7 @@ def analyze_pulse_switching(df: pd.DataFrame) -> dict:
     r_ap_ohm, tmr_ratio with ``_err``; with more than one field, ``phase_boundary``: the
     table of :func:`phase_boundary` as a list of records (one per field).
     """
+    df, notes = _complete(df)
     r = df["Resistance (ohm)"].to_numpy(float)
     r_low, e_low, r_high, e_high = resistance_levels(r)
     if not np.isfinite(r_high) or (r_high - r_low) < 10 * max(e_low, e_high, 1e-12):
@@ -117,4 +149,11 @@ def analyze_pulse_switching(df: pd.DataFrame) -> dict:
             {k: (None if v is None or (isinstance(v, float) and np.isnan(v)) else
                  (int(v) if k.startswith("n_") else float(v))) for k, v in rec.items()}
             for rec in table.to_dict("records")]
+    if notes:                       # another program's loop: say what it could not give
+        out["warnings"] = notes
+        if df[FIELD_SET].isna().all():
+            out.pop("mu0_h_T"), out.pop("mu0_h_T_err")
+        if df[CURRENT].isna().all():
+            out.update({k: None for k in ("ic_pos_A", "ic_pos_A_err", "ic_neg_A",
+                                          "ic_neg_A_err")})
     return out

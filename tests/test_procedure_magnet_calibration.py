@@ -12,6 +12,7 @@ from labspin.bench.safety import LimitError
 from labspin.bench.session import Bench
 from labspin.procedures.magnet_calibration import MagnetCalibrationSweep, calibration_currents
 from labspin.procedures.magnet_calibration_analysis import (
+    DESCRIPTIVE_KEYS,
     analyze_calibration,
     calibration_table,
     write_calibration,
@@ -65,7 +66,8 @@ def test_closed_loop_recovers_slope_and_remanence(run):
     assert abs(res["mu0_remanence_T"] - BR_TRUE) < 4 * res["mu0_remanence_T_err"]
     assert abs(res["mu0_offset_T"]) < 4 * res["mu0_offset_T_err"]
     assert res["residual_rms_T"] < 6e-6
-    assert set(k for k in res if not k.endswith("_err")) - {"residual_rms_T"} <= \
+    assert res["branches"] == 2 and res["warnings"] == []
+    assert set(k for k in res if not k.endswith("_err")) - set(DESCRIPTIVE_KEYS) <= \
         {k[:-4] for k in res if k.endswith("_err")}
 
 

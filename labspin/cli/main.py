@@ -331,6 +331,7 @@ def _analyze(args) -> int:
         print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
               f"{', '.join(PROCEDURES)}", file=sys.stderr)
         return 2
+    from labspin.results.field_from_current import parse_field_from_current
     from labspin.run.analysis import (
         ANALYSIS_ERRORS,
         UnreadableFile,
@@ -339,10 +340,15 @@ def _analyze(args) -> int:
         report_lines,
     )
     try:
+        law = args.field_from_current and parse_field_from_current(args.field_from_current)
+    except (OSError, ValueError) as exc:
+        print(f"labspin analyze: {exc}", file=sys.stderr)
+        return 2
+    try:
         data = read_files(
             args.files, args.column, args.unit, procedure=args.procedure, format=args.format,
             skip_rows=args.skip_rows, names=args.names, constants=args.constant,
-            scales=args.scale, reshape=args.reshape,
+            scales=args.scale, reshape=args.reshape, field_from_current=law or None,
             warn=lambda m: print(f"labspin analyze: warning: {m}", file=sys.stderr))
     except UnreadableFile as exc:
         print(f"labspin analyze: {exc}", file=sys.stderr)
@@ -489,6 +495,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--unit", action="append", default=[], metavar="COLUMN=UNIT",
                    help="convert a column from Oe, G, mT, T, A/m (fields) or mA, µV, GHz, … "
                    "to SI, e.g. \"Field (T)=Oe\"")
+    a.add_argument("--field-from-current", metavar="SLOPE_T_PER_A[,OFFSET_T] | FILE[,UNIT]",
+                   help="compute 'Field (T)' from the column 'Magnet current (A)': a linear "
+                   "law, or a calibration table (labspin magnet-calibration results, or current "
+                   "and field columns; interpolated, never extrapolated)")
     a.add_argument("--option", action="append", default=[], metavar="NAME=VALUE[±ERR]",
                    help="an external constant of the analysis (its prior, with a standard "
                    "error after ± or +-) or a setting, e.g. dr_ahe_ohm=-2.855+-0.05")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from labspin.procedures import analysis_function
+from labspin.results.field_from_current import CurrentToField, apply_field_from_current
 from labspin.results.reader import EmptyFileError, for_file, read_table
 
 ANALYSIS_ERRORS = (KeyError, ValueError)
@@ -23,11 +24,12 @@ def read_files(files: Sequence[str | Path], columns: list[str] | None = None,
                units: list[str] | None = None, *, procedure: str | None = None,
                format: str = "auto", skip_rows: int = 0, names: list[str] | None = None,
                constants: list[str] | None = None, scales: list[str] | None = None,
-               reshape: str | None = None,
+               reshape: str | None = None, field_from_current: CurrentToField | None = None,
                warn: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Get the rows of ``files`` in one table, read onto ``procedure``'s analysis columns
     (read_table's formats, renames, conversions, constants, scales and reshapes; ``names``
-    entries may be "FILE:A,B" for one file). Its attrs (header, sample parameters) are the
+    entries may be "FILE:A,B" for one file; ``field_from_current``: 'Field (T)' computed from
+    each file's 'Magnet current (A)'). Its attrs (header, sample parameters) are the
     first file's: pandas keeps attrs only when every file's are equal, and the analyses and
     plots read them. An empty or header-only file is skipped, ``warn`` told which and why.
     UnreadableFile names the file that cannot be read and why (or that none holds data)."""
@@ -37,10 +39,12 @@ def read_files(files: Sequence[str | Path], columns: list[str] | None = None,
     for f in files:
         one_names = (for_file(names or [], f, files) or [None])[-1]
         try:
-            frames.append(read_table(
+            frame = read_table(
                 f, columns, units, format=format, skip_rows=skip_rows, names=one_names,
                 constants=constants, scales=scales, reshape=reshape,
-                targets=needs.targets if needs else None, files=files))
+                targets=needs.targets if needs else None, files=files)
+            frames.append(frame if field_from_current is None
+                          else apply_field_from_current(frame, field_from_current))
         except EmptyFileError as exc:
             if warn is not None:
                 warn(f"skipping {f}: {exc}")
