@@ -1,6 +1,6 @@
 """`labspin sim serve --instrument MODEL[@PORT]`: any twin served without a bench file, in a
 real subprocess, reached by pymeasure 0.16's unmodified drivers over HiSLIP (no settings but
-the address) and over raw sockets (the termination a raw socket needs)."""
+the address), VXI-11 (the same) and raw sockets (the termination a raw socket needs)."""
 from __future__ import annotations
 
 import socket
@@ -51,12 +51,16 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-@pytest.mark.parametrize("transport", ["hislip", "socket"])
+@pytest.mark.parametrize("transport", ["hislip", "vxi11", "socket"])
 def test_served_models_reach_pymeasure_drivers(transport, tmp_path):
     port = _free_port()
-    proc, served = _serve("--instrument", f"keithley2400@{port}", "--instrument",
-                          "keysight33500b", "--instrument", "keithley2400",
-                          "--sample", "mtj_pillar", "--transport", transport, tmp_path=tmp_path)
+    # VXI-11 serves every twin behind one core port; the others give each twin its own
+    where = (["--vxi11-port", str(port), "--portmapper-port", "0"] if transport == "vxi11"
+             else [])
+    first = "keithley2400" if transport == "vxi11" else f"keithley2400@{port}"
+    proc, served = _serve("--instrument", first, "--instrument", "keysight33500b",
+                          "--instrument", "keithley2400", *where, "--sample", "mtj_pillar",
+                          "--transport", transport, tmp_path=tmp_path)
     try:
         assert [(n, k) for n, (k, _) in served.items()] == [
             ("keithley2400", "keithley2400"), ("keysight33500b", "keysight33500b"),
@@ -64,7 +68,7 @@ def test_served_models_reach_pymeasure_drivers(transport, tmp_path):
         smu_res, awg_res = served["keithley2400"][1], served["keysight33500b"][1]
         assert f",{port}::" in smu_res or f"::{port}::" in smu_res
         # a raw socket has no message end: the client says which character ends a reply
-        kw = {} if transport == "hislip" else {"read_termination": "\n"}
+        kw = {"read_termination": "\n"} if transport == "socket" else {}
         smu = Keithley2400(smu_res, visa_library="@py", **kw)
         awg = Agilent33500(awg_res, visa_library="@py", **kw)
         try:
@@ -99,3 +103,5 @@ def test_serve_instrument_refusals(capsys):
     assert "from 1 to 65535" in capsys.readouterr().err
     assert main(["sim", "serve", "--instrument", "sr865", "--wiring", "transport"]) == 2
     assert "not both" in capsys.readouterr().err
+    assert main(["sim", "serve", "--instrument", "sr865@5025", "--transport", "vxi11"]) == 2
+    assert "one core port" in capsys.readouterr().err

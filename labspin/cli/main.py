@@ -231,6 +231,16 @@ def _sim_serve(args) -> int:
         if args.transport == "hislip":
             from labspin.sim_backend.hislip import serve_hislip
             handle = serve_hislip(twins, host=args.host, ports=ports)
+        elif args.transport == "vxi11":
+            from labspin.sim_backend.vxi11 import serve_vxi11
+            if ports:
+                print("labspin sim serve: VXI-11 serves every twin behind one core port "
+                      "(--vxi11-port); --instrument takes no @PORT with it", file=sys.stderr)
+                return 2
+            handle = serve_vxi11(twins, host=args.host, core_port=args.vxi11_port,
+                                 portmapper_port=args.portmapper_port)
+            print(f"VXI-11 core port {handle.core_port}, portmapper on port "
+                  f"{handle.portmapper_port}", file=sys.stderr, flush=True)
         else:
             handle = serve(twins, host=args.host, ports=ports)
     except OSError as exc:
@@ -558,10 +568,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "keysight33500b, sr865, …; repeat for several, a model may repeat) on "
                     "the sample of --sample, on PORT or a free port; instead of --wiring")
     sv.add_argument("--seed", type=int, default=0, help="noise seed (default: %(default)s)")
-    sv.add_argument("--transport", choices=("socket", "hislip"), default="socket",
-                    help="raw SCPI sockets, or HiSLIP INSTR resources (END on every reply, "
-                    "device clear, status byte: no termination settings needed); "
+    sv.add_argument("--transport", choices=("socket", "hislip", "vxi11"), default="socket",
+                    help="raw SCPI sockets, or HiSLIP or VXI-11 INSTR resources (END on every "
+                    "reply, device clear, status byte: no termination settings needed); "
                     "default: %(default)s")
+    sv.add_argument("--vxi11-port", type=int, default=0, metavar="PORT",
+                    help="VXI-11: the core channel's port, shared by every twin (default: a "
+                    "free one)")
+    sv.add_argument("--portmapper-port", type=int, default=111, metavar="PORT",
+                    help="VXI-11: the portmapper's port, where clients look up the core port; "
+                    "a free one if it cannot be bound (default: %(default)s, the standard "
+                    "one, which pyvisa-py needs to find the core port by itself)")
     sv.add_argument("--bench-out", metavar="FILE",
                     help="write a bench config pointing at the sockets, for "
                     "`labspin bench check` and `labspin run --bench`")
