@@ -9,39 +9,28 @@ import struct
 import threading
 
 import pytest
-import pyvisa
 from pyvisa_py.protocols import rpc
 from pyvisa_py.protocols import vxi11 as v
 from pyvisa_py.tcpip import Vxi11CoreClient
 
+from labspin.sim_backend.default_bench import models_bench
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.scpi import MAX_MESSAGE
-from labspin.sim_backend.virtual_bench import VirtualBench
 from labspin.sim_backend.vxi11 import PMAP_PORT, serve_vxi11
-from labspin.sim_backend.wirings import twin_classes
 
 IDN_2400 = "KEITHLEY INSTRUMENTS INC.,MODEL 2400"
 
 
 @pytest.fixture(scope="module")
 def twins():
-    bench = VirtualBench(load_sample("inplane_sot_hallbar"), seed=0)
-    classes = twin_classes()
-    return {"smu": classes["keithley2400"](bench, "smu"),
-            "lockin": classes["sr830"](bench, "lockin")}
+    bench, names = models_bench(load_sample("inplane_sot_hallbar"), ["keithley2400", "sr830"])
+    return {"smu": bench.instruments["keithley2400"], "lockin": bench.instruments["sr830"]}
 
 
 @pytest.fixture(scope="module")
 def served(twins):
     with serve_vxi11(twins, portmapper_port=0) as handle:
         yield handle
-
-
-@pytest.fixture(scope="module")
-def rm():
-    manager = pyvisa.ResourceManager("@py")
-    yield manager
-    manager.close()
 
 
 class PortMapper(rpc.PartialPortMapperClient, rpc.RawTCPClient):
@@ -69,10 +58,10 @@ def ask(client, lid, text: str, size: int = 1 << 16) -> tuple[int, bytes]:
     return reason, bytes(data)
 
 
-def test_pyvisa_py_default_settings_reach_every_twin(served, rm):
+def test_pyvisa_py_default_settings_reach_every_twin(served, py_rm):
     assert served.resources["smu"] == f"TCPIP::127.0.0.1,{served.core_port}::inst0::INSTR"
-    smu = rm.open_resource(served.resources["smu"])
-    lockin = rm.open_resource(served.resources["lockin"])
+    smu = py_rm.open_resource(served.resources["smu"])
+    lockin = py_rm.open_resource(served.resources["lockin"])
     try:
         assert smu.query("*IDN?").startswith(IDN_2400)       # END ends the reply
         assert lockin.query("*IDN?").startswith("Stanford_Research_Systems,SR830")
@@ -115,7 +104,7 @@ def test_portmapper_gives_the_core_and_abort_ports(served):
         pm.close()
 
 
-def test_standard_portmapper_port_when_free(twins, rm):
+def test_standard_portmapper_port_when_free(twins, py_rm):
     try:
         probe = socket.create_server(("127.0.0.1", PMAP_PORT))
     except OSError:
@@ -125,7 +114,7 @@ def test_standard_portmapper_port_when_free(twins, rm):
         assert handle.portmapper_port == PMAP_PORT
         resource = handle.resources["smu"]
         assert resource == "TCPIP::127.0.0.1::inst0::INSTR"   # found through port 111
-        inst = rm.open_resource(resource)
+        inst = py_rm.open_resource(resource)
         try:
             assert inst.query("*IDN?").startswith(IDN_2400)
         finally:
