@@ -28,8 +28,9 @@ import os
 import threading
 import tomllib
 from pathlib import Path
+from typing import Sequence
 
-from .samples import load_sample
+from .samples import SampleModel, load_sample
 from .virtual_bench import VirtualBench
 from .wirings import WIRINGS, build_bench, follow_wall_clock, probe_for, twin_classes
 
@@ -81,14 +82,23 @@ def every_twin_bench(sample: str | Path = DEFAULT_SAMPLE, *, seed: int = 0) -> V
     """Make a bench with one twin of every model at :data:`DEFAULT_ADDRESSES` on ``sample``
     (a built-in name or a TOML file)."""
     bench = VirtualBench(load_sample(sample), seed=seed)
-    classes = twin_classes()
-    missing = set(classes) - set(DEFAULT_ADDRESSES)
+    missing = set(twin_classes()) - set(DEFAULT_ADDRESSES)
     if missing:
         raise RuntimeError(f"no default address for the twins {sorted(missing)}")
-    for key, (address, wiring) in DEFAULT_ADDRESSES.items():
-        twin = classes[key](bench, key, **_probe(bench, wiring))
+    for key, (address, _wiring) in DEFAULT_ADDRESSES.items():
+        twin = add_twin(bench, key, key, partners=tuple(DEFAULT_ADDRESSES))
         bench.resources.register(f"GPIB0::{address}::INSTR", twin)
     return bench
+
+
+def add_twin(bench: VirtualBench, key: str, name: str, *, partners: Sequence[str] = ()):
+    """Make the twin of driver ``key`` named ``name`` on ``bench``, wired as in
+    :data:`DEFAULT_ADDRESSES`; a 6221 gets its delta partner only if ``partners`` (the
+    names of the bench's other twins) holds a 2182A named "keithley2182a"."""
+    wiring = dict(DEFAULT_ADDRESSES.get(key, (0, {}))[1])
+    if wiring.get("nanovoltmeter") not in partners:
+        wiring.pop("nanovoltmeter", None)
+    return twin_classes()[key](bench, name, **_probe(bench, wiring))
 
 
 def bench_config_bench(path: Path, *, seed: int = 0) -> VirtualBench:
@@ -98,14 +108,30 @@ def bench_config_bench(path: Path, *, seed: int = 0) -> VirtualBench:
 
     cfg = load_bench_config(path)
     bench = VirtualBench(load_sample(DEFAULT_SAMPLE), seed=seed)
-    classes = twin_classes()
     for name, inst in cfg.instruments.items():
-        wiring = DEFAULT_ADDRESSES.get(inst.driver, (0, {}))[1]
-        if inst.driver == "keithley6221":
-            wiring = {k: v for k, v in wiring.items() if k != "nanovoltmeter"}
-        twin = classes[inst.driver](bench, name, **_probe(bench, wiring))
-        bench.resources.register(inst.resource, twin)
+        bench.resources.register(inst.resource, add_twin(bench, inst.driver, name))
     return bench
+
+
+def models_bench(sample: SampleModel, models: Sequence[str], *,
+                 seed: int = 0) -> tuple[VirtualBench, dict[str, str]]:
+    """Make a bench on ``sample`` with one twin per entry of ``models`` (driver keys, a key
+    may repeat), wired as in :data:`DEFAULT_ADDRESSES`; get (bench, twin name -> key).
+
+    Twins are named by their key, a repeated one "key-2", "key-3", ... ValueError names an
+    unknown model and the models there are."""
+    classes = twin_classes()
+    names: dict[str, str] = {}
+    for key in models:
+        if key not in classes:
+            raise ValueError(f"unknown instrument model {key!r}; models: "
+                             f"{', '.join(sorted(classes))}")
+        n = sum(1 for k in names.values() if k == key)
+        names[key if not n else f"{key}-{n + 1}"] = key
+    bench = VirtualBench(sample, seed=seed)
+    for name, key in names.items():
+        add_twin(bench, key, name, partners=tuple(names))
+    return bench, names
 
 
 def bench_for_spec(spec: str, *, seed: int = 0) -> VirtualBench:

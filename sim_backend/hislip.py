@@ -250,23 +250,11 @@ class HiSLIPServerHandle(ServerHandle):
 
     def _execute(self, session: _Session, message: bytes, message_id: int) -> bool:
         """Run each line of a message and send the replies; False when the session must end."""
-        instrument, out = session.instrument, bytearray()
-        for line in message.decode("latin-1").split("\n"):
-            line = line.rstrip("\r")
-            if not line.strip():
-                continue
-            try:
-                reply = instrument.respond(line)
-            except Exception:  # a bug in a model must not take the server down
-                log.exception("%s failed on %r", type(instrument).__name__, line)
-                continue
-            if reply.fault == "drop":
-                return False
-            data = instrument.reply_bytes(reply)
-            if data is not None:
-                out += data
+        out = run_message(session.instrument, message)
+        if out is None:
+            return False
         if out:
-            self._send_reply(session, bytes(out), message_id)
+            self._send_reply(session, out, message_id)
         return True
 
     def _send_reply(self, session: _Session, data: bytes, message_id: int) -> None:
@@ -331,6 +319,27 @@ class HiSLIPServerHandle(ServerHandle):
                 return 3
             del self._exclusive[key]
             return 1
+
+
+def run_message(instrument: SimInstrument, message: bytes) -> bytes | None:
+    """Run each line of a message that arrived with END; get the replies' bytes, joined
+    (b"" when nothing answers), or None when a "drop" fault ends the connection."""
+    out = bytearray()
+    for line in message.decode("latin-1").split("\n"):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        try:
+            reply = instrument.respond(line)
+        except Exception:  # a bug in a model must not take the server down
+            log.exception("%s failed on %r", type(instrument).__name__, line)
+            continue
+        if reply.fault == "drop":
+            return None
+        data = instrument.reply_bytes(reply)
+        if data is not None:
+            out += data
+    return bytes(out)
 
 
 def _send_quietly(sock: socket.socket, data: bytes) -> None:

@@ -52,8 +52,9 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 from labspin.bench.clock import Clock, VirtualClock
 from labspin.results.units import factor
 
-MAX_MESSAGE = 65536
-"""Longest accepted message (bytes); a longer one is dropped with error -363."""
+MAX_MESSAGE = 1 << 21
+"""Longest accepted message (bytes, 2 MiB: a 65 536-point arbitrary waveform in ASCII
+floats fits); a longer one is dropped with error -363."""
 
 ERRORS: dict[int, str] = {
     0: "No error",

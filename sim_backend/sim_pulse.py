@@ -38,7 +38,14 @@ Deviations knowingly made
       advances by the whole burst), and a pulse longer than :data:`MAX_SIMULATED_WIDTH_S`
       is simulated for that long at full amplitude (the macrospin has reached its state
       under the current) while the clock advances by the full width.
-    * Only PULS, SIN and DC shapes act on the sample; other shapes apply their offset only.
+    * Only PULS, SIN and DC shapes act on the sample; other shapes apply their offset only
+      (square duty cycle, ramp symmetry and the 33500B's arbitrary waveforms are stored
+      and read back, see arb_memory). The square duty-cycle limits are fixed (the 81160A's:
+      1.5 ns of a 1 kHz period), not recomputed from the frequency.
+    * 81160A: burst mode and internal burst period, channel coupling (``TRACe:CHANnel``) are
+      stored and read back; a coupled channel does not follow the other.
+    * The 33500B identifies itself as "Keysight Technologies" (firmware after 2014), so a
+      client that looks for "Agilent Technologies" (pymeasure's suite) does not find it.
     * 10,070A: the command set and ranges follow our driver (the manual was not available):
       smallest pulse 75 mV, duration 100 ps–10.2 ns, rise time 65 ps, reply headers on at
       power-on; errors set *ESR? bits (no error queue). Its ``delay`` only shifts the pulse
@@ -46,8 +53,10 @@ Deviations knowingly made
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from .arb_memory import ArbMemory
 from .scpi import Arg, SCPIError, SimInstrument
 from .virtual_bench import Z0, VirtualBench
 
@@ -190,6 +199,11 @@ class _PulseTwin(SimInstrument):
         self._refresh(self.channel, pulse=False)
 
 
+def _load_gain(load_ohm: float) -> float:
+    """The level across an expected load per volt of EMF, ×2 (1 into 50 Ω, 2 into high Z)."""
+    return 2.0 if load_ohm >= HIGH_Z else 2.0 * load_ohm / (load_ohm + Z0)
+
+
 def _ch(suffixes: dict) -> int:
     """The channel from a handler's suffix keywords (1 when absent)."""
     return next(iter(suffixes.values()), 1) if suffixes else 1
@@ -219,17 +233,37 @@ class _Spec:
     default_frequency: float
     default_width: float
     default_transition: float
+    load_range: tuple[float, float]     # Ω, a numeric expected load
+    unit: str                           # the amplitude unit VPP|VRMS|DBM
+    square_duty: str                    # square-wave duty cycle (%)
+    square_duty_range: tuple[float, float]
+    ramp_symmetry: str                  # ramp symmetry (%)
+    pulse_hold: tuple[str, ...]         # WIDTh|DCYCle held when the period changes
+    pulse_duty: tuple[str, ...]         # pulse duty cycle (%) ↔ width
     apply: str = ""             # the APPLy root; shape mnemonics follow it
+
+
+CREST_FACTOR = {"SIN": 2 * math.sqrt(2), "SQU": 2.0, "RAMP": 2 * math.sqrt(3),
+                "TRI": 2 * math.sqrt(3)}
+"""Vpp / Vrms of a shape (VOLTage:UNIT VRMS and DBM); others count as a sine."""
 
 
 class _KeysightTwin(_PulseTwin):
     """Levels (HIGH/LOW ↔ amplitude/offset), timing, output, polarity and expected load of
     a Keysight generator, per channel. Levels are limited to ±5 V into 50 Ω (±10 V into
-    high Z): out of range -222; HIGH − LOW below the smallest amplitude -221; a width not
-    shorter than the period -221."""
+    high Z): out of range -222; HIGH set below LOW (or LOW above HIGH) takes the other level
+    along, the smallest amplitude apart; an offset the amplitude leaves no room for is
+    moved to the nearest one allowed, with -222; in DC only the offset counts. A width not
+    shorter than the period -221. The amplitude is read and set in VOLTage:UNIT (VPP, VRMS
+    or DBM into the expected load, through the shape's crest factor). Pulse HOLD WIDTh keeps
+    the width when the period changes, DCYCle the duty cycle. Square duty cycle and ramp
+    symmetry are stored and read back (those shapes drive only their offset)."""
 
     SPEC: _Spec
     N_CHANNELS = 2
+    RESCALE_ON_LOAD = False
+    """Whether a new expected load rescales the set levels (the EMF is kept) instead of
+    refusing levels the new load's window cannot hold."""
     termination = "\n"
 
     def __init__(self, bench: VirtualBench, name: str = "pulse_generator", **wiring):
@@ -246,9 +280,10 @@ class _KeysightTwin(_PulseTwin):
                          args=(Arg(float),))
         self.add_command(s.low, lambda v, **kw: self._set_levels(_ch(kw), low=v),
                          args=(Arg(float),))
-        self.add_command(s.amplitude, self._set_amplitude, args=(Arg(float),))
-        self.add_query(s.amplitude, lambda **kw: self._hl(_ch(kw))[0] - self._hl(_ch(kw))[1],
-                       fmt=KEYSIGHT_FLOAT)
+        self.add_command(s.amplitude, lambda v, **kw: self._set_amplitude(
+            self._vpp(v, _ch(kw)), **kw), args=(Arg(float),))
+        self.add_query(s.amplitude, lambda **kw: self._in_unit(
+            self._hl(_ch(kw))[0] - self._hl(_ch(kw))[1], _ch(kw)), fmt=KEYSIGHT_FLOAT)
         self.add_command(s.offset, self._set_offset, args=(Arg(float),))
         self.add_query(s.offset, lambda **kw: sum(self._hl(_ch(kw))) / 2, fmt=KEYSIGHT_FLOAT)
         self.add_parameter("output", s.output, bool, default=False, output=True,
@@ -267,11 +302,27 @@ class _KeysightTwin(_PulseTwin):
                 self.add_query(pattern, self._timing_getter(key), fmt=KEYSIGHT_FLOAT)
         self.add_command(s.frequency, self._set_frequency,
                          args=(Arg(float, range=s.frequency_range),))
-        self.add_query(s.frequency, lambda **kw: 1.0 / self._timing(_ch(kw))["period"],
+        self.add_query(s.frequency, lambda **kw: self._timing(_ch(kw))["frequency"],
                        fmt=KEYSIGHT_FLOAT)
         if s.apply:
             for word in s.shapes:
                 self.add_command(f"{s.apply}:{word}", self._apply_setter(word), args=None)
+        self.add_parameter("amplitude_unit", s.unit, choices=["VPP", "VRMS", "DBM"],
+                           default="VPP")
+        self.add_parameter("square_duty", s.square_duty, float, range=s.square_duty_range,
+                           default=50.0, fmt=KEYSIGHT_FLOAT)
+        self.add_parameter("ramp_symmetry", s.ramp_symmetry, float, range=(0.0, 100.0),
+                           default=100.0, fmt=KEYSIGHT_FLOAT)
+        self.add_parameter("pulse_hold", s.pulse_hold[0], choices=["WIDTh", "DCYCle"],
+                           default="WIDT")
+        for pattern in s.pulse_hold[1:]:
+            self.add_command(pattern, lambda v, **kw: self.set("pulse_hold", v, _ch(kw)),
+                             args=(Arg(str, choices=["WIDTh", "DCYCle"]),))
+            self.add_query(pattern, lambda **kw: self.get("pulse_hold", _ch(kw)))
+        for pattern in s.pulse_duty:
+            self.add_command(pattern, self._set_pulse_duty, args=(Arg(float, range=(0, 100)),))
+            self.add_query(pattern, lambda **kw: 100.0 * self._timing(_ch(kw))["width"]
+                           / self._timing(_ch(kw))["period"], fmt=KEYSIGHT_FLOAT)
 
     def _apply_setter(self, word: str):
         """APPLy:<shape> [freq (Hz)[, amplitude (Vpp)[, offset (V)]]]; DEF keeps a value."""
@@ -285,10 +336,12 @@ class _KeysightTwin(_PulseTwin):
             values = [None if t.strip().upper() in ("DEF", "DEFAULT") else Arg(float).parse(t)
                       for t in tokens] + [None] * (3 - len(tokens))
             frequency, amplitude, offset = values
+            if shape == "DC":                # the offset is checked as a dc level
+                self._store(self._params["shape"], (ch,), shape, not self._stuck)
             if frequency is not None and shape not in ("DC", "NOIS"):
                 self._set_frequency(frequency, **kw)
             if amplitude is not None and shape != "DC":
-                self._set_amplitude(amplitude, **kw)
+                self._set_amplitude(self._vpp(amplitude, ch), **kw)
             if offset is not None:
                 self._set_offset(offset, **kw)
             self._store(self._params["shape"], (ch,), shape, not self._stuck)
@@ -303,7 +356,8 @@ class _KeysightTwin(_PulseTwin):
     def _timing(self, ch: int) -> dict[str, float]:
         s = self.SPEC
         return self._timings.setdefault(ch, {
-            "period": 1.0 / s.default_frequency, "width": s.default_width,
+            "period": 1.0 / s.default_frequency, "frequency": s.default_frequency,
+            "width": s.default_width,
             "transition": s.default_transition, "load": Z0})
 
     def _hl(self, ch: int) -> tuple[float, float]:
@@ -321,13 +375,21 @@ class _KeysightTwin(_PulseTwin):
     def _set_levels(self, ch: int, high: float | None = None, low: float | None = None) -> None:
         self._check_channel(ch)
         old_high, old_low = self._hl(ch)
+        lim = self._level_limit(ch)
+        smallest = self.SPEC.min_vpp * lim / 5.0
+        if low is None and high is not None and high - old_low < smallest - 1e-9:
+            low = high - smallest            # HIGH below LOW takes LOW along
+        if high is None and low is not None and old_high - low < smallest - 1e-9:
+            high = low + smallest
         high = old_high if high is None else high
         low = old_low if low is None else low
-        lim = self._level_limit(ch)
-        if not (-lim <= low <= lim and -lim <= high <= lim):
+        dc = self.get("shape", ch) == "DC"
+        levels = ((high + low) / 2,) if dc else (low, high)
+        if not all(-lim <= v <= lim for v in levels):
             raise SCPIError(-222)
-        if high - low < self.SPEC.min_vpp * lim / 5.0 - 1e-9:
+        if not dc and high - low < smallest - 1e-9:
             raise SCPIError(-221, "Settings conflict;high level must exceed low level")
+        self._check_limits(ch, *levels)
         apply = not self._stuck
         self._store(self._params["high"], (ch,), high, apply)
         self._store(self._params["low"], (ch,), low, apply)
@@ -345,7 +407,45 @@ class _KeysightTwin(_PulseTwin):
         ch = _ch(kw)
         high, low = self._hl(ch)
         half = (high - low) / 2
+        room = self._level_limit(ch) - (0.0 if self.get("shape", ch) == "DC" else half)
+        if abs(offset) > room + 1e-12 and room >= 0:
+            # the manual's rule: the offset moves to the largest the amplitude allows
+            self._set_levels(ch, math.copysign(room, offset) + half,
+                             math.copysign(room, offset) - half)
+            raise SCPIError(-222, "Data out of range;offset limited by the amplitude")
         self._set_levels(ch, offset + half, offset - half)
+
+    def _check_limits(self, ch: int, *levels: float) -> None:
+        """Hook: a model's user-set level limits (-221 when exceeded)."""
+
+    def _vpp(self, value: float, ch: int) -> float:
+        """An amplitude in VOLTage:UNIT -> Vpp."""
+        unit = self.get("amplitude_unit", ch)
+        crest = CREST_FACTOR.get(self.get("shape", ch), CREST_FACTOR["SIN"])
+        if unit == "VRMS":
+            return value * crest
+        if unit == "DBM":
+            load = self._timing(ch)["load"]
+            if load >= HIGH_Z:
+                raise SCPIError(-221, "Settings conflict;dBm needs a finite expected load")
+            return math.sqrt(1e-3 * 10 ** (value / 10) * load) * crest
+        return value
+
+    def _in_unit(self, vpp: float, ch: int) -> float:
+        """A Vpp amplitude in VOLTage:UNIT."""
+        unit = self.get("amplitude_unit", ch)
+        crest = CREST_FACTOR.get(self.get("shape", ch), CREST_FACTOR["SIN"])
+        load = self._timing(ch)["load"]
+        if unit == "VRMS":
+            return vpp / crest
+        if unit == "DBM" and load < HIGH_Z:
+            return 10 * math.log10((vpp / crest) ** 2 / load / 1e-3)
+        return vpp
+
+    def _set_pulse_duty(self, percent: float, **kw) -> None:
+        """Pulse duty cycle (%): the width becomes that share of the period."""
+        t = self._timing(_ch(kw))
+        self._timing_setter("width")(percent / 100.0 * t["period"], **kw)
 
     def _set_load(self, *tokens: str, **kw) -> None:
         ch = _ch(kw)
@@ -357,14 +457,21 @@ class _KeysightTwin(_PulseTwin):
         elif word in ("DEF", "DEFAULT"):
             load = Z0
         else:
-            load = Arg(float, range=(1.0, 10e3)).parse(tokens[0])
+            load = Arg(float, range=self.SPEC.load_range).parse(tokens[0])
         timing = self._timing(ch)
         old, timing["load"] = timing["load"], load
+        if load >= HIGH_Z and self.get("amplitude_unit", ch) == "DBM":
+            self.set("amplitude_unit", "VPP", ch)     # no dBm into high Z: back to Vpp
         high, low = self._hl(ch)
-        lim = self._level_limit(ch)
-        if abs(high) > lim or abs(low) > lim:
-            timing["load"] = old
-            raise SCPIError(-221, "Settings conflict;levels exceed the limits for that load")
+        if self.RESCALE_ON_LOAD:          # the EMF is kept: the levels into the new load
+            gain = _load_gain(load) / _load_gain(old)
+            self._store(self._params["high"], (ch,), high * gain, not self._stuck)
+            self._store(self._params["low"], (ch,), low * gain, not self._stuck)
+        else:
+            lim = self._level_limit(ch)
+            if abs(high) > lim or abs(low) > lim:
+                timing["load"] = old
+                raise SCPIError(-221, "Settings conflict;levels exceed the limits for that load")
         self._refresh(ch)
 
     def _timing_setter(self, key: str):
@@ -374,10 +481,14 @@ class _KeysightTwin(_PulseTwin):
             t = self._timing(ch)
             width = value if key == "width" else t["width"]
             period = value if key == "period" else t["period"]
+            if key == "period" and self.get("pulse_hold", ch) == "DCYC":
+                width = t["width"] * period / t["period"]        # the duty cycle is held
             if width >= period and self.get("shape", ch) == "PULS":   # pulses only (issue 19)
                 raise SCPIError(-221, "Settings conflict;pulse width must be shorter than "
                                       "the period")
-            t[key] = value
+            t[key], t["width"] = value, width
+            if key == "period":
+                t["frequency"] = 1.0 / value
             if key in ("width", "transition"):
                 self._refresh(ch)
         return setter
@@ -387,6 +498,7 @@ class _KeysightTwin(_PulseTwin):
 
     def _set_frequency(self, hz: float, **kw) -> None:
         self._timing_setter("period")(1.0 / hz, **kw)
+        self._timing(_ch(kw))["frequency"] = hz        # read back as set, not as 1/(1/f)
 
     # --- physics hooks -------------------------------------------------------------------
     def drive(self, ch: int) -> Drive:
@@ -426,6 +538,10 @@ def _keysight_33500b_spec() -> _Spec:
         frequency_range=(1e-6, 30e6), width_range=(16e-9, 1e6), period_range=(33e-9, 1e6),
         transition_range=(8.4e-9, 1e-6),
         default_frequency=1e3, default_width=100e-6, default_transition=10e-9,
+        load_range=(1.0, 10e3), unit=f"{src}:VOLTage:UNIT",
+        square_duty=f"{src}:FUNCtion:SQUare:DCYCle", square_duty_range=(0.01, 99.99),
+        ramp_symmetry=f"{src}:FUNCtion:RAMP:SYMMetry",
+        pulse_hold=(f"{src}:FUNCtion:PULSe:HOLD",), pulse_duty=(f"{src}:FUNCtion:PULSe:DCYCle",),
         apply=f"{src}:APPLy")
 
 
@@ -435,19 +551,25 @@ class Keysight33500BTwin(_KeysightTwin):
     Commands ([SOURce[1|2]:] optional): FUNCtion, FREQuency, VOLTage[:AMPLitude] (Vpp),
     VOLTage:OFFSet, VOLTage:HIGH/LOW, FUNCtion:PULSe:WIDTh/PERiod/TRANsition[:BOTH],
     BURSt:STATe/MODE/NCYCles/INTernal:PERiod, OUTPut[1|2][:STATe], OUTPut[1|2]:POLarity
-    NORM|INV, OUTPut[1|2]:LOAD <Ω>|INF, TRIGger[1|2]:SOURce IMM|EXT|TIM|BUS, *TRG,
-    SYSTem:ERRor?. *RST: SIN, 1 kHz, 100 mVpp, 0 V offset, pulse width 100 µs, edges 10 ns,
-    load 50 Ω, burst off (triggered, 1 cycle), trigger source IMM, outputs off.
+    NORM|INV, OUTPut[1|2]:LOAD <Ω>|INF (1 Ω–10 kΩ; the set levels follow, the EMF is
+    kept), TRIGger[1|2]:SOURce IMM|EXT|TIM|BUS, VOLTage:UNIT, FUNCtion:SQUare:DCYCle,
+    FUNCtion:RAMP:SYMMetry, FUNCtion:PULSe:HOLD/DCYCle, PHASe, the arbitrary-waveform
+    memory (DATA:ARBitrary[:DAC], DATA:VOLatile:*, FUNCtion:ARBitrary[:SRATe|:ADVance|
+    :FILTer]), *TRG, SYSTem:ERRor?. *RST: SIN, 1 kHz, 100 mVpp, 0 V offset, pulse width
+    100 µs, edges 10 ns, load 50 Ω, burst off (triggered, 1 cycle), trigger source IMM,
+    outputs off, Vpp, square 50 %, ramp symmetry 100 %, hold width, arb EXP_RISE at 40 kSa/s.
     Limits: 1 mVpp–10 Vpp and ±5 V levels into 50 Ω, width 16 ns–1 Ms, period 33 ns–1 Ms,
     edges 8.4 ns–1 µs.
     """
 
     idn = "Keysight Technologies,33522B,MY00000000,4.00-3.15-2.00-58-00"
     SPEC = _keysight_33500b_spec()
+    RESCALE_ON_LOAD = True
 
     def __init__(self, bench: VirtualBench, name: str = "pulse_generator", **wiring):
         super().__init__(bench, name, **wiring)
         src = "[SOURce[1|2]]"
+        self.arb = ArbMemory(self, _ch, src)
         mode = lambda value, ch=1: self._mode_changed(ch)       # noqa: E731
         self.add_parameter("burst_state", f"{src}:BURSt:STATe", bool, default=False,
                            on_change=mode)
@@ -466,6 +588,11 @@ class Keysight33500BTwin(_KeysightTwin):
                            on_change=mode)
         self.add_command("SYSTem:BEEP", lambda: None)
         self._remember_modes()
+
+    def on_reset(self) -> None:
+        if hasattr(self, "arb"):
+            self.arb.reset()
+        super().on_reset()
 
     def triggered(self, ch: int) -> bool:
         return (self.get("burst_state", ch) and self.get("burst_mode", ch) == "TRIG"
@@ -489,8 +616,8 @@ def _keysight_81160a_spec() -> _Spec:
         offset="[SOURce]:VOLTage[1|2][:LEVel][:IMMediate]:OFFSet",
         high="[SOURce]:VOLTage[1|2][:LEVel][:IMMediate]:HIGH",
         low="[SOURce]:VOLTage[1|2][:LEVel][:IMMediate]:LOW",
-        period=("[SOURce]:PULSe:PERiod[1|2]",),
-        width=("[SOURce]:PULSe:WIDTh[1|2]",),
+        period=("[SOURce]:PULSe:PERiod[1|2]", "[SOURce]:FUNCtion[1|2]:PULSe:PERiod"),
+        width=("[SOURce]:PULSe:WIDTh[1|2]", "[SOURce]:FUNCtion[1|2]:PULSe:WIDTh"),
         transition=("[SOURce]:PULSe:TRANsition[1|2][:LEADing]",
                     "[SOURce]:FUNCtion[1|2]:PULSe:TRANsition"),
         output="OUTPut[1|2][:STATe]",
@@ -500,6 +627,12 @@ def _keysight_81160a_spec() -> _Spec:
         frequency_range=(1e-6, 500e6), width_range=(1.5e-9, 1e6), period_range=(2e-9, 1e6),
         transition_range=(1e-9, 1e3),
         default_frequency=1e6, default_width=100e-9, default_transition=1e-9,
+        load_range=(0.3, 1e6), unit="[SOURce]:VOLTage[1|2]:UNIT",
+        square_duty="[SOURce]:FUNCtion[1|2]:SQUare:DCYCle",
+        square_duty_range=(1.5e-4, 100 - 1.5e-4),     # 1.5 ns of a 1 kHz period
+        ramp_symmetry="[SOURce]:FUNCtion[1|2]:RAMP:SYMMetry",
+        pulse_hold=("[SOURce]:PULSe:HOLD[1|2]", "[SOURce]:FUNCtion[1|2]:PULSe:HOLD"),
+        pulse_duty=("[SOURce]:PULSe:DCYCle[1|2]", "[SOURce]:FUNCtion[1|2]:PULSe:DCYCle"),
         apply="APPLy[1|2]")
 
 
@@ -511,8 +644,12 @@ class Keysight81160ATwin(_KeysightTwin):
     :PULSe:WIDTh[1|2], :PULSe:PERiod[1|2], :PULSe:TRANsition[1|2] (also pymeasure's
     :FUNC<n>:PULS:TRAN), :OUTPut[1|2][:STATe]/:POLarity/:LOAD, :ARM:SOURce[1|2]
     IMM|INT2|EXT|MAN, :TRIGger[1|2]:COUNt (pulses per trigger; :BURSt[1|2]:NCYCles is the
-    same count, :BURSt[1|2]:STATe is kept), *TRG, SYSTem:ERRor?. *RST: SIN, 1 MHz, 100 mVpp,
-    pulse width 100 ns, transitions 1 ns, ARM:SOUR IMM, count 1, outputs off.
+    same count, :BURSt[1|2]:STATe/MODE/INTernal:PERiod are kept), :OUTPut[1|2]:LOAD
+    (0.3 Ω–1 MΩ), :VOLTage[1|2]:UNIT, :VOLTage[1|2]:LIMit:STATe/HIGH/LOW (with the state
+    on, levels outside the limits: -221), :FUNCtion[1|2]:SQUare:DCYCle / :RAMP:SYMMetry,
+    :PULSe:HOLD[1|2] / :DCYCle[1|2] (also as :FUNC:PULS:…, pymeasure's spelling),
+    :TRACe:CHANnel[1|2], *TRG, SYSTem:ERRor?. *RST: SIN, 1 MHz, 100 mVpp, pulse width
+    100 ns, transitions 1 ns, ARM:SOUR IMM, count 1, outputs off, limits off (±5 V).
     Limits: 50 mVpp–10 Vpp and ±5 V levels into 50 Ω, width ≥ 1.5 ns, period ≥ 2 ns.
     """
 
@@ -531,7 +668,25 @@ class Keysight81160ATwin(_KeysightTwin):
                          args=(Arg(int, range=(1, 2_147_483_647)),))
         self.add_query("[SOURce]:BURSt[1|2]:NCYCles", lambda **kw: self.get("count", _ch(kw)))
         self.add_parameter("burst_state", "[SOURce]:BURSt[1|2]:STATe", bool, default=False)
+        # stored and read back: the triggering that reaches the sample is ARM:SOURce's
+        self.add_parameter("burst_mode", "[SOURce]:BURSt[1|2]:MODE",
+                           choices=["TRIGgered", "GATed"], default="TRIG")
+        self.add_parameter("burst_period", "[SOURce]:BURSt[1|2]:INTernal:PERiod", float,
+                           range=(3.03e-9, 1e6), default=1e-6, fmt=KEYSIGHT_FLOAT)
+        self.add_parameter("coupling", "TRACe:CHANnel[1|2]", bool, default=False)
+        self.add_parameter("limit_state", "[SOURce]:VOLTage[1|2]:LIMit:STATe", bool,
+                           default=False)
+        self.add_parameter("limit_high", "[SOURce]:VOLTage[1|2]:LIMit[:HIGH]", float,
+                           range=(-9.99, 10.0), default=5.0, fmt=KEYSIGHT_FLOAT)
+        self.add_parameter("limit_low", "[SOURce]:VOLTage[1|2]:LIMit:LOW", float,
+                           range=(-10.0, 9.99), default=-5.0, fmt=KEYSIGHT_FLOAT)
         self._remember_modes()
+
+    def _check_limits(self, ch: int, *levels: float) -> None:
+        """With VOLTage:LIMit:STATe on, levels outside LIMit:LOW…HIGH are refused."""
+        if self.get("limit_state", ch) and not all(
+                self.get("limit_low", ch) <= v <= self.get("limit_high", ch) for v in levels):
+            raise SCPIError(-221, "Settings conflict;level outside the voltage limits")
 
     def triggered(self, ch: int) -> bool:
         return self.get("arm_source", ch) == "MAN"

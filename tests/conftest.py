@@ -23,6 +23,16 @@ def realdata() -> Path:
     return REALDATA
 
 
+@pytest.fixture(scope="module")
+def py_rm():
+    """A pyvisa-py resource manager (``@py``) for the tests of a module."""
+    import pyvisa
+
+    manager = pyvisa.ResourceManager("@py")
+    yield manager
+    manager.close()
+
+
 @pytest.fixture
 def plug():
     """Register twins under fresh VISA names on their own bench for the test (reached with

@@ -10,7 +10,6 @@ import threading
 import time
 
 import pytest
-import pyvisa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,13 +33,6 @@ def twins():
 def served(twins):
     with serve_hislip(twins) as handle:
         yield handle
-
-
-@pytest.fixture(scope="module")
-def rm():
-    manager = pyvisa.ResourceManager("@py")
-    yield manager
-    manager.close()
 
 
 class RawClient:
@@ -91,11 +83,11 @@ class RawClient:
         self.asyn.close()
 
 
-def test_pyvisa_py_default_settings_query_idn(served, twins, rm):
+def test_pyvisa_py_default_settings_query_idn(served, twins, py_rm):
     """A raw pyvisa-py client, nothing set but the address: *IDN? answers with END."""
     resource = served.resources["smu"]
     assert resource == f"TCPIP::127.0.0.1::hislip0,{served.ports['smu']}::INSTR"
-    inst = rm.open_resource(resource)
+    inst = py_rm.open_resource(resource)
     try:
         assert inst.read_termination is None
         assert inst.query("*IDN?") == twins["smu"].idn + "\n"
@@ -103,11 +95,11 @@ def test_pyvisa_py_default_settings_query_idn(served, twins, rm):
         inst.close()
 
 
-def test_end_needs_no_termination_for_a_cr_terminated_model(served, twins, rm):
+def test_end_needs_no_termination_for_a_cr_terminated_model(served, twins, py_rm):
     """The 2182A ends its replies with CR, which breaks a raw socket client set for LF; over
     HiSLIP the END of the last packet ends the read whatever the terminator."""
     assert twins["nanovoltmeter"].termination == "\r"
-    inst = rm.open_resource(served.resources["nanovoltmeter"])
+    inst = py_rm.open_resource(served.resources["nanovoltmeter"])
     try:
         assert inst.query("*IDN?").rstrip("\r") == twins["nanovoltmeter"].idn
     finally:
@@ -145,8 +137,8 @@ def test_framing_split_messages_and_replies_carry_the_message_id(served, twins):
         client.close()
 
 
-def test_status_byte_reports_mav_until_the_reply_is_read(served, rm):
-    inst = rm.open_resource(served.resources["smu"])
+def test_status_byte_reports_mav_until_the_reply_is_read(served, py_rm):
+    inst = py_rm.open_resource(served.resources["smu"])
     try:
         inst.write("*CLS")
         assert inst.read_stb() & 0x10 == 0
@@ -163,10 +155,10 @@ def test_status_byte_reports_mav_until_the_reply_is_read(served, rm):
         inst.close()
 
 
-def test_device_clear_discards_input_and_calls_the_hook(served, twins, rm, monkeypatch):
+def test_device_clear_discards_input_and_calls_the_hook(served, twins, py_rm, monkeypatch):
     calls = []
     monkeypatch.setattr(twins["smu"], "device_clear", lambda: calls.append(1))
-    inst = rm.open_resource(served.resources["smu"])
+    inst = py_rm.open_resource(served.resources["smu"])
     try:
         inst.write("*CLS;*IDN?")
         inst.read()
@@ -191,13 +183,13 @@ def test_device_clear_discards_input_and_calls_the_hook(served, twins, rm, monke
         client.close()
 
 
-def test_many_clients_each_get_their_own_replies(served, twins, rm):
+def test_many_clients_each_get_their_own_replies(served, twins, py_rm):
     errors: list[str] = []
 
     def client(k: int) -> None:
         name = ("smu", "nanovoltmeter")[k % 2]
         try:
-            inst = rm.open_resource(served.resources[name])
+            inst = py_rm.open_resource(served.resources[name])
             for i in range(20):
                 if inst.query("*IDN?").rstrip() != twins[name].idn:
                     errors.append(f"client {k}: wrong identity at {i}")
@@ -239,7 +231,7 @@ def test_protocol_errors_are_answered_and_the_server_keeps_serving(served, twins
         client.close()
 
 
-def test_injected_drop_closes_only_that_session(served, twins, rm):
+def test_injected_drop_closes_only_that_session(served, twins, py_rm):
     twins["smu"].inject("drop", on="*TST?")
     client = RawClient(served.ports["smu"])
     try:
@@ -247,7 +239,7 @@ def test_injected_drop_closes_only_that_session(served, twins, rm):
         assert client.sync.recv(16) == b""
     finally:
         client.close()
-    inst = rm.open_resource(served.resources["smu"])
+    inst = py_rm.open_resource(served.resources["smu"])
     try:
         assert inst.query("*TST?") == "0\n"
     finally:
@@ -264,7 +256,7 @@ _garbage = st.lists(st.one_of(
 @settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(chunks=_garbage)
-def test_garbage_leaves_other_clients_served(served, twins, rm, chunks):
+def test_garbage_leaves_other_clients_served(served, twins, py_rm, chunks):
     port = served.ports["smu"]
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2.0) as sock:
@@ -277,7 +269,7 @@ def test_garbage_leaves_other_clients_served(served, twins, rm, chunks):
                 pass
     except OSError:
         pass                                 # the server may close it mid-garbage
-    inst = rm.open_resource(served.resources["smu"])
+    inst = py_rm.open_resource(served.resources["smu"])
     try:
         assert inst.query("*IDN?").rstrip() == twins["smu"].idn
     finally:
@@ -285,9 +277,9 @@ def test_garbage_leaves_other_clients_served(served, twins, rm, chunks):
     assert served._acceptor.is_alive()
 
 
-def test_bounded_loopback_load(served, rm):
+def test_bounded_loopback_load(served, py_rm):
     """2000 queries from one pyvisa-py client in well under 20 s (about 0.3 ms each here)."""
-    inst = rm.open_resource(served.resources["smu"])
+    inst = py_rm.open_resource(served.resources["smu"])
     try:
         t0 = time.perf_counter()
         for _ in range(2000):

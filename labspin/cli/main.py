@@ -171,18 +171,50 @@ def _sim_show(args) -> int:
     return 0
 
 
+def _parse_instrument(spec: str) -> tuple[str, int]:
+    """``MODEL[@PORT]`` of ``sim serve --instrument`` -> (driver key, port; 0: a free one)."""
+    key, sep, port = spec.partition("@")
+    if not sep:
+        return key, 0
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"--instrument {spec!r}: the port after '@' must be an integer "
+                         "from 1 to 65535")
+    return key, int(port)
+
+
+def _served_bench(args):
+    """The bench ``sim serve`` serves: (bench, twin name -> driver key, name -> port,
+    wiring slots or None). ValueError/SampleError with a message for the user."""
+    from labspin.sim_backend.default_bench import models_bench
+    from labspin.sim_backend.samples import load_sample
+    from labspin.sim_backend.wirings import build_bench
+
+    if args.instrument and args.wiring:
+        raise ValueError("give --instrument or --wiring, not both")
+    if args.instrument and args.bench_out:
+        raise ValueError("--bench-out writes the config of a standard wiring; it needs "
+                         "--wiring, not --instrument")
+    sample = load_sample(args.sample, args.set)
+    if not args.instrument:
+        bench, slots = build_bench(sample, args.wiring or "stfmr", seed=args.seed)
+        return bench, {n: s.driver for n, s in slots.items()}, {}, slots
+    parsed = [_parse_instrument(spec) for spec in args.instrument]
+    bench, models = models_bench(sample, [key for key, _ in parsed], seed=args.seed)
+    ports = {name: port for name, (_, port) in zip(models, parsed) if port}
+    return bench, models, ports, None
+
+
 def _sim_serve(args) -> int:
-    from labspin.sim_backend.samples import SampleError, load_sample
+    from labspin.sim_backend.samples import SampleError
     from labspin.sim_backend.server import serve
-    from labspin.sim_backend.wirings import bench_config_text, build_bench, follow_wall_clock
+    from labspin.sim_backend.wirings import bench_config_text, follow_wall_clock
 
     try:
-        sample = load_sample(args.sample, args.set)
-        bench, slots = build_bench(sample, args.wiring, seed=args.seed)
+        bench, drivers, ports, slots = _served_bench(args)
     except (SampleError, ValueError) as exc:
         print(f"labspin sim serve: {exc}", file=sys.stderr)
         return 2
-    twins = {n: bench.instruments[n] for n in slots}
+    twins = {n: bench.instruments[n] for n in drivers}
     for spec in args.fault:
         name, _, rest = spec.partition(":")
         kind, _, on = rest.partition(":")
@@ -196,14 +228,28 @@ def _sim_serve(args) -> int:
             print(f"labspin sim serve: --fault {spec!r}: {exc}", file=sys.stderr)
             return 2
     follow_wall_clock(bench, twins.values())
-    if args.transport == "hislip":
-        from labspin.sim_backend.hislip import serve_hislip
-        handle = serve_hislip(twins, host=args.host)
-    else:
-        handle = serve(twins, host=args.host)
+    try:
+        if args.transport == "hislip":
+            from labspin.sim_backend.hislip import serve_hislip
+            handle = serve_hislip(twins, host=args.host, ports=ports)
+        elif args.transport == "vxi11":
+            from labspin.sim_backend.vxi11 import serve_vxi11
+            if ports:
+                print("labspin sim serve: VXI-11 serves every twin behind one core port "
+                      "(--vxi11-port); --instrument takes no @PORT with it", file=sys.stderr)
+                return 2
+            handle = serve_vxi11(twins, host=args.host, core_port=args.vxi11_port,
+                                 portmapper_port=args.portmapper_port)
+            print(f"VXI-11 core port {handle.core_port}, portmapper on port "
+                  f"{handle.portmapper_port}", file=sys.stderr, flush=True)
+        else:
+            handle = serve(twins, host=args.host, ports=ports)
+    except OSError as exc:
+        print(f"labspin sim serve: cannot listen on {args.host}: {exc}", file=sys.stderr)
+        return 1
     try:
         for name, res in handle.resources.items():
-            print(f"{name:14s} {slots[name].driver:16s} {res}", flush=True)
+            print(f"{name:14s} {drivers[name]:16s} {res}", flush=True)
         if args.bench_out:
             Path(args.bench_out).write_text(bench_config_text(
                 bench, slots, resources=handle.resources, visa_library="@py",
@@ -565,14 +611,26 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a built-in sample name or a .toml file (default: %(default)s)")
     sv.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a sample parameter (see `labspin sim show`)")
-    sv.add_argument("--wiring", default="stfmr",
+    sv.add_argument("--wiring", default=None,
                     choices=SIM_WIRINGS,
-                    help="which standard bench to build (default: %(default)s)")
+                    help="which standard bench to build (default: stfmr, unless "
+                    "--instrument is given)")
+    sv.add_argument("--instrument", action="append", default=[], metavar="MODEL[@PORT]",
+                    help="serve a twin of this model (a driver key: keithley2400, "
+                    "keysight33500b, sr865, …; repeat for several, a model may repeat) on "
+                    "the sample of --sample, on PORT or a free port; instead of --wiring")
     sv.add_argument("--seed", type=int, default=0, help="noise seed (default: %(default)s)")
-    sv.add_argument("--transport", choices=("socket", "hislip"), default="socket",
-                    help="raw SCPI sockets, or HiSLIP INSTR resources (END on every reply, "
-                    "device clear, status byte: no termination settings needed); "
+    sv.add_argument("--transport", choices=("socket", "hislip", "vxi11"), default="socket",
+                    help="raw SCPI sockets, or HiSLIP or VXI-11 INSTR resources (END on every "
+                    "reply, device clear, status byte: no termination settings needed); "
                     "default: %(default)s")
+    sv.add_argument("--vxi11-port", type=int, default=0, metavar="PORT",
+                    help="VXI-11: the core channel's port, shared by every twin (default: a "
+                    "free one)")
+    sv.add_argument("--portmapper-port", type=int, default=111, metavar="PORT",
+                    help="VXI-11: the portmapper's port, where clients look up the core port; "
+                    "a free one if it cannot be bound (default: %(default)s, the standard "
+                    "one, which pyvisa-py needs to find the core port by itself)")
     sv.add_argument("--bench-out", metavar="FILE",
                     help="write a bench config pointing at the sockets, for "
                     "`labspin bench check` and `labspin run --bench`")
