@@ -88,6 +88,42 @@ class SafeSourceMixin:
 
     IEEE488 = True
     """Whether the instrument answers IEEE 488.2 common commands (*ESE), used by resync."""
+    READBACK_RESOLUTION: dict[str, float] = {}
+    """Per output: the step (its unit) in which the instrument stores and reports a setpoint
+    (the SR830's 2 mV sine amplitude, an RF source's 0.01 dB), so that a readback within
+    it agrees with the last write."""
+
+    # ---- sessions kept in step (issue 13 item 2) ---------------------------------------
+
+    def write(self, command, **kwargs):
+        """Write ``command``; a query after a failed exchange first brings the session back
+        in step (:meth:`resync`), so no reply is ever read one behind (commands without a
+        reply go at once: a shutdown's writes are not held up by a silent instrument)."""
+        if self.__dict__.get("_out_of_step") and not self.__dict__.get("_resyncing") \
+                and "?" in str(command):
+            self.resync()
+        try:
+            return super().write(command, **kwargs)
+        except Exception:
+            self.mark_out_of_step()
+            raise
+
+    def read(self, **kwargs):
+        """Read a reply; a failed read (timeout, dropped connection) leaves the session out
+        of step until the next query resynchronises it."""
+        try:
+            reply = super().read(**kwargs)
+        except Exception:
+            self.mark_out_of_step()
+            raise
+        self.__dict__["_unanswered"] = False
+        return reply
+
+    def mark_out_of_step(self) -> None:
+        """Note a failed or garbled exchange: the next query resynchronises first (unless
+        the last resync found the instrument silent: then not until it answers again)."""
+        if not self.__dict__.get("_unanswered"):
+            self.__dict__["_out_of_step"] = True
 
     def resync(self, attempts: int = 8) -> bool:
         """Bring the session back in step before its replies are trusted again (before a
@@ -96,6 +132,8 @@ class SafeSourceMixin:
         back, discarding replies left by an interrupted query; then ``*ESE 0``. Get whether
         the session is in step; a failure is logged, never raised (the ramps that follow
         start from the last written setpoints, whatever the replies)."""
+        self.__dict__["_out_of_step"] = False
+        self.__dict__["_resyncing"] = True
         try:
             self.adapter.flush_read_buffer()
             if not self.IEEE488:
@@ -112,7 +150,10 @@ class SafeSourceMixin:
         except Exception as exc:  # noqa: BLE001 — a dead session: reported, ramps go blind
             log.warning("%s: could not resynchronise the session (%s: %s)",
                         type(self).__name__, type(exc).__name__, exc)
+            self.__dict__.update(_out_of_step=False, _unanswered=True)
             return False
+        finally:
+            self.__dict__["_resyncing"] = False
         log.warning("%s: no known answer in %d replies; session out of step",
                     type(self).__name__, attempts)
         return False
@@ -131,6 +172,7 @@ class SafeSourceMixin:
         try:
             present = float(read_back())
         except Exception as exc:  # noqa: BLE001 — any failed exchange: ramp from what we wrote
+            self.mark_out_of_step()          # a garbled reply: the next write resyncs first
             if last is None:
                 raise
             log.warning("%s %s: setpoint readback failed (%s: %s); ramping blind from the "
@@ -139,12 +181,23 @@ class SafeSourceMixin:
             return last
         if last is None:
             return present
+        resolution = self.READBACK_RESOLUTION.get(name, 0.0)
         if not math.isclose(present, last, rel_tol=READBACK_REL_TOL,
-                            abs_tol=1e-6 * max(abs(low), abs(high))):
+                            abs_tol=max(1e-6 * max(abs(low), abs(high)), resolution)):
             log.warning("%s %s: setpoint reads back %g %s, not the %g %s last written; "
                         "ramping from %g %s", type(self).__name__, name, present, unit, last,
                         unit, last, unit)
         return last
+
+    def ramp_from_last(self, name: str, target: float, read_back: Callable[[], float],
+                       write: Callable[[float], None]) -> None:
+        """Check ``target`` against the limits of output ``name`` (LimitError before anything
+        is sent), then ramp there with write(v) within the slew limit, from
+        :meth:`ramp_start` (the setpoint last written; ``read_back()`` only before the first
+        write)."""
+        target = self.check_limit(name, target)
+        start = self.ramp_start(name, read_back)
+        self.ramp_output(name, start, target, write)
 
     def safe_level(self, name: str) -> float:
         """Get the safe value of output ``name``: 0, or the limit nearest 0 if 0 lies
