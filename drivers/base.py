@@ -28,6 +28,10 @@ READBACK_REL_TOL = 1e-4
 readback printed with 5–6 significant digits agrees far better)."""
 
 
+class OutputNotFollowingError(RuntimeError):
+    """A source's measured output does not follow its setpoint (a stuck output)."""
+
+
 class SafeSourceMixin:
     """Limits, slew limits and a clock for a sourcing driver (mix in before the Instrument)."""
     roles: tuple[str, ...] = ()
@@ -106,6 +110,8 @@ class SafeSourceMixin:
             return super().write(command, **kwargs)
         except Exception:
             self.mark_out_of_step()
+            if "?" not in str(command):         # the first failed setting, for the report
+                self.__dict__.setdefault("_write_failure", str(command))
             raise
 
     def read(self, **kwargs):
@@ -118,6 +124,11 @@ class SafeSourceMixin:
             raise
         self.__dict__["_unanswered"] = False
         return reply
+
+    @property
+    def silent(self) -> bool:
+        """Whether the last resync found the instrument not answering (until it answers)."""
+        return bool(self.__dict__.get("_unanswered"))
 
     def mark_out_of_step(self) -> None:
         """Note a failed or garbled exchange: the next query resynchronises first (unless
@@ -172,9 +183,10 @@ class SafeSourceMixin:
         try:
             present = float(read_back())
         except Exception as exc:  # noqa: BLE001 — any failed exchange: ramp from what we wrote
-            self.mark_out_of_step()          # a garbled reply: the next write resyncs first
+            self.mark_out_of_step()          # a garbled reply: the next query resyncs first
             if last is None:
                 raise
+            self.__dict__.setdefault("_blind", {})[name] = last
             log.warning("%s %s: setpoint readback failed (%s: %s); ramping blind from the "
                         "last written %g %s", type(self).__name__, name, type(exc).__name__,
                         exc, last, unit)
@@ -188,6 +200,41 @@ class SafeSourceMixin:
                         "ramping from %g %s", type(self).__name__, name, present, unit, last,
                         unit, last, unit)
         return last
+
+    def shutdown_report(self, exc: BaseException) -> str:
+        """Get what is known after ``shutdown()`` raised ``exc``: which outputs were ramped
+        blind (the instrument did not answer) from which setpoint, and whether the output may
+        still be on (a write failed: the connection is gone) or its state is unknown."""
+        cause = f"{type(exc).__name__}: {exc}"
+        blind = self.__dict__.get("_blind", {})
+        failed = self.__dict__.get("_write_failure")
+        if not blind and failed is None:
+            return f"shutdown failed: {cause}"
+        verb = "ramping" if failed is not None else "ramped"
+        known = ["did not answer" if blind else "stopped taking commands"]
+        known += [f"{verb} blind from {v:g} {self._limits[n][2]} to "
+                  f"{self.safe_level(n):g} {self._limits[n][2]}" for n, v in blind.items()]
+        if failed is None:
+            known.append("output state unknown")
+            return "; ".join(known) + f" ({cause})"
+        last = ", ".join(f"{n} {v:g} {self._limits[n][2]}"
+                         for n, v in self.__dict__.get("_setpoints", {}).items()
+                         if n in self._limits)
+        return ("; ".join(known) + f", the write {failed!r} failed: the output may still be "
+                "on" + (f" (last written {last})" if last else "") + f" ({cause})")
+
+    def check_follows(self, name: str, measured: float, tolerance: float) -> None:
+        """Raise OutputNotFollowingError if the ``measured`` value of output ``name`` differs
+        from the setpoint last written by more than ``tolerance`` (its unit): a stuck output
+        (a relay, a fuse, a hung DAC) would otherwise give a run of wrong data."""
+        last = self.last_setpoint(name)
+        if last is None or abs(float(measured) - last) <= tolerance:
+            return
+        unit = self._limits[name][2]
+        raise OutputNotFollowingError(
+            f"{getattr(self, 'name', type(self).__name__)} {name}: measured {measured:g} "
+            f"{unit} with {last:g} {unit} set (tolerance {tolerance:g} {unit}): the output "
+            "does not follow its setpoint (stuck output?)")
 
     def ramp_from_last(self, name: str, target: float, read_back: Callable[[], float],
                        write: Callable[[float], None]) -> None:
