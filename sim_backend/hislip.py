@@ -35,6 +35,7 @@ import logging
 import socket
 import struct
 import threading
+import time
 from typing import Mapping, Sequence
 
 from .scpi import MAX_MESSAGE, SimInstrument
@@ -266,6 +267,8 @@ class HiSLIPServerHandle(ServerHandle):
             if data is not None:
                 out += data
         if out:
+            if instrument.reply_latency_s:      # --latency: a slow instrument, in wall time
+                time.sleep(instrument.reply_latency_s)
             self._send_reply(session, bytes(out), message_id)
         return True
 
