@@ -28,6 +28,10 @@ READBACK_REL_TOL = 1e-4
 readback printed with 5–6 significant digits agrees far better)."""
 
 
+class OutputNotFollowingError(RuntimeError):
+    """A source's measured output does not follow its setpoint (a stuck output)."""
+
+
 class SafeSourceMixin:
     """Limits, slew limits and a clock for a sourcing driver (mix in before the Instrument)."""
     roles: tuple[str, ...] = ()
@@ -88,6 +92,49 @@ class SafeSourceMixin:
 
     IEEE488 = True
     """Whether the instrument answers IEEE 488.2 common commands (*ESE), used by resync."""
+    READBACK_RESOLUTION: dict[str, float] = {}
+    """Per output: the step (its unit) in which the instrument stores and reports a setpoint
+    (the SR830's 2 mV sine amplitude, an RF source's 0.01 dB), so that a readback within
+    it agrees with the last write."""
+
+    # ---- sessions kept in step (issue 13 item 2) ---------------------------------------
+
+    def write(self, command, **kwargs):
+        """Write ``command``; a query after a failed exchange first brings the session back
+        in step (:meth:`resync`), so no reply is ever read one behind (commands without a
+        reply go at once: a shutdown's writes are not held up by a silent instrument)."""
+        if self.__dict__.get("_out_of_step") and not self.__dict__.get("_resyncing") \
+                and "?" in str(command):
+            self.resync()
+        try:
+            return super().write(command, **kwargs)
+        except Exception:
+            self.mark_out_of_step()
+            if "?" not in str(command):         # the first failed setting, for the report
+                self.__dict__.setdefault("_write_failure", str(command))
+            raise
+
+    def read(self, **kwargs):
+        """Read a reply; a failed read (timeout, dropped connection) leaves the session out
+        of step until the next query resynchronises it."""
+        try:
+            reply = super().read(**kwargs)
+        except Exception:
+            self.mark_out_of_step()
+            raise
+        self.__dict__["_unanswered"] = False
+        return reply
+
+    @property
+    def silent(self) -> bool:
+        """Whether the last resync found the instrument not answering (until it answers)."""
+        return bool(self.__dict__.get("_unanswered"))
+
+    def mark_out_of_step(self) -> None:
+        """Note a failed or garbled exchange: the next query resynchronises first (unless
+        the last resync found the instrument silent: then not until it answers again)."""
+        if not self.__dict__.get("_unanswered"):
+            self.__dict__["_out_of_step"] = True
 
     def resync(self, attempts: int = 8) -> bool:
         """Bring the session back in step before its replies are trusted again (before a
@@ -96,6 +143,8 @@ class SafeSourceMixin:
         back, discarding replies left by an interrupted query; then ``*ESE 0``. Get whether
         the session is in step; a failure is logged, never raised (the ramps that follow
         start from the last written setpoints, whatever the replies)."""
+        self.__dict__["_out_of_step"] = False
+        self.__dict__["_resyncing"] = True
         try:
             self.adapter.flush_read_buffer()
             if not self.IEEE488:
@@ -112,7 +161,10 @@ class SafeSourceMixin:
         except Exception as exc:  # noqa: BLE001 — a dead session: reported, ramps go blind
             log.warning("%s: could not resynchronise the session (%s: %s)",
                         type(self).__name__, type(exc).__name__, exc)
+            self.__dict__.update(_out_of_step=False, _unanswered=True)
             return False
+        finally:
+            self.__dict__["_resyncing"] = False
         log.warning("%s: no known answer in %d replies; session out of step",
                     type(self).__name__, attempts)
         return False
@@ -131,20 +183,68 @@ class SafeSourceMixin:
         try:
             present = float(read_back())
         except Exception as exc:  # noqa: BLE001 — any failed exchange: ramp from what we wrote
+            self.mark_out_of_step()          # a garbled reply: the next query resyncs first
             if last is None:
                 raise
+            self.__dict__.setdefault("_blind", {})[name] = last
             log.warning("%s %s: setpoint readback failed (%s: %s); ramping blind from the "
                         "last written %g %s", type(self).__name__, name, type(exc).__name__,
                         exc, last, unit)
             return last
         if last is None:
             return present
+        resolution = self.READBACK_RESOLUTION.get(name, 0.0)
         if not math.isclose(present, last, rel_tol=READBACK_REL_TOL,
-                            abs_tol=1e-6 * max(abs(low), abs(high))):
+                            abs_tol=max(1e-6 * max(abs(low), abs(high)), resolution)):
             log.warning("%s %s: setpoint reads back %g %s, not the %g %s last written; "
                         "ramping from %g %s", type(self).__name__, name, present, unit, last,
                         unit, last, unit)
         return last
+
+    def shutdown_report(self, exc: BaseException) -> str:
+        """Get what is known after ``shutdown()`` raised ``exc``: which outputs were ramped
+        blind (the instrument did not answer) from which setpoint, and whether the output may
+        still be on (a write failed: the connection is gone) or its state is unknown."""
+        cause = f"{type(exc).__name__}: {exc}"
+        blind = self.__dict__.get("_blind", {})
+        failed = self.__dict__.get("_write_failure")
+        if not blind and failed is None:
+            return f"shutdown failed: {cause}"
+        verb = "ramping" if failed is not None else "ramped"
+        known = ["did not answer" if blind else "stopped taking commands"]
+        known += [f"{verb} blind from {v:g} {self._limits[n][2]} to "
+                  f"{self.safe_level(n):g} {self._limits[n][2]}" for n, v in blind.items()]
+        if failed is None:
+            known.append("output state unknown")
+            return "; ".join(known) + f" ({cause})"
+        last = ", ".join(f"{n} {v:g} {self._limits[n][2]}"
+                         for n, v in self.__dict__.get("_setpoints", {}).items()
+                         if n in self._limits)
+        return ("; ".join(known) + f", the write {failed!r} failed: the output may still be "
+                "on" + (f" (last written {last})" if last else "") + f" ({cause})")
+
+    def check_follows(self, name: str, measured: float, tolerance: float) -> None:
+        """Raise OutputNotFollowingError if the ``measured`` value of output ``name`` differs
+        from the setpoint last written by more than ``tolerance`` (its unit): a stuck output
+        (a relay, a fuse, a hung DAC) would otherwise give a run of wrong data."""
+        last = self.last_setpoint(name)
+        if last is None or abs(float(measured) - last) <= tolerance:
+            return
+        unit = self._limits[name][2]
+        raise OutputNotFollowingError(
+            f"{getattr(self, 'name', type(self).__name__)} {name}: measured {measured:g} "
+            f"{unit} with {last:g} {unit} set (tolerance {tolerance:g} {unit}): the output "
+            "does not follow its setpoint (stuck output?)")
+
+    def ramp_from_last(self, name: str, target: float, read_back: Callable[[], float],
+                       write: Callable[[float], None]) -> None:
+        """Check ``target`` against the limits of output ``name`` (LimitError before anything
+        is sent), then ramp there with write(v) within the slew limit, from
+        :meth:`ramp_start` (the setpoint last written; ``read_back()`` only before the first
+        write)."""
+        target = self.check_limit(name, target)
+        start = self.ramp_start(name, read_back)
+        self.ramp_output(name, start, target, write)
 
     def safe_level(self, name: str) -> float:
         """Get the safe value of output ``name``: 0, or the limit nearest 0 if 0 lies

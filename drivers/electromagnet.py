@@ -91,7 +91,8 @@ class Electromagnet:
 
         The branch follows the direction of travel. Raises LimitError before any write if
         the target is out of range, FieldSettleError if the gaussmeter does not read within
-        tolerance_T after settle_timeout_s.
+        tolerance_T after settle_timeout_s; without a gaussmeter, OutputNotFollowingError if
+        the supply's measured current does not follow its setpoint (:meth:`check_following`).
         """
         target = self.check_field(field_T)
         if target != self.field_setpoint_T:
@@ -101,8 +102,21 @@ class Electromagnet:
         self.field_setpoint_T = target
         if self.gaussmeter is None:
             self.clock.sleep(self.settle_delay_s)
+            self.check_following()
             return target
         return self._settle(target)
+
+    def check_following(self) -> None:
+        """Raise OutputNotFollowingError (naming the supply) if the measured supply current
+        differs from the one last written by more than the coil can lag behind a paced ramp:
+        two current steps, 2 % of the current and the supply's zero tolerance (a stuck output
+        would otherwise give a field sweep at one field, labelled with many)."""
+        check = getattr(self.supply, "check_follows", None)
+        if check is None:
+            return
+        tolerance = (2 * self.current_slew.max_step + 0.02 * abs(self._current)
+                     + getattr(self.supply, "zero_current_tolerance", 0.0))
+        check("current", self.supply.measure_current(), tolerance)
 
     def _ramp_current(self, current: float, enable: bool = True) -> None:
         if not self.supply.output_enabled:
@@ -142,6 +156,7 @@ class Electromagnet:
                     f"tolerance ±{self.tolerance_T:g} T, after {elapsed:.3g} s "
                     f"(settle_timeout_s = {self.settle_timeout_s:g}); supply current "
                     f"{self._current:g} A")
+            self.check_following()          # never trim on against a stuck supply
             # closed-loop trim: a proportional correction through the calibration slope,
             # bounded by the step limit and the supply's current range
             trim = float(np.clip(error * k_inv, -self.current_slew.max_step,
@@ -156,8 +171,12 @@ class Electromagnet:
         """Ramp the current to zero within the field slew limits, then shut the supply down
         (which disables its output). The supply is shut down even if the ramp fails."""
         try:
-            try:    # the supply may have been driven directly (magnet-calibration)
-                self._current = float(self.supply.current_setpoint)
+            # from the setpoint the supply last wrote (it may have been driven directly, as by
+            # magnet-calibration); a readback is used only if none was written (issue 13)
+            start = getattr(self.supply, "ramp_start", None)
+            try:
+                self._current = float(start("current", lambda: self.supply.current_setpoint)
+                                      if start else self.supply.current_setpoint)
             except Exception:  # noqa: BLE001 — ramp from the last value written here
                 pass
             self._branch = "down" if self._current > 0 else "up"

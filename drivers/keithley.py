@@ -71,9 +71,8 @@ class _SourceMeterRole(SafeSourceMixin):
         return self._measure("current")
 
     def _ramp(self, mode: str, target: float) -> None:
-        target = self.check_limit(mode, target)
-        start = self.ramp_start(mode, lambda: self._LEVEL[mode].fget(self))
-        self.ramp_output(mode, start, target, lambda v: self._LEVEL[mode].fset(self, v))
+        self.ramp_from_last(mode, target, lambda: self._LEVEL[mode].fget(self),
+                            lambda v: self._LEVEL[mode].fset(self, v))
 
     def ramp_to_current(self, current_A: float) -> None:
         """Ramp the current setpoint from its present value to ``current_A`` (A) within the

@@ -90,11 +90,11 @@ class Keithley6221(SafeSourceMixin, _PM):
         self.source_enabled = False
 
     def ramp_to_current(self, current_A: float) -> None:
-        """Ramp the dc current from its present setpoint to ``current_A`` (A) within the slew
-        limits (the target is checked before anything is sent)."""
-        target = self.check_limit("current", current_A)
-        start = float(_PM.source_current.fget(self))
-        self.ramp_output("current", start, target, lambda v: _PM.source_current.fset(self, v))
+        """Ramp the dc current from the setpoint last written (the readback before the first
+        write) to ``current_A`` (A) within the slew limits (the target is checked before
+        anything is sent)."""
+        self.ramp_from_last("current", current_A, lambda: float(_PM.source_current.fget(self)),
+                            lambda v: _PM.source_current.fset(self, v))
 
     # ---- waveforms -------------------------------------------------------------------------
 

@@ -57,10 +57,19 @@ class _PulseSource(SafeSourceMixin):
         return target
 
     def _ramp_to_safe(self) -> None:
-        level = self.amplitude
+        level = self.ramp_start("amplitude", lambda: self.amplitude)
         target = self._safe_level(level)
         if target is not None:
             self.ramp_output("amplitude", level, target, self._write_level)
+
+    def safe_level(self, name: str) -> float:
+        """Get the safe value of output ``name``: for the pulse level the model's smallest
+        pulse of the last written sign (``MIN_AMPLITUDE``), else 0 (or the limit nearest)."""
+        if name != "amplitude":
+            return super().safe_level(name)
+        level = self.last_setpoint("amplitude") or 0.0
+        target = self._safe_level(level)
+        return level if target is None else target
 
     def shutdown(self) -> None:
         """Ramp the pulse level to ±MIN_AMPLITUDE within the slew limits, then disable the
@@ -109,6 +118,7 @@ class _LevelPolarityPulser(_PulseSource):
     @amplitude.setter
     def amplitude(self, level: float) -> None:
         v = self._check_amplitude(level)
+        self.note_setpoint("amplitude", v)
         inverted = self._inverted()
         if (v < 0) != inverted:
             self._flip_polarity(inverted)
@@ -332,7 +342,9 @@ class Picosecond10070A(_PulseSource, Instrument):
 
     @amplitude.setter
     def amplitude(self, level: float) -> None:
-        self._write_level(self._check_amplitude(level))
+        level = self._check_amplitude(level)
+        self.note_setpoint("amplitude", level)
+        self._write_level(level)
 
     def _write_level(self, level: float) -> None:
         self.write("amplitude %g" % level)
@@ -353,7 +365,9 @@ class Picosecond10070A(_PulseSource, Instrument):
 
     @offset.setter
     def offset(self, offset_V: float) -> None:
-        self._write_offset(self.check_limit("offset", offset_V))
+        offset_V = self.check_limit("offset", offset_V)
+        self.note_setpoint("offset", offset_V)
+        self._write_offset(offset_V)
 
     def _write_offset(self, offset_V: float) -> None:
         self.write("offset %g" % offset_V)
@@ -376,7 +390,7 @@ class Picosecond10070A(_PulseSource, Instrument):
 
     def _ramp_to_safe(self) -> None:
         def offset_to_zero():
-            start = self.offset
+            start = self.ramp_start("offset", lambda: self.offset)
             if start != 0.0:
                 low, high, _ = self.limits_of("offset")
                 self.ramp_output("offset", start, min(max(0.0, low), high), self._write_offset)

@@ -49,6 +49,7 @@ class _RFSource(SafeSourceMixin):
     """
     roles = ("rf_source",)
     DEFAULT_SLEW = {"power": SlewLimit(max_step=1.0, max_rate=10.0)}   # dB, dB/s
+    READBACK_RESOLUTION = {"power": 0.01}      # written as %.2f dBm
     SHUTDOWN_POWER = -20.0
     """Power (dBm) that ``shutdown()`` ramps down to before the RF goes off."""
 
@@ -64,7 +65,9 @@ class _RFSource(SafeSourceMixin):
 
     @power.setter
     def power(self, power_dBm: float) -> None:
-        self._write_power(self.check_limit("power", power_dBm))
+        power_dBm = self.check_limit("power", power_dBm)
+        self.note_setpoint("power", power_dBm)
+        self._write_power(power_dBm)
 
     def _write_power(self, power_dBm: float) -> None:
         self.write(self._POWER_SET % power_dBm)
@@ -82,16 +85,22 @@ class _RFSource(SafeSourceMixin):
         self.write(self._OUTPUT_SET % (1 if enabled else 0))
 
     def ramp_to_power(self, power_dBm: float) -> None:
-        """Ramp the power from its present value to ``power_dBm`` within the slew limits."""
-        stop = self.check_limit("power", power_dBm)
-        self.ramp_output("power", self.power, stop, self._write_power)
+        """Ramp the power from the level last written (the readback before the first write)
+        to ``power_dBm`` within the slew limits."""
+        self.ramp_from_last("power", power_dBm, lambda: self.power, self._write_power)
+
+    def safe_level(self, name: str) -> float:
+        """Get the power (dBm) the RF is ramped down to before it goes off: SHUTDOWN_POWER,
+        or the configured lower limit if that is higher."""
+        return max(self.SHUTDOWN_POWER, self.limits_of("power")[0])
 
     def shutdown(self) -> None:
-        """Ramp the power down to ``SHUTDOWN_POWER`` (or the configured lower limit, never
-        up), then switch the RF off, even if the ramp failed (its error is re-raised)."""
+        """Ramp the power down from the level last written to ``SHUTDOWN_POWER`` (or the
+        configured lower limit, never up), then switch the RF off, even if the ramp failed
+        (its error is re-raised)."""
         try:
-            start = self.power
-            floor = max(self.SHUTDOWN_POWER, self.limits_of("power")[0])
+            start = self.ramp_start("power", lambda: self.power)
+            floor = self.safe_level("power")
             if start > floor:
                 self.ramp_output("power", start, floor, self._write_power)
         finally:

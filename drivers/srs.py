@@ -29,7 +29,7 @@ from pymeasure.instruments.srs import SR830 as _PymeasureSR830
 from pymeasure.instruments.srs import SR860 as _PymeasureSR860
 from pymeasure.instruments.validators import strict_discrete_set, strict_range
 
-from labspin.bench.safety import SlewLimit
+from labspin.bench.safety import SlewLimit, shutdown_all
 
 from .base import SafeSourceMixin
 
@@ -82,11 +82,10 @@ class _LockInMixin:
         """Ramp the sine output to ``amplitude_V`` (V rms) within the slew limits.
 
         The target is checked against the limits before anything is sent; the start is the
-        amplitude read back from the instrument.
+        amplitude last written (read back from the instrument only before the first write).
         """
-        amplitude_V = self.check_limit("sine_amplitude", amplitude_V)
-        start = self._read_sine_amplitude()
-        self.ramp_output("sine_amplitude", start, amplitude_V, self._write_sine_amplitude)
+        self.ramp_from_last("sine_amplitude", amplitude_V, self._read_sine_amplitude,
+                            self._write_sine_amplitude)
 
     def shutdown(self) -> None:
         """Ramp the sine output down to the model's minimum amplitude within the slew limits.
@@ -97,7 +96,7 @@ class _LockInMixin:
         """
         low = self.SAFE_LIMITS["sine_amplitude"][0]
         try:
-            start = self._read_sine_amplitude()
+            start = self.ramp_start("sine_amplitude", self._read_sine_amplitude)
             self.paced_ramp("sine_amplitude", start, low, self._write_sine_amplitude)
         except Exception:
             try:
@@ -130,6 +129,7 @@ class SR830(_LockInMixin, SafeSourceMixin, _PymeasureSR830):
 
     SAFE_LIMITS = {"sine_amplitude": (0.004, 5.0, "V")}
     DEFAULT_SLEW = {"sine_amplitude": SlewLimit(0.05, 0.5)}
+    READBACK_RESOLUTION = {"sine_amplitude": 0.002}    # 2 mV steps (manual, SLVL)
     SINE_SET_FORMAT = "SLVL%0.3f"
     SNAP_XY = "SNAP? 1,2"
 
@@ -186,8 +186,10 @@ class SR860(_LockInMixin, SafeSourceMixin, _PymeasureSR860):
     ramping :attr:`sine_amplitude`.
     """
 
-    SAFE_LIMITS = {"sine_amplitude": (1e-9, 2.0, "V")}
-    DEFAULT_SLEW = {"sine_amplitude": SlewLimit(0.05, 0.5)}
+    SAFE_LIMITS = {"sine_amplitude": (1e-9, 2.0, "V"), "sine_offset": (-5.0, 5.0, "V")}
+    DEFAULT_SLEW = {"sine_amplitude": SlewLimit(0.05, 0.5),
+                    "sine_offset": SlewLimit(0.05, 0.5)}
+    READBACK_RESOLUTION = {"sine_offset": 1e-4}        # SOFF in 0.1 mV steps
     SINE_SET_FORMAT = "SLVL %0.9e"
     SNAP_XY = "SNAP? 0,1"
 
@@ -237,6 +239,33 @@ class SR860(_LockInMixin, SafeSourceMixin, _PymeasureSR860):
     id = Instrument.measurement(
         "*IDN?", "Get the identification of the instrument (*IDN?).", cast=str, maxsplit=0,
     )
+
+    @property
+    def sine_offset(self) -> float:
+        """Control the sine output's dc offset (V, SOFF, −5 to 5 V); setting it ramps there
+        within the slew limits from the offset last written, after a limit check. It drives
+        a dc current through the sample like any source, and is zeroed at shutdown."""
+        return float(self.values("SOFF?")[0])
+
+    @sine_offset.setter
+    def sine_offset(self, offset_V: float) -> None:
+        self.ramp_from_last("sine_offset", offset_V, lambda: self.sine_offset,
+                            self._write_sine_offset)
+
+    def shutdown(self) -> None:
+        """Ramp the dc offset to 0 V, then the sine amplitude to the minimum, each within the
+        slew limits and each attempted even if the other fails (the first error is raised)."""
+        errors = shutdown_all(self._offset_to_zero, super().shutdown)
+        if errors:
+            raise errors[0]
+
+    def _offset_to_zero(self) -> None:
+        start = self.ramp_start("sine_offset", lambda: self.sine_offset)
+        if start != 0.0:
+            self.paced_ramp("sine_offset", start, 0.0, self._write_sine_offset)
+
+    def _write_sine_offset(self, offset_V: float) -> None:
+        self.write("SOFF %0.4e" % offset_V)
 
     def __init__(self, adapter, name="Stanford Research Systems SR860 lock-in amplifier",
                  **kwargs):

@@ -35,6 +35,7 @@ import logging
 import socket
 import struct
 import threading
+import time
 from typing import Mapping, Sequence
 
 from .scpi import MAX_MESSAGE, SimInstrument
@@ -339,6 +340,8 @@ def run_message(instrument: SimInstrument, message: bytes) -> bytes | None:
         data = instrument.reply_bytes(reply)
         if data is not None:
             out += data
+    if out and instrument.reply_latency_s:      # --latency: a slow instrument, in wall time
+        time.sleep(instrument.reply_latency_s)
     return bytes(out)
 
 

@@ -720,6 +720,18 @@ class SimInstrument:
     def on_reset(self) -> None:
         """Hook: model-specific *RST actions."""
 
+    reply_latency_s = 0.0
+    """Wall-clock delay (s) before a served reply is sent (``labspin sim serve --latency``):
+    a slow GPIB or LAN instrument, so that a client's time-out can race its reply."""
+
+    AUDIT_SWITCH: str | None = None
+    """The output that switches a source on and off (for sim_backend.audit)."""
+
+    def audited_levels(self) -> dict[str, tuple[str, float]]:
+        """Hook for sim_backend.audit: the sourced level outputs, each → (the driver's name
+        of it, factor from this twin's value to the driver's unit). None by default."""
+        return {}
+
     def trigger(self) -> None:
         """Hook: *TRG and the VISA assert_trigger."""
 

@@ -7,7 +7,8 @@ reply ends with the instrument's ``termination``. Several clients may connect at
 each gets its own replies. Undecodable bytes are parsed like any other text (and fail with
 a syntax error); a line longer than MAX_MESSAGE bytes is dropped with -363 Input buffer
 overrun; a client that vanishes only ends its own thread. Faults apply: "timeout" sends
-nothing, "garbled" sends corrupted bytes, "drop" closes that client's socket.
+nothing, "garbled" sends corrupted bytes, "drop" closes that client's socket. A twin's
+``reply_latency_s`` delays each reply by that much wall time.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import logging
 import selectors
 import socket
 import threading
+import time
 from typing import Mapping, Sequence
 
 from .scpi import MAX_MESSAGE, SimInstrument
@@ -174,6 +176,8 @@ class ServerHandle:
             return False
         payload = instrument.reply_bytes(reply)
         if payload is not None:
+            if instrument.reply_latency_s:      # --latency: a slow instrument, in wall time
+                time.sleep(instrument.reply_latency_s)
             sock.sendall(payload)
         return True
 

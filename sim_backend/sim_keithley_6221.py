@@ -49,6 +49,10 @@ class Keithley6221Twin(KeithleyTwin):
     Delta needs the 2182A named by ``nanovoltmeter`` (``SOUR:DELT:NVPR?`` → 1); without it
     ``SOUR:DELT:ARM`` → -221.
     """
+    AUDIT_SWITCH = "output"
+
+    def audited_levels(self):
+        return {"source_current": ("current", 1.0)}
 
     idn = "KEITHLEY INSTRUMENTS INC.,MODEL 6221,4143312,D04  /700x "
     RANGES = (2e-9, 2e-8, 2e-7, 2e-6, 2e-5, 2e-4, 2e-3, 2e-2, 1e-1)

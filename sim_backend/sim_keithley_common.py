@@ -271,6 +271,10 @@ class SourceMeter(KeithleyTwin):
     :meth:`_declare_source` ("source_function", "source_current", "source_voltage") and implements
     the limits, the 4-wire flag, the ranges and NPLC/filter of the present measurement.
     """
+    AUDIT_SWITCH = "output"
+
+    def audited_levels(self):
+        return {"source_current": ("current", 1.0), "source_voltage": ("voltage", 1.0)}
 
     V_RANGES: tuple[float, ...] = ()
     I_RANGES: tuple[float, ...] = ()

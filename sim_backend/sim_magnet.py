@@ -109,6 +109,10 @@ class KepcoBOPTwin(_MagnetSupplyTwin):
     *RST: the factory state — voltage mode, 0 V, 0 A, output off (a driver must then set
     CURR mode and a compliance voltage before it can drive the magnet).
     """
+    AUDIT_SWITCH = "output"
+
+    def audited_levels(self):
+        return {"current": ("current", 1.0)}
 
     def __init__(self, bench: VirtualBench, name: str = "magnet_supply", *,
                  max_current: float = 12.0, max_voltage: float = 36.0, coil_ohm: float = 1.0,
@@ -209,6 +213,10 @@ class Danfysik8500Twin(_MagnetSupplyTwin):
     so CR- and LF-terminated reads both work. Errors are answered ``?<BEL> <text>`` (see
     the module notes) and recorded in ``errors``.
     """
+    AUDIT_SWITCH = "power"
+
+    def audited_levels(self):        # the DAC magnitude (the relay switches only at 0 A)
+        return {"current_ppm": ("current", self.full_scale_A / 1e6)}
 
     termination = "\r\n"
     ieee488 = False

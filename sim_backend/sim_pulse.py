@@ -709,6 +709,10 @@ class Picosecond10070ATwin(_PulseTwin):
     *RST: amplitude 75 mV, duration 1 ns, offset 0 V, delay 0, period 1 ms, trigger INT,
     disabled, header ON.
     """
+    AUDIT_SWITCH = "enabled"
+
+    def audited_levels(self):        # the dc baseline (pulse levels are not slew-limited)
+        return {"offset": ("offset", 1.0)}
 
     idn = "PICOSECOND PULSE LABS,10070A,000000,1.0"
     scpi = False

@@ -61,6 +61,10 @@ class _RFSourceTwin(SimInstrument):
     "am_source", "mod_on", "lf_on", "lf_amplitude" and implement :meth:`_am_rate` and
     :meth:`_lf_frequency`.
     """
+    AUDIT_SWITCH = "rf_on"
+
+    def audited_levels(self):
+        return {"power": ("power", 1.0)}
 
     FREQ_RANGE: tuple[float, float] = (9e3, 40e9)
     POWER_RANGE: tuple[float, float] = (-20.0, 19.0)

@@ -584,6 +584,8 @@ class SR830Twin(_SRSLockIn):
     *RST (standard settings): internal reference 1 kHz, phase 0, harmonic 1, sine 1.000 V,
     sensitivity 1 V (SENS 26), normal reserve, 100 ms (OFLT 8), 12 dB/oct, AC coupling.
     """
+    def audited_levels(self):
+        return {"sine_amplitude": ("sine_amplitude", 1.0)}
 
     MODEL = "SR830"
     idn = "Stanford_Research_Systems,SR830,s/n12345,ver1.07"
@@ -776,6 +778,8 @@ class SR860Twin(_SRSLockIn):
     *RST: internal reference 1 kHz, phase 0, harmonic 1, sine 1.000 V, dc level 0, sensitivity
     1 V (SCAL 0), 100 ms (OFLT 10), 12 dB/oct, input range 1 V, AC coupling.
     """
+    def audited_levels(self):
+        return {"sine_amplitude": ("sine_amplitude", 1.0), "sine_offset": ("sine_offset", 1.0)}
 
     MODEL = "SR860"
     idn = "Stanford_Research_Systems,SR860,003456,v1.51"

@@ -282,7 +282,8 @@ def test_sr830_shutdown_ramps_down_to_the_minimum():
 @pytest.mark.parametrize("cls", SR86X)
 def test_sr86x_shutdown_ramps_down_to_the_minimum(cls):
     clock = VirtualClock()
-    with expected_protocol(cls, [("SLVL?", "1.000000000e-01"), ("SLVL 5.000000050e-02", None),
+    with expected_protocol(cls, [("SOFF?", "0.0000e+00"),
+                                 ("SLVL?", "1.000000000e-01"), ("SLVL 5.000000050e-02", None),
                                  ("SLVL 1.000000000e-09", None)], clock=clock) as inst:
         inst.shutdown()
     assert clock.now() == pytest.approx((0.1 - 1e-9) / 0.5)
@@ -317,6 +318,7 @@ def test_shutdown_writes_the_minimum_if_a_ramp_step_fails():
     written = []
     inst = SR860(MagicMock(), clock=VirtualClock())
     inst._read_sine_amplitude = lambda: 1.0
+    inst._offset_to_zero = lambda: None         # the dc offset is at 0 V: nothing to ramp
 
     def write(v):
         if len(written) == 2:
@@ -352,3 +354,22 @@ def test_identity_and_common_commands(cls):
         assert inst.id == idn
         inst.clear()
         inst.reset()
+
+
+@pytest.mark.parametrize("cls", SR86X)
+def test_sr86x_dc_offset_is_a_limited_source_ramped_and_zeroed_at_shutdown(cls):
+    """Issue 13 items 1 and 6: the SR86x sine dc offset drives a dc current like any source:
+    limit-checked before any write, ramped at 0.05 V per write and 0.5 V/s from the offset
+    last written (a wrong readback is not used to jump), and ramped to 0 V at shutdown."""
+    clock = VirtualClock()
+    pairs = [("SOFF?", "0.0000e+00"), ("SOFF 5.0000e-02", None), ("SOFF 1.0000e-01", None),
+             ("SOFF?", "3.0000e+00"),                     # not what was written
+             ("SOFF 5.0000e-02", None), ("SOFF 0.0000e+00", None),
+             ("SLVL?", "1.000000000e-09"), ("SLVL 1.000000000e-09", None)]
+    with expected_protocol(cls, pairs, clock=clock) as inst:
+        inst.configure_safety(limits={"sine_offset": (-0.5, 0.5)})
+        with pytest.raises(LimitError, match=r"sine_offset = 0.6 V is outside .*\[-0.5, 0.5\]"):
+            inst.sine_offset = 0.6
+        inst.sine_offset = 0.1
+        inst.shutdown()
+    assert clock.now() == pytest.approx(0.2 / 0.5)        # 0.1 V up and down at 0.5 V/s

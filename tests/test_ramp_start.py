@@ -44,7 +44,9 @@ def test_a_one_behind_reply_is_reported_and_not_used_to_jump(caplog):
 
 def test_a_supply_that_does_not_answer_is_ramped_down_blind_then_switched_off(caplog):
     clock = VirtualClock()
-    with _kepco(KEPCO_UP + [(b"CURRent?", b"+1.0E0,garbled")] + KEPCO_DOWN, clock) as k:
+    resync = [(b"*ESE 2;*ESE?", b"2"), (b"*ESE 0", None)]   # garbled: in step before a query
+    down = KEPCO_DOWN[:2] + resync + KEPCO_DOWN[2:]
+    with _kepco(KEPCO_UP + [(b"CURRent?", b"+1.0E0,garbled")] + down, clock) as k:
         k.ramp_to_current(1.0)
         k.shutdown()
     assert clock.now() == pytest.approx(2.0)            # the blind ramp keeps the slew rate

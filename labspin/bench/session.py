@@ -41,10 +41,11 @@ def _annotate_errors(name: str, cfg: InstrumentConfig, inst, dialect: str | None
     command (for a read: the last command written).
 
     ``dialect`` ("scpi", "ieee488" or None, see drivers.registry.ERROR_STATUS): after every
-    command that expects no reply, read the status (``*ESR?``, then ``SYSTem:ERRor?`` texts
-    on SCPI models) and raise InstrumentError naming the command if the instrument rejected
-    it. Entries left from before (power-on, a failed exchange) are read and dropped first,
-    so they are never blamed on the next command.
+    command that expects no reply (unless the driver found the instrument silent: then
+    writes go on unchecked, as a blind ramp-down needs), read the status (``*ESR?``, then
+    ``SYSTem:ERRor?`` texts on SCPI models) and raise InstrumentError naming the command if
+    the instrument rejected it. Entries left from before (power-on, a failed exchange) are
+    read and dropped first, so they are never blamed on the next command.
     """
     last: list = [None]
     stale = [True]
@@ -83,8 +84,8 @@ def _annotate_errors(name: str, cfg: InstrumentConfig, inst, dialect: str | None
         except Exception as exc:  # noqa: BLE001
             stale[0] = True
             raise InstrumentError(name, cfg, command, exc) from exc
-        if dialect and "?" not in str(command):
-            try:
+        if dialect and "?" not in str(command) and not getattr(inst, "silent", False):
+            try:            # (a silent instrument's writes go on unchecked: a blind ramp)
                 errors = status_errors()
             except Exception as exc:  # noqa: BLE001
                 stale[0] = True
@@ -299,16 +300,23 @@ class Bench:
         def in_step(name: str, shutdown):         # no reply read one behind (issue 13)
             inst = self.instruments.get(name)
             return lambda: (getattr(inst, "resync", lambda: True)(), shutdown())
-        actions = {}
+        actions, driver_of = {}, {}
         if self.magnet is not None:
             supply = self.config.magnet.supply
-            actions[f"magnet ({supply})"] = in_step(supply, self.magnet.shutdown)
+            label = f"magnet ({supply})"
+            actions[label] = in_step(supply, self.magnet.shutdown)
+            driver_of[label] = self.instruments.get(supply)
         skip = {self.config.magnet.supply} if self.config.magnet is not None else set()
         for name in reversed(self._opened):
             if name not in skip and is_source(self.config.instruments[name]):
                 actions[name] = in_step(name, self.instruments[name].shutdown)
-        return [f"{name}: shutdown failed: {type(exc).__name__}: {exc}"
-                for name, exc in shutdown_each(actions).items()]
+                driver_of[name] = self.instruments[name]
+        out = []
+        for label, exc in shutdown_each(actions).items():
+            report = getattr(driver_of[label], "shutdown_report", None)
+            out.append(f"{label}: " + (report(exc) if report is not None
+                                       else f"shutdown failed: {type(exc).__name__}: {exc}"))
+        return out
 
     def close(self) -> None:
         """Close every adapter (after shutdown)."""

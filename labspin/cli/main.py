@@ -227,6 +227,20 @@ def _sim_serve(args) -> int:
         except ValueError as exc:
             print(f"labspin sim serve: --fault {spec!r}: {exc}", file=sys.stderr)
             return 2
+    for spec in args.latency:
+        key, _, seconds = spec.rpartition(":")
+        chosen = [n for n in twins if key in (n, slots[n].role)]
+        try:
+            delay = float(seconds)
+            if not chosen or not 0 <= delay <= 60:
+                raise ValueError
+        except ValueError:
+            print(f"labspin sim serve: --latency {spec!r}: want NAME_OR_ROLE:SECONDS with "
+                  f"0–60 s and one of {', '.join(twins)} or their roles "
+                  f"{', '.join(sorted({s.role for s in slots.values()}))}", file=sys.stderr)
+            return 2
+        for name in chosen:
+            twins[name].reply_latency_s = delay
     follow_wall_clock(bench, twins.values())
     try:
         if args.transport == "hislip":
@@ -638,6 +652,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="inject a fault into an instrument until the server stops: KIND is "
                     "timeout, garbled, drop, error or stuck_output; COMMAND limits it to one "
                     "header, e.g. smu:timeout:MEAS:VOLT?")
+    sv.add_argument("--latency", action="append", default=[], metavar="NAME_OR_ROLE:SECONDS",
+                    help="delay every reply of an instrument (or of every instrument of a "
+                    "role) by SECONDS of wall time, as a slow GPIB/LAN instrument would, "
+                    "e.g. magnet_supply:0.15")
     sv.add_argument("--host", default="127.0.0.1",
                     help="address to bind (default: %(default)s, loopback only)")
     sv.set_defaults(func=_sim_serve)

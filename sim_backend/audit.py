@@ -1,0 +1,149 @@
+"""A slew auditor for the simulated bench (issue 13 item 9).
+
+Every simulated source declares which of its outputs are sourced levels (its hook
+:meth:`~labspin.sim_backend.scpi.SimInstrument.audited_levels`) and which output switches it
+on and off (``AUDIT_SWITCH``). :class:`SlewAuditor` listens to each twin's output changes
+(``output_listeners``, in the twin's clock time) and records every setpoint change per source;
+a violation is
+
+* ``step``: a level moved by more than its slew limit's ``max_step`` in one write;
+* ``rate``: a level moved faster than ``max_rate`` since its previous change;
+* ``off_not_safe``: the output was switched off while a level was not at its safe value;
+* ``after_end``: any output changed after the run ended (:meth:`SlewAuditor.end`).
+
+The limits are those the run's drivers hold (``slew_of``, ``safe_level``), so the auditor
+checks the bench exactly as configured. A level may differ from the written value by the
+instrument's setting resolution (``READBACK_RESOLUTION``, or 1 ppm of its range).
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+
+KINDS = ("step", "rate", "off_not_safe", "after_end")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One applied change of an output: clock time (s), twin, output, old and new value."""
+    time_s: float
+    twin: str
+    output: str
+    old: object
+    new: object
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A change that broke the safety contract: its kind (one of KINDS) and what happened."""
+    kind: str
+    change: Change
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.change.twin}.{self.change.output} {self.detail}"
+
+
+@dataclass
+class _Level:
+    """An audited level: the driver output it is, its conversion factor (twin value ×
+    factor = driver units), slew limit, safe value and allowance."""
+    driver_output: str
+    factor: float
+    max_step: float
+    max_rate: float
+    safe: float
+    quantum: float
+
+
+class SlewAuditor:
+    """Records every output change of the simulated sources of an opened bench and the
+    violations among them (see the module notes).
+
+    ``watch(bench)`` starts auditing the twins of an opened :class:`labspin.bench.session.
+    Bench` with the slew limits and safe levels its drivers hold; ``end()`` marks the end of
+    the run. ``changes`` and ``violations`` are lists of :class:`Change` and
+    :class:`Violation`.
+    """
+
+    def __init__(self):
+        self.changes: list[Change] = []
+        self.violations: list[Violation] = []
+        self._levels: dict[tuple[str, str], _Level] = {}
+        self._last: dict[tuple[str, str], tuple[float, float]] = {}
+        self._twins: dict[str, object] = {}
+        self._ended = False
+        self._lock = threading.Lock()
+
+    def watch(self, bench) -> SlewAuditor:
+        """Audit every simulated source of ``bench`` (opened; ``bench.virtual`` holds the
+        twins by the instrument names of its config); get self."""
+        for name, twin in bench.virtual.instruments.items():
+            driver = bench.instruments.get(name)
+            if driver is None or not hasattr(driver, "slew_of"):
+                continue
+            self._twins[name] = twin
+            for output, (driver_output, factor) in twin.audited_levels().items():
+                if driver_output not in driver.SAFE_LIMITS:
+                    continue
+                low, high, _ = driver.limits_of(driver_output)
+                slew = driver.slew_of(driver_output) if driver_output in driver._slew else None
+                resolution = getattr(driver, "READBACK_RESOLUTION", {}).get(driver_output, 0.0)
+                self._levels[name, output] = _Level(
+                    driver_output, factor, slew.max_step if slew else math.inf,
+                    slew.max_rate if slew else math.inf, driver.safe_level(driver_output),
+                    max(resolution, 1e-6 * max(abs(low), abs(high))))
+                self._last[name, output] = (-math.inf, float(twin.output(output)) * factor)
+            twin.output_listeners.append(
+                lambda t, output, value, _name=name: self._record(_name, t, output, value))
+        return self
+
+    def end(self) -> None:
+        """Mark the end of the run: from now on any output change is a violation."""
+        with self._lock:
+            self._ended = True
+
+    def by_kind(self, kind: str) -> list[Violation]:
+        """Get the violations of one kind."""
+        return [v for v in self.violations if v.kind == kind]
+
+    def _record(self, name: str, t: float, output: str, value) -> None:
+        with self._lock:
+            key = (name, output)
+            level = self._levels.get(key)
+            old = self._last[key][1] if level else None
+            change = Change(t, name, output, old, value)
+            self.changes.append(change)
+            if self._ended:
+                self._flag("after_end", change, f"changed to {value!r} after the run ended")
+            if level is not None:
+                self._check_level(key, level, change, float(value) * level.factor)
+            twin = self._twins[name]
+            if output == twin.AUDIT_SWITCH and not value:
+                self._check_off(name, change)
+
+    def _check_level(self, key, level: _Level, change: Change, new: float) -> None:
+        t_prev, prev = self._last[key]
+        self._last[key] = (change.time_s, new)
+        step = abs(new - prev)
+        if step > level.max_step * (1 + 1e-9) + level.quantum:
+            self._flag("step", change, f"stepped {prev:g} → {new:g} (max step "
+                       f"{level.max_step:g})")
+        if step > level.quantum and math.isfinite(level.max_rate):
+            dt = change.time_s - t_prev
+            if step > level.max_rate * dt * (1 + 1e-6) + level.quantum:
+                self._flag("rate", change, f"moved {prev:g} → {new:g} in {dt:g} s (max rate "
+                           f"{level.max_rate:g}/s)")
+
+    def _check_off(self, name: str, change: Change) -> None:
+        for (twin, _), level in self._levels.items():
+            if twin != name:
+                continue
+            value = self._last[twin, _][1]
+            if abs(value - level.safe) > level.quantum:
+                self._flag("off_not_safe", change, f"switched off with {level.driver_output} "
+                           f"at {value:g} (safe: {level.safe:g})")
+
+    def _flag(self, kind: str, change: Change, detail: str) -> None:
+        self.violations.append(Violation(kind, change, detail))
