@@ -33,6 +33,11 @@ PROCEDURES: dict[str, tuple[str, str]] = {
                       "labspin.procedures.stno_spectrum_analysis:analyze_spectra"),
 }
 
+ANALYSES: dict[str, str] = {
+    "kittel": "labspin.procedures.kittel_analysis:analyze_kittel",
+}
+"""Analyses of other labs' tables that no procedure here writes: name → analysis function."""
+
 
 def _load(ref: str):
     module, _, name = ref.partition(":")
@@ -46,4 +51,4 @@ def procedure_class(name: str):
 
 def analysis_function(name: str):
     """Get the analysis function (DataFrame → dict of design.md keys) of a procedure."""
-    return _load(PROCEDURES[name][1])
+    return _load(ANALYSES[name] if name in ANALYSES else PROCEDURES[name][1])

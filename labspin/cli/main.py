@@ -333,10 +333,10 @@ def _analyze(args) -> int:
 
     import pandas as pd
 
-    from labspin.procedures import PROCEDURES, analysis_function
-    if args.procedure not in PROCEDURES:
+    from labspin.procedures import ANALYSES, PROCEDURES, analysis_function
+    if args.procedure not in {**PROCEDURES, **ANALYSES}:
         print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
-              f"{', '.join(PROCEDURES)}", file=sys.stderr)
+              f"{', '.join([*PROCEDURES, *ANALYSES])}", file=sys.stderr)
         return 2
     from labspin.results.reader import read_table
     frames = []
