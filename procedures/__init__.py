@@ -35,6 +35,7 @@ PROCEDURES: dict[str, tuple[str, str]] = {
 
 ANALYSES: dict[str, str] = {
     "kittel": "labspin.procedures.kittel_analysis:analyze_kittel",
+    "fmr": "labspin.procedures.fmr_analysis:analyze_fmr",
 }
 """Analyses of other labs' tables that no procedure here writes: name → analysis function."""
 

@@ -20,7 +20,7 @@ REAL = Path(__file__).parents[1].parent / "shared" / "realdata"
 GAMMA = 29.4e9
 
 
-def inplane_table(seed: int, meff=0.8, err_T=0.3e-3, freqs_GHz=np.arange(4, 21, 2.0)):
+def inplane_table(seed: int, meff=0.8, err_T=0.3e-3, freqs_GHz=tuple(range(4, 21, 2))):
     """A PIMM-like table: resonance fields of an in-plane film with Gaussian errors."""
     rng = np.random.default_rng(seed)
     f = np.asarray(freqs_GHz) * 1e9
