@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 
+from .registry import ANALYSES
 from .registry import REGISTRY as PROCEDURES
 
 
@@ -17,12 +18,17 @@ def procedure_class(name: str):
 
 def analysis_function(name: str):
     """Get the analysis function (DataFrame → dict of design.md keys) of a procedure."""
-    return PROCEDURES[name].load("analysis")
+    module, _, function = _analysis_ref(name).partition(":")
+    return getattr(importlib.import_module(f"labspin.procedures.{module}"), function)
 
 
 def analysis_declarations(name: str) -> tuple[object, tuple]:
     """Get (NEEDS, OPTIONS) declared beside a procedure's analysis function: the table it
     reads (``labspin.results.needs.Needs``, None if undeclared) and its options."""
-    module = importlib.import_module(
-        "labspin.procedures." + PROCEDURES[name].analysis.partition(":")[0])
+    module = importlib.import_module("labspin.procedures." + _analysis_ref(name).partition(":")[0])
     return getattr(module, "NEEDS", None), tuple(getattr(module, "OPTIONS", ()))
+
+
+def _analysis_ref(name: str) -> str:
+    """Get "module:function" of the analysis ``labspin analyze NAME`` runs (KeyError if none)."""
+    return ANALYSES[name] if name in ANALYSES else PROCEDURES[name].analysis

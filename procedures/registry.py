@@ -137,3 +137,11 @@ REGISTRY: dict[str, Entry] = {
         small={"currents": "0.2e-3:1e-3:2", "sweep_points": 101, "averages": 1}),
 }
 """The procedures by command-line name (each class's NAME)."""
+
+
+ANALYSES: dict[str, str] = {
+    "kittel": "kittel_analysis:analyze_kittel",
+    "fmr": "fmr_analysis:analyze_fmr",
+}
+"""Analyses of other labs' tables that no procedure here writes: name → "module:function"
+(``labspin analyze NAME``)."""

@@ -57,13 +57,11 @@ import re
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import curve_fit
 
 from labspin.physics.constants import E_CHARGE, HBAR, MU0
 from labspin.physics.macrospin.analytic import (
     inplane_magnetization_angle as magnetization_angle,
 )
-from labspin.physics.macrospin.analytic import kittel_inplane, kittel_perpendicular
 from labspin.results.units import convert, split_unit
 
 from .estimates import (
@@ -76,10 +74,14 @@ from .estimates import (
     settings,
     weighted_line,
 )
-
-GAMMA_E_HZ_PER_T = 28.024951e9
-"""γ/2π of the free electron (g = 2.0023), Hz/T: the default when γ cannot be fitted."""
-
+from .kittel import (  # noqa: F401 — fit_kittel, fit_damping, … are also this module's API
+    GAMMA_E_HZ_PER_T,
+    GAMMA_PRIOR,
+    fit_damping,
+    fit_kittel,
+    fit_resonances,
+    kittel_inplane_angle,
+)
 
 _LINE_KEYS = ("mu0_hres_T", "mu0_dh_T", "s_V", "a_V", "offset_V", "slope_V_per_T")
 
@@ -90,6 +92,24 @@ def read_results(path) -> pd.DataFrame:
     the header, when present, goes to ``df.attrs["sample_parameters"]``."""
     from labspin.results.reader import read_table
     return read_table(path)
+
+
+def add_si_columns(df: pd.DataFrame, quantities) -> None:
+    """Add, in place, ``"Q (SI)"`` for each (Q, SI) of ``quantities`` that ``df`` lacks,
+    converted from a column "Q (unit)" in another unit of it ("Field (mT)", "Field (Oe)",
+    "Frequency (GHz)"; names compared without surrounding spaces, "Field(G)" too)."""
+    for quantity, si in quantities:
+        if f"{quantity} ({si})" in df.columns:
+            continue
+        for column in list(df.columns):
+            name, unit = split_unit(str(column).strip())
+            if name == quantity and unit:
+                try:
+                    df[f"{quantity} ({si})"] = convert(
+                        pd.to_numeric(df[column], errors="raise").astype(float), unit, si)
+                except ValueError:            # not a unit of that quantity: named later
+                    continue
+                break
 
 
 def standardize(df: pd.DataFrame, columns: dict | None = None,
@@ -107,17 +127,7 @@ def standardize(df: pd.DataFrame, columns: dict | None = None,
         out = out.rename(columns={"Field": f"Field ({field_unit or 'T'})"})
     if "Vmix" in out.columns:
         out = out.rename(columns={"Vmix": "Vmix (V)"})
-    for quantity, si in (("Field", "T"), ("Frequency", "Hz")):
-        if f"{quantity} ({si})" in out.columns:
-            continue
-        for column in list(out.columns):
-            name, unit = split_unit(str(column))
-            if name == quantity and unit:     # "Field (mT)", "Field (Oe)", "Frequency (GHz)"
-                try:
-                    out[f"{quantity} ({si})"] = convert(out[column].astype(float), unit, si)
-                except ValueError:            # not a unit of that quantity: named below
-                    continue
-                break
+    add_si_columns(out, (("Field", "T"), ("Frequency", "Hz")))
     missing = [c for c in ("Field (T)", "Frequency (Hz)", "Vmix (V)") if c not in out.columns]
     if missing:
         raise KeyError(f"stfmr analysis needs the columns {missing}; map yours with "
@@ -154,18 +164,36 @@ def lineshape(x, x0, dh, s, a, c0, c1, xm=0.0):
     return s * dh * dh / den + a * dh * u / den + c0 + c1 * (np.asarray(x, float) - xm)
 
 
-def _line_basis(t, t0, d):
-    """Get the columns F_S, F_A, 1, t of the line model at normalised fields t."""
-    u = t - t0
+def _line_basis(t, t0, d, derivative: bool = False):
+    """Get the columns F_S, F_A, 1, t of the line model at normalised fields t; with
+    ``derivative`` the field derivatives times the width, d·∂F_S/∂t and d·∂F_A/∂t (a
+    field-modulated line, :func:`derivative_lineshape`), in place of F_S and F_A."""
+    u = t - t0                                # t0 may be a column of centres: (k, n, 4)
     den = u * u + d * d
-    return np.column_stack([d * d / den, d * u / den, np.ones_like(t), t])
+    one = np.ones_like(u)
+    if derivative:
+        return np.stack([-2 * d ** 3 * u / den ** 2, d * d * (d * d - u * u) / den ** 2, one,
+                         t * one], axis=-1)
+    return np.stack([d * d / den, d * u / den, one, t * one], axis=-1)
 
 
-def _line_jacobian(t, p):
+def _line_jacobian(t, p, derivative: bool = False):
     """Get ∂model/∂(t0, d, S, A, c0, c1) at normalised fields t and parameters p."""
     t0, d, s, a = p[:4]
     u = t - t0
     den = u * u + d * d
+    if derivative:
+        # G = ∂F/∂t: G_S = −2d²u/den², G_A = d(d² − u²)/den²; the basis is H = d·G, so
+        # ∂H/∂t0 = d·∂G/∂t0 and ∂H/∂d = G + d·∂G/∂d, with ∂G_S/∂t0 = 2d²(d² − 3u²)/den³,
+        # ∂G_S/∂d = −4du(u² − d²)/den³, ∂G_A/∂t0 = 2du(3d² − u²)/den³,
+        # ∂G_A/∂d = (−d⁴ + 6d²u² − u⁴)/den³
+        den3 = den ** 3
+        g_s, g_a = -2 * d * d * u / den ** 2, d * (d * d - u * u) / den ** 2
+        j_t0 = s * d * 2 * d * d * (d * d - 3 * u * u) / den3 \
+            + a * d * 2 * d * u * (3 * d * d - u * u) / den3
+        j_d = s * (g_s + d * -4 * d * u * (u * u - d * d) / den3) \
+            + a * (g_a + d * (-d ** 4 + 6 * d * d * u * u - u ** 4) / den3)
+        return np.column_stack([j_t0, j_d, d * g_s, d * g_a, np.ones_like(t), t])
     fs, fa = d * d / den, d * u / den
     # ∂F_S/∂t0 = 2d²u/den², ∂F_S/∂d = 2du²/den², ∂F_A/∂t0 = d(u² − d²)/den²,
     # ∂F_A/∂d = u(u² − d²)/den²
@@ -175,7 +203,36 @@ def _line_jacobian(t, p):
     return np.column_stack([j_t0, j_d, fs, fa, np.ones_like(t), t])
 
 
-def fit_line(field_T, v_V) -> dict:
+def derivative_lineshape(x, x0, dh, s, a, c0, c1, xm=0.0):
+    """Get Δ·∂/∂x[S·F_S + A·F_A] + c0 + c1·(x − xm) (V) at field magnitudes x (T): the
+    lock-in signal of a field-modulated line (modulation amplitude ≪ Δ), S and A in volts of
+    the absorption's scale (its peak-to-peak is 3√3/4·√(S² + A²) for a pure S or A line)."""
+    u = np.asarray(x, float) - x0
+    den = u * u + dh * dh
+    return (-2 * s * dh ** 3 * u + a * dh * dh * (dh * dh - u * u)) / den ** 2 + c0 \
+        + c1 * (np.asarray(x, float) - xm)
+
+
+def _grid_starts(t, y, step: float, deriv: bool) -> list[tuple[float, float, float]]:
+    """Get [(residual sum of squares, t0, d)], best first, over a grid of centres t0 (up to
+    60 data points) and widths d (20, geometric from the field step to half the range), the
+    linear parameters eliminated by least squares (batched normal equations)."""
+    centres = t[1:-1][np.unique(np.linspace(0, t.size - 3, min(t.size - 2, 60)).astype(int))]
+    grid = []
+    for d in np.geomspace(step, 0.5, 20):
+        m = _line_basis(t, centres[:, None], d, deriv)                  # (k, n, 4)
+        mt = m.transpose(0, 2, 1)
+        try:
+            c = np.linalg.solve(mt @ m, (mt @ y)[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            c = np.stack([np.linalg.lstsq(mk, y, rcond=None)[0] for mk in m])
+        sse = np.sum(((m @ c[..., None])[..., 0] - y) ** 2, axis=1)
+        grid += [(float(e), float(t0), float(d)) for e, t0 in zip(sse, centres)]
+    grid.sort()
+    return grid
+
+
+def fit_line(field_T, v_V, shape: str = "absorption", start=None) -> dict:
     """Fit one sweep (fields of one sign; fitted against |field|); get x0 = mu0_hres_T,
     mu0_dh_T (HWHM), s_V, a_V, offset_V, slope_V_per_T, each with _err, s_over_a(_err),
     n_points, residual_rms_V, noise_V (the point-to-point scatter, √½·rms of successive
@@ -189,8 +246,15 @@ def fit_line(field_T, v_V) -> dict:
     points, then Gauss–Newton steps on all six parameters until the step is below 10⁻⁴ of
     every standard error. RuntimeError when that does not happen (not converged).
     Errors: the covariance (JᵀJ)⁻¹ at the optimum scaled by the residual variance.
+    ``shape="derivative"``: the field derivative of the same line (:func:`derivative_lineshape`,
+    field-modulated detection), x0 and Δ the absorption's. ``start``: (x0, Δ) in T to
+    start from instead of the grid (a refit of a known line in a narrower window).
+    ``shape="auto"``: the shape whose best grid point has the smaller residual (reported
+    as ``lineshape``).
     """
     from scipy.optimize import least_squares
+    if shape not in ("absorption", "derivative", "auto"):
+        raise ValueError(f"shape must be 'absorption', 'derivative' or 'auto', got {shape!r}")
     x = np.abs(np.asarray(field_T, float))
     v = np.asarray(v_V, float)
     order = np.argsort(x)
@@ -208,8 +272,15 @@ def fit_line(field_T, v_V) -> dict:
     t, y = (x - xm) / span, (v - vmed) / vs
     step = max(float(np.median(np.diff(t))), 1e-4)
 
+    grids = {}
+    if shape == "auto":                       # the shape whose best grid point fits better
+        grids = {k: _grid_starts(t, y, step, k == "derivative")
+                 for k in ("absorption", "derivative")}
+        shape = min(grids, key=lambda k: grids[k][0][0])
+    deriv = shape == "derivative"
+
     def coef_at(t0, d):
-        m = _line_basis(t, t0, d)
+        m = _line_basis(t, t0, d, deriv)
         c, *_ = np.linalg.lstsq(m, y, rcond=None)
         return m, c
 
@@ -217,13 +288,10 @@ def fit_line(field_T, v_V) -> dict:
         m, c = coef_at(q[0], q[1])
         return m @ c - y
 
-    grid = []
-    centres = t[1:-1][np.unique(np.linspace(0, t.size - 3, min(t.size - 2, 60)).astype(int))]
-    for d in np.geomspace(step, 0.5, 20):
-        for t0 in centres:
-            m, c = coef_at(t0, d)
-            grid.append((float(np.sum((m @ c - y) ** 2)), t0, d))
-    grid.sort()
+    if start is None:
+        grid = grids.get(shape) or _grid_starts(t, y, step, deriv)
+    else:                                     # a previous fit's (x0, Δ)
+        grid = [(0.0, (start[0] - xm) / span, max(start[1] / span, 0.05 * step))]
     lo, hi = [t[0] - 1.0, 0.05 * step], [t[-1] + 1.0, 4.0]
     best = None
     for _, t0, d in grid[:3]:
@@ -236,9 +304,9 @@ def fit_line(field_T, v_V) -> dict:
     converged = False
     dof = max(1, t.size - 6)
     for _ in range(20):                       # Gauss–Newton polish and convergence check
-        m = _line_basis(t, p[0], p[1])
+        m = _line_basis(t, p[0], p[1], deriv)
         r = y - m @ p[2:]
-        jac = _line_jacobian(t, p)
+        jac = _line_jacobian(t, p, deriv)
         jtj = jac.T @ jac
         try:
             cov = np.linalg.inv(jtj)
@@ -253,7 +321,7 @@ def fit_line(field_T, v_V) -> dict:
         p_new = p + dp
         if p_new[1] <= 0:
             break
-        r_new = y - _line_basis(t, p_new[0], p_new[1]) @ p_new[2:]
+        r_new = y - _line_basis(t, p_new[0], p_new[1], deriv) @ p_new[2:]
         if float(r_new @ r_new) > float(r @ r) * (1 + 1e-12):
             break
         p = p_new
@@ -278,6 +346,8 @@ def fit_line(field_T, v_V) -> dict:
     out["noise_V"] = float(np.sqrt(0.5 * np.mean(np.diff(res_v) ** 2)))
     out["field_min_T"], out["field_max_T"] = float(x[0]), float(x[-1])
     out["field_step_T"] = float(np.median(np.diff(x)))
+    out["signal_ptp_V"] = float(np.ptp(v))
+    out["lineshape"] = shape
     return out
 
 
@@ -295,8 +365,10 @@ def sweeps(df: pd.DataFrame) -> list[tuple[tuple, np.ndarray]]:
     (frequency, polarity, the optional power, dc current and field angle, file, repeat).
     A new sweep starts where the key's columns change, where a new file starts
     (``df.attrs["file_rows"]``: [(name, number of rows), …], set by ``labspin analyze``), or
-    where |B| jumps back against the sweep's direction by more than half the sweep so far
-    (a repeat). Sweeps are never merged, so repeats and files stay apart."""
+    where |B| jumps back against the sweep's net direction by more than half the sweep so
+    far (a repeat; only after 7 points, the fewest a line needs, so that jitter of the first
+    readings does not split a sweep). Sweeps are never merged, so repeats and files stay
+    apart."""
     extra = _group_keys(df)
     b = df["Field (T)"].to_numpy(float)
     cols = [df["Frequency (Hz)"].to_numpy(float), np.where(b < 0, -1, 1)]
@@ -307,7 +379,7 @@ def sweeps(df: pd.DataFrame) -> list[tuple[tuple, np.ndarray]]:
         files[pos:pos + int(n)] = str(name)
         pos += int(n)
     out, seen = [], {}
-    start, direction = 0, 0.0
+    start = 0
 
     def close(stop):
         if stop > start:
@@ -318,19 +390,22 @@ def sweeps(df: pd.DataFrame) -> list[tuple[tuple, np.ndarray]]:
 
     absb = np.abs(b)
     for i in range(1, len(df)):
-        new = any(c[i] != c[i - 1] for c in cols) or files[i] != files[i - 1]
-        if not new:
+        new = any(_differ(c[i], c[i - 1]) for c in cols) or files[i] != files[i - 1]
+        if not new and i - start >= 7:
             step = absb[i] - absb[i - 1]
-            extent = abs(absb[i - 1] - absb[start])
-            if direction == 0.0 and step != 0:
-                direction = np.sign(step)
-            elif direction != 0.0 and np.sign(step) == -direction and abs(step) > 0.5 * extent:
-                new = True
+            net = absb[i - 1] - absb[start]
+            new = bool(net != 0 and np.sign(step) == -np.sign(net) and abs(step) > 0.5 * abs(net))
         if new:
             close(i)
-            start, direction = i, 0.0
+            start = i
     close(len(df))
     return out
+
+
+def _differ(a: float, b: float) -> bool:
+    """Whether two key values differ, NaN equal to NaN (a constant one file lacks, e.g. a
+    power its name does not give, must not split that file into one-point sweeps)."""
+    return a != b and not (a != a and b != b)
 
 
 def line_quality(fit: dict, v_V) -> str | None:
@@ -350,7 +425,7 @@ def line_quality(fit: dict, v_V) -> str | None:
     amp = math.hypot(fit["s_V"], fit["a_V"])
     sig = math.hypot(fit["s_V"] / max(fit["s_V_err"], 1e-300),
                      fit["a_V"] / max(fit["a_V_err"], 1e-300))
-    ptp = float(np.ptp(np.asarray(v_V, float)))
+    ptp = fit.get("signal_ptp_V", float(np.ptp(np.asarray(v_V, float))))
     if not (x0 - dh >= lo and x0 + dh <= hi):
         return (f"resonance {x0 * 1e3:.4g} mT (HWHM {dh * 1e3:.3g} mT) outside the swept "
                 f"window {lo * 1e3:.4g}–{hi * 1e3:.4g} mT")
@@ -372,14 +447,18 @@ def line_quality(fit: dict, v_V) -> str | None:
 
 
 def fit_lines(df: pd.DataFrame, field_min_T: float | None = None,
-              field_max_T: float | None = None) -> pd.DataFrame:
+              field_max_T: float | None = None, *, signal: str = "Vmix (V)",
+              fit_one=fit_line) -> pd.DataFrame:
     """Get the per-sweep table (:func:`sweeps`: one row per sweep, repeats and files apart)
     with frequency_Hz, polarity (+1/−1), power_dBm, dc_current_A, field_angle_deg (when
-    present), file, repeat, the fit of :func:`fit_line`, ``used`` and ``reason`` (why not:
-    :func:`line_quality`, a failed or unconverged fit). The optional field window
-    ``field_min_T`` ≤ |B| ≤ ``field_max_T`` is applied before fitting."""
-    df = standardize(df)
-    ok = np.isfinite(df["Field (T)"]) & np.isfinite(df["Vmix (V)"])
+    present), file, repeat, the fit of ``fit_one`` (field, signal → :func:`fit_line`'s
+    dict), ``used`` and ``reason`` (why not: :func:`line_quality`, a failed or unconverged
+    fit). The optional field window ``field_min_T`` ≤ |B| ≤ ``field_max_T`` is applied
+    before fitting. ``signal``: the column fitted (another than ``Vmix (V)``: ``df`` has
+    ``Field (T)`` and ``Frequency (Hz)`` already)."""
+    if signal == "Vmix (V)":
+        df = standardize(df)
+    ok = np.isfinite(df["Field (T)"]) & np.isfinite(df[signal])
     attrs = dict(df.attrs)
     if not ok.all() and attrs.get("file_rows"):
         # keep the file boundaries: count the kept rows per file
@@ -394,7 +473,7 @@ def fit_lines(df: pd.DataFrame, field_min_T: float | None = None,
     names = ["frequency_Hz", "polarity"] + [c.split(" (")[0].lower().replace(" ", "_")
                                             + _unit_suffix(c) for c in extra]
     rows = []
-    b_all, v_all = df["Field (T)"].to_numpy(float), df["Vmix (V)"].to_numpy(float)
+    b_all, v_all = df["Field (T)"].to_numpy(float), df[signal].to_numpy(float)
     for key, idx in sweeps(df):
         row = dict(zip(names, key[:len(names)]))
         row["polarity"] = int(row["polarity"])
@@ -406,7 +485,7 @@ def fit_lines(df: pd.DataFrame, field_min_T: float | None = None,
         if field_max_T is not None:
             inside &= np.abs(b) <= field_max_T
         try:
-            fit = fit_line(b[inside], v[inside])
+            fit = fit_one(b[inside], v[inside])
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
             row.update({"used": False, "reason": f"no fit: {exc}", "n_points": int(inside.sum())})
             rows.append(row)
@@ -421,120 +500,6 @@ def fit_lines(df: pd.DataFrame, field_min_T: float | None = None,
 
 
 # --- Kittel and damping ----------------------------------------------------------------------
-def kittel_inplane_angle(b_T, field_angle_deg, mu0_meff_T, mu0_hk_T, gamma_Hz_per_T,
-                         easy_axis_deg: float = 0.0):
-    """Get f (Hz) of an in-plane film with a uniaxial in-plane anisotropy field μ0H_k (T)
-    along ``easy_axis_deg``, the field |b_T| in plane at ``field_angle_deg`` (both from +x).
-
-    m sits at φ with H·sin(φ − φ_H) + (H_k/2)·sin 2(φ − φ_K) = 0 (Newton from φ_H), and
-    f = γ·√{[H cos(φ−φ_H) + H_k cos 2(φ−φ_K)]·[H cos(φ−φ_H) + H_k cos²(φ−φ_K) + M_eff]}.
-    With H_k = 0 this is ``kittel_inplane`` of the core (used then).
-    """
-    b = np.abs(np.asarray(b_T, float))
-    gamma0 = 2 * math.pi * MU0 * gamma_Hz_per_T
-    if mu0_hk_T == 0.0:
-        return kittel_inplane(b / MU0, mu0_meff_T / MU0, 0.0, gamma0=gamma0)
-    ph = np.radians(np.broadcast_to(np.asarray(field_angle_deg, float), b.shape))
-    pk = math.radians(easy_axis_deg)
-    phi = magnetization_angle(b, field_angle_deg, mu0_hk_T, easy_axis_deg)
-    hpar = b * np.cos(phi - ph)
-    e1 = hpar + mu0_hk_T * np.cos(2 * (phi - pk))
-    e2 = hpar + mu0_hk_T * np.cos(phi - pk) ** 2 + mu0_meff_T
-    return gamma_Hz_per_T * np.sqrt(np.clip(e1 * e2, 0.0, None))
-
-
-def _kittel_model(magnet: str, hk_T: float, angle_deg, easy_axis_deg: float):
-    def f(b_T, meff_T, gamma_Hz_per_T):
-        if magnet == "perpendicular":
-            gamma0 = 2 * math.pi * MU0 * gamma_Hz_per_T
-            return kittel_perpendicular(np.asarray(b_T) / MU0, min(meff_T, -1e-9) / MU0,
-                                        gamma0=gamma0)
-        return kittel_inplane_angle(b_T, angle_deg, meff_T, hk_T, gamma_Hz_per_T,
-                                    easy_axis_deg)
-    return f
-
-
-def fit_kittel(frequency_Hz, b_res_T, b_err_T, *, magnet: str = "inplane",
-               gamma_Hz_per_T: float | None = None, gamma_err: float = 0.0,
-               mu0_hk_T: float = 0.0, field_angle_deg=45.0, easy_axis_deg: float = 0.0) -> dict:
-    """Fit f(B_res) with the Kittel form of ``magnet`` ("inplane": with ``mu0_hk_T`` ≠ 0 the
-    field angle and anisotropy of :func:`kittel_inplane_angle`; or "perpendicular"); γ free
-    when ``gamma_Hz_per_T`` is None, else fixed at it with its error ``gamma_err`` propagated
-    into M_eff (refits at γ ± σ_γ). Get mu0_meff_T and (γ free) gamma_Hz_per_T, each with
-    _err, and (γ free) the correlation rho_meff_gamma.
-
-    Scale-free: the fit runs in GHz and GHz/T. The field errors enter as frequency errors
-    through the local slope df/dB (effective variance, refreshed once at the fitted values);
-    the covariance is that of these errors, widened by the reduced χ² when it exceeds 1.
-    RuntimeError when the fit does not converge.
-    """
-    f = np.asarray(frequency_Hz, float) / 1e9
-    b = np.abs(np.asarray(b_res_T, float))
-    be = np.asarray(b_err_T, float)
-    model = _kittel_model(magnet, mu0_hk_T, field_angle_deg, easy_axis_deg)
-    free = gamma_Hz_per_T is None
-    g0 = (GAMMA_E_HZ_PER_T if free else gamma_Hz_per_T) / 1e9
-
-    def fun(bb, m, g=None):
-        return model(bb, m, (g if free else g_fixed) * 1e9) / 1e9
-
-    def fit_at(g_fix):
-        nonlocal g_fixed
-        g_fixed = g_fix
-        grid = np.linspace(-2.0, -1e-3, 400) if magnet == "perpendicular" else \
-            np.linspace(-2.0, 3.0, 1001)
-        meff0 = float(grid[int(np.argmin([np.sum((model(b, m, g0 * 1e9) / 1e9 - f) ** 2)
-                                          for m in grid]))])
-        params = [meff0, g0] if free else [meff0]
-        sigma = None
-        for _ in range(2):
-            popt, pcov, info, msg, ier = curve_fit(
-                (lambda bb, m, g: fun(bb, m, g)) if free else (lambda bb, m: fun(bb, m)),
-                b, f, p0=params, sigma=sigma, absolute_sigma=sigma is not None,
-                maxfev=20000, full_output=True)
-            if ier not in (1, 2, 3, 4):
-                raise RuntimeError(f"the Kittel fit did not converge: {msg}")
-            params = list(popt)
-            h = 1e-5
-            sl = np.abs(fun(b + h, *popt) - fun(b - h, *popt)) / (2 * h)
-            sigma = np.maximum(sl * np.maximum(be, 1e-9), 1e-6)
-        dof = f.size - len(params)
-        resid = (fun(b, *popt) - f) / sigma
-        if dof > 0:
-            pcov = pcov * max(1.0, float(resid @ resid) / dof)
-        return popt, pcov
-
-    g_fixed = None
-    popt, pcov = fit_at(None if free else g0)
-    perr = np.sqrt(np.clip(np.diag(pcov), 0.0, None))
-    out = {"mu0_meff_T": float(popt[0]), "mu0_meff_T_err": float(perr[0])}
-    if free:
-        out.update({"gamma_Hz_per_T": float(popt[1] * 1e9),
-                    "gamma_Hz_per_T_err": float(perr[1] * 1e9),
-                    "rho_meff_gamma": float(pcov[0, 1] / max(perr[0] * perr[1], 1e-300))})
-    elif gamma_err > 0:
-        hi_, lo_ = (fit_at(g0 + s * gamma_err / 1e9)[0][0] for s in (1, -1))
-        out["mu0_meff_T_err"] = float(math.hypot(perr[0], 0.5 * (hi_ - lo_)))
-    return out
-
-
-def fit_damping(frequency_Hz, dh_T, dh_err_T, gamma_Hz_per_T: float,
-                gamma_err: float = 0.0) -> dict:
-    """Fit Δ(f) = Δ0 + f·α/γ (HWHM, T), a straight line weighted by the line fits' errors
-    (:func:`estimates.weighted_line`: widened by the reduced χ² when above 1); get alpha
-    and mu0_dh0_T with _err (γ's error propagated into α)."""
-    f = np.asarray(frequency_Hz, float)
-    if np.unique(f).size < 2:
-        raise ValueError("the damping fit needs at least two frequencies")
-    coef, cov = weighted_line(f / 1e9, dh_T, dh_err_T)
-    k, d0 = coef[0] / 1e9, coef[1]
-    k_err, d0_err = math.sqrt(cov[0, 0]) / 1e9, math.sqrt(cov[1, 1])
-    alpha = k * gamma_Hz_per_T
-    alpha_err = math.hypot(k_err * gamma_Hz_per_T, k * gamma_err)
-    return {"alpha": float(alpha), "alpha_err": float(alpha_err),
-            "mu0_dh0_T": float(d0), "mu0_dh0_T_err": float(d0_err)}
-
-
 def xi_from_s_over_a(s_over_a, mu0_hres_T, mu0_meff_T, mu0_ms_T, thickness_m, hm_thickness_m):
     """Get ξ = −(S/A)·(e·μ0Ms·t·d/ħ)·√(1 + μ0M_eff/μ0H_res) (physics.md's magnitude; the
     sign is the simulator's, where the rf Oersted field of the heavy metal points along −σ;
@@ -587,10 +552,6 @@ def fit_dc_linewidth(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- everything --------------------------------------------------------------------------------
-GAMMA_PRIOR = (GAMMA_E_HZ_PER_T, 0.05 * GAMMA_E_HZ_PER_T)
-"""The default γ/2π (Hz/T) where the frequencies do not determine it: the free electron's,
-± 5 % (g = 2.00 ± 0.10 spans YIG's 2.00 to cobalt's 2.15–2.2; permalloy 2.1)."""
-
 OPTIONS = (
     Option("gamma_Hz_per_T", "Hz/T", "γ/2π; given: fixed at it (else fitted where the "
            "frequencies determine it, else the free electron's ± 5 %)"),
@@ -623,44 +584,6 @@ def _header_film(df: pd.DataFrame) -> dict:
     hdr = header_info(df.attrs["header"])
     return {k: hdr[k] for k in ("mu0_ms_T", "thickness_m", "hm_thickness_m", "width_m")
             if k in hdr}
-
-
-def _kittel_and_damping(sel: pd.DataFrame, set_: dict, gamma: Prior | None, hk: float,
-                        angle, warnings: list) -> tuple[dict, float, float, bool]:
-    """Kittel (γ by the criterion of :func:`analyze_stfmr`) and damping of the lines
-    ``sel``; get (result, γ, σ_γ, γ free)."""
-    nfreq = sel["frequency_Hz"].nunique()
-    kw = dict(magnet=set_["magnet"], mu0_hk_T=hk, field_angle_deg=angle,
-              easy_axis_deg=set_["easy_axis_deg"])
-    b = sel["mu0_hres_T"].to_numpy(float)
-    args = (sel["frequency_Hz"], b, sel["mu0_hres_T_err"])
-    free = False
-    out = None
-    if gamma.source == "default" and nfreq >= 3:
-        try:
-            trial = fit_kittel(*args, **kw)
-        except RuntimeError:
-            trial = None
-        if trial is not None and trial["gamma_Hz_per_T_err"] < gamma.err:
-            out, free = trial, True
-        else:
-            got = ("the free fit failed" if trial is None else
-                   f"free fit: γ/2π = {trial['gamma_Hz_per_T'] / 1e9:.4g} ± "
-                   f"{trial['gamma_Hz_per_T_err'] / 1e9:.2g} GHz/T")
-            warnings.append(f"γ is not determined by these {nfreq} frequencies ({got}, no "
-                            f"better than the default's ± {gamma.err / 1e9:.2g} GHz/T): fixed "
-                            f"at {gamma.value / 1e9:.4g} GHz/T, its error propagated")
-    elif gamma.source == "default":
-        warnings.append(f"γ cannot be fitted from {nfreq} frequencies: fixed at "
-                        f"{gamma.value / 1e9:.4g} ± {gamma.err / 1e9:.2g} GHz/T (default)")
-    if out is None:
-        out = fit_kittel(*args, gamma_Hz_per_T=gamma.value, gamma_err=gamma.err, **kw)
-    gam = out.get("gamma_Hz_per_T", gamma.value)
-    gam_err = out.get("gamma_Hz_per_T_err", gamma.err)
-    if nfreq >= 2:
-        out.update(fit_damping(sel["frequency_Hz"], sel["mu0_dh_T"], sel["mu0_dh_T_err"],
-                               gam, gam_err))
-    return out, gam, gam_err, free
 
 
 def analyze_stfmr(df: pd.DataFrame, *, table: bool = False, **options) -> dict:
@@ -725,51 +648,8 @@ def analyze_stfmr(df: pd.DataFrame, *, table: bool = False, **options) -> dict:
         raise ValueError(f"need ≥ 2 usable lines for the Kittel fit, got {len(sel)}"
                          + (f" ({'; '.join(warnings)})" if warnings else ""))
     hk = priors["mu0_hk_T"].value
-    if set_["field_angle_deg"] is not None:
-        angle = float(set_["field_angle_deg"])
-    elif "field_angle_deg" in sel.columns:
-        angle = sel["field_angle_deg"].to_numpy(float)
-    else:
-        angle = 0.0
-    out, gam, gam_err, free = _kittel_and_damping(sel, set_, gamma, hk, angle, warnings)
-    if set_["magnet"] == "perpendicular" and out["mu0_meff_T"] < 0:
-        # an in-plane field saturates a perpendicular film only above μ0H_k,eff = −μ0M_eff
-        low = (sel["mu0_hres_T"] - sel["mu0_dh_T"]).to_numpy() < -out["mu0_meff_T"]
-        if low.any() and (~low).sum() >= 2:
-            for f, pol in zip(sel["frequency_Hz"][low], sel["polarity"][low]):
-                warnings.append(f"line {f / 1e9:g} GHz, polarity {pol:+d} not used: resonance "
-                                f"below μ0H_k,eff = {-out['mu0_meff_T']:.4g} T, film not "
-                                "saturated in plane")
-            lines.loc[sel.index[low], ["used", "reason"]] = [False, "film not saturated"]
-            sel = sel[~low]
-            if np.ndim(angle):
-                angle = sel["field_angle_deg"].to_numpy(float)
-            out, gam, gam_err, free = _kittel_and_damping(sel, set_, gamma, hk, angle,
-                                                          warnings)
-    out.pop("rho_meff_gamma", None)
-    if not free:
-        priors["gamma_Hz_per_T"] = Prior(gam, gam_err, gamma.source)
-    # per polarity, γ as in the joint fit (fixed at its value and error)
-    per_pol = []
-    if sel["polarity"].nunique() == 2:
-        g_pol = Prior(gam, gam_err, "joint fit")
-        for pol, g in sel.groupby("polarity"):
-            if g["frequency_Hz"].nunique() < 2:
-                continue
-            ang = angle if np.ndim(angle) == 0 else g["field_angle_deg"].to_numpy(float)
-            res, *_ = _kittel_and_damping(g, set_, g_pol, hk, ang, [])
-            per_pol.append({"polarity": int(pol), "n_lines": int(len(g)), **res})
-        if len(per_pol) == 2:
-            for key in ("mu0_meff_T", "alpha"):
-                if all(key in p for p in per_pol) and key in out:
-                    c = combine([p[key] for p in per_pol], [p[key + "_err"] for p in per_pol],
-                                [f"polarity {p['polarity']:+d}" for p in per_pol], key)
-                    if c["warning"]:
-                        warnings.append(c["warning"])
-                        out[key + "_err"] = max(out[key + "_err"], c["err"])
-    if out["mu0_meff_T"] < 0:
-        out["mu0_hk_eff_T"] = -out["mu0_meff_T"]
-        out["mu0_hk_eff_T_err"] = out["mu0_meff_T_err"]
+    out, sel, per_pol, _ = fit_resonances(sel, lines, set_, priors, gamma, warnings)
+    gam = out.get("gamma_Hz_per_T", priors.get("gamma_Hz_per_T", gamma).value)
     labels = [f"{f / 1e9:g} GHz {p:+d}" for f, p in zip(sel["frequency_Hz"], sel["polarity"])]
     c = combine(sel["s_over_a"], sel["s_over_a_err"], labels, "S/A")
     out["s_over_a"], out["s_over_a_err"] = c["mean"], c["err"]

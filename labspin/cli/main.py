@@ -386,10 +386,10 @@ def _export(args) -> int:
 def _analyze(args) -> int:
     import json
 
-    from labspin.procedures import PROCEDURES
-    if args.procedure not in PROCEDURES:
+    from labspin.procedures import ANALYSES, PROCEDURES
+    if args.procedure not in {**PROCEDURES, **ANALYSES}:
         print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
-              f"{', '.join(PROCEDURES)}", file=sys.stderr)
+              f"{', '.join([*PROCEDURES, *ANALYSES])}", file=sys.stderr)
         return 2
     from labspin.results.field_from_current import parse_field_from_current
     from labspin.run.analysis import (
@@ -439,8 +439,8 @@ def _analyze(args) -> int:
 def _analyze_help(parser: argparse.ArgumentParser, name: str) -> int:
     """Print ``labspin analyze NAME --help``: the options, then what NAME's analysis reads
     (columns, header keys) and the --options it takes, from the declarations beside it."""
-    from labspin.procedures import PROCEDURES, analysis_declarations
-    if name not in PROCEDURES:
+    from labspin.procedures import ANALYSES, PROCEDURES, analysis_declarations
+    if name not in PROCEDURES and name not in ANALYSES:
         return _unknown_procedure("analyze", name)
     print(parser.analyze_parser.format_help())
     needs, options = analysis_declarations(name)

@@ -31,7 +31,8 @@ def read_files(files: Sequence[str | Path], columns: list[str] | None = None,
     entries may be "FILE:A,B" for one file; ``field_from_current``: 'Field (T)' computed from
     each file's 'Magnet current (A)'). Its attrs (header, sample parameters) are the
     first file's: pandas keeps attrs only when every file's are equal, and the analyses and
-    plots read them. An empty or header-only file is skipped, ``warn`` told which and why.
+    plots read them; ``attrs["file_rows"]`` is [(file, rows), …], so that sweeps are never
+    merged across files. An empty or header-only file is skipped, ``warn`` told which and why.
     UnreadableFile names the file that cannot be read and why (or that none holds data)."""
     from labspin.procedures import analysis_declarations
     needs = analysis_declarations(procedure)[0] if procedure else None
@@ -43,8 +44,8 @@ def read_files(files: Sequence[str | Path], columns: list[str] | None = None,
                 f, columns, units, format=format, skip_rows=skip_rows, names=one_names,
                 constants=constants, scales=scales, reshape=reshape,
                 targets=needs.targets if needs else None, files=files)
-            frames.append(frame if field_from_current is None
-                          else apply_field_from_current(frame, field_from_current))
+            frames.append((f, frame if field_from_current is None
+                              else apply_field_from_current(frame, field_from_current)))
         except EmptyFileError as exc:
             if warn is not None:
                 warn(f"skipping {f}: {exc}")
@@ -52,8 +53,9 @@ def read_files(files: Sequence[str | Path], columns: list[str] | None = None,
             raise UnreadableFile(f"cannot read {f}: {exc}") from exc
     if not frames:
         raise UnreadableFile(f"no data in {', '.join(map(str, files))}")
-    data = pd.concat(frames, ignore_index=True)
-    data.attrs = dict(frames[0].attrs)
+    data = pd.concat([f for _, f in frames], ignore_index=True)
+    data.attrs = dict(frames[0][1].attrs)
+    data.attrs["file_rows"] = [(str(name), len(f)) for name, f in frames]
     return data
 
 

@@ -1,0 +1,222 @@
+"""Analysis of broadband FMR field sweeps: one line per sweep (frequency, polarity, file,
+repeat), then Kittel and damping by the one path of :mod:`procedures.kittel`.
+
+Line shapes (field magnitude x = |μ0H| in T; F_S, F_A the symmetric and antisymmetric
+Lorentzians of half width Δ at x0 = μ0H_res, as in ST-FMR):
+
+- absorption (a VNA's S21/S12, a diode without modulation): V = S·F_S + A·F_A + c0 + c1·x;
+- derivative (field modulation read by a lock-in: dP/dH, the lock-in's X and Y):
+  V = Δ·∂/∂x[S·F_S + A·F_A] + c0 + c1·x, modulation amplitude ≪ Δ.
+
+The mixing phase φ = atan2(A, S) (0: pure absorption; ±90°: pure dispersion) takes in a
+detector's phase and the microwave circuit's. Widths: ``mu0_dh_T`` is the HWHM Δ of the
+absorption line (design.md), ``mu0_dh_fwhm_T`` = 2Δ, and for derivative lines
+``mu0_dh_pp_T`` = 2Δ/√3 = ΔB_FWHM/√3, the peak-to-peak width of a pure-absorption
+derivative (a mixing phase moves the peaks; Δ is what the fit determines). Damping:
+Δ(f) = Δ0 + f·α/γ with the HWHM.
+
+Two lock-in channels (``signal="X (V),Y (V)"``) are combined per sweep by the rotation
+θ that puts the line into one channel (the principal axis of (X, Y)); θ is reported as
+``lockin_phase_deg``. Each line is refitted within ``window_hwhm`` half widths of its
+resonance, so a curved baseline far from the line does not enter.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .estimates import Option
+from .kittel import fit_resonances, resonance_result, resonance_setup
+from .kittel_analysis import MAGNET_OPTION
+from .stfmr_analysis import OPTIONS as STFMR_OPTIONS
+from .stfmr_analysis import add_si_columns, fit_line, fit_lines, sweeps
+
+_SHARED = ("gamma_Hz_per_T", "mu0_hk_T", "easy_axis_deg", "field_angle_deg",
+           "min_frequency_Hz", "field_min_T", "field_max_T")
+
+SIGNALS = ("dP/dH (V)", "Signal (V)", "Signal", "X (V)")
+"""Signal columns looked for, in this order, when the option ``signal`` is not given (with
+both ``X (V)`` and ``Y (V)`` present, the two lock-in channels are combined)."""
+
+OPTIONS = tuple(o for o in STFMR_OPTIONS if o.name in _SHARED) + (
+    MAGNET_OPTION,
+    Option("signal", "", "the signal column, or two lock-in channels 'X,Y' combined by "
+           f"phase (default: {', '.join(SIGNALS)}; X (V) with Y (V) as a pair)", None,
+           constant=False, kind=str),
+    Option("lineshape", "", "'derivative' (field-modulated: dP/dH, lock-in X/Y), "
+           "'absorption', or 'auto' (the shape most lines fit better, for all)", "auto",
+           constant=False, kind=str),
+    Option("window_hwhm", "", "refit each line within ± this many HWHM of its resonance "
+           "(0: the whole sweep)", 10.0, constant=False),
+)
+
+_LINE_OUT = ("frequency_Hz", "polarity", "power_dBm", "file", "repeat", "lineshape",
+             "lockin_phase_deg", "mu0_hres_T", "mu0_hres_T_err", "mu0_dh_T", "mu0_dh_T_err",
+             "mu0_dh_fwhm_T", "mu0_dh_pp_T", "mixing_phase_deg", "mixing_phase_deg_err",
+             "amplitude_V", "n_points", "residual_rms_V", "noise_V", "used", "reason")
+
+
+def fit_fmr_line(field_T, v, shape: str = "auto", window_hwhm: float = 10.0) -> dict:
+    """Fit one sweep with :func:`stfmr_analysis.fit_line` in the line ``shape``
+    ("absorption", "derivative", or "auto": fit_line's choice on the whole sweep), then
+    refit within ``window_hwhm`` HWHM of the resonance (at most 3 times, while
+    ≥ 15 points remain and the window shrinks). Get fit_line's keys and lineshape,
+    mu0_dh_fwhm_T, mu0_dh_pp_T (derivative), mixing_phase_deg(_err), amplitude_V."""
+    if shape not in ("auto", "absorption", "derivative"):
+        raise ValueError(f"lineshape must be 'auto', 'absorption' or 'derivative', got "
+                         f"{shape!r}")
+    x, v = np.abs(np.asarray(field_T, float)), np.asarray(v, float)
+    auto = shape == "auto"
+    fit = fit_line(x, v, shape)
+    shape = fit["lineshape"]
+    inside = np.ones(x.size, bool)
+    for _ in range(3 if window_hwhm > 0 else 0):
+        near = np.abs(x - fit["mu0_hres_T"]) <= window_hwhm * fit["mu0_dh_T"]
+        if near.sum() < 15 or near.sum() >= inside.sum():
+            break
+        inside = near
+        fit = fit_line(x[inside], v[inside], shape, start=(fit["mu0_hres_T"],
+                                                            fit["mu0_dh_T"]))
+    if auto:                                  # both shapes on the final window's points
+        other = "derivative" if shape == "absorption" else "absorption"
+        try:
+            alt = fit_line(x[inside], v[inside], other)
+        except (RuntimeError, ValueError, np.linalg.LinAlgError):
+            alt = None
+        if alt is not None and alt["residual_rms_V"] < fit["residual_rms_V"]:
+            fit = alt
+    shape = fit["lineshape"]
+    s, a = fit["s_V"], fit["a_V"]
+    amp = math.hypot(s, a)
+    fit["amplitude_V"] = amp
+    fit["mixing_phase_deg"] = math.degrees(math.atan2(a, s))
+    # the phase's error from S's and A's (their covariance is not kept: an upper bound)
+    fit["mixing_phase_deg_err"] = math.degrees(math.hypot(s * fit["a_V_err"],
+                                                          a * fit["s_V_err"]) / amp ** 2)
+    fit["mu0_dh_fwhm_T"] = 2 * fit["mu0_dh_T"]
+    if shape == "derivative":
+        fit["mu0_dh_pp_T"] = 2 * fit["mu0_dh_T"] / math.sqrt(3)
+    return fit
+
+
+def _signal_columns(df: pd.DataFrame, signal: str | None) -> list[str]:
+    if signal:
+        cols = [c.strip() for c in str(signal).split(",")]
+    elif "X (V)" in df.columns and "Y (V)" in df.columns:
+        cols = ["X (V)", "Y (V)"]
+    else:
+        cols = [next((c for c in SIGNALS if c in df.columns), None)]
+    missing = [c for c in cols if c not in df.columns]
+    if missing or len(cols) > 2:
+        raise KeyError(f"fmr: signal column(s) {missing or cols} not found (option signal: "
+                       f"one column or 'X,Y'; looked for {', '.join(SIGNALS)}); have "
+                       f"{list(df.columns)}")
+    return cols
+
+
+def prepare(df: pd.DataFrame, signal: str | None = None) -> pd.DataFrame:
+    """Get a copy of ``df`` with ``Field (T)``, ``Frequency (Hz)`` (from any unit; column
+    names stripped of spaces), rows stably sorted by frequency (a map written field by
+    field becomes one sweep per frequency), and the fitted ``Signal (V)``: the one signal
+    column, or two lock-in channels rotated per sweep by the principal axis θ (its sign
+    chosen so that the dominant channel keeps its sign), θ in ``Lock-in phase (deg)``."""
+    out = df.rename(columns={c: str(c).strip() for c in df.columns}).copy()
+    out.attrs = dict(df.attrs)
+    add_si_columns(out, (("Field", "T"), ("Frequency", "Hz")))
+    add_si_columns(out, (("Freq", "Hz"),))
+    if "Frequency (Hz)" not in out.columns and "Freq (Hz)" in out.columns:
+        out["Frequency (Hz)"] = out["Freq (Hz)"]
+    missing = [c for c in ("Field (T)", "Frequency (Hz)") if c not in out.columns]
+    if missing:
+        raise KeyError(f"fmr needs the columns {missing} (any unit, e.g. 'Field (Oe)', "
+                       f"'Frequency (GHz)'); have {list(df.columns)}")
+    cols = _signal_columns(out, signal)
+    for c in cols:
+        out[c] = pd.to_numeric(out[c], errors="raise").astype(float)
+    files = np.zeros(len(out), int)
+    pos = 0
+    for k, (_, n) in enumerate(out.attrs.get("file_rows") or []):
+        files[pos:pos + int(n)] = k
+        pos += int(n)
+    order = np.lexsort((np.arange(len(out)), out["Frequency (Hz)"].to_numpy(float), files))
+    attrs = out.attrs
+    out = out.iloc[order].reset_index(drop=True)
+    out.attrs = attrs
+    out["Signal (V)"] = out[cols[0]]
+    if len(cols) == 2:
+        out["Lock-in phase (deg)"] = 0.0
+        for _, idx in sweeps(out):
+            xy = out.loc[idx, cols].to_numpy(float)
+            xy = xy - np.median(xy, axis=0)
+            cxx, cyy, cxy = (xy[:, 0] ** 2).sum(), (xy[:, 1] ** 2).sum(), \
+                (xy[:, 0] * xy[:, 1]).sum()
+            theta = 0.5 * math.atan2(2 * cxy, cxx - cyy)
+            if abs(theta) > math.pi / 4 and theta < 0:
+                theta += math.pi              # Y dominates: keep Y's sign
+            out.loc[idx, "Signal (V)"] = (out.loc[idx, cols[0]] * math.cos(theta)
+                                          + out.loc[idx, cols[1]] * math.sin(theta))
+            out.loc[idx, "Lock-in phase (deg)"] = math.degrees(theta)
+    return out
+
+
+def analyze_fmr(df: pd.DataFrame, **options) -> dict:
+    """Get design.md's keys from broadband FMR sweeps (columns ``Field (T)``, ``Frequency
+    (Hz)`` in any unit, a signal column or two lock-in channels: :data:`OPTIONS`): per line
+    (``lines``: frequency, polarity, file, repeat, shape, B_res, Δ (HWHM), FWHM,
+    peak-to-peak, mixing phase with errors, used or why not) and, from the used lines,
+    mu0_meff_T, gamma_Hz_per_T (fitted where the frequencies determine it, else fixed and
+    in ``priors``), mu0_hk_eff_T (μ0M_eff < 0), alpha, mu0_dh0_T, kittel_chi2_dof,
+    damping_chi2_dof, ``per_polarity``, ``priors``, ``warnings``.
+
+    Lines pass :func:`stfmr_analysis.line_quality` (resonance inside the sweep, width
+    resolved, amplitude significant, residuals at the noise, film saturated); sweeps are
+    never merged across files or repeats."""
+    set_, priors, gamma = resonance_setup(OPTIONS, options, df.attrs)
+    data = prepare(df, set_["signal"])
+    shape, k = set_["lineshape"], float(set_["window_hwhm"])
+
+    done = {}                                 # first pass's fits, by sweep
+
+    def fit_one(b, v, shape):
+        key = (b.size, float(b.sum()), float(v.sum()))
+        if key in done and done[key]["lineshape"] == shape:
+            return dict(done[key])
+        done[key] = fit_fmr_line(b, v, shape, k)
+        return dict(done[key])
+
+    def fit_all(shape):
+        return fit_lines(data, set_["field_min_T"], set_["field_max_T"], signal="Signal (V)",
+                         fit_one=lambda b, v: fit_one(b, v, shape))
+    lines = fit_all(shape)
+    if shape == "auto":
+        # one detection scheme per data set: the shape most usable lines prefer
+        votes = lines.loc[lines["used"], "lineshape"].value_counts()
+        shape = votes.index[0] if len(votes) else "absorption"
+        if (lines["lineshape"] != shape).any():
+            lines = fit_all(shape)
+    if "Lock-in phase (deg)" in data.columns:
+        lines["lockin_phase_deg"] = [float(data.loc[idx[0], "Lock-in phase (deg)"])
+                                     for _, idx in sweeps(data)]
+    warnings: list[str] = []
+    for _, r in lines[~lines["used"]].iterrows():
+        warnings.append(f"line {r['frequency_Hz'] / 1e9:g} GHz, polarity {r['polarity']:+d}"
+                        + (f", {r['file']}" if r["file"] else "")
+                        + (f", repeat {r['repeat']}" if r["repeat"] else "")
+                        + f" not used: {r['reason']}")
+    sel = lines[lines["used"] & (lines["frequency_Hz"] >= set_["min_frequency_Hz"])]
+    if sel["frequency_Hz"].nunique() < 2:
+        raise ValueError(f"need usable lines at ≥ 2 frequencies for Kittel and damping, got "
+                         f"{len(sel)} line(s)" + (f" ({'; '.join(warnings)})" if warnings
+                                                   else ""))
+    out, sel, per_pol, free = fit_resonances(sel, lines, set_, priors, gamma, warnings,
+                                             reject_outliers=True)
+    cols = [c for c in _LINE_OUT if c in lines.columns]
+    result = resonance_result(out, sel, per_pol, free, lines[cols].to_dict(orient="records"),
+                              priors, warnings)
+    result["lineshape"] = shape
+    return result
+
+
+analyze_fmr.OPTIONS = OPTIONS

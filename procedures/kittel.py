@@ -1,0 +1,381 @@
+"""Kittel and damping fits of resonance lines: the one path every resonance analysis uses
+(ST-FMR, broadband FMR, f(H) tables of PIMM, VNA-FMR and spin-diode measurements).
+
+Fields μ0H in tesla, γ as γ/2π in Hz/T, linewidths as half widths at half maximum (HWHM, T).
+Kittel forms (physics.md check 5; the core's ``labspin.physics.macrospin`` functions):
+
+- ``magnet="inplane"``: in-plane film, field in plane, f = γ·√[(B + B_k)(B + B_k + μ0M_eff)]
+  (B_k an in-plane uniaxial anisotropy field at an angle to the field:
+  :func:`kittel_inplane_angle`); with μ0M_eff < 0 also a perpendicular magnet above
+  saturation.
+- ``magnet="perpendicular"``: a perpendicular magnet (μ0M_eff < 0, μ0H_k,eff = −μ0M_eff),
+  field in plane: above saturation f = γ·√[B(B − μ0H_k,eff)], below f = γ·√(μ0H_k,eff² − B²).
+- ``magnet="outofplane"``: field along the film normal, above saturation, f = γ·(B − μ0M_eff).
+
+Damping: Δ(f) = Δ0 + f·α/γ (physics.md's Δ0 + 2πfα/γ0 in tesla).
+
+γ: given (an option or the file's sample constants) → fixed at it, its error propagated;
+otherwise fitted only where the frequencies determine it: γ stays free when the free fit's
+standard error is below the default prior's (free electron ± 5 %), else it is fixed at the
+default with a warning (:func:`kittel_and_damping`).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.optimize import curve_fit
+
+from labspin.physics.constants import MU0
+from labspin.physics.macrospin.analytic import (
+    inplane_magnetization_angle as magnetization_angle,
+)
+from labspin.physics.macrospin.analytic import (
+    kittel_inplane,
+    kittel_normal,
+    kittel_perpendicular,
+)
+
+from .estimates import (
+    DISAGREEMENT_P,
+    Prior,
+    combine,
+    flag_undetermined,
+    priors_dict,
+    resolve_priors,
+    settings,
+    strict,
+    weighted_line,
+)
+
+GAMMA_E_HZ_PER_T = 28.024951e9
+"""γ/2π of the free electron (g = 2.0023), Hz/T: the default when γ cannot be fitted."""
+
+GAMMA_PRIOR = (GAMMA_E_HZ_PER_T, 0.05 * GAMMA_E_HZ_PER_T)
+"""The default γ/2π (Hz/T) where the frequencies do not determine it: the free electron's,
+± 5 % (g = 2.00 ± 0.10 spans YIG's 2.00 to cobalt's 2.15–2.2; permalloy 2.1)."""
+
+MAGNETS = ("inplane", "perpendicular", "outofplane")
+"""The Kittel geometries (see the module docstring)."""
+
+
+def kittel_inplane_angle(b_T, field_angle_deg, mu0_meff_T, mu0_hk_T, gamma_Hz_per_T,
+                         easy_axis_deg: float = 0.0):
+    """Get f (Hz) of an in-plane film with a uniaxial in-plane anisotropy field μ0H_k (T)
+    along ``easy_axis_deg``, the field |b_T| in plane at ``field_angle_deg`` (both from +x).
+
+    m sits at φ with H·sin(φ − φ_H) + (H_k/2)·sin 2(φ − φ_K) = 0 (Newton from φ_H), and
+    f = γ·√{[H cos(φ−φ_H) + H_k cos 2(φ−φ_K)]·[H cos(φ−φ_H) + H_k cos²(φ−φ_K) + M_eff]}.
+    With H_k = 0 this is ``kittel_inplane`` of the core (used then).
+    """
+    b = np.abs(np.asarray(b_T, float))
+    gamma0 = 2 * math.pi * MU0 * gamma_Hz_per_T
+    if mu0_hk_T == 0.0:
+        return kittel_inplane(b / MU0, mu0_meff_T / MU0, 0.0, gamma0=gamma0)
+    ph = np.radians(np.broadcast_to(np.asarray(field_angle_deg, float), b.shape))
+    pk = math.radians(easy_axis_deg)
+    phi = magnetization_angle(b, field_angle_deg, mu0_hk_T, easy_axis_deg)
+    hpar = b * np.cos(phi - ph)
+    e1 = hpar + mu0_hk_T * np.cos(2 * (phi - pk))
+    e2 = hpar + mu0_hk_T * np.cos(phi - pk) ** 2 + mu0_meff_T
+    return gamma_Hz_per_T * np.sqrt(np.clip(e1 * e2, 0.0, None))
+
+
+def _kittel_model(magnet: str, hk_T: float, angle_deg, easy_axis_deg: float):
+    def f(b_T, meff_T, gamma_Hz_per_T):
+        gamma0 = 2 * math.pi * MU0 * gamma_Hz_per_T
+        if magnet == "perpendicular":
+            return kittel_perpendicular(np.asarray(b_T) / MU0, min(meff_T, -1e-9) / MU0,
+                                        gamma0=gamma0)
+        if magnet == "outofplane":
+            return kittel_normal(np.abs(np.asarray(b_T)) / MU0, meff_T / MU0, gamma0=gamma0)
+        return kittel_inplane_angle(b_T, angle_deg, meff_T, hk_T, gamma_Hz_per_T,
+                                    easy_axis_deg)
+    return f
+
+
+def fit_kittel(frequency_Hz, b_res_T, b_err_T, *, magnet: str = "inplane",
+               gamma_Hz_per_T: float | None = None, gamma_err: float = 0.0,
+               mu0_hk_T: float = 0.0, field_angle_deg=45.0, easy_axis_deg: float = 0.0,
+               errors_known: bool = True) -> dict:
+    """Fit f(B_res) with the Kittel form of ``magnet`` (:data:`MAGNETS`; "inplane" with
+    ``mu0_hk_T`` ≠ 0 uses the field angle and anisotropy of :func:`kittel_inplane_angle`);
+    γ free when ``gamma_Hz_per_T`` is None, else fixed at it with its error ``gamma_err``
+    propagated into M_eff (refits at γ ± σ_γ). Get mu0_meff_T, chi2_dof, and (γ free)
+    gamma_Hz_per_T, each with _err, and (γ free) the correlation rho_meff_gamma.
+
+    Scale-free: the fit runs in GHz and GHz/T. The field errors enter as frequency errors
+    through the local slope df/dB (effective variance, refreshed once at the fitted values);
+    the covariance is that of these errors, widened by the reduced χ² when it exceeds 1 —
+    or, with ``errors_known=False`` (a table without errors: ``b_err_T`` are only relative
+    weights), scaled by the reduced χ². RuntimeError when the fit does not converge.
+    """
+    if magnet not in MAGNETS:
+        raise ValueError(f"magnet must be one of {', '.join(MAGNETS)}, got {magnet!r}")
+    f = np.asarray(frequency_Hz, float) / 1e9
+    b = np.abs(np.asarray(b_res_T, float))
+    be = np.asarray(b_err_T, float)
+    model = _kittel_model(magnet, mu0_hk_T, field_angle_deg, easy_axis_deg)
+    free = gamma_Hz_per_T is None
+    g0 = (GAMMA_E_HZ_PER_T if free else gamma_Hz_per_T) / 1e9
+    chi2 = {}
+
+    def fun(bb, m, g=None):
+        return model(bb, m, (g if free else g_fixed) * 1e9) / 1e9
+
+    def fit_at(g_fix):
+        nonlocal g_fixed
+        g_fixed = g_fix
+        grid = np.linspace(-2.0, -1e-3, 400) if magnet == "perpendicular" else \
+            np.linspace(-2.0, 3.0, 1001)
+        meff0 = float(grid[int(np.argmin([np.sum((model(b, m, g0 * 1e9) / 1e9 - f) ** 2)
+                                          for m in grid]))])
+        params = [meff0, g0] if free else [meff0]
+        sigma = None
+        for _ in range(2):
+            popt, pcov, info, msg, ier = curve_fit(
+                (lambda bb, m, g: fun(bb, m, g)) if free else (lambda bb, m: fun(bb, m)),
+                b, f, p0=params, sigma=sigma, absolute_sigma=sigma is not None,
+                maxfev=20000, full_output=True)
+            if ier not in (1, 2, 3, 4):
+                raise RuntimeError(f"the Kittel fit did not converge: {msg}")
+            params = list(popt)
+            h = 1e-5
+            sl = np.abs(fun(b + h, *popt) - fun(b - h, *popt)) / (2 * h)
+            sigma = np.maximum(sl * np.maximum(be, 1e-9), 1e-6)
+        dof = f.size - len(params)
+        resid = (fun(b, *popt) - f) / sigma
+        chi2["dof"] = float(resid @ resid) / dof if dof > 0 else float("nan")
+        if dof > 0:
+            pcov = pcov * (chi2["dof"] if not errors_known else max(1.0, chi2["dof"]))
+        return popt, pcov
+
+    g_fixed = None
+    popt, pcov = fit_at(None if free else g0)
+    chi2_dof = chi2["dof"]
+    perr = np.sqrt(np.clip(np.diag(pcov), 0.0, None))
+    out = {"mu0_meff_T": float(popt[0]), "mu0_meff_T_err": float(perr[0])}
+    if free:
+        out.update({"gamma_Hz_per_T": float(popt[1] * 1e9),
+                    "gamma_Hz_per_T_err": float(perr[1] * 1e9),
+                    "rho_meff_gamma": float(pcov[0, 1] / max(perr[0] * perr[1], 1e-300))})
+    elif gamma_err > 0:
+        hi_, lo_ = (fit_at(g0 + s * gamma_err / 1e9)[0][0] for s in (1, -1))
+        out["mu0_meff_T_err"] = float(math.hypot(perr[0], 0.5 * (hi_ - lo_)))
+    if math.isfinite(chi2_dof):
+        out["kittel_chi2_dof"] = chi2_dof
+    return out
+
+
+def fit_damping(frequency_Hz, dh_T, dh_err_T, gamma_Hz_per_T: float,
+                gamma_err: float = 0.0) -> dict:
+    """Fit Δ(f) = Δ0 + f·α/γ (HWHM, T), a straight line weighted by the line fits' errors
+    (:func:`estimates.weighted_line`: widened by the reduced χ² when above 1); get alpha
+    and mu0_dh0_T with _err (γ's error propagated into α) and damping_chi2_dof."""
+    f = np.asarray(frequency_Hz, float)
+    if np.unique(f).size < 2:
+        raise ValueError("the damping fit needs at least two frequencies")
+    coef, cov = weighted_line(f / 1e9, dh_T, dh_err_T)
+    k, d0 = coef[0] / 1e9, coef[1]
+    k_err, d0_err = math.sqrt(cov[0, 0]) / 1e9, math.sqrt(cov[1, 1])
+    alpha = k * gamma_Hz_per_T
+    alpha_err = math.hypot(k_err * gamma_Hz_per_T, k * gamma_err)
+    out = {"alpha": float(alpha), "alpha_err": float(alpha_err),
+           "mu0_dh0_T": float(d0), "mu0_dh0_T_err": float(d0_err)}
+    dof = f.size - 2
+    if dof > 0:
+        r = (np.asarray(dh_T, float) - (coef[0] * f / 1e9 + d0)) / np.asarray(dh_err_T, float)
+        out["damping_chi2_dof"] = float(r @ r) / dof
+    return out
+
+
+def kittel_and_damping(sel: pd.DataFrame, set_: dict, gamma: Prior, hk: float, angle,
+                       warnings: list, errors_known: bool = True
+                       ) -> tuple[dict, float, float, bool]:
+    """Kittel (γ by the criterion of the module docstring) and, where ``sel`` has
+    ``mu0_dh_T``, damping of the lines ``sel`` (columns frequency_Hz, mu0_hres_T,
+    mu0_hres_T_err, optional mu0_dh_T, mu0_dh_T_err); get (result, γ, σ_γ, γ free)."""
+    nfreq = sel["frequency_Hz"].nunique()
+    kw = dict(magnet=set_["magnet"], mu0_hk_T=hk, field_angle_deg=angle,
+              easy_axis_deg=set_.get("easy_axis_deg", 0.0), errors_known=errors_known)
+    b = sel["mu0_hres_T"].to_numpy(float)
+    args = (sel["frequency_Hz"], b, sel["mu0_hres_T_err"])
+    free = False
+    out = None
+    if gamma.source == "default" and nfreq >= 3:
+        try:
+            trial = fit_kittel(*args, **kw)
+        except RuntimeError:
+            trial = None
+        if trial is not None and trial["gamma_Hz_per_T_err"] < gamma.err:
+            out, free = trial, True
+        else:
+            got = ("the free fit failed" if trial is None else
+                   f"free fit: γ/2π = {trial['gamma_Hz_per_T'] / 1e9:.4g} ± "
+                   f"{trial['gamma_Hz_per_T_err'] / 1e9:.2g} GHz/T")
+            warnings.append(f"γ is not determined by these {nfreq} frequencies ({got}, no "
+                            f"better than the default's ± {gamma.err / 1e9:.2g} GHz/T): fixed "
+                            f"at {gamma.value / 1e9:.4g} GHz/T, its error propagated")
+    elif gamma.source == "default":
+        warnings.append(f"γ cannot be fitted from {nfreq} frequencies: fixed at "
+                        f"{gamma.value / 1e9:.4g} ± {gamma.err / 1e9:.2g} GHz/T (default)")
+    if out is None:
+        out = fit_kittel(*args, gamma_Hz_per_T=gamma.value, gamma_err=gamma.err, **kw)
+    gam = out.get("gamma_Hz_per_T", gamma.value)
+    gam_err = out.get("gamma_Hz_per_T_err", gamma.err)
+    if nfreq >= 2 and "mu0_dh_T" in sel.columns:
+        out.update(fit_damping(sel["frequency_Hz"], sel["mu0_dh_T"], sel["mu0_dh_T_err"],
+                               gam, gam_err))
+    return out, gam, gam_err, free
+
+
+def _angles(sel: pd.DataFrame, set_: dict):
+    """Get the in-plane field angle(s) (deg): the setting, else the lines' column, else 0."""
+    if set_.get("field_angle_deg") is not None:
+        return float(set_["field_angle_deg"])
+    if "field_angle_deg" in sel.columns:
+        return sel["field_angle_deg"].to_numpy(float)
+    return 0.0
+
+
+def _unsaturated(magnet: str, meff: float, sel: pd.DataFrame) -> np.ndarray:
+    """Get the lines below saturation for ``magnet``: in-plane field on a perpendicular
+    magnet below μ0H_k,eff = −μ0M_eff, or a normal field below μ0M_eff (one HWHM margin)."""
+    b = sel["mu0_hres_T"].to_numpy(float)
+    dh = sel["mu0_dh_T"].to_numpy(float) if "mu0_dh_T" in sel.columns else 0.0 * b
+    if magnet == "perpendicular" and meff < 0:
+        return b - dh < -meff
+    if magnet == "outofplane":
+        return b - dh < meff
+    return np.zeros(b.size, bool)
+
+
+OUTLIER_ROBUST_SIGMAS = 5.0
+"""A line whose resonance field lies off the Kittel curve by more than this many robust
+standard deviations (1.4826 × the median absolute deviation of the normalised residuals, at
+least 1) is an outlier: a spurious feature, another mode, a misfit."""
+
+
+def kittel_outliers(sel: pd.DataFrame, out: dict, set_: dict, hk: float, gamma_Hz_per_T: float
+                    ) -> np.ndarray:
+    """Get the lines of ``sel`` off the fitted Kittel curve ``out`` (see
+    :data:`OUTLIER_ROBUST_SIGMAS`): residuals in frequency over σ_f = |df/dB|·σ_B."""
+    model = _kittel_model(set_["magnet"], hk, _angles(sel, set_), set_.get("easy_axis_deg", 0.0))
+    b = sel["mu0_hres_T"].to_numpy(float)
+    f = sel["frequency_Hz"].to_numpy(float)
+    h = 1e-5
+    slope = np.abs(model(b + h, out["mu0_meff_T"], gamma_Hz_per_T)
+                   - model(b - h, out["mu0_meff_T"], gamma_Hz_per_T)) / (2 * h)
+    r = (model(b, out["mu0_meff_T"], gamma_Hz_per_T) - f) / np.maximum(
+        slope * sel["mu0_hres_T_err"].to_numpy(float), 1e-3)
+    dev = np.abs(r - np.median(r))
+    return dev > OUTLIER_ROBUST_SIGMAS * max(1.4826 * float(np.median(dev)), 1.0)
+
+
+def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: dict,
+                   gamma: Prior, warnings: list, *, unsaturated_branch: bool = False,
+                   errors_known: bool = True, reject_outliers: bool = False
+                   ) -> tuple[dict, pd.DataFrame, list, bool]:
+    """Kittel and damping of the used lines ``sel`` (rows of ``lines``), jointly and per
+    polarity; get (result, the lines used, per-polarity results, γ fitted).
+
+    With ``reject_outliers``, lines off the Kittel curve (:func:`kittel_outliers`) are
+    excluded too, named in ``warnings``, and the fit repeated (up to 3 times).
+    Lines below saturation (:func:`_unsaturated`) are excluded and named in ``warnings``
+    (``lines``' used/reason updated) — except, with ``unsaturated_branch=True``, a
+    perpendicular magnet's in-plane branch below μ0H_k,eff, which the Kittel form covers
+    (f(H) tables of a single-domain film). γ not fitted is entered into ``priors``. Where
+    the two polarities disagree beyond their errors (:func:`estimates.combine`) the joint
+    error of μ0M_eff and α gets the systematic term and a warning. μ0M_eff < 0 also gives
+    mu0_hk_eff_T = −μ0M_eff.
+    """
+    hk = priors["mu0_hk_T"].value if "mu0_hk_T" in priors else 0.0
+    magnet = set_["magnet"]
+    out, gam, gam_err, free = kittel_and_damping(sel, set_, gamma, hk, _angles(sel, set_),
+                                                 warnings, errors_known)
+    skip = magnet == "perpendicular" and unsaturated_branch
+    low = np.zeros(len(sel), bool) if skip else _unsaturated(magnet, out["mu0_meff_T"], sel)
+    if low.any() and (~low).sum() >= 2:
+        edge = -out["mu0_meff_T"] if magnet == "perpendicular" else out["mu0_meff_T"]
+        for f, pol in zip(sel["frequency_Hz"][low], sel["polarity"][low]):
+            warnings.append(f"line {f / 1e9:g} GHz, polarity {pol:+d} not used: resonance "
+                            f"below the saturation field {edge:.4g} T ({magnet} field)")
+        lines.loc[sel.index[low], ["used", "reason"]] = [False, "film not saturated"]
+        sel = sel[~low]
+        out, gam, gam_err, free = kittel_and_damping(sel, set_, gamma, hk,
+                                                     _angles(sel, set_), warnings,
+                                                     errors_known)
+    for _ in range(3 if reject_outliers else 0):
+        off = kittel_outliers(sel, out, set_, hk, gam)
+        if not off.any() or (~off).sum() < 3:
+            break
+        for f, pol, b in zip(sel["frequency_Hz"][off], sel["polarity"][off],
+                             sel["mu0_hres_T"][off]):
+            warnings.append(f"line {f / 1e9:g} GHz, polarity {pol:+d} not used: its resonance "
+                            f"{b * 1e3:.4g} mT lies off the Kittel curve by more than "
+                            f"{OUTLIER_ROBUST_SIGMAS:g} robust standard deviations")
+        lines.loc[sel.index[off], ["used", "reason"]] = [False, "off the Kittel curve"]
+        sel = sel[~off]
+        out, gam, gam_err, free = kittel_and_damping(sel, set_, gamma, hk,
+                                                     _angles(sel, set_), warnings,
+                                                     errors_known)
+    for key, what, npar in (("kittel_chi2_dof", "the Kittel form", 2 if free else 1),
+                            ("damping_chi2_dof", "the straight line Δ(f)", 2)):
+        dof = len(sel) - npar
+        if key in out and dof > 0 and stats.chi2.sf(out[key] * dof, dof) < DISAGREEMENT_P:
+            warnings.append(f"{what} describes these lines only to χ²/dof = {out[key]:.3g} "
+                            f"({dof} dof): errors widened by √(χ²/dof); a field offset, an "
+                            "anisotropy, unsaturated or misfitted lines can cause it"
+                            + (" and a free γ absorbs it" if free and npar == 2 and
+                               key == "kittel_chi2_dof" else ""))
+    out.pop("rho_meff_gamma", None)
+    if not free:
+        priors["gamma_Hz_per_T"] = Prior(gam, gam_err, gamma.source)
+    per_pol = []
+    if sel["polarity"].nunique() == 2:
+        g_pol = Prior(gam, gam_err, "joint fit")
+        for pol, g in sel.groupby("polarity"):
+            if g["frequency_Hz"].nunique() < 2:
+                continue
+            res, *_ = kittel_and_damping(g, set_, g_pol, hk, _angles(g, set_), [],
+                                         errors_known)
+            per_pol.append({"polarity": int(pol), "n_lines": int(len(g)), **res})
+        if len(per_pol) == 2:
+            for key in ("mu0_meff_T", "alpha"):
+                if all(key in p for p in per_pol) and key in out:
+                    c = combine([p[key] for p in per_pol], [p[key + "_err"] for p in per_pol],
+                                [f"polarity {p['polarity']:+d}" for p in per_pol], key)
+                    if c["warning"]:
+                        warnings.append(c["warning"])
+                        out[key + "_err"] = max(out[key + "_err"], c["err"])
+    if out["mu0_meff_T"] < 0:
+        out["mu0_hk_eff_T"] = -out["mu0_meff_T"]
+        out["mu0_hk_eff_T_err"] = out["mu0_meff_T_err"]
+    return out, sel, per_pol, free
+
+
+def resonance_setup(options_declared, given: dict, attrs: dict) -> tuple[dict, dict, Prior]:
+    """Get (settings, priors, γ prior) of a resonance analysis from its declared options and
+    the ``given`` ones (:func:`estimates.settings`, :func:`estimates.resolve_priors`; γ
+    defaults to :data:`GAMMA_PRIOR`); ValueError for an unknown ``magnet``."""
+    set_ = settings(options_declared, given)
+    if set_["magnet"] not in MAGNETS:
+        raise ValueError(f"magnet must be one of {', '.join(MAGNETS)}, got {set_['magnet']!r}")
+    priors = resolve_priors(options_declared,
+                            {k: v for k, v in given.items() if k not in set_}, attrs)
+    return set_, priors, priors.get("gamma_Hz_per_T") or Prior(*GAMMA_PRIOR, "default")
+
+
+def resonance_result(out: dict, sel: pd.DataFrame, per_pol: list, free: bool,
+                     lines: list[dict], priors: dict, warnings: list) -> dict:
+    """Get the strict-JSON result of a resonance analysis: ``out`` with values the data do
+    not determine left out (design.md), n_lines, gamma_fitted, per_polarity, lines, priors,
+    warnings."""
+    flag_undetermined(out, ("mu0_meff_T", "mu0_hk_eff_T", "gamma_Hz_per_T", "alpha"),
+                      warnings)
+    flag_undetermined(out, ("mu0_dh0_T",), warnings, may_vanish=("mu0_dh0_T",))
+    out.update(n_lines=int(len(sel)), gamma_fitted=bool(free), per_polarity=per_pol,
+               lines=lines, priors=priors_dict(priors), warnings=warnings)
+    return strict(out)
