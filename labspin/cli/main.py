@@ -338,12 +338,14 @@ def _analyze(args) -> int:
         print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
               f"{', '.join(PROCEDURES)}", file=sys.stderr)
         return 2
+    from labspin.results.column_units import refuse_unit_mismatch
     from labspin.results.field_from_current import (
         apply_field_from_current,
         parse_field_from_current,
     )
     from labspin.results.reader import read_table
     try:
+        refuse_unit_mismatch(args.column, args.unit)
         law = args.field_from_current and parse_field_from_current(args.field_from_current)
     except (OSError, ValueError) as exc:
         print(f"labspin analyze: {exc}", file=sys.stderr)
