@@ -6,6 +6,7 @@ loop, a voltage-pulse switching loop with R read after each pulse."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ from labspin.cli.main import main
 from labspin.procedures.field_sweep import loop_fields
 from labspin.procedures.field_sweep_analysis import analyze_loop
 from labspin.results.sweep_direction import point_noise, segments, sweep_branches
+
+HALL = Path(__file__).parents[1].parent / "shared" / "realdata" / "cmtj_TaCoFeB_5360" / \
+    "harmonic_hall" / "5360_1f_hx_hy.csv"
 
 
 def _triangle(start, turns, step):
@@ -148,3 +152,27 @@ def test_voltage_pulse_switching_loop_from_the_command_line(tmp_path, capsys):
     assert out["tmr_ratio"] == pytest.approx(0.6)
     assert main(["analyze", "pulse-switching", str(path)]) == 2
     assert "--column \"Pulse amplitude (V)=NAME\"" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not HALL.is_file(), reason="../shared/realdata not present")
+def test_real_hall_loops_in_plane_field_switch_mz_alike_along_x_and_y(capsys):
+    """Ta/CoFeB (cmtj, 5360): 1ω Hall voltage in full loops −5 → +5 → −5 kOe (Hx) and
+    ±8.5 kOe (Hy), no branch column, the Hx pair shorter than the Hy pair (empty cells).
+    m_z reverses where the voltage jumps: on the up sweep of Hx between +647 and +814 Oe,
+    on the down sweep between −633 and −798 Oe (the readings either side of the jump, read
+    off the file). Along x and along y the coercive field is the same within the errors (a
+    perpendicular film without in-plane anisotropy)."""
+    data = pd.read_csv(HALL)
+    assert sweep_branches(data["Hx"]).tolist().count(1) == 121      # −5 → +5 kOe, then down
+    out = {}
+    for axis in ("Hx", "Hy"):
+        assert main(["analyze", "field-sweep", str(HALL), "--json",
+                     "--column", f"Field (T)={axis}", "--unit", "Field (T)=Oe",
+                     "--column", f"Resistance (ohm)={axis}_1f_voltage"]) == 0
+        out[axis] = json.loads(capsys.readouterr().out)
+    assert 0.0647 < out["Hx"]["mu0_hsw_up_T"] < 0.0814
+    assert -0.0798 < out["Hx"]["mu0_hsw_down_T"] < -0.0633
+    hx, hy = out["Hx"], out["Hy"]
+    assert abs(hx["mu0_hc_T"] - hy["mu0_hc_T"]) < 2 * np.hypot(hx["mu0_hc_T_err"],
+                                                              hy["mu0_hc_T_err"])
+    assert abs(hx["mu0_hshift_T"]) < 4 * hx["mu0_hshift_T_err"]
