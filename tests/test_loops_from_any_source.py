@@ -152,6 +152,17 @@ def test_voltage_pulse_switching_loop_from_the_command_line(tmp_path, capsys):
     assert out["tmr_ratio"] == pytest.approx(0.6)
     assert main(["analyze", "pulse-switching", str(path)]) == 2
     assert "--column \"Pulse amplitude (V)=NAME\"" in capsys.readouterr().err
+    # with the field as read (50 Oe, σ = 0.3 Oe): one loop at its median, the same critical
+    # amplitudes (readings that scatter must not split the lobes)
+    field = 50.0 + np.random.default_rng(4).normal(0, 0.3, v.size)
+    pd.DataFrame({"Applied Voltage (V)": v, "Resistance (ohm)": r, "Field (Oe)": field}).to_csv(
+        path, index=False)
+    assert main(["analyze", "pulse-switching", str(path), "--json",
+                 "--column", "Pulse amplitude (V)=Applied Voltage (V)",
+                 "--column", "Field (T)=Field (Oe)", "--unit", "Field (T)=Oe"]) == 0
+    at_field = json.loads(capsys.readouterr().out)
+    assert at_field["mu0_h_T"] == pytest.approx(np.median(field) * 1e-4)
+    assert at_field["vc_pos_V"] == out["vc_pos_V"] and at_field["vc_neg_V"] == out["vc_neg_V"]
 
 
 @pytest.mark.skipif(not HALL.is_file(), reason="../shared/realdata not present")
