@@ -107,22 +107,23 @@ def test_other_programs_mtj_rh_loop_from_the_command_line(tmp_path, capsys, star
 
 
 def test_other_programs_r_i_loop_from_the_command_line(tmp_path, capsys):
-    """R–I loop 0 → +1 mA → −1 mA → +1 mA → 0, twice, in 20 µA steps; AP → P at +0.41 mA,
-    P → AP at −0.52 mA. Every event lands on the same grid points, so the critical current
+    """R–I loop 0 → +1 mA → −1 mA → 0, twice, in 20 µA steps; AP → P above +0.411 mA,
+    P → AP below −0.523 mA. Every event lands on the same grid points, so the critical current
     is the grid midpoint, within half a step (10 µA) of the threshold."""
     one = _triangle(0.0, [1e-3, -1e-3, 0.0], 2e-5)
     i = np.concatenate([one, one[1:]])
     state, r = -1.0, []
     for x in i:
-        state = 1.0 if x > 0.41e-3 else (-1.0 if x < -0.52e-3 else state)
+        state = 1.0 if x > 0.411e-3 else (-1.0 if x < -0.523e-3 else state)
         r.append(500.0 if state > 0 else 650.0)
     path = tmp_path / "ri_loop.csv"
     pd.DataFrame({"Current (A)": i, "Voltage (V)": i * np.array(r),
                   "Resistance (ohm)": r}).to_csv(path, index=False)
     assert main(["analyze", "current-sweep", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["ic_pos_A"] == pytest.approx(0.41e-3, abs=1e-5)
-    assert out["ic_neg_A"] == pytest.approx(-0.52e-3, abs=1e-5)
+    assert out["ic_pos_A"] == pytest.approx(0.41e-3) and out["ic_neg_A"] == \
+        pytest.approx(-0.53e-3)                          # the midpoints of the grid steps
+    assert abs(out["ic_pos_A"] - 0.411e-3) <= 1e-5 and abs(out["ic_neg_A"] + 0.523e-3) <= 1e-5
     assert out["r_p_ohm"] == pytest.approx(500.0) and out["r_ap_ohm"] == pytest.approx(650.0)
     assert out["tmr_ratio"] == pytest.approx(0.3)
 
