@@ -66,6 +66,10 @@ def test_multi_trial_table_in_mT_from_the_command_line(tmp_path, capsys):
     assert main(["analyze", "magnet-calibration", str(path),
                  "--column", "Current (A)=current", "--option", "trials=run*"]) == 2
     assert "no column matches 'run*'" in capsys.readouterr().err
+    assert main(["analyze", "magnet-calibration", str(path),
+                 "--column", "Current (A)=current", "--option", "trial=trial*"]) == 2
+    assert "unknown option(s) trial; options: field_unit, fit_max_current_A, trials" in \
+        capsys.readouterr().err
 
 
 def test_up_and_down_sweeps_without_a_branch_column():
