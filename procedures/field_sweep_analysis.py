@@ -124,13 +124,13 @@ def analyze_field_sweep(df: pd.DataFrame) -> dict:
     """
     labels = _directions(df)
     if labels.nunique() <= 1:
-        return _analyze_one_loop(with_branch(df, FIELDS))
+        return _analyze_one_loop(with_branch(_readings(df), FIELDS))
     out = analyze_amr_smr(df)
     normal = df[(labels == "z").to_numpy()]
     if PROBE in normal.columns:                      # a loop of R_xx has no switching step
         normal = normal[normal[PROBE].isin(HALL_PROBES)]
     if len(normal) > 2:
-        normal = with_branch(normal, FIELDS)
+        normal = with_branch(_readings(normal), FIELDS)
     if len(normal) > 2 and (normal["Branch"].to_numpy(float) < 0).any():
         try:
             out.update(_analyze_one_loop(normal.reset_index(drop=True)))
@@ -143,6 +143,16 @@ def analyze_loop(df: pd.DataFrame) -> dict:
     """Get the keys of one R–H loop, or with several field directions in the table those of
     :func:`analyze_field_sweep` (the entry ``labspin analyze field-sweep`` calls)."""
     return analyze_field_sweep(df)
+
+
+def _readings(df: pd.DataFrame) -> pd.DataFrame:
+    """Get the rows with a finite field and resistance (another program's file may pad a
+    shorter column with empty cells: those rows are no readings)."""
+    ok = np.ones(len(df), bool)
+    for c in ("Field (T)", "Resistance (ohm)"):
+        if c in df.columns:
+            ok &= np.isfinite(pd.to_numeric(df[c], errors="coerce").to_numpy(float))
+    return df[ok].reset_index(drop=True) if not ok.all() else df
 
 
 def _loop_branches(branch: np.ndarray) -> tuple[slice, slice]:

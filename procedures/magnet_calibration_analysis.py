@@ -23,6 +23,8 @@ from labspin.bench.calibration import MagnetCalibration
 from labspin.results.sweep_direction import segments, sweep_branches
 from labspin.results.units import factor, split_unit
 
+from .estimates import Option, resolve_priors, settings
+
 FIELD = "Field (T)"
 BRANCH = "Branch"
 CURRENTS = ("Current setpoint (A)", "Supply current (A)", "Magnet current (A)", "Current (A)")
@@ -219,8 +221,17 @@ def _branch_difference(i, b, up, down, keep) -> float:
     return float(np.abs(fd[c] - fu[a]).max()) if common.size else float("nan")
 
 
-def analyze_calibration(df: pd.DataFrame, fit_max_current_A: float | None = None,
-                        trials: str | None = None, field_unit: str | None = None) -> dict:
+OPTIONS = (
+    Option("fit_max_current_A", "A", "fit only |I| ≤ this (the linear part of a magnet that "
+           "saturates)", constant=False),
+    Option("trials", "", "the field columns: comma-separated names or patterns (trial*); "
+           "default 'Field (T)'", constant=False, kind=str),
+    Option("field_unit", "", "the trial columns' unit when their names carry none (mT, G, "
+           "Oe, …; default T)", constant=False, kind=str),
+)
+
+
+def analyze_calibration(df: pd.DataFrame, **options) -> dict:
     """Get design.md's keys from a magnet-calibration table.
 
     Both branches (a 'Branch' column, or up and down sweeps found from the current's sweep
@@ -237,12 +248,13 @@ def analyze_calibration(df: pd.DataFrame, fit_max_current_A: float | None = None
     ``trial_scatter_T`` (pooled standard deviation at one current); ``branches`` (1 or 2)
     and ``warnings``.
 
-    fit_max_current_A: fit only |I| ≤ this (the linear part of a magnet that saturates).
-    trials: the field columns, comma-separated names or patterns (``trial*``), default
-    'Field (T)'. field_unit: their unit when their names carry none (e.g. mT).
+    Options (:data:`OPTIONS`, settings): fit_max_current_A (A), trials, field_unit; an
+    unknown name is refused (ValueError naming the known ones).
     """
-    columns = {"trials": trials, "field_unit": field_unit}
-    fit_max_current_A = float(fit_max_current_A) if fit_max_current_A else None
+    resolve_priors(OPTIONS, options)                 # refuses unknown names
+    given = settings(OPTIONS, options)
+    columns = {"trials": given["trials"], "field_unit": given["field_unit"]}
+    fit_max_current_A = given["fit_max_current_A"] or None
     if not _has_both_branches(calibration_points(df, **columns)[2]):
         return _single_branch(df, fit_max_current_A, columns)
     i, b, up, down, keep, p, cov, rms = _fit(df, fit_max_current_A, **columns)

@@ -552,14 +552,19 @@ def telegraph_dwell(df, result):
 
 # --- magnet-calibration --------------------------------------------------------------------------
 def magnet_calibration(df, result):
-    """Field against supply current per branch with the fitted lines B = k·I + c ∓ B_r,
-    and the residuals (minor-loop points after each reversal stand out)."""
+    """Field against supply current per branch with the fitted lines B = k·I + c ∓ B_r (one
+    line B = k·I + c for a table of one branch), and the residuals (minor-loop points after
+    each reversal stand out)."""
+    from .magnet_calibration_analysis import calibration_points
     fig, (ax0, ax1) = new_figure(2, width_per_panel=4.8)
-    col = "Current setpoint (A)" if "Current setpoint (A)" in df else "Supply current (A)"
-    i, b, br = _col(df, col), _col(df, "Field (T)"), _col(df, "Branch")
-    k, c, rem = result["tesla_per_A"], result["mu0_offset_T"], result["mu0_remanence_T"]
-    for sign, name, color in ((1.0, "up", "C3"), (-1.0, "down", "C0")):
-        sel = br == sign
+    i, b, br, _ = calibration_points(df)
+    k, c = result["tesla_per_A"], result["mu0_offset_T"]
+    rem = result.get("mu0_remanence_T", 0.0)
+    groups = (((1.0, "up", "C3"), (-1.0, "down", "C0")) if result.get("branches", 2) == 2
+              else ((None, "table", "C2"),))
+    for sign, name, color in groups:
+        sel = br == sign if sign is not None else np.ones(i.size, bool)
+        sign = sign or 0.0
         model = k * i + c - sign * rem
         ax0.plot(i[sel], b[sel] * 1e3, ".", ms=4, color=color, label=f"{name} branch")
         xs = np.array([i[sel].min(), i[sel].max()])
@@ -571,8 +576,9 @@ def magnet_calibration(df, result):
     ax1.set(xlabel="I (A)", ylabel="B − fit (mT)", title="residuals")
     ax0.legend(fontsize=7)
     ax1.legend(fontsize=7)
-    add_key_numbers(fig, result, ["tesla_per_A", "mu0_remanence_T", "mu0_offset_T",
-                                  "residual_rms_T"])
+    add_key_numbers(fig, result, [key for key in ("tesla_per_A", "mu0_remanence_T",
+                                                  "mu0_offset_T", "residual_rms_T")
+                                  if key in result])
     return fig
 
 

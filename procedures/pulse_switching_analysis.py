@@ -24,17 +24,19 @@ AMPLITUDE, FIELD_SET, CURRENT = "Pulse amplitude (V)", "Field set (T)", "Pulse c
 
 def _complete(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Get the table with the columns another program's loop lacks filled in, and
-    sentences saying so: no 'Field set (T)' → 'Field (T)' or one unknown field (NaN:
-    no mu0_h_T is reported), no 'Cycle' → 0 (lobes still split at each change of sign), no
-    'Pulse current (A)' → NaN (no critical current)."""
+    sentences saying so: no 'Field set (T)' → one loop at the median of 'Field (T)', or
+    at an unknown field (NaN: no mu0_h_T is reported); no 'Cycle' → 0 (lobes still split
+    at each change of sign); no 'Pulse current (A)' → NaN (no critical current)."""
     if AMPLITUDE not in df.columns:
         raise KeyError(f"pulse-switching needs the column {AMPLITUDE!r} (map yours with "
                        f"--column \"{AMPLITUDE}=NAME\"); columns: "
                        f"{', '.join(map(str, df.columns))}")
     notes, fill = [], {}
     if FIELD_SET not in df.columns:
-        if "Field (T)" in df.columns:
-            fill[FIELD_SET] = pd.to_numeric(df["Field (T)"], errors="coerce").round(6)
+        measured = pd.to_numeric(df.get("Field (T)", pd.Series(dtype=float)), errors="coerce")
+        if measured.notna().any():      # readings scatter: one loop at their median
+            fill[FIELD_SET] = float(measured.median())
+            notes.append("no 'Field set (T)' column: one loop, at the median of 'Field (T)'")
         else:
             fill[FIELD_SET] = np.nan
             notes.append("no field column ('Field set (T)' or 'Field (T)'): one loop at an "

@@ -139,3 +139,18 @@ def test_cli_refusals_name_the_column_and_the_range(tmp_path, capsys):
     frame = pd.DataFrame({"Magnet current (A)": [1.0], "Field (T)": [0.1]})
     with pytest.raises(ValueError, match="already has 'Field \\(T\\)'"):
         apply_field_from_current(frame, parse_field_from_current("0.05"))
+
+
+def test_a_current_mapped_as_the_field_is_refused_before_reading(tmp_path, capsys):
+    """Issue 14: '--column "Field (T)=I_magnet (A)"' read 1 A as 1 T without complaint; a
+    rename between units of another kind or scale needs --unit (or --field-from-current)."""
+    path, _ = _rh_loop(tmp_path, lambda i: 0.05 * i)
+    assert main(["analyze", "field-sweep", str(path),
+                 "--column", "Field (T)=I_magnet (A)"]) == 2
+    err = capsys.readouterr().err
+    assert "'I_magnet (A)' is a current (A)" in err and "--field-from-current" in err
+    oe = tmp_path / "oe.csv"
+    pd.DataFrame({"H (Oe)": [-100.0, 100.0, -100.0], "Resistance (ohm)": [1.0, 2.0, 1.0]}
+                 ).to_csv(oe, index=False)
+    assert main(["analyze", "field-sweep", str(oe), "--column", "Field (T)=H (Oe)"]) == 2
+    assert "add --unit \"Field (T)=Oe\"" in capsys.readouterr().err

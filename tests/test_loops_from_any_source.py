@@ -6,6 +6,7 @@ loop, a voltage-pulse switching loop with R read after each pulse."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ from labspin.cli.main import main
 from labspin.procedures.field_sweep import loop_fields
 from labspin.procedures.field_sweep_analysis import analyze_loop
 from labspin.results.sweep_direction import point_noise, segments, sweep_branches
+
+HALL = Path(__file__).parents[1].parent / "shared" / "realdata" / "cmtj_TaCoFeB_5360" / \
+    "harmonic_hall" / "5360_1f_hx_hy.csv"
 
 
 def _triangle(start, turns, step):
@@ -103,22 +107,23 @@ def test_other_programs_mtj_rh_loop_from_the_command_line(tmp_path, capsys, star
 
 
 def test_other_programs_r_i_loop_from_the_command_line(tmp_path, capsys):
-    """R–I loop 0 → +1 mA → −1 mA → +1 mA → 0, twice, in 20 µA steps; AP → P at +0.41 mA,
-    P → AP at −0.52 mA. Every event lands on the same grid points, so the critical current
+    """R–I loop 0 → +1 mA → −1 mA → 0, twice, in 20 µA steps; AP → P above +0.411 mA,
+    P → AP below −0.523 mA. Every event lands on the same grid points, so the critical current
     is the grid midpoint, within half a step (10 µA) of the threshold."""
     one = _triangle(0.0, [1e-3, -1e-3, 0.0], 2e-5)
     i = np.concatenate([one, one[1:]])
     state, r = -1.0, []
     for x in i:
-        state = 1.0 if x > 0.41e-3 else (-1.0 if x < -0.52e-3 else state)
+        state = 1.0 if x > 0.411e-3 else (-1.0 if x < -0.523e-3 else state)
         r.append(500.0 if state > 0 else 650.0)
     path = tmp_path / "ri_loop.csv"
     pd.DataFrame({"Current (A)": i, "Voltage (V)": i * np.array(r),
                   "Resistance (ohm)": r}).to_csv(path, index=False)
     assert main(["analyze", "current-sweep", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["ic_pos_A"] == pytest.approx(0.41e-3, abs=1e-5)
-    assert out["ic_neg_A"] == pytest.approx(-0.52e-3, abs=1e-5)
+    assert out["ic_pos_A"] == pytest.approx(0.41e-3) and out["ic_neg_A"] == \
+        pytest.approx(-0.53e-3)                          # the midpoints of the grid steps
+    assert abs(out["ic_pos_A"] - 0.411e-3) <= 1e-5 and abs(out["ic_neg_A"] + 0.523e-3) <= 1e-5
     assert out["r_p_ohm"] == pytest.approx(500.0) and out["r_ap_ohm"] == pytest.approx(650.0)
     assert out["tmr_ratio"] == pytest.approx(0.3)
 
@@ -148,3 +153,38 @@ def test_voltage_pulse_switching_loop_from_the_command_line(tmp_path, capsys):
     assert out["tmr_ratio"] == pytest.approx(0.6)
     assert main(["analyze", "pulse-switching", str(path)]) == 2
     assert "--column \"Pulse amplitude (V)=NAME\"" in capsys.readouterr().err
+    # with the field as read (50 Oe, σ = 0.3 Oe): one loop at its median, the same critical
+    # amplitudes (readings that scatter must not split the lobes)
+    field = 50.0 + np.random.default_rng(4).normal(0, 0.3, v.size)
+    pd.DataFrame({"Applied Voltage (V)": v, "Resistance (ohm)": r, "Field (Oe)": field}).to_csv(
+        path, index=False)
+    assert main(["analyze", "pulse-switching", str(path), "--json",
+                 "--column", "Pulse amplitude (V)=Applied Voltage (V)",
+                 "--column", "Field (T)=Field (Oe)", "--unit", "Field (T)=Oe"]) == 0
+    at_field = json.loads(capsys.readouterr().out)
+    assert at_field["mu0_h_T"] == pytest.approx(np.median(field) * 1e-4)
+    assert at_field["vc_pos_V"] == out["vc_pos_V"] and at_field["vc_neg_V"] == out["vc_neg_V"]
+
+
+@pytest.mark.skipif(not HALL.is_file(), reason="../shared/realdata not present")
+def test_real_hall_loops_in_plane_field_switch_mz_alike_along_x_and_y(capsys):
+    """Ta/CoFeB (cmtj, 5360): 1ω Hall voltage in full loops −5 → +5 → −5 kOe (Hx) and
+    ±8.5 kOe (Hy), no branch column, the Hx pair shorter than the Hy pair (empty cells).
+    m_z reverses where the voltage jumps: on the up sweep of Hx between +647 and +814 Oe,
+    on the down sweep between −633 and −798 Oe (the readings either side of the jump, read
+    off the file). Along x and along y the coercive field is the same within the errors (a
+    perpendicular film without in-plane anisotropy)."""
+    data = pd.read_csv(HALL)
+    assert sweep_branches(data["Hx"]).tolist().count(1) == 121      # −5 → +5 kOe, then down
+    out = {}
+    for axis in ("Hx", "Hy"):
+        assert main(["analyze", "field-sweep", str(HALL), "--json",
+                     "--column", f"Field (T)={axis}", "--unit", "Field (T)=Oe",
+                     "--column", f"Resistance (ohm)={axis}_1f_voltage"]) == 0
+        out[axis] = json.loads(capsys.readouterr().out)
+    assert 0.0647 < out["Hx"]["mu0_hsw_up_T"] < 0.0814
+    assert -0.0798 < out["Hx"]["mu0_hsw_down_T"] < -0.0633
+    hx, hy = out["Hx"], out["Hy"]
+    assert abs(hx["mu0_hc_T"] - hy["mu0_hc_T"]) < 2 * np.hypot(hx["mu0_hc_T_err"],
+                                                              hy["mu0_hc_T_err"])
+    assert abs(hx["mu0_hshift_T"]) < 4 * hx["mu0_hshift_T_err"]

@@ -66,6 +66,10 @@ def test_multi_trial_table_in_mT_from_the_command_line(tmp_path, capsys):
     assert main(["analyze", "magnet-calibration", str(path),
                  "--column", "Current (A)=current", "--option", "trials=run*"]) == 2
     assert "no column matches 'run*'" in capsys.readouterr().err
+    assert main(["analyze", "magnet-calibration", str(path),
+                 "--column", "Current (A)=current", "--option", "trial=trial*"]) == 2
+    assert "unknown option(s) trial; options: field_unit, fit_max_current_A, trials" in \
+        capsys.readouterr().err
 
 
 def test_up_and_down_sweeps_without_a_branch_column():
@@ -85,3 +89,17 @@ def test_up_and_down_sweeps_without_a_branch_column():
         assert abs(out[key] - true) < 4 * out[key + "_err"], key
     assert out["mu0_branch_difference_max_T"] == pytest.approx(2 * br, abs=5 * np.sqrt(2) * sigma)
     assert out["warnings"] == []
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/realdata not present")
+def test_single_branch_table_is_plotted_with_its_line():
+    from labspin.procedures.plots import plot_analysis
+    df = pd.read_csv(REAL / "DXWD-80_20mm.xy", sep=r"\s+", comment="#",
+                     names=["Current (A)", "Field (T)"])
+    result = analyze_calibration(df, fit_max_current_A=5)
+    fig = plot_analysis("magnet-calibration", df, result)
+    fits = [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_gid() == "fit"]
+    assert len(fits) == 1
+    x, y = fits[0].get_data()
+    assert list(x) == [-30.0, 30.0]
+    assert y == pytest.approx((result["tesla_per_A"] * x + result["mu0_offset_T"]) * 1e3)

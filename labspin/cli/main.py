@@ -391,6 +391,7 @@ def _analyze(args) -> int:
         print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
               f"{', '.join([*PROCEDURES, *ANALYSES])}", file=sys.stderr)
         return 2
+    from labspin.results.column_units import refuse_unit_mismatch
     from labspin.results.field_from_current import parse_field_from_current
     from labspin.run.analysis import (
         ANALYSIS_ERRORS,
@@ -400,6 +401,7 @@ def _analyze(args) -> int:
         report_lines,
     )
     try:
+        refuse_unit_mismatch(args.column, args.unit)
         law = args.field_from_current and parse_field_from_current(args.field_from_current)
     except (OSError, ValueError) as exc:
         print(f"labspin analyze: {exc}", file=sys.stderr)
@@ -555,10 +557,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--unit", action="append", default=[], metavar="COLUMN=UNIT",
                    help="convert a column from Oe, G, mT, T, A/m (fields) or mA, µV, GHz, … "
                    "to SI, e.g. \"Field (T)=Oe\"")
-    a.add_argument("--field-from-current", metavar="SLOPE_T_PER_A[,OFFSET_T] | FILE[,UNIT]",
-                   help="compute 'Field (T)' from the column 'Magnet current (A)': a linear "
-                   "law, or a calibration table (labspin magnet-calibration results, or current "
-                   "and field columns; interpolated, never extrapolated)")
+    a.add_argument("--field-from-current", metavar="SPEC",
+                   help="compute 'Field (T)' from the column 'Magnet current (A)': SPEC is "
+                   "SLOPE_T_PER_A[,OFFSET_T], or FILE[,FIELD_UNIT], a calibration table "
+                   "(labspin magnet-calibration results, or current and field columns; "
+                   "interpolated, never extrapolated)")
     a.add_argument("--option", action="append", default=[], metavar="NAME=VALUE[±ERR]",
                    help="an external constant of the analysis (its prior, with a standard "
                    "error after ± or +-) or a setting, e.g. dr_ahe_ohm=-2.855+-0.05")
