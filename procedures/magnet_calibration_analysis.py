@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from labspin.bench.calibration import MagnetCalibration
+from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
 
 FIELD = "Field (T)"
 BRANCH = "Branch"
@@ -231,3 +232,11 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+NEEDS = Needs(columns=(
+    Column("Supply current (A)", "magnet supply current, A", ("Current setpoint (A)",)),
+    Column(FIELD, "gaussmeter reading μ0H, T", FIELD_ALTERNATIVES),
+    Column(BRANCH, "+1 on the up sweep, −1 on the down sweep", required=False),
+))
+"""The columns and header keys this analysis reads (``labspin analyze --help``)."""

@@ -162,9 +162,11 @@ def test_real_headerless_permalloy_map_with_names(realdata):
 
 def test_real_yig_file_constants_from_its_name(realdata):
     """Frohock's files: tab-separated with padded names and CRLF; frequency in the name
-    (13.5G) agrees with the Freq(GHz) column."""
+    (13.5G) agrees with the Freq(GHz) column, which the reader converts onto Frequency (Hz)."""
+    from labspin.results.constants import file_name_constants
     for f in sorted((realdata / "yig_fmr_frohock").glob("test1_*")):
         df = read_table(f, targets=["Field (T)", "Frequency (Hz)"])
         assert list(df.columns[:3]) == ["Field(G)", "Xchannel", "Ychannel"]
-        assert df["Frequency (Hz)"].iloc[0] == pytest.approx(df["Freq(GHz)"].iloc[0] * 1e9)
+        assert df["Frequency (Hz)"].to_numpy() == pytest.approx(df["Freq(GHz)"] * 1e9)
+        assert file_name_constants(f)["frequency"] == pytest.approx(df["Frequency (Hz)"][0])
         assert df["Field (T)"].to_numpy() == pytest.approx(df["Field(G)"].to_numpy() * 1e-4)

@@ -328,7 +328,7 @@ def _analyze(args) -> int:
 
     import pandas as pd
 
-    from labspin.procedures import PROCEDURES, analysis_function
+    from labspin.procedures import PROCEDURES, analysis_declarations, analysis_function
     if args.procedure not in PROCEDURES:
         print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
               f"{', '.join(PROCEDURES)}", file=sys.stderr)
@@ -340,6 +340,16 @@ def _analyze(args) -> int:
     # pandas keeps attrs only when every file's are equal: analyses (and plots) read the
     # header and sample parameters of the first file
     data.attrs = dict(frames[0].attrs)
+    data.attrs["file_rows"] = [(f.attrs["file"], len(f)) for f in frames]   # sweeps per file
+    needs = analysis_declarations(args.procedure)[0]
+    missing = needs.missing(data.columns) if needs else []
+    if missing:
+        print(f"labspin analyze: {args.procedure} needs the column(s) {', '.join(missing)}; "
+              f"have {', '.join(map(str, data.columns))}. Map yours with --column NEW=OLD "
+              f"(and --unit), name a headerless table with --names, give a file's constant "
+              f"with --constant; `labspin analyze {args.procedure} --help` lists them",
+              file=sys.stderr)
+        return 2
     options = {}
     for item in args.option:
         name, sep, value = item.partition("=")
@@ -411,7 +421,8 @@ def _analyze_help(parser: argparse.ArgumentParser, name: str) -> int:
     for line in needs.help_lines() if needs else ["  (columns not declared)"]:
         print(line)
     if options:
-        print("options (--option NAME=VALUE[±ERR]):")
+        print("options (--option NAME=VALUE[±ERR]; a constant not given is taken from the "
+              "file's Sample constants of the same name when it has them):")
         for o in options:
             default = "" if o.default is None else f" (default {o.default})"
             print(f"  {o.name:26s} {o.doc}" + (f" [{o.unit}]" if o.unit else "") + default)
