@@ -75,6 +75,9 @@ def test_semicolon_file_with_decimal_commas_and_text(tmp_path):
     with pytest.raises(ValueError, match=r"column 'Field \(T\)' of loop.csv: row 9, line 10 "
                                          r"is 'overload', not a number"):
         read_table(f, ["Field (T)=H (Oe)"], ["Field (T)=Oe"])
+    with pytest.raises(ValueError, match=r"column 'H \(Oe\)' of loop.csv: row 9, line 10"):
+        read_table(f, targets=["H (Oe)", "R (ohm)"])      # a column the analysis reads
+    assert read_table(f)["H (Oe)"].iloc[8] == "overload"  # a column no one reads stays text
 
 
 def test_skip_rows_and_names_for_a_cut_header(tmp_path):

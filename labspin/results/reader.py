@@ -7,8 +7,9 @@ oersted to tesla. The steps, in order: split the file (``--format``, ``--skip-ro
 ``--names``), reshape a wide table (``--reshape``, :mod:`labspin.results.wide`), rename
 (``--column``), convert units (``--unit``), add the file's constants (``--constant``, header
 lines, the file name; :mod:`labspin.results.constants`), scale (``--scale``). A cell that
-is not a number in a column that is converted or scaled is an error naming the column, the
-row and the file's line — never a silent NaN.
+is not a number in a column that is converted, scaled or read by the analysis (a number
+column with text among its cells) is an error naming the column, the row and the file's
+line — never a silent NaN.
 """
 from __future__ import annotations
 
@@ -124,6 +125,10 @@ def read_table(path: str | Path, columns: list[str] | None = None,
         df[col] = numeric(df[col], col, lines, path) * k
     if targets:
         df = convert_onto(df, targets, lines, path)
+        for col in targets:                      # numbers with text among them: refused
+            if col in df.columns and df[col].dtype == object and pd.to_numeric(
+                    df[col], errors="coerce").notna().any():
+                df[col] = numeric(df[col], col, lines, path)
     df = apply_constants(df, path, for_file(constants, path, files), targets or [])
     df = apply_scales(df, scales or [], lines, path)
     return df
