@@ -41,6 +41,12 @@ def test_simple_lvm_with_headerless_data(tmp_path):
     unnamed = read_table(f)                          # no names: numbered, never a data row
     assert list(unnamed.columns[:2]) == ["column 1", "column 2"]
     assert len(unnamed) == len(field)
+    named = tmp_path / "named.lvm"                   # the block's last line names the columns
+    named.write_text(LVM_SIMPLE.replace("Operator: student\n", "field(Oe)\tV_mix(V)\n")
+                     + "".join(f"{a:.2f}\t{b:.10g}\n" for a, b in zip(field, v)))
+    df = read_table(named, targets=["Field (T)"])
+    assert list(df.columns[:2]) == ["field(Oe)", "V_mix(V)"] and len(df) == len(field)
+    assert df["Field (T)"].to_numpy() == pytest.approx(field * 1e-4, abs=5e-7)
 
 
 def test_official_lvm_with_decimal_comma(tmp_path):
