@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from labspin.results.needs import Column, Needs
 from labspin.results.sweep_direction import with_branch
 
 
@@ -95,3 +96,11 @@ def analyze_current_sweep(df: pd.DataFrame) -> dict:
            "r_p_ohm": r_low, "r_p_ohm_err": e_low, "r_ap_ohm": r_high, "r_ap_ohm_err": e_high,
            "tmr_ratio": tmr, "tmr_ratio_err": e_tmr}
     return {k: float(v) for k, v in out.items()}
+
+
+NEEDS = Needs(columns=(
+    Column("Current (A)", "sample current, A (dc, or pulse amplitude)", ("Current (mA)",)),
+    Column("Resistance (ohm)", "resistance read after each step, Ω"),
+    Column("Branch", "+1 on the up sweep, −1 on the down sweep", required=False),
+))
+"""The columns and header keys this analysis reads (``labspin analyze --help``)."""

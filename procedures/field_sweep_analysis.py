@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
 from labspin.results.sweep_direction import segments, with_branch
 
 from .estimates import weighted_fit
@@ -203,3 +204,14 @@ def _analyze_one_loop(df: pd.DataFrame) -> dict:
         "dr_ahe_ohm": 0.5 * (lvl_pos - lvl_neg), "dr_ahe_ohm_err": 0.5 * e_level,
     }
     return {k: float(v) for k, v in out.items()}
+
+
+NEEDS = Needs(columns=(
+    Column("Field (T)", "applied field μ0H, T", FIELD_ALTERNATIVES),
+    Column("Resistance (ohm)", "Hall or longitudinal resistance, Ω"),
+    Column("Branch", "+1 on the up sweep, −1 on the down sweep", required=False),
+    Column(AZIMUTH, "in-plane field angle φ, deg (absent: 0)", required=False),
+    Column(POLAR, "field polar angle θ, deg (absent: out of plane)", required=False),
+    Column(PROBE, "'voltmeter' or 'lock-in' (absent: one readout)", required=False),
+))
+"""The columns and header keys this analysis reads (``labspin analyze --help``)."""

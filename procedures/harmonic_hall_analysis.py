@@ -57,6 +57,7 @@ from labspin.physics.macrospin.analytic import (
     inplane_magnetization_angle as magnetization_angle,
 )
 from labspin.results.header import ResultsHeader, parse_header
+from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
 
 from .estimates import (
     Option,
@@ -650,3 +651,16 @@ def analyze_angle_scans(df: pd.DataFrame, priors: dict, hm_below: bool = True,
     if table:
         out["per_field"] = [{k_: float(v) for k_, v in p.items()} for p in per]
     return out
+
+
+NEEDS = Needs(columns=(
+    Column("Field (T)", "μ0H along the field direction, T", FIELD_ALTERNATIVES),
+    Column("V1w (V)", "first-harmonic Hall voltage V_ω (amplitude, or rms with V2w rms)"),
+    Column("V2w (V)", "second-harmonic Hall voltage V_2ω (same convention as V1w)"),
+    Column("Field angle (deg)", "field direction φ: 0, 90, 180 or 270 (absent: 0)",
+           required=False),
+    Column("Current amplitude (A)", "ac current amplitude I0 (or --option "
+           "current_amplitude_A, or --constant)", required=False),
+), header_keys={k: f"a procedure parameter, read as the option {v}"
+                for k, v in _HEADER_PARAMETERS.items()})
+"""The columns and header keys this analysis reads (``labspin analyze --help``)."""

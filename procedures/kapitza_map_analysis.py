@@ -26,6 +26,7 @@ from scipy.optimize import curve_fit
 
 from labspin.physics.constants import MU0
 from labspin.physics.macrospin.analytic import kapitza_xi_eff, langevin, langevin_second_moment
+from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
 
 FIELD, FIELD_SET, CURRENT = "Field (T)", "Field set (T)", "Current (A)"
 R, R_STD, N = "Hall resistance (ohm)", "Hall resistance std (ohm)", "Readings"
@@ -307,3 +308,16 @@ def _calibration_rows(d: pd.DataFrame) -> np.ndarray:
     if top.sum() > 4 or not (~top).any():
         return np.zeros(b.size, bool)            # no separate saturation rows
     return top
+
+
+NEEDS = Needs(columns=(
+    Column(FIELD, "measured field μ0H, T", FIELD_ALTERNATIVES),
+    Column(FIELD_SET, "field set point, T"),
+    Column(CURRENT, "dc current, A", ("Current (mA)",)),
+    Column(R, "mean Hall resistance, Ω"),
+    Column(R_STD, "its standard deviation, Ω", required=False),
+    Column(N, "readings averaged per point", required=False),
+    Column(RXX, "mean longitudinal resistance, Ω", required=False),
+    Column(RXX_STD, "its standard deviation, Ω", required=False),
+), header_keys={"Sample parameters": "the simulated sample (simulated bench only)"})
+"""The columns and header keys this analysis reads (``labspin analyze --help``)."""

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from labspin.bench.calibration import MagnetCalibration
+from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
 from labspin.results.sweep_direction import segments, sweep_branches
 from labspin.results.units import factor, split_unit
 
@@ -416,3 +417,11 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+NEEDS = Needs(columns=(
+    Column("Supply current (A)", "magnet supply current, A", ("Current setpoint (A)",)),
+    Column(FIELD, "gaussmeter reading μ0H, T", FIELD_ALTERNATIVES),
+    Column(BRANCH, "+1 on the up sweep, −1 on the down sweep", required=False),
+))
+"""The columns and header keys this analysis reads (``labspin analyze --help``)."""

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from labspin.results.needs import Column, Needs
+
 from .current_sweep_analysis import mean_with_grid, resistance_levels
 
 KEYS = ("vc_pos_V", "vc_neg_V", "ic_pos_A", "ic_neg_A")
@@ -159,3 +161,13 @@ def analyze_pulse_switching(df: pd.DataFrame) -> dict:
             out.update({k: None for k in ("ic_pos_A", "ic_pos_A_err", "ic_neg_A",
                                           "ic_neg_A_err")})
     return out
+
+
+NEEDS = Needs(columns=(
+    Column("Pulse amplitude (V)", "write pulse amplitude, V (0 for the reference reads)"),
+    Column("Pulse current (A)", "write pulse current, A"),
+    Column("Resistance (ohm)", "resistance read after each pulse, Ω"),
+    Column("Field set (T)", "field set point, T"),
+    Column("Cycle", "loop number"),
+))
+"""The columns and header keys this analysis reads (``labspin analyze --help``)."""

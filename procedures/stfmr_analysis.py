@@ -62,6 +62,7 @@ from labspin.physics.constants import E_CHARGE, HBAR, MU0
 from labspin.physics.macrospin.analytic import (
     inplane_magnetization_angle as magnetization_angle,
 )
+from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
 from labspin.results.units import convert, split_unit
 
 from .estimates import (
@@ -737,3 +738,19 @@ def per_frequency_table(df: pd.DataFrame, **window) -> pd.DataFrame:
 
 
 analyze_stfmr.OPTIONS = OPTIONS
+
+
+NEEDS = Needs(columns=(
+    Column("Field (T)", "applied field μ0H, T", FIELD_ALTERNATIVES),
+    Column("Frequency (Hz)", "rf frequency, Hz (a column, --constant, a header line or "
+           "the file name: 8.00GHz, 13.5G)", ("Frequency (GHz)",)),
+    Column("Vmix (V)", "dc mixing voltage, V", ("Vmix (µV)",)),
+    Column("Power (dBm)", "rf power, dBm (file name: 10dBm)", required=False),
+    Column("DC current (A)", "dc bias current, A (file name: 4.50mA); for xi_dc",
+           required=False),
+    Column("Field angle (deg)", "in-plane field angle, deg", required=False),
+), header_keys={"Film mu0Ms": "μ0Ms, T (option mu0_ms_T)",
+                "Film thickness": "magnet thickness, m (option thickness_m)",
+                "Heavy-metal thickness": "m (option hm_thickness_m)",
+                "Bar width": "m (option width_m)"})
+"""The columns and header keys this analysis reads (``labspin analyze --help``)."""

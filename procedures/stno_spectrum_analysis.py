@@ -55,6 +55,8 @@ import pandas as pd
 from scipy.ndimage import uniform_filter1d
 from scipy.optimize import curve_fit
 
+from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
+
 ENBW_PER_RBW = 1.0645
 """Equivalent noise bandwidth of a Gaussian RBW filter per its 3 dB bandwidth."""
 STEP_RATIO = 10.0
@@ -227,3 +229,16 @@ def analyze_spectra(df: pd.DataFrame) -> dict:
         out[col] = [float(v) if col != "oscillating" else int(v) for v in table[col]]
     out["per_field"] = per_field
     return out
+
+
+NEEDS = Needs(columns=(
+    Column("Frequency (Hz)", "analyzer frequency, Hz", ("Frequency (GHz)",)),
+    Column("Power (dBm)", "analyzer power, dBm"),
+    Column("Current (A)", "dc current through the oscillator, A", ("Current (mA)",)),
+    Column("Field (T)", "applied field μ0H, T", FIELD_ALTERNATIVES),
+    Column("Field set (T)", "field set point, T (absent: Field (T))", required=False),
+    Column("Trace", "trace number (absent: field and current tell them apart)",
+           required=False),
+    Column("Resolution bandwidth (Hz)", "analyzer RBW, Hz", required=False),
+))
+"""The columns and header keys this analysis reads (``labspin analyze --help``)."""

@@ -48,6 +48,7 @@ from labspin.physics.brown_switching import switching_probability
 from labspin.physics.constants import GAMMA0, MU0
 from labspin.physics.telegraph import mean_first_passage_time
 from labspin.results.header import parse_header
+from labspin.results.needs import Column, Needs
 
 from .switching_probability import INTERVAL_CL, beta_interval
 
@@ -341,3 +342,15 @@ def probability_table(df: pd.DataFrame, prior: str = "jeffreys") -> pd.DataFrame
     c = pooled_counts(df)
     mean, lo, hi = beta_interval(c["k"].to_numpy(), c["n"].to_numpy(), prior=prior)
     return c.assign(p=c["k"] / c["n"], p_mean=mean, p_low=lo, p_high=hi)
+
+
+NEEDS = Needs(columns=(
+    Column("Pulse current (A)", "write pulse current, A"),
+    Column("Pulse width (s)", "write pulse width (full width), s", ("Pulse width (ns)",)),
+    *(Column(name, f"optional, default {default:g}", required=False)
+      for name, default in _OPTIONAL.items()),
+    Column("Pulse amplitude (V)", "write pulse amplitude, V (its sign: the direction)",
+           required=False),
+), header_keys={"Damping": "α (procedure parameter, when non-zero)",
+                "Anisotropy field": "μ0H_K, T (procedure parameter, when non-zero)"})
+"""The columns and header keys this analysis reads (``labspin analyze --help``)."""

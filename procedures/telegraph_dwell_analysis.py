@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from labspin.physics.telegraph import estimate_dwell_times
+from labspin.results.needs import Column, Needs
 
 from .tmr_statistics_analysis import two_level_threshold
 
@@ -150,3 +151,13 @@ def analyze_telegraph_dwell(df: pd.DataFrame) -> dict:
         for suffix, v in zip(("", "_err", "_chi2_red"), slope):
             out[f"dln_tau_{name}_dI_per_A{suffix}"] = v
     return out
+
+
+NEEDS = Needs(columns=(
+    Column("Time (s)", "time of each reading, s"),
+    Column("Resistance (ohm)", "resistance, Ω"),
+    Column("Field (T)", "measured field μ0H, T", ("Field (mT)", "Field (Oe)")),
+    Column("Field set (T)", "field set point, T"),
+    Column("Bias current (A)", "read current, A", ("Bias current (mA)",)),
+))
+"""The columns and header keys this analysis reads (``labspin analyze --help``)."""

@@ -24,6 +24,7 @@ from scipy import stats
 from scipy.optimize import curve_fit
 
 from labspin.physics.telegraph import estimate_dwell_times
+from labspin.results.needs import Column, Needs
 
 
 def _gaussian_stats(r: np.ndarray) -> dict:
@@ -175,3 +176,11 @@ def analyze_tmr_statistics(df: pd.DataFrame, mode: str | None = None) -> dict:
         mode = "telegraph" if two else "gaussian"
     res = analyze_telegraph(df) if mode == "telegraph" else analyze_gaussian(df)
     return {"mode": mode, **res}
+
+
+NEEDS = Needs(columns=(
+    Column("Resistance (ohm)", "junction resistance, Ω"),
+    Column("Gate voltage (V)", "gate (read) voltage, V", required=False),
+    Column("Time (s)", "time of each reading, s (for drift)", required=False),
+))
+"""The columns and header keys this analysis reads (``labspin analyze --help``)."""

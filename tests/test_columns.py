@@ -41,4 +41,5 @@ def test_analyze_a_foreign_loop_from_the_command_line(tmp_path, capsys):
     assert res["dr_ahe_ohm"] == pytest.approx(2.5)
     assert res["mu0_hc_T"] == pytest.approx(0.05, abs=0.002)
     assert main(["analyze", "field-sweep", str(f)]) == 2      # unmapped columns: named error
-    assert "cannot analyze these files" in capsys.readouterr().err
+    assert "field-sweep needs the column(s) Field (T), Resistance (ohm); have H, dir, Rxy" \
+        in capsys.readouterr().err

@@ -96,6 +96,10 @@ def test_scale_factor_rms_and_peak(tmp_path):
     assert df["V2w (V)"].iloc[0] == pytest.approx(2e-6)
     assert df["V1w (V)"].iloc[0] == pytest.approx(1e-3 * math.sqrt(2))
     assert read_table(f, scales=["V1w (V)=peak"])["V1w (V)"].iloc[0] == 1e-3
+    i0 = read_table(f, constants=["Current amplitude (A)=1 mA"],       # a constant rms current
+                    scales=["Current amplitude (A)=rms"],
+                    targets=["Field (T)", "Current amplitude (A)"])["Current amplitude (A)"]
+    assert np.allclose(i0, 1e-3 * math.sqrt(2), rtol=1e-12, atol=0)
     with pytest.raises(ValueError, match="not a number, rms or peak"):
         read_table(f, scales=["V1w (V)=rmsx"])
     with pytest.raises(ValueError, match="COLUMN one of Field"):

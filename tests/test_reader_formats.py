@@ -41,6 +41,12 @@ def test_simple_lvm_with_headerless_data(tmp_path):
     unnamed = read_table(f)                          # no names: numbered, never a data row
     assert list(unnamed.columns[:2]) == ["column 1", "column 2"]
     assert len(unnamed) == len(field)
+    named = tmp_path / "named.lvm"                   # the block's last line names the columns
+    named.write_text(LVM_SIMPLE.replace("Operator: student\n", "field(Oe)\tV_mix(V)\n")
+                     + "".join(f"{a:.2f}\t{b:.10g}\n" for a, b in zip(field, v)))
+    df = read_table(named, targets=["Field (T)"])
+    assert list(df.columns[:2]) == ["field(Oe)", "V_mix(V)"] and len(df) == len(field)
+    assert df["Field (T)"].to_numpy() == pytest.approx(field * 1e-4, abs=5e-7)
 
 
 def test_official_lvm_with_decimal_comma(tmp_path):
@@ -75,6 +81,9 @@ def test_semicolon_file_with_decimal_commas_and_text(tmp_path):
     with pytest.raises(ValueError, match=r"column 'Field \(T\)' of loop.csv: row 9, line 10 "
                                          r"is 'overload', not a number"):
         read_table(f, ["Field (T)=H (Oe)"], ["Field (T)=Oe"])
+    with pytest.raises(ValueError, match=r"column 'H \(Oe\)' of loop.csv: row 9, line 10"):
+        read_table(f, targets=["H (Oe)", "R (ohm)"])      # a column the analysis reads
+    assert read_table(f)["H (Oe)"].iloc[8] == "overload"  # a column no one reads stays text
 
 
 def test_skip_rows_and_names_for_a_cut_header(tmp_path):
@@ -162,9 +171,11 @@ def test_real_headerless_permalloy_map_with_names(realdata):
 
 def test_real_yig_file_constants_from_its_name(realdata):
     """Frohock's files: tab-separated with padded names and CRLF; frequency in the name
-    (13.5G) agrees with the Freq(GHz) column."""
+    (13.5G) agrees with the Freq(GHz) column, which the reader converts onto Frequency (Hz)."""
+    from labspin.results.constants import file_name_constants
     for f in sorted((realdata / "yig_fmr_frohock").glob("test1_*")):
         df = read_table(f, targets=["Field (T)", "Frequency (Hz)"])
         assert list(df.columns[:3]) == ["Field(G)", "Xchannel", "Ychannel"]
-        assert df["Frequency (Hz)"].iloc[0] == pytest.approx(df["Freq(GHz)"].iloc[0] * 1e9)
+        assert df["Frequency (Hz)"].to_numpy() == pytest.approx(df["Freq(GHz)"] * 1e9)
+        assert file_name_constants(f)["frequency"] == pytest.approx(df["Frequency (Hz)"][0])
         assert df["Field (T)"].to_numpy() == pytest.approx(df["Field(G)"].to_numpy() * 1e-4)

@@ -386,7 +386,7 @@ def _export(args) -> int:
 def _analyze(args) -> int:
     import json
 
-    from labspin.procedures import ANALYSES, PROCEDURES
+    from labspin.procedures import ANALYSES, PROCEDURES, analysis_declarations
     if args.procedure not in {**PROCEDURES, **ANALYSES}:
         print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
               f"{', '.join([*PROCEDURES, *ANALYSES])}", file=sys.stderr)
@@ -414,6 +414,15 @@ def _analyze(args) -> int:
             warn=lambda m: print(f"labspin analyze: warning: {m}", file=sys.stderr))
     except UnreadableFile as exc:
         print(f"labspin analyze: {exc}", file=sys.stderr)
+        return 2
+    needs = analysis_declarations(args.procedure)[0]
+    missing = needs.missing(data.columns) if needs else []
+    if missing:
+        print(f"labspin analyze: {args.procedure} needs the column(s) {', '.join(missing)}; "
+              f"have {', '.join(map(str, data.columns))}. Map yours with --column NEW=OLD "
+              f"(and --unit), name a headerless table with --names, give a file's constant "
+              f"with --constant; `labspin analyze {args.procedure} --help` lists them",
+              file=sys.stderr)
         return 2
     options = {}
     for item in args.option:
@@ -450,7 +459,8 @@ def _analyze_help(parser: argparse.ArgumentParser, name: str) -> int:
     for line in needs.help_lines() if needs else ["  (columns not declared)"]:
         print(line)
     if options:
-        print("options (--option NAME=VALUE[±ERR]):")
+        print("options (--option NAME=VALUE[±ERR]; a constant not given is taken from the "
+              "file's Sample constants of the same name when it has them):")
         for o in options:
             default = "" if o.default is None else f" (default {o.default})"
             print(f"  {o.name:26s} {o.doc}" + (f" [{o.unit}]" if o.unit else "") + default)

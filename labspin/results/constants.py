@@ -3,7 +3,8 @@ power, the dc current) and per-column scale factors.
 
 Where a constant comes from, first found wins: ``--constant "[FILE:]NAME=VALUE"`` (FILE the
 path as given or its name: only that file), a column of the file itself, a header line
-(``# Frequency: 8 GHz``, LabVIEW's ``Frequency(GHz):1.000000E+1``), the file name.
+named as the column (``# Frequency: 8 GHz``, LabVIEW's ``Frequency(GHz):1.000000E+1``), the
+file name.
 
 File-name patterns (a number, then the unit, between ``_``, ``-``, ``.``, blanks or the ends):
 ``8.00GHz``, ``500MHz``, ``13.5G`` (frequency; a bare ``G`` is GHz), ``10dBm``, ``-5.5dbm``
@@ -115,9 +116,10 @@ def apply_constants(df: pd.DataFrame, path, items: list[str],
         target = _target(name.strip(), targets)
         given[target] = _value(name.strip(), value, target, f"--constant {item!r}")
     found: dict[str, float] = {}
+    pool = list(targets) or list(_DEFAULT_TARGETS.values())
     for key, text in df.attrs.get("constants", {}).items():
-        target = _target(key, targets)
-        if target not in (targets or _DEFAULT_TARGETS.values()):
+        target = _target(key, targets)              # a header line: the same name only
+        if target not in pool or split_unit(target)[0].lower() != split_unit(key)[0].lower():
             continue
         try:
             found.setdefault(target, _value(key, text, target, f"header line {key!r}"))

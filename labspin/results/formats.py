@@ -277,15 +277,19 @@ def _table(lines: list[str], start: int, names: list[str] | None,
 
 
 def _headerless_names(lines, start, data_line, sep, width) -> list[str]:
-    """Names of a headerless table: a '#' line just above the data with ``width`` fields
-    (split by the separator, or by runs of two or more blanks), else empty."""
-    for k in range(data_line - 1, start - 1, -1):
+    """Names of a headerless table: the line just above the data — a '#' line, or the last
+    line of a LabVIEW header block — when it has ``width`` fields and no number (split by the
+    separator, or by runs of two or more blanks), else empty."""
+    for k in range(data_line - 1, -1, -1):
         s = lines[k]
         if not s.strip():
             continue
-        if not s.startswith("#"):
+        if s.startswith("#"):
+            text = s.lstrip("#").strip()
+        elif k < start and ":" not in s and _END_OF_HEADER not in s:
+            text = s.strip()
+        else:
             break
-        text = s.lstrip("#").strip()
         cells = _split(text, sep) if sep else re.split(r"\s{2,}", text)
         if len(cells) == width and not _numeric_count(cells):
             return [c.strip() for c in cells]

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+FIELD_ALTERNATIVES = ("Field (mT)", "Field (Oe)", "Field (G)")
+"""Other names of a "Field (T)" column the reader converts (any field unit of the table)."""
+
 
 @dataclass(frozen=True)
 class Column:

@@ -7,8 +7,9 @@ oersted to tesla. The steps, in order: split the file (``--format``, ``--skip-ro
 ``--names``), reshape a wide table (``--reshape``, :mod:`labspin.results.wide`), rename
 (``--column``), convert units (``--unit``), add the file's constants (``--constant``, header
 lines, the file name; :mod:`labspin.results.constants`), scale (``--scale``). A cell that
-is not a number in a column that is converted or scaled is an error naming the column, the
-row and the file's line — never a silent NaN.
+is not a number in a column that is converted, scaled or read by the analysis (a number
+column with text among its cells) is an error naming the column, the row and the file's
+line — never a silent NaN.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from labspin.results.constants import apply_constants, apply_scales
+from labspin.results.constants import apply_constants, apply_scales, quantity_of
 from labspin.results.formats import RawTable, numeric, split_table
 from labspin.results.header import parse_header
 from labspin.results.units import factor, lookup, split_unit
@@ -83,8 +84,8 @@ def read_table(path: str | Path, columns: list[str] | None = None,
 
     ``df.attrs``: "header" (the leading '#' lines), "sample_parameters" and
     "sample_constants" (labspin's header JSON), "constants" (the file's key: value lines and
-    what the file name says), "descriptions", "format". EmptyFileError for a file without
-    data rows; ValueError naming the option, column or unit that does not fit.
+    what the file name says), "descriptions", "format", "file" (its name). EmptyFileError
+    for a file without data rows; ValueError naming the option, column or unit that does not fit.
     """
     files = files or [str(path)]
     columns, units, scales = (for_file(x, path, files) for x in (columns, units, scales))
@@ -104,7 +105,7 @@ def read_table(path: str | Path, columns: list[str] | None = None,
     df.attrs.update({"sample_parameters": header.sample_parameters,
                      "sample_constants": header.sample_constants, "header": header.text,
                      "constants": dict(raw.constants), "descriptions": raw.descriptions,
-                     "format": raw.format})
+                     "format": raw.format, "file": Path(path).name})
     for item in columns or []:
         new, sep, old = item.partition("=")
         if not sep or old not in df.columns:
@@ -124,6 +125,10 @@ def read_table(path: str | Path, columns: list[str] | None = None,
         df[col] = numeric(df[col], col, lines, path) * k
     if targets:
         df = convert_onto(df, targets, lines, path)
+        for col in targets:                      # numbers with text among them: refused
+            if col in df.columns and df[col].dtype == object and pd.to_numeric(
+                    df[col], errors="coerce").notna().any():
+                df[col] = numeric(df[col], col, lines, path)
     df = apply_constants(df, path, for_file(constants, path, files), targets or [])
     df = apply_scales(df, scales or [], lines, path)
     return df
@@ -131,16 +136,18 @@ def read_table(path: str | Path, columns: list[str] | None = None,
 
 def convert_onto(df: pd.DataFrame, targets: list[str], lines=None, path=None) -> pd.DataFrame:
     """Add each missing target column "Name (unit)" from a column of the same name in another
-    unit of the same quantity ("Field (Oe)", "Field(G)", "Frequency (GHz)"); others are
-    left as they are."""
+    unit of the same quantity ("Field (Oe)", "Field(G)", "Frequency (GHz)"), else of the
+    same quantity word ("Freq(GHz)" for "Frequency (Hz)"); others are left as they are."""
     have = {c: split_unit(str(c)) for c in df.columns}
     for target in targets:
         if target in df.columns:
             continue
         name, unit = split_unit(target)
-        for column, (n, u) in have.items():
-            if n.lower() != name.lower() or not u:
-                continue
+        same = [c for c, (n, u) in have.items() if u and n.lower() == name.lower()]
+        kin = [c for c, (n, u) in have.items() if u and quantity_of(n)
+               and quantity_of(n) == quantity_of(name)]            # "Freq(GHz)"
+        for column in same + kin:
+            u = have[column][1]
             try:
                 k = factor(u, unit)
             except (KeyError, ValueError):
