@@ -6,8 +6,10 @@ arguments in XDR (packed with pyvisa-py's own ``xdrlib``). One server holds ever
 behind one *core channel* port, each twin under its LAN device name ``inst0``, ``inst1``, …
 (in the order given), as a LAN/GPIB gateway does. Three listeners on 127.0.0.1:
 
-* the core channel (program 0x0607AF, version 1): create_link, device_write (the message
-  runs once a write carries the END flag), device_read (one reply per message, its last
+* the core channel (program 0x0607AF, version 1): create_link, device_write (a message
+  that ends with the END flag runs in the link's worker, messages in order; the write is
+  answered when it has run, or at its io_timeout with the message still running, as an
+  input buffer takes data in), device_read (one reply per message, its last
   chunk with reason END; a smaller request size gets REQCNT, a termination character set
   by the client gets CHR), device_readstb (MAV while a reply waits), device_trigger,
   device_clear (pending input and replies dropped, the twin's ``device_clear`` hook),
@@ -24,8 +26,12 @@ behind one *core channel* port, each twin under its LAN device name ``inst0``, `
   the core port, ``TCPIP::127.0.0.1,PORT::inst0::INSTR`` — the form :attr:`resources`
   gives unless the portmapper is on 111 (then ``TCPIP::127.0.0.1::inst0::INSTR``).
 
-A read with no reply waiting answers io_timeout (15) at once, as a real instrument would
-after the client's timeout: nothing on the simulated bench waits in real time. Errors: an
+A read waits for the reply of a message still running, at most its io_timeout (then 15,
+io_timeout, before the client's own RPC deadline of io_timeout + 1 s, so a slow reply under
+load times out cleanly instead of leaving the RPC stream behind); with nothing running it
+answers 15 at once, as a real instrument would after the client's timeout: nothing waits on
+the bench's clock. device_readstb and device_trigger first wait (as long) for the messages
+written before them. Errors: an
 unknown link id gets 4, a device name no twin has gets 3 on create_link, an RPC for
 another program PROG_UNAVAIL, another version PROG_MISMATCH, another procedure
 PROC_UNAVAIL, arguments that do not unpack GARBAGE_ARGS; a record longer than MAX_RECORD
@@ -38,6 +44,7 @@ import itertools
 import logging
 import socket
 import struct
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
@@ -48,7 +55,7 @@ from pyvisa_py.protocols.xdrlib import Packer, Unpacker
 
 from .hislip import _recv_exact, run_message
 from .scpi import MAX_MESSAGE, SimInstrument
-from .server import ServerHandle
+from .server import ServerHandle, _shutdown
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +81,8 @@ class _ProcUnavailable(Exception):
 
 @dataclass
 class _Link:
-    """One link of a client to one twin."""
+    """One link of a client to one twin: its input, the messages waiting to run (in its
+    own worker thread, in order), and the replies not yet read."""
     id: int
     device: str
     instrument: SimInstrument
@@ -82,6 +90,18 @@ class _Link:
     message: bytearray = field(default_factory=bytearray)  # written, no END yet
     overflow: bool = False
     replies: deque = field(default_factory=deque)           # one bytes per message
+    pending: deque = field(default_factory=deque)           # messages with END, not run
+    running: bool = False                                   # a worker is running them
+    generation: int = 0                                     # bumped by device clear
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def idle(self) -> bool:
+        return not self.pending and not self.running
+
+    def wait(self, ready, timeout_ms: int) -> bool:
+        """Wait until ``ready()`` (at most the client's io_timeout); get whether it is."""
+        with self.cond:
+            return self.cond.wait_for(ready, timeout_ms / 1000.0)
 
 
 class VXI11ServerHandle(ServerHandle):
@@ -229,8 +249,10 @@ class VXI11ServerHandle(ServerHandle):
             p.pack_int(E.operation_not_supported)
             p.pack_opaque(b"")
             return True
-        _skip_args(proc, u)
+        io_timeout = _generic_io_timeout(proc, u)
         inst = link.instrument
+        if proc in (v.DEVICE_READSTB, v.DEVICE_TRIGGER):
+            link.wait(link.idle, io_timeout)     # after the messages written before it
         if proc == v.DEVICE_READSTB:
             with inst.lock:
                 stb = inst.status_byte(bool(link.replies))
@@ -241,9 +263,12 @@ class VXI11ServerHandle(ServerHandle):
                 inst.trigger()
             p.pack_int(E.no_error)
         elif proc == v.DEVICE_CLEAR:
-            link.message.clear()
-            link.replies.clear()
-            link.overflow = False
+            with link.cond:
+                link.message.clear()
+                link.replies.clear()
+                link.pending.clear()
+                link.generation += 1         # a message running now answers nothing
+                link.overflow = False
             with inst.lock:
                 inst.device_clear()
             p.pack_int(E.no_error)
@@ -281,7 +306,7 @@ class VXI11ServerHandle(ServerHandle):
         return True
 
     def _write(self, link: _Link, u: Unpacker, p: Packer) -> bool | None:
-        _io_timeout, _lock_timeout, flags = u.unpack_uint(), u.unpack_uint(), u.unpack_int()
+        io_timeout, _lock_timeout, flags = u.unpack_uint(), u.unpack_uint(), u.unpack_int()
         data = u.unpack_opaque()
         if self._locked_by_other(link):
             p.pack_int(E.device_locked_by_another_link)
@@ -296,23 +321,59 @@ class VXI11ServerHandle(ServerHandle):
         if flags & v.OP_FLAG_END:
             message, link.overflow = bytes(link.message), False
             link.message.clear()
-            out = run_message(link.instrument, message) if message else b""
-            if out is None:
-                return None
-            if out:
-                link.replies.append(out)
+            if message:
+                self._queue(link, message)
+                link.wait(link.idle, io_timeout)   # answered when run, or at io_timeout
         p.pack_int(E.no_error)
         p.pack_uint(len(data))
         return True
 
+    def _queue(self, link: _Link, message: bytes) -> None:
+        """Hand a message to the link's worker: the write is acknowledged once the data is
+        in, as an instrument's input buffer does, and the message runs meanwhile."""
+        with link.cond:
+            link.pending.append(message)
+            if link.running:
+                return
+            link.running = True
+        threading.Thread(target=self._work, args=(link,), daemon=True,
+                         name=f"labspin-vxi11-link-{link.id}").start()
+
+    def _work(self, link: _Link) -> None:
+        while True:
+            with link.cond:
+                if not link.pending:
+                    link.running = False
+                    link.cond.notify_all()
+                    return
+                message, generation = link.pending.popleft(), link.generation
+            out = run_message(link.instrument, message)
+            with link.cond:
+                if out is None:                   # a "drop" fault: the connection ends
+                    link.pending.clear()
+                    link.running = False
+                    link.cond.notify_all()
+                    _shutdown(link.sock)
+                    return
+                if out and generation == link.generation:
+                    link.replies.append(out)
+                link.cond.notify_all()
+
     def _read(self, link: _Link, u: Unpacker, p: Packer) -> bool:
-        size, _io_timeout, _lock_timeout = u.unpack_uint(), u.unpack_uint(), u.unpack_uint()
+        size, io_timeout, _lock_timeout = u.unpack_uint(), u.unpack_uint(), u.unpack_uint()
         flags, term = u.unpack_int(), u.unpack_int() & 0xFF
+        # a reply still being made is waited for, at most io_timeout; none coming: at once
+        link.wait(lambda: link.replies or link.idle(), io_timeout)
         if self._locked_by_other(link) or not link.replies:
             p.pack_int(E.device_locked_by_another_link if link.replies else E.io_timeout)
             p.pack_int(0)
             p.pack_opaque(b"")
             return True
+        with link.cond:
+            return self._take(link, size, flags, term, p)
+
+    @staticmethod
+    def _take(link: _Link, size: int, flags: int, term: int, p: Packer) -> bool:
         reply = link.replies[0]
         n, reason = min(size, len(reply)), 0
         if flags & v.OP_FLAG_TERMCHAR_SET:
@@ -407,6 +468,17 @@ def _skip_args(proc: int, u: Unpacker) -> None:
         u.unpack_bool()
         u.unpack_int()
         u.unpack_opaque()
+
+
+def _generic_io_timeout(proc: int, u: Unpacker) -> int:
+    """Unpack the arguments after the link id; get the io_timeout (ms) of Device_GenericParms
+    (0 for other procedures)."""
+    if proc in _GENERIC:
+        u.unpack_int()
+        u.unpack_uint()
+        return u.unpack_uint()
+    _skip_args(proc, u)
+    return 0
 
 
 def _pack_empty_results(proc: int, p: Packer) -> None:

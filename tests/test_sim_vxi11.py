@@ -239,3 +239,32 @@ def test_rpc_errors_garbage_and_many_clients(served):
     for t in threads:
         t.join(30)
     assert not errors, errors
+
+
+def test_a_slow_reply_times_out_cleanly_and_is_read_later(twins, monkeypatch):
+    """A message still running at the client's io_timeout: the write is answered, the read
+    answers io_timeout before the client's RPC deadline, and the reply waits to be read."""
+    gate = threading.Event()
+    smu = twins["smu"]
+    original = smu.respond
+
+    def respond(line):
+        if line == "*IDN?":
+            gate.wait(10)                     # a reply that takes longer than the client waits
+        return original(line)
+
+    monkeypatch.setattr(smu, "respond", respond)
+    with serve_vxi11({"smu": smu}, portmapper_port=None) as handle:
+        client = Vxi11CoreClient("127.0.0.1", handle.core_port)
+        try:
+            lid = link(client)
+            assert client.device_write(lid, 100, 0, v.OP_FLAG_END, b"*IDN?") == (0, 5)
+            assert client.device_read(lid, 1 << 16, 100, 0, 0, 0)[0] == v.ErrorCodes.io_timeout
+            gate.set()
+            error, reason, data = client.device_read(lid, 1 << 16, 5000, 0, 0, 0)
+            assert error == 0 and reason == v.RX_END
+            assert bytes(data).startswith(IDN_2400.encode())
+            assert ask(client, lid, "*OPC?")[1] == b"1\n"       # the stream stays in step
+        finally:
+            gate.set()
+            client.close()

@@ -4,7 +4,8 @@
 Kapitza phase map of a nearly isotropic magnet, printed and saved as PNG and CSV.
 ``labspin bench check FILE`` / ``labspin bench example`` — bench configs.
 ``labspin sim samples`` / ``labspin sim show SAMPLE [--set KEY=VALUE] --json`` — simulated samples;
-``labspin sim serve`` — the simulated bench as loopback SCPI sockets.
+``labspin sim serve`` — the simulated bench (or any twins) as loopback SCPI sockets, HiSLIP
+or VXI-11 instruments.
 The measurement commands of design.md (run, analyze, sim, gui, procedures) arrive with the
 procedure and simulated-bench issues.
 """
@@ -632,8 +633,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "key of the --json output (alpha, mu0_meff_T, dr_ahe_ohm, …); SI values")
     sh.add_argument("--json", action="store_true", help="print one JSON object")
     sh.set_defaults(func=_sim_show)
-    sv = ssub.add_parser("serve", help="expose each simulated instrument as a raw SCPI "
-                         "socket on 127.0.0.1, for any VISA client")
+    sv = ssub.add_parser("serve", help="expose simulated instruments on 127.0.0.1 as raw "
+                         "SCPI sockets, HiSLIP or VXI-11 instruments, for any VISA client")
     sv.add_argument("--sample", default="inplane_sot_hallbar",
                     help="a built-in sample name or a .toml file (default: %(default)s)")
     sv.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
