@@ -31,8 +31,13 @@ CODE = textwrap.dedent("""
         sig = 300.0 if stochastic else 0.0
         kernel.integrate(mc, h, idc, sysm.folded(), waves, 0.0, 1e-12, 20, 4, key, sig,
                          stochastic, False, 0, np.zeros((0, 3, n)), 5, ac)
+        rc, rg, mc0 = np.zeros((4, 3, n)), np.full((4, 3, n), np.nan), m.copy()
+        kernel.integrate(mc0, h, idc, sysm.folded(), waves, 0.0, 1e-12, 20, 4, key,
+                         sig, stochastic, False, 5, rc, 5, np.zeros((9, n)))
         gpu.integrate(mgpu, h, idc, sysm.folded(), waves, 0.0, 1e-12, 20, 4, key, sig,
-                      stochastic, 5, ag)
+                      stochastic, 5, rg, 5, ag)
+        assert np.abs(rc - rg).max() < 1e-13             # m recorded every 5th step
+        assert np.abs(rc[-1] - mc0).max() == 0.0
         assert np.abs(mc - m).max() > 0.1            # the drives moved m
         assert np.abs(mc - mgpu).max() < 1e-13, np.abs(mc - mgpu).max()
         assert np.abs(ac - ag).max() < 1e-12
@@ -58,9 +63,12 @@ ENSEMBLE = textwrap.dedent("""
     for device in ("cpu", "gpu"):
         e = Ensemble(Macrospin(mg), n=3, m0=(0, 0.2, 1), seed=2, member0=5, device=device)
         assert e.device == device
-        runs.append((e.run(20e-12, 1e-12, average_from_s=10e-12), e.m))
+        runs.append((e.run(20e-12, 1e-12, average_from_s=10e-12, record_every=4), e.m))
     assert np.abs(runs[0][1] - runs[1][1]).max() < 1e-13
     assert np.abs(runs[0][0].mean_m - runs[1][0].mean_m).max() < 1e-13
+    (cpu, _), (dev, _) = runs
+    assert dev.m.shape == (5, 3, 3) and np.array_equal(cpu.times_s, dev.times_s)
+    assert np.abs(cpu.m - dev.m).max() < 1e-13         # samples recorded on the device
     assert Ensemble(Macrospin(mg), n=3).device == "cpu"     # auto: small ensembles stay
     print("ok")
 """)
