@@ -63,7 +63,7 @@ def sequence_main(args) -> int:
         return 0
     # SIGTERM/SIGHUP between runs stop the sequence as Ctrl-C does; handlers put back after
     ours = not signals.installed() and signals.install()
-    bar = progress_printer()
+    bar = progress_printer("wall clock" if where.distributed else "bench clock")
     progress = None if bar is None else (lambda k, n, pct, t: bar(pct, t))
     try:
         result = run_sequence(seq, out, progress=progress, check=False, where=where,
