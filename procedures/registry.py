@@ -3,12 +3,10 @@ GUI views, a small configuration for the reliability campaign).
 
 The command line (``labspin procedures``, ``run``, ``analyze``), the API, sequences, the GUI
 (launcher, windows) and the tests all read this table; adding a procedure is one entry here
-(plus its own modules). References are ``"module:name"``, imported only when used, so
-reading the table imports neither pymeasure nor matplotlib::
+(plus its own modules). References are ``"module:name"`` inside ``labspin.procedures``,
+imported only when used, so reading the table imports neither pymeasure nor matplotlib::
 
-    "my-proc": Entry("labspin.procedures.my_proc:MyProc",
-                     "labspin.procedures.my_proc_analysis:analyze_my_proc",
-                     "labspin.procedures.plots:my_proc",
+    "my-proc": Entry("my_proc:MyProc", "my_proc_analysis:analyze_my_proc", "plots:my_proc",
                      views=(View("Signal vs field", "Field (T)", "Signal (V)"),),
                      small={"points": 3}),
 """
@@ -36,33 +34,29 @@ class Entry:
     def load(self, what: str):
         """Get the object ``what`` ("procedure", "analysis" or "plot") refers to."""
         module, _, name = getattr(self, what).partition(":")
-        return getattr(importlib.import_module(module), name)
+        return getattr(importlib.import_module(f"labspin.procedures.{module}"), name)
 
 
 _STFMR_SWEEP = ("Frequency (Hz)", "Power (dBm)", "DC current (A)", "sign(Field set (T))")
 
 REGISTRY: dict[str, Entry] = {
     "field-sweep": Entry(
-        "labspin.procedures.field_sweep:FieldSweep",
-        "labspin.procedures.field_sweep_analysis:analyze_loop",
-        "labspin.procedures.plots:field_sweep",
+        "field_sweep:FieldSweep", "field_sweep_analysis:analyze_loop", "plots:field_sweep",
         views=(View("R–H loop", "Field (T)", "Resistance (ohm)", breaks=("Probe",)),
                View("Measured field vs setpoint", "Field set (T)", "Field (T)",
                     symbols=True)),
         small={"max_field": 0.03, "field_step": 0.01}),
     "current-sweep": Entry(
-        "labspin.procedures.current_sweep:CurrentSweep",
-        "labspin.procedures.current_sweep_analysis:analyze_current_sweep",
-        "labspin.procedures.plots:current_sweep",
+        "current_sweep:CurrentSweep", "current_sweep_analysis:analyze_current_sweep",
+        "plots:current_sweep",
         views=(View("R–I loops", "Current (A)", "Resistance (ohm)", breaks=("Cycle",),
                     shade_by="Cycle"),
                View("V–I", "Current (A)", "Voltage (V)", breaks=("Cycle",),
                     shade_by="Cycle")),
         small={"max_current": 6e-6, "current_step": 2e-6, "cycles": 1}),
     "pulse-switching": Entry(
-        "labspin.procedures.pulse_switching:PulseSwitching",
-        "labspin.procedures.pulse_switching_analysis:analyze_pulse_switching",
-        "labspin.procedures.plots:pulse_switching",
+        "pulse_switching:PulseSwitching", "pulse_switching_analysis:analyze_pulse_switching",
+        "plots:pulse_switching",
         views=(View("R after each pulse", "Pulse amplitude (V)", "Resistance (ohm)",
                     breaks=("Field set (T)", "Cycle"), shade_by="Field set (T)",
                     symbols=True),
@@ -72,9 +66,7 @@ REGISTRY: dict[str, Entry] = {
         small={"min_amplitude": 0.05, "max_amplitude": 0.2, "amplitude_step": 0.05,
                "cycles": 1, "sweep_down": False}),
     "stfmr": Entry(
-        "labspin.procedures.stfmr:STFMR",
-        "labspin.procedures.stfmr_analysis:analyze_stfmr",
-        "labspin.procedures.plots:stfmr",
+        "stfmr:STFMR", "stfmr_analysis:analyze_stfmr", "plots:stfmr",
         views=(View("Vmix vs field, per frequency", "Field (T)", "Vmix (V)",
                     breaks=_STFMR_SWEEP, shade_by="Frequency (Hz)"),
                View("Y (quadrature) vs field", "Field (T)", "Y (V)", breaks=_STFMR_SWEEP,
@@ -82,45 +74,41 @@ REGISTRY: dict[str, Entry] = {
         small={"frequencies": "6", "field_points": 5, "both_polarities": False,
                "dc_currents": "0.002"}),
     "switching-probability": Entry(
-        "labspin.procedures.switching_probability:SwitchingProbability",
-        "labspin.procedures.switching_probability_analysis:analyze_switching_probability",
-        "labspin.procedures.plots:switching_probability",
+        "switching_probability:SwitchingProbability",
+        "switching_probability_analysis:analyze_switching_probability",
+        "plots:switching_probability",
         views=(View("Switching probability", "Pulse amplitude (V)", "Probability",
                     breaks=("Pulse width (s)",), shade_by="Pulse width (s)", symbols=True),
                View("Probability vs pulse current", "Pulse current (A)", "Probability",
                     breaks=("Pulse width (s)",), shade_by="Pulse width (s)", symbols=True)),
         small={"trials": 2, "amplitudes": "-0.06,-0.1", "widths": "5e-9"}),
     "tmr-statistics": Entry(
-        "labspin.procedures.tmr_statistics:TmrStatistics",
-        "labspin.procedures.tmr_statistics_analysis:analyze_tmr_statistics",
-        "labspin.procedures.plots:tmr_statistics",
+        "tmr_statistics:TmrStatistics", "tmr_statistics_analysis:analyze_tmr_statistics",
+        "plots:tmr_statistics",
         views=(View("Resistance reads", "Time (s)", "Resistance (ohm)",
                     breaks=("Site", "Gate voltage (V)"), shade_by="Gate voltage (V)"),
                View("Resistance histogram", "Resistance (ohm)", "Counts", kind="histogram",
                     shade_by="Gate voltage (V)")),
         small={"reads": 10, "gate_voltages": "0,1"}),
     "telegraph-dwell": Entry(
-        "labspin.procedures.telegraph_dwell:TelegraphDwell",
-        "labspin.procedures.telegraph_dwell_analysis:analyze_telegraph_dwell",
-        "labspin.procedures.plots:telegraph_dwell",
+        "telegraph_dwell:TelegraphDwell", "telegraph_dwell_analysis:analyze_telegraph_dwell",
+        "plots:telegraph_dwell",
         views=(View("Telegraph traces", "Time (s)", "Resistance (ohm)", breaks=("Trace",),
                     shade_by="Bias current (A)"),
                View("Resistance histogram", "Resistance (ohm)", "Counts", kind="histogram",
                     shade_by="Bias current (A)")),
         small={"reads": 10, "fields": "0,0.001", "bias_currents": "5e-8"}),
     "magnet-calibration": Entry(
-        "labspin.procedures.magnet_calibration:MagnetCalibrationSweep",
-        "labspin.procedures.magnet_calibration_analysis:analyze_calibration",
-        "labspin.procedures.plots:magnet_calibration",
+        "magnet_calibration:MagnetCalibrationSweep",
+        "magnet_calibration_analysis:analyze_calibration", "plots:magnet_calibration",
         views=(View("Field vs supply current", "Supply current (A)", "Field (T)",
                     breaks=("Branch",), shade_by="Branch", symbols=True),
                View("Field noise", "Supply current (A)", "Field std (T)",
                     breaks=("Branch",), shade_by="Branch", symbols=True)),
         small={"max_current": 2.0, "current_step": 1.0, "averages": 1}),
     "kapitza-map": Entry(
-        "labspin.procedures.kapitza_map:KapitzaMap",
-        "labspin.procedures.kapitza_map_analysis:analyze_kapitza_map",
-        "labspin.procedures.plots:kapitza_map",
+        "kapitza_map:KapitzaMap", "kapitza_map_analysis:analyze_kapitza_map",
+        "plots:kapitza_map",
         views=(View("Hall resistance map (ohm)", "Current (A)", "Field set (T)",
                     kind="image", z="Hall resistance (ohm)"),
                View("Fluctuation map (std, ohm)", "Current (A)", "Field set (T)",
@@ -131,9 +119,8 @@ REGISTRY: dict[str, Entry] = {
         small={"field_points": 1, "current_points": 3, "saturation_field": 0.0,
                "averages": 2}),
     "harmonic-hall": Entry(
-        "labspin.procedures.harmonic_hall:HarmonicHall",
-        "labspin.procedures.harmonic_hall_analysis:analyze_harmonic_hall",
-        "labspin.procedures.plots:harmonic_hall",
+        "harmonic_hall:HarmonicHall", "harmonic_hall_analysis:analyze_harmonic_hall",
+        "plots:harmonic_hall",
         views=(View("V1ω vs field", "Field (T)", "V1w (V)", breaks=("Field angle (deg)",),
                     shade_by="Field angle (deg)"),
                View("V2ω vs field", "Field (T)", "V2w (V)", breaks=("Field angle (deg)",),
@@ -141,9 +128,8 @@ REGISTRY: dict[str, Entry] = {
         small={"max_field": 0.01, "field_step": 0.01, "field_angles": "0",
                "sine_amplitude": 1.0}),
     "stno-spectrum": Entry(
-        "labspin.procedures.stno_spectrum:StnoSpectrum",
-        "labspin.procedures.stno_spectrum_analysis:analyze_spectra",
-        "labspin.procedures.plots:stno_spectrum",
+        "stno_spectrum:StnoSpectrum", "stno_spectrum_analysis:analyze_spectra",
+        "plots:stno_spectrum",
         views=(View("Spectrum waterfall (power, dBm)", "Frequency (Hz)", "Trace",
                     kind="image", z="Power (dBm)", y_label_by="Current (A)"),
                View("Spectra", "Frequency (Hz)", "Power (dBm)", breaks=("Trace",),

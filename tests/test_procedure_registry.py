@@ -36,9 +36,8 @@ def test_procedures_is_the_registry():
 def test_one_new_entry_reaches_cli_analysis_figure_and_gui(monkeypatch, capsys):
     view = View("Voltage vs field", "Field (T)", "Voltage (V)")
     monkeypatch.setitem(REGISTRY, "loop-copy", Entry(
-        "labspin.procedures.field_sweep:FieldSweep",
-        "labspin.procedures.field_sweep_analysis:analyze_loop",
-        "labspin.procedures.plots:field_sweep", views=(view,), small={"max_field": 0.03}))
+        "field_sweep:FieldSweep", "field_sweep_analysis:analyze_loop", "plots:field_sweep",
+        views=(view,), small={"max_field": 0.03}))
     assert main(["procedures"]) == 0
     assert "loop-copy" in capsys.readouterr().out
     assert analysis_function("loop-copy") is REGISTRY["field-sweep"].load("analysis")
@@ -47,8 +46,6 @@ def test_one_new_entry_reaches_cli_analysis_figure_and_gui(monkeypatch, capsys):
 
 def test_an_entry_without_views_plots_its_first_columns(monkeypatch):
     monkeypatch.setitem(REGISTRY, "no-views", Entry(
-        "labspin.procedures.field_sweep:FieldSweep",
-        "labspin.procedures.field_sweep_analysis:analyze_loop",
-        "labspin.procedures.plots:field_sweep"))
+        "field_sweep:FieldSweep", "field_sweep_analysis:analyze_loop", "plots:field_sweep"))
     views = views_for("no-views", ["A (V)", "B (V)", "C (V)", "D (V)"])
     assert [(v.x, v.y) for v in views] == [("A (V)", "B (V)"), ("A (V)", "C (V)")]
