@@ -702,6 +702,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "sequence file (ST-FMR over frequencies and dc biases) and exit")
     q.add_argument("--check", action="store_true", help="check every run's parameters and "
                    "limits and list the runs; run nothing")
+    add_where_arguments(q)      # simulated sequences only: runs side by side on Dask
     q.set_defaults(func=_sequence)
     return p
 

@@ -1,5 +1,6 @@
-"""``labspin sequence FILE [--out DIR] [--check]`` and ``labspin sequence --example``: the
-command line of :mod:`labspin.run.sequence`."""
+"""``labspin sequence FILE [--out DIR] [--check] [--workers N | --scheduler ADDR]`` and
+``labspin sequence --example``: the command line of :mod:`labspin.run.sequence` (and, with
+--workers or --scheduler, of :mod:`labspin.run.sequence_dask`)."""
 from __future__ import annotations
 
 import sys
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from labspin.cli.progress import progress_printer
 from labspin.run import signals
+from labspin.run.distributed import DaskMissing, Where
 from labspin.run.sequence import (
     EXAMPLE,
     STATE_FILE,
@@ -31,7 +33,12 @@ def sequence_main(args) -> int:
               "prints one", file=sys.stderr)
         return 2
     try:
+        where = Where(workers=getattr(args, "workers", None),
+                      scheduler=getattr(args, "scheduler", None))
         seq = load_sequence(args.file)
+        if where.distributed and seq.bench is not None:
+            raise SequenceError("a sequence on a real bench runs serially (one bench, one "
+                                "owner): drop --workers/--scheduler")
         out = Path(args.out) if args.out else default_out(seq, Path(args.file))
         if out.exists() and not out.is_dir():
             raise SequenceError(f"the results folder {out} is a file; give another --out")
@@ -40,7 +47,7 @@ def sequence_main(args) -> int:
         runs = seq.runs()
         todo = ([e["index"] for e in plan(seq, out)["runs"] if e["status"] != "FINISHED"]
                 if out.is_dir() else list(range(len(runs))))
-    except SequenceError as exc:
+    except (SequenceError, ValueError) as exc:
         print(f"labspin sequence: {exc}", file=sys.stderr)
         return 2
     bench_s = sum(estimates[k][1] for k in todo)
@@ -56,13 +63,13 @@ def sequence_main(args) -> int:
         return 0
     # SIGTERM/SIGHUP between runs stop the sequence as Ctrl-C does; handlers put back after
     ours = not signals.installed() and signals.install()
-    bar = progress_printer()
+    bar = progress_printer("wall clock" if where.distributed else "bench clock")
     progress = None if bar is None else (lambda k, n, pct, t: bar(pct, t))
     try:
-        result = run_sequence(seq, out, progress=progress, check=False,
+        result = run_sequence(seq, out, progress=progress, check=False, where=where,
                               log=lambda text: print(("\n" if bar else "") + text,
                                                      file=sys.stderr, flush=True))
-    except SequenceError as exc:
+    except (SequenceError, DaskMissing) as exc:
         print(f"labspin sequence: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

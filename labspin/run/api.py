@@ -135,26 +135,27 @@ def run(procedure: str | object | PreparedRun, *, bench: str | Path | None = Non
         sample: str | None = None, set: Iterable[str] = (),
         params: Mapping[str, object] | Iterable[str] = (), out: str | Path = ".",
         seed: int = 0, progress: Callable[[float, float], None] | None = None,
-        abort: threading.Event | None = None) -> RunOutput:
+        abort: threading.Event | None = None, stem: str | None = None) -> RunOutput:
     """Run one measurement; get a :class:`RunOutput` with the data as a pandas DataFrame and
     the results file's path. ``procedure`` is a name or instance (the other arguments as in
     :func:`prepare`) or a :class:`PreparedRun` (then only ``out``, ``progress`` and ``abort``
     apply; a PreparedRun runs once: its bench is shut down and closed at the end).
     progress(percent, elapsed bench-clock s) follows the run; setting ``abort`` stops it
-    (status ABORTED). User errors raise before anything is touched; a run that aborts or
-    fails still returns its (partial) data."""
+    (status ABORTED); ``stem`` starts the file's name (default: the procedure's). User errors
+    raise before anything is touched; a run that aborts or fails still returns its (partial)
+    data."""
     from labspin.run.runner import run_procedure
     if isinstance(procedure, PreparedRun):
         given = [k for k, v in (("bench", bench), ("sample", sample), ("set", list(set)),
                                 ("params", list(params)), ("seed", seed)) if v]
         if given:
-            raise ValueError(f"run(PreparedRun) takes out, progress and abort only; "
+            raise ValueError(f"run(PreparedRun) takes out, progress, abort and stem only; "
                              f"{', '.join(given)} belong to prepare()")
         p = procedure        # its simulated bench takes its own instruments back on open
     else:
         p = prepare(procedure, bench=bench, sample=sample, set=set, params=params, seed=seed)
     result = run_procedure(p.procedure, p.bench, out, sample_name=p.sample_name,
                            sample_parameters=p.sample_parameters, seed=p.seed,
-                           progress=progress, abort=abort)
+                           progress=progress, abort=abort, stem=stem)
     return RunOutput(result.data(), result.path, result.status, result.status_name,
                      result.message)

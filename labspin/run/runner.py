@@ -200,14 +200,15 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
                   sample_name: str = "", sample_parameters: dict | None = None,
                   seed: int | None = None,
                   progress: Callable[[float, float], None] | None = None,
-                  abort: threading.Event | None = None) -> RunResult:
+                  abort: threading.Event | None = None, stem: str | None = None) -> RunResult:
     """Run ``procedure`` on ``bench`` (opened here); get the RunResult.
 
     procedure.check(bench) runs before any instrument is written and its ValueError (or
     LimitError) propagates: nothing was touched and no file is written. After that the run
     goes through :func:`run_life_cycle`, rows written and flushed point by point.
     progress(percent, elapsed clock seconds) is called as the procedure reports progress;
-    setting ``abort`` makes the procedure's should_stop() true (status ABORTED).
+    setting ``abort`` makes the procedure's should_stop() true (status ABORTED). The file is
+    ``out_dir/STEM_YYYYmmdd_HHMMSS.csv``, STEM the procedure's name unless given.
     """
     abort = abort or threading.Event()
     procedure.check(bench.config)
@@ -217,7 +218,7 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
     try:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        path = _unique_path(out_dir, procedure.NAME or type(procedure).__name__)
+        path = _unique_path(out_dir, stem or procedure.NAME or type(procedure).__name__)
         results = Results(procedure, str(path))
     except BaseException:           # no file, nothing touched: the bench is free again
         if owner is not None:

@@ -363,6 +363,12 @@ def read_state(out: Path) -> dict | None:
                             "sequence over") from None
 
 
+def run_stem(seq: Sequence, index: int) -> str:
+    """Get the start of run ``index``'s results file names: "stfmr_run003" (then the
+    runner's time stamp), so a file left by a killed run is known to be that run's."""
+    return f"{seq.procedure}_run{index + 1:03d}"
+
+
 def _claimed(state: dict) -> set[str]:
     names = set()
     for e in state.get("runs", []) + state.get("other_runs", []):
@@ -392,13 +398,17 @@ def plan(seq: Sequence, out: Path) -> dict:
                   "seed": run["seed"]})
         e.setdefault("earlier_files", [])
         if e.get("status") == "running":
-            for name in unclaimed:            # the killed run's file (one run at a time)
+            # the killed run's files: those named after it (runs on Dask workers run side by
+            # side), or any unnamed one (one run at a time, before runs were named)
+            tag = e.get("stem", "\0") + "_"
+            mine = [n for n in unclaimed if n.startswith(tag) or "_run" not in n]
+            for name in mine:
                 if file_status(out / name) == "FINISHED" and not e.get("file"):
                     e["file"] = name           # finished, then killed before the record
                     e["status"] = "FINISHED"
                 else:
                     e["earlier_files"].append(name)
-            unclaimed = []
+            unclaimed = [n for n in unclaimed if n not in mine]
         done = (e.get("status") == "FINISHED" and e.get("file") and
                 file_status(out / e["file"]) == "FINISHED")
         if not done:
@@ -451,12 +461,14 @@ def run_unlocked(seq: Sequence, out: str | Path, *,
                  progress: Callable[[int, int, float, float], None] | None = None,
                  abort: threading.Event | None = None,
                  log: Callable[[str], None] | None = None,
-                 check: bool = True) -> SequenceResult:
+                 check: bool = True, where=None) -> SequenceResult:
     """Run the unfinished runs of ``seq`` into ``out`` (see the module notes); stop at the
     first run that does not finish (rerun to resume). progress(run index, runs, percent,
     elapsed bench s) follows each run; setting ``abort`` aborts the current run and stops.
     Every run is checked first (``check=False``: the caller did :func:`validate`):
-    SequenceError lists the failing runs and nothing runs."""
+    SequenceError lists the failing runs and nothing runs. ``where``
+    (:class:`labspin.run.distributed.Where` with workers or a scheduler): the runs go to
+    Dask workers side by side (:mod:`labspin.run.sequence_dask`)."""
     from labspin.run import api
     abort = abort or threading.Event()
     log = log or (lambda text: print(text, file=sys.stderr, flush=True))
@@ -465,11 +477,16 @@ def run_unlocked(seq: Sequence, out: str | Path, *,
         raise SequenceError(f"the results folder {out} is a file; give another --out")
     if check:
         raise_problems(validate(seq)[0])
+    if where is not None and where.distributed and seq.bench is not None:
+        raise SequenceError("a sequence on a real bench runs serially (one bench, one owner): "
+                            "drop --workers/--scheduler")
     out.mkdir(parents=True, exist_ok=True)
     state = plan(seq, out)
     state_path = out / STATE_FILE
     write_state(state_path, state)
     runs = state["runs"]
+    if where is not None and where.distributed:
+        return _run_on_dask(seq, out, state, where, progress, abort, log)
     ran = []
     for e in runs:
         k, n = e["index"], len(runs)
@@ -481,12 +498,13 @@ def run_unlocked(seq: Sequence, out: str | Path, *,
             break
         p = api.prepare(seq.procedure, bench=seq.bench, sample=seq.sample, set=seq.set,
                         params=e["params"], seed=e["seed"])
-        e.update({"status": "running", "started": datetime.now().isoformat(timespec="seconds")})
+        e.update({"status": "running", "stem": run_stem(seq, k),
+                  "started": datetime.now().isoformat(timespec="seconds")})
         write_state(state_path, state)
         log(f"{head}: running (seed {e['seed']})")
         ran.append(k)
         cb = None if progress is None else (lambda pct, t, k=k, n=n: progress(k, n, pct, t))
-        result = api.run(p, out=out, progress=cb, abort=abort)
+        result = api.run(p, out=out, progress=cb, abort=abort, stem=e["stem"])
         e.update({"status": result.status_name, "file": result.path.name,
                   "message": result.message,
                   "ended": datetime.now().isoformat(timespec="seconds")})
@@ -497,6 +515,26 @@ def run_unlocked(seq: Sequence, out: str | Path, *,
             break
     files = [out / e["file"] for e in runs if e["status"] == "FINISHED"]
     return SequenceResult(state, ran, len(files) == len(runs), files)
+
+
+def _run_on_dask(seq, out, state, where, progress, abort, log) -> SequenceResult:
+    from labspin.run.sequence_dask import run_on_dask
+    runs = state["runs"]
+    n = len(runs)
+
+    def head(e):
+        return f"[{e['index'] + 1}/{n}] {seq.procedure} {describe_point(e['point'])}"
+    todo = []
+    for e in runs:
+        if e["status"] == "FINISHED":
+            log(f"{head(e)}: finished earlier: {out / e['file']}")
+        else:
+            e["stem"] = run_stem(seq, e["index"])
+            todo.append(e)
+    run_on_dask(seq, out, todo, where, save=lambda: write_state(out / STATE_FILE, state),
+                head=head, log=log, status_of=file_status, progress=progress, abort=abort)
+    files = [out / e["file"] for e in runs if e["status"] == "FINISHED"]
+    return SequenceResult(state, [e["index"] for e in todo], len(files) == n, files)
 
 
 # --- command line ----------------------------------------------------------------------------

@@ -56,7 +56,7 @@ class Ensemble:
     that stream, so that members [a, b) of a large ensemble run as a piece of their own (on
     another process or machine) draw exactly the numbers they draw in the whole;
     device: "cpu", "gpu" (:mod:`.gpu`, needs numba-cuda and a CUDA device) or "auto" (the GPU
-    from GPU_AUTO_MEMBERS members when one is present; runs that record m stay on the CPU).
+    from GPU_AUTO_MEMBERS members when one is present).
     """
 
     def __init__(self, system: Macrospin, n: int | None = None, *, h_ext_Apm=(0.0, 0.0, 0.0),
@@ -143,14 +143,14 @@ class Ensemble:
         acc = np.zeros((9, self.n)) if average_from_s is not None else np.zeros((9, 0))
         sigma = (self.system.magnet.thermal_field_std(dt_s, self.temperature_K)
                  if self.stochastic else 0.0)
-        if self.device == "gpu" and not n_rec:       # the GPU kernel does not record
+        if self.device == "gpu":
             from labspin.physics.macrospin import gpu
             if acc.shape[1] == 0:
                 acc = np.zeros((9, self.n))
             n_acc = gpu.integrate(self.m, self.h_ext, self.current, self._sys,
                                   self._wave_table, self.time_s, dt_s, n_steps,
                                   self.steps_done, self._key, sigma, self.stochastic,
-                                  acc_from, acc)
+                                  record_every, rec, acc_from, acc)
         else:
             n_acc = kernel.integrate(self.m, self.h_ext, self.current, self._sys,
                                      self._wave_table, self.time_s, dt_s, n_steps,

@@ -1,14 +1,16 @@
 """A numba-cuda kernel for the macrospin ensemble: stochastic Heun (T > 0) and RK4 (T = 0).
 
-One thread per member, m held in registers over all ``n_steps``; the right-hand side, the
+One thread per member, m held in registers over all ``n_steps``; only the running sums of m
+and m⊗m and the recorded samples (m every k-th step, written to a device array) leave the
+device, once, at the end. The right-hand side, the
 waveform table and the counter-based normals are :mod:`.kernel`'s and :mod:`.rng`'s own
 functions compiled as device functions, so a member draws exactly the CPU kernel's random
 numbers and the GPU reproduces the CPU to rounding (FMA contraction and fastmath reorder the
 arithmetic on both sides; they are not bit-identical). float64 throughout.
 
 Optional: needs ``numba-cuda`` (``pip install 'labspin[gpu]'``) and a CUDA device, or
-NUMBA_ENABLE_CUDASIM=1 (the simulator, for tests). :func:`available` says whether it runs.
-Not supported here: recording m every k steps (``rec``); the running sums of m and m⊗m are.
+NUMBA_ENABLE_CUDASIM=1 (the simulator, for tests: it checks correctness, not speed).
+:func:`available` says whether it runs.
 """
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ def _build():
 
     @cuda.jit
     def integrate_gpu(m, hext, idc, sys, waves, t0, dt, n_steps, step0, key, sigma_th,
-                      stochastic, acc_from, acc):
+                      stochastic, rec_every, rec, acc_from, acc):
         i = cuda.grid(1)
         if i >= m.shape[1]:
             return
@@ -103,6 +105,11 @@ def _build():
                 a6 += x * y
                 a7 += x * z
                 a8 += y * z
+            if rec_every > 0 and (s + 1) % rec_every == 0:
+                r = (s + 1) // rec_every - 1
+                rec[r, 0, i] = x
+                rec[r, 1, i] = y
+                rec[r, 2, i] = z
         m[0, i] = x
         m[1, i] = y
         m[2, i] = z
@@ -123,9 +130,10 @@ THREADS_PER_BLOCK = 128
 
 
 def integrate(m, hext, idc, sys, waves, t0, dt, n_steps, step0, key, sigma_th, stochastic,
-              acc_from, acc) -> int:
+              rec_every, rec, acc_from, acc) -> int:
     """Advance ``m`` (3, N) in place on the GPU: :func:`kernel.integrate`'s arguments
-    without ``plain`` and recording; returns the number of accumulated steps."""
+    without ``plain`` (``rec`` (n_rec, 3, N) receives m after every ``rec_every``-th step,
+    recorded on the device); returns the number of accumulated steps."""
     global _KERNEL
     if cuda is None:
         raise RuntimeError("the GPU kernel needs numba-cuda: pip install 'labspin[gpu]'")
@@ -133,12 +141,15 @@ def integrate(m, hext, idc, sys, waves, t0, dt, n_steps, step0, key, sigma_th, s
         _KERNEL = _build()
     n = m.shape[1]
     d_m, d_acc = cuda.to_device(np.ascontiguousarray(m)), cuda.to_device(acc)
+    d_rec = cuda.device_array(rec.shape, np.float64)
     blocks = (n + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
     _KERNEL[blocks, THREADS_PER_BLOCK](
         d_m, cuda.to_device(np.ascontiguousarray(hext)), cuda.to_device(idc),
         cuda.to_device(np.asarray(sys, np.float64)), cuda.to_device(waves), float(t0),
         float(dt), int(n_steps), int(step0), np.uint64(key), float(sigma_th),
-        bool(stochastic), int(acc_from), d_acc)
+        bool(stochastic), int(rec_every), d_rec, int(acc_from), d_acc)
     m[...] = d_m.copy_to_host()
     acc[...] = d_acc.copy_to_host()
+    if rec.size:
+        rec[...] = d_rec.copy_to_host()
     return max(0, int(n_steps) - max(int(acc_from), 0))
