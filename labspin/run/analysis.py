@@ -3,6 +3,7 @@ run it: the files read and joined, the procedure's analysis function, the text r
 numbers with their errors, warnings) and the notebook figure."""
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -29,7 +30,8 @@ def read_files(files: Sequence[str | Path], columns: list[str] | None = None,
     for f in files:
         try:
             frames.append(read_table(f, columns, units))
-        except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError,
+                csv.Error) as exc:          # csv.Error: no delimiter in an empty file
             raise UnreadableFile(f"cannot read {f}: {exc}") from exc
     data = pd.concat(frames, ignore_index=True)
     data.attrs = dict(frames[0].attrs)
