@@ -30,7 +30,7 @@ def render_to_png(name: str, path: str | Path, *, results_file: str | Path | Non
     window = ProcedureWindow(name, options)
     try:
         if results_file is not None:
-            window.load_results(results_file)
+            window.load_results(results_file, analyze=False)
         window.resize(*size)
         window.show()
         app.processEvents()

@@ -18,6 +18,7 @@ from labspin.procedures import procedure_class
 from labspin.run import api
 from labspin.run.sequence import literal_sequence_handler
 
+from .analysis_tab import AnalysisTab
 from .bench_choice import BenchChoice
 from .bench_panel import BenchPanel
 from .estimator import RunClock, end_of_run_line
@@ -117,6 +118,8 @@ class ProcedureWindow(ManagedDockWindow):
             displays=inputs[:4], sequencer=True, sequencer_inputs=inputs,
             inputs_in_scrollarea=True, parent=parent)
         self.setWindowTitle(f"labspin — {cls.NAME}: {cls.DESCRIPTION}")
+        self.analysis_tab = AnalysisTab(name)
+        self.tabs.addTab(self.analysis_tab, self.analysis_tab.name)
         self.browser_widget.browser.measured_quantities.update(
             [c for v in self.views for c in v.columns()])
         self.directory = self.options.out
@@ -350,6 +353,16 @@ class ProcedureWindow(ManagedDockWindow):
     def finished(self, experiment):
         super().finished(experiment)
         self.report_end(experiment)
+        self.analysis_tab.analyze([experiment.data_filename])
+
+    def open_experiment(self):
+        """pymeasure's Open (its dialog, the files shown); the Analysis tab then shows the
+        analysis of the last file opened."""
+        before = {id(e) for e in self.manager.experiments.queue}
+        super().open_experiment()
+        opened = [e for e in self.manager.experiments.queue if id(e) not in before]
+        if opened:
+            self.analysis_tab.analyze([opened[-1].data_filename])
 
     def abort_returned(self, experiment):
         super().abort_returned(experiment)
@@ -368,12 +381,15 @@ class ProcedureWindow(ManagedDockWindow):
             self.abort_button.clicked.connect(self.resume)
             self.abort_button.setEnabled(True)
 
-    def load_results(self, filename: str):
-        """Show a results file (as pymeasure's Open does); get its experiment."""
+    def load_results(self, filename: str, analyze: bool = True):
+        """Show a results file (as pymeasure's Open does) and, if ``analyze``, its analysis
+        in the Analysis tab; get its experiment."""
         results = Results.load(str(filename))
         experiment = self.new_experiment(results)
         experiment.browser_item.progressbar.setValue(100)
         self.manager.load(experiment)
+        if analyze:
+            self.analysis_tab.analyze([str(filename)])
         return experiment
 
     def wait_idle(self, timeout_s: float = 60.0) -> bool:

@@ -3,6 +3,7 @@ run it: the files read and joined, the procedure's analysis function, the text r
 numbers with their errors, warnings) and the notebook figure."""
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -49,7 +50,8 @@ def read_files(files: Sequence[str | Path], columns: list[str] | None = None,
         except EmptyFileError as exc:
             if warn is not None:
                 warn(f"skipping {f}: {exc}")
-        except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError,
+                csv.Error) as exc:          # csv.Error: no delimiter in an empty file
             raise UnreadableFile(f"cannot read {f}: {exc}") from exc
     if not frames:
         raise UnreadableFile(f"no data in {', '.join(map(str, files))}")
