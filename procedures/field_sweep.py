@@ -118,6 +118,10 @@ class FieldSweep(LabspinProcedure, LockInSettings, SineDrive):
         check_limit("parameter 'Max field'", self.max_field, 0.0, lim.max_field_T, "T")
         check_limit("parameter 'Current'", abs(self.current), 0.0, lim.max_sample_current_A,
                     "A")
+        if self.current == 0:
+            raise ValueError("parameter 'Current' = 0 A: the resistance V/I needs a current "
+                             "≠ 0 (allowed: 0 < |Current| ≤ "
+                             f"{lim.max_sample_current_A:g} A)")
         if config.magnet is None:
             raise ValueError("field-sweep needs a [magnet] in the bench config")
         if self.readout == "lock-in":
@@ -137,9 +141,6 @@ class FieldSweep(LabspinProcedure, LockInSettings, SineDrive):
                              "a current_source for the ac current, or the lock-in's sine output "
                              "through a series resistor); the bench has none; choose 'source "
                              "meter'")
-        if self.current == 0:
-            raise ValueError("parameter 'Current' = 0 A: the lock-in readout needs an ac "
-                             "current amplitude ≠ 0")
         if self._lockin_drive(config) == "sine out":
             from labspin.bench.registry import driver_class
             # the largest current this drive can give (R_sample → 0), and the sine output

@@ -158,6 +158,12 @@ class STFMR(LabspinProcedure, FilmParameters, LockInSettings):
         for role in ("rf_source", "lock_in"):
             if not config.by_role(role):
                 raise ValueError(f"stfmr needs a {role} in the bench config")
+        from labspin.bench.registry import driver_class
+        source = config.by_role("rf_source")[0]
+        low, high, _ = driver_class(source.driver).SAFE_LIMITS["power"]
+        for p in self.power_list():     # the source's own range, not only the bench's limit
+            check_limit(f"parameter 'Powers' (the range of {source.name}, {source.driver})",
+                        p, low, min(high, lim.max_rf_power_dBm), "dBm")
         if any(i != 0 for i in self.current_list()) and not config.by_role("source_meter"):
             raise ValueError("parameter 'DC currents' is not 0 but the bench has no "
                              "source_meter to drive it through the bias tee")

@@ -76,10 +76,13 @@ class SlewAuditor:
         self._ended = False
         self._lock = threading.Lock()
 
-    def watch(self, bench) -> SlewAuditor:
-        """Audit every simulated source of ``bench`` (opened; ``bench.virtual`` holds the
-        twins by the instrument names of its config); get self."""
-        for name, twin in bench.virtual.instruments.items():
+    def watch(self, bench, twins: dict | None = None) -> SlewAuditor:
+        """Audit every simulated source of ``bench`` (opened) with the limits its drivers
+        hold; get self. ``twins``: the twins by the instrument names of the bench config
+        (default ``bench.virtual.instruments``; for a bench served over sockets, the served
+        twins: the auditor keeps listening after that bench is closed)."""
+        twins = bench.virtual.instruments if twins is None else twins
+        for name, twin in twins.items():
             driver = bench.instruments.get(name)
             if driver is None or not hasattr(driver, "slew_of"):
                 continue

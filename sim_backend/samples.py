@@ -16,7 +16,13 @@ A sample file has a ``name``, a ``description``, a ``geometry`` ("hallbar", "pil
   :class:`SampleModel`) or r_p_ohm, r_ap_ohm, reference (pillar);
 - ``[domain_wall]`` and ``[dw_readout]`` (domain_wall): the fields of
   :class:`labspin.physics.domainwall.DomainWallParams` and
-  :class:`labspin.physics.domainwall.TMRReadout`.
+  :class:`labspin.physics.domainwall.TMRReadout`;
+- ``[limits]`` (any geometry, optional): what the sample survives, max_current_A,
+  max_voltage_V and max_current_density_A_per_m2 (through the magnet's cross-section); the
+  simulated bench built for the sample tightens its own 20 mA / 20 V to them. The built-in
+  samples carry none yet: a 40 nm junction's physical ones (≈ 1 V across its MgO,
+  ≈ 0.6 mA dc) would refuse pulse-switching's defaults (2 V compliance, ~1 mA pulses into
+  its 1 kΩ minimum resistance), which need pulse limits of their own first.
 
 Every key is checked (:func:`check_keys`): an unknown key or table — a typo such as
 ``alfa`` — is a SampleError naming the file, the table, the key, the allowed keys and the
@@ -33,7 +39,7 @@ import copy
 import difflib
 import math
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 
@@ -70,12 +76,18 @@ READOUT_KEYS = {
 }
 
 
+LIMIT_KEYS = ("max_current_A", "max_voltage_V", "max_current_density_A_per_m2")
+"""[limits] keys: what the sample survives (the bench's limits tighten to them): a current,
+a voltage across it (a tunnel barrier's breakdown), a current density through the magnet's
+cross-section (width·length for a Hall bar's magnet, π·width·length/4 for a pillar)."""
+
+
 def allowed_keys(geometry: str) -> dict[str, tuple[str, ...]]:
     """Get the tables of a sample of this geometry and each table's allowed keys."""
     if geometry == "domain_wall":
         return {"domain_wall": tuple(f.name for f in fields(DomainWallParams)),
-                "dw_readout": tuple(f.name for f in fields(TMRReadout))}
-    return {**MACROSPIN_TABLES, "readout": READOUT_KEYS[geometry]}
+                "dw_readout": tuple(f.name for f in fields(TMRReadout)), "limits": LIMIT_KEYS}
+    return {**MACROSPIN_TABLES, "readout": READOUT_KEYS[geometry], "limits": LIMIT_KEYS}
 
 
 class SampleError(ValueError):
@@ -161,6 +173,9 @@ class SampleModel:
     wall: DomainWall | None = None
     hm_width_m: float = 0.0
     hm_thickness_m: float = 0.0
+    limits: dict = field(default_factory=dict)
+    """What the sample survives, from its [limits]: ``max_current_A`` (the tighter of the
+    given current and the current density times the cross-section) and ``max_voltage_V``."""
     v_ane_per_A2: float = 0.0
     """Hall bar: the anomalous Nernst voltage of the Joule-heating gradient ∇T ∥ ẑ (∝ I²),
     E ∝ ∇T × m: V_xy = c·I²·m_x on the Hall probe, V_xx = −c·(length/width)·I²·m_y on the
@@ -259,9 +274,27 @@ def build_sample(data: dict, name: str | None = None, source: str | None = None)
         sm.readout = _build_readout(data, geometry)
         if geometry == "hallbar":
             sm.v_ane_per_A2 = _num(_table(data, "readout"), "v_ane_per_A2_V", "readout", 0.0)
+        sm.limits = _build_limits(data, geometry)
     except (ValueError, TypeError) as exc:          # SampleError included
         raise SampleError(f"{source}: {exc}" if source else str(exc)) from None
     return sm
+
+
+def _build_limits(data: dict, geometry: str) -> dict[str, float]:
+    """Get the sample's limits from its [limits] table (empty without one)."""
+    lim = data.get("limits") or {}
+    out = {k: _num(lim, k, "limits", positive=True) for k in ("max_current_A", "max_voltage_V")
+           if k in lim}
+    if "max_current_density_A_per_m2" in lim:
+        if geometry == "domain_wall":
+            raise SampleError("limits.max_current_density_A_per_m2: a domain-wall sample has "
+                              "no cross-section here; give max_current_A")
+        m = _table(data, "magnet")
+        w, length = (_num(m, k, "magnet", positive=True) for k in ("width_m", "length_m"))
+        area = w * length if geometry == "hallbar" else math.pi * w * length / 4.0
+        j = _num(lim, "max_current_density_A_per_m2", "limits", positive=True)
+        out["max_current_A"] = min(out.get("max_current_A", math.inf), j * area)
+    return out
 
 
 def _build_system(data: dict, geometry: str):

@@ -154,16 +154,25 @@ def follow_wall_clock(bench: VirtualBench, twins) -> None:
         twin.respond = respond
 
 
+BENCH_MAX_CURRENT_A, BENCH_MAX_VOLTAGE_V = 0.02, 20.0
+"""The simulated benches' own sample limits (A, V), tightened by a sample's [limits]."""
+
+
 def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
                       resources: dict[str, str] | None = None, visa_library: str | None = None,
                       name: str = "simulated bench") -> str:
     """Get a bench config (TOML) for the twins of ``slots``: their resources (or the given
     socket resources) through ``visa_library`` (default: the bench's own, in-process), a
-    magnet calibration equal to the virtual magnet's, and limits."""
+    magnet calibration equal to the virtual magnet's, and limits (the sample's [limits]
+    tighten the bench's)."""
     mg = bench.magnet
     visa_library = visa_library or bench.visa_library
+    survives = bench.sample.limits      # the tighter of the bench's and the sample's holds
+    current = min(BENCH_MAX_CURRENT_A, survives.get("max_current_A", BENCH_MAX_CURRENT_A))
+    voltage = min(BENCH_MAX_VOLTAGE_V, survives.get("max_voltage_V", BENCH_MAX_VOLTAGE_V))
     lines = [f'[bench]\nname = "{name} ({bench.sample.name})"\n',
-             "[limits]", "max_sample_current_A = 0.02", "max_sample_voltage_V = 20.0",
+             "[limits]", f"max_sample_current_A = {current!r}",
+             f"max_sample_voltage_V = {voltage!r}",
              "max_current_ramp_A_per_s = 0.01", "max_field_T = 0.45",
              "max_field_ramp_T_per_s = 0.5", "max_rf_power_dBm = 20.0", ""]
     for n, slot in slots.items():

@@ -2,6 +2,8 @@
 import paths: this module imports no driver itself)."""
 from __future__ import annotations
 
+import math
+
 from labspin.bench.config import BenchConfig, InstrumentConfig
 from labspin.bench.registry import ELECTROMAGNET, ERROR_STATUS, driver_class, load
 from labspin.bench.safety import SlewLimit, is_safe_source
@@ -170,6 +172,8 @@ _LIMITS_BY_ROLE = {
     "source_meter": (("current", "max_sample_current_A"), ("voltage", "max_sample_voltage_V")),
     "current_source": (("current", "max_sample_current_A"),),
     "rf_source": (("power", "max_rf_power_dBm"),),
+    "lock_in": (("sine_amplitude", "max_sample_voltage_V"),     # the sine's peak, and the
+                ("sine_offset", "max_sample_voltage_V")),       # SR86x dc offset
 }
 
 
@@ -227,7 +231,19 @@ class Bench:
                 max_step_T=m.max_step_T, tolerance_T=m.tolerance_T,
                 settle_timeout_s=m.settle_timeout_s, settle_delay_s=m.settle_delay_s,
                 clock=self.clock)
+            self._check_magnet_reach(lim.max_field_T)
         return self
+
+    def _check_magnet_reach(self, max_field_T: float) -> None:
+        """Raise LimitError, before any output is written, if the bench's max_field_T needs
+        more current (through the calibration, on either branch) than the supply gives."""
+        from labspin.bench.safety import LimitError
+        try:
+            self.magnet.check_field(max_field_T)
+            self.magnet.check_field(-max_field_T)
+        except LimitError as exc:
+            raise LimitError(f"bench limit max_field_T = {max_field_T:g} T is beyond the "
+                             f"magnet's reach: {exc}; lower max_field_T") from exc
 
     def _narrow_supply_slew(self, supply, m, lim) -> None:
         """Hold the magnet supply's own ramps (its shutdown, procedures that drive it
@@ -254,6 +270,8 @@ class Bench:
             value = getattr(lim, key)
             if output == "power":
                 narrowed[output] = (low, min(high, value))
+            elif output == "sine_amplitude":        # V rms: its peak within the bench's V
+                narrowed[output] = (low, max(low, min(high, value / math.sqrt(2))))
             else:
                 narrowed[output] = (max(low, -value), min(high, value))
         inst.configure_safety(limits=narrowed, clock=self.clock)

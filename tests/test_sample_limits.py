@@ -1,0 +1,80 @@
+"""Per-sample [limits] (issue 13 item 6): a sample file says what the sample survives, and the
+tighter of the bench's and the sample's limits holds on the simulated bench built for it. A
+40 nm tunnel junction given its barrier's breakdown voltage and a current density does not
+get a Hall bar's 20 mA / 20 V: current-sweep with max_current = 15 mA on it is refused
+before any instrument is touched. (The built-in mtj_pillar carries no [limits] yet: its
+physical ones would refuse pulse-switching's defaults there, see the module notes of
+sim_backend.samples.)"""
+from __future__ import annotations
+
+import math
+import tomllib
+
+import pytest
+
+from labspin.bench.safety import LimitError
+from labspin.run.api import prepare
+from labspin.sim_backend.samples import SampleError, build_sample, load_sample_data
+
+LIMITS = """
+[limits]
+# a ~1 nm MgO barrier breaks down at ~1.2-1.5 V; 5e11 A/m2 through pi*(20 nm)^2 is 0.63 mA
+max_voltage_V = 1.0
+max_current_density_A_per_m2 = 5e11
+"""
+
+
+@pytest.fixture
+def junction_file(tmp_path):
+    """mtj_pillar (40 nm) with [limits], as a sample file."""
+    from importlib import resources
+    text = (resources.files("labspin.sim_backend") / "builtin_samples" / "mtj_pillar.toml") \
+        .read_text(encoding="utf-8")
+    path = tmp_path / "junction40.toml"
+    path.write_text(text + LIMITS, encoding="utf-8")
+    return path
+
+
+def test_a_40_nm_junction_is_limited_by_its_barrier_and_its_current_density(junction_file):
+    prepared = prepare("current-sweep", sample=str(junction_file),
+                       params={"compliance": 1.0}, seed=0)
+    lim = prepared.bench.config.limits
+    data = tomllib.loads(junction_file.read_text(encoding="utf-8"))
+    area = math.pi * data["magnet"]["width_m"] * data["magnet"]["length_m"] / 4
+    assert lim.max_sample_current_A == pytest.approx(5e11 * area)       # 0.628 mA
+    assert lim.max_sample_voltage_V == 1.0
+    bench = prepared.bench.open()       # the source meter's own limits narrowed to them
+    try:
+        smu = bench.role("source_meter")
+        assert smu.limits_of("current")[1] == pytest.approx(lim.max_sample_current_A)
+        assert smu.limits_of("voltage")[1] == 1.0
+    finally:
+        bench.close()
+
+
+def test_current_sweep_beyond_the_junction_limit_is_refused(junction_file):
+    with pytest.raises(LimitError, match=r"'Max current' = 0.015 A is outside the allowed "
+                                         r"range \[0, 0.000628319\] A"):
+        prepare("current-sweep", sample=str(junction_file),
+                params={"max_current": 0.015, "compliance": 1.0}, seed=0)
+    with pytest.raises(LimitError, match=r"'Compliance voltage' = 2.0 V is outside the "
+                                         r"allowed range \[0, 1\] V"):
+        prepare("current-sweep", sample=str(junction_file), seed=0)   # 2 V default
+
+
+def test_a_sample_without_limits_keeps_the_bench_ones():
+    lim = prepare("current-sweep", seed=0).bench.config.limits
+    assert (lim.max_sample_current_A, lim.max_sample_voltage_V) == (0.02, 20.0)
+
+
+def test_a_sample_limit_is_checked_like_any_key():
+    data = load_sample_data("mtj_pillar")
+    data["limits"] = {"max_curent_A": 1e-3}
+    with pytest.raises(SampleError, match=r"limits.max_curent_A: .*did you mean "
+                                          r"'max_current_A'"):
+        build_sample(data)
+    data["limits"] = {"max_current_A": -1e-3}
+    with pytest.raises(SampleError, match="max_current_A"):
+        build_sample(data)
+    data["limits"] = {"max_current_A": 1e-4, "max_current_density_A_per_m2": 5e11}
+    assert build_sample(data).limits["max_current_A"] == 1e-4      # the tighter of the two
