@@ -350,6 +350,7 @@ def _analyze(args) -> int:
     # pandas keeps attrs only when every file's are equal: analyses (and plots) read the
     # header and sample parameters of the first file
     data.attrs = dict(frames[0].attrs)
+    data.attrs["file_rows"] = [(str(f), len(fr)) for f, fr in zip(args.files, frames)]
     options = {}
     for item in args.option:
         name, sep, value = item.partition("=")
@@ -364,18 +365,12 @@ def _analyze(args) -> int:
         print(f"labspin analyze: {args.procedure} cannot analyze these files: {exc}",
               file=sys.stderr)
         return 2
+    from labspin.procedures.estimates import strict
+    from labspin.procedures.report import format_result
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(json.dumps(strict(out), indent=2, allow_nan=False))
     else:
-        for k, v in out.items():
-            if k.endswith("_err"):
-                continue
-            err = out.get(k + "_err")
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                plus = f" ± {err:.2g}" if isinstance(err, (int, float)) else ""
-                print(f"{k:24s} {v:.6g}{plus}")
-            else:
-                print(f"{k:24s} {v}")
+        print(format_result(out))
     if args.plot:
         return _plot(args, data, out)
     return 0
