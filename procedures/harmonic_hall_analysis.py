@@ -11,10 +11,11 @@ V_2ω defined by V(t) ⊃ V_2ω cos 2ωt (= −(I0²/2)·dR_xy/dI). With the fie
     ΔH_X(Y) = −2 (B_X(Y) ± 2 ξ_R B_Y(X)) / (1 − 4 ξ_R²),   ξ_R = ΔR_P/ΔR_A, + for m_z > 0.
 
 ΔH_X and ΔH_Y are the x and y components of the current-induced effective field at the
-current amplitude I0. With design.md's torque −γ0·H_DL·m×(m×σ) − γ0·H_FL·m×σ and σ = ŷ the
-damping-like field is H_DL·(m×σ) = −sign(m_z)·H_DL·x̂ and the field-like one H_FL·ŷ, so
+current amplitude I0. With design.md's torque −γ0·H_DL·m×(m×σ) − γ0·H_FL·m×σ and its σ = −ŷ
+(``SIGMA_SPIN_HALL``: along the Oersted field at the magnet for θ_SH > 0) the damping-like
+field is H_DL·(m×σ) = sign(m_z)·H_DL·x̂ and the field-like one −H_FL·ŷ, so
 
-    H_DL = −sign(m_z)·ΔH_X,   H_FL = ΔH_Y   (H_FL includes the Oersted field).
+    H_DL = sign(m_z)·ΔH_X,   H_FL = −ΔH_Y   (H_FL includes the Oersted field, along σ).
 
 How B is measured. Only ratios of V_2ω to V_ω enter, so rms or amplitude readings give the
 same B provided both are the same. The X (Y) of each m_z branch within the fit window is
@@ -39,7 +40,7 @@ and ξ_R = 0 are assumed, with a warning (reported as ``dr_ahe_sign`` and ``xi_r
 
 Torque efficiencies (sample convention, labspin.sim_backend.samples):
 H_DL/I = ξ_DL·ħ/(2e μ0 Ms t_F w d), (H_FL − H_Oe)/I = ξ_FL·ħ/(2e μ0 Ms t_F w d), with
-H_Oe/I = −1/(2w) along σ = ŷ for the heavy metal below the magnet (current sheet).
+H_Oe/I = +1/(2w) along σ = −ŷ for the heavy metal below the magnet (current sheet).
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ import pandas as pd
 from scipy.optimize import curve_fit
 
 from labspin.physics.constants import E_CHARGE, HBAR, MU0
-from labspin.physics.macrospin import sheet_oersted_per_A
+from labspin.physics.macrospin import SIGMA_SPIN_HALL, sheet_oersted_per_A
 from labspin.physics.macrospin.analytic import (
     inplane_magnetization_angle as magnetization_angle,
 )
@@ -267,9 +268,9 @@ def analyze_harmonic_hall(df: pd.DataFrame, **options) -> dict:
     into the per-ampere fields, the film into ξ). Without ΔR_A its sign is taken as +1 and
     ξ_R as 0, with a warning.
 
-    Signs (design.md, pinned by the real Ta/CoFeB set: H_DL < 0): σ = ŷ, H_DL > 0 toward
-    +σ; the damping-like field H_DL·(m×σ) = −sign(m_z)·H_DL·x̂ and the field-like one
-    H_FL·ŷ, so H_DL = −sign(m_z)·ΔH_X and H_FL = ΔH_Y.
+    Signs (design.md, pinned by the real Ta/CoFeB set: H_DL < 0): σ = −ŷ, H_DL > 0 toward
+    +σ; the damping-like field H_DL·(m×σ) = sign(m_z)·H_DL·x̂ and the field-like one
+    −H_FL·ŷ, so H_DL = sign(m_z)·ΔH_X and H_FL = −ΔH_Y.
 
     Returns mu0_hdl_T, mu0_hfl_T (at I0, H_FL including the Oersted field), per ampere, per
     m_z branch mu0_hdl_mzp_T/mu0_hdl_mzm_T (and hfl), b_x_mzp_T, … (Hayashi's B), each with
@@ -307,11 +308,13 @@ def analyze_harmonic_hall(df: pd.DataFrame, **options) -> dict:
 
 
 def _branch_fields(bx: dict, by: dict, mz: float, xi_r: float) -> tuple[float, float]:
-    """Get (H_DL, H_FL) of one m_z branch from Hayashi's B_X, B_Y (σ = ŷ, see above)."""
+    """Get (H_DL, H_FL) of one m_z branch from Hayashi's B_X, B_Y (σ = −ŷ, see above):
+    m×σ = −m_z·σ_y·x̂, so H_DL = −σ_y·sign(m_z)·ΔH_X and H_FL = σ_y·ΔH_Y."""
     d = 1.0 - 4.0 * xi_r ** 2
     dhx = -2.0 * (bx + 2 * xi_r * mz * by) / d
     dhy = -2.0 * (by + 2 * xi_r * mz * bx) / d
-    return -mz * dhx, dhy
+    sy = SIGMA_SPIN_HALL[1]
+    return -sy * mz * dhx, sy * dhy
 
 
 def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: list) -> dict:
@@ -427,7 +430,7 @@ def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: 
 def _efficiencies(out: dict, priors: dict, hm_below: bool, warnings: list) -> dict:
     """Get xi_dl, xi_fl (with _err) from the fields per ampere in ``out`` when the film is
     known ({} and a warning otherwise): H per A of unit efficiency ħ/(2e μ0 Ms t_F w d), the
-    Oersted field of the heavy-metal sheet along σ = ŷ taken out of the field-like one; the
+    Oersted field of the heavy-metal sheet along σ taken out of the field-like one; the
     film's prior errors propagated."""
     film = [priors.get(k) for k in ("mu0_ms_T", "thickness_m", "hm_thickness_m", "width_m")]
     if None in film or not all(p.value for p in film):
@@ -437,7 +440,7 @@ def _efficiencies(out: dict, priors: dict, hm_below: bool, warnings: list) -> di
     ms, t, d, w = (p.value for p in film)
     rel = math.sqrt(sum((p.err / p.value) ** 2 for p in film))
     unit = HBAR / (2 * E_CHARGE * ms * t * w * d)
-    h_oe = sheet_oersted_per_A(w, below=hm_below)[1]        # along σ = ŷ
+    h_oe = float(np.dot(sheet_oersted_per_A(w, below=hm_below), SIGMA_SPIN_HALL))  # along σ
     res = {}
     for xi, key, oe in (("xi_dl", "mu0_hdl_per_A_T", 0.0), ("xi_fl", "mu0_hfl_per_A_T", h_oe)):
         if key in out:
@@ -532,9 +535,11 @@ def analyze_angle_scans(df: pd.DataFrame, priors: dict, hm_below: bool = True,
     a factor of 2): R_xy = ΔR_A·m_z + ΔR_P·sin 2φ_M, R^{2ω} = [R(+I0) − R(−I0)]/4 =
     [ΔR_A·H_DL/(2(H + M_eff)) + R_∇T]·cos φ + ΔR_P·(H_FL/H)·(2cos³φ − cos φ), and with
     physics.md's V_2ω (V ⊃ V_2ω cos 2ωt, I = I0 sin ωt) V_2ω = −I0·R^{2ω}. Derived for
-    design.md's torques (H_DL > 0 toward +σ, σ = ŷ): the damping-like field H_DL·(m×ŷ) =
-    H_DL·cos φ_M·ẑ tilts m out of plane against the stiffness H + M_eff; the field-like
-    H_FL·ŷ (Oersted included) turns it in plane by H_FL·cos φ_M/(H + H_k cos 2φ_M).
+    design.md's torques (H_DL > 0 toward +σ, σ = σ_y·ŷ with σ_y = −1, ``SIGMA_SPIN_HALL``):
+    the damping-like field H_DL·(m×σ) = σ_y·H_DL·cos φ_M·ẑ tilts m out of plane against the
+    stiffness H + M_eff; the field-like σ_y·H_FL·ŷ (Oersted included) turns it in plane by
+    σ_y·H_FL·cos φ_M/(H + H_k cos 2φ_M). The formulas below are for σ_y = +1; the code
+    multiplies H_DL and H_FL by σ_y.
     Checked against the simulated bench's noiseless harmonics to 1e-4.
 
     Steps: (1) V_ω = I0·(R_xy0 + ΔR_P·sin 2φ_M) over all rows → ΔR_P and (unless given)
@@ -633,7 +638,7 @@ def analyze_angle_scans(df: pd.DataFrame, priors: dict, hm_below: bool = True,
                 "v_ane_per_A2_V_err": float(2 * c_err / i0 ** 2),
                 "n_fields": len(per)})
     if ahe and ahe.value:
-        hdl = -2 * s_ / (i0 * ahe.value)
+        hdl = -2 * s_ / (i0 * ahe.value) * SIGMA_SPIN_HALL[1]
         hdl_err = math.hypot(2 * s_err / abs(i0 * ahe.value), hdl * ahe.err / ahe.value)
         out.update({"mu0_hdl_T": hdl, "mu0_hdl_T_err": hdl_err, "mu0_hdl_per_A_T": hdl / i0,
                     "mu0_hdl_per_A_T_err": math.hypot(hdl_err / i0, hdl * i0p.err / i0 ** 2)})
@@ -642,7 +647,7 @@ def analyze_angle_scans(df: pd.DataFrame, priors: dict, hm_below: bool = True,
     # (4) field-like (Oersted included): b = k/B, k = −I0·ΔR_P·B_FL
     (k,), kcov = weighted_line(1.0 / bf, bb, be, intercept=False)
     k_err = float(np.sqrt(kcov[0, 0]))
-    hfl = -k / (i0 * rp)
+    hfl = -k / (i0 * rp) * SIGMA_SPIN_HALL[1]
     hfl_err = abs(hfl) * float(np.hypot(k_err / k, rp_err / rp)) if k else k_err / abs(i0 * rp)
     out.update({"mu0_hfl_T": hfl, "mu0_hfl_T_err": hfl_err, "mu0_hfl_per_A_T": hfl / i0,
                 "mu0_hfl_per_A_T_err": math.hypot(hfl_err / i0, hfl * i0p.err / i0 ** 2)})

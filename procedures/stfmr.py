@@ -83,6 +83,13 @@ class STFMR(LabspinProcedure, FilmParameters, LockInSettings):
                                 maximum=5.0)
     gamma_guess = FloatParameter("Expected gamma/2pi", units="Hz/T", default=29.0e9,
                                  minimum=1e9, maximum=100e9)
+    window_placement = ListParameter("Window placement", choices=["measured lines",
+                                                                  "Kittel estimate"],
+                                     default="measured lines")
+    """'measured lines': each window is centred on the resonance the lines measured so far
+    predict (the same frequency's, else μ0M_eff inverted from each measured line at the
+    expected γ, their median), and a window that misses its line gets a coarse pass
+    first; 'Kittel estimate': every window from 'Expected mu0 Meff' alone."""
     field_halfwidth = FloatParameter("Field half window", units="T", default=0.03,
                                      minimum=1e-4, maximum=5.0)
     field_min = FloatParameter("Fixed range min field", units="T", default=0.01, minimum=0.0,
@@ -116,14 +123,52 @@ class STFMR(LabspinProcedure, FilmParameters, LockInSettings):
         """Get the dc bias currents (A)."""
         return parse_numbers(self.dc_currents, "DC currents", "A")
 
-    def field_window(self, frequency_Hz: float) -> np.ndarray:
-        """Get the field magnitudes (T, rising) of the sweep at one frequency."""
+    def field_window(self, frequency_Hz: float, centre_T: float | None = None) -> np.ndarray:
+        """Get the field magnitudes (T, rising) of the sweep at one frequency: the fixed range,
+        or ± 'Field half window' around ``centre_T`` (default: the Kittel estimate from
+        'Expected mu0 Meff' and 'Expected gamma/2pi')."""
         if self.field_range == "fixed":
             lo, hi = self.field_min, self.field_max
         else:
-            b0 = resonance_field_estimate(frequency_Hz, self.meff_guess, self.gamma_guess)
+            b0 = centre_T if centre_T is not None else resonance_field_estimate(
+                frequency_Hz, self.meff_guess, self.gamma_guess)
             lo, hi = max(0.0, b0 - self.field_halfwidth), b0 + self.field_halfwidth
         return np.linspace(lo, hi, self.field_points)
+
+    def _adaptive(self) -> bool:
+        return (self.field_range == "around Kittel estimate"
+                and self.window_placement == "measured lines")
+
+    def predicted_resonance(self, frequency_Hz: float, measured: dict) -> float:
+        """Get the window centre (T) at ``frequency_Hz`` from ``measured`` ({frequency Hz:
+        resonance field T} of the usable lines so far): the same frequency's line, else the
+        Kittel field of the median μ0M_eff = (f/γ)²/B − B over the measured lines (γ the
+        expected one), else the 'Expected mu0 Meff' estimate."""
+        if frequency_Hz in measured:
+            return measured[frequency_Hz]
+        meff = self.meff_guess
+        if measured:
+            meff = float(np.median([(f / self.gamma_guess) ** 2 / b - b
+                                    for f, b in measured.items()]))
+        return resonance_field_estimate(frequency_Hz, meff, self.gamma_guess)
+
+    def measured_resonance(self, fields_T, v_V) -> float | None:
+        """Get the resonance field (T) of one measured sweep when it holds a usable line
+        (the analysis's own line fit and quality control), else None."""
+        from .stfmr_analysis import fit_line, line_quality
+        try:
+            fit = fit_line(fields_T, v_V)
+        except (ValueError, RuntimeError, np.linalg.LinAlgError):
+            return None
+        return fit["mu0_hres_T"] if line_quality(fit, v_V) is None else None
+
+    def coarse_window(self, centre_T: float) -> np.ndarray:
+        """Get the coarse pass's fields (T): 'Field points' from a fifth of the predicted
+        resonance to three times it (at least ± 4 half windows), within the field limit."""
+        top = min(max(3.0 * centre_T, centre_T + 4 * self.field_halfwidth),
+                  self.bench.config.limits.max_field_T)
+        return np.linspace(max(0.0, min(0.2 * centre_T, centre_T - 4 * self.field_halfwidth)),
+                           top, self.field_points)
 
     def sweeps(self):
         """Yield (power dBm, dc current A, frequency Hz, signed fields T) of every sweep."""
@@ -208,32 +253,68 @@ class STFMR(LabspinProcedure, FilmParameters, LockInSettings):
         b = self.bench
         lockin, rf = b.role("lock_in"), b.role("rf_source")
         smu = b.role("source_meter") if any(i != 0 for i in self.current_list()) else None
-        n_total, done = self.estimate()[0], 0
-        rf_on = False
+        self._n_total, self._done = self.estimate()[0], 0
+        self._rf_on = False
         current_now = 0.0
+        measured: dict[float, float] = {}          # frequency → resonance of a usable line
         for power, i_dc, f, fields in self.sweeps():
             if self.should_stop():
                 return
             if smu is not None and i_dc != current_now:
                 smu.ramp_to_current(i_dc)
                 current_now = i_dc
-            rf.frequency = f
-            if not rf_on:
-                rf.power = power
-                rf.output_enabled = True
-                rf_on = True
-            elif abs(float(rf.power) - power) > 1e-9:
-                rf.ramp_to_power(power)
-            for b_set in fields:
-                if self.should_stop():
+            self._tune(rf, f, power)
+            if not self._adaptive():
+                if self._sweep(lockin, power, i_dc, f, fields) is None:
                     return
-                measured = b.magnet.set_field(float(b_set))
-                self.settle_lockin()
-                x, y = self._read(lockin)
-                self.emit("results", {
-                    "Frequency (Hz)": f, "Power (dBm)": power, "DC current (A)": i_dc,
-                    "Field angle (deg)": self.field_angle, "Field set (T)": float(b_set),
-                    "Field (T)": measured, "Vmix (V)": x, "Y (V)": y,
-                    "Sensitivity (V)": float(lockin.sensitivity)})
-                done += 1
-                self.emit("progress", 100.0 * done / n_total)
+            elif fields[-1] > 0:
+                # the first (positive) polarity: place the window from the lines so far
+                centre = self.predicted_resonance(f, measured)
+                got = self._sweep(lockin, power, i_dc, f, self.field_window(f, centre))
+                if got is None:
+                    return
+                b_res = self.measured_resonance(*got)
+                if b_res is None:          # missed: a coarse pass, then the fine sweep
+                    got = self._sweep(lockin, power, i_dc, f, self.coarse_window(centre))
+                    if got is None:
+                        return
+                    b_res = self.measured_resonance(*got)
+                    if b_res is not None and self._sweep(
+                            lockin, power, i_dc, f, self.field_window(f, b_res)) is None:
+                        return
+                if b_res is not None:
+                    measured[f] = b_res
+                self._window = self.field_window(f, measured.get(f, centre))
+            else:                                  # the negative polarity: the same window
+                if self._sweep(lockin, power, i_dc, f, -self._window) is None:
+                    return
+
+    def _tune(self, rf, frequency_Hz: float, power_dBm: float) -> None:
+        rf.frequency = frequency_Hz
+        if not self._rf_on:
+            rf.power = power_dBm
+            rf.output_enabled = True
+            self._rf_on = True
+        elif abs(float(rf.power) - power_dBm) > 1e-9:
+            rf.ramp_to_power(power_dBm)
+
+    def _sweep(self, lockin, power, i_dc, f, fields):
+        """Measure one sweep at the signed ``fields`` (T); get (measured fields, Vmix), None
+        when stopped."""
+        b, v = [], []
+        for b_set in fields:
+            if self.should_stop():
+                return None
+            measured = self.bench.magnet.set_field(float(b_set))
+            self.settle_lockin()
+            x, y = self._read(lockin)
+            self.emit("results", {
+                "Frequency (Hz)": f, "Power (dBm)": power, "DC current (A)": i_dc,
+                "Field angle (deg)": self.field_angle, "Field set (T)": float(b_set),
+                "Field (T)": measured, "Vmix (V)": x, "Y (V)": y,
+                "Sensitivity (V)": float(lockin.sensitivity)})
+            b.append(measured)
+            v.append(x)
+            self._done += 1
+            self.emit("progress", min(100.0, 100.0 * self._done / self._n_total))
+        return np.asarray(b), np.asarray(v)

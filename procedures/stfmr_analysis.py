@@ -18,32 +18,32 @@ Then (fields in T, γ as γ/2π in Hz/T):
   γ free (reported as ``gamma_Hz_per_T``) or fixed by the ``gamma_Hz_per_T`` argument.
 - Damping, Δ(f) = Δ0 + f·α/γ (physics.md's Δ0 + 2πfα/γ0 in tesla) → ``alpha``,
   ``mu0_dh0_T``; γ's error is propagated when γ is free.
-- Torque efficiency, |ξ| = |S/A|·(e·μ0Ms·t·d/ħ)·√(1 + μ0M_eff/μ0H_res) (physics.md; valid
-  when the rf field is the Oersted field J_c·d/2 and there is no field-like torque), averaged
+- Torque efficiency, ξ = (S/A)·(e·μ0Ms·t·d/ħ)·√(1 + μ0M_eff/μ0H_res) (physics.md; valid
+  when the rf field is the Oersted field J_c·d/2 and there is no field-like torque), combined
   over the sweeps; needs μ0Ms (T), the magnet's thickness t (m) and the heavy metal's d (m):
   the options ``mu0_ms_T``, ``thickness_m``, ``hm_thickness_m`` (:data:`OPTIONS`), else the
   file's Sample constants, never the simulator's Sample parameters; without them ``xi`` is
-  left out with a warning and only ``s_over_a`` is reported. Sign: design.md's convention
-  (H_DL > 0 drives m toward +σ, σ = +ŷ for θ_SH > 0 at the top interface), the same as
-  ``xi_dc``'s and as the simulated sample's ``xi_dl``. Linearizing the LLG about m = x̂
-  with an in-plane rf field h_y and the damping-like torque
-  (equivalent to a field H_DL·m×σ = H_DL·ẑ) gives
-  Re δφ ∝ γ0(H+M_eff)·h_y·(ω0² − ω²) + ω²Γ·H_DL, so S/A = H_DL/(h_y·…); the Oersted field of
-  a heavy metal under the magnet is h_y = −J_c·d/2 (x̂ × ẑ), hence ξ = −(S/A)·(…). Liu et
-  al. report S/A > 0 for Pt, which this convention reads as ξ < 0: the sign question is
-  the contract's (the direction of σ for θ_SH > 0), not the fit's.
+  left out with a warning and only ``s_over_a`` is reported. Sign: design.md's, the
+  literature's (S/A > 0 and ξ > 0 for Pt, Liu et al. 2011; S/A < 0 for Ta and W): with the
+  magnet on top of the heavy metal and current along +x, σ of a θ_SH > 0 metal points along
+  the Oersted field at the magnet, −ŷ. Linearizing the LLG about m = x̂ with an in-plane rf
+  field h_y and the damping-like torque gives Re δφ ∝ γ0(H+M_eff)·h_y·(ω0² − ω²) +
+  ω²Γ·H_DL·σ_y, so S/A ∝ H_DL·σ_y/h_y; σ_y = −1 and the Oersted field h_y = −J_c·d/2 are
+  both negative, hence ξ = +(S/A)·(…).
 - Torque efficiency from the dc-bias dependence of the linewidth (Liu et al. 2011;
   physics.md: α_eff = α + H_DL,dc·sin φ/(H + M_eff/2)), → ``xi_dc``: per frequency (and
   polarity, power, angle) the HWHM against the dc current is a straight line whose slope
-  dΔ/dI = (f/γ)·μ0H_DL-per-A·sin φ_M/((B1 + B2)/2) (T/A) gives ``mu0_hdl_per_A_T``, with
+  dΔ/dI = (f/γ)·μ0H_DL-per-A·(m·σ)/((B1 + B2)/2) (T/A), m·σ = −sin φ_M, gives
+  ``mu0_hdl_per_A_T``, with
   B1 = B·cos(φ_M − φ) + B_k·cos 2φ_M and B2 = B·cos(φ_M − φ) + B_k·cos²φ_M + μ0M_eff the
   in-plane and out-of-plane stiffnesses at resonance (B1 + B2 = 2B + μ0M_eff without
   anisotropy, physics.md's form), φ_M the magnetization's angle (the field's, pulled toward
   the easy axis by B_k). Derived from the linearized LLG: the relaxation rate
-  Γ = αγ0(H1 + H2)/2 + γ0·H_DL·sin φ_M, divided by dω/dH. Sign: design.md's, H_DL > 0 drives
-  m toward +σ, σ = +ŷ for a current along +x in a heavy metal with θ_SH > 0; with m along +σ
-  (sin φ_M > 0) a positive H_DL adds damping and widens the line. So ``xi_dc`` has the sign
-  of the simulated sample's ``xi_dl`` (negative for W), as ``xi`` from S/A has. ξ =
+  Γ = αγ0(H1 + H2)/2 + γ0·H_DL·(m·σ), divided by dω/dH. Sign: design.md's, H_DL > 0 drives
+  m toward +σ, σ = −ŷ for a current along +x in a heavy metal with θ_SH > 0 below the
+  magnet; with m along +σ (sin φ_M < 0) a positive H_DL adds damping and widens the line.
+  So ``xi_dc`` has the literature's sign (positive for Pt, negative for W and Ta), as ``xi``
+  from S/A has. ξ =
   μ0H_DL-per-A·2e·μ0Ms·t·w·d/(ħ·μ0) needs the bar width w as well.
 
 Foreign data: :func:`standardize` maps other column names and field units (T, mT, Oe, G)
@@ -62,6 +62,7 @@ from labspin.physics.constants import E_CHARGE, HBAR, MU0
 from labspin.physics.macrospin.analytic import (
     inplane_magnetization_angle as magnetization_angle,
 )
+from labspin.physics.macrospin.system import SIGMA_SPIN_HALL
 from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
 from labspin.results.units import convert, split_unit
 
@@ -502,19 +503,19 @@ def fit_lines(df: pd.DataFrame, field_min_T: float | None = None,
 
 # --- Kittel and damping ----------------------------------------------------------------------
 def xi_from_s_over_a(s_over_a, mu0_hres_T, mu0_meff_T, mu0_ms_T, thickness_m, hm_thickness_m):
-    """Get ξ = −(S/A)·(e·μ0Ms·t·d/ħ)·√(1 + μ0M_eff/μ0H_res) (physics.md's magnitude; the
-    sign is the simulator's, where the rf Oersted field of the heavy metal points along −σ;
-    design.md's S/A > 0 for Pt is not yet reconciled with it, see the module docstring;
-    μ0Ms in T, so e·μ0Ms·t·d/ħ is dimensionless)."""
-    return -(np.asarray(s_over_a, float) * E_CHARGE * mu0_ms_T * thickness_m * hm_thickness_m
-            / HBAR * np.sqrt(1.0 + mu0_meff_T / np.abs(np.asarray(mu0_hres_T, float))))
+    """Get ξ = (S/A)·(e·μ0Ms·t·d/ħ)·√(1 + μ0M_eff/μ0H_res) (physics.md; design.md's sign:
+    S/A > 0 and ξ > 0 for Pt; μ0Ms in T, so e·μ0Ms·t·d/ħ is dimensionless)."""
+    scale = E_CHARGE * mu0_ms_T * thickness_m * hm_thickness_m / HBAR
+    stiffness = np.sqrt(1.0 + mu0_meff_T / np.abs(np.asarray(mu0_hres_T, float)))
+    # S/A ∝ H_DL·σ_y/h_y with the Oersted h_y < 0: ξ has the sign of −σ_y·S/A
+    return -SIGMA_SPIN_HALL[1] * np.asarray(s_over_a, float) * scale * stiffness
 
 
 def linewidth_slope_factor(frequency_Hz, b_res_T, field_angle_deg, mu0_meff_T: float,
                            gamma_Hz_per_T: float, mu0_hk_T: float = 0.0,
                            easy_axis_deg: float = 0.0):
     """Get F (dimensionless) with dΔ/dI_dc = F·μ0H_DL-per-A: F = (f/γ)·(m·σ)/((B1 + B2)/2)
-    with m·σ = sin φ_M for the simulator's σ = ŷ (see the module doc; field angle of the
+    with m·σ = −sin φ_M for design.md's σ = −ŷ (see the module doc; field angle of the
     field's direction, i.e. + 180° for a negative field)."""
     b = np.abs(np.asarray(b_res_T, float))
     pm = magnetization_angle(b, field_angle_deg, mu0_hk_T, easy_axis_deg)
@@ -523,7 +524,8 @@ def linewidth_slope_factor(frequency_Hz, b_res_T, field_angle_deg, mu0_meff_T: f
     hpar = b * np.cos(pm - ph)
     b1 = hpar + mu0_hk_T * np.cos(2 * (pm - pk))
     b2 = hpar + mu0_hk_T * np.cos(pm - pk) ** 2 + mu0_meff_T
-    return np.asarray(frequency_Hz, float) / gamma_Hz_per_T * np.sin(pm) / (0.5 * (b1 + b2))
+    m_dot_sigma = SIGMA_SPIN_HALL[1] * np.sin(pm)      # σ = −ŷ
+    return np.asarray(frequency_Hz, float) / gamma_Hz_per_T * m_dot_sigma / (0.5 * (b1 + b2))
 
 
 def fit_dc_linewidth(lines: pd.DataFrame) -> pd.DataFrame:
@@ -651,20 +653,39 @@ def analyze_stfmr(df: pd.DataFrame, *, table: bool = False, **options) -> dict:
     hk = priors["mu0_hk_T"].value
     out, sel, per_pol, _ = fit_resonances(sel, lines, set_, priors, gamma, warnings)
     gam = out.get("gamma_Hz_per_T", priors.get("gamma_Hz_per_T", gamma).value)
+    gam_err = out.get("gamma_Hz_per_T_err", priors.get("gamma_Hz_per_T", gamma).err)
     labels = [f"{f / 1e9:g} GHz {p:+d}" for f, p in zip(sel["frequency_Hz"], sel["polarity"])]
+    if "dc_current_A" in sel.columns and sel["dc_current_A"].nunique() > 1:
+        labels = [f"{lab} {i * 1e3:+g} mA" for lab, i in zip(labels, sel["dc_current_A"])]
     c = combine(sel["s_over_a"], sel["s_over_a_err"], labels, "S/A")
     out["s_over_a"], out["s_over_a_err"] = c["mean"], c["err"]
+    # at fixed ξ, S/A falls with frequency as 1/√(1 + M_eff/B_res): the reduced ratio
+    # (S/A)·√(1 + M_eff/B_res) = ξ·ħ/(e·μ0Ms·t·d) is the one that lines should share
+    kittel = np.sqrt(np.clip(1.0 + out["mu0_meff_T"] / sel["mu0_hres_T"].abs(), 0.0, None))
+    red = combine(sel["s_over_a"] * kittel, sel["s_over_a_err"] * kittel, labels,
+                  "S/A·√(1 + M_eff/B_res)")
+    out["s_over_a_reduced"], out["s_over_a_reduced_err"] = red["mean"], red["err"]
     if c["warning"]:
-        warnings.append(c["warning"])
+        why = ("; S/A depends on frequency through the Kittel factor √(1 + M_eff/B_res): the "
+               f"reduced S/A·√(1 + M_eff/B_res) has χ²/dof = {red['birge'] ** 2:.3g}")
+        warnings.append(c["warning"] + why)
+    if red["warning"]:
+        warnings.append(red["warning"] + " (a field-like torque, a frequency-dependent rf "
+                        "phase or a dc-bias change of the lines: not the Kittel factor)")
     film = [priors.get(k) for k in ("mu0_ms_T", "thickness_m", "hm_thickness_m")]
     if None not in film:
         ms, t, d = (p.value for p in film)
         film_rel = math.sqrt(sum((p.err / p.value) ** 2 for p in film))
-        xi = xi_from_s_over_a(sel["s_over_a"], sel["mu0_hres_T"], out["mu0_meff_T"], ms, t, d)
-        xi_e = np.abs(xi) * sel["s_over_a_err"].to_numpy() / np.abs(sel["s_over_a"].to_numpy())
-        c = combine(xi, xi_e, labels, "ξ")
+        def xi_at(meff):
+            xi = xi_from_s_over_a(sel["s_over_a"], sel["mu0_hres_T"], meff, ms, t, d)
+            xi_e = np.abs(xi) * sel["s_over_a_err"].to_numpy() / np.abs(sel["s_over_a"])
+            return combine(xi, xi_e.to_numpy(), labels, "ξ")
+
+        c = xi_at(out["mu0_meff_T"])
+        meff_shift = 0.5 * (xi_at(out["mu0_meff_T"] + out["mu0_meff_T_err"])["mean"]
+                            - xi_at(out["mu0_meff_T"] - out["mu0_meff_T_err"])["mean"])
         out["xi"] = c["mean"]
-        out["xi_err"] = math.hypot(c["err"], abs(c["mean"]) * film_rel)
+        out["xi_err"] = math.sqrt(c["err"] ** 2 + (c["mean"] * film_rel) ** 2 + meff_shift ** 2)
         if c["warning"]:
             warnings.append(c["warning"])
     else:
@@ -683,15 +704,29 @@ def analyze_stfmr(df: pd.DataFrame, *, table: bool = False, **options) -> dict:
                             "field_angle_deg or a 'Field angle (deg)' column)")
         if ang is not None:
             ang = ang + np.where(slopes["polarity"].to_numpy() < 0, 180.0, 0.0)
-            fac = linewidth_slope_factor(slopes["frequency_Hz"], slopes["mu0_hres_T"], ang,
-                                         out["mu0_meff_T"], gam, hk, set_["easy_axis_deg"])
-            good = np.abs(fac) > 1e-6
-            c = combine(slopes["slope_T_per_A"].to_numpy()[good] / fac[good],
-                        slopes["slope_T_per_A_err"].to_numpy()[good] / np.abs(fac[good]),
-                        [f"{f / 1e9:g} GHz {p:+d}" for f, p in
-                         zip(slopes["frequency_Hz"][good], slopes["polarity"][good])],
-                        "μ0H_DL per A")
-            h, h_err = c["mean"], c["err"]
+
+            def h_at(meff, gamma_):
+                fac = linewidth_slope_factor(slopes["frequency_Hz"], slopes["mu0_hres_T"], ang,
+                                             meff, gamma_, hk, set_["easy_axis_deg"])
+                good = np.abs(fac) > 1e-6
+                return good, combine(
+                    slopes["slope_T_per_A"].to_numpy()[good] / fac[good],
+                    slopes["slope_T_per_A_err"].to_numpy()[good] / np.abs(fac[good]),
+                    [f"{f / 1e9:g} GHz {p:+d}" for f, p in
+                     zip(slopes["frequency_Hz"][good], slopes["polarity"][good])],
+                    "μ0H_DL per A")
+
+            meff, meff_err = out["mu0_meff_T"], out["mu0_meff_T_err"]
+            good, c = h_at(meff, gam)
+            h = c["mean"]
+            # M_eff's and γ's errors move the slope factor: half the shifts, in quadrature
+            # (conservative: with γ fixed, M_eff's error holds γ's prior once more)
+            shifts = [h_at(meff + meff_err, gam)[1]["mean"]
+                      - h_at(meff - meff_err, gam)[1]["mean"]]
+            if gam_err > 0:
+                shifts.append(h_at(meff, gam + gam_err)[1]["mean"]
+                              - h_at(meff, gam - gam_err)[1]["mean"])
+            h_err = math.hypot(c["err"], *(0.5 * x for x in shifts))
             if c["warning"]:
                 warnings.append(c["warning"])
             if np.isfinite(h):
@@ -706,9 +741,8 @@ def analyze_stfmr(df: pd.DataFrame, *, table: bool = False, **options) -> dict:
                     out["xi_dc_err"] = math.hypot(h_err / unit, abs(h / unit) * rel)
     flag_undetermined(out, ("mu0_meff_T", "mu0_hk_eff_T", "gamma_Hz_per_T", "alpha"),
                       warnings)
-    flag_undetermined(out, ("mu0_dh0_T", "s_over_a", "xi", "mu0_hdl_per_A_T", "xi_dc"),
-                      warnings, may_vanish=("mu0_dh0_T", "s_over_a", "xi", "mu0_hdl_per_A_T",
-                                            "xi_dc"))
+    vanish = ("mu0_dh0_T", "s_over_a", "s_over_a_reduced", "xi", "mu0_hdl_per_A_T", "xi_dc")
+    flag_undetermined(out, vanish, warnings, may_vanish=vanish)
     out = {k: (int(v) if k.startswith("n_") else float(v)) for k, v in out.items()}
     out["per_polarity"] = per_pol
     out["lines"] = _line_records(lines)

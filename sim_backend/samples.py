@@ -9,7 +9,9 @@ A sample file has a ``name``, a ``description``, a ``geometry`` ("hallbar", "pil
   with easy_axis, demag [Nx, Ny, Nz] (default: thin film, or an ellipse's in-plane factors for a
   pillar), g, temperature_K;
 - ``[heavy_metal]`` (SOT, current along +x, all of it in the heavy metal): thickness_m, xi_dl,
-  xi_fl, sigma (default +y), oersted (sheet field of a heavy metal below the magnet);
+  xi_fl, sigma (default −ŷ: design.md's sign, σ along the Oersted field at a magnet on top
+  of the heavy metal, so a ξ_DL > 0 sample shows Pt's S/A > 0), oersted (sheet field of a
+  heavy metal below the magnet);
 - ``[stt]`` (pillar): eta, polarizer, h_fl_ratio;
 - ``[readout]``: r0_ohm, dr_amr_ohm, dr_smr_ohm, r_xy0_ohm, dr_ahe_ohm, dr_phe_ohm and
   v_ane_per_A2_V (hallbar; the anomalous Nernst voltage of Joule heating, default 0, see
@@ -48,6 +50,7 @@ import numpy as np
 from labspin.physics.constants import E_CHARGE, HBAR, KB, MU0, MU_B
 from labspin.physics.domainwall import DomainWall, DomainWallParams, TMRReadout
 from labspin.physics.macrospin.system import (
+    SIGMA_SPIN_HALL,
     Macrospin,
     Magnet,
     SpinTorque,
@@ -57,6 +60,7 @@ from labspin.physics.macrospin.system import (
 from labspin.physics.readout import HallBar, TunnelJunction
 
 GEOMETRIES = ("hallbar", "pillar", "domain_wall")
+
 TOP_KEYS = ("name", "description", "geometry")
 """Top-level keys that are not tables."""
 MAGNET_KEYS = ("mu0_ms_T", "alpha", "thickness_m", "width_m", "length_m", "ks_J_per_m2",
@@ -196,7 +200,7 @@ class SampleModel:
                         "read_std_S": self.wall.expected_read_std(0.0)})
             return out
         mg = self.system.magnet
-        sigma = self.system.torques[0].sigma if self.system.torques else (0.0, 1.0, 0.0)
+        sigma = self.system.torques[0].sigma if self.system.torques else SIGMA_SPIN_HALL
         h_oe_fl = float(np.dot(self.system.oersted_per_A, sigma))
         out.update({
             "alpha": mg.alpha, "gamma_Hz_per_T": mg.gamma / (2 * math.pi * MU0),
@@ -325,7 +329,7 @@ def _build_system(data: dict, geometry: str):
         d = _num(hm, "thickness_m", "heavy_metal", positive=True)
         torques.append(SpinTorque.sot(magnet, _num(hm, "xi_dl", "heavy_metal", 0.0), d, w,
                                       xi_fl=_num(hm, "xi_fl", "heavy_metal", 0.0),
-                                      sigma=_vec(hm, "sigma", "heavy_metal", (0.0, 1.0, 0.0))))
+                                      sigma=_vec(hm, "sigma", "heavy_metal", SIGMA_SPIN_HALL)))
         if not isinstance(hm.get("oersted", True), bool):
             raise SampleError(f"heavy_metal.oersted: must be true or false, got "
                               f"{hm['oersted']!r}")

@@ -78,7 +78,8 @@ def test_closed_loop_recovers_alpha_meff_gamma_and_xi(closed_loop):
     assert res["alpha"] == pytest.approx(0.012, abs=max(0.0012, 5 * res["alpha_err"]))
     assert res["gamma_Hz_per_T"] == pytest.approx(truth["gamma_Hz_per_T"], rel=0.05)
     assert abs(res["mu0_dh0_T"]) < 5 * res["mu0_dh0_T_err"] + 2e-4   # no inhomogeneity
-    # ξ from S/A in design.md's sign convention: the simulated W's xi_dl, sign included
+    # ξ from S/A in design.md's sign convention (the literature's): W's S/A < 0 and ξ < 0
+    assert res["s_over_a"] < 0 and truth["xi_dl"] < 0
     assert res["xi"] == pytest.approx(truth["xi_dl"], rel=0.05)
     # γ fixed (the other option): M_eff tighter still
     fixed = analyze_stfmr(df, gamma_Hz_per_T=truth["gamma_Hz_per_T"], **_film(truth))
@@ -124,6 +125,61 @@ def test_dc_bias_linewidth_recovers_xi_dc(tmp_path):
     # without the bar width: the field per ampere, no ξ_dc
     no_w = analyze_stfmr(df, **_film(truth, "width_m"))
     assert "xi_dc" not in no_w and "mu0_hdl_per_A_T" in no_w
+
+
+@pytest.mark.parametrize("metal, xi_dl", [("Pt-like", 0.3), ("Ta-like", -0.15)])
+def test_torque_signs_are_the_literatures(tmp_path, metal, xi_dl):
+    """design.md's sign convention on the simulated bar with the heavy metal's ξ_DL set
+    (W, ξ_DL = −0.3, is the two tests above): S/A, ξ from S/A and ξ from the dc-bias
+    linewidth all have the sign of θ_SH — S/A > 0 for Pt as Liu et al. (PRL 106, 036601)
+    measured, S/A < 0 for Ta (Science 336, 555). 2 frequencies × dc 0, ±2 mA × 15 fields,
+    one polarity: γ is then not fitted but the free electron's ± 5 %, whose error (with
+    M_eff's) the analysis propagates into ξ and ξ_dc (≈ 5 % and 10 %), so both must lie
+    within 3 reported errors of the truth and be ≥ 3 errors from zero (the sign determined)."""
+    overrides = [f"xi_dl={xi_dl}", "alpha=0.012", "xi_fl=0"]
+    truth = load_sample(SAMPLE, overrides).describe()
+    p = _procedure(points=15, freqs="8, 12")
+    p.dc_currents, p.both_polarities = "-0.002, 0, 0.002", False
+    result = run_procedure(p, _bench(overrides, seed=5), tmp_path, sample_name=SAMPLE,
+                           sample_parameters=truth, seed=5)
+    assert result.status == FINISHED, result.message
+    res = analyze_stfmr(read_results(result.path), **_film(truth))
+    sign = np.sign(xi_dl)
+    assert np.sign(res["s_over_a"]) == sign, (metal, res["s_over_a"])
+    for key in ("xi", "xi_dc"):
+        assert np.sign(res[key]) == sign and abs(res[key]) > 3 * res[key + "_err"], metal
+        assert res[key] == pytest.approx(xi_dl, abs=3 * res[key + "_err"]), (key, res[key])
+
+
+def test_windows_follow_the_measured_lines_when_the_expected_meff_is_wrong(tmp_path):
+    """The issue's dry run: the sample has μ0M_eff = 1.5 T, the procedure expects 0.8 T
+    (defaults: 6, 12, 18 GHz, ± 30 mT windows; 21 fields, one polarity here). From 'Expected mu0 Meff' the
+    18 GHz window (0.29–0.35 T) misses the line at 0.22 T; placed from the lines measured
+    so far it holds it, so every line is used and the analysis recovers μ0M_eff = 1.5 T
+    (3 reported errors + 1 %, the closed-loop tolerance above) and α."""
+    overrides = ["alpha=0.0138", "mu0_meff_T=1.499"]
+    truth = load_sample(SAMPLE, overrides).describe()
+    p = _procedure(points=21)
+    p.meff_guess, p.both_polarities = 0.8, False
+    result = run_procedure(p, _bench(overrides, seed=2), tmp_path, sample_name=SAMPLE,
+                           sample_parameters=truth, seed=2)
+    assert result.status == FINISHED, result.message
+    df = read_results(result.path)
+    res = analyze_stfmr(df, **_film(truth))
+    assert res["n_lines"] == 3, res["warnings"]
+    assert res["mu0_meff_T"] == pytest.approx(1.499, abs=3 * res["mu0_meff_T_err"] + 0.015)
+    assert res["alpha"] == pytest.approx(0.0138, abs=3 * res["alpha_err"] + 0.0014)
+    # the old placement, from the expectation alone, loses the 18 GHz line
+    p2 = _procedure(points=21)
+    p2.meff_guess, p2.window_placement = 0.8, "Kittel estimate"
+    assert p2.field_window(18e9)[0] > truth_resonance(18e9, truth)
+
+
+def truth_resonance(f_Hz, truth):
+    """The sample's resonance field (T) at f_Hz without in-plane anisotropy (for the window
+    comparison only)."""
+    from labspin.procedures.stfmr import resonance_field_estimate
+    return resonance_field_estimate(f_Hz, truth["mu0_meff_T"], truth["gamma_Hz_per_T"])
 
 
 def test_per_frequency_table_has_both_polarities(closed_loop):

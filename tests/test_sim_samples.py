@@ -37,11 +37,13 @@ def test_builtin_samples_build():
 
 def test_perpendicular_sample_matches_the_published_values():
     """Ta/CoFeB 5360 (../shared/realdata/README.md): μ0Hk,eff ≈ 0.21 T; at 2.68 mA
-    H_DL = −420 A/m and H_FL = 574 A/m (Oersted included); R_xx0 = 304.3 Ω."""
+    H_DL = −420 A/m and |H_FL| = 574 A/m (Oersted included), H_FL < 0 in design.md's sign
+    convention (σ along the Oersted field), in which the real loops give −545 A/m;
+    R_xx0 = 304.3 Ω."""
     info = load_sample("perpendicular_sot_hallbar").describe()
     assert -info["mu0_meff_T"] == pytest.approx(0.21, abs=0.005)
     assert info["mu0_hdl_per_A_T"] * 2.68e-3 / MU0 == pytest.approx(-420, rel=1e-3)
-    assert info["mu0_hfl_per_A_T"] * 2.68e-3 / MU0 == pytest.approx(574, rel=1e-3)
+    assert info["mu0_hfl_per_A_T"] * 2.68e-3 / MU0 == pytest.approx(-574, rel=1e-3)
     assert info["r0_ohm"] == 304.3 and info["dr_ahe_ohm"] == pytest.approx(-5.71 / 2)
 
 

@@ -25,7 +25,7 @@ def test_sot_field_per_ampere_matches_formula():
     expected = HBAR * 0.2 * j_per_A / (2 * E_CHARGE * MU0 * 1e6 * 1e-9)
     assert t.h_dl_per_A == pytest.approx(expected)
     assert t.h_fl_per_A == pytest.approx(-0.25 * expected)
-    assert t.sigma == (0.0, 1.0, 0.0)
+    assert t.sigma == (0.0, -1.0, 0.0)        # design.md: along the Oersted field
 
 
 def test_damping_like_torque_drives_toward_sigma():

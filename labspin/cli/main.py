@@ -439,8 +439,9 @@ def _analyze(args) -> int:
         print(f"labspin analyze: {args.procedure} cannot analyze these files: {exc}",
               file=sys.stderr)
         return 2
+    from labspin.procedures.estimates import strict
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(json.dumps(strict(out), indent=2, allow_nan=False))
     else:
         print("\n".join(report_lines(out)))
     if args.plot:

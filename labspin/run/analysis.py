@@ -69,19 +69,10 @@ def analyze(procedure: str, data: pd.DataFrame, options: Mapping[str, str] | Non
 
 
 def report_lines(result: Mapping) -> list[str]:
-    """Get the text report of an analysis: one line per key, "name  value ± error" (the
-    errors beside their values, not on lines of their own)."""
-    lines = []
-    for k, v in result.items():
-        if k.endswith("_err"):
-            continue
-        err = result.get(k + "_err")
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            plus = f" ± {err:.2g}" if isinstance(err, (int, float)) else ""
-            lines.append(f"{k:24s} {v:.6g}{plus}")
-        else:
-            lines.append(f"{k:24s} {v}")
-    return lines
+    """Get the text report of an analysis (``procedures.report.format_result``: each value
+    with its error beside it, record lists as tables, priors, warnings), as lines."""
+    from labspin.procedures.report import format_result
+    return format_result(dict(result)).splitlines()
 
 
 def figure(procedure: str, data: pd.DataFrame, result: dict,

@@ -20,6 +20,7 @@ from labspin.physics.macrospin.ensemble import Ensemble, Run
 from labspin.physics.macrospin.equilibrium import Equilibrium, equilibrium, linear_response
 from labspin.physics.macrospin.phase_map import PhaseMap, phase_map
 from labspin.physics.macrospin.system import (
+                       SIGMA_SPIN_HALL,
                        Macrospin,
                        Magnet,
                        SpinTorque,
@@ -37,5 +38,6 @@ __all__ = [
     "inplane_magnetization_angle",
     "kapitza_stability_h_dl", "kapitza_xi_eff", "kittel_inplane", "kittel_normal",
     "kittel_perpendicular", "langevin", "langevin_second_moment", "linear_response",
-    "phase_map", "pulse", "sheet_oersted_per_A", "sine", "step", "uniaxial_mz2",
+    "phase_map", "pulse", "SIGMA_SPIN_HALL", "sheet_oersted_per_A", "sine", "step",
+    "uniaxial_mz2",
 ]

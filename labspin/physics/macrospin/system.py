@@ -131,6 +131,14 @@ class Magnet:
                          / (self.gamma * MU0 * self.ms_A_per_m * self.volume * dt_s))
 
 
+SIGMA_SPIN_HALL = (0.0, -1.0, 0.0)
+"""σ of a heavy metal with θ_SH > 0 below the magnet, current along +x (design.md's sign
+convention, the literature's): along the Oersted field at the magnet, −ŷ
+(:func:`sheet_oersted_per_A`), so that Pt (θ_SH > 0) shows S/A > 0 in ST-FMR and Ta or W
+(θ_SH < 0) show S/A < 0 and H_DL < 0. The simulated samples' default σ and every analysis's
+reading of a damping-like field use it."""
+
+
 @dataclass(frozen=True)
 class SpinTorque:
     """A spin torque with polarization σ: H_DL and H_FL (A/m) per ampere of charge current.
@@ -146,11 +154,11 @@ class SpinTorque:
 
     @classmethod
     def sot(cls, magnet: Magnet, xi_dl: float, hm_thickness_m: float, hm_width_m: float,
-            xi_fl: float = 0.0, sigma=(0.0, 1.0, 0.0)) -> "SpinTorque":
+            xi_fl: float = 0.0, sigma=SIGMA_SPIN_HALL) -> "SpinTorque":
         """Make a spin-orbit torque from efficiencies ξ_DL, ξ_FL of a heavy metal d × w (m).
 
-        H = ħ ξ J_c / (2 e μ0 Ms t_F) with J_c = I/(w d); σ = +ŷ for current along +x and
-        θ_SH > 0 at the top interface of the heavy metal.
+        H = ħ ξ J_c / (2 e μ0 Ms t_F) with J_c = I/(w d); σ = −ŷ (:data:`SIGMA_SPIN_HALL`)
+        for current along +x and the magnet on top of the heavy metal: ξ has the sign of θ_SH.
         """
         per_A = HBAR / (2.0 * E_CHARGE * MU0 * magnet.ms_A_per_m * magnet.thickness_m
                         * hm_width_m * hm_thickness_m)
