@@ -130,6 +130,17 @@ def build_bench(sample: SampleModel, wiring: str = "transport", *, seed: int = 0
     return bench, slots
 
 
+def warm_up(sample: SampleModel) -> None:
+    """Run the macrospin kernels once on a scratch bench of ``sample``: their first call
+    compiles them (about 2 s), which a client's VISA timeout over the LAN (often 2 s) would
+    otherwise measure on the first reading of a served twin. The scratch bench is thrown
+    away: the served bench's state and random streams are untouched."""
+    scratch = VirtualBench(sample, seed=0)
+    scratch.set_dc_current("warm-up", 1e-3)
+    scratch.dc_voltage(probe_for(scratch.sample, "xx"))
+    scratch.apply_current_pulse(1e-3, 1e-9, 1e-10)
+
+
 def follow_wall_clock(bench: VirtualBench, twins) -> None:
     """Make served twins keep the bench's virtual clock in step with wall time.
 

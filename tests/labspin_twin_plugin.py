@@ -25,28 +25,18 @@ def pytest_addoption(parser):
                     help="sample of the virtual bench the twin is wired to")
 
 
-def _warm_up(scratch) -> None:
-    """Run the macrospin kernels once on a scratch bench: their first call compiles them
-    (seconds), which a suite's 2 s VISA timeout over the LAN would otherwise measure."""
-    from labspin.sim_backend.wirings import probe_for
-
-    scratch.set_dc_current("warm-up", 1e-3)
-    scratch.dc_voltage(probe_for(scratch.sample, "xx"))
-    scratch.apply_current_pulse(1e-3, 1e-9, 1e-10)
-
-
 def pytest_configure(config):
     key = config.getoption("--labspin-twin")
     if key is None:
         return
     from labspin.sim_backend.samples import load_sample
     from labspin.sim_backend.virtual_bench import VirtualBench
-    from labspin.sim_backend.wirings import twin_classes
+    from labspin.sim_backend.wirings import twin_classes, warm_up
 
     classes = twin_classes()
     if key not in classes:
         raise pytest.UsageError(f"--labspin-twin {key!r}: twins are {', '.join(classes)}")
-    _warm_up(VirtualBench(load_sample(config.getoption("--labspin-sample")), seed=0))
+    warm_up(load_sample(config.getoption("--labspin-sample")))
     bench = VirtualBench(load_sample(config.getoption("--labspin-sample")), seed=0)
     twin = classes[key](bench, key)
     config._labspin_bench = bench  # the bench's registry is held weakly: keep it for the session

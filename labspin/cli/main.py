@@ -208,7 +208,7 @@ def _served_bench(args):
 def _sim_serve(args) -> int:
     from labspin.sim_backend.samples import SampleError
     from labspin.sim_backend.server import serve
-    from labspin.sim_backend.wirings import bench_config_text, follow_wall_clock
+    from labspin.sim_backend.wirings import bench_config_text, follow_wall_clock, warm_up
 
     try:
         bench, drivers, ports, slots = _served_bench(args)
@@ -242,6 +242,7 @@ def _sim_serve(args) -> int:
             return 2
         for name in chosen:
             twins[name].reply_latency_s = delay
+    warm_up(bench.sample)           # compile the kernels before the first client's reading
     follow_wall_clock(bench, twins.values())
     try:
         if args.transport == "hislip":
