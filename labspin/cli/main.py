@@ -340,7 +340,6 @@ def _analyze(args) -> int:
     # pandas keeps attrs only when every file's are equal: analyses (and plots) read the
     # header and sample parameters of the first file
     data.attrs = dict(frames[0].attrs)
-    data.attrs["file_rows"] = [(f.attrs["file"], len(f)) for f in frames]   # sweeps per file
     needs = analysis_declarations(args.procedure)[0]
     missing = needs.missing(data.columns) if needs else []
     if missing:
