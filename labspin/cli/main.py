@@ -326,8 +326,6 @@ def _export(args) -> int:
 def _analyze(args) -> int:
     import json
 
-    import pandas as pd
-
     from labspin.procedures import PROCEDURES, analysis_declarations, analysis_function
     if args.procedure not in PROCEDURES:
         print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
@@ -336,10 +334,9 @@ def _analyze(args) -> int:
     frames = _read_frames(args)
     if frames is None:
         return 2
-    data = pd.concat(frames, ignore_index=True)
-    # pandas keeps attrs only when every file's are equal: analyses (and plots) read the
-    # header and sample parameters of the first file
-    data.attrs = dict(frames[0].attrs)
+    from labspin.results.reader import join_tables
+    data = join_tables(frames, lambda m: print(f"labspin analyze: warning: {m}",
+                                               file=sys.stderr))
     needs = analysis_declarations(args.procedure)[0]
     missing = needs.missing(data.columns) if needs else []
     if missing:
