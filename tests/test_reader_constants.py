@@ -104,3 +104,20 @@ def test_scale_factor_rms_and_peak(tmp_path):
         read_table(f, scales=["V1w (V)=rmsx"])
     with pytest.raises(ValueError, match="COLUMN one of Field"):
         read_table(f, scales=["V3w (V)=2"])
+
+
+def test_a_constant_only_some_file_names_give_is_left_out(realdata):
+    """Frohock's YIG names: `…_8.dbm_…` and `…_8dbm_…` read 8 dBm (3 files), the others say
+    `8dmb`. A power on some files only would leave blanks that split the other files' sweeps: it is left
+    out with a warning naming the files; the frequency (in every name) stays."""
+    from labspin.results.reader import join_tables
+    files = sorted((realdata / "yig_fmr_frohock").glob("test1_*"))
+    frames = [read_table(f, targets=STFMR) for f in files]
+    assert sum("Power (dBm)" in f.columns for f in frames) == 3
+    said = []
+    data = join_tables(frames, said.append)
+    assert "Power (dBm)" not in data.columns and data["Frequency (Hz)"].notna().all()
+    assert len(said) == 1 and "Power (dBm) is a constant of 3 of 9 files only" in said[0]
+    assert "test1_13G_8dmb_0.1V_005" in said[0] and "test1_17GHz_8dbm" not in said[0]
+    given = [read_table(f, constants=["Power (dBm)=8"], targets=STFMR) for f in files]
+    assert set(join_tables(given)["Power (dBm)"]) == {8.0}

@@ -129,9 +129,12 @@ def apply_constants(df: pd.DataFrame, path, items: list[str],
     for quantity, value in file_name_constants(path).items():
         if quantity in by_quantity:
             found.setdefault(by_quantity[quantity], value)
+    added = []
     for target, value in {**found, **given}.items():
         if target not in df.columns or target in given:
             df[target] = value
+            added.append(target)
+    df.attrs["constant_columns"] = added
     df.attrs["constants"] = {**df.attrs.get("constants", {}), **{
         t: v for t, v in {**found, **given}.items()}}
     return df

@@ -134,6 +134,26 @@ def read_table(path: str | Path, columns: list[str] | None = None,
     return df
 
 
+def join_tables(frames: list[pd.DataFrame], warn=None) -> pd.DataFrame:
+    """Get the tables of several files as one (attrs: the first file's, as the analyses read
+    them). A constant column that only some files gave (a power in some file names, a typo
+    in the others) is left out, ``warn`` told which files lack it: its blanks would split
+    the other files' sweeps; ``--constant`` gives it for all."""
+    added = {c for f in frames for c in f.attrs.get("constant_columns", ())}
+    partial = {c: [f.attrs.get("file", "?") for f in frames if c not in f.columns]
+               for c in sorted(added)}
+    partial = {c: lacking for c, lacking in partial.items() if lacking}
+    for column, lacking in partial.items():
+        if warn is not None:
+            warn(f"{column} is a constant of {len(frames) - len(lacking)} of {len(frames)} "
+                 f"files only (not of {', '.join(lacking)}): left out; give it with "
+                 f"--constant")
+    data = pd.concat([f.drop(columns=[c for c in partial if c in f.columns]) for f in frames],
+                     ignore_index=True)
+    data.attrs = dict(frames[0].attrs)
+    return data
+
+
 def convert_onto(df: pd.DataFrame, targets: list[str], lines=None, path=None) -> pd.DataFrame:
     """Add each missing target column "Name (unit)" from a column of the same name in another
     unit of the same quantity ("Field (Oe)", "Field(G)", "Frequency (GHz)"), else of the

@@ -11,7 +11,7 @@ import pandas as pd
 
 from labspin.procedures import analysis_function
 from labspin.results.field_from_current import CurrentToField, apply_field_from_current
-from labspin.results.reader import EmptyFileError, for_file, read_table
+from labspin.results.reader import EmptyFileError, for_file, join_tables, read_table
 
 ANALYSIS_ERRORS = (KeyError, ValueError)
 """What an analysis raises for data it cannot fit (the message says why)."""
@@ -55,8 +55,7 @@ def read_files(files: Sequence[str | Path], columns: list[str] | None = None,
             raise UnreadableFile(f"cannot read {f}: {exc}") from exc
     if not frames:
         raise UnreadableFile(f"no data in {', '.join(map(str, files))}")
-    data = pd.concat([f for _, f in frames], ignore_index=True)
-    data.attrs = dict(frames[0][1].attrs)
+    data = join_tables([f for _, f in frames], warn)
     data.attrs["file_rows"] = [(str(name), len(f)) for name, f in frames]
     return data
 
