@@ -29,13 +29,13 @@ PROCEDURES: dict[str, tuple[str, str]] = {
                     "labspin.procedures.kapitza_map_analysis:analyze_kapitza_map"),
     "harmonic-hall": ("labspin.procedures.harmonic_hall:HarmonicHall",
                       "labspin.procedures.harmonic_hall_analysis:analyze_harmonic_hall"),
+    "fmr": ("labspin.procedures.fmr:FMR", "labspin.procedures.fmr_analysis:analyze_fmr"),
     "stno-spectrum": ("labspin.procedures.stno_spectrum:StnoSpectrum",
                       "labspin.procedures.stno_spectrum_analysis:analyze_spectra"),
 }
 
 ANALYSES: dict[str, str] = {
     "kittel": "labspin.procedures.kittel_analysis:analyze_kittel",
-    "fmr": "labspin.procedures.fmr_analysis:analyze_fmr",
 }
 """Analyses of other labs' tables that no procedure here writes: name → analysis function."""
 

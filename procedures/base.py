@@ -7,8 +7,10 @@ import logging
 import math
 import re
 
-from pymeasure.experiment import FloatParameter, Metadata, Procedure
+import numpy as np
+from pymeasure.experiment import FloatParameter, IntegerParameter, Metadata, Procedure
 
+from labspin.bench.safety import LimitError
 from labspin.results.units import parse_quantity, split_unit, unit_scale
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,32 @@ class FilmParameters:
     hm_thickness = FloatParameter("Heavy-metal thickness", units="m", default=0.0,
                                   minimum=0.0, maximum=1e-6)
     bar_width = FloatParameter("Bar width", units="m", default=0.0, minimum=0.0, maximum=1e-2)
+
+
+class LockInReadout:
+    """Mixin: a lock-in's time constant, settling wait, sensitivity and averaging, and the
+    reading that steps the sensitivity up on overload (ST-FMR, FMR)."""
+    time_constant = FloatParameter("Time constant", units="s", default=0.1, minimum=1e-5,
+                                   maximum=3000.0)
+    settle = FloatParameter("Wait per point", units="time constants", default=10.0,
+                            minimum=0.0, maximum=1000.0)
+    sensitivity = FloatParameter("Sensitivity", units="V", default=1e-3, minimum=2e-9,
+                                 maximum=1.0)
+    averages = IntegerParameter("Readings per point", default=1, minimum=1, maximum=1000)
+
+    def _read(self, lockin) -> tuple[float, float]:
+        """Read X, Y (V rms), averaged; on overload step the sensitivity up and read again."""
+        lockin.overloaded          # noqa: B018 — clear the latched status
+        for _ in range(30):
+            xy = np.array([lockin.measure_xy() for _ in range(self.averages)])
+            if not lockin.overloaded:
+                return float(xy[:, 0].mean()), float(xy[:, 1].mean())
+            sens = float(lockin.sensitivity)
+            if sens >= 1.0:
+                raise LimitError("lock-in overloaded at its largest sensitivity (1 V)")
+            lockin.sensitivity = sens * 1.5
+            self.sleep(self.settle * self.time_constant)
+        raise RuntimeError("lock-in still overloaded after 30 sensitivity steps")
 
 
 class LabspinProcedure(Procedure):

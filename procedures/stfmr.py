@@ -29,9 +29,9 @@ from pymeasure.experiment import (
     Parameter,
 )
 
-from labspin.bench.safety import LimitError, check_limit
+from labspin.bench.safety import check_limit
 
-from .base import FilmParameters, LabspinProcedure, parse_numbers
+from .base import FilmParameters, LabspinProcedure, LockInReadout, parse_numbers
 
 RF_RANGE_HZ = (1e5, 70e9)
 """Frequencies accepted before the rf source's own range check (Hz)."""
@@ -48,7 +48,7 @@ def resonance_field_estimate(frequency_Hz: float, mu0_meff_T: float,
         0.5 * -m + math.sqrt(0.25 * m * m + b2)
 
 
-class STFMR(LabspinProcedure, FilmParameters):
+class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
     """ST-FMR field sweeps with AM lock-in detection of the mixing voltage.
 
     For every power (dBm), dc current (A) and frequency, the field sweeps over a window —
@@ -90,13 +90,6 @@ class STFMR(LabspinProcedure, FilmParameters):
     am_depth = FloatParameter("AM depth", units="%", default=100.0, minimum=1.0, maximum=100.0)
     lf_amplitude = FloatParameter("LF output amplitude", units="V", default=1.0, minimum=0.01,
                                   maximum=3.5)
-    time_constant = FloatParameter("Time constant", units="s", default=0.1, minimum=1e-5,
-                                   maximum=3000.0)
-    settle = FloatParameter("Wait per point", units="time constants", default=10.0,
-                            minimum=0.0, maximum=1000.0)
-    sensitivity = FloatParameter("Sensitivity", units="V", default=1e-3, minimum=2e-9,
-                                 maximum=1.0)
-    averages = IntegerParameter("Readings per point", default=1, minimum=1, maximum=1000)
 
     DATA_COLUMNS = ["Frequency (Hz)", "Power (dBm)", "DC current (A)", "Field angle (deg)",
                     "Field set (T)", "Field (T)", "Vmix (V)", "Y (V)", "Sensitivity (V)"]
@@ -183,20 +176,6 @@ class STFMR(LabspinProcedure, FilmParameters):
             smu.source_mode = "current"
             smu.compliance_voltage = min(10.0, b.config.limits.max_sample_voltage_V)
             smu.source_enabled = True
-
-    def _read(self, lockin) -> tuple[float, float]:
-        """Read X, Y (V rms), averaged; on overload step the sensitivity up and read again."""
-        lockin.overloaded          # noqa: B018 — clear the latched status
-        for _ in range(30):
-            xy = np.array([lockin.measure_xy() for _ in range(self.averages)])
-            if not lockin.overloaded:
-                return float(xy[:, 0].mean()), float(xy[:, 1].mean())
-            sens = float(lockin.sensitivity)
-            if sens >= 1.0:
-                raise LimitError("lock-in overloaded at its largest sensitivity (1 V)")
-            lockin.sensitivity = sens * 1.5
-            self.sleep(self.settle * self.time_constant)
-        raise RuntimeError("lock-in still overloaded after 30 sensitivity steps")
 
     def execute(self) -> None:
         b = self.bench

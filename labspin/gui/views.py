@@ -90,6 +90,10 @@ VIEWS: dict[str, tuple[View, ...]] = {
         View("Y (quadrature) vs field", "Field (T)", "Y (V)", breaks=_STFMR_SWEEP,
              shade_by="Frequency (Hz)"),
     ),
+    "fmr": (View("Lock-in X vs field, per frequency", "Field (T)", "X (V)",
+                 breaks=("Frequency (Hz)",), shade_by="Frequency (Hz)"),
+            View("Lock-in Y vs field", "Field (T)", "Y (V)", breaks=("Frequency (Hz)",),
+                 shade_by="Frequency (Hz)")),
     "harmonic-hall": (
         View("V1ω vs field", "Field (T)", "V1w (V)", breaks=("Field angle (deg)",),
              shade_by="Field angle (deg)"),
