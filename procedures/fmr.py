@@ -27,7 +27,7 @@ from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
 from labspin.bench.safety import check_limit
 
 from .base import LabspinProcedure, LockInReadout, parse_numbers
-from .stfmr import RF_RANGE_HZ, resonance_field_estimate
+from .stfmr import check_rf_bench, resonance_field_estimate
 
 SINE_MAX_V = 5.0
 """The SR830's largest sine output (V rms)."""
@@ -75,20 +75,13 @@ class FMR(LabspinProcedure, LockInReadout):
                            self.field_points)
 
     def check(self, config) -> None:
-        lim = config.limits
         freqs = self.frequency_list()
-        for f in freqs:
-            check_limit("parameter 'Frequencies'", f / 1e9, RF_RANGE_HZ[0] / 1e9,
-                        RF_RANGE_HZ[1] / 1e9, "GHz")
-        check_limit("parameter 'Power'", self.power, -150.0, lim.max_rf_power_dBm, "dBm")
+        check_rf_bench(self.NAME, config, freqs, [self.power], "Power")
+        # a window moved by the lines found (by up to one half window) stays covered
         top = max(float(self.window(f, self.meff_guess)[-1]) for f in freqs)
         check_limit("parameter 'Field half window' (with the Kittel estimate, the sweep's "
-                    "largest field)", top + self.field_halfwidth, 0.0, lim.max_field_T, "T")
-        if config.magnet is None:
-            raise ValueError("fmr needs a [magnet] in the bench config")
-        for role in ("rf_source", "lock_in"):
-            if not config.by_role(role):
-                raise ValueError(f"fmr needs a {role} in the bench config")
+                    "largest field, plus one half window)", top + self.field_halfwidth, 0.0,
+                    config.limits.max_field_T, "T")
 
     def estimate(self) -> tuple[int, float]:
         n = len(self.frequency_list()) * self.field_points

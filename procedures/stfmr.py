@@ -48,6 +48,24 @@ def resonance_field_estimate(frequency_Hz: float, mu0_meff_T: float,
         0.5 * -m + math.sqrt(0.25 * m * m + b2)
 
 
+def check_rf_bench(name: str, config, frequencies_Hz, powers_dBm, power_name: str) -> None:
+    """Check a resonance procedure's rf plan against the bench config before anything is
+    sent: each frequency within RF_RANGE_HZ, each power (the parameter ``power_name``) within
+    the bench's rf limit, a [magnet], an rf_source and a lock_in; else LimitError or
+    ValueError naming the parameter or the missing part."""
+    for f in frequencies_Hz:
+        check_limit("parameter 'Frequencies'", f / 1e9, RF_RANGE_HZ[0] / 1e9,
+                    RF_RANGE_HZ[1] / 1e9, "GHz")
+    for p in powers_dBm:
+        check_limit(f"parameter '{power_name}'", p, -150.0, config.limits.max_rf_power_dBm,
+                    "dBm")
+    if config.magnet is None:
+        raise ValueError(f"{name} needs a [magnet] in the bench config")
+    for role in ("rf_source", "lock_in"):
+        if not config.by_role(role):
+            raise ValueError(f"{name} needs a {role} in the bench config")
+
+
 class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
     """ST-FMR field sweeps with AM lock-in detection of the mixing voltage.
 
@@ -129,11 +147,7 @@ class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
     def check(self, config) -> None:
         lim = config.limits
         freqs = self.frequency_list()
-        for f in freqs:
-            check_limit("parameter 'Frequencies'", f / 1e9, RF_RANGE_HZ[0] / 1e9,
-                        RF_RANGE_HZ[1] / 1e9, "GHz")
-        for p in self.power_list():
-            check_limit("parameter 'Powers'", p, -150.0, lim.max_rf_power_dBm, "dBm")
+        check_rf_bench(self.NAME, config, freqs, self.power_list(), "Powers")
         for i in self.current_list():
             check_limit("parameter 'DC currents'", abs(i), 0.0, lim.max_sample_current_A, "A")
         if self.field_range == "fixed" and self.field_min > self.field_max:
@@ -144,11 +158,6 @@ class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
                 "parameter 'Field half window' (with the Kittel estimate, the sweep's "
                 "largest field)")
         check_limit(name, top, 0.0, lim.max_field_T, "T")
-        if config.magnet is None:
-            raise ValueError("stfmr needs a [magnet] in the bench config")
-        for role in ("rf_source", "lock_in"):
-            if not config.by_role(role):
-                raise ValueError(f"stfmr needs a {role} in the bench config")
         if any(i != 0 for i in self.current_list()) and not config.by_role("source_meter"):
             raise ValueError("parameter 'DC currents' is not 0 but the bench has no "
                              "source_meter to drive it through the bias tee")
