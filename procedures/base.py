@@ -8,8 +8,10 @@ import logging
 import math
 import re
 
+import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter, Metadata, Procedure
 
+from labspin.bench.safety import LimitError
 from labspin.results.units import parse_quantity, split_unit, unit_scale
 
 log = logging.getLogger(__name__)
@@ -127,6 +129,28 @@ class SineDrive:
                                        minimum=1.0, maximum=1e9)
     sample_resistance = FloatParameter("Sample resistance", units="ohm", default=300.0,
                                        minimum=0.0, maximum=1e9)
+
+
+class LockInReadout(LockInSettings):
+    """Mixin: :class:`LockInSettings` with a sensitivity, and the reading that steps the
+    sensitivity up on overload (ST-FMR, FMR)."""
+    settle = with_default(LockInSettings.settle, 10.0)
+    sensitivity = FloatParameter("Sensitivity", units="V", default=1e-3, minimum=2e-9,
+                                 maximum=1.0)
+
+    def _read(self, lockin) -> tuple[float, float]:
+        """Read X, Y (V rms), averaged; on overload step the sensitivity up and read again."""
+        lockin.overloaded          # noqa: B018 — clear the latched status
+        for _ in range(30):
+            xy = np.array([lockin.measure_xy() for _ in range(self.averages)])
+            if not lockin.overloaded:
+                return float(xy[:, 0].mean()), float(xy[:, 1].mean())
+            sens = float(lockin.sensitivity)
+            if sens >= 1.0:
+                raise LimitError("lock-in overloaded at its largest sensitivity (1 V)")
+            lockin.sensitivity = sens * 1.5
+            self.settle_lockin()
+        raise RuntimeError("lock-in still overloaded after 30 sensitivity steps")
 
 
 class LabspinProcedure(Procedure):

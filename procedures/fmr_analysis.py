@@ -31,7 +31,13 @@ from .estimates import Option
 from .kittel import fit_resonances, resonance_result, resonance_setup
 from .kittel_analysis import MAGNET_OPTION
 from .stfmr_analysis import OPTIONS as STFMR_OPTIONS
-from .stfmr_analysis import add_si_columns, fit_line, fit_lines, sweeps
+from .stfmr_analysis import (
+    add_si_columns,
+    fit_line,
+    fit_lines,
+    sweeps,
+    unused_line_warnings,
+)
 
 _SHARED = ("gamma_Hz_per_T", "mu0_hk_T", "easy_axis_deg", "field_angle_deg",
            "min_frequency_Hz", "field_min_T", "field_max_T")
@@ -148,17 +154,22 @@ def prepare(df: pd.DataFrame, signal: str | None = None) -> pd.DataFrame:
     if len(cols) == 2:
         out["Lock-in phase (deg)"] = 0.0
         for _, idx in sweeps(out):
-            xy = out.loc[idx, cols].to_numpy(float)
-            xy = xy - np.median(xy, axis=0)
-            cxx, cyy, cxy = (xy[:, 0] ** 2).sum(), (xy[:, 1] ** 2).sum(), \
-                (xy[:, 0] * xy[:, 1]).sum()
-            theta = 0.5 * math.atan2(2 * cxy, cxx - cyy)
-            if abs(theta) > math.pi / 4 and theta < 0:
-                theta += math.pi              # Y dominates: keep Y's sign
-            out.loc[idx, "Signal (V)"] = (out.loc[idx, cols[0]] * math.cos(theta)
-                                          + out.loc[idx, cols[1]] * math.sin(theta))
-            out.loc[idx, "Lock-in phase (deg)"] = math.degrees(theta)
+            sig, theta = rotate_channels(out.loc[idx, cols[0]], out.loc[idx, cols[1]])
+            out.loc[idx, "Signal (V)"] = sig
+            out.loc[idx, "Lock-in phase (deg)"] = theta
     return out
+
+
+def rotate_channels(x, y) -> tuple[np.ndarray, float]:
+    """Get (X·cos θ + Y·sin θ, θ in degrees) with θ the principal axis of the (X, Y) points
+    about their median — the lock-in phase that puts the line into one channel — its sign
+    chosen so that the dominant channel keeps its sign."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    dx, dy = x - np.median(x), y - np.median(y)
+    theta = 0.5 * math.atan2(2 * float(dx @ dy), float(dx @ dx - dy @ dy))
+    if abs(theta) > math.pi / 4 and theta < 0:
+        theta += math.pi                      # Y dominates: keep Y's sign
+    return x * math.cos(theta) + y * math.sin(theta), math.degrees(theta)
 
 
 def analyze_fmr(df: pd.DataFrame, **options) -> dict:
@@ -199,12 +210,7 @@ def analyze_fmr(df: pd.DataFrame, **options) -> dict:
     if "Lock-in phase (deg)" in data.columns:
         lines["lockin_phase_deg"] = [float(data.loc[idx[0], "Lock-in phase (deg)"])
                                      for _, idx in sweeps(data)]
-    warnings: list[str] = []
-    for _, r in lines[~lines["used"]].iterrows():
-        warnings.append(f"line {r['frequency_Hz'] / 1e9:g} GHz, polarity {r['polarity']:+d}"
-                        + (f", {r['file']}" if r["file"] else "")
-                        + (f", repeat {r['repeat']}" if r["repeat"] else "")
-                        + f" not used: {r['reason']}")
+    warnings = unused_line_warnings(lines)
     sel = lines[lines["used"] & (lines["frequency_Hz"] >= set_["min_frequency_Hz"])]
     if sel["frequency_Hz"].nunique() < 2:
         raise ValueError(f"need usable lines at ≥ 2 frequencies for Kittel and damping, got "

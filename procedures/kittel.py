@@ -274,6 +274,18 @@ def kittel_outliers(sel: pd.DataFrame, out: dict, set_: dict, hk: float, gamma_H
     return dev > OUTLIER_ROBUST_SIGMAS * max(1.4826 * float(np.median(dev)), 1.0)
 
 
+def _exclude(sel: pd.DataFrame, lines: pd.DataFrame, mask, reason: str, warnings: list,
+             why: str) -> pd.DataFrame:
+    """Mark the lines ``sel[mask]`` unused in ``lines`` (``reason``), name each in
+    ``warnings`` with ``why``; get the lines left."""
+    for f, pol, b in zip(sel["frequency_Hz"][mask], sel["polarity"][mask],
+                         sel["mu0_hres_T"][mask]):
+        warnings.append(f"line {f / 1e9:g} GHz, polarity {pol:+d} ({b * 1e3:.4g} mT) not "
+                        f"used: {why}")
+    lines.loc[sel.index[mask], ["used", "reason"]] = [False, reason]
+    return sel[~mask]
+
+
 def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: dict,
                    gamma: Prior, warnings: list, *, unsaturated_branch: bool = False,
                    errors_known: bool = True, reject_outliers: bool = False
@@ -299,11 +311,8 @@ def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: d
     low = np.zeros(len(sel), bool) if skip else _unsaturated(magnet, out["mu0_meff_T"], sel)
     if low.any() and (~low).sum() >= 2:
         edge = -out["mu0_meff_T"] if magnet == "perpendicular" else out["mu0_meff_T"]
-        for f, pol in zip(sel["frequency_Hz"][low], sel["polarity"][low]):
-            warnings.append(f"line {f / 1e9:g} GHz, polarity {pol:+d} not used: resonance "
-                            f"below the saturation field {edge:.4g} T ({magnet} field)")
-        lines.loc[sel.index[low], ["used", "reason"]] = [False, "film not saturated"]
-        sel = sel[~low]
+        sel = _exclude(sel, lines, low, "film not saturated", warnings,
+                       f"resonance below the saturation field {edge:.4g} T ({magnet} field)")
         out, gam, gam_err, free = kittel_and_damping(sel, set_, gamma, hk,
                                                      _angles(sel, set_), warnings,
                                                      errors_known)
@@ -311,13 +320,9 @@ def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: d
         off = kittel_outliers(sel, out, set_, hk, gam)
         if not off.any() or (~off).sum() < 3:
             break
-        for f, pol, b in zip(sel["frequency_Hz"][off], sel["polarity"][off],
-                             sel["mu0_hres_T"][off]):
-            warnings.append(f"line {f / 1e9:g} GHz, polarity {pol:+d} not used: its resonance "
-                            f"{b * 1e3:.4g} mT lies off the Kittel curve by more than "
-                            f"{OUTLIER_ROBUST_SIGMAS:g} robust standard deviations")
-        lines.loc[sel.index[off], ["used", "reason"]] = [False, "off the Kittel curve"]
-        sel = sel[~off]
+        sel = _exclude(sel, lines, off, "off the Kittel curve", warnings,
+                       f"its resonance lies off the Kittel curve by more than "
+                       f"{OUTLIER_ROBUST_SIGMAS:g} robust standard deviations")
         out, gam, gam_err, free = kittel_and_damping(sel, set_, gamma, hk,
                                                      _angles(sel, set_), warnings,
                                                      errors_known)

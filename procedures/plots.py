@@ -186,13 +186,7 @@ def pulse_switching(df, result):
 def stfmr(df, result):
     """Mixing voltage against field with each sweep's S + A line-shape fit; resonance
     fields with the fitted Kittel curve; linewidths with the damping line."""
-    from .stfmr_analysis import (
-        GAMMA_E_HZ_PER_T,
-        kittel_inplane_angle,
-        lineshape,
-        per_frequency_table,
-        standardize,
-    )
+    from .stfmr_analysis import lineshape, per_frequency_table, standardize
     dc = "mu0_hdl_per_A_T" in result
     fig, axes = new_figure(4 if dc else 3, width_per_panel=4.1)
     ax0, ax1, ax2 = axes[:3]
@@ -224,16 +218,28 @@ def stfmr(df, result):
     ax0.set(xlabel="μ0H (mT)", ylabel="V_mix (µV)", title="sweeps and S·F_S + A·F_A fits")
     ax0.legend(fontsize=7)
     ok = lines[np.isfinite(lines["mu0_hres_T_err"]) & (lines["mu0_dh_T"] > 0)]
+    params = df.attrs.get("sample_parameters") or {}
+    _kittel_panels(ax1, ax2, ok, result, float(params.get("mu0_hk_T") or 0.0))
+    add_key_numbers(fig, result, ["mu0_meff_T", "gamma_Hz_per_T", "alpha", "mu0_dh0_T",
+                                  "s_over_a", "xi", "mu0_hk_eff_T", "mu0_hdl_per_A_T", "xi_dc"],
+                    notes=[f"{int(result.get('n_lines', len(ok)))} lines at the smallest |I_dc|"])
+    return fig
+
+
+def _kittel_panels(ax1, ax2, ok, result, hk: float):
+    """Resonance fields with the Kittel fit (in-plane form, μ0H_k ``hk``) on ax1, HWHM with
+    the damping line on ax2, from the used lines ``ok`` (a lines table) and ``result``."""
+    from .kittel import GAMMA_E_HZ_PER_T, kittel_inplane_angle
     ax1.errorbar(ok["mu0_hres_T"] * 1e3, ok["frequency_Hz"] / 1e9,
                  xerr=ok["mu0_hres_T_err"] * 1e3, fmt="o", ms=4, capsize=2, label="lines")
-    gamma = result.get("gamma_Hz_per_T", GAMMA_E_HZ_PER_T)
-    params = df.attrs.get("sample_parameters") or {}
-    hk = float(params.get("mu0_hk_T") or 0.0)
+    gamma = result.get("gamma_Hz_per_T", (result.get("priors", {}).get("gamma_Hz_per_T") or
+                                          {}).get("value", GAMMA_E_HZ_PER_T))
     angle = float(np.median(ok["field_angle_deg"])) if "field_angle_deg" in ok else 0.0
     bs = np.linspace(0.0, ok["mu0_hres_T"].max() * 1.15, 300)
-    mark_fit(ax1.plot(bs * 1e3, kittel_inplane_angle(bs, angle, result["mu0_meff_T"], hk,
-                                                       gamma) / 1e9, "k-", lw=1,
-                      label="Kittel fit"))
+    if "mu0_meff_T" in result:
+        mark_fit(ax1.plot(bs * 1e3, kittel_inplane_angle(bs, angle, result["mu0_meff_T"], hk,
+                                                           gamma) / 1e9, "k-", lw=1,
+                          label="Kittel fit"))
     ax1.set(xlabel="μ0H_res (mT)", ylabel="f (GHz)", title="Kittel")
     ax1.legend(fontsize=7)
     ax2.errorbar(ok["frequency_Hz"] / 1e9, ok["mu0_dh_T"] * 1e3, ok["mu0_dh_T_err"] * 1e3,
@@ -244,9 +250,31 @@ def stfmr(df, result):
                           "k-", lw=1, label="Δ0 + f·α/γ"))
     ax2.set(xlabel="f (GHz)", ylabel="μ0ΔH (mT)", title="damping")
     ax2.legend(fontsize=7)
+
+
+# --- fmr ------------------------------------------------------------------------------------------
+def fmr(df, result):
+    """The fitted signal (lock-in channels rotated into one) against field per frequency
+    with each used line's resonance marked; Kittel and damping as for ST-FMR."""
+    from .fmr_analysis import prepare
+    d = prepare(df)
+    fig, (ax0, ax1, ax2) = new_figure(3, width_per_panel=4.1)
+    lines = pd.DataFrame(result["lines"])
+    ok = lines[lines["used"].astype(bool)]
+    b, v, f = _col(d, "Field (T)"), _col(d, "Signal (V)"), _col(d, "Frequency (Hz)")
+    for k, fr in enumerate(sorted(np.unique(f))):
+        sel = np.isclose(f, fr)
+        ax0.plot(b[sel] * 1e3, v[sel] * 1e6, ".-", ms=2.5, lw=0.5, color=f"C{k % 10}",
+                 label=f"{fr / 1e9:g} GHz")
+        for x0 in ok.loc[np.isclose(ok["frequency_Hz"], fr), "mu0_hres_T"]:
+            ax0.axvline(x0 * 1e3, color=f"C{k % 10}", lw=0.5, ls=":")
+    ax0.set(xlabel="μ0H (mT)", ylabel="signal (µV)", title=f"{result.get('lineshape', '')} lines")
+    ax0.legend(fontsize=7)
+    hk = float((result.get("priors", {}).get("mu0_hk_T") or {}).get("value", 0.0))
+    _kittel_panels(ax1, ax2, ok, result, hk)
     add_key_numbers(fig, result, ["mu0_meff_T", "gamma_Hz_per_T", "alpha", "mu0_dh0_T",
-                                  "s_over_a", "xi", "mu0_hk_eff_T", "mu0_hdl_per_A_T", "xi_dc"],
-                    notes=[f"{int(result.get('n_lines', len(ok)))} lines at the smallest |I_dc|"])
+                                  "mu0_hk_eff_T"],
+                    notes=[f"{int(result.get('n_lines', len(ok)))} lines"])
     return fig
 
 

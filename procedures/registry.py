@@ -73,6 +73,13 @@ REGISTRY: dict[str, Entry] = {
                     shade_by="Frequency (Hz)")),
         small={"frequencies": "6", "field_points": 5, "both_polarities": False,
                "dc_currents": "0.002"}),
+    "fmr": Entry(
+        "fmr:FMR", "fmr_analysis:analyze_fmr", "plots:fmr",
+        views=(View("Lock-in X vs field, per frequency", "Field (T)", "X (V)",
+                    breaks=("Frequency (Hz)",), shade_by="Frequency (Hz)"),
+               View("Lock-in Y vs field", "Field (T)", "Y (V)", breaks=("Frequency (Hz)",),
+                    shade_by="Frequency (Hz)")),
+        small={"frequencies": "8", "field_points": 15}),
     "switching-probability": Entry(
         "switching_probability:SwitchingProbability",
         "switching_probability_analysis:analyze_switching_probability",
@@ -141,7 +148,6 @@ REGISTRY: dict[str, Entry] = {
 
 ANALYSES: dict[str, str] = {
     "kittel": "kittel_analysis:analyze_kittel",
-    "fmr": "fmr_analysis:analyze_fmr",
 }
 """Analyses of other labs' tables that no procedure here writes: name → "module:function"
 (``labspin analyze NAME``)."""

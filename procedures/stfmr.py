@@ -29,15 +29,9 @@ from pymeasure.experiment import (
     Parameter,
 )
 
-from labspin.bench.safety import LimitError, check_limit
+from labspin.bench.safety import check_limit
 
-from .base import (
-    FilmParameters,
-    LabspinProcedure,
-    LockInSettings,
-    parse_numbers,
-    with_default,
-)
+from .base import FilmParameters, LabspinProcedure, LockInReadout, parse_numbers
 
 RF_RANGE_HZ = (1e5, 70e9)
 """Frequencies accepted before the rf source's own range check (Hz)."""
@@ -54,7 +48,31 @@ def resonance_field_estimate(frequency_Hz: float, mu0_meff_T: float,
         0.5 * -m + math.sqrt(0.25 * m * m + b2)
 
 
-class STFMR(LabspinProcedure, FilmParameters, LockInSettings):
+def check_rf_bench(name: str, config, frequencies_Hz, powers_dBm, power_name: str) -> None:
+    """Check a resonance procedure's rf plan against the bench config before anything is
+    sent: each frequency within RF_RANGE_HZ, each power (the parameter ``power_name``) within
+    the bench's rf limit, a [magnet], an rf_source and a lock_in; else LimitError or
+    ValueError naming the parameter or the missing part."""
+    for f in frequencies_Hz:
+        check_limit("parameter 'Frequencies'", f / 1e9, RF_RANGE_HZ[0] / 1e9,
+                    RF_RANGE_HZ[1] / 1e9, "GHz")
+    for p in powers_dBm:
+        check_limit(f"parameter '{power_name}'", p, -150.0, config.limits.max_rf_power_dBm,
+                    "dBm")
+    if config.magnet is None:
+        raise ValueError(f"{name} needs a [magnet] in the bench config")
+    for role in ("rf_source", "lock_in"):
+        if not config.by_role(role):
+            raise ValueError(f"{name} needs a {role} in the bench config")
+    from labspin.bench.registry import driver_class
+    source = config.by_role("rf_source")[0]
+    low, high, _ = driver_class(source.driver).SAFE_LIMITS["power"]
+    for p in powers_dBm:            # the source's own range, not only the bench's limit
+        check_limit(f"parameter '{power_name}' (the range of {source.name}, {source.driver})",
+                    p, low, min(high, config.limits.max_rf_power_dBm), "dBm")
+
+
+class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
     """ST-FMR field sweeps with AM lock-in detection of the mixing voltage.
 
     For every power (dBm), dc current (A) and frequency, the field sweeps over a window —
@@ -103,9 +121,6 @@ class STFMR(LabspinProcedure, FilmParameters, LockInSettings):
     am_depth = FloatParameter("AM depth", units="%", default=100.0, minimum=1.0, maximum=100.0)
     lf_amplitude = FloatParameter("LF output amplitude", units="V", default=1.0, minimum=0.01,
                                   maximum=3.5)
-    settle = with_default(LockInSettings.settle, 10.0)
-    sensitivity = FloatParameter("Sensitivity", units="V", default=1e-3, minimum=2e-9,
-                                 maximum=1.0)
 
     DATA_COLUMNS = ["Frequency (Hz)", "Power (dBm)", "DC current (A)", "Field angle (deg)",
                     "Field set (T)", "Field (T)", "Vmix (V)", "Y (V)", "Sensitivity (V)"]
@@ -183,11 +198,7 @@ class STFMR(LabspinProcedure, FilmParameters, LockInSettings):
     def check(self, config) -> None:
         lim = config.limits
         freqs = self.frequency_list()
-        for f in freqs:
-            check_limit("parameter 'Frequencies'", f / 1e9, RF_RANGE_HZ[0] / 1e9,
-                        RF_RANGE_HZ[1] / 1e9, "GHz")
-        for p in self.power_list():
-            check_limit("parameter 'Powers'", p, -150.0, lim.max_rf_power_dBm, "dBm")
+        check_rf_bench(self.NAME, config, freqs, self.power_list(), "Powers")
         for i in self.current_list():
             check_limit("parameter 'DC currents'", abs(i), 0.0, lim.max_sample_current_A, "A")
         if self.field_range == "fixed" and self.field_min > self.field_max:
@@ -198,17 +209,6 @@ class STFMR(LabspinProcedure, FilmParameters, LockInSettings):
                 "parameter 'Field half window' (with the Kittel estimate, the sweep's "
                 "largest field)")
         check_limit(name, top, 0.0, lim.max_field_T, "T")
-        if config.magnet is None:
-            raise ValueError("stfmr needs a [magnet] in the bench config")
-        for role in ("rf_source", "lock_in"):
-            if not config.by_role(role):
-                raise ValueError(f"stfmr needs a {role} in the bench config")
-        from labspin.bench.registry import driver_class
-        source = config.by_role("rf_source")[0]
-        low, high, _ = driver_class(source.driver).SAFE_LIMITS["power"]
-        for p in self.power_list():     # the source's own range, not only the bench's limit
-            check_limit(f"parameter 'Powers' (the range of {source.name}, {source.driver})",
-                        p, low, min(high, lim.max_rf_power_dBm), "dBm")
         if any(i != 0 for i in self.current_list()) and not config.by_role("source_meter"):
             raise ValueError("parameter 'DC currents' is not 0 but the bench has no "
                              "source_meter to drive it through the bias tee")
@@ -234,20 +234,6 @@ class STFMR(LabspinProcedure, FilmParameters, LockInSettings):
             smu.source_mode = "current"
             smu.compliance_voltage = min(10.0, b.config.limits.max_sample_voltage_V)
             smu.source_enabled = True
-
-    def _read(self, lockin) -> tuple[float, float]:
-        """Read X, Y (V rms), averaged; on overload step the sensitivity up and read again."""
-        lockin.overloaded          # noqa: B018 — clear the latched status
-        for _ in range(30):
-            xy = np.array([lockin.measure_xy() for _ in range(self.averages)])
-            if not lockin.overloaded:
-                return float(xy[:, 0].mean()), float(xy[:, 1].mean())
-            sens = float(lockin.sensitivity)
-            if sens >= 1.0:
-                raise LimitError("lock-in overloaded at its largest sensitivity (1 V)")
-            lockin.sensitivity = sens * 1.5
-            self.settle_lockin()
-        raise RuntimeError("lock-in still overloaded after 30 sensitivity steps")
 
     def execute(self) -> None:
         b = self.bench

@@ -501,6 +501,14 @@ def fit_lines(df: pd.DataFrame, field_min_T: float | None = None,
     return pd.DataFrame(rows)
 
 
+def unused_line_warnings(lines: pd.DataFrame) -> list[str]:
+    """Get one warning per line of a lines table that is not used, naming it and why."""
+    return [f"line {r['frequency_Hz'] / 1e9:g} GHz, polarity {r['polarity']:+d}"
+            + (f", {r['file']}" if r["file"] else "")
+            + (f", repeat {r['repeat']}" if r["repeat"] else "")
+            + f" not used: {r['reason']}" for _, r in lines[~lines["used"]].iterrows()]
+
+
 # --- Kittel and damping ----------------------------------------------------------------------
 def xi_from_s_over_a(s_over_a, mu0_hres_T, mu0_meff_T, mu0_ms_T, thickness_m, hm_thickness_m):
     """Get ξ = (S/A)·(e·μ0Ms·t·d/ħ)·√(1 + μ0M_eff/μ0H_res) (physics.md; design.md's sign:
@@ -638,11 +646,7 @@ def analyze_stfmr(df: pd.DataFrame, *, table: bool = False, **options) -> dict:
     off = priors["mu0_field_offset_T"].value
     if "mu0_hres_T" in lines.columns and off:
         lines["mu0_hres_T"] = lines["mu0_hres_T"] + lines["polarity"] * off
-    for _, r in lines[~lines["used"]].iterrows():
-        warnings.append(f"line {r['frequency_Hz'] / 1e9:g} GHz, polarity {r['polarity']:+d}"
-                        + (f", {r['file']}" if r["file"] else "")
-                        + (f", repeat {r['repeat']}" if r["repeat"] else "")
-                        + f" not used: {r['reason']}")
+    warnings += unused_line_warnings(lines)
     sel = lines[lines["used"] & (lines["frequency_Hz"] >= set_["min_frequency_Hz"])]
     if "dc_current_A" in sel.columns and len(sel):
         i0 = sel["dc_current_A"].abs().min()

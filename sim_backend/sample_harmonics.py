@@ -42,7 +42,8 @@ def bench_fingerprint(bench: VirtualBench) -> tuple:
     d = bench.drives
     return (tuple(bench.field_T().tolist()), tuple(sorted(d.dc_A.items())),
             tuple(sorted(d.ac.items())), tuple(sorted(d.rf.items())),
-            tuple(sorted(d.references.items())), tuple(bench.m.tolist()))
+            tuple(sorted(d.references.items())), tuple(sorted(d.field_mod.items())),
+            tuple(bench.m.tolist()))
 
 
 def harmonics_at(bench: VirtualBench, probe: str, amplitude_A: float, k: int,

@@ -19,6 +19,10 @@ Wiring keywords (``Twin(bench, name, **wiring)``)
         LF/AM output, another lock-in's sine out); None: nothing is connected.
     load_probe: the resistance in series with ``series_ohm`` and whose rf current follows
         from the rf power (default "mtj" on pillars, else "xx").
+    coil_T_per_A: the sine output drives field-modulation coils of this constant (T/A) and
+        resistance ``coil_ohm`` (default 2 Ω) through ``series_ohm`` (the output's 50 Ω):
+        b_m = coil_T_per_A·√2·V_rms/(series_ohm + coil_ohm), ``bench.set_field_modulation``.
+        The probe "diode" reads the FMR diode (:mod:`labspin.sim_backend.sample_fmr`).
 
 Physics of a reading
     *Reference.* Internal: the model's own oscillator at FREQ; the lock-in publishes its sine
@@ -89,6 +93,7 @@ import numpy as np
 
 from labspin.physics.constants import KB
 
+from .sample_fmr import DIODE_OHM, diode_signal
 from .sample_harmonics import bench_fingerprint, probe_signal
 from .scpi import Arg, SCPIError, SimInstrument, split_top
 from .virtual_bench import VirtualBench
@@ -193,7 +198,8 @@ class _SRSLockIn(SimInstrument):
 
     def __init__(self, bench: VirtualBench, name: str, *, probe: str = "xy",
                  drives_sample: bool = False, series_ohm: float = 10e3,
-                 reference_source: str | None = None, load_probe: str | None = None):
+                 reference_source: str | None = None, load_probe: str | None = None,
+                 coil_T_per_A: float = 0.0, coil_ohm: float = 2.0):
         super().__init__(clock=bench.clock)
         if series_ohm < 0:
             raise ValueError(f"series_ohm must be ≥ 0, got {series_ohm!r}")
@@ -203,6 +209,7 @@ class _SRSLockIn(SimInstrument):
         self.probe = probe
         self.drives_sample = bool(drives_sample)
         self.series_ohm = float(series_ohm)
+        self.coil_T_per_A, self.coil_ohm = float(coil_T_per_A), float(coil_ohm)
         self.reference_source = reference_source
         self.load_probe = load_probe or ("mtj" if bench.sample.geometry == "pillar" else "xx")
         self.lias = _Latch()
@@ -360,6 +367,9 @@ class _SRSLockIn(SimInstrument):
         f = self.reference_frequency()
         b = self.bench
         b.set_reference(self.name, f)
+        if self.coil_T_per_A:
+            amp = SQRT2 * float(self.output("sine_amplitude")) / (self.series_ohm + self.coil_ohm)
+            b.set_field_modulation(self.name, self.coil_T_per_A * amp, f)
         if not self.drives_sample:
             return
         if m is None and b.thermal:     # no new stochastic-LLG average for a drive update
@@ -383,14 +393,17 @@ class _SRSLockIn(SimInstrument):
         self._clamp_harmonic()
         m = self._last_m = b.state()
         self._refresh_drive(m)
-        r_probe = abs(b.resistance(self.probe, m))
-        r_noise = r_probe if self.probe != "xy" else abs(b.resistance("xx", m))
+        if self.probe == "diode":
+            r_probe = r_noise = DIODE_OHM
+        else:
+            r_probe = abs(b.resistance(self.probe, m))
+            r_noise = r_probe if self.probe != "xy" else abs(b.resistance("xx", m))
         temp = max(b.system.magnet.temperature_K, 0.0)
         self._noise_density = math.sqrt(4 * KB * temp * r_noise + self.INPUT_NOISE ** 2)
         f_ref = self.locked_frequency()
         f_det = None if f_ref is None else self.get("harmonic") * f_ref
-        signal = probe_signal(b, self.probe, f_det, m, load_probe=self.load_probe,
-                              r_probe=r_probe)
+        signal = diode_signal(b, f_det) if self.probe == "diode" else probe_signal(
+            b, self.probe, f_det, m, load_probe=self.load_probe, r_probe=r_probe)
         z = 1j * signal.phasor_V / SQRT2        # X + iY = i·c_n/√2 (module docstring)
         peak = signal.peak_V + (abs(signal.dc_V) if self._dc_coupled() else 0.0)
         self._target = z * complex(math.cos(math.radians(self._phase())),

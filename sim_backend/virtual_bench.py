@@ -120,6 +120,7 @@ class Drives:
     ac: dict = field(default_factory=dict)            # source → (amplitude A, frequency Hz)
     rf: dict = field(default_factory=dict)            # source → RFDrive
     references: dict = field(default_factory=dict)    # source → reference frequency (Hz)
+    field_mod: dict = field(default_factory=dict)     # source → (peak field T, frequency Hz)
 
     def dc_total(self) -> float:
         return float(sum(self.dc_A.values()))
@@ -273,6 +274,15 @@ class VirtualBench:
             self.drives.references.pop(source, None)
         else:
             self.drives.references[source] = float(frequency_Hz)
+
+    def set_field_modulation(self, source: str, amplitude_T: float, frequency_Hz: float) -> None:
+        """Set a modulation b(t) = b_m·sin(2πft) of the field along itself from ``source``
+        (modulation coils; b_m = 0 removes it), read by the FMR diode model
+        (:mod:`labspin.sim_backend.sample_fmr`)."""
+        if amplitude_T:
+            self.drives.field_mod[source] = (float(amplitude_T), float(frequency_Hz))
+        else:
+            self.drives.field_mod.pop(source, None)
 
     def reference_frequency(self, source: str) -> float | None:
         """Get the frequency (Hz) of ``source``'s reference output, None if it has none."""
@@ -485,12 +495,15 @@ class VirtualBench:
         c[1:] *= 2.0
         return c[: n_max + 1]
 
-    def _nearby_equilibrium(self, current_A: float, m0: np.ndarray) -> np.ndarray:
-        """Get the fixed point near m0 at a current (A): Newton from m0 (the ac drive tilts
-        m by far less than a radian), relaxing from m0 only if that finds no stable point."""
-        eq = equilibrium(self.system, self._h(), current_A, m0=m0, max_relax_periods=0)
+    def _nearby_equilibrium(self, current_A: float, m0: np.ndarray,
+                            h_Apm: np.ndarray | None = None) -> np.ndarray:
+        """Get the fixed point near m0 at a current (A) and the present field (or ``h_Apm``):
+        Newton from m0 (the ac drive tilts m by far less than a radian), relaxing from m0
+        only if that finds no stable point."""
+        h = self._h() if h_Apm is None else h_Apm
+        eq = equilibrium(self.system, h, current_A, m0=m0, max_relax_periods=0)
         if not (eq.converged[0] and eq.stable[0]):
-            eq = equilibrium(self.system, self._h(), current_A, m0=m0)
+            eq = equilibrium(self.system, h, current_A, m0=m0)
         return eq.m[:, 0]
 
     def rf_current_A(self, power_dBm: float, probe: str = "xx") -> float:

@@ -59,6 +59,12 @@ WIRINGS: dict[str, dict[str, Slot]] = {
                     {"drives_sample": True, "probe": "xx"}),
         **_MAGNET,
     },
+    "fmr": {                       # broadband FMR: CPW, rf diode, field-modulation coils
+        "rf": Slot("rf_source", "e8257d", "TCPIP::192.168.10.30::INSTR", {"drives_sample": True}),
+        "lockin": Slot("lock_in", "sr830", "GPIB0::8::INSTR",
+                       {"probe": "diode", "series_ohm": 50.0, "coil_T_per_A": 1e-3}),
+        **_MAGNET,
+    },
     "harmonic_hall": {
         "lockin_1w": Slot("lock_in", "sr830", "GPIB0::8::INSTR",
                           {"probe": "xy", "drives_sample": True, "series_ohm": 10e3}),

@@ -35,6 +35,7 @@ QUICK = {
     "kapitza-map": {"current_points": 6, "field_points": 3, "averages": 2},
     "harmonic-hall": {"max_field": 0.06, "field_step": 0.01},
     "stno-spectrum": {"sweep_points": 1001},
+    "fmr": {"frequencies": "8, 12", "field_points": 25},
 }
 # further cases: (procedure, parameters, simulated sample, analysis options). Angle scans at
 # two fields determine neither ΔR_A nor M_eff: an experimenter brings them from an out-of-plane
@@ -47,7 +48,8 @@ HEADLINE = {"field-sweep": "mu0_hc_T", "current-sweep": "ic_pos_A",
             "switching-probability": "delta", "tmr-statistics": "std_ohm",
             "telegraph-dwell": "dln_tau_p_dB_per_T", "magnet-calibration": "tesla_per_A",
             "kapitza-map": "mu0_h_per_A_T", "harmonic-hall": "mu0_hdl_T",
-            "stno-spectrum": "df_dI_Hz_per_A", "harmonic-hall angle scans": "mu0_hdl_T"}
+            "stno-spectrum": "df_dI_Hz_per_A", "harmonic-hall angle scans": "mu0_hdl_T",
+            "fmr": "alpha"}
 PREFIX = {"G": 1e9, "M": 1e6, "k": 1e3, "": 1.0, "m": 1e-3, "µ": 1e-6, "n": 1e-9, "p": 1e-12}
 
 

@@ -496,7 +496,7 @@ def _plot(args, data, result) -> int:
 
 
 SIM_WIRINGS = ["transport", "lockin_transport", "stfmr", "harmonic_hall", "harmonic_hall_6221",
-               "pulsed", "spectrum", "gaussian_source"]
+               "pulsed", "spectrum", "gaussian_source", "fmr"]
 """The simulated bench's standard wirings (sim_backend.wirings.WIRINGS; listed here so that
 ``labspin --help`` does not import the simulator; a test keeps the two equal)."""
 

@@ -17,7 +17,12 @@ from labspin.physics.macrospin.analytic import (
                        uniaxial_mz2,
 )
 from labspin.physics.macrospin.ensemble import Ensemble, Run
-from labspin.physics.macrospin.equilibrium import Equilibrium, equilibrium, linear_response
+from labspin.physics.macrospin.equilibrium import (
+    Equilibrium,
+    absorbed_power_W,
+    equilibrium,
+    linear_response,
+)
 from labspin.physics.macrospin.phase_map import PhaseMap, phase_map
 from labspin.physics.macrospin.system import (
                        SIGMA_SPIN_HALL,
@@ -34,7 +39,8 @@ from labspin.physics.macrospin.system import (
 
 __all__ = [
     "Ensemble", "Equilibrium", "Macrospin", "Magnet", "PhaseMap", "Run", "SpinTorque",
-    "Uniaxial", "Wave", "auto_oscillation", "boltzmann_average", "equilibrium",
+    "Uniaxial", "Wave", "absorbed_power_W", "auto_oscillation", "boltzmann_average",
+    "equilibrium",
     "inplane_magnetization_angle",
     "kapitza_stability_h_dl", "kapitza_xi_eff", "kittel_inplane", "kittel_normal",
     "kittel_perpendicular", "langevin", "langevin_second_moment", "linear_response",

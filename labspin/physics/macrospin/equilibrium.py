@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labspin.physics.constants import MU0
 from labspin.physics.macrospin.ensemble import Ensemble, _per_spin
 from labspin.physics.macrospin.kernel import rhs_array
 from labspin.physics.macrospin.system import Macrospin
@@ -165,3 +166,20 @@ def linear_response(system: Macrospin, m_eq, frequency_Hz, h_ext_Apm=(0.0, 0.0, 
     xa = (a22 * b[0] - a12 * b[1]) / det
     xb = (-a21 * b[0] + a11 * b[1]) / det
     return xa * e1 + xb * e2
+
+
+def absorbed_power_W(system: Macrospin, m_eq, frequency_Hz, h_rf_Apm: float, direction,
+                     h_ext_Apm=(0.0, 0.0, 0.0), current_A=0.0):
+    """Get the power (W, time average) an rf field h_rf·cos ωt along ``direction`` (a unit
+    vector, normalised here; amplitude ``h_rf_Apm`` in A/m) puts into the magnet at its
+    equilibrium m_eq (3, N): P = ½·μ0·M_s·V·ω·h_rf²·χ''_dd, χ''_dd = −Im(d·χ) with χ the
+    :func:`linear_response` to a field along d (δm per A/m; the e^{iωt} convention makes the
+    absorptive part −Im). Linear response: h_rf ≪ the linewidth. Shape (N,)."""
+    d = np.asarray(direction, float)
+    d = d / np.linalg.norm(d)
+    chi = linear_response(system, m_eq, frequency_Hz, h_ext_Apm, current_A, drive="field",
+                          direction=d)
+    chi_dd = np.einsum("i,in->n", d, chi)
+    mag = system.magnet
+    omega = 2 * np.pi * np.asarray(frequency_Hz, float)
+    return 0.5 * MU0 * mag.ms_A_per_m * mag.volume * omega * h_rf_Apm ** 2 * -np.imag(chi_dd)

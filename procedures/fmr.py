@@ -1,0 +1,149 @@
+"""fmr: broadband ferromagnetic resonance with field modulation.
+
+The film lies face down on a coplanar waveguide fed by the rf source; a diode after the
+waveguide rectifies the transmitted power; modulation coils on the magnet's poles, driven by
+the lock-in's sine output, modulate the field at the reference frequency, so the lock-in on
+the diode reads the field derivative of the absorption, dP/dH. At every frequency the
+field sweeps up through a window around the resonance.
+
+Conventions
+- Fields μ0·H in tesla, in plane along the waveguide (``Field angle`` from +x); ``Field (T)``
+  the gaussmeter's reading, ``Field set (T)`` the setpoint.
+- ``X (V)``, ``Y (V)``: the lock-in's outputs (V rms) at the modulation frequency,
+  X = b_m·dV_diode/dB/√2 for a modulation b_m·sin ωt in phase with the sine output; b_m
+  (the coils' peak field, T) is recorded in the header (``Modulation field``), only the line
+  shape enters the analysis (``labspin analyze fmr``: derivative Lorentzians, Kittel,
+  damping).
+- Windows: the first frequency's window is centred on the Kittel estimate of ``Expected mu0
+  Meff`` and ``Expected gamma/2pi``; every later one on the resonance the previous lines put
+  there (the Kittel law through the lines measured so far, M_eff refitted at the expected γ),
+  so a wrong guess costs the first window, not the run.
+"""
+from __future__ import annotations
+
+import numpy as np
+from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
+
+from labspin.bench.safety import check_limit
+
+from .base import LabspinProcedure, LockInReadout, parse_numbers
+from .stfmr import check_rf_bench, resonance_field_estimate
+
+SINE_MAX_V = 5.0
+"""The SR830's largest sine output (V rms)."""
+
+
+class FMR(LabspinProcedure, LockInReadout):
+    """Broadband FMR field sweeps, field-modulated, diode and lock-in detection."""
+    NAME = "fmr"
+    DESCRIPTION = ("broadband FMR: rf through a waveguide, diode + lock-in on field "
+                   "modulation from its sine output, field sweeps per frequency")
+    WIRING = "fmr"
+    SAMPLE = "py_film_fmr"
+    SIM_MAGNET = {"axis": "inplane", "angle_deg": 0.0}
+
+    frequencies = Parameter("Frequencies (GHz)", default="8, 12, 16")
+    """Comma-separated carrier frequencies in GHz."""
+    power = FloatParameter("Power", units="dBm", default=0.0, minimum=-60.0, maximum=30.0)
+    field_angle = FloatParameter("Field angle", units="deg", default=0.0, minimum=-360.0,
+                                 maximum=360.0)
+    meff_guess = FloatParameter("Expected mu0 Meff", units="T", default=1.0, minimum=-5.0,
+                                maximum=5.0)
+    gamma_guess = FloatParameter("Expected gamma/2pi", units="Hz/T", default=29.0e9,
+                                 minimum=1e9, maximum=100e9)
+    field_halfwidth = FloatParameter("Field half window", units="T", default=0.015,
+                                     minimum=1e-4, maximum=5.0)
+    field_points = IntegerParameter("Field points", default=31, minimum=15, maximum=100000)
+    modulation_frequency = FloatParameter("Modulation frequency", units="Hz", default=1000.0,
+                                          minimum=1.0, maximum=100e3)
+    modulation_amplitude = FloatParameter("Modulation amplitude", units="V", default=0.5,
+                                          minimum=0.004, maximum=SINE_MAX_V)
+    """The lock-in's sine output (V rms) into the modulation coils."""
+
+    DATA_COLUMNS = ["Frequency (Hz)", "Power (dBm)", "Field angle (deg)", "Field set (T)",
+                    "Field (T)", "X (V)", "Y (V)", "Sensitivity (V)"]
+
+    def frequency_list(self) -> list[float]:
+        """Get the carrier frequencies (Hz), in the order given."""
+        return parse_numbers(self.frequencies, "Frequencies", "GHz", scale=1e9, positive=True)
+
+    def window(self, frequency_Hz: float, meff_T: float) -> np.ndarray:
+        """Get the rising field magnitudes (T) of the window around the Kittel resonance of
+        ``frequency_Hz`` for μ0M_eff = ``meff_T`` at the expected γ."""
+        b0 = resonance_field_estimate(frequency_Hz, meff_T, self.gamma_guess)
+        return np.linspace(max(0.0, b0 - self.field_halfwidth), b0 + self.field_halfwidth,
+                           self.field_points)
+
+    def check(self, config) -> None:
+        freqs = self.frequency_list()
+        check_rf_bench(self.NAME, config, freqs, [self.power], "Power")
+        # a window moved by the lines found (by up to one half window) stays covered
+        top = max(float(self.window(f, self.meff_guess)[-1]) for f in freqs)
+        check_limit("parameter 'Field half window' (with the Kittel estimate, the sweep's "
+                    "largest field, plus one half window)", top + self.field_halfwidth, 0.0,
+                    config.limits.max_field_T, "T")
+
+    def estimate(self) -> tuple[int, float]:
+        n = len(self.frequency_list()) * self.field_points
+        return n, n * (self.settle * self.time_constant + 1.0 + 0.05 * self.averages)
+
+    def startup(self) -> None:
+        b = self.bench
+        lockin = b.role("lock_in")
+        lockin.reference_source = "internal"
+        lockin.frequency = self.modulation_frequency
+        lockin.sine_voltage = self.modulation_amplitude
+        lockin.harmonic = 1
+        lockin.time_constant = self.time_constant
+        lockin.filter_slope = 24
+        lockin.sensitivity = self.sensitivity
+        b.role("rf_source").output_enabled = False
+        b.set_field_angle(self.field_angle)
+
+    def next_meff(self, found: list[tuple[float, float]]) -> float:
+        """Get μ0M_eff (T) of the Kittel law through the resonances found so far [(f Hz,
+        B_res T)] at the expected γ (the median of the per-line inversions
+        M = (f/γ)²/B − B); the guess while none is found."""
+        if not found:
+            return self.meff_guess
+        g = self.gamma_guess
+        return float(np.median([(f / g) ** 2 / b - b for f, b in found]))
+
+    def execute(self) -> None:
+        from .fmr_analysis import fit_fmr_line, rotate_channels
+        from .stfmr_analysis import line_quality
+        b = self.bench
+        lockin, rf = b.role("lock_in"), b.role("rf_source")
+        freqs = self.frequency_list()
+        n_total, done = self.estimate()[0], 0
+        found: list[tuple[float, float]] = []
+        rf.power = self.power
+        rf.output_enabled = True
+        for f in freqs:
+            if self.should_stop():
+                return
+            rf.frequency = f
+            fields, xs, ys = [], [], []
+            for b_set in self.window(f, self.next_meff(found)):
+                if self.should_stop():
+                    return
+                measured = b.magnet.set_field(float(b_set))
+                self.sleep(self.settle * self.time_constant)
+                x, y = self._read(lockin)
+                self.emit("results", {
+                    "Frequency (Hz)": f, "Power (dBm)": self.power,
+                    "Field angle (deg)": self.field_angle, "Field set (T)": float(b_set),
+                    "Field (T)": measured, "X (V)": x, "Y (V)": y,
+                    "Sensitivity (V)": float(lockin.sensitivity)})
+                fields.append(measured)
+                xs.append(x)
+                ys.append(y)
+                done += 1
+                self.emit("progress", 100.0 * done / n_total)
+            try:                 # place the next window from this line, if it is one
+                signal = rotate_channels(xs, ys)[0]
+                fit = fit_fmr_line(fields, signal, "derivative")
+                if line_quality(fit, signal) is None:
+                    found.append((f, fit["mu0_hres_T"]))
+            except (ValueError, RuntimeError, np.linalg.LinAlgError):
+                pass
