@@ -83,7 +83,6 @@ class BenchPanel(QtWidgets.QWidget):
         self.tree.setColumnCount(2)
         self.tree.setHeaderLabels(["Instrument", "State"])
         self.tree.setRootIsDecorated(True)
-        self.setMinimumWidth(380)
         layout = QtWidgets.QVBoxLayout(self)
         for w in (self.header, self.phase, self.field, self.outputs_age, self.tree):
             layout.addWidget(w)

@@ -14,6 +14,7 @@ from pyqtgraph.dockarea import Dock, DockArea
 from labspin.results.units import split_unit
 
 from .axis_choice import AxisChooser
+from .fit import scrolling
 from .table import LiveTable, live_table
 from .views import View, strip_sign
 
@@ -380,7 +381,7 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
             self._legend_keys.append(None)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.dock_area)
+        layout.addWidget(scrolling(self.dock_area, 300, 200))   # narrow windows: scrolls
         self.timer = QtCore.QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(int(refresh_s * 1000))
