@@ -96,15 +96,33 @@ def test_main_refuses_unknown_procedure_and_bad_options(capsys):
     assert "sample:" in capsys.readouterr().err
 
 
+class _LocalLoopApp:
+    """The test's QApplication with ``exec`` running a local event loop that ``quit`` ends.
+    QApplication.quit() would leave Qt's quitNow flag set: every later QEventLoop.exec()
+    in the process (pytest-qt's qtbot.wait and waitUntil) returns at once without
+    processing events, so later tests' runs never end and windows never activate."""
+
+    def __init__(self, app):
+        self.app, self.loop = app, QtCore.QEventLoop()
+
+    def exec(self) -> int:
+        return self.loop.exec()
+
+    def quit(self) -> None:
+        self.loop.quit()
+
+
 @pytest.mark.parametrize("procedure", [None, "field-sweep"])
-def test_main_opens_the_launcher_or_a_window(qapp, procedure):
+def test_main_opens_the_launcher_or_a_window(qapp, procedure, monkeypatch):
+    app = _LocalLoopApp(qapp)
+    monkeypatch.setattr("labspin.gui.application", lambda: app)
     shown = []
 
     def look_and_quit():
         shown.extend(w for w in qapp.topLevelWidgets() if w.isVisible())
         for w in shown:
             w.close()
-        qapp.quit()
+        app.quit()
     QtCore.QTimer.singleShot(300, look_and_quit)
     assert main(_args(procedure=procedure, seed=2)) == 0
     titles = [w.windowTitle() for w in shown]
