@@ -27,6 +27,7 @@ from .plots import ViewDock
 from .presets import read_preset, save_preset
 from .quantity_input import QuantityInput, use_quantity_inputs
 from .queue_times import TimeLeftColumn
+from .theme import run_colour
 from .views import views_for
 from .wheel import guard_wheel
 from .worker import LabspinManager
@@ -276,6 +277,12 @@ class ProcedureWindow(ManagedDockWindow):
             procedure = self.procedure_class()
         text = chosen.describe(procedure)
         self.bench_panel.header.setText(text)
+
+    def new_curve(self, wdg, results, color=None, **kwargs):
+        """The plots of a run, in the next colour-blind-safe colour of the theme."""
+        if color is None:
+            color = run_colour(self.browser.topLevelItemCount())
+        return wdg.new_curve(results, color=color, **kwargs)
 
     # --- queue ---------------------------------------------------------------------------
     def queue(self, procedure=None):

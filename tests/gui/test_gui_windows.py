@@ -58,24 +58,26 @@ def test_every_window_renders_to_a_nonblank_png(qapp, tmp_path, name):
 
 
 def test_a_loaded_run_is_drawn_in_its_colour(qapp, tmp_path):
-    """The plots draw the data: a finished run's file, loaded, puts the run's colour
-    (pymeasure's first: red) on at least a loop's worth of pixels more than the empty
-    window has."""
+    """The plots draw the data: a finished run's file, loaded, puts the run's colour (the
+    theme's first, Okabe–Ito blue on white) on at least a loop's worth of pixels more than
+    the empty window has."""
+    from labspin.gui.theme import run_colour
     from labspin.run import api
     out = api.run("field-sweep", params={"max_field": 0.05, "field_step": 0.01}, out=tmp_path)
     path = tmp_path / "loaded.png"
     render_to_png("field-sweep", path, results_file=out.path)
+    colour = run_colour(0)
     _, _, rgb = _png_stats(path)
-    red = _reddish(rgb)
     render_to_png("field-sweep", tmp_path / "empty.png")
     _, _, rgb0 = _png_stats(tmp_path / "empty.png")
-    red0 = _reddish(rgb0)
-    assert red > red0 + 200, (red, red0)
+    drawn, empty = _near(rgb, colour), _near(rgb0, colour)
+    assert drawn > empty + 200, (drawn, empty)
 
 
-def _reddish(rgb):
-    r, g, b = (rgb[..., k].astype(int) for k in range(3))
-    return int(((r > 150) & (r - g > 60) & (r - b > 60)).sum())
+def _near(rgb, colour, tol: int = 40) -> int:
+    """Count the pixels within ``tol`` of ``colour`` in each channel."""
+    target = np.array([colour.red(), colour.green(), colour.blue()])
+    return int((np.abs(rgb.astype(int) - target).max(axis=-1) <= tol).sum())
 
 
 def _args(**kw):
