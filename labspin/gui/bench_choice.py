@@ -61,6 +61,11 @@ class BenchChoice(QtWidgets.QGroupBox):
         for name in builtin_names():
             self.sample.addItem(name, name)
         self.sample.addItem(SAMPLE_FILE, SAMPLE_FILE)
+        for box in (self.kind, self.sample):    # narrow panels: the lists show names whole
+            box.setSizeAdjustPolicy(
+                QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(12)
+            box.view().setMinimumWidth(box.view().sizeHintForColumn(0) + 24)
         self.sample_file = QtWidgets.QLineEdit()
         self.sample_file.setPlaceholderText("sample file (.toml)")
         self.sample_browse = QtWidgets.QPushButton("Browse…")
@@ -98,12 +103,14 @@ class BenchChoice(QtWidgets.QGroupBox):
         self.seed.setValue(int(seed or 0))
 
     @staticmethod
-    def _row(*widgets) -> QtWidgets.QWidget:
+    def _row(choice, path, browse) -> QtWidgets.QWidget:
+        """The ``choice`` above its ``path`` field and ``browse`` button (narrow panels)."""
         row = QtWidgets.QWidget()
-        layout = QtWidgets.QHBoxLayout(row)
+        layout = QtWidgets.QGridLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
-        for w in widgets:
-            layout.addWidget(w)
+        layout.addWidget(choice, 0, 0, 1, 2)
+        layout.addWidget(path, 1, 0)
+        layout.addWidget(browse, 1, 1)
         return row
 
     def _browse(self, edit: QtWidgets.QLineEdit, what: str) -> None:

@@ -34,8 +34,8 @@ def describe_age(age_s: float) -> str:
 
 def is_stale(phase: str, read_at: float, now: float) -> bool:
     """Get whether a reading taken at ``read_at`` (wall time, s) no longer shows the bench
-    at ``now``: the run is over (``phase`` not "running") or it is older than STALE_S."""
-    return phase != "running" or now - read_at > STALE_S
+    at ``now``: the run is over (``phase`` not "running…") or it is older than STALE_S."""
+    return not phase.startswith("running") or now - read_at > STALE_S
 
 
 def describe_reading(text: str, read_at: float | None, phase: str, now: float) -> str:
@@ -83,7 +83,6 @@ class BenchPanel(QtWidgets.QWidget):
         self.tree.setColumnCount(2)
         self.tree.setHeaderLabels(["Instrument", "State"])
         self.tree.setRootIsDecorated(True)
-        self.setMinimumWidth(380)
         layout = QtWidgets.QVBoxLayout(self)
         for w in (self.header, self.phase, self.field, self.outputs_age, self.tree):
             layout.addWidget(w)

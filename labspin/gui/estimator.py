@@ -22,7 +22,8 @@ class RunClock:
     """The wall-clock account of one run: ``points`` expected (the procedure's estimate; 0
     when it gives none), when it ``started``, how many ``rows`` were written, when the
     ``first_row`` and the ``last_row`` arrived and when it ``ended`` (time.time(), s), with
-    the runner's ``message`` (why it failed, if it did)."""
+    the runner's ``message`` (why it failed, if it did) and what it is ``waiting_for``
+    before its first row."""
     points: int
     started: float | None = None
     rows: int = 0
@@ -30,6 +31,8 @@ class RunClock:
     last_row: float | None = None
     ended: float | None = None
     message: str = ""
+    waiting_for: str = ""
+    """What the run waits for before its first row (e.g. the physics kernels compiling)."""
 
     def row(self, now: float | None = None) -> None:
         """Count a row written at ``now`` (worker thread)."""
@@ -57,6 +60,8 @@ class RunClock:
             return f"queued, {self.points} points" if self.points else "queued"
         left = self.remaining_s(now)
         if left is None:
+            if self.rows == 0 and self.waiting_for:
+                return f"{self.waiting_for}, {self.points} points"
             return (f"starting, {self.points} points" if self.rows == 0 else
                     f"measuring ({self.rows} of {self.points} points)" if self.points else
                     f"{self.rows} rows")

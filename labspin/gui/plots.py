@@ -3,10 +3,12 @@ area that pymeasure's window and manager drive like its own DockWidget (one item
 and run; each item re-reads its run's file while the run is going)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from pymeasure.display.Qt import QtCore, QtWidgets
+from pymeasure.display.Qt import QtCore, QtGui, QtWidgets
 from pymeasure.display.widgets.tab_widget import TabWidget
 from pymeasure.experiment import Procedure
 from pyqtgraph.dockarea import Dock, DockArea
@@ -15,7 +17,9 @@ from labspin.procedures.views import View, strip_sign
 from labspin.results.units import split_unit
 
 from .axis_choice import AxisChooser
+from .fit import scrolling
 from .table import LiveTable, live_table
+from .theme import plot_colours, run_colour, shades
 
 SI_UNITS = {"T", "A", "V", "Hz", "s", "Ω", "m", "W"}
 """Units shown with an SI prefix (mT, µA, GHz, …); others (deg, dBm, %) as they are."""
@@ -87,21 +91,6 @@ def segment_connect(table: LiveTable, breaks: tuple[str, ...]) -> np.ndarray:
     return conn
 
 
-def shades(color, count: int) -> list:
-    """Get ``count`` shades of ``color``, dark to light (one: the colour itself)."""
-    base = pg.mkColor(color)
-    if count <= 1:
-        return [base]
-    h, s, _, a = base.getHsvF()
-    h = max(h, 0.0)
-    out = []
-    for k in range(count):
-        t = k / (count - 1)
-        out.append(pg.QtGui.QColor.fromHsvF(h, max(0.0, s * (1.0 - 0.6 * t)), 0.45 + 0.55 * t,
-                                            a))
-    return out
-
-
 def groups_in_order(values: np.ndarray) -> list:
     """Get the distinct values in order of first appearance."""
     return list(pd.unique(values)) if len(values) else []
@@ -168,6 +157,7 @@ class _Shaded:
     def set_color(self, color) -> None:
         """Set the run's colour (pymeasure's "Change Color")."""
         self.color = pg.mkColor(color)
+        self.swatch = None
         self._own_pen()
         self.setSymbolBrush(self.color)
         self.update_data()
@@ -355,15 +345,13 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
         self.dock_area = DockArea()
         self.plot_widgets: list[pg.PlotWidget] = []
         for view in views:
-            pw = pg.PlotWidget(background="w")
+            pw = pg.PlotWidget()
             plot = pw.getPlotItem()
             # no grid by default (as pymeasure's plots): with 10^5 points redrawn five times a
             # second it doubles the cost of a redraw; right click > Plot Options > Grid
             self._label(plot, "bottom", view.x)
             self._label(plot, "left", view.y_label_by or view.y)
-            legend = (plot.addLegend(offset=(-10, 10), labelTextColor="k",
-                                     brush=pg.mkBrush(255, 255, 255, 200))
-                      if view.shade_by else None)
+            legend = plot.addLegend(offset=(-10, 10)) if view.shade_by else None
             dock = Dock(view.title, size=(400, 300), closable=False)
             chooser = AxisChooser(view, columns)
             k = len(self.plots)
@@ -380,10 +368,41 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
             self._legend_keys.append(None)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.dock_area)
+        layout.addWidget(scrolling(self.dock_area, 300, 200))   # narrow windows: scrolls
+        self.apply_theme()
         self.timer = QtCore.QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(int(refresh_s * 1000))
+
+    def apply_theme(self) -> None:
+        """Draw the plots in the application palette's colours (light or dark): its base
+        behind the data, its text colour for axes, labels and legends."""
+        background, foreground = plot_colours()
+        for pw, plot, legend, view in zip(self.plot_widgets, self.plots, self.legends,
+                                          self.views):
+            pw.setBackground(background)
+            for side in ("left", "bottom", "right", "top"):
+                axis = plot.getAxis(side)
+                axis.setPen(foreground)
+                axis.setTextPen(foreground)
+            self._label(plot, "bottom", view.x)
+            self._label(plot, "left", view.y_label_by or view.y)
+            if legend is not None:
+                legend.setLabelTextColor(foreground)
+                fill = QtGui.QColor(background)
+                fill.setAlpha(200)
+                legend.setBrush(pg.mkBrush(fill))
+                legend.setPen(pg.mkPen(foreground))
+                self._legend_keys[self.legends.index(legend)] = None   # redraw its labels
+
+    def changeEvent(self, event):  # noqa: N802 — Qt's name
+        """Follow a change of the system's (or the application's) light or dark theme."""
+        if event.type() in (QtCore.QEvent.Type.PaletteChange,
+                            QtCore.QEvent.Type.ApplicationPaletteChange) and self.plots:
+            self.apply_theme()
+            for item in list(self.items):
+                self._after_update(item.dock_index, item)
+        super().changeEvent(event)
 
     @staticmethod
     def _label(plot: pg.PlotItem, side: str, column: str) -> None:
@@ -398,8 +417,9 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
 
     # --- pymeasure's TabWidget protocol -------------------------------------------------
     def new_curve(self, results, color=None, **kwargs):
-        """Get one item per view for a run (``results``) in ``color``."""
-        color = pg.intColor(0) if color is None else color
+        """Get one item per view for a run (``results``) in ``color`` (default: the first
+        run colour of the theme)."""
+        color = run_colour(0) if color is None else color
         items = []
         for k, v in enumerate(self.views):
             item = ITEM_CLASSES[v.kind](results, v, self, color, self.linewidth)
@@ -448,6 +468,8 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
 
     def set_color(self, item, color) -> None:
         item.set_color(color)
+        self._legend_keys[item.dock_index] = None          # the run's entry in its colour
+        self._after_update(item.dock_index, item)
 
     def clear_widget(self) -> None:
         """Remove every item."""
@@ -484,7 +506,10 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
                 and self._legend_keys[k][1:] == key[1:]:
             return
         legend.clear()
-        shown = item.entries[:LEGEND_MAX - 1] if len(item.entries) > LEGEND_MAX \
+        if getattr(item, "swatch", None) is None:     # the run's own entry, in its colour
+            item.swatch = pg.PlotDataItem(pen=pg.mkPen(item.color, width=3))
+        legend.addItem(item.swatch, f"run {Path(item.results.data_filename).stem}")
+        shown = item.entries[:LEGEND_MAX - 2] if len(item.entries) > LEGEND_MAX - 1 \
             else item.entries
         for label, child in shown:
             legend.addItem(child, label)

@@ -22,10 +22,12 @@ from .analysis_tab import AnalysisTab
 from .bench_choice import BenchChoice
 from .bench_panel import BenchPanel
 from .estimator import RunClock, end_of_run_line
+from .fit import compact_docks, dock_of, fit_to_screen, scroll_docks
 from .plots import ViewDock
 from .presets import read_preset, save_preset
 from .quantity_input import QuantityInput, use_quantity_inputs
 from .queue_times import TimeLeftColumn
+from .theme import run_colour
 from .views import views_for
 from .wheel import guard_wheel
 from .worker import LabspinManager
@@ -144,7 +146,9 @@ class ProcedureWindow(ManagedDockWindow):
         self.ask_before_closing = True
         """Whether closing mid-run asks first (tests of other things set it False)."""
         self.close_question: QtWidgets.QMessageBox | None = None
-        self.resize(1400, 900)
+        scroll_docks(self)                  # fits 1366×768 and 150 % on 1600×1000
+        compact_docks(self, dock_of(self.inputs))
+        fit_to_screen(self)
 
     # --- construction --------------------------------------------------------------------
     def _setup_ui(self):
@@ -273,6 +277,12 @@ class ProcedureWindow(ManagedDockWindow):
             procedure = self.procedure_class()
         text = chosen.describe(procedure)
         self.bench_panel.header.setText(text)
+
+    def new_curve(self, wdg, results, color=None, **kwargs):
+        """The plots of a run, in the next colour-blind-safe colour of the theme."""
+        if color is None:
+            color = run_colour(self.browser.topLevelItemCount())
+        return wdg.new_curve(results, color=color, **kwargs)
 
     # --- queue ---------------------------------------------------------------------------
     def queue(self, procedure=None):

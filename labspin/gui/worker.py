@@ -67,6 +67,18 @@ def read_outputs(inst, role: str) -> dict[str, object]:
     return out
 
 
+PREPARING = "preparing the physics kernels (first run in this process: numba compiles them " \
+    "or loads them from its cache, some seconds)…"
+
+
+def physics_kernels_ready() -> bool:
+    """Get whether a macrospin kernel of the simulated sample (the equilibrium's right-hand
+    side, the time integrator) has run in this process: numba compiles them, or loads them
+    from its cache, at their first call, before the first point (~4 s on a first run)."""
+    from labspin.physics.macrospin.kernel import integrate, rhs_array
+    return bool(rhs_array.signatures or integrate.signatures)
+
+
 class BenchState:
     """What the bench panel shows, written by the worker thread, read by the GUI thread.
 
@@ -160,6 +172,9 @@ class LabspinWorker(Worker):
         self.recorder.start()
         proc.is_last = self.is_last
         self.clock.started = time.time()
+        if self.prepared.bench_file is None and not physics_kernels_ready():
+            self.clock.waiting_for = PREPARING
+            log.info("%s: %s", proc.NAME, PREPARING)
         self.update_status(RUNNING)
         self.emit("progress", 0.0)
         hooks = RunHooks(self.emit, opened=self._opened, safe=self._safe,
@@ -194,7 +209,9 @@ class LabspinWorker(Worker):
 
     def _opened(self, identities: dict[str, str]) -> None:
         self.identities = identities
-        self.state.sample(self.prepared.bench, "running", identities)
+        waiting = self.clock.waiting_for
+        self.state.sample(self.prepared.bench, f"running — {waiting}" if waiting else "running",
+                          identities)
 
     def _safe(self, status: int, message: str, failures: list[str]) -> None:
         """Every source is safe: log the failures, show the final state (never raises)."""

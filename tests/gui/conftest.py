@@ -1,7 +1,8 @@
-"""GUI tests run without a display: Qt's offscreen platform, set before Qt is imported."""
+"""GUI tests run without a display: Qt's offscreen platform, set before Qt is imported
+(LABSPIN_QT_PLATFORM=xcb runs them on an X server instead: scripts/gui_screenshots.sh)."""
 import os
 
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ["QT_QPA_PLATFORM"] = os.environ.get("LABSPIN_QT_PLATFORM", "offscreen")
 
 import pytest
 

@@ -67,3 +67,32 @@ def test_a_finished_run_shows_its_time_left_then_its_end_line(qtbot, window):
     assert line.endswith(f"file {exp.data_filename}")
     assert exp.run_clock.started <= exp.run_clock.first_row <= exp.run_clock.last_row \
         <= exp.run_clock.ended
+
+
+def test_a_first_run_says_it_waits_for_the_physics_kernels(qtbot, window, monkeypatch,
+                                                           caplog):
+    """Item 9: before its first point a run whose kernels are not compiled yet says so, in
+    the log, the bench panel and its "Time left" cell; a later run does not."""
+    from labspin.gui import worker
+    from labspin.gui.estimator import RunClock
+    clock = RunClock(points=21, started=1.0, waiting_for=worker.PREPARING)
+    assert clock.describe(2.0) == f"{worker.PREPARING}, 21 points"
+    win = window("field-sweep")
+    for ready in (False, True):
+        monkeypatch.setattr(worker, "physics_kernels_ready", lambda ready=ready: ready)
+        caplog.clear()
+        p = win.make_procedure()
+        p.max_field, p.field_step = 0.02, 0.01
+        exp = win.queue(procedure=p)
+        qtbot.waitUntil(lambda: not win.manager.is_running(), timeout=60_000)
+        said = [r.getMessage() for r in caplog.records if worker.PREPARING in r.getMessage()]
+        assert (exp.run_clock.waiting_for == worker.PREPARING) == (not ready)
+        assert len(said) == (0 if ready else 1)
+
+
+
+def test_the_kernel_check_sees_the_kernels_after_a_simulated_run(tmp_path):
+    from labspin.gui.worker import physics_kernels_ready
+    from labspin.run import api
+    api.run("field-sweep", params={"max_field": 0.02, "field_step": 0.01}, out=tmp_path)
+    assert physics_kernels_ready()

@@ -58,24 +58,26 @@ def test_every_window_renders_to_a_nonblank_png(qapp, tmp_path, name):
 
 
 def test_a_loaded_run_is_drawn_in_its_colour(qapp, tmp_path):
-    """The plots draw the data: a finished run's file, loaded, puts the run's colour
-    (pymeasure's first: red) on at least a loop's worth of pixels more than the empty
-    window has."""
+    """The plots draw the data: a finished run's file, loaded, puts the run's colour (the
+    theme's first, Okabe–Ito blue on white) on at least a loop's worth of pixels more than
+    the empty window has."""
+    from labspin.gui.theme import run_colour
     from labspin.run import api
     out = api.run("field-sweep", params={"max_field": 0.05, "field_step": 0.01}, out=tmp_path)
     path = tmp_path / "loaded.png"
     render_to_png("field-sweep", path, results_file=out.path)
+    colour = run_colour(0)
     _, _, rgb = _png_stats(path)
-    red = _reddish(rgb)
     render_to_png("field-sweep", tmp_path / "empty.png")
     _, _, rgb0 = _png_stats(tmp_path / "empty.png")
-    red0 = _reddish(rgb0)
-    assert red > red0 + 200, (red, red0)
+    drawn, empty = _near(rgb, colour), _near(rgb0, colour)
+    assert drawn > empty + 200, (drawn, empty)
 
 
-def _reddish(rgb):
-    r, g, b = (rgb[..., k].astype(int) for k in range(3))
-    return int(((r > 150) & (r - g > 60) & (r - b > 60)).sum())
+def _near(rgb, colour, tol: int = 40) -> int:
+    """Count the pixels within ``tol`` of ``colour`` in each channel."""
+    target = np.array([colour.red(), colour.green(), colour.blue()])
+    return int((np.abs(rgb.astype(int) - target).max(axis=-1) <= tol).sum())
 
 
 def _args(**kw):
@@ -96,15 +98,33 @@ def test_main_refuses_unknown_procedure_and_bad_options(capsys):
     assert "sample:" in capsys.readouterr().err
 
 
+class _LocalLoopApp:
+    """The test's QApplication with ``exec`` running a local event loop that ``quit`` ends.
+    QApplication.quit() would leave Qt's quitNow flag set: every later QEventLoop.exec()
+    in the process (pytest-qt's qtbot.wait and waitUntil) returns at once without
+    processing events, so later tests' runs never end and windows never activate."""
+
+    def __init__(self, app):
+        self.app, self.loop = app, QtCore.QEventLoop()
+
+    def exec(self) -> int:
+        return self.loop.exec()
+
+    def quit(self) -> None:
+        self.loop.quit()
+
+
 @pytest.mark.parametrize("procedure", [None, "field-sweep"])
-def test_main_opens_the_launcher_or_a_window(qapp, procedure):
+def test_main_opens_the_launcher_or_a_window(qapp, procedure, monkeypatch):
+    app = _LocalLoopApp(qapp)
+    monkeypatch.setattr("labspin.gui.application", lambda: app)
     shown = []
 
     def look_and_quit():
         shown.extend(w for w in qapp.topLevelWidgets() if w.isVisible())
         for w in shown:
             w.close()
-        qapp.quit()
+        app.quit()
     QtCore.QTimer.singleShot(300, look_and_quit)
     assert main(_args(procedure=procedure, seed=2)) == 0
     titles = [w.windowTitle() for w in shown]
