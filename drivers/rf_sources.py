@@ -3,7 +3,8 @@ the LF output that carries the AM rate to the lock-in reference input.
 
 Units at the boundary: frequency in Hz, power in dBm, AM depth in %, LF amplitude in V peak.
 ``power`` is checked against the limits before it is written, and switching the RF on first
-checks the power already set (front panel) against them. ``shutdown()`` ramps the power down
+checks the power already set (front panel) against them, then switches on at the safe level
+and ramps up to it (never on at full power). ``shutdown()`` ramps the power down
 in ``DEFAULT_SLEW`` steps (1 dB, 10 dB/s unless the bench says otherwise) to
 ``SHUTDOWN_POWER`` (never up), then switches the RF off.
 
@@ -74,15 +75,24 @@ class _RFSource(SafeSourceMixin):
 
     @property
     def output_enabled(self) -> bool:
-        """Control whether the RF output is on (bool); on only if the set power is within
-        the limits."""
+        """Control whether the RF output is on (bool). Switching on is refused if the set
+        power lies outside the limits, and never happens at full power: the RF goes on at
+        the safe level (``safe_level``) and is ramped up to the set power."""
         return bool(int(float(self.ask(self._OUTPUT_GET).strip())))
 
     @output_enabled.setter
     def output_enabled(self, enabled: bool) -> None:
-        if enabled:
-            self.check_limit("power", self.power)
-        self.write(self._OUTPUT_SET % (1 if enabled else 0))
+        if not enabled:
+            self.write(self._OUTPUT_SET % 0)
+            return
+        target = self.check_limit("power", self.power)      # set here or on the front panel
+        floor = self.safe_level("power")
+        if target > floor:
+            self.note_setpoint("power", floor)
+            self._write_power(floor)
+        self.write(self._OUTPUT_SET % 1)
+        if target > floor:
+            self.paced_ramp("power", floor, target, self._write_power)
 
     def ramp_to_power(self, power_dBm: float) -> None:
         """Ramp the power from the level last written (the readback before the first write)
