@@ -302,3 +302,17 @@ def test_cli_angle_scans_with_defaults_recover_the_per_ampere_fields(tmp_path, c
         tol = sys_rel * abs(truth[key]) + 3 * res[key + "_err"]
         assert res[key] == pytest.approx(truth[key], abs=tol), (key, res[key], truth[key])
     assert abs(res["v_ane_per_A2_V"]) <= 3 * res["v_ane_per_A2_V_err"]    # no Nernst set
+
+
+def test_angle_scans_of_a_perpendicular_film_are_refused():
+    """Avci's in-plane model on a perpendicular film below saturation gave μ0H_DL = 1.56 ±
+    100 T and M_eff = 55 ± 1900 T (issue 18): a given μ0M_eff ≤ 0 is refused before any
+    fit, naming the field-sweep analysis that applies."""
+    phi = np.arange(0.0, 360.0, 15.0)
+    rows = [pd.DataFrame({"Field (T)": b, "Field angle (deg)": phi,
+                          "V1w (V)": 1e-3 * np.sin(2 * np.radians(phi)),
+                          "V2w (V)": 1e-7 * np.cos(np.radians(phi)),
+                          "Current amplitude (A)": 1e-3}) for b in (0.1, 0.2, 0.3)]
+    scans = pd.concat(rows, ignore_index=True)
+    with pytest.raises(ValueError, match="perpendicular film.*field sweeps along x and y"):
+        analyze_harmonic_hall(scans, dr_ahe_ohm=1.0, mu0_meff_T=-0.2)

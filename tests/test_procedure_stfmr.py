@@ -122,8 +122,10 @@ def test_dc_bias_linewidth_recovers_xi_dc(tmp_path):
     assert res["xi_dc"] < 0 and res["xi_dc_err"] < 0.01 * abs(truth["xi_dl"])
     # Kittel and damping still from the zero-current sweeps
     assert res["alpha"] == pytest.approx(0.012, abs=max(0.0012, 5 * res["alpha_err"]))
-    # without the bar width: the field per ampere, no ξ_dc
-    no_w = analyze_stfmr(df, **_film(truth, "width_m"))
+    # without the bar width (a foreign file: no Sample constants): the field per ampere,
+    # no ξ_dc
+    foreign = pd.read_csv(result.path, comment="#")
+    no_w = analyze_stfmr(foreign, **_film(truth, "width_m"))
     assert "xi_dc" not in no_w and "mu0_hdl_per_A_T" in no_w
 
 
@@ -169,6 +171,18 @@ def test_windows_follow_the_measured_lines_when_the_expected_meff_is_wrong(tmp_p
     assert res["n_lines"] == 3, res["warnings"]
     assert res["mu0_meff_T"] == pytest.approx(1.499, abs=3 * res["mu0_meff_T_err"] + 0.015)
     assert res["alpha"] == pytest.approx(0.0138, abs=3 * res["alpha_err"] + 0.0014)
+    # the file's Sample constants (design.md: the nominal M_s, t, d, w with their errors,
+    # never the truths) are the priors when no option is given
+    header = df.attrs["sample_constants"]
+    assert set(header) == {"mu0_ms_T", "thickness_m", "hm_thickness_m", "width_m",
+                           "length_m"}
+    assert not {"alpha", "mu0_meff_T", "xi_dl", "mu0_hk_T"} & set(header)
+    own = analyze_stfmr(df)
+    for key in ("mu0_ms_T", "thickness_m", "hm_thickness_m"):
+        prior = own["priors"][key]
+        assert prior["source"] == "file: sample constants"
+        assert prior["value"] == truth[key] and 0 < prior["err"] <= 0.05 * truth[key]
+    assert "xi" in own and own["xi_err"] > abs(own["xi"]) * 0.05   # the film's errors count
     # the old placement, from the expectation alone, loses the 18 GHz line
     p2 = _procedure(points=21)
     p2.meff_guess, p2.window_placement = 0.8, "Kittel estimate"
