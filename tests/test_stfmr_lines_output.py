@@ -128,3 +128,15 @@ def test_microvolt_line_on_a_drifting_baseline_converges_with_unit_pulls():
         x = np.array(x)
         assert abs(x.mean()) < 3 / math.sqrt(x.size), (key, x)
         assert abs(x.std(ddof=1) - 1) < 3 / math.sqrt(2 * (x.size - 1)), (key, x)
+
+
+def test_a_table_without_usable_lines_is_refused_in_a_readable_message():
+    """A field-major map (frequency changing every row, as the real permalloy map of
+    ../shared/realdata is ordered) makes one-point sweeps: refused, naming how many sweeps
+    and the first reasons, not tens of thousands of them."""
+    f = np.tile([8e9, 9e9, 10e9], 400)
+    b = np.repeat(np.linspace(0.05, 0.2, 400), 3)
+    df = pd.DataFrame({"Frequency (Hz)": f, "Field (T)": b, "Vmix (V)": 1e-6 * np.sin(b)})
+    with pytest.raises(ValueError, match=r"got 0 of 1200 sweeps") as info:
+        analyze_stfmr(df)
+    assert len(str(info.value)) < 1500 and "more" in str(info.value)
