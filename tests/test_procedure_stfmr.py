@@ -189,6 +189,27 @@ def test_windows_follow_the_measured_lines_when_the_expected_meff_is_wrong(tmp_p
     assert p2.field_window(18e9)[0] > truth_resonance(18e9, truth)
 
 
+def test_a_missed_first_window_is_found_by_a_coarse_pass(tmp_path):
+    """M_eff = 1.5 T expected at 0.8 T, the first frequency 18 GHz: its window (0.29–0.35 T)
+    misses the line at 0.22 T, so the coarse pass (M_eff from 0.27 to 2.4 T: 0.11–0.50 T,
+    63 fields) finds it and a fine sweep follows; 12 GHz is then placed from it. The
+    missed sweep is listed as not used; M_eff comes back within 3 errors + 1 %."""
+    overrides = ["alpha=0.0138", "mu0_meff_T=1.499"]
+    truth = load_sample(SAMPLE, overrides).describe()
+    p = _procedure(points=21, freqs="18, 12")
+    p.meff_guess, p.both_polarities = 0.8, False
+    result = run_procedure(p, _bench(overrides, seed=4), tmp_path, sample_name=SAMPLE,
+                           sample_parameters=truth, seed=4)
+    assert result.status == FINISHED, result.message
+    df = read_results(result.path)
+    assert len(df) == 21 + 63 + 21 + 21
+    res = analyze_stfmr(df, **_film(truth))
+    at18 = [r for r in res["lines"] if r["frequency_Hz"] == 18e9]
+    assert len(at18) == 3 and not at18[0]["used"]
+    assert res["n_lines"] >= 2
+    assert res["mu0_meff_T"] == pytest.approx(1.499, abs=3 * res["mu0_meff_T_err"] + 0.015)
+
+
 def truth_resonance(f_Hz, truth):
     """The sample's resonance field (T) at f_Hz without in-plane anisotropy (for the window
     comparison only)."""
