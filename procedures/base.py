@@ -170,6 +170,9 @@ class LabspinProcedure(Procedure):
     empty: the sample's default (normal for perpendicular magnets, in-plane otherwise)."""
 
     sample_name = Metadata("Sample", default="")
+    sample_constants = Metadata("Sample constants", default="")
+    """What the experimenter knows before measuring (JSON {name: [value, err]}); analyses
+    take priors from it."""
     sample_parameters = Metadata("Sample parameters", default="")
     seed = Metadata("Seed", default="")
     instruments = Metadata("Instruments", default="")

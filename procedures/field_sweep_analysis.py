@@ -178,8 +178,8 @@ def _loop_branches(branch: np.ndarray) -> tuple[slice, slice]:
 def _analyze_one_loop(df: pd.DataFrame) -> dict:
     """Get design.md's keys from a field-sweep table (columns 'Field (T)', 'Branch',
     'Resistance (ohm)'): mu0_hsw_down_T, mu0_hsw_up_T, mu0_hc_T, mu0_hshift_T,
-    r_high_ohm, r_low_ohm, mr_ratio, dr_ahe_ohm (half the jump: an amplitude), each with
-    ``_err`` (one standard error)."""
+    r_high_ohm, r_low_ohm, mr_ratio (not for a loop read on a Hall probe), dr_ahe_ohm (half
+    the jump: an amplitude), each with ``_err`` (one standard error)."""
     field = df["Field (T)"].to_numpy(float)
     r = df["Resistance (ohm)"].to_numpy(float)
     down, up = _loop_branches(df["Branch"].to_numpy(float))
@@ -203,6 +203,9 @@ def _analyze_one_loop(df: pd.DataFrame) -> dict:
         "mr_ratio_err": e_level / abs(r_low),
         "dr_ahe_ohm": 0.5 * (lvl_pos - lvl_neg), "dr_ahe_ohm_err": 0.5 * e_level,
     }
+    if PROBE in df.columns and df[PROBE].isin(HALL_PROBES).all():
+        # a Hall loop: its levels are ±ΔR_A about an offset, a ratio of them means nothing
+        del out["mr_ratio"], out["mr_ratio_err"]
     return {k: float(v) for k, v in out.items()}
 
 

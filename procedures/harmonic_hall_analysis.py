@@ -526,6 +526,12 @@ def fit_second_harmonic(field_T, angle_deg, v2w_V, mu0_hk_T: float) -> dict:
             "b_V": coef[2], "b_V_err": np.sqrt(cov[2, 2]), "offset_V": coef[0], "n": b.size}
 
 
+_PERPENDICULAR = ("angle scans: {} ≤ 0, a perpendicular film (or M_eff not determined): "
+                  "Avci's in-plane model needs an in-plane magnet saturated along the field; "
+                  "measure field sweeps along x and y (Hayashi's analysis) instead, or give "
+                  "the option mu0_meff_T of an in-plane film")
+
+
 def analyze_angle_scans(df: pd.DataFrame, priors: dict, hm_below: bool = True,
                         warnings: list | None = None, table: bool = False) -> dict:
     """Get the SOT fields and the thermoelectric term of an in-plane magnet from in-plane
@@ -557,7 +563,9 @@ def analyze_angle_scans(df: pd.DataFrame, priors: dict, hm_below: bool = True,
     by :func:`analyze_harmonic_hall`): current_amplitude_A (required), dr_ahe_ohm (needed
     for H_DL: from an out-of-plane loop), mu0_meff_T (else fitted from a(B) with ≥ 4 fields:
     weakly determined), mu0_hk_T (else from V_ω), the film for xi_dl, xi_fl. Prior errors
-    of ΔR_A, I0 and μ0M_eff propagate; ``warnings`` (a list) is appended to.
+    of ΔR_A, I0 and μ0M_eff propagate; ``warnings`` (a list) is appended to. A
+    perpendicular film (μ0M_eff ≤ 0, given or fitted) is refused with a ValueError naming the
+    field-sweep analysis that applies.
 
     Returns mu0_hdl_T, mu0_hfl_T and per ampere, v2w_ane_V, v_ane_per_A2_V, dr_phe_ohm,
     r_xy0_ohm, mu0_hk_T, mu0_meff_T (each with _err; _err 0 for given values), xi_dl, xi_fl
@@ -571,6 +579,8 @@ def analyze_angle_scans(df: pd.DataFrame, priors: dict, hm_below: bool = True,
     i0p = priors["current_amplitude_A"]
     i0 = i0p.value
     ahe, meffp, hkp = (priors.get(k) for k in ("dr_ahe_ohm", "mu0_meff_T", "mu0_hk_T"))
+    if meffp is not None and meffp.value <= 0:
+        raise ValueError(_PERPENDICULAR.format(f"given μ0M_eff = {meffp.value:.4g} T"))
     mu0_hk_T = hkp.value if hkp else None
     field = np.abs(pd.to_numeric(df["Field (T)"], errors="coerce").to_numpy(float))
     angle = pd.to_numeric(df["Field angle (deg)"], errors="coerce").to_numpy(float)
@@ -632,6 +642,9 @@ def analyze_angle_scans(df: pd.DataFrame, priors: dict, hm_below: bool = True,
         perr = np.sqrt(np.clip(np.diag(pcov), 0.0, None))
         s_, c_, meff = popt
         s_err, c_err, meff_err = perr
+    if meff <= 0:
+        raise ValueError(_PERPENDICULAR.format(f"fitted μ0M_eff = {meff:.3g} ± "
+                                               f"{meff_err:.2g} T"))
     out.update({"mu0_meff_T": float(meff), "mu0_meff_T_err": float(meff_err),
                 "v2w_ane_V": float(c_), "v2w_ane_V_err": float(c_err),
                 "v_ane_per_A2_V": float(-2 * c_ / i0 ** 2),

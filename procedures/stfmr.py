@@ -106,8 +106,9 @@ class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
                                      default="measured lines")
     """'measured lines': each window is centred on the resonance the lines measured so far
     predict (the same frequency's, else μ0M_eff inverted from each measured line at the
-    expected γ, their median), and a window that misses its line gets a coarse pass
-    first; 'Kittel estimate': every window from 'Expected mu0 Meff' alone."""
+    expected γ, their median), and a window that misses its line is followed by a coarse
+    pass (:meth:`coarse_window`) and a fine sweep around what it found; 'Kittel estimate':
+    every window from 'Expected mu0 Meff' alone."""
     field_halfwidth = FloatParameter("Field half window", units="T", default=0.03,
                                      minimum=1e-4, maximum=5.0)
     field_min = FloatParameter("Fixed range min field", units="T", default=0.01, minimum=0.0,
@@ -177,13 +178,16 @@ class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
             return None
         return fit["mu0_hres_T"] if line_quality(fit, v_V) is None else None
 
-    def coarse_window(self, centre_T: float) -> np.ndarray:
-        """Get the coarse pass's fields (T): 'Field points' from a fifth of the predicted
-        resonance to three times it (at least ± 4 half windows), within the field limit."""
-        top = min(max(3.0 * centre_T, centre_T + 4 * self.field_halfwidth),
-                  self.bench.config.limits.max_field_T)
-        return np.linspace(max(0.0, min(0.2 * centre_T, centre_T - 4 * self.field_halfwidth)),
-                           top, self.field_points)
+    def coarse_window(self, frequency_Hz: float) -> np.ndarray:
+        """Get the coarse pass's fields (T, rising): the resonances of μ0M_eff from a third
+        of 'Expected mu0 Meff' to three times it (|μ0M_eff| ≥ 0.1 T), ± 'Field half window',
+        at three times 'Field points', within the field limit."""
+        m = max(abs(self.meff_guess), 0.1) * np.sign(self.meff_guess or 1.0)
+        ends = [resonance_field_estimate(frequency_Hz, m * k, self.gamma_guess)
+                for k in (1 / 3, 3.0)]
+        lo = max(0.0, min(ends) - self.field_halfwidth)
+        hi = min(max(ends) + self.field_halfwidth, self.bench.config.limits.max_field_T)
+        return np.linspace(lo, hi, 3 * self.field_points)
 
     def sweeps(self):
         """Yield (power dBm, dc current A, frequency Hz, signed fields T) of every sweep."""
@@ -261,7 +265,7 @@ class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
                     return
                 b_res = self.measured_resonance(*got)
                 if b_res is None:          # missed: a coarse pass, then the fine sweep
-                    got = self._sweep(lockin, power, i_dc, f, self.coarse_window(centre))
+                    got = self._sweep(lockin, power, i_dc, f, self.coarse_window(f))
                     if got is None:
                         return
                     b_res = self.measured_resonance(*got)

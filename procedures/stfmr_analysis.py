@@ -652,8 +652,10 @@ def analyze_stfmr(df: pd.DataFrame, *, table: bool = False, **options) -> dict:
         i0 = sel["dc_current_A"].abs().min()
         sel = sel[np.isclose(sel["dc_current_A"].abs(), i0)]
     if len(sel) < 2:
-        raise ValueError(f"need ≥ 2 usable lines for the Kittel fit, got {len(sel)}"
-                         + (f" ({'; '.join(warnings)})" if warnings else ""))
+        more = f"; and {len(warnings) - 5} more" if len(warnings) > 5 else ""
+        raise ValueError(f"need ≥ 2 usable lines for the Kittel fit, got {len(sel)} of "
+                         f"{len(lines)} sweeps"
+                         + (f" ({'; '.join(warnings[:5])}{more})" if warnings else ""))
     hk = priors["mu0_hk_T"].value
     out, sel, per_pol, _ = fit_resonances(sel, lines, set_, priors, gamma, warnings)
     gam = out.get("gamma_Hz_per_T", priors.get("gamma_Hz_per_T", gamma).value)

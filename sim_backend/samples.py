@@ -60,6 +60,11 @@ from labspin.physics.macrospin.system import (
 from labspin.physics.readout import HallBar, TunnelJunction
 
 GEOMETRIES = ("hallbar", "pillar", "domain_wall")
+NOMINAL_REL_ERR = {"mu0_ms_T": 0.03, "thickness_m": 0.05, "hm_thickness_m": 0.05,
+                   "width_m": 0.02, "length_m": 0.02}
+"""Relative standard errors of the sample constants as a lab knows them: M_s from a
+magnetometer (3 %, volume and calibration), thicknesses from deposition rates (5 %), bar
+width and length from lithography (2 %)."""
 
 TOP_KEYS = ("name", "description", "geometry")
 """Top-level keys that are not tables."""
@@ -222,6 +227,21 @@ class SampleModel:
         if self.geometry == "hallbar":
             out["v_ane_per_A2_V"] = self.v_ane_per_A2
         return out
+
+    def constants(self) -> dict:
+        """Get the ``Sample constants`` of design.md: what an experimenter knows before
+        measuring — the film's μ0M_s (magnetometer), thicknesses (deposition), bar width and
+        length (lithography) — as {name: [nominal value, standard error]}, the errors
+        :data:`NOMINAL_REL_ERR` of the value. Never the truths an analysis should find (α,
+        M_eff, H_k, torques, resistances). {} for a domain-wall sample."""
+        if self.system is None:
+            return {}
+        m = self.data["magnet"]
+        values = {"mu0_ms_T": float(m["mu0_ms_T"]), "thickness_m": float(m["thickness_m"]),
+                  "width_m": float(m["width_m"]), "length_m": float(m["length_m"])}
+        if self.data.get("heavy_metal"):
+            values["hm_thickness_m"] = self.hm_thickness_m
+        return {k: [v, abs(v) * NOMINAL_REL_ERR[k]] for k, v in values.items()}
 
     def barrier(self) -> float:
         """Get Δ = K_eff V/(k_B T) of the easy axis (0 at T = 0 or without anisotropy)."""

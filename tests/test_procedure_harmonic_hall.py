@@ -316,3 +316,17 @@ def test_header_info_reads_the_typed_parameters_only():
         "#Metadata:", "#\tBar width: 7 m",
         '#\tSample parameters: {"dr_ahe_ohm": -5.0, "dr_phe_ohm": 0.3, "mu0_ms_T": 1.2}'])
     assert header_info(text) == {"dr_ahe_ohm": -0.82, "thickness_m": 1.45e-9}
+
+
+def test_angle_scans_of_a_perpendicular_film_are_refused():
+    """Avci's in-plane model on a perpendicular film below saturation gave μ0H_DL = 1.56 ±
+    100 T and M_eff = 55 ± 1900 T (issue 18): a given μ0M_eff ≤ 0 is refused before any
+    fit, naming the field-sweep analysis that applies."""
+    phi = np.arange(0.0, 360.0, 15.0)
+    rows = [pd.DataFrame({"Field (T)": b, "Field angle (deg)": phi,
+                          "V1w (V)": 1e-3 * np.sin(2 * np.radians(phi)),
+                          "V2w (V)": 1e-7 * np.cos(np.radians(phi)),
+                          "Current amplitude (A)": 1e-3}) for b in (0.1, 0.2, 0.3)]
+    scans = pd.concat(rows, ignore_index=True)
+    with pytest.raises(ValueError, match="perpendicular film.*field sweeps along x and y"):
+        analyze_harmonic_hall(scans, dr_ahe_ohm=1.0, mu0_meff_T=-0.2)

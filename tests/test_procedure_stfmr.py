@@ -122,8 +122,10 @@ def test_dc_bias_linewidth_recovers_xi_dc(tmp_path):
     assert res["xi_dc"] < 0 and res["xi_dc_err"] < 0.01 * abs(truth["xi_dl"])
     # Kittel and damping still from the zero-current sweeps
     assert res["alpha"] == pytest.approx(0.012, abs=max(0.0012, 5 * res["alpha_err"]))
-    # without the bar width: the field per ampere, no ξ_dc
-    no_w = analyze_stfmr(df, **_film(truth, "width_m"))
+    # without the bar width (a foreign file: no Sample constants): the field per ampere,
+    # no ξ_dc
+    foreign = pd.read_csv(result.path, comment="#")
+    no_w = analyze_stfmr(foreign, **_film(truth, "width_m"))
     assert "xi_dc" not in no_w and "mu0_hdl_per_A_T" in no_w
 
 
@@ -169,10 +171,43 @@ def test_windows_follow_the_measured_lines_when_the_expected_meff_is_wrong(tmp_p
     assert res["n_lines"] == 3, res["warnings"]
     assert res["mu0_meff_T"] == pytest.approx(1.499, abs=3 * res["mu0_meff_T_err"] + 0.015)
     assert res["alpha"] == pytest.approx(0.0138, abs=3 * res["alpha_err"] + 0.0014)
+    # the file's Sample constants (design.md: the nominal M_s, t, d, w with their errors,
+    # never the truths) are the priors when no option is given
+    header = df.attrs["sample_constants"]
+    assert set(header) == {"mu0_ms_T", "thickness_m", "hm_thickness_m", "width_m",
+                           "length_m"}
+    assert not {"alpha", "mu0_meff_T", "xi_dl", "mu0_hk_T"} & set(header)
+    own = analyze_stfmr(df)
+    for key in ("mu0_ms_T", "thickness_m", "hm_thickness_m"):
+        prior = own["priors"][key]
+        assert prior["source"] == "file: sample constants"
+        assert prior["value"] == truth[key] and 0 < prior["err"] <= 0.05 * truth[key]
+    assert "xi" in own and own["xi_err"] > abs(own["xi"]) * 0.05   # the film's errors count
     # the old placement, from the expectation alone, loses the 18 GHz line
     p2 = _procedure(points=21)
     p2.meff_guess, p2.window_placement = 0.8, "Kittel estimate"
     assert p2.field_window(18e9)[0] > truth_resonance(18e9, truth)
+
+
+def test_a_missed_first_window_is_found_by_a_coarse_pass(tmp_path):
+    """M_eff = 1.5 T expected at 0.8 T, the first frequency 18 GHz: its window (0.29–0.35 T)
+    misses the line at 0.22 T, so the coarse pass (M_eff from 0.27 to 2.4 T: 0.11–0.50 T,
+    63 fields) finds it and a fine sweep follows; 12 GHz is then placed from it. The
+    missed sweep is listed as not used; M_eff comes back within 3 errors + 1 %."""
+    overrides = ["alpha=0.0138", "mu0_meff_T=1.499"]
+    truth = load_sample(SAMPLE, overrides).describe()
+    p = _procedure(points=21, freqs="18, 12")
+    p.meff_guess, p.both_polarities = 0.8, False
+    result = run_procedure(p, _bench(overrides, seed=4), tmp_path, sample_name=SAMPLE,
+                           sample_parameters=truth, seed=4)
+    assert result.status == FINISHED, result.message
+    df = read_results(result.path)
+    assert len(df) == 21 + 63 + 21 + 21
+    res = analyze_stfmr(df, **_film(truth))
+    at18 = [r for r in res["lines"] if r["frequency_Hz"] == 18e9]
+    assert len(at18) == 3 and not at18[0]["used"]
+    assert res["n_lines"] >= 2
+    assert res["mu0_meff_T"] == pytest.approx(1.499, abs=3 * res["mu0_meff_T_err"] + 0.015)
 
 
 def truth_resonance(f_Hz, truth):

@@ -69,12 +69,16 @@ def software_versions() -> dict[str, str]:
 
 def set_run_metadata(procedure, bench: Bench, sample_name: str = "",
                      sample_parameters: dict | None = None, seed: int | None = None) -> dict:
-    """Set the metadata every results file carries (sample and its parameters, seed, the
-    instruments' identities, the bench config's hash, versions, start time) on ``procedure``
-    and evaluate it; get the identities. Call after ``bench.open()``."""
+    """Set the metadata every results file carries (sample, its constants and parameters,
+    seed, the instruments' identities, the bench config's hash, versions, start time) on
+    ``procedure`` and evaluate it; get the identities. Call after ``bench.open()``."""
     identities = bench.identities()
     procedure.sample_name = sample_name
     procedure.sample_parameters = json.dumps(sample_parameters or {}, sort_keys=True)
+    # design.md: the simulated sample's nominal constants (never its truths)
+    sample = getattr(getattr(bench, "virtual", None), "sample", None)
+    constants = sample.constants() if hasattr(sample, "constants") else {}
+    procedure.sample_constants = json.dumps(constants, sort_keys=True) if constants else ""
     procedure.seed = "" if seed is None else str(seed)
     procedure.instruments = json.dumps(identities, sort_keys=True)
     procedure.bench_config_sha256 = bench.config.sha256

@@ -9,7 +9,7 @@ from test_gui_plots_draw import GROUPED, _table, _write
 
 from labspin.gui.plots import ResultsMap
 from labspin.gui.theme import is_dark, plot_colours
-from labspin.gui.views import strip_sign
+from labspin.procedures.views import strip_sign
 from labspin.procedures import PROCEDURES
 
 DARK = {"Window": "#202124", "Base": "#15161a", "AlternateBase": "#202124",
