@@ -9,8 +9,8 @@ from test_gui_plots_draw import GROUPED, _table, _write
 
 from labspin.gui.plots import ResultsMap
 from labspin.gui.theme import is_dark, plot_colours
-from labspin.procedures.views import strip_sign
 from labspin.procedures import PROCEDURES
+from labspin.procedures.views import strip_sign
 
 DARK = {"Window": "#202124", "Base": "#15161a", "AlternateBase": "#202124",
         "Text": "#e8eaed", "WindowText": "#e8eaed", "Button": "#303134",
