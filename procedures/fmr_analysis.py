@@ -27,6 +27,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
+
 from .estimates import Option
 from .kittel import fit_resonances, resonance_result, resonance_setup
 from .kittel_analysis import MAGNET_OPTION
@@ -226,3 +228,17 @@ def analyze_fmr(df: pd.DataFrame, **options) -> dict:
 
 
 analyze_fmr.OPTIONS = OPTIONS
+
+
+NEEDS = Needs(columns=(
+    Column("Field (T)", "applied field μ0H, T", FIELD_ALTERNATIVES),
+    Column("Frequency (Hz)", "rf frequency, Hz (a constant of each file: --constant or "
+           "its name)", ("Frequency (GHz)", "Freq (GHz)")),
+    Column("X (V)", "lock-in X (with Y: rotated into one channel; else option signal)",
+           required=False),
+    Column("Y (V)", "lock-in Y", required=False),
+    Column("Power (dBm)", "rf power, dBm (lines apart per power)", required=False),
+    Column("Field angle (deg)", "in-plane field angle, deg", required=False),
+))
+"""The columns this analysis reads (``labspin analyze fmr --help``)."""
+

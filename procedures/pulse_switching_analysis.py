@@ -165,9 +165,12 @@ def analyze_pulse_switching(df: pd.DataFrame) -> dict:
 
 NEEDS = Needs(columns=(
     Column("Pulse amplitude (V)", "write pulse amplitude, V (0 for the reference reads)"),
-    Column("Pulse current (A)", "write pulse current, A"),
+    Column("Pulse current (A)", "write pulse current, A (absent: no critical current)",
+           required=False),
     Column("Resistance (ohm)", "resistance read after each pulse, Ω"),
-    Column("Field set (T)", "field set point, T"),
-    Column("Cycle", "loop number"),
+    Column("Field set (T)", "field set point, T (absent: one loop, at the median of "
+           "'Field (T)' if measured)", required=False),
+    Column("Cycle", "loop number (absent: branches from the sweep direction)",
+           required=False),
 ))
 """The columns and header keys this analysis reads (``labspin analyze --help``)."""

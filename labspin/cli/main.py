@@ -420,10 +420,11 @@ def _analyze(args) -> int:
     needs = analysis_declarations(args.procedure)[0]
     missing = needs.missing(data.columns) if needs else []
     if missing:
+        maps = " ".join(f'--column "{m}=NAME"' for m in missing)
         print(f"labspin analyze: {args.procedure} needs the column(s) {', '.join(missing)}; "
-              f"have {', '.join(map(str, data.columns))}. Map yours with --column NEW=OLD "
-              f"(and --unit), name a headerless table with --names, give a file's constant "
-              f"with --constant; `labspin analyze {args.procedure} --help` lists them",
+              f"have {', '.join(map(str, data.columns))}. Map yours with {maps} (and --unit), "
+              f"name a headerless table with --names, give a file's constant with "
+              f"--constant; `labspin analyze {args.procedure} --help` lists them",
               file=sys.stderr)
         return 2
     options = {}
