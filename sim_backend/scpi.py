@@ -105,6 +105,11 @@ class SCPIError(Exception):
         super().__init__(f'{code},"{self.text}"')
 
 
+class RawBlock(str):
+    """A reply sent as it is, without the termination: a binary transfer that ends with
+    EOI (IEEE 488.2 blocks of the SRS lock-ins, their raw TRCB/TRCL dumps); latin-1 text."""
+
+
 class Reply(NamedTuple):
     """What one message produced: the response text (None without a query) and the fault."""
 
@@ -877,6 +882,8 @@ class SimInstrument:
                     self._stuck = False
                 if query:
                     responses.append(value if isinstance(value, str) else handler.fmt(value))
+            if len(responses) == 1 and isinstance(responses[0], RawBlock):
+                return Reply(responses[0], fault_kind)
             return Reply(";".join(responses) if responses else None, fault_kind)
 
     def handle(self, message: str) -> str | None:
@@ -898,6 +905,8 @@ class SimInstrument:
         """Encode a reply for the wire with ``termination``; None when nothing is sent."""
         if reply.text is None or reply.fault in ("timeout", "drop"):
             return None
+        if isinstance(reply.text, RawBlock):
+            return reply.text.encode("latin-1")
         data = (reply.text + self.termination).encode(self.encoding, "replace")
         if reply.fault == "garbled":
             data = garble(data, len(self.termination))

@@ -76,8 +76,14 @@ Physics of a reading
     SR86x: CUROVLDSTAT? the present state (bits 0/1 CH1/CH2 = X/Y, 3 unlock, 4 input range,
     8–11 data channels X, Y, R, θ); LIAS? the same bits latched.
 
-Deviations known and accepted: no data buffer (SR830 SRAT/STRT/TRCA…, SR86x CAPTURE…),
-no offsets/expands/ratios applied to the outputs (stored and answered only), no sync or
+*Data buffers* (``srs_buffer``): the SR830's data storage (SRAT, SEND, TSTR, STRT, PAUS,
+REST, TRIG, SPTS?, TRCA?, TRCB?, TRCL?) stores the CH1/CH2 displays; the SR86x's capture
+(CAPTURELEN, CAPTURECFG, CAPTURERATE(MAX), CAPTURESTART/STOP, CAPTURESTAT?, CAPTUREBYTES?,
+CAPTUREPROG?, CAPTUREGET? as float32 blocks) stores X, XY, Rθ or XYRθ. Each point is the
+filter's output at its sample time plus its reading's noise.
+
+Deviations known and accepted: those of ``srs_buffer``'s buffers, no offsets/expands/ratios
+(SR830 OEXP, SR86x COFP/CEXP) applied to the outputs (stored and answered only), no sync or
 advanced filter, current input modes read as voltage, the input line notch filters and the
 reference trigger slope have no effect, the time-constant restrictions of the SR830 (minimum
 τ vs. reserve, ≥ 30 s above 200 Hz) are not enforced, aux inputs read 0 V, the SR830 sine
@@ -96,6 +102,7 @@ from labspin.physics.constants import KB
 from .sample_fmr import DIODE_OHM, diode_signal
 from .sample_harmonics import bench_fingerprint, probe_signal
 from .scpi import Arg, SCPIError, SimInstrument, split_top
+from .srs_buffer import SampleBuffer, SR86xCapture, SR830Storage
 from .virtual_bench import VirtualBench
 
 log = logging.getLogger(__name__)
@@ -224,6 +231,7 @@ class _SRSLockIn(SimInstrument):
         self._last_locked: float | None = None
         self._last_m: np.ndarray | None = None
         self._aux_out = [0.0] * 4
+        self._buffer = SampleBuffer(1)
         self._declare_common()
         self._declare()
         self._filter = RCFilter(self._order(), self.clock.now())
@@ -414,6 +422,8 @@ class _SRSLockIn(SimInstrument):
         """Bring the filter to now; re-evaluate the input if the bench or settings changed
         (at ``t_change``, default now)."""
         now = self.clock.now()
+        if self._buffer.running and self._fp is not None:
+            self._buffer.fill(now if t_change is None else t_change, self._buffer_reading)
         if self._fingerprint() != self._fp:
             self._filter.advance(now if t_change is None else t_change, self._tau())
             self._evaluate()
@@ -499,7 +509,10 @@ class _SRSLockIn(SimInstrument):
     def snapshot(self) -> dict[str, float]:
         """Take one reading: X, Y, R, θ (V rms, degrees) with noise and saturation."""
         self._sync()
-        z = self._filter.output()
+        return self._reading(self._filter.output())
+
+    def _reading(self, z: complex) -> dict[str, float]:
+        """One reading of the filter output ``z``: noise drawn, status updated, saturated."""
         sigma = self._noise_density * math.sqrt(self.enbw())
         nx, ny = self.bench.rng.normal(size=2)
         x, y = z.real + sigma * float(nx), z.imag + sigma * float(ny)
@@ -508,6 +521,19 @@ class _SRSLockIn(SimInstrument):
         x, y = min(max(x, -lim), lim), min(max(y, -lim), lim)
         return {"x": x, "y": y, "r": math.hypot(x, y), "theta": math.degrees(math.atan2(y, x)),
                 "noise": sigma, "frequency": self.reference_frequency()}
+
+    def _buffer_reading(self, t: float) -> tuple[float, ...]:
+        """The point a running buffer stores at time ``t`` (s), the filter advanced to it."""
+        self._filter.advance(t, self._tau())
+        return self._buffer_point(self._reading(self._filter.output()))
+
+    def _buffer_point(self, s: dict[str, float]) -> tuple[float, ...]:
+        raise NotImplementedError
+
+    def _buffer_now(self) -> SampleBuffer:
+        """The buffer filled up to now."""
+        self._sync()
+        return self._buffer
 
     def _auto_phase(self) -> None:
         """APHS: shift the reference phase so that the signal lies along X."""
@@ -537,6 +563,7 @@ class _SRSLockIn(SimInstrument):
     def on_reset(self) -> None:
         self._version += 1
         self._aux_out = [0.0] * 4
+        self._buffer = SampleBuffer(1)
         self._reset_extra()
         self._filter.set_order(self._order())
         self._refresh_drive()
@@ -591,7 +618,7 @@ def _g(value: float) -> str:
     return f"{value:.6g}"
 
 
-class SR830Twin(_SRSLockIn):
+class SR830Twin(SR830Storage, _SRSLockIn):
     """Simulated SR830 DSP lock-in (1 mHz–102 kHz), SR830 manual rev. 2.5 ch. 5.
 
     *RST (standard settings): internal reference 1 kHz, phase 0, harmonic 1, sine 1.000 V,
@@ -633,6 +660,7 @@ class SR830Twin(_SRSLockIn):
         p("sync_filter", "SYNC", int, range=(0, 1), default=0)
         p("local", "LOCL", int, range=(0, 2), default=0)
         p("override_remote", "OVRM", int, range=(0, 1), default=0)
+        p("output_interface", "OUTX", int, range=(0, 1), default=1)   # 1: GPIB
         self._display = {1: [0, 0], 2: [0, 0]}
         self._offsets = {1: [0.0, 0], 2: [0.0, 0], 3: [0.0, 0]}
         self._setups: dict[int, dict] = {}
@@ -657,6 +685,7 @@ class SR830Twin(_SRSLockIn):
         self.add_command("ARSV", lambda: None)
         self.add_command("SSET", self._save_setup, args=(Arg(int, range=(1, 9)),))
         self.add_command("RSET", self._recall_setup, args=(Arg(int, range=(1, 9)),))
+        self._declare_storage()
 
     # -- settings
     def _external(self) -> bool:
@@ -673,6 +702,7 @@ class SR830Twin(_SRSLockIn):
     def _reset_extra(self) -> None:
         self._display = {1: [0, 0], 2: [0, 0]}
         self._offsets = {1: [0.0, 0], 2: [0.0, 0], 3: [0.0, 0]}
+        self._storage_reset()
 
     def _set_ddef(self, *tokens: str) -> None:
         i, j, k = _int_tokens(tokens, (3, 3), (0, 4))
@@ -784,7 +814,7 @@ def _e(value: float) -> str:
     return f"{value:.6e}"
 
 
-class SR860Twin(_SRSLockIn):
+class SR860Twin(SR86xCapture, _SRSLockIn):
     """Simulated SR860 DSP lock-in (1 mHz–500 kHz), SR860 manual rev. 2.04 ch. 4; the SR865
     and SR865A twins change only the frequency range.
 
@@ -870,6 +900,13 @@ class SR860Twin(_SRSLockIn):
         self.add_command("ASCL", self._auto_scale)
         self.add_command("ARNG", self._auto_range)
         self.add_command("OAUT", lambda i: None, args=(Arg(int, range=(0, 2)),))
+        self._offsets = {"COFP": [0.0] * 3, "CEXP": [0] * 3}
+        for key, arg, fmt in (("COFP", Arg(float, range=(-999.99, 999.99)), "{:.4e}".format),
+                              ("CEXP", Arg(int, range=(0, 2)), str)):
+            self.add_command(key, self._offset_setter(key), args=(Arg(int, range=(0, 2)), arg))
+            self.add_query(key, lambda i, key=key, fmt=fmt: fmt(self._offsets[key][i]),
+                           args=(Arg(int, range=(0, 2)),))
+        self._declare_capture()
 
     # -- settings
     def _external(self) -> bool:
@@ -903,6 +940,13 @@ class SR860Twin(_SRSLockIn):
             return _e(self._presets[key][i])
         return getter
 
+    def _offset_setter(self, key: str):
+        """COFP i, x (offset, % of full scale) and CEXP i, j (expand ×1, ×10, ×100) of X, Y,
+        R: stored and answered (see Known deviations)."""
+        def setter(i: int, x) -> None:
+            self._offsets[key][i] = x
+        return setter
+
     def _set_list(self, attr: str, _max: int):
         def setter(i: int, j: int) -> None:
             getattr(self, attr)[i] = j
@@ -914,6 +958,8 @@ class SR860Twin(_SRSLockIn):
     def _reset_extra(self) -> None:
         self._cout = [0, 0]
         self._cdsp = [0, 1, 2, 3]
+        self._offsets = {"COFP": [0.0] * 3, "CEXP": [0] * 3}
+        self._capture_armed = False
 
     def _signal_strength(self) -> int:
         self._sync()

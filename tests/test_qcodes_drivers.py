@@ -45,10 +45,12 @@ def connect():
 def _parameters(node, prefix=""):
     """Every parameter of an instrument and its submodules/channels: dotted name -> parameter."""
     out = {prefix + name: p for name, p in node.parameters.items()}
-    for sub_name, sub in node.submodules.items():
-        members = [sub] if isinstance(sub, (InstrumentChannel, InstrumentModule)) else list(sub)
-        for member in members:
-            out.update(_parameters(member, f"{prefix}{member.short_name}."))
+    for key, sub in node.submodules.items():
+        if isinstance(sub, (InstrumentChannel, InstrumentModule)):
+            out.update(_parameters(sub, f"{prefix}{key}."))
+        else:                                                   # a channel list
+            for member in sub:
+                out.update(_parameters(member, f"{prefix}{key}.{member.short_name}."))
     return out
 
 
@@ -95,3 +97,84 @@ def test_keithley2400_connects_and_measures_the_sample(connect):
     assert smu.volt() / 1e-4 == pytest.approx(r_xx, rel=0.05)
     assert smu.resistance() == pytest.approx(r_xx, rel=0.05)
     smu.output(False)
+
+
+def _lockin_driving_the_sample(connect, key, driver_class):
+    """A lock-in whose sine output drives R_xx through its 10 kΩ series resistor."""
+    return connect(key, driver_class, probe="xx", drives_sample=True)
+
+
+def test_sr830_connects_and_its_buffer_stores_the_sample_signal(connect):
+    import numpy as np
+    from qcodes.instrument_drivers.stanford_research import SR830
+
+    lockin, twin, bench = _lockin_driving_the_sample(connect, "sr830", SR830)
+    refused = {"ch1_databuffer", "ch2_databuffer", "ch1_datatrace", "ch2_datatrace"}
+    assert unanswered(lockin, refused) == {}        # buffers: read after a scan only
+    lockin.frequency(1234.5)
+    lockin.amplitude(0.5)
+    lockin.sensitivity(0.1)
+    lockin.time_constant(0.01)
+    assert lockin.frequency() == pytest.approx(1234.5)
+    assert lockin.amplitude() == pytest.approx(0.5)
+    assert lockin.sensitivity() == 0.1 and lockin.time_constant() == 0.01
+    lockin.ch1_display("X")
+    lockin.buffer_SR(64)
+    lockin.buffer_acq_mode("single shot")
+    lockin.buffer_trig_mode("OFF")
+    lockin.buffer_reset()
+    bench.clock.sleep(1.0)                     # settle (10 τ) before the scan
+    lockin.buffer_start()
+    bench.clock.sleep(2.0)
+    lockin.buffer_pause()
+    assert lockin.buffer_npts() == 2 * 64 + 1    # 64 Hz for 2 s, both ends stored
+    lockin.ch1_databuffer.prepare_buffer_readout()
+    trace = lockin.ch1_datatrace()
+    x = twin.settled_value().real
+    sigma = twin.snapshot()["noise"]
+    assert trace.shape == (129,)
+    # TRCL's 15-bit mantissa: each point within 2^-14 of itself; the mean within 5 σ/√N
+    assert abs(trace.mean() - x) < 5 * sigma / np.sqrt(trace.size) + abs(x) * 2 ** -13
+    assert lockin.X() == pytest.approx(x, abs=5 * sigma)
+    # 0.5 V over 10 kΩ + R_xx, the voltage across R_xx
+    r_xx = bench.resistance("xx")
+    assert x == pytest.approx(0.5 * r_xx / (r_xx + 10e3), rel=0.02)
+
+
+@pytest.mark.parametrize("key,name", [("sr860", "SR860"), ("sr865", "SR865"),
+                                      ("sr865a", "SR865A")])
+def test_sr86x_connects_and_captures_the_sample_signal(connect, key, name):
+    import numpy as np
+    from qcodes.instrument_drivers import stanford_research
+
+    lockin, twin, bench = _lockin_driving_the_sample(connect, key,
+                                                     getattr(stanford_research, name))
+    refused = {"buffer.X", "buffer.Y", "buffer.R", "buffer.T"}  # after get_capture_data only
+    assert unanswered(lockin, refused) == {}
+    lockin.frequency(2e3)
+    lockin.amplitude(0.2)
+    lockin.sensitivity(0.05)
+    lockin.time_constant(0.01)
+    assert lockin.frequency() == pytest.approx(2e3)
+    assert lockin.amplitude() == pytest.approx(0.2)
+    assert lockin.sensitivity() == 0.05 and lockin.time_constant() == 0.01
+    buffer = lockin.buffer
+    buffer.capture_config("X,Y")
+    rate = buffer.capture_rate_max() / 2 ** 4
+    buffer.capture_rate(rate)
+    assert buffer.capture_rate() == pytest.approx(rate)
+    bench.clock.sleep(0.2)                    # 20 τ
+    buffer.set_capture_length_to_fit_samples(500)
+    buffer.start_capture("ONE", "IMM")
+    bench.clock.sleep(600 / rate)             # the driver's own wait polls in real time
+    buffer.stop_capture()
+    assert buffer.count_capture_bytes() >= 500 * 8
+    data = buffer.get_capture_data(500)
+    assert data["X"].shape == data["Y"].shape == (500,)
+    z = twin.settled_value()
+    sigma = twin.snapshot()["noise"]
+    # float32 values; the mean within 5 σ/√N
+    assert abs(data["X"].mean() - z.real) < 5 * sigma / np.sqrt(500) + 1e-6 * abs(z)
+    assert abs(data["Y"].mean() - z.imag) < 5 * sigma / np.sqrt(500) + 1e-6 * abs(z)
+    r_xx = bench.resistance("xx")
+    assert abs(z) == pytest.approx(0.2 * r_xx / (r_xx + 10e3), rel=0.02)

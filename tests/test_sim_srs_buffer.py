@@ -1,0 +1,48 @@
+"""The SRS lock-in twins' data buffers (sim_backend.srs_buffer): timing, one-shot and loop
+modes, and the SR830's TRCL and the SR86x's block formats."""
+import numpy as np
+import pytest
+
+from labspin.sim_backend.srs_buffer import (SampleBuffer, ieee_block, sr830_nonnormalized,
+                                            sr86x_rate_max)
+
+
+def test_buffer_takes_a_reading_per_period_from_its_start():
+    buffer = SampleBuffer(100)
+    buffer.rate = 4.0
+    buffer.start(10.0)
+    buffer.fill(11.0, lambda t: (t,))
+    buffer.fill(11.3, lambda t: (t,))          # nothing new before 11.25 + ...
+    assert [p[0] for p in buffer.points] == pytest.approx([10, 10.25, 10.5, 10.75, 11, 11.25])
+
+
+def test_one_shot_stops_full_and_loop_keeps_the_newest():
+    one = SampleBuffer(5)
+    one.loop, one.rate = False, 1.0
+    one.start(0.0)
+    one.fill(100.0, lambda t: (t,))
+    assert [p[0] for p in one.points] == [0, 1, 2, 3, 4] and not one.running
+    loop = SampleBuffer(5)
+    loop.rate = 1.0
+    loop.start(0.0)
+    loop.fill(100.0, lambda t: (t,))
+    assert [p[0] for p in loop.points] == [96, 97, 98, 99, 100] and loop.wrapped
+
+
+def test_trcl_format_decodes_as_qcodes_and_the_manual_do():
+    values = [1.234e-3, -0.5, 7.0, 0.0, 3.3e-9]
+    raw = np.frombuffer(sr830_nonnormalized(values), dtype="<i2")
+    decoded = raw[::2] * 2.0 ** (raw[1::2] - 124)      # SR830 manual, TRCL?
+    assert decoded == pytest.approx(values, rel=2 ** -14)
+
+
+def test_ieee_block_header_counts_the_bytes():
+    block = ieee_block(np.array([1.0, 2.0]), "<f4")
+    assert block.startswith("#18")
+    assert np.frombuffer(block[3:].encode("latin-1"), "<f4").tolist() == [1.0, 2.0]
+
+
+def test_capture_rate_max_follows_the_time_constant():
+    assert sr86x_rate_max(1e-6) == 1.25e6 / 2 ** 4           # ≤ 1/(8 µs) = 125 kHz
+    assert sr86x_rate_max(1e-3) == 1.25e6 / 2 ** 14          # ≤ 125 Hz
+    assert sr86x_rate_max(1e3) == 1.25e6 / 2 ** 20
