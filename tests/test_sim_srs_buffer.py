@@ -3,8 +3,12 @@ modes, and the SR830's TRCL and the SR86x's block formats."""
 import numpy as np
 import pytest
 
-from labspin.sim_backend.srs_buffer import (SampleBuffer, ieee_block, sr830_nonnormalized,
-                                            sr86x_rate_max)
+from labspin.sim_backend.srs_buffer import (
+    SampleBuffer,
+    ieee_block,
+    sr86x_rate_max,
+    sr830_nonnormalized,
+)
 
 
 def test_buffer_takes_a_reading_per_period_from_its_start():
