@@ -29,6 +29,9 @@ Triggering
     periods plus one width, also with the output off.
 
 Deviations knowingly made
+    * The 33500B's frequency mode, trigger slope/count/delay/timer, burst phase, gate
+      polarity and sync output are stored and read back only: a burst's pulses are those
+      of BURSt:NCYCles, started as described below.
     * A free-running pulse train (33500B burst off or immediate triggers, 81160A ``ARM:SOUR
       IMM``, 10,070A ``trigger INT``) is represented by one pulse each time the output goes
       on, the train starts (trigger mode changed to free-running), or a level, width or
@@ -555,9 +558,13 @@ class Keysight33500BTwin(_KeysightTwin):
     kept), TRIGger[1|2]:SOURce IMM|EXT|TIM|BUS, VOLTage:UNIT, FUNCtion:SQUare:DCYCle,
     FUNCtion:RAMP:SYMMetry, FUNCtion:PULSe:HOLD/DCYCle, PHASe, the arbitrary-waveform
     memory (DATA:ARBitrary[:DAC], DATA:VOLatile:*, FUNCtion:ARBitrary[:SRATe|:ADVance|
-    :FILTer]), *TRG, SYSTem:ERRor?. *RST: SIN, 1 kHz, 100 mVpp, 0 V offset, pulse width
+    :FILTer]), FREQuency:MODE, TRIGger[1|2]:SLOPe/COUNt/DELay/TIMer, BURSt:PHASe,
+    BURSt:GATE:POLarity, OUTPut:SYNC[:SOURce] (stored and read back), *TRG, SYSTem:ERRor?.
+    *RST: SIN, 1 kHz, 100 mVpp, 0 V offset, pulse width
     100 µs, edges 10 ns, load 50 Ω, burst off (triggered, 1 cycle), trigger source IMM,
-    outputs off, Vpp, square 50 %, ramp symmetry 100 %, hold width, arb EXP_RISE at 40 kSa/s.
+    outputs off, Vpp, square 50 %, ramp symmetry 100 %, hold width, arb EXP_RISE at 40 kSa/s,
+    frequency mode CW, trigger slope POS, count 1, delay 0, timer 1 s, burst phase 0, gate
+    polarity NORM, sync on from CH1.
     Limits: 1 mVpp–10 Vpp and ±5 V levels into 50 Ω, width 16 ns–1 Ms, period 33 ns–1 Ms,
     edges 8.4 ns–1 µs.
     """
@@ -586,6 +593,26 @@ class Keysight33500BTwin(_KeysightTwin):
         self.add_parameter("trigger_source", "TRIGger[1|2]:SOURce",
                            choices=["IMMediate", "EXTernal", "TIMer", "BUS"], default="IMM",
                            on_change=mode)
+        # Stored and read back (what QCoDeS's Keysight33xxx snapshot reads); a timer or
+        # external trigger's timing, count, delay and slope do not reach the sample (see
+        # Known deviations): the burst's pulses are those of BURSt:NCYCles.
+        self.add_parameter("frequency_mode", f"{src}:FREQuency:MODE",
+                           choices=["CW", "LIST", "SWEep", "FIXed"], default="CW")
+        self.add_parameter("trigger_slope", "TRIGger[1|2]:SLOPe",
+                           choices=["POSitive", "NEGative"], default="POS")
+        self.add_parameter("trigger_count", "TRIGger[1|2]:COUNt", int, range=(1, 1_000_000),
+                           default=1)
+        self.add_parameter("trigger_delay", "TRIGger[1|2]:DELay", float, range=(0.0, 1000.0),
+                           default=0.0, fmt=KEYSIGHT_FLOAT)
+        self.add_parameter("trigger_timer", "TRIGger[1|2]:TIMer", float, range=(1e-6, 8000.0),
+                           default=1.0, fmt=KEYSIGHT_FLOAT)
+        self.add_parameter("burst_phase", f"{src}:BURSt:PHASe", float, range=(-360.0, 360.0),
+                           default=0.0, fmt=KEYSIGHT_FLOAT)
+        self.add_parameter("burst_gate_polarity", f"{src}:BURSt:GATE:POLarity",
+                           choices=["NORMal", "INVerted"], default="NORM")
+        self.add_parameter("sync_output", "OUTPut:SYNC[:STATe]", bool, default=True)
+        self.add_parameter("sync_source", "OUTPut:SYNC:SOURce", choices=["CH1", "CH2"],
+                           default="CH1")
         self.add_command("SYSTem:BEEP", lambda: None)
         self._remember_modes()
 

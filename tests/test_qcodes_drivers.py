@@ -178,3 +178,35 @@ def test_sr86x_connects_and_captures_the_sample_signal(connect, key, name):
     assert abs(data["Y"].mean() - z.imag) < 5 * sigma / np.sqrt(500) + 1e-6 * abs(z)
     r_xx = bench.resistance("xx")
     assert abs(z) == pytest.approx(0.2 * r_xx / (r_xx + 10e3), rel=0.02)
+
+
+def test_keysight33522b_connects_and_both_channels_round_trip(connect):
+    from qcodes.instrument_drivers.Keysight import Keysight33522B
+
+    awg, twin, _bench = connect("keysight33500b", Keysight33522B)
+    assert awg.model == "33522B" and awg.num_channels == 2
+    assert unanswered(awg) == {}
+    for ch, (shape, f, vpp, offset) in ((awg.ch1, ("PULS", 2e3, 0.5, 0.1)),
+                                        (awg.ch2, ("SIN", 2.5e3, 1.0, -0.2))):
+        ch.function_type(shape)
+        ch.frequency(f)
+        ch.amplitude(vpp)
+        ch.offset(offset)
+        ch.burst_state("ON")
+        ch.burst_ncycles(3)
+        ch.trigger_source("BUS")
+        ch.trigger_slope("NEG")
+        ch.trigger_timer(0.25)
+        ch.burst_phase(90)
+        assert (ch.function_type(), ch.frequency(), ch.amplitude(), ch.offset()) == (
+            shape, pytest.approx(f), pytest.approx(vpp), pytest.approx(offset))
+        assert (ch.burst_state(), ch.burst_ncycles(), ch.trigger_source()) == ("ON", 3, "BUS")
+        assert (ch.trigger_slope(), ch.trigger_timer(), ch.burst_phase()) == (
+            "NEG", pytest.approx(0.25), pytest.approx(90.0))
+    # the twin holds what the driver set, per channel
+    assert twin.get("burst_ncycles", 1) == 3 and twin.triggered(1) and twin.triggered(2)
+    awg.sync.source(2)
+    awg.sync.output("OFF")
+    assert (awg.sync.source(), awg.sync.output()) == (2, "OFF")
+    awg.write("*RST")                           # the manual's reset defaults
+    assert awg.ch1.trigger_slope() == "POS" and awg.ch1.burst_state() == "OFF"
