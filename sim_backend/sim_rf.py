@@ -32,7 +32,9 @@ Known deviations: frequency/power sweeps and list mode (``:FREQ:MODE SWE``, ``:S
 ``:LIST:...``) are stored and answered but never executed (the output stays at CW); pulse
 modulation, FM/PM and external AM inputs do nothing at the sample; AM shapes other than sine
 are stored but the bench always sees sinusoidal AM; no leveling (ALC) or power-search
-behaviour.
+behaviour; carrier phase (PHASe) and the reference oscillator's AUTO source are stored only;
+the PSG's DIAG:CPU:INFO:OPT:DET? answers the *OPT? list (the real one adds each option's
+revision and description).
 """
 from __future__ import annotations
 
@@ -202,6 +204,11 @@ class _KeysightSourceTwin(_RFSourceTwin):
         p("sweep_continuous", "[SOURce]:SWEep:CONTinuous[:STATe]", bool)
         p("list_retrace", "[SOURce]:LIST:RETRace", bool, default=True)
         self.add_command("[SOURce]:TSWeep", lambda: None)
+        # phase adjustment of the carrier (radians) and the reference oscillator's
+        # automatic source: stored and answered (no phase reference reaches the bench)
+        p("phase", "[SOURce]:PHASe[:ADJust]", float, range=(-3.14159, 3.14159), default=0.0,
+          fmt=fmt)
+        p("rosc_auto", "[SOURce]:ROSCillator:SOURce:AUTO", bool, default=True)
 
     def _alias(self, pattern: str, name: str) -> None:
         """Answer ``pattern`` / ``pattern?`` like the parameter ``name``."""
@@ -220,7 +227,13 @@ class _KeysightSourceTwin(_RFSourceTwin):
 
 class E8257DTwin(_KeysightSourceTwin):
     """Keysight/Agilent E8257D PSG analog signal generator (option 567, no 1E1)."""
+
+    def _declare(self) -> None:
+        super()._declare()
+        self.add_query("DIAGnostic:CPU:INFOrmation:OPTions:DETail", lambda: self.options)
     idn = "Agilent Technologies, E8257D, US47290123, C.06.28"
+    options = "567,UNT"
+    """*OPT?: 567 (to 67 GHz), UNT (AM/FM/ΦM, LF output); no 1E1 step attenuator."""
     FREQ_RANGE = (100e3, 70e9)
     POWER_RANGE = (-20.0, 25.0)
     PRESET_FREQ = 67e9
@@ -229,6 +242,9 @@ class E8257DTwin(_KeysightSourceTwin):
 class N5183BTwin(_KeysightSourceTwin):
     """Keysight N5183B MXG X-series microwave analog signal generator (option 540, no 1E1)."""
     idn = "Keysight Technologies, N5183B, MY57280123, B.01.86"
+    options = "540,UNT,UNW"
+    """*OPT?: 540 (9 kHz–40 GHz), UNT (AM/FM/ΦM, LF output), UNW (narrow pulse modulation,
+    stored only); no 1E1."""
     FREQ_RANGE = (9e3, 40e9)
     POWER_RANGE = (-20.0, 19.0)
     PRESET_FREQ = 40e9

@@ -210,3 +210,31 @@ def test_keysight33522b_connects_and_both_channels_round_trip(connect):
     assert (awg.sync.source(), awg.sync.output()) == (2, "OFF")
     awg.write("*RST")                           # the manual's reset defaults
     assert awg.ch1.trigger_slope() == "POS" and awg.ch1.burst_state() == "OFF"
+
+
+@pytest.mark.parametrize("key,module,name,f_max", [
+    ("e8257d", "agilent", "AgilentE8257D", 70e9),
+    ("n5183b", "Keysight", "KeysightN5183B", 40e9)])
+def test_keysight_rf_sources_connect_and_drive_the_sample(connect, key, module, name, f_max):
+    import importlib
+
+    driver = getattr(importlib.import_module(f"qcodes.instrument_drivers.{module}"), name)
+    source, twin, bench = connect(key, driver, drives_sample=True)
+    assert unanswered(source) == {}
+    # the frequency option the driver read from the twin (*OPT?, the PSG's DIAG:CPU:INFO:
+    # OPT:DET?) sets its range: the twin's own top frequency (E8257D-567: 70 GHz max range)
+    assert source.frequency.vals.max_value == f_max == twin.FREQ_RANGE[1]
+    source.frequency(7.25e9)
+    source.power(-5.0)
+    phase, value = (source.phase, 30.0) if key == "e8257d" else (source.phase_offset, 0.5)
+    phase(value)                      # the E8257D driver in degrees, the MXG's in radians
+    output = source.output_enabled if key == "e8257d" else source.rf_output
+    output(True)
+    assert output() is True
+    assert source.frequency() == pytest.approx(7.25e9)
+    assert source.power() == pytest.approx(-5.0)
+    assert phase() == pytest.approx(value, abs=1e-4)
+    drive = bench.drives.rf[key]
+    assert (drive.frequency_Hz, drive.power_dBm) == (pytest.approx(7.25e9), pytest.approx(-5.0))
+    output(False)
+    assert key not in bench.drives.rf
