@@ -70,6 +70,9 @@ class Keithley2450Twin(SourceMeter):
               default=0.0, fmt=knum,
               on_change=lambda *_a, k=key: self.set(f"source_{k}_delay_auto", False))
             p(f"source_{key}_readback", f"SOURce:{q}:READ:BACK", bool, default=True)
+            # user delays USER1…5 (for trigger models): stored and answered
+            p(f"source_{key}_delay_user", f"SOURce:{q}:DELay:USER<n>", float,
+              range=(0.0, 10000.0), default=0.0, fmt=knum)
         self._function = "CURR"
         self.add_command("[SENSe]:FUNCtion[:ON]", self._set_function, args=(Arg(str),))
         self.add_query("[SENSe]:FUNCtion[:ON]",
@@ -91,12 +94,15 @@ class Keithley2450Twin(SourceMeter):
             p(f"{k}_rsense", f"[SENSe]:{word}:RSENse", bool, default=False,
               on_change=self._changed)
             p(f"{k}_azero", f"[SENSe]:{word}:AZERo[:STATe]", bool, default=True)
+            p(f"{k}_delay_user", f"[SENSe]:{word}:DELay:USER<n>", float,
+              range=(0.0, 10000.0), default=0.0, fmt=knum)
         self.add_command("[SENSe]:AZERo:ONCE", ignore)
         p("count", "[SENSe]:COUNt", int, range=(1, 300000), default=1)
         p("front_terminals", "ROUTe:TERMinals", choices=["FRONt", "REAR"], default="FRON")
         p("display_light", "DISPlay:LIGHt:STATe",
           choices=["ON100", "ON75", "ON50", "ON25", "OFF", "BLACkout"], default="ON50")
         self.add_query("*LANG", lambda: "SCPI")
+        self.add_query("SYSTem:LFRequency", lambda: int(self.line_frequency()))
         self.add_command("SYSTem:CLEar", self._clear_queue)
         # ---- measurements and buffers
         self._buffers: dict[str, list[dict]] = {"defbuffer1": [], "defbuffer2": []}

@@ -238,3 +238,32 @@ def test_keysight_rf_sources_connect_and_drive_the_sample(connect, key, module, 
     assert (drive.frequency_Hz, drive.power_dBm) == (pytest.approx(7.25e9), pytest.approx(-5.0))
     output(False)
     assert key not in bench.drives.rf
+
+
+def test_keithley2450_connects_and_measures_the_sample(connect):
+    from qcodes.instrument_drivers.Keithley import Keithley2450
+
+    smu, _twin, bench = connect("keithley2450", Keithley2450, drives_sample=True, probe="xx")
+    modes = {"source": ("current", "voltage"), "sense": ("current", "voltage", "resistance")}
+    # the driver's own refusals: readings with the output off, sweeps before sweep_setup,
+    # a user delay before user_number is chosen (it would send ":...:DELay:USERNone?")
+    refused = {f"_{kind}_{m}.{p}" for kind, ms in modes.items() for m in ms
+               for p in ("user_delay", "sweep_axis", "sweep", m)}
+    assert unanswered(smu, refused) == {}
+    assert smu.line_frequency() in ("50", "60")          # the driver returns the text
+    smu.source.function("current")
+    smu.source.user_number(2)
+    smu.source.user_delay(0.05)
+    assert smu.source.user_delay() == pytest.approx(0.05)
+    smu.source.limit(2.0)
+    smu.source.current(1e-4)
+    smu.sense.function("voltage")
+    smu.sense.nplc(1.0)
+    smu.sense.user_number(3)
+    smu.sense.user_delay(0.002)
+    assert smu.sense.user_delay() == pytest.approx(0.002)
+    assert (smu.source.function(), smu.sense.function()) == ("current", "voltage")
+    smu.output_enabled(True)
+    r_xx = bench.resistance("xx")
+    assert smu.sense.voltage() / 1e-4 == pytest.approx(r_xx, rel=0.05)
+    smu.output_enabled(False)
