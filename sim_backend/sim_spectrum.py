@@ -5,7 +5,8 @@ The twins parse the Swept SA command sets (as ``drivers/spectrum_analyzers.py`` 
 stop (coupled as on the instrument), RBW/VBW/sweep time with AUTO coupling, sweep points,
 attenuation (AUTO: RL + 10 dB), reference level, detector, trace mode (write, average, max/min
 hold, view), average/sweep count, single and continuous sweeps, ``*OPC?``, the trace as ASCII
-(comma-separated, in the ``UNIT:POWer``, dBm by default, SWE:POIN values) or REAL,32 blocks,
+(comma-separated, in the ``UNIT:POWer``, dBm by default, SWE:POIN values) or REAL,32/REAL,64
+blocks,
 and marker peak search (highest, next, left, right). Numbers may carry units ("1.2 GHz");
 out-of-range values are -222 and change nothing.
 
@@ -52,7 +53,10 @@ default log-power averaging would read noise 2.5 dB lower); the peak detectors' 
 that of at most 64 cells; MAXH/MINH and peak-detector averages over more than a budget of
 sweeps are estimated from fewer; RBW/VBW are not rounded to the instrument's steps; only trace
 1 exists; zero span shows the power at the center frequency vs time with independent samples;
-the rf sources' carriers do not appear in the spectrum.
+the rf sources' carriers do not appear in the spectrum. X-series: only the Swept SA mode
+(INST:CAT? "SA 1") and its SAN measurement exist; the preamp (POW:GAIN[:STAT], :BAND), the RBW
+filter type (BAND:TYPE) and the sweep type (SWE:TYPE[:AUTO], FFT or swept) are stored and
+answered but change nothing (no preamp noise figure, every trace computed as swept).
 """
 from __future__ import annotations
 
@@ -108,7 +112,7 @@ def _series_13(value: float) -> float:
 class _AnalyzerTwin(SimInstrument):
     """What the Keysight X-series and the R&S FSV twins share."""
 
-    encoding = "latin-1"          # REAL,32 blocks are bytes
+    encoding = "latin-1"          # REAL,32/64 blocks are bytes
     FREQ_MIN = 0.0
     FREQ_MAX = 26.5e9
     PRESET_START = 10e6
@@ -157,6 +161,7 @@ class _AnalyzerTwin(SimInstrument):
         self._swt: float | None = None
         self._att: int | None = None
         self._binary = False
+        self._real_bits = 32
         self._little = self.LITTLE_ENDIAN_DEFAULT
         self._trace: np.ndarray | None = None   # W
         self._trace_f: np.ndarray | None = None
@@ -315,10 +320,11 @@ class _AnalyzerTwin(SimInstrument):
     def _set_att_auto(self, on: bool) -> None:
         self._att = None if on else self.attenuation()
 
-    def _declare_attenuation(self, pattern: str) -> None:
+    def _declare_attenuation(self, pattern: str, fmt=None) -> None:
+        """ATTenuation[:AUTO] (whole dB); ``fmt`` formats the answer (default: _fmt)."""
         arg = UnitArg(int, units=DB_UNITS, range=(0, 70))
         self.add_command(pattern, self._set_att, args=(arg,))
-        self.add_query(pattern, self.attenuation, fmt=self._fmt)
+        self.add_query(pattern, self.attenuation, fmt=fmt or self._fmt)
         self.add_command(pattern + ":AUTO", self._set_att_auto, args=(Arg(bool),))
         self.add_query(pattern + ":AUTO", lambda: self._att is None)
 
@@ -330,15 +336,17 @@ class _AnalyzerTwin(SimInstrument):
         kind = tokens[0].strip().upper()
         if kind in ("ASC", "ASCII") and len(tokens) == 1:
             self._binary = False
-        elif kind == "REAL" and (len(tokens) == 1 or tokens[1].strip() == "32"):
+        elif kind == "REAL" and (len(tokens) == 1 or tokens[1].strip() in ("32", "64")):
             self._binary = True
+            self._real_bits = 32 if len(tokens) == 1 else int(tokens[1].strip())
         elif kind in ("REAL", "INT", "INTEGER", "UINT"):
-            raise SCPIError(-221, "Settings conflict;only ASCii and REAL,32 are simulated")
+            raise SCPIError(-221, "Settings conflict;only ASCii, REAL,32 and REAL,64 are "
+                                  "simulated")
         else:
             raise SCPIError(-224)
 
     def _format_value(self) -> str:
-        return "REAL,32" if self._binary else "ASC,8"
+        return f"REAL,{self._real_bits}" if self._binary else "ASC,8"
 
     def _set_border(self, value: str) -> None:
         self._little = value == "SWAP"
@@ -475,9 +483,13 @@ class _AnalyzerTwin(SimInstrument):
         if int(name[5:]) != 1:
             raise SCPIError(-221, "Settings conflict;only trace 1 is simulated")
         _, trace = self.current_trace()
-        values = self._to_unit(trace)
+        return self._format_values(self._to_unit(trace))
+
+    def _format_values(self, values: np.ndarray) -> str:
+        """Values in the FORMat: an IEEE 488.2 block of REAL,32/64 (FORM:BORD order) or ASCII."""
         if self._binary:
-            data = values.astype("<f4" if self._little else ">f4").tobytes()
+            width = "f4" if self._real_bits == 32 else "f8"
+            data = values.astype(("<" if self._little else ">") + width).tobytes()
             size = str(len(data))
             return f"#{len(size)}{size}" + data.decode("latin-1")
         return ",".join(self._fmt_trace_value(v) for v in values)
@@ -577,7 +589,8 @@ class _XSeriesTwin(_AnalyzerTwin):
         self.add_query("[SENSe]:AVERage[:STATe]", lambda: self.trace_mode() == "AVER")
         self.add_parameter("avg_type", "[SENSe]:AVERage:TYPE", str,
                            choices=["LOG", "RMS", "SCALar"], default="LOG")
-        self._declare_attenuation("[SENSe]:POWer[:RF]:ATTenuation")
+        # the X-series answers the mechanical attenuation in whole dB ("10")
+        self._declare_attenuation("[SENSe]:POWer[:RF]:ATTenuation", fmt=self._fmt_int)
         self.add_query("TRACe<n>[:DATA]", self._trace_query, args=None)
         self.add_command("FORMat[:TRACe][:DATA]", self._set_format, args=None)
         self.add_query("FORMat[:TRACe][:DATA]", self._format_value)
@@ -593,6 +606,31 @@ class _XSeriesTwin(_AnalyzerTwin):
         self.add_command("INSTrument[:SELect]", lambda mode: None,
                          args=(Arg(str, choices=["SA"]),))
         self.add_query("INSTrument[:SELect]", lambda: "SA")
+        # the one mode (Swept SA, mode number 1) and measurement the twin has
+        self.add_query("INSTrument:CATalog", lambda: '"SA 1"')
+        self.add_query("CONFigure:CATalog", lambda: '"SAN"')
+        self.add_query("CONFigure", lambda: "SAN")
+        self.add_query("READ:SANalyzer<n>", lambda n=1: self._swept_sa_result(n, sweep=True))
+        self.add_query("FETCh:SANalyzer<n>", lambda n=1: self._swept_sa_result(n, sweep=False))
+        # stored and answered only (see Known deviations)
+        self.add_parameter("preamp_band", "[SENSe]:POWer[:RF]:GAIN:BAND", str,
+                           choices=["LOW", "FULL"], default="LOW")
+        self.add_parameter("preamp_on", "[SENSe]:POWer[:RF]:GAIN[:STATe]", bool, default=False)
+        self.add_parameter("rbw_type", "[SENSe]:BANDwidth[:RESolution]:TYPE", str,
+                           choices=["DB3", "DB6", "IMPulse", "NOISe"], default="DB3")
+        self.add_parameter("sweep_type_auto", "[SENSe]:SWEep:TYPE:AUTO", bool, default=True)
+        self.add_parameter("sweep_type", "[SENSe]:SWEep:TYPE", str, choices=["FFT", "SWEep"],
+                           default="SWE")
+
+    def _swept_sa_result(self, n: int, sweep: bool) -> str:
+        """READ:SAN<n>? (a single sweep, then the result) / FETC:SAN<n>? (the last one):
+        trace n as frequency (Hz), amplitude pairs, in the FORMat."""
+        if n != 1:
+            raise SCPIError(-221, "Settings conflict;only trace 1 is simulated")
+        if sweep:
+            self.single_sweep()
+        freqs, trace = self.current_trace()
+        return self._format_values(np.column_stack([freqs, self._to_unit(trace)]).ravel())
 
     def _set_avg_state(self, on: bool) -> None:
         self.set("trace_type", "AVER" if on else "WRIT", 1)
@@ -613,6 +651,8 @@ class _XSeriesTwin(_AnalyzerTwin):
 class N9020ATwin(_XSeriesTwin):
     """Keysight/Agilent N9020A MXA (option 526: 10 Hz–26.5 GHz)."""
     idn = "Agilent Technologies,N9020A,MY51110123,A.14.16"
+    options = '"526"'
+    """*OPT?, a quoted list as the X-series answers it: 526 (10 Hz–26.5 GHz)."""
     FREQ_MAX = 26.5e9
     NOISE_FIGURE_dB = 20.0
 
@@ -620,6 +660,8 @@ class N9020ATwin(_XSeriesTwin):
 class N9030ATwin(_XSeriesTwin):
     """Keysight/Agilent N9030A PXA (option 550: up to 50 GHz)."""
     idn = "Keysight Technologies,N9030A,MY54170123,A.14.16"
+    options = '"550"'
+    """*OPT?, a quoted list as the X-series answers it: 550 (3 Hz–50 GHz)."""
     FREQ_MAX = 50e9
     NOISE_FIGURE_dB = 18.0
 

@@ -267,3 +267,32 @@ def test_keithley2450_connects_and_measures_the_sample(connect):
     r_xx = bench.resistance("xx")
     assert smu.sense.voltage() / 1e-4 == pytest.approx(r_xx, rel=0.05)
     smu.output_enabled(False)
+
+
+def test_keysight_n9030b_driver_reads_real64_traces_from_the_x_series_twin(connect):
+    """QCoDeS has no N9020A/N9030A driver; its N9030B driver speaks the same X-series Swept
+    SA commands and runs against the N9020A twin (option 526; the twin's N9030A has option
+    550, which that driver's option table lacks)."""
+    import numpy as np
+    from qcodes.instrument_drivers.Keysight import KeysightN9030B
+
+    sa_inst, twin, _bench = connect("n9020a", KeysightN9030B, probe="xx")
+    assert sa_inst.available_modes() == ("SA",) and sa_inst.options() == ("526",)
+    assert unanswered(sa_inst) == {}
+    sa = sa_inst.sa
+    sa.start(1e9)
+    sa.stop(2e9)
+    sa.npts(201)
+    sa.res_bw(1e6)
+    assert (sa.start(), sa.stop(), sa.npts(), sa.res_bw()) == (1e9, 2e9, 201, 1e6)
+    trace = sa.trace()                        # READ:SAN1? as a REAL,64 block, SWAPped
+    assert sa_inst.ask("FORM?") == "REAL,64" and trace.shape == (201,)
+    assert sa.freq_axis() == pytest.approx(np.linspace(1e9, 2e9, 201))
+    sa_inst.write("FORM ASC")                 # the same sweep in ASCII: the same numbers
+    ascii_trace = np.array(sa_inst.ask("TRAC? TRACE1").split(","), float)
+    assert trace == pytest.approx(ascii_trace, abs=1e-6)
+    # nothing drives the sample: the displayed noise floor, kT·RBW·NF (−174 dBm/Hz + NF
+    # + 60 dB) raised by the input attenuation, read with the peak detector: above it by
+    # at most the peak bias (~12 dB)
+    floor = -174.0 + twin.NOISE_FIGURE_dB + 10 * np.log10(1e6) + sa.mech_attenuation()
+    assert floor - 3 < np.median(trace) < floor + 12
