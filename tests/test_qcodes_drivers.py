@@ -104,6 +104,17 @@ def _lockin_driving_the_sample(connect, key, driver_class):
     return connect(key, driver_class, probe="xx", drives_sample=True)
 
 
+def _set_and_read_back(lockin, frequency, amplitude, sensitivity, time_constant):
+    """Set a lock-in's reference, sine amplitude, full scale and τ; check they read back."""
+    lockin.frequency(frequency)
+    lockin.amplitude(amplitude)
+    lockin.sensitivity(sensitivity)
+    lockin.time_constant(time_constant)
+    assert lockin.frequency() == pytest.approx(frequency)
+    assert lockin.amplitude() == pytest.approx(amplitude)
+    assert (lockin.sensitivity(), lockin.time_constant()) == (sensitivity, time_constant)
+
+
 def test_sr830_connects_and_its_buffer_stores_the_sample_signal(connect):
     import numpy as np
     from qcodes.instrument_drivers.stanford_research import SR830
@@ -111,13 +122,7 @@ def test_sr830_connects_and_its_buffer_stores_the_sample_signal(connect):
     lockin, twin, bench = _lockin_driving_the_sample(connect, "sr830", SR830)
     refused = {"ch1_databuffer", "ch2_databuffer", "ch1_datatrace", "ch2_datatrace"}
     assert unanswered(lockin, refused) == {}        # buffers: read after a scan only
-    lockin.frequency(1234.5)
-    lockin.amplitude(0.5)
-    lockin.sensitivity(0.1)
-    lockin.time_constant(0.01)
-    assert lockin.frequency() == pytest.approx(1234.5)
-    assert lockin.amplitude() == pytest.approx(0.5)
-    assert lockin.sensitivity() == 0.1 and lockin.time_constant() == 0.01
+    _set_and_read_back(lockin, 1234.5, 0.5, 0.1, 0.01)
     lockin.ch1_display("X")
     lockin.buffer_SR(64)
     lockin.buffer_acq_mode("single shot")
@@ -151,13 +156,7 @@ def test_sr86x_connects_and_captures_the_sample_signal(connect, key, name):
                                                      getattr(stanford_research, name))
     refused = {"buffer.X", "buffer.Y", "buffer.R", "buffer.T"}  # after get_capture_data only
     assert unanswered(lockin, refused) == {}
-    lockin.frequency(2e3)
-    lockin.amplitude(0.2)
-    lockin.sensitivity(0.05)
-    lockin.time_constant(0.01)
-    assert lockin.frequency() == pytest.approx(2e3)
-    assert lockin.amplitude() == pytest.approx(0.2)
-    assert lockin.sensitivity() == 0.05 and lockin.time_constant() == 0.01
+    _set_and_read_back(lockin, 2e3, 0.2, 0.05, 0.01)
     buffer = lockin.buffer
     buffer.capture_config("X,Y")
     rate = buffer.capture_rate_max() / 2 ** 4
