@@ -295,3 +295,39 @@ def test_keysight_n9030b_driver_reads_real64_traces_from_the_x_series_twin(conne
     # at most the peak bias (~12 dB)
     floor = -174.0 + twin.NOISE_FIGURE_dB + 10 * np.log10(1e6) + sa.mech_attenuation()
     assert floor - 3 < np.median(trace) < floor + 12
+
+
+def test_sr830_binary_trace_over_hislip():
+    """The SR830's TRCB? dump (no header, no terminator, EOI-ended) reaches QCoDeS over the
+    LAN transport (HiSLIP on 127.0.0.1, pyvisa-py) as over GPIB."""
+    import numpy as np
+    from qcodes.instrument_drivers.stanford_research import SR830
+
+    from labspin.sim_backend.hislip import serve_hislip
+
+    bench = VirtualBench(load_sample(SAMPLE), seed=1)
+    twin = twin_classes()["sr830"](bench, "sr830", probe="xx", drives_sample=True)
+    handle = serve_hislip({"sr830": twin})
+    try:
+        lockin = SR830("qc_sr830_lan", handle.resources["sr830"], visalib="@py")
+        try:
+            assert unanswered(lockin, {"ch1_databuffer", "ch2_databuffer", "ch1_datatrace",
+                                       "ch2_datatrace"}) == {}
+            lockin.buffer_SR(8)
+            lockin.buffer_start()
+            # a LAN write returns before the instrument has run it: wait for it (*OPC?)
+            # before the virtual time moves on
+            assert lockin.ask("*OPC?").strip() == "1"
+            bench.clock.sleep(1.0)
+            lockin.buffer_pause()
+            assert lockin.buffer_npts() == 9
+            lockin.write("TRCB? 1, 0, 9")
+            raw = lockin.visa_handle.read_bytes(36)
+            values = np.frombuffer(raw, "<f4")
+            ascii_values = np.array(lockin.ask("TRCA? 1, 0, 9").strip().rstrip(",").split(","),
+                                    float)
+            assert values == pytest.approx(ascii_values, rel=1e-6)
+        finally:
+            lockin.close()
+    finally:
+        handle.close()
