@@ -55,7 +55,9 @@ Physics of the readings (SI units throughout)
 Deviations from the real instruments (knowingly)
     ASCII data only (``FORM:DATA`` other than ASCii → -224); arm/trigger sources other than
     BUS run immediately (no trigger link); sweeps (``SOUR:…:MODE SWE|LIST``), limit tests,
-    math and the 2450's user buffers (defbuffer1/2 only) are absent; source ranges are stored
+    math and the 2450's user buffers (defbuffer1/2 only) are absent; the 2450's user delays
+    (SOUR/SENS:<function>:DELay:USER<n>, for trigger models) are stored and answered only,
+    its SYST:LFR? is the bench's mains frequency; source ranges are stored
     and reported but do not limit the level (the model's full range applies); compliance is
     judged on the force voltage also in 4-wire mode (the 2400 limits the sensed one there);
     2400 CONFigure resets only the function's autorange, the trigger counts/delays/sources
