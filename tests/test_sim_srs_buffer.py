@@ -50,3 +50,42 @@ def test_capture_rate_max_follows_the_time_constant():
     assert sr86x_rate_max(1e-6) == 1.25e6 / 2 ** 4           # ≤ 1/(8 µs) = 125 kHz
     assert sr86x_rate_max(1e-3) == 1.25e6 / 2 ** 14          # ≤ 125 Hz
     assert sr86x_rate_max(1e3) == 1.25e6 / 2 ** 20
+
+
+def _sr830():
+    from labspin.sim_backend.samples import load_sample
+    from labspin.sim_backend.virtual_bench import VirtualBench
+    from labspin.sim_backend.wirings import twin_classes
+
+    bench = VirtualBench(load_sample("inplane_sot_hallbar"), seed=0)
+    return twin_classes()["sr830"](bench, "sr830", probe="xx", drives_sample=True), bench
+
+
+def test_sr830_stores_a_point_per_trigger_and_trigger_start_waits():
+    twin, bench = _sr830()
+    h = twin.handle
+    h("SRAT 14;STRT")
+    for _ in range(3):
+        h("TRIG")
+    bench.clock.sleep(5.0)
+    assert h("SPTS?") == "3"
+    h("REST;SRAT 4;TSTR 1;STRT")            # 1 Hz, the scan waits for a trigger
+    bench.clock.sleep(5.0)
+    assert h("SPTS?") == "0"
+    h("TRIG")
+    bench.clock.sleep(2.0)
+    assert h("SPTS?") == "3"                  # at 0, 1 and 2 s after the trigger
+    assert len(h("TRCA? 1,0,3").rstrip(",").split(",")) == 3
+    h("*CLS")
+    assert h("TRCA? 1,1,3") is None           # beyond the stored points: an execution error
+    assert int(h("*ESR?")) & 0x10
+
+
+def test_sr830_reset_empties_the_buffer():
+    twin, bench = _sr830()
+    h = twin.handle
+    h("SRAT 13;STRT")
+    bench.clock.sleep(0.5)
+    assert int(h("SPTS?")) == 257             # 512 Hz for 0.5 s, both ends
+    h("*RST")
+    assert h("SPTS?") == "0" and h("SRAT?") == "4" and h("SEND?") == "1"
