@@ -421,7 +421,8 @@ if __name__ == "__main__":
 
 NEEDS = Needs(columns=(
     Column("Supply current (A)", "magnet supply current, A", ("Current setpoint (A)",)),
-    Column(FIELD, "gaussmeter reading μ0H, T", FIELD_ALTERNATIVES),
+    Column(FIELD, "gaussmeter reading μ0H, T (or one column per trial: option trials)",
+           FIELD_ALTERNATIVES, required=False),
     Column(BRANCH, "+1 on the up sweep, −1 on the down sweep", required=False),
 ))
 """The columns and header keys this analysis reads (``labspin analyze --help``)."""

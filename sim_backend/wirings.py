@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 from dataclasses import dataclass
 
 from .samples import SampleModel
@@ -175,6 +176,18 @@ BENCH_MAX_CURRENT_A, BENCH_MAX_VOLTAGE_V = 0.02, 20.0
 """The simulated benches' own sample limits (A, V), tightened by a sample's [limits]."""
 
 
+BENCH_MAX_FIELD_T, MAGNET_SUPPLY_MAX_A = 0.45, 12.0
+"""The simulated benches' field limit (T) and the magnet calibration's current range (A)."""
+
+
+def _max_field_T(magnet) -> float:
+    """Get the bench's max_field_T: 0.45 T, or less where the virtual magnet cannot reach it
+    on both branches within the calibration's current range (a weaker magnet: the bench must
+    not promise a field its supply cannot make), rounded down to 1 mT."""
+    reach = magnet.tesla_per_A * MAGNET_SUPPLY_MAX_A - abs(magnet.remanence_T)
+    return min(BENCH_MAX_FIELD_T, math.floor(reach * 1e3) / 1e3)
+
+
 def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
                       resources: dict[str, str] | None = None, visa_library: str | None = None,
                       name: str = "simulated bench") -> str:
@@ -190,7 +203,7 @@ def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
     lines = [f'[bench]\nname = "{name} ({bench.sample.name})"\n',
              "[limits]", f"max_sample_current_A = {current!r}",
              f"max_sample_voltage_V = {voltage!r}",
-             "max_current_ramp_A_per_s = 0.01", "max_field_T = 0.45",
+             "max_current_ramp_A_per_s = 0.01", f"max_field_T = {_max_field_T(mg)!r}",
              "max_field_ramp_T_per_s = 0.5", "max_rf_power_dBm = 20.0", ""]
     for n, slot in slots.items():
         res = (resources or {}).get(n, slot.resource)
@@ -208,7 +221,7 @@ def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
             lines.append(f'gaussmeter = "{gauss}"')
         lines += ["max_step_T = 0.01", "tolerance_T = 5e-4", "settle_timeout_s = 30.0",
                   "settle_delay_s = 1.0", "", "[magnet.calibration]",
-                  f"tesla_per_A = {mg.tesla_per_A!r}", "max_current_A = 12.0",
+                  f"tesla_per_A = {mg.tesla_per_A!r}", f"max_current_A = {MAGNET_SUPPLY_MAX_A!r}",
                   f"remanence_T = {mg.remanence_T!r}", ""]
     return "\n".join(lines)
 

@@ -44,7 +44,10 @@ def test_a_run_round_trips_with_its_header_as_attributes(sweep, tmp_path, capsys
     assert json.loads(ds.attrs["Versions"])["pymeasure"]
     assert ds.attrs["parameter: Max field"] == "0.02 T"
     assert json.loads(ds.attrs["sample_parameters"])["name"] == "perpendicular_sot_hallbar"
-    assert json.loads(ds.attrs["sample_constants"]) == {}
+    # the constants a lab knows before measuring, as the run's header has them (value, error)
+    from labspin.results.header import read_header
+    assert json.loads(ds.attrs["sample_constants"]) == read_header(sweep).sample_constants
+    assert json.loads(ds.attrs["sample_constants"])["mu0_ms_T"][1] > 0
     with h5py.File(out, "r") as f:                  # an independent HDF5 reader
         assert set(f) == set(groups)
         np.testing.assert_array_equal(f[groups[1]]["Current"][()], df["Current (A)"].values)

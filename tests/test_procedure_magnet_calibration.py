@@ -3,6 +3,8 @@ remanence come back within the gaussmeter noise, the calibration table is writte
 bench config that then drives the magnet, limits are refused before anything is touched,
 and an abort leaves the supply at 0 A with its output off."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -105,6 +107,9 @@ def test_written_config_drives_the_magnet(run, tmp_path):
     table = calibration_table(result.data())
     from labspin.sim_backend.wirings import WIRINGS
     text = bench_config_text(bench.virtual, WIRINGS["transport"])
+    # the table spans ±8 A (±0.275 T): a bench limit beyond it would not open (below), so
+    # this bench promises 0.25 T
+    text = re.sub(r"max_field_T = [0-9.]+", "max_field_T = 0.25", text)
     path = tmp_path / "bench.toml"
     path.write_text("# my bench\n" + text)
     write_calibration(path, table)
@@ -113,7 +118,7 @@ def test_written_config_drives_the_magnet(run, tmp_path):
     assert new.startswith("# my bench\n") and "tesla_per_A" not in new
     cfg = load_bench_config(path)
     assert cfg.magnet.calibration.to_dict() == table
-    assert cfg.limits == bench.config.limits and cfg.instruments == bench.config.instruments
+    assert cfg.limits.max_field_T == 0.25 and cfg.instruments == bench.config.instruments
     # replacing again keeps one table
     write_calibration(path, table, backup=False)
     assert path.read_text().count("[magnet.calibration]") == 1
@@ -126,6 +131,12 @@ def test_written_config_drives_the_magnet(run, tmp_path):
     finally:
         assert b2.shutdown() == []
         b2.close()
+    # the same table with the bench's 0.415 T limit: refused when the bench opens, before
+    # any output is written
+    wide = tmp_path / "wide.toml"
+    wide.write_text(re.sub(r"max_field_T = 0.25", "max_field_T = 0.415", path.read_text()))
+    with pytest.raises(LimitError, match="beyond the magnet's reach"):
+        Bench(load_bench_config(wide), bench.virtual.clock, virtual=bench.virtual).open()
 
 
 def test_write_adds_a_missing_table_and_refuses_files_without_magnet(tmp_path):

@@ -27,7 +27,7 @@ def test_builtin_samples_build():
     assert set(names) == {"inplane_sot_hallbar", "perpendicular_sot_hallbar", "mtj_pillar",
                           "mtj_pillar_low_barrier", "mtj_pillar_switching",
                           "spin_torque_oscillator",
-                          "dw_gaussian_source", "kapitza_cofeb_w"}
+                          "dw_gaussian_source", "kapitza_cofeb_w", "py_film_fmr"}
     for n in names:
         info = load_sample(n).describe()
         assert info["name"] == n and info["description"]

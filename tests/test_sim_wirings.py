@@ -17,7 +17,7 @@ SAMPLE_FOR = {"transport": "perpendicular_sot_hallbar", "stfmr": "inplane_sot_ha
               "harmonic_hall": "perpendicular_sot_hallbar", "pulsed": "mtj_pillar",
               "spectrum": "spin_torque_oscillator", "gaussian_source": "dw_gaussian_source",
               "lockin_transport": "perpendicular_sot_hallbar",
-              "harmonic_hall_6221": "inplane_sot_hallbar"}
+              "harmonic_hall_6221": "inplane_sot_hallbar", "fmr": "py_film_fmr"}
 
 
 @pytest.mark.parametrize("wiring", sorted(WIRINGS))
