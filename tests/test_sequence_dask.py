@@ -174,3 +174,19 @@ def test_ctrl_c_cancels_the_remaining_runs_and_ends_the_running_ones(tmp_path):
             assert 100 < len(_data(out / e["file"])) < 1500
         else:
             assert e["file"] is None
+
+
+def test_a_forty_run_sequence_through_the_dask_path(tmp_path):
+    """Issue 16's CI size: 40 runs (2 gate voltages × 20 bias currents, 10 reads each, the fewest allowed) on 2
+    workers: every run FINISHED in its own file and in the state record, each file the
+    serial path's numbers (the run's seed is its grid point's, not the worker's)."""
+    biases = "[" + ", ".join(f"{k}e-6" for k in range(1, 21)) + "]"
+    seq = sq.load_sequence(_sequence(tmp_path, reads=10, biases=biases))
+    par = sq.run_sequence(seq, tmp_path / "dask", where=Where(workers=2), log=lambda _: None)
+    assert par.complete and par.ran == list(range(40)) and len(par.files) == 40
+    state = json.loads((tmp_path / "dask" / sq.STATE_FILE).read_text(encoding="utf-8"))
+    assert [e["status"] for e in state["runs"]] == ["FINISHED"] * 40
+    serial = sq.run_sequence(seq, tmp_path / "serial", log=lambda _: None)
+    for a, b in zip(serial.files, par.files, strict=True):
+        pd.testing.assert_frame_equal(_data(a), _data(b))
+        assert _status_lines(b) == ["#Status: FINISHED"] and len(_data(b)) == 10
