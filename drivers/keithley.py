@@ -19,44 +19,40 @@ from labspin.bench.safety import SlewLimit, shutdown_all
 from .base import SafeSourceMixin
 from .keithley_2182 import Keithley2182A
 from .keithley_6221 import Keithley6221
-from .keithley_common import checked, level_check, magnitude_check, reading
+from .keithley_common import reading, source_meter_controls
 
 __all__ = ["Keithley2400", "Keithley2450", "Keithley6221", "Keithley2182A"]
-
-_MODES = ("current", "voltage")
-
-
-def _mode_check(self, mode):
-    """Refuse a source mode whose stored setpoint lies outside its limits (switching applies it)."""
-    if mode not in _MODES:
-        raise ValueError(f"source_mode must be one of {_MODES}, got {mode!r}")
-    self._check_stored_setpoint(mode)
-    return mode
-
-
-def _enable_check(self, enabled):
-    """Refuse to enable the output while the active setpoint lies outside its limits."""
-    if enabled:
-        self._check_stored_setpoint(self.source_mode)
-    return enabled
 
 
 class _SourceMeterRole(SafeSourceMixin):
     """Role members shared by the 2400 and 2450 (mix in before the pymeasure class).
 
-    Each model sets ``_LEVEL`` (mode -> pymeasure's unchecked level control, used by ramps so
-    that a ramp can bring an out-of-limit output back) and ``_MEASURE`` (quantity ->
-    (query, index of the value in the reply)).
+    Each model sets ``_PM`` (the pymeasure class it subclasses: its limit-checked source
+    controls are built from it, :func:`source_meter_controls`, when the model class is
+    defined; ramps use its unchecked level controls, so that a ramp can bring an out-of-limit
+    output back), ``_OUTPUT`` where ``_PM.source_enabled`` is not a control, and ``_MEASURE``
+    (quantity -> (query, index of the value in the reply)).
     """
     roles = ("source_meter",)
     SAFE_LIMITS = {"current": (-1.05, 1.05, "A"), "voltage": (-210.0, 210.0, "V")}
     DEFAULT_SLEW = {"current": SlewLimit(1e-4, 1e-3), "voltage": SlewLimit(0.1, 1.0)}
-    _LEVEL: dict[str, property] = {}
+    _PM: type
+    _OUTPUT: property | None = None
     _MEASURE: dict[str, tuple[str, int]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_PM" in vars(cls):
+            for name, control in source_meter_controls(cls._PM, cls._OUTPUT).items():
+                setattr(cls, name, control)
+
+    def _level(self, mode: str) -> property:
+        """Get pymeasure's unchecked setpoint control of source ``mode``."""
+        return getattr(self._PM, f"source_{mode}")
 
     def _check_stored_setpoint(self, mode: str) -> None:
         """Read the stored setpoint of ``mode`` and raise LimitError if outside its limits."""
-        self.check_limit(mode, self._LEVEL[mode].fget(self))
+        self.check_limit(mode, self._level(mode).fget(self))
 
     def _measure(self, quantity: str) -> float:
         command, index = self._MEASURE[quantity]
@@ -71,8 +67,8 @@ class _SourceMeterRole(SafeSourceMixin):
         return self._measure("current")
 
     def _ramp(self, mode: str, target: float) -> None:
-        self.ramp_from_last(mode, target, lambda: self._LEVEL[mode].fget(self),
-                            lambda v: self._LEVEL[mode].fset(self, v))
+        level = self._level(mode)
+        self.ramp_from_last(mode, target, lambda: level.fget(self), lambda v: level.fset(self, v))
 
     def ramp_to_current(self, current_A: float) -> None:
         """Ramp the current setpoint from its present value to ``current_A`` (A) within the
@@ -113,35 +109,14 @@ class Keithley2400(_SourceMeterRole, _pm2400.Keithley2400):
     + READ?; it turns the output on and leaves it on unless auto output-off is enabled).
     Readings come as ``VOLT,CURR,RES,TIME,STAT`` (pymeasure sets :FORMat:ELEMents at init).
     """
-    _LEVEL = {"current": _pm2400.Keithley2400.source_current,
-              "voltage": _pm2400.Keithley2400.source_voltage}
+    _PM = _pm2400.Keithley2400
     _MEASURE = {"voltage": (":MEASURE:VOLTAGE?", 0), "current": (":MEASURE:CURRENT?", 1)}
 
     def __init__(self, adapter, name="Keithley 2400 SourceMeter", **kwargs):
         super().__init__(adapter, name, **kwargs)
 
-    source_mode = checked(
-        _pm2400.Keithley2400.source_mode, _mode_check,
-        "Control the source mode (str 'current' or 'voltage'); switching is refused if the "
-        "stored setpoint of the new mode lies outside its limits.")
-    source_current = checked(
-        _pm2400.Keithley2400.source_current, level_check("current"),
-        "Control the source current setpoint (A), checked against the limits before the write.")
-    source_voltage = checked(
-        _pm2400.Keithley2400.source_voltage, level_check("voltage"),
-        "Control the source voltage setpoint (V), checked against the limits before the write.")
-    compliance_current = checked(
-        _pm2400.Keithley2400.compliance_current, magnitude_check("current", "compliance_current"),
-        "Control the compliance current (A); |value| must lie within the current limits.")
-    compliance_voltage = checked(
-        _pm2400.Keithley2400.compliance_voltage, magnitude_check("voltage", "compliance_voltage"),
-        "Control the compliance voltage (V); |value| must lie within the voltage limits.")
-    source_enabled = checked(
-        _pm2400.Keithley2400.source_enabled, _enable_check,
-        "Control whether the output is on (bool); enabling is refused if the active setpoint "
-        "lies outside the limits.")
 
-
+# pymeasure's 2450 source_enabled is a measurement (read only); the output is written here.
 _pm2450_output = Instrument.control(
     "OUTPUT?", "OUTPUT %d", "Control whether the output is on (bool).",
     validator=strict_discrete_set, values={True: 1, False: 0}, map_values=True)
@@ -155,30 +130,9 @@ class Keithley2450(_SourceMeterRole, _pm2450.Keithley2450):
     ``:SOURce[1]:VOLTage:ILIMit``, ``:OUTPut[1][:STATe]``, and ``:MEASure:<function>?``
     (p. 6-4: same as ``:SENSe:FUNCtion`` then ``READ?``; returns the reading only).
     """
-    _LEVEL = {"current": _pm2450.Keithley2450.source_current,
-              "voltage": _pm2450.Keithley2450.source_voltage}
+    _PM = _pm2450.Keithley2450
+    _OUTPUT = _pm2450_output
     _MEASURE = {"voltage": (":MEAS:VOLT?", 0), "current": (":MEAS:CURR?", 0)}
 
     def __init__(self, adapter, name="Keithley 2450 SourceMeter", **kwargs):
         super().__init__(adapter, name, **kwargs)
-
-    source_mode = checked(
-        _pm2450.Keithley2450.source_mode, _mode_check,
-        "Control the source mode (str 'current' or 'voltage'); switching is refused if the "
-        "stored setpoint of the new mode lies outside its limits.")
-    source_current = checked(
-        _pm2450.Keithley2450.source_current, level_check("current"),
-        "Control the source current setpoint (A), checked against the limits before the write.")
-    source_voltage = checked(
-        _pm2450.Keithley2450.source_voltage, level_check("voltage"),
-        "Control the source voltage setpoint (V), checked against the limits before the write.")
-    compliance_current = checked(
-        _pm2450.Keithley2450.compliance_current, magnitude_check("current", "compliance_current"),
-        "Control the current limit when sourcing voltage (A); |value| within the current limits.")
-    compliance_voltage = checked(
-        _pm2450.Keithley2450.compliance_voltage, magnitude_check("voltage", "compliance_voltage"),
-        "Control the voltage limit when sourcing current (V); |value| within the voltage limits.")
-    source_enabled = checked(
-        _pm2450_output, _enable_check,
-        "Control whether the output is on (bool); enabling is refused if the active setpoint "
-        "lies outside the limits.")

@@ -1,4 +1,5 @@
-"""Helpers shared by the Keithley drivers: limit-checked pymeasure controls and readings."""
+"""Helpers shared by the Keithley drivers: limit-checked pymeasure controls (and the
+SourceMeters' set of them, built once for every model) and readings."""
 from __future__ import annotations
 
 import math
@@ -54,3 +55,59 @@ def magnitude_check(name: str, what: str) -> Callable[[Any, Any], float]:
                     max(abs(low), abs(high)), unit)
         return float(value)
     return check
+
+
+SOURCE_MODES = ("current", "voltage")
+"""The source functions of a SourceMeter (2400, 2450)."""
+
+
+def _source_mode_check(self, mode):
+    """Refuse a source mode whose stored setpoint lies outside its limits (switching applies it)."""
+    if mode not in SOURCE_MODES:
+        raise ValueError(f"source_mode must be one of {SOURCE_MODES}, got {mode!r}")
+    self._check_stored_setpoint(mode)
+    return mode
+
+
+def _output_check(self, enabled):
+    """Refuse to enable the output while the active setpoint lies outside its limits."""
+    if enabled:
+        self._check_stored_setpoint(self.source_mode)
+    return enabled
+
+
+def source_meter_controls(pm: type, output: property | None = None) -> dict[str, property]:
+    """Get the limit-checked source controls of a SourceMeter built on pymeasure class ``pm``.
+
+    Returns name -> property for ``source_mode``, ``source_current`` (A), ``source_voltage``
+    (V), ``compliance_current`` (A), ``compliance_voltage`` (V) and ``source_enabled``, each
+    wrapping ``pm``'s control of that name (``output`` instead of ``pm.source_enabled`` where
+    that is not a control). The owner provides ``check_limit``, ``limits_of``,
+    ``note_setpoint`` (:class:`SafeSourceMixin`) and ``_check_stored_setpoint(mode)``.
+    """
+    return {
+        "source_mode": checked(
+            pm.source_mode, _source_mode_check,
+            "Control the source mode (str 'current' or 'voltage'); switching is refused if the "
+            "stored setpoint of the new mode lies outside its limits."),
+        "source_current": checked(
+            pm.source_current, level_check("current"),
+            "Control the source current setpoint (A), checked against the limits before the "
+            "write."),
+        "source_voltage": checked(
+            pm.source_voltage, level_check("voltage"),
+            "Control the source voltage setpoint (V), checked against the limits before the "
+            "write."),
+        "compliance_current": checked(
+            pm.compliance_current, magnitude_check("current", "compliance_current"),
+            "Control the compliance current, the current limit when sourcing voltage (A); "
+            "|value| must lie within the current limits."),
+        "compliance_voltage": checked(
+            pm.compliance_voltage, magnitude_check("voltage", "compliance_voltage"),
+            "Control the compliance voltage, the voltage limit when sourcing current (V); "
+            "|value| must lie within the voltage limits."),
+        "source_enabled": checked(
+            output or pm.source_enabled, _output_check,
+            "Control whether the output is on (bool); enabling is refused if the active "
+            "setpoint lies outside the limits."),
+    }
