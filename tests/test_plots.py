@@ -19,42 +19,16 @@ from labspin.procedures.plots import plot_analysis
 from labspin.results.reader import read_table
 from labspin.run import api
 
-# small runs (a few seconds each on the simulated bench) that the analyses still fit
-QUICK = {
-    "field-sweep": {"max_field": 0.2, "field_step": 0.02},
-    "current-sweep": {"cycles": 1, "current_step": 1e-6},
-    "pulse-switching": {"fields": "0, 0.02", "cycles": 2, "amplitude_step": 0.025},
-    # ±20 mT in 21 points: a 2 mT step resolves the 8 GHz line (HWHM ≈ 1.4 mT), which the
-    # line quality control rejects at the default ±30 mT window (3 mT step)
-    "stfmr": {"frequencies": "8, 12", "dc_currents": "-0.002, 0.002", "field_points": 21,
-              "field_halfwidth": 0.02},
-    "switching-probability": {"trials": 8},
-    "tmr-statistics": {"reads": 200},
-    "telegraph-dwell": {"reads": 1000},
-    "magnet-calibration": {"current_step": 1.0},
-    "kapitza-map": {"current_points": 6, "field_points": 3, "averages": 2},
-    "harmonic-hall": {"max_field": 0.06, "field_step": 0.01},
-    "stno-spectrum": {"sweep_points": 1001},
-    "fmr": {"frequencies": "8, 12", "field_points": 25},
-}
+# small runs (a few seconds each on the simulated bench) that the analyses still fit, and the
+# number each procedure is run for: from the registry, so a new procedure is drawn here too
+QUICK = {name: entry.quick for name, entry in PROCEDURES.items()}
 # further cases: (procedure, parameters, simulated sample, analysis options). Angle scans at
 # two fields determine neither ΔR_A nor M_eff: an experimenter brings them from an out-of-plane
 # field sweep and ST-FMR (here the sample file's nominal 0.8 Ω and ≈ 0.80 T, with errors)
 EXTRA = {"harmonic-hall angle scans": ("harmonic-hall", {
     "scan": "angle scans", "scan_fields": "0.1, 0.3", "angle_step": 60}, "inplane_sot_hallbar",
     ["--option", "dr_ahe_ohm=0.80±0.05", "--option", "mu0_meff_T=0.80±0.02"])}
-HEADLINE = {"field-sweep": "mu0_hc_T", "current-sweep": "ic_pos_A",
-            "pulse-switching": "vc_pos_V", "stfmr": "alpha",
-            "switching-probability": "delta", "tmr-statistics": "std_ohm",
-            "telegraph-dwell": "dln_tau_p_dB_per_T", "magnet-calibration": "tesla_per_A",
-            "kapitza-map": "mu0_h_per_A_T", "harmonic-hall": "mu0_hdl_T",
-            "stno-spectrum": "df_dI_Hz_per_A", "harmonic-hall angle scans": "mu0_hdl_T",
-            "fmr": "alpha"}
 PREFIX = {"G": 1e9, "M": 1e6, "k": 1e3, "": 1.0, "m": 1e-3, "µ": 1e-6, "n": 1e-9, "p": 1e-12}
-
-
-def test_every_procedure_has_a_quick_run_here():
-    assert set(QUICK) == set(PROCEDURES)
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +112,7 @@ def test_analyze_plot_draws_the_fit_and_the_key_numbers(case, quick_file, tmp_pa
             # the error is shown to two significant digits
             assert err == pytest.approx(result[key + "_err"], rel=0.051, abs=half * 1.0001), key
     # the headline number of the procedure is on the figure
-    assert HEADLINE[case] in shown
+    assert PROCEDURES[name].headline in shown
 
 
 def test_amr_and_smr_from_three_directions_are_plotted(tmp_path, capsys):

@@ -25,6 +25,8 @@ def test_entry_loads_and_matches_its_procedure(name):
         missing = set(view.columns()) - set(cls.DATA_COLUMNS)
         assert not missing, f"{name}: view {view.title!r} reads no data column {missing}"
     assert entry.small and all(hasattr(cls, k) for k in entry.small)
+    assert all(hasattr(cls, k) for k in entry.quick)
+    assert entry.headline          # test_plots finds it on the figure of the quick run
 
 
 def test_procedures_is_the_registry():
