@@ -9,7 +9,7 @@ from pymeasure.instruments.keysight import Keysight81160A as PymeasureKeysight81
 
 from labspin.bench.registry import DRIVERS
 from labspin.drivers.pulse_generators import Keysight33500B, Keysight81160A, Picosecond10070A
-from labspin.sim_backend import sim_pulse
+from labspin.sim_backend import sim_pulse_common
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
 from labspin.sim_backend.sim_pulse import (
@@ -118,7 +118,7 @@ def test_levels_are_outputs_and_shutdown_ramps_them(bench, plug, twin_cls, drive
 
 
 def test_no_pulse_with_the_output_off_and_the_burst_takes_its_time(bench, plug, monkeypatch):
-    monkeypatch.setattr(sim_pulse, "MAX_SIMULATED_PULSES", 5)         # keep the test short
+    monkeypatch.setattr(sim_pulse_common, "MAX_SIMULATED_PULSES", 5)     # keep the test short
     twin, drv = pulser(Keysight33500BTwin, Keysight33500B, bench, plug)
     drv.amplitude = -1.0
     drv.width = 20e-9
