@@ -29,6 +29,29 @@ def strict_int_range(value, values):
     return int(strict_range(int(value), values))
 
 
+def frequency_controls(prefix: str, max_frequency: float, max_video_bandwidth: float,
+                       dynamic: bool = False) -> tuple:
+    """Get the controls both families spell alike but for the headers' ``prefix`` (":" or
+    ""): (center_frequency, span, start_frequency, stop_frequency, resolution_bandwidth,
+    video_bandwidth). Frequencies and span 0–``max_frequency`` (Hz; ``dynamic``: a model
+    narrows them with ``<name>_values``), RBW 1 Hz–10 MHz, VBW 1 Hz–``max_video_bandwidth``."""
+    def control(header, fmt, doc, values, dyn=False):
+        return Instrument.control(f"{prefix}{header}?", f"{prefix}{header} {fmt}", doc,
+                                  validator=strict_range, values=values, dynamic=dyn)
+
+    span = [0, max_frequency]
+    return (
+        control("FREQ:CENT", "%.12g", "Control the center frequency (Hz).", span, dynamic),
+        control("FREQ:SPAN", "%.12g", "Control the frequency span (Hz); 0 is zero span.",
+                span, dynamic),
+        control("FREQ:STAR", "%.12g", "Control the start frequency (Hz).", span, dynamic),
+        control("FREQ:STOP", "%.12g", "Control the stop frequency (Hz).", span, dynamic),
+        control("BAND:RES", "%.6g", "Control the resolution bandwidth (Hz).", [1, 10e6]),
+        control("BAND:VID", "%.6g", "Control the video bandwidth (Hz).",
+                [1, max_video_bandwidth]),
+    )
+
+
 class _SweptAnalyzerMixin:
     """read_trace, marker peak search and the averages switch shared by both families.
 
@@ -116,30 +139,8 @@ class KeysightXSeries(_SweptAnalyzerMixin, SCPIMixin, Instrument):
                  "sample": "SAMP", "quasi_peak": "QPE", "emi_average": "EAV",
                  "rms_average": "RAV"}
 
-    center_frequency = Instrument.control(
-        ":FREQ:CENT?", ":FREQ:CENT %.12g", "Control the center frequency (Hz).",
-        validator=strict_range, values=[0, 50e9], dynamic=True,
-    )
-    span = Instrument.control(
-        ":FREQ:SPAN?", ":FREQ:SPAN %.12g", "Control the frequency span (Hz); 0 is zero span.",
-        validator=strict_range, values=[0, 50e9], dynamic=True,
-    )
-    start_frequency = Instrument.control(
-        ":FREQ:STAR?", ":FREQ:STAR %.12g", "Control the start frequency (Hz).",
-        validator=strict_range, values=[0, 50e9], dynamic=True,
-    )
-    stop_frequency = Instrument.control(
-        ":FREQ:STOP?", ":FREQ:STOP %.12g", "Control the stop frequency (Hz).",
-        validator=strict_range, values=[0, 50e9], dynamic=True,
-    )
-    resolution_bandwidth = Instrument.control(
-        ":BAND:RES?", ":BAND:RES %.6g", "Control the resolution bandwidth (Hz).",
-        validator=strict_range, values=[1, 10e6],
-    )
-    video_bandwidth = Instrument.control(
-        ":BAND:VID?", ":BAND:VID %.6g", "Control the video bandwidth (Hz).",
-        validator=strict_range, values=[1, 50e6],
-    )
+    (center_frequency, span, start_frequency, stop_frequency, resolution_bandwidth,
+     video_bandwidth) = frequency_controls(":", 50e9, 50e6, dynamic=True)
     sweep_points = Instrument.control(
         ":SWE:POIN?", ":SWE:POIN %d", "Control the number of sweep (trace) points.",
         validator=strict_int_range, values=[1, 40001], cast=nr_int,
@@ -217,30 +218,8 @@ class FSV(_SweptAnalyzerMixin, FSSeries):
     DETECTORS = {"auto_peak": "APE", "peak": "POS", "negative": "NEG", "sample": "SAMP",
                  "rms": "RMS", "average": "AVER", "quasi_peak": "QPE"}
 
-    center_frequency = Instrument.control(
-        "FREQ:CENT?", "FREQ:CENT %.12g", "Control the center frequency (Hz).",
-        validator=strict_range, values=[0, 40e9],
-    )
-    span = Instrument.control(
-        "FREQ:SPAN?", "FREQ:SPAN %.12g", "Control the frequency span (Hz); 0 is zero span.",
-        validator=strict_range, values=[0, 40e9],
-    )
-    start_frequency = Instrument.control(
-        "FREQ:STAR?", "FREQ:STAR %.12g", "Control the start frequency (Hz).",
-        validator=strict_range, values=[0, 40e9],
-    )
-    stop_frequency = Instrument.control(
-        "FREQ:STOP?", "FREQ:STOP %.12g", "Control the stop frequency (Hz).",
-        validator=strict_range, values=[0, 40e9],
-    )
-    resolution_bandwidth = Instrument.control(
-        "BAND:RES?", "BAND:RES %.6g", "Control the resolution bandwidth (Hz).",
-        validator=strict_range, values=[1, 10e6],
-    )
-    video_bandwidth = Instrument.control(
-        "BAND:VID?", "BAND:VID %.6g", "Control the video bandwidth (Hz).",
-        validator=strict_range, values=[1, 10e6],
-    )
+    (center_frequency, span, start_frequency, stop_frequency, resolution_bandwidth,
+     video_bandwidth) = frequency_controls("", 40e9, 10e6)
     sweep_points = Instrument.control(
         "SWE:POIN?", "SWE:POIN %d", "Control the number of sweep (trace) points.",
         validator=strict_int_range, values=[101, 32001], cast=nr_int,
