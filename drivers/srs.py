@@ -112,6 +112,33 @@ class _LockInMixin:
         return float(x), float(y)
 
 
+def _filter_controls(pm: type, sensitivity_header: str, sep: str) -> tuple:
+    """Get (sensitivity, time_constant, filter_slope) of a model on pymeasure class ``pm``
+    (its SENSITIVITIES and TIME_CONSTANTS tables); the models differ in the sensitivity
+    header (SENS, SCAL) and the separator before the value ("" on the SR830, " " on the
+    SR86x)."""
+    return (
+        Instrument.control(
+            f"{sensitivity_header}?", f"{sensitivity_header}{sep}%d",
+            "Control the sensitivity (V full scale); setting picks the smallest range ≥ value.",
+            validator=smallest_at_least, values=[float(v) for v in pm.SENSITIVITIES],
+            map_values=True,
+        ),
+        Instrument.control(
+            "OFLT?", f"OFLT{sep}%d",
+            "Control the time constant (s); setting picks the nearest available (log scale).",
+            validator=nearest_log, values=[float(v) for v in pm.TIME_CONSTANTS],
+            map_values=True,
+        ),
+        Instrument.control(
+            "OFSL?", f"OFSL{sep}%d",
+            "Control the low-pass filter slope (dB/octave): 6, 12, 18 or 24.",
+            validator=strict_discrete_set, values={6: 0, 12: 1, 18: 2, 24: 3},
+            map_values=True,
+        ),
+    )
+
+
 def _sine_amplitude_property():
     getter = Instrument.measurement(
         "SLVL?", "Control the sine output amplitude (V rms); setting it ramps within the "
@@ -148,22 +175,7 @@ class SR830(_LockInMixin, SafeSourceMixin, _PymeasureSR830):
         "HARM?", "HARM%d", "Control the detection harmonic (1–19999, harmonic·f ≤ 102 kHz).",
         validator=strict_discrete_set, values=range(1, 20000), cast=int,
     )
-    sensitivity = Instrument.control(
-        "SENS?", "SENS%d",
-        "Control the sensitivity (V full scale); setting picks the smallest range ≥ value.",
-        validator=smallest_at_least, values=[float(v) for v in _PymeasureSR830.SENSITIVITIES],
-        map_values=True,
-    )
-    time_constant = Instrument.control(
-        "OFLT?", "OFLT%d",
-        "Control the time constant (s); setting picks the nearest available (log scale).",
-        validator=nearest_log, values=[float(v) for v in _PymeasureSR830.TIME_CONSTANTS],
-        map_values=True,
-    )
-    filter_slope = Instrument.control(
-        "OFSL?", "OFSL%d", "Control the low-pass filter slope (dB/octave): 6, 12, 18 or 24.",
-        validator=strict_discrete_set, values=[6, 12, 18, 24], map_values=True,
-    )
+    sensitivity, time_constant, filter_slope = _filter_controls(_PymeasureSR830, "SENS", "")
     overloaded = Instrument.measurement(
         "LIAS?",
         "Get whether an input/amplifier, filter or output overload occurred since the last "
@@ -209,22 +221,7 @@ class SR860(_LockInMixin, SafeSourceMixin, _PymeasureSR860):
         "HARM?", "HARM %d", "Control the detection harmonic (1–99).",
         validator=strict_discrete_set, values=range(1, 100), cast=int,
     )
-    sensitivity = Instrument.control(
-        "SCAL?", "SCAL %d",
-        "Control the sensitivity (V full scale); setting picks the smallest range ≥ value.",
-        validator=smallest_at_least, values=[float(v) for v in _PymeasureSR860.SENSITIVITIES],
-        map_values=True,
-    )
-    time_constant = Instrument.control(
-        "OFLT?", "OFLT %d",
-        "Control the time constant (s); setting picks the nearest available (log scale).",
-        validator=nearest_log, values=[float(v) for v in _PymeasureSR860.TIME_CONSTANTS],
-        map_values=True,
-    )
-    filter_slope = Instrument.control(
-        "OFSL?", "OFSL %d", "Control the low-pass filter slope (dB/octave): 6, 12, 18 or 24.",
-        validator=strict_discrete_set, values={6: 0, 12: 1, 18: 2, 24: 3}, map_values=True,
-    )
+    sensitivity, time_constant, filter_slope = _filter_controls(_PymeasureSR860, "SCAL", " ")
     overload_status = Instrument.measurement(
         "CUROVLDSTAT?", "Get the current overload state word (CUROVLDSTAT?).", cast=int,
     )
