@@ -29,15 +29,17 @@ def strict_int_range(value, values):
     return int(strict_range(int(value), values))
 
 
-def frequency_controls(prefix: str, max_frequency: float, max_video_bandwidth: float,
-                       dynamic: bool = False) -> tuple:
+def swept_controls(prefix: str, max_frequency: float, max_video_bandwidth: float,
+                   points: list[int], reference_levels: list[float],
+                   dynamic: bool = False) -> tuple:
     """Get the controls both families spell alike but for the headers' ``prefix`` (":" or
     ""): (center_frequency, span, start_frequency, stop_frequency, resolution_bandwidth,
-    video_bandwidth). Frequencies and span 0–``max_frequency`` (Hz; ``dynamic``: a model
-    narrows them with ``<name>_values``), RBW 1 Hz–10 MHz, VBW 1 Hz–``max_video_bandwidth``."""
-    def control(header, fmt, doc, values, dyn=False):
+    video_bandwidth, sweep_points, reference_level). Frequencies and span 0–``max_frequency``
+    (Hz; ``dynamic``: a model narrows them with ``<name>_values``), RBW 1 Hz–10 MHz, VBW
+    1 Hz–``max_video_bandwidth``, sweep ``points`` [min, max], ``reference_levels`` (dBm)."""
+    def control(header, fmt, doc, values, dyn=False, validator=strict_range, **kwargs):
         return Instrument.control(f"{prefix}{header}?", f"{prefix}{header} {fmt}", doc,
-                                  validator=strict_range, values=values, dynamic=dyn)
+                                  validator=validator, values=values, dynamic=dyn, **kwargs)
 
     span = [0, max_frequency]
     return (
@@ -49,24 +51,24 @@ def frequency_controls(prefix: str, max_frequency: float, max_video_bandwidth: f
         control("BAND:RES", "%.6g", "Control the resolution bandwidth (Hz).", [1, 10e6]),
         control("BAND:VID", "%.6g", "Control the video bandwidth (Hz).",
                 [1, max_video_bandwidth]),
+        control("SWE:POIN", "%d", "Control the number of sweep (trace) points.", points,
+                validator=strict_int_range, cast=nr_int),
+        control("DISP:WIND:TRAC:Y:RLEV", "%.6g", "Control the reference level (dBm).",
+                reference_levels),
     )
 
 
 class _SweptAnalyzerMixin:
     """read_trace, marker peak search and the averages switch shared by both families.
 
-    Subclasses define the command strings below and the ``average_count`` and
-    ``trace_type`` controls.
+    Subclasses define ``PREFIX`` (what the family's headers begin with: ":" or ""), the
+    command strings below and the ``average_count`` and ``trace_type`` controls.
     """
 
     roles = ("spectrum_analyzer",)
-    CMD_FORMAT_ASCII = ""
-    CMD_SINGLE_SWEEP = ()
+    PREFIX = ""
     CMD_TRACE1 = ""
     CMD_MARKER_ON = ""
-    CMD_MARKER_PEAK = ""
-    CMD_MARKER_X = ""
-    CMD_MARKER_Y = ""
     AVERAGE_TYPE = "AVER"
     WRITE_TYPE = "WRIT"
     AVERAGES_RANGE = (1, 10000)
@@ -92,13 +94,13 @@ class _SweptAnalyzerMixin:
 
         The adapter's timeout must exceed sweep time × averages.
         """
-        for command in self.CMD_SINGLE_SWEEP:
-            self.write(command)
+        self.write(f"{self.PREFIX}INIT:CONT OFF")
+        self.write(f"{self.PREFIX}INIT:IMM")
         self.ask("*OPC?")
 
     def read_trace(self) -> tuple[np.ndarray, np.ndarray]:
         """Take one (averaged) sweep and get (frequencies in Hz, trace 1 power in dBm)."""
-        self.write(self.CMD_FORMAT_ASCII)
+        self.write(f"{self.PREFIX}FORM ASC")
         self.single_sweep_and_wait()
         power = np.asarray(self.values(self.CMD_TRACE1), dtype=np.float64)
         start, stop, points = self.start_frequency, self.stop_frequency, self.sweep_points
@@ -109,8 +111,9 @@ class _SweptAnalyzerMixin:
     def marker_peak(self) -> tuple[float, float]:
         """Put marker 1 on the highest peak of the current trace; get (frequency Hz, level dBm)."""
         self.write(self.CMD_MARKER_ON)
-        self.write(self.CMD_MARKER_PEAK)
-        return float(self.values(self.CMD_MARKER_X)[0]), float(self.values(self.CMD_MARKER_Y)[0])
+        self.write(f"{self.PREFIX}CALC:MARK1:MAX")
+        return (float(self.values(f"{self.PREFIX}CALC:MARK1:X?")[0]),
+                float(self.values(f"{self.PREFIX}CALC:MARK1:Y?")[0]))
 
 
 class KeysightXSeries(_SweptAnalyzerMixin, SCPIMixin, Instrument):
@@ -127,29 +130,17 @@ class KeysightXSeries(_SweptAnalyzerMixin, SCPIMixin, Instrument):
     Average the analyzer takes AVERage:COUNt sweeps before *OPC? answers.
     """
 
-    CMD_FORMAT_ASCII = ":FORM ASC"
-    CMD_SINGLE_SWEEP = (":INIT:CONT OFF", ":INIT:IMM")
+    PREFIX = ":"
     CMD_TRACE1 = ":TRAC:DATA? TRACE1"
     CMD_MARKER_ON = ":CALC:MARK1:MODE POS"
-    CMD_MARKER_PEAK = ":CALC:MARK1:MAX"
-    CMD_MARKER_X = ":CALC:MARK1:X?"
-    CMD_MARKER_Y = ":CALC:MARK1:Y?"
     AVERAGES_RANGE = (1, 10000)
     DETECTORS = {"normal": "NORM", "average": "AVER", "peak": "POS", "negative": "NEG",
                  "sample": "SAMP", "quasi_peak": "QPE", "emi_average": "EAV",
                  "rms_average": "RAV"}
 
     (center_frequency, span, start_frequency, stop_frequency, resolution_bandwidth,
-     video_bandwidth) = frequency_controls(":", 50e9, 50e6, dynamic=True)
-    sweep_points = Instrument.control(
-        ":SWE:POIN?", ":SWE:POIN %d", "Control the number of sweep (trace) points.",
-        validator=strict_int_range, values=[1, 40001], cast=nr_int,
-    )
-    reference_level = Instrument.control(
-        ":DISP:WIND:TRAC:Y:RLEV?", ":DISP:WIND:TRAC:Y:RLEV %.6g",
-        "Control the reference level (dBm).",
-        validator=strict_range, values=[-170, 30],
-    )
+     video_bandwidth, sweep_points, reference_level) = swept_controls(
+        PREFIX, 50e9, 50e6, points=[1, 40001], reference_levels=[-170, 30], dynamic=True)
     attenuation = Instrument.control(
         ":POW:ATT?", ":POW:ATT %d", "Control the input (mechanical) attenuation (dB).",
         validator=strict_int_range, values=[0, 70], cast=nr_int,
@@ -207,28 +198,16 @@ class FSV(_SweptAnalyzerMixin, FSSeries):
     mode the FSV performs SWEep:COUNt sweeps before *OPC? answers.
     """
 
-    CMD_FORMAT_ASCII = "FORM ASC"
-    CMD_SINGLE_SWEEP = ("INIT:CONT OFF", "INIT:IMM")
+    PREFIX = ""
     CMD_TRACE1 = "TRAC? TRACE1"
     CMD_MARKER_ON = "CALC:MARK1:STAT ON"
-    CMD_MARKER_PEAK = "CALC:MARK1:MAX"
-    CMD_MARKER_X = "CALC:MARK1:X?"
-    CMD_MARKER_Y = "CALC:MARK1:Y?"
     AVERAGES_RANGE = (1, 32767)
     DETECTORS = {"auto_peak": "APE", "peak": "POS", "negative": "NEG", "sample": "SAMP",
                  "rms": "RMS", "average": "AVER", "quasi_peak": "QPE"}
 
     (center_frequency, span, start_frequency, stop_frequency, resolution_bandwidth,
-     video_bandwidth) = frequency_controls("", 40e9, 10e6)
-    sweep_points = Instrument.control(
-        "SWE:POIN?", "SWE:POIN %d", "Control the number of sweep (trace) points.",
-        validator=strict_int_range, values=[101, 32001], cast=nr_int,
-    )
-    reference_level = Instrument.control(
-        "DISP:WIND:TRAC:Y:RLEV?", "DISP:WIND:TRAC:Y:RLEV %.6g",
-        "Control the reference level (dBm).",
-        validator=strict_range, values=[-130, 30],
-    )
+     video_bandwidth, sweep_points, reference_level) = swept_controls(
+        PREFIX, 40e9, 10e6, points=[101, 32001], reference_levels=[-130, 30])
     attenuation = Instrument.control(
         "INP:ATT?", "INP:ATT %d", "Control the RF input attenuation (dB).",
         validator=strict_int_range, values=[0, 70], cast=nr_int,
