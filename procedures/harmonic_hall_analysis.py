@@ -38,6 +38,18 @@ arguments, ``--option``), else the file's Sample constants, else the procedure p
 "AHE amplitude"/"PHE amplitude" — never the simulator's Sample parameters — else ΔR_A > 0
 and ξ_R = 0 are assumed, with a warning (reported as ``dr_ahe_sign`` and ``xi_r``).
 
+Signs and frames. Fields are reported in design.md's frame: current along +x, the heavy
+metal below the magnet, σ = −ŷ (along the Oersted field at the magnet), torques
+−γ0·H_FL·m×σ − γ0·H_DL·m×(m×σ), m_z's sign from ΔR_A's (an out-of-plane loop in the data's
+own frame: R_xy largest with the field along +z means ΔR_A > 0). H_DL > 0 for Pt, < 0 for
+Ta and W (design.md); H_FL > 0 means a field-like field along the Oersted field. Checked
+against physics: an Oersted field alone (no spin-orbit torque) gives H_FL = +I/(2w).
+Other frames differ by signs: a model with p = +ŷ (cmtj's, the Ta/CoFeB paper in
+../shared/realdata) flips both fields; a ΔR_AHE of the other sign than the data's rotation
+flips m_z and so H_DL alone. That paper (ΔR_AHE = −5.71 Ω against a rotation that reads
+ΔR_A > 0, and p = +ŷ) reports (H_DL, H_FL) = (−420, +574) A/m; in this frame the same data
+give (−458, −545) A/m: the same numbers, H_FL of the other sign.
+
 Torque efficiencies (sample convention, labspin.sim_backend.samples):
 H_DL/I = ξ_DL·ħ/(2e μ0 Ms t_F w d), (H_FL − H_Oe)/I = ξ_FL·ħ/(2e μ0 Ms t_F w d), with
 H_Oe/I = +1/(2w) along σ = −ŷ for the heavy metal below the magnet (current sheet).
@@ -946,6 +958,10 @@ NEEDS = Needs(columns=(
            required=False),
     Column("Current amplitude (A)", "ac current amplitude I0 (or --option "
            "current_amplitude_A, or --constant)", required=False),
+    Column("Overload 1w", "1 where the 1ω lock-in reported an overload (that V1w is left "
+           "out)", required=False),
+    Column("Overload 2w", "1 where the 2ω lock-in reported an overload (that V2w is left "
+           "out)", required=False),
 ), header_keys={k: f"a procedure parameter, read as the option {v}"
                 for k, v in _HEADER_PARAMETERS.items()})
 """The columns and header keys this analysis reads (``labspin analyze --help``)."""
