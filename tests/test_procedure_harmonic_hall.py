@@ -203,6 +203,20 @@ def test_real_ta_cofeb_loops_land_near_the_published_fields():
     assert res["xi_dl"] < 0 and abs(res["xi_dl"]) > 3 * res["xi_dl_err"]
 
 
+@pytest.mark.skipif(not HH.is_dir(), reason="../shared/realdata not present")
+def test_field_sweeps_without_the_ahe_amplitude_say_what_they_assumed():
+    """Field sweeps need only ΔR_A's sign (it fixes m_z of each branch, so H_DL's sign) and
+    ξ_R: without them H_DL is still reported — its sign with ΔR_A > 0 assumed, ξ_R = 0 —
+    and each assumption is a warning naming the option, never a silent omission or choice.
+    On the real Ta/CoFeB loops the assumed sign is the data's own, so H_DL keeps its sign
+    and moves only by the missing planar-Hall correction."""
+    res = analyze_harmonic_hall(_realdata_frame(), current_amplitude_A=2.68e-3)
+    assert res["dr_ahe_sign"] == 1.0 and res["xi_r"] == 0.0
+    text = " ".join(res["warnings"])
+    assert "ΔR_A unknown (option dr_ahe_ohm)" in text and "xi_r): taken as 0" in text
+    assert res["mu0_hdl_T"] < 0 and res["mu0_hfl_T"] < 0
+
+
 def test_an_oersted_field_alone_gives_the_field_like_field_its_physical_sign(tmp_path):
     """The independent check of H_FL's sign: a sample without spin-orbit torques (ξ_DL = ξ_FL
     = 0) feels only the Oersted field of the heavy metal below it, a real field of −ŷ·I/(2w)
