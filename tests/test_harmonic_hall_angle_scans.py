@@ -196,3 +196,35 @@ def test_no_silent_omission_of_the_damping_like_field():
     flat = hh.analyze_harmonic_hall(synthetic_scan(2, hdl=0.0), dr_ahe_ohm=RA)
     assert "mu0_hdl_T" not in flat and "mu0_meff_T" not in flat and "mu0_hfl_T" in flat
     assert any("μ0M_eff fitted" in w and "mu0_meff_T" in w for w in flat["warnings"])
+
+
+def test_the_procedure_records_the_lock_in_overload_and_the_analysis_leaves_it_out(tmp_path):
+    """The 2ω lock-in at 200 nV full scale under a V_2ω of up to ≈ 430 nV (inplane_sot_hallbar,
+    its Oersted field alone, 1 mA): the twin saturates X and Y at 1.1 full scale and sets its
+    output-overload bit; the procedure records "Overload 2w" = 1 on exactly those points
+    (V2w = √2·1.1·200 nV = 311 nV), and the analysis leaves them out and names them. Read as
+    a foreign file without the flag columns, the same readings are found flat at the full
+    scale. H_FL stays within 3 errors of the truth."""
+    p = HarmonicHall()
+    p.scan, p.scan_fields, p.angle_step, p.sensitivity_2w = "angle scans", "0.05, 0.4", 30.0, 2e-7
+    truth = load_sample(p.SAMPLE).describe()
+    bench = simulated_bench(p.sim_wiring(), p.SAMPLE, seed=2,
+                            magnet=VirtualMagnet(**p.sim_magnet()))
+    result = run_procedure(p, bench, tmp_path, sample_name=p.SAMPLE, sample_parameters=truth,
+                           seed=2)
+    assert result.status == FINISHED, result.message
+    df = result.data()
+    flagged = df["Overload 2w"] == 1
+    assert flagged.sum() >= 2 and (df["Overload 1w"] == 0).all()
+    assert np.abs(df.loc[flagged, "V2w (V)"]).to_numpy() == pytest.approx(np.sqrt(2) * 1.1 * 2e-7)
+    assert (np.abs(df.loc[~flagged, "V2w (V)"]) < np.sqrt(2) * 1.1 * 2e-7).all()
+    given = {"dr_ahe_ohm": truth["dr_ahe_ohm"], "mu0_meff_T": truth["mu0_meff_T"]}
+    res = hh.analyze_files(result.path, **given)
+    assert any(w.startswith(f"V2w (V): {int(flagged.sum())} reading(s) flagged overloaded")
+               for w in res["warnings"])
+    assert res["mu0_hfl_per_A_T"] == pytest.approx(truth["mu0_hfl_per_A_T"],
+                                                   abs=3 * res["mu0_hfl_per_A_T_err"])
+    foreign = hh.analyze_harmonic_hall(df.drop(columns=["Overload 1w", "Overload 2w"]),
+                                       **given)
+    assert any(w.startswith(f"V2w (V): {int(flagged.sum())} reading(s) clipped")
+               for w in foreign["warnings"])
