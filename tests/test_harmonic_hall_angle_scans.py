@@ -228,3 +228,20 @@ def test_the_procedure_records_the_lock_in_overload_and_the_analysis_leaves_it_o
                                        **given)
     assert any(w.startswith(f"V2w (V): {int(flagged.sum())} reading(s) clipped")
                for w in foreign["warnings"])
+
+
+def test_angle_scans_of_the_simulated_perpendicular_bar_are_refused(tmp_path):
+    """The same on the simulated bench: angle scans of perpendicular_sot_hallbar (μ0H_K ≈
+    0.21 T) at 0.05–0.18 T, no M_eff given: ΔR_P·sin²θ grows 14-fold over the fields and the
+    analysis refuses before fitting the 2ω terms."""
+    p = HarmonicHall()
+    p.scan, p.scan_fields, p.angle_step = "angle scans", "0.05, 0.1, 0.15, 0.18", 30.0
+    sample = "perpendicular_sot_hallbar"
+    truth = load_sample(sample).describe()
+    bench = simulated_bench(p.sim_wiring(), sample, seed=2,
+                            magnet=VirtualMagnet(**p.sim_magnet()))
+    result = run_procedure(p, bench, tmp_path, sample_name=sample, sample_parameters=truth,
+                           seed=2)
+    assert result.status == FINISHED, result.message
+    with pytest.raises(ValueError, match="not saturated in plane.*Hayashi"):
+        hh.analyze_files(result.path, dr_ahe_ohm=truth["dr_ahe_ohm"])
