@@ -867,7 +867,10 @@ def analyze_angle_scans(df: pd.DataFrame, priors: dict, hm_below: bool = True,
     error (:func:`average_repeats`); (1) V_ω = I0·(R_xy0 + ΔR_P·sin 2φ_M) over all points →
     ΔR_P, the angle offset φ0 (the field's angle from the sample's x axis is the recorded
     angle less φ0; option angle_offset_deg to fix it) and (unless given) μ0H_k; a planar-Hall
-    amplitude that grows with the field is refused (:func:`check_saturated`); (2) per field,
+    amplitude that grows with the field is refused (:func:`check_saturated`). A lock-in
+    filter that has not settled fully lags the stage, which in a scan in one direction looks
+    like an offset: ≈ +0.1° with 15° steps read 7τ after each (12 dB/oct), taken up by φ0;
+    (2) per field,
     V_2ω = c0 + a·cos φ_M + b·g at the angles less φ0 (:func:`fit_second_harmonic`);
     (3) a(B) = s/(B + μ0M_eff) + c, a weighted straight line in 1/(B + μ0M_eff):
     μ0H_DL = −2s/(I0·ΔR_A); the field-independent c is the thermoelectric (anomalous Nernst)
