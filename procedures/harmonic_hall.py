@@ -29,6 +29,8 @@ Conventions (design.md, physics.md):
   ``V1w (V)`` = √2·X₁ω = V_ω = I0·R_xy (amplitude of the part in phase with the current) and
   ``V2w (V)`` = √2·Y₂ω = V_2ω as physics.md defines it, V(t) ⊃ V_2ω cos 2ωt,
   V_2ω = −(I0²/2)·dR_xy/dI. The raw rms readings are kept as ``X1w``, ``Y1w``, ``X2w``, ``Y2w``.
+  ``Overload 1w``/``Overload 2w`` are 1 where that lock-in reported an overload (input or
+  output past its range, LIAS?) while reading the point — the analysis leaves those out.
 * ``Field (T)`` is μ0·H read by the gaussmeter, signed along the field direction
   ``Field angle (deg)`` (in-plane, from +x: 0° = x, 90° = y).
 
@@ -154,7 +156,7 @@ class HarmonicHall(LabspinProcedure, FilmParameters, LockInSettings, SineDrive):
 
     DATA_COLUMNS = ["Field set (T)", "Field (T)", "Field angle (deg)", "Branch",
                     "Current amplitude (A)", "X1w (V)", "Y1w (V)", "X2w (V)", "Y2w (V)",
-                    "V1w (V)", "V2w (V)"]
+                    "V1w (V)", "V2w (V)", "Overload 1w", "Overload 2w"]
 
     LOCKIN_1W, LOCKIN_2W = "lockin_1w", "lockin_2w"
 
@@ -263,13 +265,17 @@ class HarmonicHall(LabspinProcedure, FilmParameters, LockInSettings, SineDrive):
 
     def _point(self, l1, l2, b_set, measured, angle, branch, i0) -> None:
         self.settle_lockin()
+        for lockin in (l1, l2):
+            lockin.overloaded      # noqa: B018 — clear the status latched while settling
         x1, y1 = self._read(l1)
         x2, y2 = self._read(l2)
+        over1, over2 = int(bool(l1.overloaded)), int(bool(l2.overloaded))
         self.emit("results", {
             "Field set (T)": b_set, "Field (T)": measured, "Field angle (deg)": angle,
             "Branch": branch, "Current amplitude (A)": i0,
             "X1w (V)": x1, "Y1w (V)": y1, "X2w (V)": x2, "Y2w (V)": y2,
-            "V1w (V)": SQRT2 * x1, "V2w (V)": SQRT2 * y2})
+            "V1w (V)": SQRT2 * x1, "V2w (V)": SQRT2 * y2,
+            "Overload 1w": over1, "Overload 2w": over2})
 
     def _angle_scans(self, l1, l2, i0) -> None:
         fields = parse_fields(self.scan_fields)

@@ -315,6 +315,8 @@ def _harmonic_angle_scans(df, result):
     v1, v2 = _col(df, "V1w (V)"), _col(df, "V2w (V)")
     groups = hh.field_groups(b)
     i0, hk = result["current_amplitude_A"], result.get("mu0_hk_T", 0.0)
+    phi0 = result.get("angle_offset_deg",                  # fitted, else given, else 0
+                      result.get("priors", {}).get("angle_offset_deg", {}).get("value", 0.0))
     dense = np.linspace(0.0, 360.0, 181)
     for k, g in enumerate(np.unique(groups[groups >= 0])):
         sel = groups == g
@@ -325,14 +327,15 @@ def _harmonic_angle_scans(df, result):
                  label=f"{np.mean(bb) * 1e3:.0f} mT")
         ax1.plot(aa, v2[sel][order] * 1e6, ".", ms=4, color=color)
         bd = np.full(dense.size, np.mean(bb))
-        pm = hh.magnetization_angle(bd, dense, hk)
+        pm = hh.magnetization_angle(bd, dense - phi0, hk)
         mark_fit(ax0.plot(dense, i0 * (result["r_xy0_ohm"] + result["dr_phe_ohm"]
                                        * np.sin(2 * pm)) * 1e3, "-", lw=1, color=color))
         ok = np.isfinite(v2[sel][order])
         if np.unique(np.round(aa[ok], 3)).size >= 6:
-            p = hh.fit_second_harmonic(bb[ok], aa[ok], v2[sel][order][ok], hk)
+            p = hh.fit_second_harmonic(bb[ok], aa[ok] - phi0, v2[sel][order][ok], hk)
             c = np.cos(pm)
-            gg = (2 * c ** 3 - c) * bd / (bd * np.cos(pm - np.radians(dense)) + hk * np.cos(2 * pm))
+            gg = (2 * c ** 3 - c) * bd / (bd * np.cos(pm - np.radians(dense - phi0))
+                                          + hk * np.cos(2 * pm))
             mark_fit(ax1.plot(dense, (p["offset_V"] + p["a_V"] * c + p["b_V"] * gg) * 1e6, "-",
                               lw=1, color=color))
     ax0.set(xlabel="field angle (deg)", ylabel="V_ω (mV)", title="V_ω: I0(R0 + ΔR_P sin 2φ_M)")
