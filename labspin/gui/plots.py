@@ -28,6 +28,8 @@ SYMBOLS_MAX = 2000
 ~0.4 s per redraw)."""
 LEGEND_MAX = 12
 """Most legend entries per plot (further groups are summarised in one line)."""
+LEGEND_FONT = "8pt"
+"""The legend's text size: a point smaller than the axes' (a legend covers data)."""
 DISPLAY_MAX = 10_000
 """Most points a curve hands to the renderer. Beyond, each run of k consecutive points is
 drawn as its minimum and maximum (pyqtgraph's "peak" reduction in the data's own order), k
@@ -94,6 +96,16 @@ def segment_connect(table: LiveTable, breaks: tuple[str, ...]) -> np.ndarray:
 def groups_in_order(values: np.ndarray) -> list:
     """Get the distinct values in order of first appearance."""
     return list(pd.unique(values)) if len(values) else []
+
+
+def run_label(results) -> str:
+    """Get a run's legend name: its file's name without the procedure's prefix and suffix
+    ("run 20261207_005537"; the whole name is in the queue), short enough for a legend in a
+    plot a third of a small screen wide (a longer one overflows the plot and is cut)."""
+    stem = Path(results.data_filename).stem
+    prefix = f"{getattr(results.procedure, 'NAME', '')}_"
+    return "run " + (stem[len(prefix):] if stem.startswith(prefix) and stem != prefix
+                     else stem)
 
 
 def _detach(item) -> None:
@@ -351,7 +363,8 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
             # second it doubles the cost of a redraw; right click > Plot Options > Grid
             self._label(plot, "bottom", view.x)
             self._label(plot, "left", view.y_label_by or view.y)
-            legend = plot.addLegend(offset=(-10, 10)) if view.shade_by else None
+            legend = plot.addLegend(offset=(-10, 10), labelTextSize=LEGEND_FONT,
+                                    verSpacing=-6) if view.shade_by else None
             dock = Dock(view.title, size=(400, 300), closable=False)
             chooser = AxisChooser(view, columns)
             k = len(self.plots)
@@ -508,7 +521,7 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
         legend.clear()
         if getattr(item, "swatch", None) is None:     # the run's own entry, in its colour
             item.swatch = pg.PlotDataItem(pen=pg.mkPen(item.color, width=3))
-        legend.addItem(item.swatch, f"run {Path(item.results.data_filename).stem}")
+        legend.addItem(item.swatch, run_label(item.results))
         shown = item.entries[:LEGEND_MAX - 2] if len(item.entries) > LEGEND_MAX - 1 \
             else item.entries
         for label, child in shown:
