@@ -10,11 +10,12 @@
 # libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxkbcommon-x11-0 …, see .ci/run;
 # QT_DEBUG_PLUGINS=1 names a missing one).
 set -e
+# -P: the installed labspin, not the checkout (as CI's plain `pytest`)
 cd "$(dirname "$0")/.."
 PYTHON=${1:-python}
 export LABSPIN_QT_PLATFORM=xcb
-xvfb-run -a -s "-screen 0 1366x768x24" "$PYTHON" -m pytest -q -p no:cacheprovider \
+xvfb-run -a -s "-screen 0 1366x768x24" "$PYTHON" -P -m pytest -q -p no:cacheprovider \
     tests/gui/test_gui_real_runs.py tests/gui/test_gui_screenshots.py
-QT_SCALE_FACTOR=1.5 xvfb-run -a -s "-screen 0 1600x1000x24" "$PYTHON" -m pytest -q \
+QT_SCALE_FACTOR=1.5 xvfb-run -a -s "-screen 0 1600x1000x24" "$PYTHON" -P -m pytest -q \
     -p no:cacheprovider tests/gui/test_gui_fit.py tests/gui/test_gui_real_runs.py \
     -k "not real_runs or field-sweep or stfmr or current-sweep"
