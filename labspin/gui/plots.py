@@ -19,7 +19,7 @@ from labspin.results.units import split_unit
 from .axis_choice import AxisChooser
 from .fit import scrolling
 from .table import LiveTable, live_table
-from .theme import plot_colours, run_colour, shades
+from .theme import group_looks, plot_colours, run_colour
 
 SI_UNITS = {"T", "A", "V", "Hz", "s", "Ω", "m", "W"}
 """Units shown with an SI prefix (mT, µA, GHz, …); others (deg, dBm, %) as they are."""
@@ -118,8 +118,9 @@ def _detach(item) -> None:
 
 class _Shaded:
     """A run's item whose ``shade_by`` groups are drawn as separate curves in shades of the
-    run's colour (siblings in the view, with legend entries (label, curve)); the item itself
-    then draws nothing and reports the groups' extent to the view."""
+    run's colour, then line styles (:func:`~labspin.gui.theme.group_looks`): siblings in the
+    view, with legend entries (label, curve); the item itself then draws nothing and
+    reports the groups' extent to the view."""
 
     def _init_shaded(self, view: View, color, linewidth: int):
         self.view, self.color, self.linewidth = view, pg.mkColor(color), linewidth
@@ -135,19 +136,19 @@ class _Shaded:
             self.children_items.append(new_curve_item())
         while len(self.children_items) > len(datasets):
             _detach(self.children_items.pop())
-        for child, color, data in zip(self.children_items, shades(self.color, len(datasets)),
-                                      datasets):
+        for child, look, data in zip(self.children_items,
+                                     group_looks(self.color, len(datasets)), datasets):
             # siblings in the view (not children: pyqtgraph's ViewBox finds the bounds and
             # the view range of its direct items)
             if child.parentItem() is not self.parentItem():
                 child.setParentItem(self.parentItem())
             child.setZValue(self.zValue() + 1)
-            child.setPen(pg.mkPen(color, width=self.linewidth))
-            child.setSymbol("o" if symbols else None)
+            child.setPen(pg.mkPen(look.color, width=self.linewidth, style=look.dash))
+            child.setSymbol(look.symbol if symbols else None)
             if symbols:
                 child.setSymbolSize(6)
                 child.setSymbolPen(None)
-                child.setSymbolBrush(color)
+                child.setSymbolBrush(look.color)
             set_curve_data(child, **data)
         self.entries = list(zip(labels, self.children_items))
         self.informViewBoundsChanged()
