@@ -19,7 +19,7 @@ from labspin.results.units import split_unit
 from .axis_choice import AxisChooser
 from .fit import scrolling
 from .table import LiveTable, live_table
-from .theme import plot_colours, run_colour, shades
+from .theme import group_looks, plot_colours, run_colour
 
 SI_UNITS = {"T", "A", "V", "Hz", "s", "Ω", "m", "W"}
 """Units shown with an SI prefix (mT, µA, GHz, …); others (deg, dBm, %) as they are."""
@@ -28,6 +28,8 @@ SYMBOLS_MAX = 2000
 ~0.4 s per redraw)."""
 LEGEND_MAX = 12
 """Most legend entries per plot (further groups are summarised in one line)."""
+LEGEND_FONT = "8pt"
+"""The legend's text size: a point smaller than the axes' (a legend covers data)."""
 DISPLAY_MAX = 10_000
 """Most points a curve hands to the renderer. Beyond, each run of k consecutive points is
 drawn as its minimum and maximum (pyqtgraph's "peak" reduction in the data's own order), k
@@ -96,6 +98,16 @@ def groups_in_order(values: np.ndarray) -> list:
     return list(pd.unique(values)) if len(values) else []
 
 
+def run_label(results) -> str:
+    """Get a run's legend name: its file's name without the procedure's prefix and suffix
+    ("run 20261207_005537"; the whole name is in the queue), short enough for a legend in a
+    plot a third of a small screen wide (a longer one overflows the plot and is cut)."""
+    stem = Path(results.data_filename).stem
+    prefix = f"{getattr(results.procedure, 'NAME', '')}_"
+    return "run " + (stem[len(prefix):] if stem.startswith(prefix) and stem != prefix
+                     else stem)
+
+
 def _detach(item) -> None:
     # out of the scene first: a parentless item left in a plot's scene finds the PlotWidget
     # instead of the ViewBox and fails on its next redraw
@@ -106,8 +118,9 @@ def _detach(item) -> None:
 
 class _Shaded:
     """A run's item whose ``shade_by`` groups are drawn as separate curves in shades of the
-    run's colour (siblings in the view, with legend entries (label, curve)); the item itself
-    then draws nothing and reports the groups' extent to the view."""
+    run's colour, then line styles (:func:`~labspin.gui.theme.group_looks`): siblings in the
+    view, with legend entries (label, curve); the item itself then draws nothing and
+    reports the groups' extent to the view."""
 
     def _init_shaded(self, view: View, color, linewidth: int):
         self.view, self.color, self.linewidth = view, pg.mkColor(color), linewidth
@@ -123,19 +136,19 @@ class _Shaded:
             self.children_items.append(new_curve_item())
         while len(self.children_items) > len(datasets):
             _detach(self.children_items.pop())
-        for child, color, data in zip(self.children_items, shades(self.color, len(datasets)),
-                                      datasets):
+        for child, look, data in zip(self.children_items,
+                                     group_looks(self.color, len(datasets)), datasets):
             # siblings in the view (not children: pyqtgraph's ViewBox finds the bounds and
             # the view range of its direct items)
             if child.parentItem() is not self.parentItem():
                 child.setParentItem(self.parentItem())
             child.setZValue(self.zValue() + 1)
-            child.setPen(pg.mkPen(color, width=self.linewidth))
-            child.setSymbol("o" if symbols else None)
+            child.setPen(pg.mkPen(look.color, width=self.linewidth, style=look.dash))
+            child.setSymbol(look.symbol if symbols else None)
             if symbols:
                 child.setSymbolSize(6)
                 child.setSymbolPen(None)
-                child.setSymbolBrush(color)
+                child.setSymbolBrush(look.color)
             set_curve_data(child, **data)
         self.entries = list(zip(labels, self.children_items))
         self.informViewBoundsChanged()
@@ -351,7 +364,8 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
             # second it doubles the cost of a redraw; right click > Plot Options > Grid
             self._label(plot, "bottom", view.x)
             self._label(plot, "left", view.y_label_by or view.y)
-            legend = plot.addLegend(offset=(-10, 10)) if view.shade_by else None
+            legend = plot.addLegend(offset=(-10, 10), labelTextSize=LEGEND_FONT,
+                                    verSpacing=-6) if view.shade_by else None
             dock = Dock(view.title, size=(400, 300), closable=False)
             chooser = AxisChooser(view, columns)
             k = len(self.plots)
@@ -508,7 +522,7 @@ class ViewDock(TabWidget, QtWidgets.QWidget):
         legend.clear()
         if getattr(item, "swatch", None) is None:     # the run's own entry, in its colour
             item.swatch = pg.PlotDataItem(pen=pg.mkPen(item.color, width=3))
-        legend.addItem(item.swatch, f"run {Path(item.results.data_filename).stem}")
+        legend.addItem(item.swatch, run_label(item.results))
         shown = item.entries[:LEGEND_MAX - 2] if len(item.entries) > LEGEND_MAX - 1 \
             else item.entries
         for label, child in shown:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
+import time
 from dataclasses import dataclass, field
 
 from pymeasure.display.Qt import QtCore, QtGui, QtWidgets
@@ -33,6 +34,9 @@ from .wheel import guard_wheel
 from .worker import LabspinManager
 
 log = logging.getLogger(__name__)
+
+WAITS_FOR_RESUME = "Queued — waits for Resume"
+"""A waiting run's status cell while an Abort keeps the queue paused."""
 
 
 @dataclass
@@ -138,6 +142,13 @@ class ProcedureWindow(ManagedDockWindow):
         self.end_of_run.setTextInteractionFlags(
             QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.end_of_run, 2)
+        self.queue_note = QtWidgets.QLabel("")
+        """What the queue waits for (after an Abort: Resume), empty when it runs on."""
+        self.queue_note.setWordWrap(True)
+        self.queue_note.setStyleSheet("color: #b35900")
+        self.statusBar().addWidget(self.queue_note, 2)
+        self.paused_at: str | None = None
+        """When an Abort paused the queue (HH:MM:SS; None: not paused)."""
         self.time_left = TimeLeftColumn(self.browser, self.manager, parent=self)
         self._add_bench_panel(cls)
         guard_wheel(self)
@@ -318,8 +329,61 @@ class ProcedureWindow(ManagedDockWindow):
             log.info(line)
         self.refusal.setText("")
         self.manager.queue(experiment)
+        self._after_queue(experiment)
         self.time_left.refresh()
         return experiment
+
+    # --- the queue after an Abort --------------------------------------------------------
+    def waiting(self) -> list:
+        """Get the queued experiments that have not started, in queue order."""
+        return [e for e in self.manager.experiments.queue
+                if e.procedure.status == e.procedure.QUEUED]
+
+    def queue_paused(self) -> bool:
+        """Get whether an Abort paused the queue (queued runs wait for Resume)."""
+        return not self.manager._start_on_add and not self.manager.is_running()
+
+    def _after_queue(self, experiment) -> None:
+        """A run queued while an Abort keeps the queue paused: if it is the only run waiting,
+        the queue resumes with it (what Queue asks for); if earlier runs wait too, it waits
+        with them for Resume, as its row and the status bar say."""
+        if not self.queue_paused():
+            return
+        if self.waiting() == [experiment]:
+            log.info("Queue after the Abort at %s: the queue resumes with this run",
+                     self.paused_at)
+            self.resume()
+            return
+        self._mark_waiting()
+
+    def _mark_waiting(self) -> None:
+        """Say what the queue waits for: each waiting run's row ("Queued — waits for
+        Resume") and the status bar; Resume enabled."""
+        waiting = self.waiting()
+        if not waiting:
+            self.queue_note.setText("")
+            return
+        for e in waiting:
+            e.browser_item.setText(3, WAITS_FOR_RESUME)
+            e.browser_item.setToolTip(3, f"The Abort at {self.paused_at} paused the queue: "
+                                         "this run starts when you press Resume")
+        text = (f"Queue paused by the Abort at {self.paused_at}: {len(waiting)} run(s) wait "
+                "— press Resume to run them (or remove them with Clear all)")
+        self.queue_note.setText(text)
+        log.warning(text)
+        self.abort_button.setText("Resume")
+        self.abort_button.clicked.disconnect()
+        self.abort_button.clicked.connect(self.resume)
+        self.abort_button.setEnabled(True)
+
+    def resume(self):
+        """Run the waiting runs (the queue goes on after an Abort)."""
+        self.paused_at = None
+        self.queue_note.setText("")
+        for e in self.waiting():
+            e.browser_item.setStatus(e.procedure.QUEUED)
+            e.browser_item.setToolTip(3, "")
+        super().resume()
 
     def invalid_inputs(self) -> list[str]:
         """Get the refusal message of every number field whose text reads as no value."""
@@ -344,9 +408,11 @@ class ProcedureWindow(ManagedDockWindow):
     # --- run life cycle --------------------------------------------------------------------
     def abort(self):
         """Stop the running measurement after its present point; the worker then ramps every
-        source to its safe state and ends the run ABORTED. The queue waits (Resume)."""
+        source to its safe state and ends the run ABORTED. The queue pauses: runs waiting
+        say they wait for Resume; a run queued when none waits resumes it."""
         log.info("Abort: stopping after the present point; every source ramps to its safe "
                  "state")
+        self.paused_at = time.strftime("%H:%M:%S")
         super().abort()
 
     def report_end(self, experiment) -> None:
@@ -378,6 +444,7 @@ class ProcedureWindow(ManagedDockWindow):
         super().abort_returned(experiment)
         self.dock_widget.update_all()
         self.report_end(experiment)
+        self._mark_waiting()
 
     def failed(self, experiment):
         """A run ended FAILED (its bench was brought to its safe state); the queue stops."""
