@@ -12,13 +12,14 @@ a :class:`Prior` (value, err, source) and goes into the result's ``priors``.
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+from labspin.results.header import parse_header
 
 DISAGREEMENT_P = 0.01
 """χ² probability below which estimates of one quantity are said to disagree (a warning and a
@@ -106,17 +107,11 @@ def _as_value_err(given, name: str) -> tuple[float, float]:
 
 def sample_constants(attrs: dict) -> dict:
     """Get the file's ``Sample constants`` ({name: value | [value, err] | {"value", "err"}}):
-    ``attrs["sample_constants"]`` when the reader set it, else the header line ``#
-    Sample constants: {json}`` ({} when there is none)."""
+    ``attrs["sample_constants"]`` when the reader set it, else those of the header text
+    ``attrs["header"]`` (:func:`labspin.results.header.parse_header`; {} when none)."""
     if isinstance(attrs.get("sample_constants"), dict):
         return dict(attrs["sample_constants"])
-    m = re.search(r"^#?\s*Sample constants:\s*(\{.*\})\s*$", attrs.get("header") or "", re.M)
-    if not m:
-        return {}
-    try:
-        return json.loads(m.group(1))
-    except json.JSONDecodeError:
-        return {}
+    return parse_header(attrs.get("header") or "").sample_constants
 
 
 def resolve_priors(options, given: dict, attrs: dict | None = None,

@@ -28,13 +28,13 @@ import numpy as np
 import pandas as pd
 
 from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
+from labspin.results.reader import convert_onto
 
 from .estimates import Option
 from .kittel import fit_resonances, resonance_result, resonance_setup
 from .kittel_analysis import MAGNET_OPTION
 from .stfmr_analysis import OPTIONS as STFMR_OPTIONS
 from .stfmr_analysis import (
-    add_si_columns,
     fit_line,
     fit_lines,
     sweeps,
@@ -132,10 +132,7 @@ def prepare(df: pd.DataFrame, signal: str | None = None) -> pd.DataFrame:
     chosen so that the dominant channel keeps its sign), θ in ``Lock-in phase (deg)``."""
     out = df.rename(columns={c: str(c).strip() for c in df.columns}).copy()
     out.attrs = dict(df.attrs)
-    add_si_columns(out, (("Field", "T"), ("Frequency", "Hz")))
-    add_si_columns(out, (("Freq", "Hz"),))
-    if "Frequency (Hz)" not in out.columns and "Freq (Hz)" in out.columns:
-        out["Frequency (Hz)"] = out["Freq (Hz)"]
+    convert_onto(out, ["Field (T)", "Frequency (Hz)"])          # "Freq (GHz)" too
     missing = [c for c in ("Field (T)", "Frequency (Hz)") if c not in out.columns]
     if missing:
         raise KeyError(f"fmr needs the columns {missing} (any unit, e.g. 'Field (Oe)', "

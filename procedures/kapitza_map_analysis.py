@@ -28,17 +28,29 @@ from labspin.physics.constants import MU0
 from labspin.physics.macrospin.analytic import kapitza_xi_eff, langevin, langevin_second_moment
 from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
 
+from .estimates import Option, priors_dict, resolve_priors
+
 FIELD, FIELD_SET, CURRENT = "Field (T)", "Field set (T)", "Current (A)"
 R, R_STD, N = "Hall resistance (ohm)", "Hall resistance std (ohm)", "Readings"
 RXX, RXX_STD = "Longitudinal resistance (ohm)", "Longitudinal resistance std (ohm)"
 SAMPLE_KEYS = ("mu0_ms_T", "volume_m3", "alpha", "temperature_K", "mu0_hdl_per_A_T")
+"""The constants of the model L(ξ_eff): M_s, V, T from the file's Sample constants (what the
+experimenter knows), α and H_DL per ampere from other measurements (FMR, harmonic Hall)."""
 
-
-def sample_from_results(path) -> dict:
-    """Get the sample parameters (``labspin sim show --json`` keys) recorded in a results
-    file's metadata ('Sample parameters: {...}'); {} if there are none."""
-    from labspin.results.header import read_header
-    return read_header(path).sample_parameters
+OPTIONS = (
+    Option("mu0_ms_T", "T", "μ0·M_s of the magnet (for ξ_eff)"),
+    Option("volume_m3", "m^3", "magnet volume V (for ξ_eff)"),
+    Option("temperature_K", "K", "sample temperature T (for ξ_eff)"),
+    Option("alpha", "", "Gilbert damping α, e.g. from FMR (for ξ_eff)"),
+    Option("mu0_hdl_per_A_T", "T/A", "damping-like field per ampere μ0H_DL/I, e.g. from "
+           "harmonic Hall (for ξ_eff)"),
+    Option("dr_ahe_ohm", "ohm", "anomalous-Hall amplitude ΔR_AHE (else calibrated from the "
+           "saturated rows)"),
+    Option("dr_amr_ohm", "ohm", "AMR amplitude ΔR_AMR (for the width from R_xx)"),
+    Option("dr_smr_ohm", "ohm", "SMR amplitude ΔR_SMR (for the width from R_xx)"),
+)
+"""The external constants this analysis takes (``--option NAME=VALUE[±ERR]``, keyword
+arguments, else the file's Sample constants); never the simulator's Sample parameters."""
 
 
 def xi_eff(sample: dict, field_T, current_A):
@@ -203,13 +215,26 @@ def boundary_current(current_A, m_dot_h, err=None) -> tuple[float, float]:
         return float(ic0), max(ek, (i[k + 1] - i[k]) / np.sqrt(12))
 
 
-def analyze_kapitza_map(df: pd.DataFrame, sample: dict | None = None,
-                        dr_ahe_ohm: float | None = None, dr_amr_ohm: float | None = None,
-                        dr_smr_ohm: float | None = None) -> dict:
+def model_constants(priors: dict) -> dict | None:
+    """Get {name: value} of the constants of L(ξ_eff) (:data:`SAMPLE_KEYS`) from priors:
+    ``Prior`` objects, a result's ``priors`` entries ({"value", "err", "source"}) or plain
+    numbers; None unless all are there."""
+    if not all(k in priors for k in SAMPLE_KEYS):
+        return None
+    values = {k: priors[k] for k in SAMPLE_KEYS}
+    return {k: float(v["value"] if isinstance(v, dict) else getattr(v, "value", v))
+            for k, v in values.items()}
+
+
+def analyze_kapitza_map(df: pd.DataFrame, **options) -> dict:
     """Get design.md's keys from a kapitza-map table.
 
+    Options (:data:`OPTIONS`; keyword arguments or ``--option NAME=VALUE[±ERR]``, else the
+    file's Sample constants — never the simulator's Sample parameters): the constants of
+    L(ξ_eff) (:data:`SAMPLE_KEYS`), ΔR_AHE, ΔR_AMR and ΔR_SMR.
+
     - ``dr_ahe_ohm`` (± err): the readout amplitude (from the saturated rows, see
-      :func:`readout_calibration`; or the value given).
+      :func:`readout_calibration`; or the prior given, with its error).
     - ``mu0_h_per_A_T`` (± err): slope of the stability boundary, μ0·H at the crossing of
       ⟨m·Ĥ⟩ through zero against the crossing current (= μ0·H_DL per ampere / α for σ along
       −Ĥ), and ``mu0_h0_T`` (± err) its intercept (residual anisotropy, field-like torque);
@@ -217,29 +242,29 @@ def analyze_kapitza_map(df: pd.DataFrame, sample: dict | None = None,
       (errors from the per-field fits, scaled up by the reduced χ² when it exceeds 1).
     - ``boundary_fields``: how many fields gave a crossing.
     - ``m_dot_h_err_median``: the typical per-point error of ⟨m·Ĥ⟩ (read noise).
-    - with ``sample`` (keys of ``labspin sim show --json``: mu0_ms_T, volume_m3, alpha,
-      temperature_K, mu0_hdl_per_A_T; or a DataFrame attribute ``sample_parameters``):
-      ``langevin_max_abs_dev``, max |⟨m·Ĥ⟩ − L(ξ_eff)| over the map, and
-      ``langevin_rms_dev``.
+    - with all constants of L(ξ_eff): ``langevin_max_abs_dev``, max |⟨m·Ĥ⟩ − L(ξ_eff)|
+      over the map, and ``langevin_rms_dev`` (a warning names the constants missing).
     - the distribution's width against the model (module doc), when the table has
-      'Longitudinal resistance (ohm)' and ΔR_Q = (ΔR_AMR + ΔR_SMR)/2 ≠ 0 (the arguments,
-      else the sample's ``dr_amr_ohm``/``dr_smr_ohm``): ``width_max``, the largest measured
-      width (1/3 for a magnet wandering over the whole sphere) with ``width_max_err``, and
-      with the sample: ``width_chi2_per_point`` (mean of t², t = (w − w_theory)/σ_w over the
-      grid points, calibration rows left out), ``width_max_abs_t``, ``width_max_abs_dev``
-      (max |w − w_theory|) and ``width_points``.
+      'Longitudinal resistance (ohm)' and ΔR_Q = (ΔR_AMR + ΔR_SMR)/2 ≠ 0: ``width_max``,
+      the largest measured width (1/3 for a magnet wandering over the whole sphere) with
+      ``width_max_err``, and with the constants: ``width_chi2_per_point`` (mean of t²,
+      t = (w − w_theory)/σ over the grid points, calibration rows left out; σ² = σ_w² plus
+      the priors' errors propagated into w − w_theory), ``width_max_abs_t``,
+      ``width_max_abs_dev`` (max |w − w_theory|) and ``width_points``.
+    - ``priors`` (each constant used, with its error and source) and ``warnings``.
     """
-    if sample is not None and not all(k in sample for k in SAMPLE_KEYS):
-        missing = [k for k in SAMPLE_KEYS if k not in sample]
-        raise ValueError(f"sample parameters lack {', '.join(missing)}")
-    if sample is None:          # the results header's, when complete (labspin analyze)
-        header = df.attrs.get("sample_parameters") or {}
-        sample = header if all(k in header for k in SAMPLE_KEYS) else None
+    priors = resolve_priors(OPTIONS, options, df.attrs)
+    warnings: list[str] = []
+    sample = model_constants(priors)
+    if sample is None:
+        missing = [k for k in SAMPLE_KEYS if k not in priors]
+        warnings.append(f"no comparison with L(ξ_eff): give {', '.join(missing)} "
+                        f"(--option NAME=VALUE±ERR)")
     d = _readout(df)
-    if dr_ahe_ohm is None:
+    if "dr_ahe_ohm" not in priors:
         dr, dr_err, r0 = readout_calibration(d, sample)
     else:
-        dr, dr_err, r0 = float(dr_ahe_ohm), 0.0, 0.0
+        dr, dr_err, r0 = priors["dr_ahe_ohm"].value, priors["dr_ahe_ohm"].err, 0.0
     t = m_dot_h_table(d, sample, dr, r0)
     rows = []
     for _, g in t.groupby("field_set_T"):
@@ -279,25 +304,53 @@ def analyze_kapitza_map(df: pd.DataFrame, sample: dict | None = None,
         dev = np.abs(t.m_dot_h - t.theory)
         out["langevin_max_abs_dev"] = float(dev.max())
         out["langevin_rms_dev"] = float(np.sqrt(np.mean(dev ** 2)))
-    info = sample or df.attrs.get("sample_parameters") or {}
-    amr = dr_amr_ohm if dr_amr_ohm is not None else info.get("dr_amr_ohm", 0.0)
-    smr = dr_smr_ohm if dr_smr_ohm is not None else info.get("dr_smr_ohm", 0.0)
-    dr_q = 0.5 * (float(amr or 0.0) + float(smr or 0.0))
+    dr_q = 0.5 * sum(priors[k].value for k in ("dr_amr_ohm", "dr_smr_ohm") if k in priors)
+    if RXX in d.columns and d[RXX].notna().any() and dr_q == 0.0:
+        warnings.append("no width from R_xx: give dr_amr_ohm and/or dr_smr_ohm")
     if RXX in d.columns and dr_q != 0.0 and d[RXX].notna().any():
-        w = width_table(d, t, dr_q, sample)
-        grid = w[~_calibration_rows(d)]
-        ok = grid[np.isfinite(grid.width) & (grid.width_err > 0)]
-        if len(ok):
-            k = int(np.argmax(ok.width.to_numpy()))
-            out["width_max"] = float(ok.width.iloc[k])
-            out["width_max_err"] = float(ok.width_err.iloc[k])
-        if sample and len(ok):
-            tt = ((ok.width - ok.width_theory) / ok.width_err).to_numpy(float)
-            out.update({"width_chi2_per_point": float(np.mean(tt ** 2)),
-                        "width_max_abs_t": float(np.max(np.abs(tt))),
-                        "width_max_abs_dev": float(np.max(np.abs(ok.width - ok.width_theory))),
-                        "width_points": float(len(ok))})
-    return {k: float(v) for k, v in out.items()}
+        out.update(_width_results(d, t, priors, sample))
+    out = {k: float(v) for k, v in out.items()}
+    out["priors"] = priors_dict(priors)
+    out["warnings"] = warnings
+    return out
+
+
+def _width_results(d: pd.DataFrame, t: pd.DataFrame, priors: dict, sample: dict | None
+                   ) -> dict:
+    """Get the width keys of :func:`analyze_kapitza_map`; w − w_theory's error from the
+    priors (ΔR_Q and the constants of L(ξ_eff)) by finite differences, one prior at a time
+    moved by its error, added in quadrature to the read errors."""
+    grid_rows = ~_calibration_rows(d)
+
+    def widths(values: dict):
+        dr_q = 0.5 * (values.get("dr_amr_ohm", 0.0) + values.get("dr_smr_ohm", 0.0))
+        model = model_constants(values) if sample else None
+        return width_table(d, t, dr_q, model)[grid_rows]
+
+    values = {k: p.value for k, p in priors.items()}
+    grid = widths(values)
+    ok = (np.isfinite(grid.width) & (grid.width_err > 0)).to_numpy()
+    out: dict = {}
+    if not ok.any():
+        return out
+    measured = grid[ok]
+    k = int(np.argmax(measured.width.to_numpy()))
+    out["width_max"] = float(measured.width.iloc[k])
+    out["width_max_err"] = float(measured.width_err.iloc[k])
+    if not sample:
+        return out
+    deviation = (measured.width - measured.width_theory).to_numpy(float)
+    var = measured.width_err.to_numpy(float) ** 2
+    for name in ("dr_amr_ohm", "dr_smr_ohm", *SAMPLE_KEYS):
+        if name in priors and priors[name].err > 0:
+            moved = widths({**values, name: values[name] + priors[name].err})[ok]
+            var = var + ((moved.width - moved.width_theory).to_numpy(float) - deviation) ** 2
+    tt = deviation / np.sqrt(var)
+    out.update({"width_chi2_per_point": float(np.mean(tt ** 2)),
+                "width_max_abs_t": float(np.max(np.abs(tt))),
+                "width_max_abs_dev": float(np.max(np.abs(deviation))),
+                "width_points": float(len(measured))})
+    return out
 
 
 def _calibration_rows(d: pd.DataFrame) -> np.ndarray:
@@ -319,5 +372,5 @@ NEEDS = Needs(columns=(
     Column(N, "readings averaged per point", required=False),
     Column(RXX, "mean longitudinal resistance, Ω", required=False),
     Column(RXX_STD, "its standard deviation, Ω", required=False),
-), header_keys={"Sample parameters": "the simulated sample (simulated bench only)"})
+), header_keys={"Sample constants": "μ0M_s, V, T of the film (priors, see the options)"})
 """The columns and header keys this analysis reads (``labspin analyze --help``)."""

@@ -15,10 +15,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from labspin.results.reader import convert_onto
+
 from .estimates import Option
 from .kittel import fit_resonances, resonance_result, resonance_setup
 from .stfmr_analysis import OPTIONS as STFMR_OPTIONS
-from .stfmr_analysis import add_si_columns
 
 _SHARED = ("gamma_Hz_per_T", "mu0_hk_T", "easy_axis_deg", "field_angle_deg",
            "min_frequency_Hz")
@@ -43,7 +44,8 @@ def resonance_table(df: pd.DataFrame, field_err_T: float | None = None) -> pd.Da
     polarity, mu0_hres_T (|B|), mu0_hres_T_err, optional mu0_dh_T(_err), field_angle_deg,
     used, reason. KeyError naming the missing columns."""
     df = df.rename(columns={c: str(c).strip() for c in df.columns}).copy()
-    add_si_columns(df, (("Field", "T"), ("Frequency", "Hz")) + tuple(_OPTIONAL.values()))
+    convert_onto(df, ["Field (T)", "Frequency (Hz)",
+                      *(f"{q} ({si})" for q, si in _OPTIONAL.values())])
     missing = [c for c in ("Frequency (Hz)", "Field (T)") if c not in df.columns]
     if missing:
         raise KeyError(f"kittel needs the columns {missing} (one row per resonance, any "

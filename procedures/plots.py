@@ -218,8 +218,8 @@ def stfmr(df, result):
     ax0.set(xlabel="μ0H (mT)", ylabel="V_mix (µV)", title="sweeps and S·F_S + A·F_A fits")
     ax0.legend(fontsize=7)
     ok = lines[np.isfinite(lines["mu0_hres_T_err"]) & (lines["mu0_dh_T"] > 0)]
-    params = df.attrs.get("sample_parameters") or {}
-    _kittel_panels(ax1, ax2, ok, result, float(params.get("mu0_hk_T") or 0.0))
+    hk = (result.get("priors", {}).get("mu0_hk_T") or {}).get("value", 0.0)   # as fitted
+    _kittel_panels(ax1, ax2, ok, result, float(hk or 0.0))
     add_key_numbers(fig, result, ["mu0_meff_T", "gamma_Hz_per_T", "alpha", "mu0_dh0_T",
                                   "s_over_a", "xi", "mu0_hk_eff_T", "mu0_hdl_per_A_T", "xi_dc"],
                     notes=[f"{int(result.get('n_lines', len(ok)))} lines at the smallest |I_dc|"])
@@ -407,7 +407,8 @@ def _switching_curves(df, result, currents):
         rows = [g.iloc[-1] for _, g in counts.groupby("width")]
         dense = pd.DataFrame([r for r in rows for _ in currents]).reset_index(drop=True)
         dense["current"] = np.tile(currents, len(rows))
-        model = spa.ThermalSwitchingModel(dense, spa.header_constants(df).get("mu0_hk_T"))
+        hk = (result.get("priors", {}).get("mu0_hk_T") or {}).get("value")   # as fitted
+        model = spa.ThermalSwitchingModel(dense, hk)
         p = model.probabilities(result["delta"], result["ic0_A"], result["tau_d_s"])
         return {r["width"]: p[k * currents.size:(k + 1) * currents.size]
                 for k, r in enumerate(rows)}
@@ -617,10 +618,9 @@ def magnet_calibration(df, result):
 def kapitza_map(df, result):
     """⟨m·Ĥ⟩ over current and field with the fitted stability boundary μ0H = h0 + slope·I;
     cuts per field against L(ξ_eff) when the sample is known."""
-    from .kapitza_map_analysis import SAMPLE_KEYS, m_dot_h_table
+    from .kapitza_map_analysis import m_dot_h_table, model_constants
     fig, (ax0, ax1) = new_figure(2, width_per_panel=4.8)
-    params = df.attrs.get("sample_parameters") or {}
-    sample = params if all(k in params for k in SAMPLE_KEYS) else None
+    sample = model_constants(result.get("priors") or {})     # the constants the fit used
     t = m_dot_h_table(df, sample)
     # the map: fields swept over several currents (not the saturating calibration rows)
     swept = t.groupby("field_set_T")["current_A"].transform("nunique") >= 3
@@ -720,20 +720,13 @@ def plot_analysis(procedure: str, df, result: dict, files: Sequence[str | Path] 
     (as :func:`labspin.results.reader.read_table` reads it; ``files`` for the footer)."""
     if procedure not in REGISTRY:
         raise KeyError(f"no plot for procedure {procedure!r}")
+    from labspin.results.header import parse_header, read_header
     if files and not df.attrs.get("header"):
         # several files concatenated lose pandas' attrs: the first file's header stands in
-        from labspin.results.reader import header_lines, header_sample_parameters
         df = df.copy()
-        df.attrs.update(header="\n".join(header_lines(files[0])),
-                        sample_parameters=header_sample_parameters(files[0]))
+        df.attrs.update(header=read_header(files[0]).text)
     fig = REGISTRY[procedure].load("plot")(df, result)
-    sample = ""
-    params = df.attrs.get("sample_parameters")
-    header = df.attrs.get("header", "")
-    for line in header.splitlines():
-        if line.lstrip("#\t ").startswith("Sample:"):
-            sample = line.split(":", 1)[1].strip()
-    if not sample and params:
-        sample = str(params.get("name", ""))
+    header = parse_header(df.attrs.get("header", ""))
+    sample = header.metadata.get("Sample", header.other.get("Sample", ""))
     decorate(fig, procedure, files, sample)
     return fig

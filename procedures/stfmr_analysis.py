@@ -64,7 +64,8 @@ from labspin.physics.macrospin.analytic import (
 )
 from labspin.physics.macrospin.system import SIGMA_SPIN_HALL
 from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
-from labspin.results.units import convert, split_unit
+from labspin.results.reader import convert_onto
+from labspin.results.units import convert
 
 from .estimates import (
     Option,
@@ -90,28 +91,10 @@ _LINE_KEYS = ("mu0_hres_T", "mu0_dh_T", "s_V", "a_V", "offset_V", "slope_V_per_T
 
 # --- reading -------------------------------------------------------------------------------
 def read_results(path) -> pd.DataFrame:
-    """Read a results file (pymeasure header or plain CSV); the "Sample parameters" JSON of
-    the header, when present, goes to ``df.attrs["sample_parameters"]``."""
+    """Read a results file (pymeasure header or plain CSV) with
+    :func:`labspin.results.reader.read_table`."""
     from labspin.results.reader import read_table
     return read_table(path)
-
-
-def add_si_columns(df: pd.DataFrame, quantities) -> None:
-    """Add, in place, ``"Q (SI)"`` for each (Q, SI) of ``quantities`` that ``df`` lacks,
-    converted from a column "Q (unit)" in another unit of it ("Field (mT)", "Field (Oe)",
-    "Frequency (GHz)"; names compared without surrounding spaces, "Field(G)" too)."""
-    for quantity, si in quantities:
-        if f"{quantity} ({si})" in df.columns:
-            continue
-        for column in list(df.columns):
-            name, unit = split_unit(str(column).strip())
-            if name == quantity and unit:
-                try:
-                    df[f"{quantity} ({si})"] = convert(
-                        pd.to_numeric(df[column], errors="raise").astype(float), unit, si)
-                except ValueError:            # not a unit of that quantity: named later
-                    continue
-                break
 
 
 def standardize(df: pd.DataFrame, columns: dict | None = None,
@@ -129,7 +112,7 @@ def standardize(df: pd.DataFrame, columns: dict | None = None,
         out = out.rename(columns={"Field": f"Field ({field_unit or 'T'})"})
     if "Vmix" in out.columns:
         out = out.rename(columns={"Vmix": "Vmix (V)"})
-    add_si_columns(out, (("Field", "T"), ("Frequency", "Hz")))
+    convert_onto(out, ["Field (T)", "Frequency (Hz)"])
     missing = [c for c in ("Field (T)", "Frequency (Hz)", "Vmix (V)") if c not in out.columns]
     if missing:
         raise KeyError(f"stfmr analysis needs the columns {missing}; map yours with "

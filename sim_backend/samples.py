@@ -61,10 +61,12 @@ from labspin.physics.readout import HallBar, TunnelJunction
 
 GEOMETRIES = ("hallbar", "pillar", "domain_wall")
 NOMINAL_REL_ERR = {"mu0_ms_T": 0.03, "thickness_m": 0.05, "hm_thickness_m": 0.05,
-                   "width_m": 0.02, "length_m": 0.02}
+                   "width_m": 0.02, "length_m": 0.02, "volume_m3": 0.06,
+                   "temperature_K": 0.01}
 """Relative standard errors of the sample constants as a lab knows them: M_s from a
 magnetometer (3 %, volume and calibration), thicknesses from deposition rates (5 %), bar
-width and length from lithography (2 %)."""
+width and length from lithography (2 %), the magnet's volume from those three (6 %), the
+sample temperature from the stage's thermometer (1 %)."""
 
 TOP_KEYS = ("name", "description", "geometry")
 """Top-level keys that are not tables."""
@@ -231,14 +233,17 @@ class SampleModel:
     def constants(self) -> dict:
         """Get the ``Sample constants`` of design.md: what an experimenter knows before
         measuring — the film's μ0M_s (magnetometer), thicknesses (deposition), bar width and
-        length (lithography) — as {name: [nominal value, standard error]}, the errors
-        :data:`NOMINAL_REL_ERR` of the value. Never the truths an analysis should find (α,
-        M_eff, H_k, torques, resistances). {} for a domain-wall sample."""
+        length (lithography), the magnet's volume, the temperature — as {name: [nominal
+        value, standard error]}, the errors :data:`NOMINAL_REL_ERR` of the value. Never the
+        truths an analysis should find (α, M_eff, H_k, torques, resistances). {} for a
+        domain-wall sample."""
         if self.system is None:
             return {}
         m = self.data["magnet"]
         values = {"mu0_ms_T": float(m["mu0_ms_T"]), "thickness_m": float(m["thickness_m"]),
-                  "width_m": float(m["width_m"]), "length_m": float(m["length_m"])}
+                  "width_m": float(m["width_m"]), "length_m": float(m["length_m"]),
+                  "volume_m3": float(self.system.magnet.volume),
+                  "temperature_K": float(self.system.magnet.temperature_K)}
         if self.data.get("heavy_metal"):
             values["hm_thickness_m"] = self.hm_thickness_m
         return {k: [v, abs(v) * NOMINAL_REL_ERR[k]] for k, v in values.items()}

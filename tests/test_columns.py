@@ -43,3 +43,25 @@ def test_analyze_a_foreign_loop_from_the_command_line(tmp_path, capsys):
     assert main(["analyze", "field-sweep", str(f)]) == 2      # unmapped columns: named error
     assert "field-sweep needs the column(s) Field (T), Resistance (ohm); have H, dir, Rxy" \
         in capsys.readouterr().err
+
+
+def test_every_caller_of_the_reader_gets_its_checks(tmp_path):
+    """The unit check of a rename and the analysis's missing columns live in the reader's
+    path (read_table, run.analysis.read_files), so the GUI's Analysis tab and the API get
+    the same refusals as `labspin analyze`."""
+    from labspin.run.analysis import MissingColumns, read_files
+    f = tmp_path / "loop.txt"
+    _foreign_loop(f)
+    g = tmp_path / "loop_oe.txt"
+    pd.read_csv(f, sep="\t").rename(columns={"H": "H (Oe)"}).to_csv(g, sep="\t", index=False)
+    with pytest.raises(ValueError, match=r"'H \(Oe\)' is in Oe, 'Field \(T\)' in T; add "
+                                         r"--unit \"Field \(T\)=Oe\""):
+        read_table(g, ["Field (T)=H (Oe)"])
+    assert read_table(g, ["Field (T)=H (Oe)"], ["Field (T)=Oe"])["Field (T)"].abs().max() \
+        == pytest.approx(0.1)
+    with pytest.raises(MissingColumns, match=r"field-sweep needs the column\(s\) Field \(T\), "
+                                             r"Resistance \(ohm\); have H, dir, Rxy"):
+        read_files([f], procedure="field-sweep")
+    data = read_files([f], ["Field (T)=H", "Resistance (ohm)=Rxy"], ["Field (T)=Oe"],
+                      procedure="field-sweep")
+    assert data["Field (T)"].abs().max() == pytest.approx(0.1)

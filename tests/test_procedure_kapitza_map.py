@@ -12,8 +12,9 @@ from labspin.procedures.kapitza_map_analysis import (
     analyze_kapitza_map,
     boundary_current,
     m_dot_h_table,
-    sample_from_results,
+    model_constants,
 )
+from labspin.results.reader import read_table
 from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet
@@ -49,11 +50,23 @@ def test_closed_loop_recovers_the_boundary_slope(tmp_path):
     result = run_procedure(_procedure(), _bench(overrides), tmp_path, sample_name=SAMPLE,
                            sample_parameters=info, seed=1)
     assert result.status == FINISHED, result.message
-    df = result.data()
+    df = read_table(result.path)
     assert len(df) == 2 + 3 * 6 + 2
-    sample = sample_from_results(result.path)
-    assert sample["alpha"] == 0.08
-    res = analyze_kapitza_map(df, sample)
+    # μ0M_s, V, T come from the file's Sample constants (the nominal film); α and H_DL per
+    # ampere a user measured elsewhere (FMR, harmonic Hall) to 3 %; the SMR amplitude from a
+    # field sweep along y to 2 %
+    measured = {"alpha": (0.08, 0.0024),
+                "mu0_hdl_per_A_T": (info["mu0_hdl_per_A_T"], 0.03 * info["mu0_hdl_per_A_T"]),
+                "dr_smr_ohm": (info["dr_smr_ohm"], 0.02 * abs(info["dr_smr_ohm"]))}
+    res = analyze_kapitza_map(df, **measured)
+    sources = {k: p["source"] for k, p in res["priors"].items()}
+    assert sources == {"mu0_ms_T": "file: sample constants",
+                       "volume_m3": "file: sample constants",
+                       "temperature_K": "file: sample constants",
+                       "alpha": "option", "mu0_hdl_per_A_T": "option", "dr_smr_ohm": "option"}
+    sample = model_constants(res["priors"])
+    for key in ("mu0_ms_T", "volume_m3", "temperature_K"):     # the nominal film: the truth
+        assert sample[key] == pytest.approx(info[key], rel=1e-9)
     assert res["boundary_fields"] == 3
     assert res["mu0_h_per_A_T_err"] < 0.02 * truth
     # seeds 1–4 gave pulls −1.3, −1.9, −2.2, +0.4: a −0.6 % lean (the virtual bench's
@@ -69,9 +82,11 @@ def test_closed_loop_recovers_the_boundary_slope(tmp_path):
         set(grid.state) == {"parallel", "antiparallel"}
     assert (grid.m_dot_h[grid.current_A == 1e-6] > 0.5).all()
     assert (grid.m_dot_h[grid.current_A == 10e-6] < -0.5).all()
-    # without the sample the analysis still gives the boundary (readout uncorrected)
+    # without α and H_DL the analysis still gives the boundary (readout uncorrected), says
+    # why there is no comparison, and does not take them from the Sample parameters
     plain = analyze_kapitza_map(df)
-    assert "langevin_max_abs_dev" not in plain
+    assert "langevin_max_abs_dev" not in plain and "width_chi2_per_point" not in plain
+    assert any("alpha, mu0_hdl_per_A_T" in w for w in plain["warnings"]), plain["warnings"]
     assert abs(plain["mu0_h_per_A_T"] - truth) < 3 * plain["mu0_h_per_A_T_err"] + 0.01 * truth
     # --- the distribution's width against the Langevin model, from ⟨R_xx⟩ (SMR, −2 Ω) ---
     # Errors: the source meter's 0.4 µV read noise pooled over the map, /(I·√3): 0.03–0.2 in
@@ -84,7 +99,7 @@ def test_closed_loop_recovers_the_boundary_slope(tmp_path):
     assert res["width_max"] > 0.15 and res["width_max"] > 4 * res["width_max_err"]
     # and the comparison can fail: without the spin torque the model predicts saturation
     # (width ≈ 0) at the wandering points, measured ≈ 0.25 ± 0.04 there
-    no_torque = analyze_kapitza_map(df, {**sample, "mu0_hdl_per_A_T": 0.0})
+    no_torque = analyze_kapitza_map(df, **{**measured, "mu0_hdl_per_A_T": 0.0})
     assert no_torque["width_max_abs_t"] > 5 and no_torque["width_chi2_per_point"] > 2.5
 
 

@@ -5,6 +5,7 @@ mtj_pillar_switching) and on mtj_pillar with Δ and I_c0 set with --set, limits 
 anything is touched, and an abort leaving the sources safe. The model against the simulated
 pillar's stochastic LLG is in test_brown_switching.py."""
 import json
+import math
 import re
 
 import numpy as np
@@ -13,10 +14,14 @@ import pytest
 
 from labspin.cli.main import main
 from labspin.physics.constants import GAMMA0, MU0
+from labspin.procedures.estimates import resolve_priors
 from labspin.procedures.switching_probability import SwitchingProbability, beta_interval
 from labspin.procedures.switching_probability_analysis import (
+    OPTIONS,
     ThermalSwitchingModel,
+    analyze_switching_probability,
     fit_thermal_activation,
+    header_constants,
     probability_table,
 )
 from labspin.results.reader import read_table
@@ -87,6 +92,40 @@ def test_fit_needs_points_on_two_currents():
         fit_thermal_activation(pd.concat([one] * 3), alpha=0.1, mu0_hk_T=0.13)
 
 
+def test_priors_are_options_or_typed_parameters_never_the_sample_parameters():
+    """α and μ0H_K fix τ_D only when a user gives them (--option with its error, or the
+    procedure's "Damping"/"Anisotropy field" typed at run time); the simulator's truth in
+    the header ("Sample parameters") is not a prior (design.md). A prior's error widens Δ's
+    by the shift α's error causes (linearised at the fit)."""
+    counts, tau_d = _design()
+    p = ThermalSwitchingModel(counts, 0.13).probabilities(24.5, 123e-6, tau_d)
+    df = pd.DataFrame({"Pulse current (A)": counts.current, "Pulse width (s)": counts.width,
+                       "Pulse amplitude (V)": -1025 * counts.current, "Trials": counts.n,
+                       "Switched": np.random.default_rng(1).binomial(60, p),
+                       "Pulse rise (s)": counts.rise, "Bias current (A)": counts.bias,
+                       "Wait after pulse (s)": counts.wait_after})
+    truth = '#Metadata:\n#\tSample parameters: {"alpha": 0.1, "mu0_meff_T": -0.13}'
+    typed = "#Parameters:\n#\tDamping: 0.1\n#\tAnisotropy field: 0.13 T"
+    # the priors the analysis resolves (the fits themselves take ~30 s each)
+    df.attrs["header"] = truth
+    found = resolve_priors(OPTIONS, {}, df.attrs, header_constants(df))
+    assert set(found) == {"gamma_Hz_per_T"} and found["gamma_Hz_per_T"].source == "default"
+    df.attrs["header"] = typed
+    found = resolve_priors(OPTIONS, {}, df.attrs, header_constants(df))
+    assert (found["alpha"].value, found["mu0_hk_T"].value) == (0.1, 0.13)
+    assert {found[k].source for k in ("alpha", "mu0_hk_T")} == {"file: procedure parameters"}
+    df.attrs["header"] = truth
+    given = analyze_switching_probability(df, alpha="0.1±0.01", mu0_hk_T="0.13")
+    assert given["tau_d_fixed"] is True and given["tau_d_s"] == pytest.approx(tau_d)
+    assert given["priors"]["alpha"] == {"value": 0.1, "err": 0.01, "source": "option"}
+    assert given["warnings"] == []
+    # a 10 % error on α moves Δ by ≈ 0.2 (a refit with α = 0.11 gives 0.20): the total error
+    # is the binomial one and that shift in quadrature
+    shift = math.sqrt(given["delta_err"] ** 2 - given["delta_stat_err"] ** 2)
+    assert 0.1 < shift < 0.3, given
+    assert abs(given["delta"] - 24.5) < 3 * given["delta_err"]
+
+
 # Closed loop: Δ set through μ0M_eff (the pillar's barrier field H_K = −M_eff), I_c0 through
 # the STT efficiency η; α = 0.1 keeps I_c0 = αH_K/(H_DL per A) above the 81160A's smallest
 # pulse (50 mV → 49 µA) so the pulses probe the thermally activated regime.
@@ -112,8 +151,20 @@ def _recovery(tmp_path, capsys, trials, seed):
     out = capsys.readouterr()
     assert rc == 0, out.err
     path = out.out.strip().splitlines()[-1]
-    assert main(["analyze", "switching-probability", path, "--json"]) == 0
+    assert main(["analyze", "switching-probability", path, "--json",
+                 *_measured_priors("mtj_pillar", RECOVERY)]) == 0
     return path, json.loads(capsys.readouterr().out)
+
+
+def _measured_priors(sample, overrides=()):
+    """Get the --options a user gives who measured α (FMR linewidth) and μ0H_K (FMR or a
+    hard-axis loop) of the free layer to 3 %: the values of ``labspin sim show`` with that
+    uncertainty (the analysis never reads the file's Sample parameters)."""
+    d = load_sample(sample, list(overrides)).describe()
+    out = []
+    for name, value in (("alpha", d["alpha"]), ("mu0_hk_T", -d["mu0_meff_T"])):
+        out += ["--option", f"{name}={value:.6g}±{0.03 * abs(value):.3g}"]
+    return out
 
 
 def _check_recovery(res, truth, capsys):
@@ -122,7 +173,10 @@ def _check_recovery(res, truth, capsys):
     as the default analysis (start="well") assumes, and the model's numerical error
     (≤ 2.5e-3 in P where these designs put their points, test_brown_switching.py) is far
     below the binomial σ of 24–100 trials per point (≥ 0.02)."""
-    assert res["tau_d_fixed"] is True            # α, μ0H_K from the sample's metadata
+    assert res["tau_d_fixed"] is True            # α, μ0H_K given as priors
+    assert {res["priors"][k]["source"] for k in ("alpha", "mu0_hk_T")} == {"option"}
+    # the priors' 3 % errors are propagated: the total error is not below the binomial one
+    assert res["delta_err"] >= res["delta_stat_err"] and res["ic0_A_err"] >= res["ic0_A_stat_err"]
     for key, value in truth.items():
         err = res[key] - value
         with capsys.disabled():
@@ -175,7 +229,8 @@ def test_closed_loop_recovery_with_the_defaults(tmp_path, capsys):
     assert int(df["Trials"].sum()) == 800 and df["Reset failures"].sum() <= 2
     for _, p in df.groupby("Pulse width (s)")["Probability"]:
         assert p.min() <= 0.15 and p.max() >= 0.85                    # the S-curve is spanned
-    assert main(["analyze", "switching-probability", path, "--json"]) == 0
+    assert main(["analyze", "switching-probability", path, "--json",
+                 *_measured_priors("mtj_pillar_switching")]) == 0
     res = json.loads(capsys.readouterr().out)
     assert main(["sim", "show", "mtj_pillar_switching", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)

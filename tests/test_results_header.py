@@ -35,3 +35,14 @@ def test_other_labs_key_value_lines_and_bad_json():
     h = parse_header("# frequency: 8 GHz\n# Sample parameters: {broken\n1,2\n")
     assert h.other["frequency"] == "8 GHz" and h.number("frequency") == 8.0
     assert h.sample_parameters == {} and h.parameters == {}
+
+
+def test_trailer_is_the_key_value_lines_after_the_data(tmp_path):
+    """The run's end (End time, Status, Message with a colon in it) as the runner appends
+    it; '#' lines of the header are not in it."""
+    from labspin.results.header import read_trailer
+    f = tmp_path / "run.csv"
+    f.write_text("#Procedure: <x>\n#Status: header-only\nA (V),B (V)\n1,2\n3,4\n"
+                 "#End time: 2026-12-07T01:00:00\n#Status: FAILED\n#Message: Error: 2 mA\n")
+    assert read_trailer(f) == {"End time": "2026-12-07T01:00:00", "Status": "FAILED",
+                               "Message": "Error: 2 mA"}

@@ -388,12 +388,11 @@ def _export(args) -> int:
 def _analyze(args) -> int:
     import json
 
-    from labspin.procedures import ANALYSES, PROCEDURES, analysis_declarations
+    from labspin.procedures import ANALYSES, PROCEDURES
     if args.procedure not in {**PROCEDURES, **ANALYSES}:
         print(f"labspin analyze: unknown procedure {args.procedure!r}; procedures: "
               f"{', '.join([*PROCEDURES, *ANALYSES])}", file=sys.stderr)
         return 2
-    from labspin.results.column_units import refuse_unit_mismatch
     from labspin.results.field_from_current import parse_field_from_current
     from labspin.run.analysis import (
         ANALYSIS_ERRORS,
@@ -403,7 +402,6 @@ def _analyze(args) -> int:
         report_lines,
     )
     try:
-        refuse_unit_mismatch(args.column, args.unit)
         law = args.field_from_current and parse_field_from_current(args.field_from_current)
     except (OSError, ValueError) as exc:
         print(f"labspin analyze: {exc}", file=sys.stderr)
@@ -416,16 +414,6 @@ def _analyze(args) -> int:
             warn=lambda m: print(f"labspin analyze: warning: {m}", file=sys.stderr))
     except UnreadableFile as exc:
         print(f"labspin analyze: {exc}", file=sys.stderr)
-        return 2
-    needs = analysis_declarations(args.procedure)[0]
-    missing = needs.missing(data.columns) if needs else []
-    if missing:
-        maps = " ".join(f'--column "{m}=NAME"' for m in missing)
-        print(f"labspin analyze: {args.procedure} needs the column(s) {', '.join(missing)}; "
-              f"have {', '.join(map(str, data.columns))}. Map yours with {maps} (and --unit), "
-              f"name a headerless table with --names, give a file's constant with "
-              f"--constant; `labspin analyze {args.procedure} --help` lists them",
-              file=sys.stderr)
         return 2
     options = {}
     for item in args.option:

@@ -36,7 +36,7 @@ def run_analysis(procedure: str, files: list[str]) -> Outcome:
     t0 = time.perf_counter()
     out = Outcome(list(files))
     try:
-        data = analysis.read_files(files)
+        data = analysis.read_files(files, procedure=procedure)
         out.result = analysis.analyze(procedure, data)
     except (analysis.UnreadableFile, *analysis.ANALYSIS_ERRORS) as exc:
         out.error = f"{procedure} cannot analyze {', '.join(files)}: {exc}"

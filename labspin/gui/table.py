@@ -9,6 +9,8 @@ import os
 import numpy as np
 import pandas as pd
 
+from labspin.results.header import read_header
+
 
 class _Column:
     """A growing column: floats (text as NaN) and, once text was seen, the raw values."""
@@ -84,19 +86,15 @@ class LiveTable:
         return len(df)
 
     def _data_start(self) -> int | None:
-        """Get the offset after the column-name line if a data line follows it, else None."""
+        """Get the offset after the column-name line (the line after the '#' header,
+        :func:`labspin.results.header.read_header`) if a data line follows it, else None."""
+        skip = len(read_header(self.path).lines) + 1
         with open(self.path, "rb") as f:
             offset = 0
-            header_seen = False
-            for line in f:
-                if line.startswith(b"#"):
-                    offset += len(line)
-                    continue
-                if not header_seen:
-                    header_seen = True
-                    offset += len(line)
-                    continue
-                return offset if line.endswith(b"\n") else None
+            for k, line in enumerate(f):
+                if k >= skip:
+                    return offset if line.endswith(b"\n") else None
+                offset += len(line)
         return None
 
     def column(self, name: str) -> np.ndarray:

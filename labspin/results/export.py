@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from labspin.results.header import read_header
+from labspin.results.header import read_header, read_trailer
 from labspin.results.units import split_unit
 
 
@@ -36,22 +36,6 @@ def variable_name(column: str) -> str:
     """Get a netCDF variable name of a column: "Field set (T)" → "Field_set"."""
     name = split_unit(column)[0]
     return re.sub(r"[^0-9A-Za-z_]+", "_", name).strip("_") or "column"
-
-
-def _tail_lines(path: Path) -> dict[str, str]:
-    """Get the '#Key: value' lines after the data (end time, status, message)."""
-    out: dict[str, str] = {}
-    seen_data = False
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if not line.startswith("#"):
-                seen_data = seen_data or bool(line.strip())
-                continue
-            if seen_data:
-                key, sep, value = line[1:].partition(":")
-                if sep:
-                    out[key.strip()] = value.strip()
-    return out
 
 
 def to_dataset(path: str | Path, grid: list[str] | None = None):
@@ -93,7 +77,7 @@ def to_dataset(path: str | Path, grid: list[str] | None = None):
         **{f"parameter: {k}": v for k, v in header.parameters.items()},
         **{k: v for k, v in header.metadata.items()
            if k not in ("Sample constants", "Sample parameters")},
-        **_tail_lines(path)})
+        **read_trailer(path)})
     return ds
 
 

@@ -15,13 +15,13 @@ SPEC is one of
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from labspin.results.formats import numeric, split_table
 from labspin.results.sweep_direction import sweep_branches
 from labspin.results.units import factor, split_unit
 
@@ -100,35 +100,19 @@ def _on_grid(i: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return u, np.bincount(inv, weights=b[ok]) / np.bincount(inv)
 
 
-def _split_header(line: str) -> list[str]:
-    line = line.lstrip("#").strip()
-    for sep in (",", "\t", ";"):
-        if sep in line:
-            return [c.strip() for c in line.split(sep)]
-    return [c for c in re.split(r"\s{2,}", line) if c]
-
-
 def _numeric_table(path: Path) -> tuple[list[str], np.ndarray]:
-    """Get (header names or [], rows) of a numeric table: data rows are the lines whose
-    fields are all numbers (separated by commas, tabs, semicolons or spaces); the header is
-    the last other line before them (a leading '#' removed)."""
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    rows, header = [], []
-    for ln in lines:
-        fields = [f for f in re.split(r"[,;\s]+", ln.strip()) if f]
-        if not fields:
-            continue
-        nums = [_number(f) for f in fields]
-        if None in nums:
-            if rows:
-                raise ValueError(f"{path}: text {ln.strip()[:40]!r} after the data rows")
-            header = _split_header(ln)
-            continue
-        rows.append(nums)
-    if len(rows) < 2 or len({len(r) for r in rows}) != 1 or len(rows[0]) < 2:
+    """Get (header names, rows) of a numeric table, split as ``labspin analyze --format
+    columns`` splits any lab's table (:func:`labspin.results.formats.split_table`); a cell
+    that is not a number is an error naming its row and line."""
+    raw = split_table(path, "columns")
+    names = [str(n) for n in raw.names]
+    columns = [numeric([r[j] if j < len(r) else "" for r in raw.rows], names[j] or
+                       f"column {j + 1}", raw.lines, path) for j in range(len(names))]
+    rows = np.column_stack(columns) if columns else np.empty((0, 0))
+    if len(rows) < 2 or rows.shape[1] < 2 or np.isnan(rows).any():
         raise ValueError(f"{path}: a calibration table needs ≥ 2 rows of current and field "
                          "(same number of columns in each)")
-    return header, np.array(rows, float)
+    return names, rows
 
 
 def _labspin_calibration(path: Path, df: pd.DataFrame) -> CurrentToField:

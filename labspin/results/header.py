@@ -79,3 +79,19 @@ def read_header(path: str | Path) -> ResultsHeader:
                 break
             lines.append(line.rstrip("\n"))
     return parse_header("\n".join(lines))
+
+
+def read_trailer(path: str | Path) -> dict[str, str]:
+    """Read the '#Key: value' lines after the data of the results file at ``path`` (the
+    run's end: ``End time``, ``Status``, ``Message``) into {key: value}."""
+    out: dict[str, str] = {}
+    seen_data = False
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.startswith("#"):
+                seen_data = seen_data or bool(line.strip())
+                continue
+            m = _KEY_VALUE.fullmatch(line.rstrip("\r\n")) if seen_data else None
+            if m:
+                out[m.group(1)] = m.group(2)
+    return out

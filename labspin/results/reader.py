@@ -66,6 +66,36 @@ def _frame(raw: RawTable) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+def refuse_unit_mismatch(columns: list[str], units: list[str]) -> None:
+    """Raise ValueError for a ``NEW=OLD`` rename whose two names carry units that differ
+    (in dimension or in scale) when no ``NEW=UNIT`` conversion is given: a renamed column
+    keeps its meaning (``--column "Field (T)=I (A)"`` would read 1 A as 1 T, ``--column
+    "Field (T)=H (Oe)"`` 1 Oe as 1 T). Names without a unit, and units the unit table does
+    not know, are left to the reader."""
+    converted = {u.partition("=")[0] for u in units or []}
+    for item in columns or []:
+        new, sep, old = item.partition("=")
+        if not sep or new in converted:
+            continue
+        new_unit, old_unit = split_unit(new)[1], split_unit(old)[1]
+        if not new_unit or not old_unit:
+            continue
+        try:
+            (a, ka), (b, kb) = lookup(new_unit), lookup(old_unit)
+        except KeyError:
+            continue
+        if a.dimension != b.dimension:
+            hint = (" or, for a magnet current, --field-from-current"
+                    if a.dimension.startswith("magnetic field") and b.dimension == "current"
+                    else "")
+            raise ValueError(f"--column {item!r}: {old!r} is a {b.dimension} ({old_unit}), "
+                             f"{new!r} a {a.dimension} ({new_unit}); map a column of the "
+                             f"same kind, or convert with --unit \"{new}=UNIT\"{hint}")
+        if abs(ka - kb) > 1e-12 * max(abs(ka), abs(kb)):
+            raise ValueError(f"--column {item!r}: {old!r} is in {old_unit}, {new!r} in "
+                             f"{new_unit}; add --unit \"{new}={old_unit}\" to convert it")
+
+
 def read_table(path: str | Path, columns: list[str] | None = None,
                units: list[str] | None = None, *, format: str = "auto", skip_rows: int = 0,
                names: list[str] | str | None = None, constants: list[str] | None = None,
@@ -82,13 +112,16 @@ def read_table(path: str | Path, columns: list[str] | None = None,
     columns named with another unit of the same quantity ("Field (Oe)" → "Field (T)") are
     converted; files: all files of the batch (for ``FILE:`` constants).
 
-    ``df.attrs``: "header" (the leading '#' lines), "sample_parameters" and
-    "sample_constants" (labspin's header JSON), "constants" (the file's key: value lines and
+    ``df.attrs``: "header" (the leading '#' lines), "sample_constants" (labspin's header
+    JSON; the simulator's "Sample parameters" are not attached: analyses never read them,
+    :func:`labspin.results.header.read_header` gives them for comparison), "constants" (the
+    file's key: value lines and
     what the file name says), "descriptions", "format", "file" (its name). EmptyFileError
     for a file without data rows; ValueError naming the option, column or unit that does not fit.
     """
     files = files or [str(path)]
     columns, units, scales = (for_file(x, path, files) for x in (columns, units, scales))
+    refuse_unit_mismatch(columns, units)          # before the file is read
     if isinstance(names, str):
         names = [n.strip() for n in names.split(",")]
     raw = split_table(path, format, skip_rows,
@@ -102,8 +135,7 @@ def read_table(path: str | Path, columns: list[str] | None = None,
     if reshape:
         df, lines = reshape_table(df, reshape, names, lines, raw.names)
     header = parse_header("\n".join(s for s in raw.preamble if s.startswith("#")))
-    df.attrs.update({"sample_parameters": header.sample_parameters,
-                     "sample_constants": header.sample_constants, "header": header.text,
+    df.attrs.update({"sample_constants": header.sample_constants, "header": header.text,
                      "constants": dict(raw.constants), "descriptions": raw.descriptions,
                      "format": raw.format, "file": Path(path).name})
     for item in columns or []:
@@ -175,15 +207,3 @@ def convert_onto(df: pd.DataFrame, targets: list[str], lines=None, path=None) ->
             df[target] = numeric(df[column], str(column), lines, path) * k
             break
     return df
-
-
-def header_sample_parameters(path: str | Path) -> dict:
-    """Get the "Sample parameters" JSON of a labspin results header ({} if none)."""
-    from labspin.results.header import read_header
-    return read_header(path).sample_parameters
-
-
-def header_lines(path: str | Path) -> list[str]:
-    """Get the leading '#' lines of a results file (without the newline)."""
-    from labspin.results.header import read_header
-    return read_header(path).lines

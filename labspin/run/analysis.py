@@ -21,6 +21,11 @@ class UnreadableFile(ValueError):
     """A file that is not a results file one can read: "cannot read FILE: why"."""
 
 
+class MissingColumns(UnreadableFile):
+    """Files read, but without a column the procedure's analysis needs (its ``NEEDS``): the
+    message names the missing columns, those there are, and how to map them."""
+
+
 def read_files(files: Sequence[str | Path], columns: list[str] | None = None,
                units: list[str] | None = None, *, procedure: str | None = None,
                format: str = "auto", skip_rows: int = 0, names: list[str] | None = None,
@@ -34,7 +39,8 @@ def read_files(files: Sequence[str | Path], columns: list[str] | None = None,
     first file's: pandas keeps attrs only when every file's are equal, and the analyses and
     plots read them; ``attrs["file_rows"]`` is [(file, rows), …], so that sweeps are never
     merged across files. An empty or header-only file is skipped, ``warn`` told which and why.
-    UnreadableFile names the file that cannot be read and why (or that none holds data)."""
+    UnreadableFile names the file that cannot be read and why (or that none holds data);
+    MissingColumns (one) the columns of ``procedure``'s NEEDS that none of them has."""
     from labspin.procedures import analysis_declarations
     needs = analysis_declarations(procedure)[0] if procedure else None
     frames = []
@@ -57,6 +63,14 @@ def read_files(files: Sequence[str | Path], columns: list[str] | None = None,
         raise UnreadableFile(f"no data in {', '.join(map(str, files))}")
     data = join_tables([f for _, f in frames], warn)
     data.attrs["file_rows"] = [(str(name), len(f)) for name, f in frames]
+    missing = needs.missing(data.columns) if needs else []
+    if missing:
+        maps = " ".join(f'--column "{m}=NAME"' for m in missing)
+        raise MissingColumns(
+            f"{procedure} needs the column(s) {', '.join(missing)}; have "
+            f"{', '.join(map(str, data.columns))}. Map yours with {maps} (and --unit), name "
+            f"a headerless table with --names, give a file's constant with --constant; "
+            f"`labspin analyze {procedure} --help` lists them")
     return data
 
 
