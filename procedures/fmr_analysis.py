@@ -42,7 +42,8 @@ from .stfmr_analysis import (
 )
 
 _SHARED = ("gamma_Hz_per_T", "mu0_hk_T", "easy_axis_deg", "field_angle_deg",
-           "min_frequency_Hz", "field_min_T", "field_max_T")
+           "min_frequency_Hz", "field_offset_T", "fit_field_offset", "field_min_T",
+           "field_max_T")
 
 SIGNALS = ("dP/dH (V)", "Signal (V)", "Signal", "X (V)")
 """Signal columns looked for, in this order, when the option ``signal`` is not given (with
