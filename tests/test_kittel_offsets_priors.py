@@ -27,18 +27,20 @@ def _disagree(res) -> bool:
 
 def test_a_3mT_offset_between_polarities_is_fitted_and_the_joint_meff_is_the_truth():
     """|B_read| = |B_true| − polarity·1.5 mT: 3 mT between the polarities, far beyond the
-    ≈ 5 µT line errors. Not fitted: the polarities disagree and the joint M_eff is a
-    compromise off the truth by many of its errors. Fitted (one offset of the signed
+    ≈ 5 µT line errors. Not fitted: the polarities disagree (per polarity M_eff ± 0.03 T
+    apart) and the joint M_eff is their compromise, its error widened by the systematic term
+    (measured ± 0.013 T). Fitted (one offset of the signed
     field): δ = 1.5 mT and M_eff within 3 standard errors of the truth, no disagreement;
     per polarity: δ₊ = +1.5 mT, δ₋ = −1.5 mT."""
     df = _sweeps(offset_T=1.5e-3)
     raw = analyze_stfmr(df, gamma_Hz_per_T=GAMMA)
-    assert _disagree(raw) and abs(raw["mu0_meff_T"] - MEFF) > 5 * 1e-4
+    assert _disagree(raw)
     fit = analyze_stfmr(df, gamma_Hz_per_T=GAMMA, fit_field_offset="yes")
     assert fit["field_offset_T"] == pytest.approx(1.5e-3, abs=3 * fit["field_offset_T_err"])
     assert fit["field_offset_T_err"] < 5e-5
     assert fit["mu0_meff_T"] == pytest.approx(MEFF, abs=3 * fit["mu0_meff_T_err"])
     assert not _disagree(fit) and "field_offset_T" not in fit["priors"]
+    assert raw["mu0_meff_T_err"] > 20 * fit["mu0_meff_T_err"]
     pp = analyze_stfmr(df, gamma_Hz_per_T=GAMMA, fit_field_offset="per_polarity")
     assert pp["field_offset_plus_T"] == pytest.approx(1.5e-3, abs=3 * pp["field_offset_plus_T_err"])
     assert pp["field_offset_minus_T"] == pytest.approx(-1.5e-3,
@@ -129,11 +131,12 @@ PY = REAL / "py_bbfmr_gofhilman" / "5_Py10nm28Kb.txt"
 @pytest.mark.skipif(not PY.is_file(), reason="../shared/realdata is not here")
 def test_real_permalloy_offsets():
     """10 nm Py at 28 K, 5–11 GHz, both polarities (realdata/README; γ/2π ≈ 29–30 GHz/T).
-    Each polarity's resonances lie 0.2–0.5 mT apart: fitted per polarity the offsets are
-    δ₊ = +0.19 ± 0.33 mT, δ₋ = +0.55 ± 0.33 mT (a shift common to both, like an in-plane
-    anisotropy along the field, and a 0.18 mT zero offset of the reading between them),
-    the Kittel χ²/dof falls from 16.9 to 3.8 and the free γ/2π from an unphysical
-    26.6 GHz/T to 29.3 ± 1.2 GHz/T; with the one signed offset, δ = −0.18 ± 0.05 mT."""
+    Each polarity's resonances lie 0.2–0.5 mT apart. Measured: one signed offset fitted,
+    δ = −0.18 ± 0.05 mT (a zero offset of the reading), Kittel χ²/dof 14.1 → 6.6; fitted per
+    polarity, δ₊ = +0.18 ± 0.33 mT, δ₋ = +0.53 ± 0.33 mT (a common shift too, like an
+    in-plane anisotropy along the field), χ²/dof 3.3, and the free γ/2π moves from an
+    unphysical 26.6 ± 0.8 to 29.2 ± 1.2 GHz/T (still not kept: χ²/dof 2.8 within the
+    reading's accuracy, p = 0.0015)."""
     d = pd.read_csv(PY, sep=r"\s+", header=None, names=[
         "Magnet current (A)", "Field (Oe)", "Frequency (Hz)", "Signal", "Temperature (K)"])
     d = d[d["Frequency (Hz)"].isin(np.arange(5, 11.5, 1) * 1e9)]
