@@ -64,7 +64,9 @@ def test_closed_loop_recovers_alpha_meff_gamma_and_xi(closed_loop):
     α ±0.4 %, γ ±0.02 %); what remains are model errors: the simulated field is read by a
     gaussmeter (noise ~10 µT), the line shape of a macrospin at 45° with a 3.6 mT in-plane
     anisotropy (taken into the Kittel fit from the file's metadata) is not exactly Lorentzian.
-    Measured: M_eff 0.08 % high, α 0.4 % low, γ 0.03 % low, |ξ| 1 % high. The assertions use
+    Measured: M_eff 0.08 % high, α 0.4 % low, γ 0.03 % low, |ξ| 1 % high; with the
+    damping fit's dragging factor (kittel.linewidth_drag) M_eff 0.9005 ± 0.0002 T, α 0.012003
+    ± 0.000005, γ 0.02 % low. The assertions use
     the brief's 2 % (M_eff) and 10 % (α) and 5σ of the reported errors where those are
     larger, and 5 % for γ and ξ."""
     result, truth = closed_loop
