@@ -42,7 +42,8 @@ from .stfmr_analysis import (
 )
 
 _SHARED = ("gamma_Hz_per_T", "mu0_hk_T", "easy_axis_deg", "field_angle_deg",
-           "min_frequency_Hz", "field_min_T", "field_max_T")
+           "min_frequency_Hz", "field_offset_T", "fit_field_offset", "field_min_T",
+           "field_max_T")
 
 SIGNALS = ("dP/dH (V)", "Signal (V)", "Signal", "X (V)")
 """Signal columns looked for, in this order, when the option ``signal`` is not given (with
@@ -58,7 +59,25 @@ OPTIONS = tuple(o for o in STFMR_OPTIONS if o.name in _SHARED) + (
            constant=False, kind=str),
     Option("window_hwhm", "", "refit each line within ± this many HWHM of its resonance "
            "(0: the whole sweep)", 10.0, constant=False),
+    Option("modulation_T", "T", "peak field-modulation amplitude b_m of derivative lines: "
+           "each HWHM is corrected for the modulation broadening (Δ_fit ≈ Δ + b_m²/(2Δ))"),
 )
+
+MODULATION_VALID = 0.3
+"""Largest b_m/Δ for which the modulation correction (:func:`modulation_corrected_hwhm`)
+holds to 0.5 % of Δ."""
+
+
+def modulation_corrected_hwhm(dh_fit_T, dh_err_T, b_m_T: float):
+    """Get (Δ, its error) (T) of a Lorentzian whose field-modulated first harmonic (lock-in
+    on a modulation b_m·sin ωt), fitted as a pure derivative, had the HWHM ``dh_fit_T``: the
+    first harmonic is b_m·[P′ + (b_m²/8)·P‴ + …], which a derivative Lorentzian takes in as
+    Δ_fit = Δ + b_m²/(2Δ) (checked against the exact harmonic to 0.5 % of Δ for
+    b_m/Δ ≤ 0.3, tests/test_fmr_line_bias.py), so Δ = (Δ_fit + √(Δ_fit² − 2b_m²))/2."""
+    d = np.asarray(dh_fit_T, float)
+    root = np.sqrt(np.clip(d * d - 2 * b_m_T ** 2, 0.0, None))
+    slope = 0.5 * (1 + d / np.maximum(root, 1e-300))
+    return 0.5 * (d + root), np.asarray(dh_err_T, float) * slope
 
 _LINE_OUT = ("frequency_Hz", "polarity", "power_dBm", "file", "repeat", "lineshape",
              "lockin_phase_deg", "mu0_hres_T", "mu0_hres_T_err", "mu0_dh_T", "mu0_dh_T_err",
@@ -210,6 +229,18 @@ def analyze_fmr(df: pd.DataFrame, **options) -> dict:
         lines["lockin_phase_deg"] = [float(data.loc[idx[0], "Lock-in phase (deg)"])
                                      for _, idx in sweeps(data)]
     warnings = unused_line_warnings(lines)
+    bm = priors.get("modulation_T")
+    if bm is not None and shape == "derivative" and "mu0_dh_T" in lines.columns:
+        fit_dh = lines["mu0_dh_T"].to_numpy(float)
+        lines["mu0_dh_T"], lines["mu0_dh_T_err"] = modulation_corrected_hwhm(
+            fit_dh, lines["mu0_dh_T_err"], bm.value)
+        wide = lines["used"] & (bm.value > MODULATION_VALID * lines["mu0_dh_T"])
+        if wide.any():
+            warnings.append(f"modulation {bm.value * 1e3:.3g} mT exceeds {MODULATION_VALID:g} "
+                            f"of the HWHM of {int(wide.sum())} line(s): its correction is "
+                            "approximate there; lower the modulation")
+        lines["mu0_dh_fwhm_T"] = 2 * lines["mu0_dh_T"]
+        lines["mu0_dh_pp_T"] = 2 * lines["mu0_dh_T"] / math.sqrt(3)
     sel = lines[lines["used"] & (lines["frequency_Hz"] >= set_["min_frequency_Hz"])]
     if sel["frequency_Hz"].nunique() < 2:
         raise ValueError(f"need usable lines at ≥ 2 frequencies for Kittel and damping, got "

@@ -15,9 +15,11 @@ Kittel forms (physics.md check 5; the core's ``labspin.physics.macrospin`` funct
 Damping: Δ(f) = Δ0 + f·α/γ (physics.md's Δ0 + 2πfα/γ0 in tesla).
 
 γ: given (an option or the file's sample constants) → fixed at it, its error propagated;
-otherwise fitted only where the frequencies determine it: γ stays free when the free fit's
-standard error is below the default prior's (free electron ± 5 %), else it is fixed at the
-default with a warning (:func:`kittel_and_damping`).
+otherwise fitted only where the frequencies determine it, the free fit is acceptable and γ is
+physical (:func:`kittel_and_damping` states the criterion), else fixed at the default (free
+electron ± 5 %) with a warning giving the free value. Fixed priors (γ, μ0H_k, a field
+offset) propagate their errors into M_eff, α and what follows; a field offset
+(:data:`OFFSET_MODES`) may be fitted instead.
 """
 from __future__ import annotations
 
@@ -61,26 +63,57 @@ MAGNETS = ("inplane", "perpendicular", "outofplane")
 """The Kittel geometries (see the module docstring)."""
 
 
+def inplane_stiffness(b_T, field_angle_deg, mu0_meff_T, mu0_hk_T, easy_axis_deg: float = 0.0):
+    """Get (B1, B2) (T): the in-plane and out-of-plane stiffness fields of a saturated in-plane
+    film at |b_T| (field at ``field_angle_deg``, uniaxial μ0H_k along ``easy_axis_deg``), m at
+    the core's :func:`inplane_magnetization_angle` φ: B1 = B cos(φ−φ_H) + B_k cos 2(φ−φ_K),
+    B2 = B cos(φ−φ_H) + B_k cos²(φ−φ_K) + μ0M_eff; f = γ·√(B1·B2)."""
+    b = np.abs(np.asarray(b_T, float))
+    ph = np.radians(np.broadcast_to(np.asarray(field_angle_deg, float), b.shape))
+    pk = math.radians(easy_axis_deg)
+    phi = magnetization_angle(b, field_angle_deg, mu0_hk_T, easy_axis_deg)
+    hpar = b * np.cos(phi - ph)
+    return (hpar + mu0_hk_T * np.cos(2 * (phi - pk)),
+            hpar + mu0_hk_T * np.cos(phi - pk) ** 2 + mu0_meff_T)
+
+
 def kittel_inplane_angle(b_T, field_angle_deg, mu0_meff_T, mu0_hk_T, gamma_Hz_per_T,
                          easy_axis_deg: float = 0.0):
     """Get f (Hz) of an in-plane film with a uniaxial in-plane anisotropy field μ0H_k (T)
     along ``easy_axis_deg``, the field |b_T| in plane at ``field_angle_deg`` (both from +x).
 
     m sits at φ with H·sin(φ − φ_H) + (H_k/2)·sin 2(φ − φ_K) = 0 (Newton from φ_H), and
-    f = γ·√{[H cos(φ−φ_H) + H_k cos 2(φ−φ_K)]·[H cos(φ−φ_H) + H_k cos²(φ−φ_K) + M_eff]}.
+    f = γ·√(B1·B2) with the stiffnesses of :func:`inplane_stiffness`.
     With H_k = 0 this is ``kittel_inplane`` of the core (used then).
     """
     b = np.abs(np.asarray(b_T, float))
     gamma0 = 2 * math.pi * MU0 * gamma_Hz_per_T
     if mu0_hk_T == 0.0:
         return kittel_inplane(b / MU0, mu0_meff_T / MU0, 0.0, gamma0=gamma0)
-    ph = np.radians(np.broadcast_to(np.asarray(field_angle_deg, float), b.shape))
-    pk = math.radians(easy_axis_deg)
-    phi = magnetization_angle(b, field_angle_deg, mu0_hk_T, easy_axis_deg)
-    hpar = b * np.cos(phi - ph)
-    e1 = hpar + mu0_hk_T * np.cos(2 * (phi - pk))
-    e2 = hpar + mu0_hk_T * np.cos(phi - pk) ** 2 + mu0_meff_T
+    e1, e2 = inplane_stiffness(b, field_angle_deg, mu0_meff_T, mu0_hk_T, easy_axis_deg)
     return gamma_Hz_per_T * np.sqrt(np.clip(e1 * e2, 0.0, None))
+
+
+def linewidth_drag(b_T, field_angle_deg, mu0_meff_T, mu0_hk_T, easy_axis_deg: float = 0.0):
+    """Get c (dimensionless, 1 when m lies along the field) with the field-swept HWHM
+    Δ_B = Δ0 + c·α·f/γ of an in-plane film.
+
+    Linearising the LLG about the equilibrium, the frequency half width is
+    δf = α·γ·(B1 + B2)/2 (Gilbert damping, B1 and B2 of :func:`inplane_stiffness`), and a field
+    sweep at fixed f sees Δ_B = δf/(df/dB) with f = γ√(B1B2): c = (B1 + B2)/(d(B1B2)/dB).
+    Where the field is off the easy axis, m lags behind the field (``dragging``) and c ≠ 1:
+    with B1B2 = B(B + M_eff) c = 1 exactly. Checked against field sweeps of the core's
+    susceptibility (tests/test_fmr_line_bias.py)."""
+    b = np.abs(np.asarray(b_T, float))
+    if mu0_hk_T == 0.0:
+        return np.ones_like(b)
+    h = 1e-6
+    e1, e2 = inplane_stiffness(b, field_angle_deg, mu0_meff_T, mu0_hk_T, easy_axis_deg)
+    hi = np.prod(inplane_stiffness(b + h, field_angle_deg, mu0_meff_T, mu0_hk_T,
+                                   easy_axis_deg), axis=0)
+    lo = np.prod(inplane_stiffness(b - h, field_angle_deg, mu0_meff_T, mu0_hk_T,
+                                   easy_axis_deg), axis=0)
+    return (e1 + e2) / ((hi - lo) / (2 * h))
 
 
 def _kittel_model(magnet: str, hk_T: float, angle_deg, easy_axis_deg: float):
@@ -96,15 +129,46 @@ def _kittel_model(magnet: str, hk_T: float, angle_deg, easy_axis_deg: float):
     return f
 
 
+FIELD_READING_REL_ERR = 5e-4
+"""A field reading's accuracy relative to the reading (a Hall probe's calibration and
+linearity, e.g. Lake Shore 455: ±0.05 % of reading): the Kittel form is held to describe the
+resonance fields to within √(σ_B² + (this·B)²), the criterion of a free γ
+(:func:`kittel_and_damping`); the fit itself weights by the line fits' σ_B."""
+
+OFFSET_MODES = ("no", "yes", "per_polarity")
+"""How :func:`fit_kittel` treats a field offset: "no" (fixed at the prior ``field_offset_T``,
+its error propagated), "yes" (one offset δ of the signed field fitted: true |B| = |B_read| +
+polarity·δ, a Hall probe's zero or a remanence), "per_polarity" (each polarity's own shift
+δ± of |B| fitted: true |B| = |B_read| + δ_polarity)."""
+
+
+OFFSET_KEYS = ("field_offset_T", "field_offset_plus_T", "field_offset_minus_T")
+"""The fitted field offsets' keys (T)."""
+
+
+def _offset_keys(mode: str, pols) -> list[str]:
+    if mode == "yes":
+        return ["field_offset_T"]
+    if mode == "per_polarity":
+        return [f"field_offset_{'plus' if p > 0 else 'minus'}_T" for p in sorted(set(pols))[::-1]]
+    return []
+
+
 def fit_kittel(frequency_Hz, b_res_T, b_err_T, *, magnet: str = "inplane",
                gamma_Hz_per_T: float | None = None, gamma_err: float = 0.0,
-               mu0_hk_T: float = 0.0, field_angle_deg=45.0, easy_axis_deg: float = 0.0,
-               errors_known: bool = True) -> dict:
+               mu0_hk_T: float = 0.0, mu0_hk_err_T: float = 0.0, field_angle_deg=45.0,
+               easy_axis_deg: float = 0.0, errors_known: bool = True, polarity=None,
+               field_offset_T: float = 0.0, field_offset_err_T: float = 0.0,
+               fit_offset: str = "no") -> dict:
     """Fit f(B_res) with the Kittel form of ``magnet`` (:data:`MAGNETS`; "inplane" with
     ``mu0_hk_T`` ≠ 0 uses the field angle and anisotropy of :func:`kittel_inplane_angle`);
-    γ free when ``gamma_Hz_per_T`` is None, else fixed at it with its error ``gamma_err``
-    propagated into M_eff (refits at γ ± σ_γ). Get mu0_meff_T, chi2_dof, and (γ free)
-    gamma_Hz_per_T, each with _err, and (γ free) the correlation rho_meff_gamma.
+    γ free when ``gamma_Hz_per_T`` is None, else fixed at it. Field offsets
+    (:data:`OFFSET_MODES`, ``polarity`` ±1 per line): fixed at ``field_offset_T`` or fitted.
+    Every fixed prior's error (γ's ``gamma_err``, μ0H_k's ``mu0_hk_err_T``, the fixed offset's
+    ``field_offset_err_T``) is propagated into every fitted value by refitting at the prior
+    ± its error (half the difference, in quadrature). Get mu0_meff_T, chi2_dof, (γ free)
+    gamma_Hz_per_T and rho_meff_gamma, the fitted offsets (field_offset_T or
+    field_offset_plus_T / field_offset_minus_T), each with _err.
 
     Scale-free: the fit runs in GHz and GHz/T. The field errors enter as frequency errors
     through the local slope df/dB (effective variance, refreshed once at the fitted values);
@@ -114,70 +178,107 @@ def fit_kittel(frequency_Hz, b_res_T, b_err_T, *, magnet: str = "inplane",
     """
     if magnet not in MAGNETS:
         raise ValueError(f"magnet must be one of {', '.join(MAGNETS)}, got {magnet!r}")
+    if fit_offset not in OFFSET_MODES:
+        raise ValueError(f"fit_field_offset must be one of {', '.join(OFFSET_MODES)}, got "
+                         f"{fit_offset!r}")
     f = np.asarray(frequency_Hz, float) / 1e9
     b = np.abs(np.asarray(b_res_T, float))
     be = np.asarray(b_err_T, float)
-    model = _kittel_model(magnet, mu0_hk_T, field_angle_deg, easy_axis_deg)
+    pol = np.ones(b.size) if polarity is None else np.where(np.asarray(polarity) < 0, -1.0, 1.0)
     free = gamma_Hz_per_T is None
-    g0 = (GAMMA_E_HZ_PER_T if free else gamma_Hz_per_T) / 1e9
+    okeys = _offset_keys(fit_offset, pol)
     chi2 = {}
 
-    def fun(bb, m, g=None):
-        return model(bb, m, (g if free else g_fixed) * 1e9) / 1e9
+    def fit_at(g_fix, hk, off_fix):
+        model = _kittel_model(magnet, hk, field_angle_deg, easy_axis_deg)
+        g0 = GAMMA_E_HZ_PER_T / 1e9 if free else g_fix
 
-    def fit_at(g_fix):
-        nonlocal g_fixed
-        g_fixed = g_fix
+        def true_b(offs):
+            if fit_offset == "yes":
+                return b + pol * offs[0]
+            if fit_offset == "per_polarity":
+                shift = dict(zip(sorted(set(pol))[::-1], offs))
+                return b + np.array([shift[p] for p in pol])
+            return b + pol * off_fix
+
+        def fun(bb, *p):
+            g = p[1] if free else g_fix
+            return model(true_b(p[2 if free else 1:]), p[0], g * 1e9) / 1e9
+
+        offs0 = [off_fix] * len(okeys)
         grid = np.linspace(-2.0, -1e-3, 400) if magnet == "perpendicular" else \
             np.linspace(-2.0, 3.0, 1001)
-        meff0 = float(grid[int(np.argmin([np.sum((model(b, m, g0 * 1e9) / 1e9 - f) ** 2)
+        bt = true_b(offs0)
+        meff0 = float(grid[int(np.argmin([np.sum((model(bt, m, g0 * 1e9) / 1e9 - f) ** 2)
                                           for m in grid]))])
-        params = [meff0, g0] if free else [meff0]
+        params = [meff0] + ([g0] if free else []) + offs0
         sigma = None
         for _ in range(2):
             popt, pcov, info, msg, ier = curve_fit(
-                (lambda bb, m, g: fun(bb, m, g)) if free else (lambda bb, m: fun(bb, m)),
-                b, f, p0=params, sigma=sigma, absolute_sigma=sigma is not None,
+                fun, b, f, p0=params, sigma=sigma, absolute_sigma=sigma is not None,
                 maxfev=20000, full_output=True)
             if ier not in (1, 2, 3, 4):
                 raise RuntimeError(f"the Kittel fit did not converge: {msg}")
             params = list(popt)
             h = 1e-5
-            sl = np.abs(fun(b + h, *popt) - fun(b - h, *popt)) / (2 * h)
+            sl = np.abs(model(true_b(popt[2 if free else 1:]) + h, popt[0],
+                              (popt[1] if free else g_fix) * 1e9)
+                        - model(true_b(popt[2 if free else 1:]) - h, popt[0],
+                                (popt[1] if free else g_fix) * 1e9)) / (2e9 * h)
             sigma = np.maximum(sl * np.maximum(be, 1e-9), 1e-6)
         dof = f.size - len(params)
         resid = (fun(b, *popt) - f) / sigma
         chi2["dof"] = float(resid @ resid) / dof if dof > 0 else float("nan")
+        floor = resid * sigma / (sl * np.hypot(np.maximum(be, 1e-9), FIELD_READING_REL_ERR * b))
+        chi2["accuracy"] = float(floor @ floor) / dof if dof > 0 else float("nan")
         if dof > 0:
             pcov = pcov * (chi2["dof"] if not errors_known else max(1.0, chi2["dof"]))
         return popt, pcov
 
-    g_fixed = None
-    popt, pcov = fit_at(None if free else g0)
+    g_given = None if free else gamma_Hz_per_T / 1e9
+    popt, pcov = fit_at(g_given, mu0_hk_T, field_offset_T)
     chi2_dof = chi2["dof"]
-    perr = np.sqrt(np.clip(np.diag(pcov), 0.0, None))
+    var = np.clip(np.diag(pcov), 0.0, None)
+    scale = np.array([1.0] + ([1e9] if free else []) + [1.0] * len(okeys))
+    shifts = []                                   # fixed priors' errors, propagated
+    if not free and gamma_err > 0:
+        shifts.append([fit_at(g_given + s * gamma_err / 1e9, mu0_hk_T, field_offset_T)[0]
+                       for s in (1, -1)])
+    if mu0_hk_err_T > 0:
+        shifts.append([fit_at(g_given, mu0_hk_T + s * mu0_hk_err_T, field_offset_T)[0]
+                       for s in (1, -1)])
+    if fit_offset == "no" and field_offset_err_T > 0:
+        shifts.append([fit_at(g_given, mu0_hk_T, field_offset_T + s * field_offset_err_T)[0]
+                       for s in (1, -1)])
+    for hi_, lo_ in shifts:
+        var = var + (0.5 * (np.asarray(hi_) - np.asarray(lo_))) ** 2
+    perr = np.sqrt(var) * scale
     out = {"mu0_meff_T": float(popt[0]), "mu0_meff_T_err": float(perr[0])}
     if free:
         out.update({"gamma_Hz_per_T": float(popt[1] * 1e9),
-                    "gamma_Hz_per_T_err": float(perr[1] * 1e9),
-                    "rho_meff_gamma": float(pcov[0, 1] / max(perr[0] * perr[1], 1e-300))})
-    elif gamma_err > 0:
-        hi_, lo_ = (fit_at(g0 + s * gamma_err / 1e9)[0][0] for s in (1, -1))
-        out["mu0_meff_T_err"] = float(math.hypot(perr[0], 0.5 * (hi_ - lo_)))
+                    "gamma_Hz_per_T_err": float(perr[1]),
+                    "rho_meff_gamma": float(pcov[0, 1] / max(math.sqrt(pcov[0, 0] * pcov[1, 1]),
+                                                             1e-300))})
+    for k, key in enumerate(okeys, start=2 if free else 1):
+        out[key], out[key + "_err"] = float(popt[k]), float(perr[k])
     if math.isfinite(chi2_dof):
         out["kittel_chi2_dof"] = chi2_dof
+        out["kittel_dof"] = int(f.size - len(popt))
+        out["kittel_chi2_dof_at_accuracy"] = chi2["accuracy"]
     return out
 
 
 def fit_damping(frequency_Hz, dh_T, dh_err_T, gamma_Hz_per_T: float,
-                gamma_err: float = 0.0) -> dict:
-    """Fit Δ(f) = Δ0 + f·α/γ (HWHM, T), a straight line weighted by the line fits' errors
-    (:func:`estimates.weighted_line`: widened by the reduced χ² when above 1); get alpha
-    and mu0_dh0_T with _err (γ's error propagated into α) and damping_chi2_dof."""
+                gamma_err: float = 0.0, drag=None) -> dict:
+    """Fit Δ(f) = Δ0 + c·f·α/γ (HWHM, T), a straight line in c·f weighted by the line fits'
+    errors (:func:`estimates.weighted_line`: widened by the reduced χ² when above 1), c the
+    dragging factor of each line (:func:`linewidth_drag`; 1 when not given); get alpha and
+    mu0_dh0_T with _err (γ's error propagated into α) and damping_chi2_dof."""
     f = np.asarray(frequency_Hz, float)
     if np.unique(f).size < 2:
         raise ValueError("the damping fit needs at least two frequencies")
-    coef, cov = weighted_line(f / 1e9, dh_T, dh_err_T)
+    x = f if drag is None else f * np.asarray(drag, float)
+    coef, cov = weighted_line(x / 1e9, dh_T, dh_err_T)
     k, d0 = coef[0] / 1e9, coef[1]
     k_err, d0_err = math.sqrt(cov[0, 0]) / 1e9, math.sqrt(cov[1, 1])
     alpha = k * gamma_Hz_per_T
@@ -186,20 +287,84 @@ def fit_damping(frequency_Hz, dh_T, dh_err_T, gamma_Hz_per_T: float,
            "mu0_dh0_T": float(d0), "mu0_dh0_T_err": float(d0_err)}
     dof = f.size - 2
     if dof > 0:
-        r = (np.asarray(dh_T, float) - (coef[0] * f / 1e9 + d0)) / np.asarray(dh_err_T, float)
+        r = (np.asarray(dh_T, float) - (coef[0] * x / 1e9 + d0)) / np.asarray(dh_err_T, float)
         out["damping_chi2_dof"] = float(r @ r) / dof
     return out
 
 
-def kittel_and_damping(sel: pd.DataFrame, set_: dict, gamma: Prior, hk: float, angle,
+GAMMA_PHYSICAL_HZ_PER_T = (25e9, 33e9)
+"""The range of γ/2π (Hz/T) a free Kittel fit may return and be kept (a documented prior):
+g = 1.78–2.36 spans YIG's and permalloy's 2.0–2.1, CoFeB's 2.0–2.1, cobalt's 2.15–2.2 and
+nickel's 2.2; a free γ outside it is a misfit (an offset, an anisotropy, unsaturated lines),
+not a measurement of g."""
+
+
+def _free_gamma_refusal(trial: dict | None, gamma: Prior, errors_known: bool) -> list[str]:
+    """Get why a free-γ Kittel fit ``trial`` is not kept (the criterion of
+    :func:`kittel_and_damping`); [] when it is."""
+    if trial is None:
+        return ["the free fit failed"]
+    why = []
+    g, ge = trial["gamma_Hz_per_T"], trial["gamma_Hz_per_T_err"]
+    if not ge < gamma.err:
+        why.append(f"not determined: its error {ge / 1e9:.2g} GHz/T is not below the "
+                   f"default's ± {gamma.err / 1e9:.2g} GHz/T")
+    dof = trial.get("kittel_dof", 0)
+    if errors_known and dof > 0:
+        c2 = trial["kittel_chi2_dof_at_accuracy"]
+        p = float(stats.chi2.sf(c2 * dof, dof))
+        if p < DISAGREEMENT_P:
+            why.append(f"not acceptable: χ²/dof = {c2:.3g} ({dof} dof, p = {p:.2g}) with the "
+                       f"field errors and the reading's {FIELD_READING_REL_ERR:.2%} accuracy")
+    lo, hi = GAMMA_PHYSICAL_HZ_PER_T
+    if not lo <= g <= hi:
+        why.append(f"outside the physical range {lo / 1e9:g}–{hi / 1e9:g} GHz/T")
+    return why
+
+
+def true_fields(sel: pd.DataFrame, out: dict, set_: dict, offset: Prior | None) -> np.ndarray:
+    """Get the lines' |B_res| corrected by the Kittel fit's field offsets ``out`` (fitted) or
+    the fixed prior ``offset`` (:data:`OFFSET_MODES`)."""
+    b = sel["mu0_hres_T"].to_numpy(float)
+    pol = np.where(sel["polarity"].to_numpy() < 0, -1.0, 1.0)
+    mode = set_.get("fit_field_offset", "no")
+    if mode == "yes":
+        return b + pol * out["field_offset_T"]
+    if mode == "per_polarity":
+        return b + np.where(pol > 0, out.get("field_offset_plus_T", 0.0),
+                            out.get("field_offset_minus_T", 0.0))
+    return b + pol * (offset.value if offset is not None else 0.0)
+
+
+def kittel_and_damping(sel: pd.DataFrame, set_: dict, gamma: Prior, priors: dict, angle,
                        warnings: list, errors_known: bool = True
                        ) -> tuple[dict, float, float, bool]:
-    """Kittel (γ by the criterion of the module docstring) and, where ``sel`` has
-    ``mu0_dh_T``, damping of the lines ``sel`` (columns frequency_Hz, mu0_hres_T,
-    mu0_hres_T_err, optional mu0_dh_T, mu0_dh_T_err); get (result, γ, σ_γ, γ free)."""
+    """Kittel and, where ``sel`` has ``mu0_dh_T``, damping of the lines ``sel`` (columns
+    frequency_Hz, polarity, mu0_hres_T, mu0_hres_T_err, optional mu0_dh_T, mu0_dh_T_err);
+    get (result, γ, σ_γ, γ free).
+
+    ``priors``: μ0H_k (``mu0_hk_T``) and the field offset (``field_offset_T``), each fixed
+    at its value with its error propagated (:func:`fit_kittel`), the offset fitted instead
+    where ``set_["fit_field_offset"]`` says so. The damping fit takes each line's dragging
+    factor (:func:`linewidth_drag`, in-plane films with μ0H_k ≠ 0).
+
+    γ given (option, file) → fixed at it, its error propagated. γ from the default (free
+    electron ± 5 %) → the free fit (≥ 3 frequencies) is kept only if (1) the covariance
+    determines γ: its standard error is below the default's; (2) the free fit is
+    acceptable: its χ², each resonance field's error widened by the field reading's accuracy
+    :data:`FIELD_READING_REL_ERR`, has probability ≥ :data:`estimates.DISAGREEMENT_P` for
+    its degrees of freedom (tables with field errors); and (3) γ/2π lies in
+    :data:`GAMMA_PHYSICAL_HZ_PER_T`. Otherwise γ is fixed at the default, listed in
+    ``priors``, its error propagated, and a warning gives the free fit's value and why it
+    was not kept."""
     nfreq = sel["frequency_Hz"].nunique()
-    kw = dict(magnet=set_["magnet"], mu0_hk_T=hk, field_angle_deg=angle,
-              easy_axis_deg=set_.get("easy_axis_deg", 0.0), errors_known=errors_known)
+    hk = priors.get("mu0_hk_T") or Prior(0.0, 0.0, "default")
+    offset = priors.get("field_offset_T") or Prior(0.0, 0.0, "default")
+    kw = dict(magnet=set_["magnet"], mu0_hk_T=hk.value, mu0_hk_err_T=hk.err,
+              field_angle_deg=angle, easy_axis_deg=set_.get("easy_axis_deg", 0.0),
+              errors_known=errors_known, polarity=sel["polarity"].to_numpy(),
+              field_offset_T=offset.value, field_offset_err_T=offset.err,
+              fit_offset=set_.get("fit_field_offset", "no"))
     b = sel["mu0_hres_T"].to_numpy(float)
     args = (sel["frequency_Hz"], b, sel["mu0_hres_T_err"])
     free = False
@@ -209,15 +374,17 @@ def kittel_and_damping(sel: pd.DataFrame, set_: dict, gamma: Prior, hk: float, a
             trial = fit_kittel(*args, **kw)
         except RuntimeError:
             trial = None
-        if trial is not None and trial["gamma_Hz_per_T_err"] < gamma.err:
+        why = _free_gamma_refusal(trial, gamma, errors_known)
+        if not why:
             out, free = trial, True
         else:
-            got = ("the free fit failed" if trial is None else
-                   f"free fit: γ/2π = {trial['gamma_Hz_per_T'] / 1e9:.4g} ± "
-                   f"{trial['gamma_Hz_per_T_err'] / 1e9:.2g} GHz/T")
-            warnings.append(f"γ is not determined by these {nfreq} frequencies ({got}, no "
-                            f"better than the default's ± {gamma.err / 1e9:.2g} GHz/T): fixed "
-                            f"at {gamma.value / 1e9:.4g} GHz/T, its error propagated")
+            got = ("" if trial is None else
+                   f" (γ/2π = {trial['gamma_Hz_per_T'] / 1e9:.4g} ± "
+                   f"{trial['gamma_Hz_per_T_err'] / 1e9:.2g} GHz/T, μ0M_eff = "
+                   f"{trial['mu0_meff_T']:.4g} ± {trial['mu0_meff_T_err']:.2g} T)")
+            warnings.append(f"γ not fitted: the free fit of these {nfreq} frequencies{got} "
+                            f"is {'; '.join(why)}; fixed at {gamma.value / 1e9:.4g} ± "
+                            f"{gamma.err / 1e9:.2g} GHz/T (default), its error propagated")
     elif gamma.source == "default":
         warnings.append(f"γ cannot be fitted from {nfreq} frequencies: fixed at "
                         f"{gamma.value / 1e9:.4g} ± {gamma.err / 1e9:.2g} GHz/T (default)")
@@ -226,8 +393,12 @@ def kittel_and_damping(sel: pd.DataFrame, set_: dict, gamma: Prior, hk: float, a
     gam = out.get("gamma_Hz_per_T", gamma.value)
     gam_err = out.get("gamma_Hz_per_T_err", gamma.err)
     if nfreq >= 2 and "mu0_dh_T" in sel.columns:
+        drag = None
+        if set_["magnet"] == "inplane" and hk.value != 0.0:
+            drag = linewidth_drag(true_fields(sel, out, set_, offset), angle,
+                                  out["mu0_meff_T"], hk.value, set_.get("easy_axis_deg", 0.0))
         out.update(fit_damping(sel["frequency_Hz"], sel["mu0_dh_T"], sel["mu0_dh_T_err"],
-                               gam, gam_err))
+                               gam, gam_err, drag))
     return out, gam, gam_err, free
 
 
@@ -305,47 +476,61 @@ def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: d
     """
     hk = priors["mu0_hk_T"].value if "mu0_hk_T" in priors else 0.0
     magnet = set_["magnet"]
-    out, gam, gam_err, free = kittel_and_damping(sel, set_, gamma, hk, _angles(sel, set_),
-                                                 warnings, errors_known)
+    mode = set_.get("fit_field_offset", "no")
+
+    def fit(sel):
+        return kittel_and_damping(sel, set_, gamma, priors, _angles(sel, set_), warnings,
+                                  errors_known)
+
+    def corrected(sel, out):                 # the lines at their true fields
+        return sel.assign(mu0_hres_T=true_fields(sel, out, set_,
+                                                 priors.get("field_offset_T")))
+
+    out, gam, gam_err, free = fit(sel)
     skip = magnet == "perpendicular" and unsaturated_branch
-    low = np.zeros(len(sel), bool) if skip else _unsaturated(magnet, out["mu0_meff_T"], sel)
+    low = np.zeros(len(sel), bool) if skip else _unsaturated(magnet, out["mu0_meff_T"],
+                                                             corrected(sel, out))
     if low.any() and (~low).sum() >= 2:
         edge = -out["mu0_meff_T"] if magnet == "perpendicular" else out["mu0_meff_T"]
         sel = _exclude(sel, lines, low, "film not saturated", warnings,
                        f"resonance below the saturation field {edge:.4g} T ({magnet} field)")
-        out, gam, gam_err, free = kittel_and_damping(sel, set_, gamma, hk,
-                                                     _angles(sel, set_), warnings,
-                                                     errors_known)
+        out, gam, gam_err, free = fit(sel)
     for _ in range(3 if reject_outliers else 0):
-        off = kittel_outliers(sel, out, set_, hk, gam)
+        off = kittel_outliers(corrected(sel, out), out, set_, hk, gam)
         if not off.any() or (~off).sum() < 3:
             break
         sel = _exclude(sel, lines, off, "off the Kittel curve", warnings,
                        f"its resonance lies off the Kittel curve by more than "
                        f"{OUTLIER_ROBUST_SIGMAS:g} robust standard deviations")
-        out, gam, gam_err, free = kittel_and_damping(sel, set_, gamma, hk,
-                                                     _angles(sel, set_), warnings,
-                                                     errors_known)
-    for key, what, npar in (("kittel_chi2_dof", "the Kittel form", 2 if free else 1),
-                            ("damping_chi2_dof", "the straight line Δ(f)", 2)):
-        dof = len(sel) - npar
+        out, gam, gam_err, free = fit(sel)
+    for key, what, dof in (("kittel_chi2_dof", "the Kittel form", out.get("kittel_dof", 0)),
+                           ("damping_chi2_dof", "the straight line Δ(f)", len(sel) - 2)):
         if key in out and dof > 0 and stats.chi2.sf(out[key] * dof, dof) < DISAGREEMENT_P:
             warnings.append(f"{what} describes these lines only to χ²/dof = {out[key]:.3g} "
-                            f"({dof} dof): errors widened by √(χ²/dof); a field offset, an "
-                            "anisotropy, unsaturated or misfitted lines can cause it"
-                            + (" and a free γ absorbs it" if free and npar == 2 and
-                               key == "kittel_chi2_dof" else ""))
+                            f"({dof} dof): errors widened by √(χ²/dof); a field offset "
+                            "(option fit_field_offset), an anisotropy, unsaturated or "
+                            "misfitted lines can cause it")
     out.pop("rho_meff_gamma", None)
+    out.pop("kittel_chi2_dof_at_accuracy", None)
     if not free:
         priors["gamma_Hz_per_T"] = Prior(gam, gam_err, gamma.source)
+    if mode != "no":
+        priors.pop("field_offset_T", None)   # fitted, not a prior
     per_pol = []
     if sel["polarity"].nunique() == 2:
         g_pol = Prior(gam, gam_err, "joint fit")
         for pol, g in sel.groupby("polarity"):
             if g["frequency_Hz"].nunique() < 2:
                 continue
-            res, *_ = kittel_and_damping(g, set_, g_pol, hk, _angles(g, set_), [],
-                                         errors_known)
+            pri = dict(priors)
+            if mode == "yes":
+                pri["field_offset_T"] = Prior(out["field_offset_T"], out["field_offset_T_err"],
+                                              "joint fit")
+            elif mode == "per_polarity":
+                key = f"field_offset_{'plus' if pol > 0 else 'minus'}_T"
+                pri["field_offset_T"] = Prior(pol * out[key], out[key + "_err"], "joint fit")
+            res, *_ = kittel_and_damping(g, {**set_, "fit_field_offset": "no"}, g_pol, pri,
+                                         _angles(g, set_), [], errors_known)
             per_pol.append({"polarity": int(pol), "n_lines": int(len(g)), **res})
         if len(per_pol) == 2:
             for key in ("mu0_meff_T", "alpha"):
@@ -358,7 +543,7 @@ def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: d
     if out["mu0_meff_T"] < 0:
         out["mu0_hk_eff_T"] = -out["mu0_meff_T"]
         out["mu0_hk_eff_T_err"] = out["mu0_meff_T_err"]
-    return out, sel, per_pol, free
+    return out, corrected(sel, out), per_pol, free
 
 
 def resonance_setup(options_declared, given: dict, attrs: dict) -> tuple[dict, dict, Prior]:
@@ -380,7 +565,8 @@ def resonance_result(out: dict, sel: pd.DataFrame, per_pol: list, free: bool,
     warnings."""
     flag_undetermined(out, ("mu0_meff_T", "mu0_hk_eff_T", "gamma_Hz_per_T", "alpha"),
                       warnings)
-    flag_undetermined(out, ("mu0_dh0_T",), warnings, may_vanish=("mu0_dh0_T",))
+    flag_undetermined(out, OFFSET_KEYS + ("mu0_dh0_T",), warnings,
+                      may_vanish=OFFSET_KEYS + ("mu0_dh0_T",))
     out.update(n_lines=int(len(sel)), gamma_fitted=bool(free), per_polarity=per_pol,
                lines=lines, priors=priors_dict(priors), warnings=warnings)
     return strict(out)

@@ -22,7 +22,7 @@ from .kittel import fit_resonances, resonance_result, resonance_setup
 from .stfmr_analysis import OPTIONS as STFMR_OPTIONS
 
 _SHARED = ("gamma_Hz_per_T", "mu0_hk_T", "easy_axis_deg", "field_angle_deg",
-           "min_frequency_Hz")
+           "min_frequency_Hz", "field_offset_T", "fit_field_offset")
 
 MAGNET_OPTION = Option("magnet", "", "Kittel geometry: 'inplane' (field in plane), "
                        "'perpendicular' (PMA film, field in plane, both branches) or "

@@ -80,10 +80,14 @@ from .estimates import (
 from .kittel import (  # noqa: F401 — fit_kittel, fit_damping, … are also this module's API
     GAMMA_E_HZ_PER_T,
     GAMMA_PRIOR,
+    OFFSET_KEYS,
+    OFFSET_MODES,
     fit_damping,
     fit_kittel,
     fit_resonances,
+    inplane_stiffness,
     kittel_inplane_angle,
+    linewidth_drag,
 )
 
 _LINE_KEYS = ("mu0_hres_T", "mu0_dh_T", "s_V", "a_V", "offset_V", "slope_V_per_T")
@@ -316,7 +320,7 @@ def fit_line(field_T, v_V, shape: str = "absorption", start=None) -> dict:
     popt = p * scale
     popt[0] += xm
     popt[4] += vmed
-    pcov = cov * s2 * np.outer(scale, scale)
+    pcov = heteroscedastic_widened(cov * s2, cov, jac, r) * np.outer(scale, scale)
     perr = np.sqrt(np.clip(np.diag(pcov), 0.0, None))
     out = {}
     for k, name in enumerate(_LINE_KEYS):
@@ -334,6 +338,20 @@ def fit_line(field_T, v_V, shape: str = "absorption", start=None) -> dict:
     out["signal_ptp_V"] = float(np.ptp(v))
     out["lineshape"] = shape
     return out
+
+
+def heteroscedastic_widened(pcov, cov, jac, r):
+    """Get the least-squares covariance ``pcov`` (= (JᵀJ)⁻¹·s², ``cov`` = (JᵀJ)⁻¹) widened,
+    parameter by parameter, to at least the heteroscedasticity-consistent (sandwich, HC1)
+    estimate (JᵀJ)⁻¹·Jᵀdiag(r²)J·(JᵀJ)⁻¹·n/(n − p), correlations kept. Noise that grows where
+    the line is steep — a field reading's jitter times dV/dB, which dominates at high
+    signal-to-noise — concentrates where B_res and Δ are decided; the plain estimate, which
+    spreads the residual variance evenly, then understates their errors (by ≈ 2× on the
+    simulated FMR lines)."""
+    n, k = jac.shape
+    hc = cov @ ((jac * (r * r)[:, None]).T @ jac) @ cov * n / max(n - k, 1)
+    d = np.sqrt(np.maximum(1.0, np.diag(hc) / np.maximum(np.diag(pcov), 1e-300)))
+    return pcov * np.outer(d, d)
 
 
 def _group_keys(df: pd.DataFrame) -> list[str]:
@@ -505,18 +523,17 @@ def xi_from_s_over_a(s_over_a, mu0_hres_T, mu0_meff_T, mu0_ms_T, thickness_m, hm
 def linewidth_slope_factor(frequency_Hz, b_res_T, field_angle_deg, mu0_meff_T: float,
                            gamma_Hz_per_T: float, mu0_hk_T: float = 0.0,
                            easy_axis_deg: float = 0.0):
-    """Get F (dimensionless) with dΔ/dI_dc = F·μ0H_DL-per-A: F = (f/γ)·(m·σ)/((B1 + B2)/2)
-    with m·σ = −sin φ_M for design.md's σ = −ŷ (see the module doc; field angle of the
-    field's direction, i.e. + 180° for a negative field)."""
+    """Get F (dimensionless) with dΔ/dI_dc = F·μ0H_DL-per-A: F = c·(f/γ)·(m·σ)/((B1 + B2)/2)
+    (c the dragging factor of :func:`kittel.linewidth_drag`, 1 with m along the field), with
+    m·σ = −sin φ_M for design.md's σ = −ŷ (see the module doc; field angle of the field's
+    direction, i.e. + 180° for a negative field)."""
     b = np.abs(np.asarray(b_res_T, float))
     pm = magnetization_angle(b, field_angle_deg, mu0_hk_T, easy_axis_deg)
-    ph = np.radians(np.broadcast_to(np.asarray(field_angle_deg, float), b.shape))
-    pk = math.radians(easy_axis_deg)
-    hpar = b * np.cos(pm - ph)
-    b1 = hpar + mu0_hk_T * np.cos(2 * (pm - pk))
-    b2 = hpar + mu0_hk_T * np.cos(pm - pk) ** 2 + mu0_meff_T
+    b1, b2 = inplane_stiffness(b, field_angle_deg, mu0_meff_T, mu0_hk_T, easy_axis_deg)
     m_dot_sigma = SIGMA_SPIN_HALL[1] * np.sin(pm)      # σ = −ŷ
-    return np.asarray(frequency_Hz, float) / gamma_Hz_per_T * m_dot_sigma / (0.5 * (b1 + b2))
+    drag = linewidth_drag(b, field_angle_deg, mu0_meff_T, mu0_hk_T, easy_axis_deg)
+    return (np.asarray(frequency_Hz, float) / gamma_Hz_per_T * m_dot_sigma * drag
+            / (0.5 * (b1 + b2)))
 
 
 def fit_dc_linewidth(lines: pd.DataFrame) -> pd.DataFrame:
@@ -554,8 +571,12 @@ OPTIONS = (
     Option("thickness_m", "m", "magnet thickness t (for ξ)"),
     Option("hm_thickness_m", "m", "heavy-metal thickness d (for ξ)"),
     Option("width_m", "m", "bar width w (for ξ from the dc-bias linewidth)"),
-    Option("mu0_field_offset_T", "T", "field reading's offset (a remanence): true |B| = "
-           "|B_read| + polarity·offset", 0.0),
+    Option("field_offset_T", "T", "offset of the signed field reading (a Hall probe's zero, "
+           "a remanence): true |B| = |B_read| + polarity·offset; fixed at it, its error "
+           "propagated, unless fit_field_offset fits it", 0.0),
+    Option("fit_field_offset", "", "fit a field offset in the Kittel fit: 'no', 'yes' (one "
+           "offset of the signed field) or 'per_polarity' (each polarity's own shift of |B|)",
+           "no", constant=False, kind=str),
     Option("magnet", "", "'inplane' or 'perpendicular' (PMA film, field in plane)",
            "inplane", constant=False, kind=str),
     Option("easy_axis_deg", "deg", "direction of the in-plane anisotropy from +x", 0.0,
@@ -621,14 +642,14 @@ def analyze_stfmr(df: pd.DataFrame, *, table: bool = False, **options) -> dict:
     set_ = settings(OPTIONS, given)
     if set_["magnet"] not in ("inplane", "perpendicular"):
         raise ValueError(f"magnet must be 'inplane' or 'perpendicular', got {set_['magnet']!r}")
+    if set_["fit_field_offset"] not in OFFSET_MODES:
+        raise ValueError(f"fit_field_offset must be one of {', '.join(OFFSET_MODES)}, got "
+                         f"{set_['fit_field_offset']!r}")
     priors = resolve_priors(OPTIONS, {k: v for k, v in given.items() if k not in set_},
                             df.attrs, _header_film(df))
     gamma = priors.get("gamma_Hz_per_T") or Prior(*GAMMA_PRIOR, "default")
     warnings: list[str] = []
     lines = fit_lines(df, set_["field_min_T"], set_["field_max_T"])
-    off = priors["mu0_field_offset_T"].value
-    if "mu0_hres_T" in lines.columns and off:
-        lines["mu0_hres_T"] = lines["mu0_hres_T"] + lines["polarity"] * off
     warnings += unused_line_warnings(lines)
     sel = lines[lines["used"] & (lines["frequency_Hz"] >= set_["min_frequency_Hz"])]
     if "dc_current_A" in sel.columns and len(sel):
@@ -730,7 +751,8 @@ def analyze_stfmr(df: pd.DataFrame, *, table: bool = False, **options) -> dict:
                     out["xi_dc_err"] = math.hypot(h_err / unit, abs(h / unit) * rel)
     flag_undetermined(out, ("mu0_meff_T", "mu0_hk_eff_T", "gamma_Hz_per_T", "alpha"),
                       warnings)
-    vanish = ("mu0_dh0_T", "s_over_a", "s_over_a_reduced", "xi", "mu0_hdl_per_A_T", "xi_dc")
+    vanish = ("mu0_dh0_T", "s_over_a", "s_over_a_reduced", "xi", "mu0_hdl_per_A_T",
+              "xi_dc") + OFFSET_KEYS
     flag_undetermined(out, vanish, warnings, may_vanish=vanish)
     out = {k: (int(v) if k.startswith("n_") else float(v)) for k, v in out.items()}
     out["per_polarity"] = per_pol

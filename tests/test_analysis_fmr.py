@@ -145,8 +145,9 @@ def test_real_yig_field_modulated_set_from_the_command_line(capsys):
     frequency, field in gauss (realdata/README: no published values; YIG's γ/2π ≈ 28 GHz/T,
     4πM_s ≈ 0.18 T, α of order 10⁻⁴–10⁻³). Measured: 9 derivative lines, HWHM ≈ 1.5 mT
     with no resolvable slope over 13–17 GHz, so α is left out (0.0005 ± 0.0006), a
-    ΔB0 ≈ 1.2 mT; γ free 29.00 ± 0.03 GHz/T, μ0M_eff 0.127 ± 0.001 T with χ²/dof 11.5
-    flagged."""
+    ΔB0 ≈ 1.2 mT; γ free 29.00 ± 0.03 GHz/T, μ0M_eff 0.127 ± 0.001 T: its χ²/dof 11.5
+    (flagged; the widths too scatter 1.37–1.80 mT against 0.03 mT errors: file-to-file
+    drifts) is acceptable within the field reading's 0.05 % accuracy (χ²/dof < 1 there)."""
     rc = main(["analyze", "fmr", *map(str, YIG), "--json",
                "--option", "signal=Xchannel,Ychannel"])
     out = capsys.readouterr()
@@ -155,7 +156,7 @@ def test_real_yig_field_modulated_set_from_the_command_line(capsys):
     assert r["lineshape"] == "derivative" and r["n_lines"] == 9
     assert all(abs(abs(line["lockin_phase_deg"]) - 90) < 10 for line in r["lines"])
     assert 0.10 < r["mu0_meff_T"] < 0.20
-    assert 27e9 < r["gamma_Hz_per_T"] < 30e9
+    assert r["gamma_fitted"] and 27e9 < r["gamma_Hz_per_T"] < 30e9
     assert "alpha" not in r and any(w.startswith("alpha is not determined")
                                     for w in r["warnings"])
     widths = [line["mu0_dh_T"] for line in r["lines"]]

@@ -1,6 +1,7 @@
 """stfmr end to end on the simulated bench: closed-loop recovery of α, M_eff, γ and ξ,
 limits refused before anything is touched, an abort leaving every source safe, foreign data
 (column mapping, field in Oe) and the real spin-diode spectra of a Ta/CoFeB bar."""
+import re
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,9 @@ def test_closed_loop_recovers_alpha_meff_gamma_and_xi(closed_loop):
     α ±0.4 %, γ ±0.02 %); what remains are model errors: the simulated field is read by a
     gaussmeter (noise ~10 µT), the line shape of a macrospin at 45° with a 3.6 mT in-plane
     anisotropy (taken into the Kittel fit from the file's metadata) is not exactly Lorentzian.
-    Measured: M_eff 0.08 % high, α 0.4 % low, γ 0.03 % low, |ξ| 1 % high. The assertions use
+    Measured: M_eff 0.08 % high, α 0.4 % low, γ 0.03 % low, |ξ| 1 % high; with the
+    damping fit's dragging factor (kittel.linewidth_drag) M_eff 0.9005 ± 0.0002 T, α 0.012003
+    ± 0.000005, γ 0.02 % low. The assertions use
     the brief's 2 % (M_eff) and 10 % (α) and 5σ of the reported errors where those are
     larger, and 5 % for γ and ξ."""
     result, truth = closed_loop
@@ -283,7 +286,7 @@ def test_abort_with_dc_bias_leaves_every_source_safe(tmp_path, run_aborted):
 def test_real_spin_diode_spectra_give_the_published_anisotropy():
     """Ta/CoFeB (PMA) with an in-plane field: above saturation f = γ√(B(B − μ0H_k,eff)).
     The README: a fit of f ≥ 8 GHz lands μ0H_k,eff in 0.20–0.25 T (quick fit 0.234–0.239 T,
-    γ/2π 28.8–29.0 GHz/T). Measured here: 4p 0.2319 ± 0.0011 T, γ/2π 28.70 GHz/T;
+    γ/2π 28.8–29.0 GHz/T). Measured here (free fits): 4p 0.2319 ± 0.0011 T, γ/2π 28.70 GHz/T;
     2p 0.235 ± 0.007 T."""
     for name in ("5360_4p.csv", "5360_2p.csv"):
         df = read_column_pairs(REALDATA / "cmtj_TaCoFeB_5360" / "vsd" / name, field_unit="Oe")
@@ -291,7 +294,15 @@ def test_real_spin_diode_spectra_give_the_published_anisotropy():
         res = analyze_stfmr(df, magnet="perpendicular", min_frequency_Hz=8e9)
         assert 0.20 < res["mu0_hk_eff_T"] < 0.25
         assert res["mu0_meff_T"] == -res["mu0_hk_eff_T"]
-        assert 27.5e9 < res["gamma_Hz_per_T"] < 30e9
+        # γ free only where the free Kittel fit is acceptable (the tilted field, θ ≈ 91°, is
+        # not the in-plane form: the 4p set's χ²/dof is 5 within the reading's accuracy):
+        # otherwise fixed at the default, the warning giving the free value
+        if "gamma_Hz_per_T" in res:
+            free = res["gamma_Hz_per_T"] / 1e9
+        else:
+            why = next(w for w in res["warnings"] if w.startswith("γ not fitted"))
+            free = float(re.search(r"γ/2π = ([0-9.]+) ±", why).group(1))
+        assert 27.5 < free < 30, name
         # 10 lines at f ≥ 8 GHz; line quality control may set one aside (with its reason)
         assert 9 <= res["n_lines"] <= 10
         assert all(isinstance(w, str) for w in res["warnings"])

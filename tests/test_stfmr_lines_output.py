@@ -76,18 +76,18 @@ def test_every_line_is_listed_with_its_fit_and_the_polarities_apart():
 def test_a_remanence_offset_splits_the_polarities_until_it_is_given():
     """A 2 mT offset moves B_res of the two polarities by ∓2 mT, far beyond the line fits'
     ≈ 5 µT errors: the per-polarity M_eff disagree, the joint error carries the systematic
-    term with a warning. Given as the option mu0_field_offset_T, the polarities agree (no
+    term with a warning. Given as the option field_offset_T, the polarities agree (no
     warning) and the joint M_eff is within 3 standard errors of the truth."""
     df = _sweeps(offset_T=2e-3)
     raw = analyze_stfmr(df, gamma_Hz_per_T=GAMMA)
     pols = {p["polarity"]: p["mu0_meff_T"] for p in raw["per_polarity"]}
     assert abs(pols[1] - pols[-1]) > 0.01
     assert any(w.startswith("mu0_meff_T: the estimates disagree") for w in raw["warnings"])
-    fixed = analyze_stfmr(df, gamma_Hz_per_T=GAMMA, mu0_field_offset_T=2e-3)
+    fixed = analyze_stfmr(df, gamma_Hz_per_T=GAMMA, field_offset_T=2e-3)
     assert not any(w.startswith("mu0_meff_T: the estimates disagree")
                    for w in fixed["warnings"])
     assert fixed["mu0_meff_T"] == pytest.approx(MEFF, abs=3 * fixed["mu0_meff_T_err"])
-    assert fixed["priors"]["mu0_field_offset_T"] == {"value": 2e-3, "err": 0.0,
+    assert fixed["priors"]["field_offset_T"] == {"value": 2e-3, "err": 0.0,
                                                       "source": "option"}
 
 
