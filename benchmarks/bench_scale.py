@@ -19,6 +19,9 @@ because they answer two questions:
 - ``worker_busy_{n}_workers``: Σ task compute time (Dask's task stream) ÷ (wall × workers)
   of the best repeat: 1 − it is the time the workers waited for the scheduler, transfers or
   a straggler, a fraction that machine load does not hide;
+- ``dask_cpu_overhead_{n}_workers`` = CPU s of the workers and this process (client and
+  scheduler) ÷ CPU s of (1 process, 1 thread), for the best repeat: the extra work of the
+  Dask path, which other jobs on the machine do not inflate as they do wall time;
 - ``bit_identical``: the four executors' counts are equal.
 
 Sequences (``labspin sequence``, wall time a user waits, cluster start-up included): 40 simulated
@@ -53,16 +56,17 @@ def _problem(trials: int) -> SwitchingProblem:
                                       chunk=max(1, trials // 8))
 
 
-def _best(fn, repeats: int):
-    """Get (best wall s, its result, 1-min load before it) of ``repeats`` calls of fn."""
+def _best(fn, repeats: int, cpu=time.process_time):
+    """Get (best wall s, its result, 1-min load before it, CPU s of that call) of
+    ``repeats`` calls of fn; ``cpu()`` reads the CPU time of every process taking part."""
     best = None
     for _ in range(repeats):
         load = os.getloadavg()[0]
-        t = time.perf_counter()
+        c, t = cpu(), time.perf_counter()
         out = fn()
-        t = time.perf_counter() - t
+        t, c = time.perf_counter() - t, cpu() - c
         if best is None or t < best[0]:
-            best = (t, out, load)
+            best = (t, out, load, c)
     return best
 
 
@@ -71,7 +75,7 @@ def _in_process(problem, warm, threads: int, repeats: int):
     numba.set_num_threads(threads)
     try:
         solve_here(warm)
-        return _best(lambda: solve_here(problem), repeats)
+        return _best(lambda: solve_here(problem), repeats)    # CPU: all threads
     finally:
         numba.set_num_threads(old)
 
@@ -94,19 +98,23 @@ def _on_workers(problem, warm, n: int, repeats: int) -> dict:
             busy = sum(ss["stop"] - ss["start"] for r in ts.data for ss in r["startstops"]
                        if ss["action"] == "compute")
             return res, busy / (wall * n)
-        t, (res, busy), load = _best(timed, repeats)
-    return {"start_s": start, "s": t, "busy": busy, "load": load, "counts": res.switched}
+
+        def cpu():      # the workers' and this process's (client and scheduler)
+            return time.process_time() + sum(c.run(time.process_time).values())
+        t, (res, busy), load, used = _best(timed, repeats, cpu)
+    return {"start_s": start, "s": t, "busy": busy, "load": load, "cpu_s": used,
+            "counts": res.switched}
 
 
 def run_map(small: bool, repeats: int) -> dict:
     problem = _problem(256 if small else 4096)
     warm = replace(problem, trials=8, chunk=4)
     cores = os.cpu_count() or 1
-    t1, here, load1 = _in_process(problem, warm, 1, repeats)
-    t_all, here_all, load_all = _in_process(problem, warm, cores, repeats)
+    t1, here, load1, cpu1 = _in_process(problem, warm, 1, repeats)
+    t_all, here_all, load_all, _ = _in_process(problem, warm, cores, repeats)
     out = {"cores": cores, "trials_per_point": problem.trials, "tasks": len(problem.tasks()),
            "spin_steps": spin_steps(problem), "map_1_process_1_thread_s": t1,
-           "map_1_process_all_threads_s": t_all}
+           "map_1_process_all_threads_s": t_all, "map_cpu_1_process_1_thread_s": cpu1}
     load = {"map_1_process_1_thread": load1, "map_1_process_all_threads": load_all}
     counts = [here.switched, here_all.switched]
     for n in (1, 2):
@@ -114,11 +122,14 @@ def run_map(small: bool, repeats: int) -> dict:
         out[f"cluster_start_{n}_workers_s"] = w["start_s"]
         out[f"map_{n}_workers_s"] = w["s"]
         out[f"worker_busy_{n}_workers"] = w["busy"]
+        out[f"map_cpu_{n}_workers_s"] = w["cpu_s"]
         load[f"map_{n}_workers"] = w["load"]
         counts.append(w["counts"])
     out["map_speedup_2_workers"] = t1 / out["map_2_workers_s"]
     out["dask_overhead_1_worker"] = out["map_1_workers_s"] / t1
     out["map_speedup_threads_in_process"] = t1 / t_all
+    out["dask_cpu_overhead_1_worker"] = out["map_cpu_1_workers_s"] / cpu1
+    out["dask_cpu_overhead_2_workers"] = out["map_cpu_2_workers_s"] / cpu1
     out["bit_identical"] = all(np.array_equal(c, here.switched) for c in counts)
     out["switched"] = here.switched[:, 0].tolist()
     out["load_1min"] = load
@@ -154,8 +165,8 @@ def _sequence_speedup(n: int, reads: int, repeats: int, prefix: str, load: dict)
         def once(where=None):
             return sq.run_sequence(seq, Path(tmp) / str(next(k)), where=where,
                                    log=lambda _: None)
-        t_serial, _, load[f"{prefix}_serial"] = _best(once, repeats)
-        t_dask, res, load[f"{prefix}_2_workers"] = _best(
+        t_serial, _, load[f"{prefix}_serial"], _ = _best(once, repeats)
+        t_dask, res, load[f"{prefix}_2_workers"], _ = _best(
             lambda: once(dist.Where(workers=2)), repeats)
     return {f"{prefix}_runs": 2 * n, f"{prefix}_serial_s": t_serial,
             f"{prefix}_2_workers_s": t_dask, f"{prefix}_speedup_2_workers": t_serial / t_dask,
