@@ -75,7 +75,8 @@ PRELOAD = ("labspin.run.api", "labspin.run.sequence_dask", "labspin.physics.macr
            "labspin.physics.macrospin.trials", "labspin.physics.macrospin.phase_map",
            "labspin.procedures.registry", "labspin.sim_backend.wirings",
            "labspin.sim_backend.samples", "labspin.drivers", "pymeasure.experiment",
-           "pymeasure.instruments", "scipy.optimize", "scipy.stats", "scipy.signal")
+           "pymeasure.instruments", "scipy.optimize", "scipy.stats", "scipy.signal",
+           "labspin.run.worker_preload")
 """Modules the local workers' forkserver imports once (a missing one is skipped)."""
 THREADS_ENV = "LABSPIN_NUMBA_THREADS"
 """Environment variable that gives a local worker its numba threads (numba read its own
@@ -96,7 +97,10 @@ def _start_method() -> str:
     import multiprocessing
 
     import dask
-    from distributed.utils import get_mp_context
+    try:
+        from distributed.utils import get_mp_context
+    except ImportError:             # another distributed: its own start method
+        return dask.config.get("distributed.worker.multiprocessing-method")
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return "spawn"
     with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
