@@ -43,6 +43,11 @@ def test_scale_benchmark_small_json_has_its_keys():
     out = subprocess.run([sys.executable, str(script), "--small", "--json"], capture_output=True,
                          text=True, timeout=600, check=True).stdout
     d = json.loads(out)
-    assert d["bit_identical"] is True          # 1 process, 1 worker, 2 workers: equal counts
+    assert d["bit_identical"] is True   # 1 process at 1 and all threads, 1 and 2 workers: equal
     assert d["map_speedup_2_workers"] > 0 and d["dask_overhead_1_worker"] > 0
+    assert d["map_speedup_threads_in_process"] > 0
+    assert 0 < d["worker_busy_1_workers"] <= 1 and 0 < d["worker_busy_2_workers"] <= 1
+    assert d["dask_cpu_overhead_1_worker"] > 0 and d["map_cpu_1_process_1_thread_s"] > 0
     assert d["sequence_complete"] is True and d["sequence_speedup_2_workers"] > 0
+    assert d["long_sequence_complete"] is True and d["long_sequence_speedup_2_workers"] > 0
+    assert set(d["load_1min"]) >= {"map_2_workers", "sequence_2_workers"}

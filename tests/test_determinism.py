@@ -70,3 +70,24 @@ def test_plain_right_hand_side_matches_general_one():
                              np.zeros((9, n)))
             out.append(m)
         np.testing.assert_allclose(out[0], out[1], rtol=0, atol=1e-12)
+
+
+def test_work_items_keep_every_thread_busy_in_whole_cache_lines():
+    """A call of 512 spins on 2 threads is cut in two (one item of 512 left a thread idle);
+    items are whole 64-byte lines of float64, at most the kernel's CHUNK, and no thread idles
+    while another has more than one item to go."""
+    from labspin.physics.macrospin.kernel import CHUNK
+    from labspin.physics.work_items import LINE, item_length
+    for n, threads in [(512, 2), (600, 2), (4096, 2), (1500, 3), (10**6, 16), (64, 4)]:
+        length = item_length(n, threads, CHUNK)
+        items = -(-n // length)
+        assert length % LINE == 0 and length <= CHUNK, (n, threads, length)
+        assert items >= threads, (n, threads, items)
+        if n <= threads * CHUNK:
+            assert items == threads, (n, threads, items)      # one item per thread
+        else:
+            assert items / threads > 0.98 * n / (threads * CHUNK), (n, threads, items)
+    assert item_length(512, 2, CHUNK) == 256
+    assert item_length(4096, 2, CHUNK) == 512
+    assert item_length(512, 1, CHUNK) == 512
+    assert item_length(5, 4, CHUNK) == LINE                   # fewer spins than lines: one

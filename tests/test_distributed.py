@@ -115,12 +115,44 @@ def test_dask_workers_give_the_in_process_map_bit_for_bit():
     problem = _wer_problem(chunk=7)
     here = solve(problem)
     with dist.cluster(dist.Where(workers=2, threads_per_worker=1)) as client:
+        assert dist.slots(client) == 2
         there = dist.solve(problem, client=client)
         with pytest.raises(dist.ChunkFailure) as e:
             dist.map_tasks(math.sqrt, [4.0, -1.0, 9.0], client, in_flight=1)
+        # forked from the preloaded server, a worker still runs numba on its own thread
+        threads = client.submit(_worker_numba_threads, pure=False).result()
+    assert threads == 1
     assert np.array_equal(there.switched, here.switched)
     assert e.value.partials == [2.0, None, 3.0]
     assert "math domain error" in e.value.failures[0][1]
+
+
+def _worker_numba_threads():
+    import numba
+    dist.worker_threads()
+    return numba.get_num_threads()
+
+
+def test_balanced_chunks_share_a_point_out_evenly_and_keep_the_counts():
+    from labspin.physics.macrospin.chunks import balanced_chunk
+    assert balanced_chunk(100_000, 2, 65_536) == 50_000      # not 65 536 + 34 464
+    assert balanced_chunk(4096, 2, 512) == 512               # already even: unchanged
+    assert balanced_chunk(10, 4, 100) == 3                   # 4 pieces: 3, 3, 3, 1
+    problem = _wer_problem(chunk=24)
+    even = problem.balanced(2)
+    assert [hi - lo for *_, lo, hi in even.tasks()] == [12] * 6     # 3 points × 2 tasks
+    assert np.array_equal(solve(even).switched, solve(problem).switched)
+
+
+def test_the_costliest_tasks_are_submitted_first():
+    """One slot, one task in flight: they run in submission order, longest first, and come
+    back in item order."""
+    pytest.importorskip("distributed")
+    order = []
+    with dist.cluster(dist.Where(workers=1, threads_per_worker=1)) as client:
+        out = dist.map_tasks(math.sqrt, [1.0, 9.0, 4.0], client, cost=[1, 3, 2], in_flight=1,
+                             on_result=lambda k, v: order.append(k))
+    assert order == [1, 2, 0] and out == [1.0, 3.0, 2.0]
 
 
 def test_a_million_trial_point_through_dask():

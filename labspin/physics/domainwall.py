@@ -80,14 +80,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from labspin.physics.constants import E_CHARGE, GAMMA0, KB, MU0, MU_B
 from labspin.physics.macrospin.rng import normal2, seed_key
+from labspin.physics.work_items import item_length
 
 CHUNK = 256
-"""Walls per parallel work item."""
+"""Most walls per parallel work item (fewer when a call has fewer than threads × CHUNK)."""
 
 _TWO_PI = 2.0 * math.pi
 
@@ -284,20 +286,20 @@ def _heun_chunk(q, phi, z1, z2, sq, sphi, pu, pwz, pt0, pt1, t, dt, c):
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def _integrate(q, phi, c, sq, sphi, pu, pwz, pt0, pt1, dt, n_steps, step0, key,
-               rec_every, rec_q, rec_phi):
+               rec_every, rec_q, rec_phi, item):
     """Advance walls (q, phi) in place by n_steps stochastic-Heun steps of dt (s).
 
     c: folded constants (see ``_rates``); sq (rad) and sphi (m): per-step std of the scaled
     thermal kicks ξ_q·dt/G and ξ_φ·dt/G (0 → deterministic Heun); per-wall rectangular pulse
     pu (m/s), pwz (1/s) on [pt0, pt1) (s); step0 the global index of the first step (random
     stream counter, time origin); rec_q/rec_phi (n_rec, N) get the state after every
-    rec_every-th step (rec_every ≤ 0: off).
+    rec_every-th step (rec_every ≤ 0: off); item: walls per parallel work item.
     """
     n = q.size
-    n_chunks = (n + CHUNK - 1) // CHUNK
+    n_chunks = (n + item - 1) // item
     for ch in prange(n_chunks):
-        lo = ch * CHUNK
-        hi = min(n, lo + CHUNK)
+        lo = ch * item
+        hi = min(n, lo + item)
         z1 = np.zeros(hi - lo)
         z2 = np.zeros(hi - lo)
         qc, pc = q[lo:hi], phi[lo:hi]
@@ -521,7 +523,8 @@ class DomainWall:
         rec_q = np.empty((n_rec, n))
         rec_phi = np.empty((n_rec, n))
         _integrate(q, phi, c, sq, sphi, pu, pwz, pt0, pt1, dt, n_steps, int(step0),
-                   seed_key(seed), max(rec_every, 0), rec_q, rec_phi)
+                   seed_key(seed), max(rec_every, 0), rec_q, rec_phi,
+                   item_length(n, numba.get_num_threads(), CHUNK))
         t = (step0 + rec_every * np.arange(1, n_rec + 1)) * dt
         return Trajectory(t, rec_q, rec_phi, q, phi, dt, n_steps)
 

@@ -475,18 +475,25 @@ def run_unlocked(seq: Sequence, out: str | Path, *,
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise SequenceError(f"the results folder {out} is a file; give another --out")
+    if where is not None and where.distributed:
+        if seq.bench is not None:
+            raise SequenceError("a sequence on a real bench runs serially (one bench, one "
+                                "owner): drop --workers/--scheduler")
+        from labspin.run.distributed import Starting
+        starting = Starting(where)          # the workers start while the runs are checked
+        try:
+            if check:
+                raise_problems(validate(seq)[0])
+            state = _planned(seq, out)
+            return _run_on_dask(seq, out, state, where, progress, abort, log,
+                                starting.client())
+        finally:
+            starting.close()
     if check:
         raise_problems(validate(seq)[0])
-    if where is not None and where.distributed and seq.bench is not None:
-        raise SequenceError("a sequence on a real bench runs serially (one bench, one owner): "
-                            "drop --workers/--scheduler")
-    out.mkdir(parents=True, exist_ok=True)
-    state = plan(seq, out)
+    state = _planned(seq, out)
     state_path = out / STATE_FILE
-    write_state(state_path, state)
     runs = state["runs"]
-    if where is not None and where.distributed:
-        return _run_on_dask(seq, out, state, where, progress, abort, log)
     ran = []
     for e in runs:
         k, n = e["index"], len(runs)
@@ -517,7 +524,15 @@ def run_unlocked(seq: Sequence, out: str | Path, *,
     return SequenceResult(state, ran, len(files) == len(runs), files)
 
 
-def _run_on_dask(seq, out, state, where, progress, abort, log) -> SequenceResult:
+def _planned(seq: Sequence, out: Path) -> dict:
+    """Get the progress record of ``seq`` in ``out`` (made, written to its file)."""
+    out.mkdir(parents=True, exist_ok=True)
+    state = plan(seq, out)
+    write_state(out / STATE_FILE, state)
+    return state
+
+
+def _run_on_dask(seq, out, state, where, progress, abort, log, client) -> SequenceResult:
     from labspin.run.sequence_dask import run_on_dask
     runs = state["runs"]
     n = len(runs)
@@ -532,7 +547,8 @@ def _run_on_dask(seq, out, state, where, progress, abort, log) -> SequenceResult
             e["stem"] = run_stem(seq, e["index"])
             todo.append(e)
     run_on_dask(seq, out, todo, where, save=lambda: write_state(out / STATE_FILE, state),
-                head=head, log=log, status_of=file_status, progress=progress, abort=abort)
+                head=head, log=log, status_of=file_status, progress=progress, abort=abort,
+                client=client)
     files = [out / e["file"] for e in runs if e["status"] == "FINISHED"]
     return SequenceResult(state, [e["index"] for e in todo], len(files) == n, files)
 

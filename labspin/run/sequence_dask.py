@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from labspin.run.distributed import cluster
+from labspin.run.distributed import cluster, worker_threads
 
 try:  # Dask is optional: without it this module is only imported to say so
     from distributed import WorkerPlugin
@@ -79,6 +79,7 @@ def run_task(task: RunTask) -> dict:
     """Run one run on this worker; get its status, file name and message ("CANCELLED" and no
     file when the sequence was aborted before the run started)."""
     from labspin.run import api
+    worker_threads()
     abort = _ABORTS.setdefault(task.sequence_id, threading.Event())
     if abort.is_set() or _abort_event(task.sequence_id).is_set():
         return {"status": "CANCELLED", "file": None, "message": "the sequence was aborted"}
@@ -90,16 +91,19 @@ def run_task(task: RunTask) -> dict:
 
 
 def run_on_dask(seq, out: Path, todo: list[dict], where, *, save, head, log, status_of,
-                progress=None, abort=None) -> None:
+                progress=None, abort=None, client=None) -> None:
     """Run the entries ``todo`` of the progress record of ``seq`` in ``out`` (each with its
-    file "stem") on the Dask cluster of ``where``, updating them as results arrive;
-    ``save()`` writes the record, ``head(entry)`` names a run in ``log`` lines,
-    ``status_of(path)`` reads a results file's final status; see the module notes."""
+    file "stem") on the Dask cluster of ``where`` (or on ``client``, already connected to it),
+    updating them as results arrive; ``save()`` writes the record, ``head(entry)`` names a
+    run in ``log`` lines, ``status_of(path)`` reads a results file's final status; see the
+    module notes."""
+    import contextlib
+
     import distributed
     abort = abort or threading.Event()
     n = len(todo)
     sequence_id = uuid.uuid4().hex
-    with cluster(where) as client:
+    with (contextlib.nullcontext(client) if client is not None else cluster(where)) as client:
         if where.workers is not None:        # our own processes, in the terminal's group
             client.register_plugin(IgnoreTerminalInterrupt())
         futures = {}

@@ -7,7 +7,9 @@ A *chunked problem* is a picklable object with
 - ``run_task(task)``: one task's partial result (numbers of that task's members only),
 - ``reduce(tasks, partials)``: the result, from every task's partial in ``tasks()`` order,
 - ``cost(task)``: its spin-steps (for progress and time remaining),
-- ``describe(task)``: the task's parameters in words (for a failure report).
+- ``describe(task)``: the task's parameters in words (for a failure report),
+- optionally ``balanced(slots)``: the same problem cut so that its tasks share out evenly
+  over ``slots`` workers (see :func:`balanced_chunk`); the numbers do not change.
 
 Members draw from counter-based streams keyed by (seed, global member index, step), so a
 task's numbers do not depend on which process runs it or on how the members were split;
@@ -37,6 +39,17 @@ def member_ranges(n: int, chunk: int = DEFAULT_CHUNK) -> list[tuple[int, int, in
         out.append((block, lo, hi))
         start += hi - lo
     return out
+
+
+def balanced_chunk(n: int, slots: int, most: int) -> int:
+    """Get the chunk that cuts n members into a multiple of ``slots`` equal pieces of at
+    most ``most`` members: 100 000 trials in chunks of 65 536 are a task of 65 536 and one
+    of 34 464, the second worker idle for half the map; balanced over 2 slots they are two
+    of 50 000."""
+    if n < 1 or slots < 1 or most < 1:
+        raise ValueError(f"members, slots and most must be ≥ 1, got {n}, {slots}, {most}")
+    pieces = slots * -(-n // (slots * most))
+    return max(1, -(-n // pieces))
 
 
 def solve(problem):

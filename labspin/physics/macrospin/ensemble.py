@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from labspin.physics.macrospin import kernel
 from labspin.physics.macrospin.rng import MAX_MEMBERS, member_key
 from labspin.physics.macrospin.system import Macrospin, Wave
+from labspin.physics.work_items import item_length
 
 
 @dataclass
@@ -156,7 +158,8 @@ class Ensemble:
                                      self._wave_table, self.time_s, dt_s, n_steps,
                                      self.steps_done, self._key, sigma, self.stochastic,
                                      kernel.is_plain(self._sys), record_every, rec, acc_from,
-                                     acc)
+                                     acc, item_length(self.n, numba.get_num_threads(),
+                                                      kernel.CHUNK))
         times = None
         if n_rec:
             times = self.time_s + dt_s * record_every * np.arange(1, n_rec + 1)

@@ -22,7 +22,8 @@ from numba import njit, prange
 from labspin.physics.macrospin.rng import normal3
 
 CHUNK = 512
-"""Spins per parallel work item (the inner, vectorized loop)."""
+"""Most spins per parallel work item (the inner, vectorized loop); callers cut calls of
+fewer spins than threads × CHUNK finer (:func:`~labspin.physics.work_items.item_length`)."""
 
 # columns of the waveform table (one row per time-dependent drive)
 W_KIND, W_HX, W_HY, W_HZ, W_I, W_FREQ, W_PHASE, W_T0, W_T1, W_RISE = range(10)
@@ -230,7 +231,7 @@ def _accumulate_chunk(acc, lo, mx, my, mz):
 
 @njit(parallel=True, fastmath=True, cache=True, error_model="numpy")
 def integrate(m, hext, idc, sys, waves, t0, dt, n_steps, step0, key, sigma_th, stochastic,
-              plain, rec_every, rec, acc_from, acc):
+              plain, rec_every, rec, acc_from, acc, item=CHUNK):
     """Advance the ensemble ``m`` (3, N) in place by ``n_steps`` steps of ``dt`` (s).
 
     hext (3, N) static field (A/m); idc (N,) dc current (A); sys: the 17 folded constants;
@@ -240,14 +241,15 @@ def integrate(m, hext, idc, sys, waves, t0, dt, n_steps, step0, key, sigma_th, s
     side (only when :func:`is_plain` holds for ``sys``).
     rec (n_rec, 3, N) receives m after every ``rec_every``-th step (rec_every ≤ 0: off);
     acc (9, N) accumulates m and m⊗m after every step with index ≥ ``acc_from``.
+    item: spins per parallel work item (the numbers do not depend on it).
     Returns the number of accumulated steps.
     """
     n = m.shape[1]
-    n_chunks = (n + CHUNK - 1) // CHUNK
+    n_chunks = (n + item - 1) // item
     n_acc = max(0, n_steps - max(acc_from, 0))
     for c in prange(n_chunks):
-        lo = c * CHUNK
-        hi = min(n, lo + CHUNK)
+        lo = c * item
+        hi = min(n, lo + item)
         # 1D slices: LLVM cannot prove that rows of a 2D array do not overlap and would not
         # vectorize a loop over m[0, i], m[1, i], ...
         mx, my, mz = m[0, lo:hi], m[1, lo:hi], m[2, lo:hi]

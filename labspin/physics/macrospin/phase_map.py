@@ -5,11 +5,11 @@ time-averaged ⟨m⟩ per point; at T = 0 the attractor reached from a chosen st
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from labspin.physics.macrospin.chunks import member_ranges, solve
+from labspin.physics.macrospin.chunks import balanced_chunk, member_ranges, solve
 from labspin.physics.macrospin.ensemble import Ensemble
 from labspin.physics.macrospin.rng import MAX_MEMBERS
 from labspin.physics.macrospin.system import Macrospin
@@ -80,6 +80,12 @@ class PhaseMapProblem:
         """Get (lo, hi) member ranges; one task holding every member when chunk is None."""
         return [(lo, hi) for _, lo, hi in member_ranges(self.n_members,
                                                         self.chunk or self.n_members)]
+
+    def balanced(self, slots: int) -> "PhaseMapProblem":
+        """Get the problem with its members cut into a multiple of ``slots`` tasks of at
+        most ``chunk`` members (:func:`~.chunks.balanced_chunk`)."""
+        most = self.chunk or self.n_members
+        return replace(self, chunk=balanced_chunk(self.n_members, slots, most))
 
     def cost(self, task) -> float:
         return float((task[1] - task[0]) * round(self.duration_s / self.dt_s))

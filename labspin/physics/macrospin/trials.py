@@ -14,12 +14,12 @@ so a point's counts do not depend on the grid around it or on how its trials wer
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from labspin.physics.counting import INTERVAL_CL, beta_interval, zero_count_upper_bound
-from labspin.physics.macrospin.chunks import DEFAULT_CHUNK, member_ranges
+from labspin.physics.macrospin.chunks import DEFAULT_CHUNK, balanced_chunk, member_ranges
 from labspin.physics.macrospin.ensemble import Ensemble
 from labspin.physics.macrospin.equilibrium import equilibrium
 from labspin.physics.macrospin.rng import MAX_MEMBERS, derived_seed
@@ -159,6 +159,11 @@ class SwitchingProblem:
         return [(ia, iw, b, lo, hi) for ia in range(len(self.amplitudes_A))
                 for iw in range(len(self.widths_s))
                 for b, lo, hi in member_ranges(int(self.trials), self.chunk)]
+
+    def balanced(self, slots: int) -> "SwitchingProblem":
+        """Get the problem with each point's trials cut into a multiple of ``slots`` tasks
+        (:func:`~.chunks.balanced_chunk`; at most ``chunk`` trials each)."""
+        return replace(self, chunk=balanced_chunk(int(self.trials), slots, self.chunk))
 
     def steps(self, iw: int) -> int:
         """Get the steps of one trial at width index ``iw``."""
