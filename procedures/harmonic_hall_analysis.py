@@ -67,6 +67,7 @@ from labspin.physics.constants import E_CHARGE, HBAR, MU0
 from labspin.physics.macrospin import SIGMA_SPIN_HALL, sheet_oersted_per_A
 from labspin.results.header import ResultsHeader, parse_header
 from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
+from labspin.results.reader import file_index, join_tables, read_table
 
 from .estimates import (
     Option,
@@ -110,14 +111,12 @@ def read_header(path: str | Path) -> str:
 
 
 def analyze_files(paths, **options) -> dict:
-    """Read results files (header included) and analyze them together; options as
-    :func:`analyze_harmonic_hall` (over the header's procedure parameters)."""
-    from labspin.results.reader import read_table
+    """Read results files (header included) and analyze them together, each file's rows
+    kept apart (``attrs["file_rows"]``: a branch's history never runs across files); options
+    as :func:`analyze_harmonic_hall` (over the header's procedure parameters)."""
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    frames = [read_table(p) for p in paths]
-    df = pd.concat(frames, ignore_index=True)
-    df.attrs = dict(frames[0].attrs)
-    return analyze_harmonic_hall(df, **options)
+    return analyze_harmonic_hall(join_tables([read_table(p) for p in paths],
+                                             names=[str(p) for p in paths]), **options)
 
 
 # ------------------------------------------------------------------------ overload, clipping
@@ -184,7 +183,8 @@ def exclude_overloaded(df: pd.DataFrame, warnings: list) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------ branches
-def branch_labels(h: np.ndarray, v1: np.ndarray) -> tuple[np.ndarray, float, float]:
+def branch_labels(h: np.ndarray, v1: np.ndarray,
+                  files: np.ndarray | None = None) -> tuple[np.ndarray, float, float]:
     """Label each row of one field direction with its m_z branch, +1/−1 by the 1ω level
     (0 where unknown); one branch only → all +1. Also get the level between the branches and
     half their separation (NaN with one branch).
@@ -192,8 +192,9 @@ def branch_labels(h: np.ndarray, v1: np.ndarray) -> tuple[np.ndarray, float, flo
     Rows with V_ω: at small field (|H| ≤ 0.15 max|H|) one branch is one parabola; if a
     parabola leaves residuals above a fifth of the spread, the values are split into two
     levels at the largest gap of the sorted values. Rows without V_ω (a 2ω-only sweep): the
-    branch of the last saturating field (|H| > ½ max|H|) seen before them, mapped onto the
-    levels by the V_ω rows' same rule."""
+    branch of the last saturating field (|H| > ½ max|H|) seen before them in their own file
+    (``files``: each row's file number; rows before a file's first saturating field: 0),
+    mapped onto the levels by the V_ω rows' same rule."""
     n = h.size
     labels = np.zeros(n)
     has1 = np.isfinite(v1)
@@ -222,8 +223,11 @@ def branch_labels(h: np.ndarray, v1: np.ndarray) -> tuple[np.ndarray, float, flo
     labels[has1] = np.sign(v1[has1] - mid)
     # origin of each row: sign of the last saturating field before it
     origin = np.zeros(n)
+    files = np.zeros(n, int) if files is None else np.asarray(files)
     last = 0.0
     for i in range(n):
+        if i and files[i] != files[i - 1]:       # another file: its magnet's history unknown
+            last = 0.0
         if np.isfinite(h[i]) and abs(h[i]) > 0.5 * hmax:
             last = np.sign(h[i])
         origin[i] = last
@@ -417,6 +421,7 @@ def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: 
     v1 = pd.to_numeric(df["V1w (V)"], errors="coerce").to_numpy(float)
     v2 = pd.to_numeric(df["V2w (V)"], errors="coerce").to_numpy(float)
     direction, sign = _direction(angle)
+    files = file_index(df)
 
     # B per (direction, m_z sign)
     bs: dict[tuple[str, float], dict] = {}
@@ -426,7 +431,7 @@ def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: 
         if rows.size == 0:
             continue
         h = field[rows] * sign[rows]
-        labels, mid, half = branch_labels(h, v1[rows])
+        labels, mid, half = branch_labels(h, v1[rows], files[rows])
         for lab in (-1.0, 1.0):
             sel = labels == lab
             sel1 = sel & np.isfinite(v1[rows])

@@ -166,9 +166,11 @@ def read_table(path: str | Path, columns: list[str] | None = None,
     return df
 
 
-def join_tables(frames: list[pd.DataFrame], warn=None) -> pd.DataFrame:
+def join_tables(frames: list[pd.DataFrame], warn=None, names=None) -> pd.DataFrame:
     """Get the tables of several files as one (attrs: the first file's, as the analyses read
-    them). A constant column that only some files gave (a power in some file names, a typo
+    them, and ``file_rows``: [(name, number of rows), …] in order, so that the analyses
+    never join a sweep across files; ``names`` default to each frame's ``attrs["file"]``).
+    A constant column that only some files gave (a power in some file names, a typo
     in the others) is left out, ``warn`` told which files lack it: its blanks would split
     the other files' sweeps; ``--constant`` gives it for all."""
     added = {c for f in frames for c in f.attrs.get("constant_columns", ())}
@@ -183,7 +185,18 @@ def join_tables(frames: list[pd.DataFrame], warn=None) -> pd.DataFrame:
     data = pd.concat([f.drop(columns=[c for c in partial if c in f.columns]) for f in frames],
                      ignore_index=True)
     data.attrs = dict(frames[0].attrs)
+    names = names or [f.attrs.get("file", "?") for f in frames]
+    data.attrs["file_rows"] = [(str(name), len(f)) for name, f in zip(names, frames)]
     return data
+
+
+def file_index(df: pd.DataFrame) -> np.ndarray:
+    """Get each row's file number (0, 1, … in the order of ``df.attrs["file_rows"]``; all 0
+    for one file, or where the counts do not add up to the table's rows)."""
+    counts = [int(n) for _, n in df.attrs.get("file_rows") or []]
+    if sum(counts) != len(df):
+        return np.zeros(len(df), int)
+    return np.repeat(np.arange(len(counts)), counts)
 
 
 def convert_onto(df: pd.DataFrame, targets: list[str], lines=None, path=None) -> pd.DataFrame:
