@@ -100,8 +100,8 @@ def read_table(path: str | Path, columns: list[str] | None = None,
                units: list[str] | None = None, *, format: str = "auto", skip_rows: int = 0,
                names: list[str] | str | None = None, constants: list[str] | None = None,
                scales: list[str] | None = None, reshape: str | None = None,
-               targets: list[str] | None = None, files: list[str] | None = None
-               ) -> pd.DataFrame:
+               targets: list[str] | None = None, files: list[str] | None = None,
+               add_constants: bool = True) -> pd.DataFrame:
     """Read a results file of any origin (see the module docstring).
 
     columns: NEW=OLD renames; units: COLUMN=UNIT conversions (onto the column's own unit,
@@ -110,7 +110,8 @@ def read_table(path: str | Path, columns: list[str] | None = None,
     scales: ``COLUMN=FACTOR``, ``COLUMN=rms`` or ``COLUMN=peak``; reshape: a wide layout
     (:func:`wide.reshape`); targets: the analysis's column names, onto which constants and
     columns named with another unit of the same quantity ("Field (Oe)" → "Field (T)") are
-    converted; files: all files of the batch (for ``FILE:`` constants).
+    converted; files: all files of the batch (for ``FILE:`` constants); add_constants=False:
+    the table as written (no constant columns, given or from the header or the file name).
 
     ``df.attrs``: "header" (the leading '#' lines), "sample_constants" (labspin's header
     JSON; the simulator's "Sample parameters" are not attached: analyses never read them,
@@ -161,7 +162,8 @@ def read_table(path: str | Path, columns: list[str] | None = None,
             if col in df.columns and df[col].dtype == object and pd.to_numeric(
                     df[col], errors="coerce").notna().any():
                 df[col] = numeric(df[col], col, lines, path)
-    df = apply_constants(df, path, for_file(constants, path, files), targets or [])
+    if add_constants:
+        df = apply_constants(df, path, for_file(constants, path, files), targets or [])
     df = apply_scales(df, scales or [], lines, path)
     return df
 
