@@ -217,6 +217,15 @@ def combine(values, errors, labels=None, name: str = "value") -> dict:
     return out
 
 
+def least_squares(design, y) -> tuple[np.ndarray, np.ndarray]:
+    """Get (coefficients, covariance) of the linear model y = design·c by ordinary least
+    squares, the covariance scaled by the residual variance (readings without errors)."""
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    dof = max(1, y.size - design.shape[1])
+    s2 = float(np.sum((y - design @ coef) ** 2)) / dof
+    return coef, s2 * np.linalg.pinv(design.T @ design)
+
+
 def weighted_fit(design, y, e) -> tuple[np.ndarray, np.ndarray]:
     """Get (coefficients, covariance) of the linear model y = design·c weighted by 1/e²
     (design: one column per coefficient), the covariance widened by the reduced χ² when it

@@ -21,6 +21,7 @@ import pandas as pd
 
 from labspin.bench.calibration import MagnetCalibration
 from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
+from labspin.results.reader import read_table
 from labspin.results.sweep_direction import segments, sweep_branches
 from labspin.results.units import factor, split_unit
 
@@ -409,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("results")
     ap.add_argument("bench")
     a = ap.parse_args(argv)
-    df = pd.read_csv(a.results, comment="#")
+    df = read_table(a.results)
     print(json.dumps(analyze_calibration(df), indent=2))
     print(write_calibration(a.bench, calibration_table(df)))
     return 0

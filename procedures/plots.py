@@ -309,7 +309,7 @@ def _stfmr_dc(ax, lines):
 def _harmonic_angle_scans(df, result):
     """Angle scans (in-plane magnets): V_ω and V_2ω against the field angle per field
     magnitude, with the planar-Hall model of V_ω and each field's V_2ω fit."""
-    from labspin.procedures import harmonic_hall_analysis as hh
+    from labspin.procedures import harmonic_hall_angle_analysis as hh
     fig, (ax0, ax1) = new_figure(2, width_per_panel=4.8)
     b, a = np.abs(_col(df, "Field (T)")), _col(df, "Field angle (deg)")
     v1, v2 = _col(df, "V1w (V)"), _col(df, "V2w (V)")

@@ -76,3 +76,19 @@ def test_a_map_becomes_a_grid_and_a_loop_is_refused_as_one(sweep, tmp_path, caps
     assert "--grid Nope: not a column" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "missing.csv"), "--netcdf", str(out)]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_a_cell_holding_a_hash_is_data_not_a_comment(tmp_path):
+    """A '#' inside a cell (a note on the bar) belongs to the cell: the one results reader
+    takes only lines that start with '#' as the header; pandas' comment='#' would cut the
+    line there and lose the columns after it."""
+    from labspin.results.export import to_dataset
+    path = tmp_path / "notes.csv"
+    path.write_text("#Parameters:\n#\tRepeats: 1\n#Data:\n"
+                    "Note,Field set (T),Resistance (ohm)\n"
+                    "bar #2,0.01,101.5\nbar #3,0.02,102.5\n#Status: FINISHED\n",
+                    encoding="utf-8")
+    ds = to_dataset(path)
+    assert list(ds["Note"].values) == ["bar #2", "bar #3"]
+    assert list(ds["Resistance"].values) == [101.5, 102.5]
+    assert list(ds["Field_set"].values) == [0.01, 0.02]

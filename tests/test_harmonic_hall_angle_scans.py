@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from labspin.procedures import harmonic_hall_analysis as hh
+from labspin.procedures import harmonic_hall_angle_analysis as angle_scans
 from labspin.procedures.harmonic_hall import HarmonicHall
 from labspin.run.runner import FINISHED, run_procedure
 from labspin.sim_backend.samples import load_sample
@@ -132,14 +133,14 @@ def test_average_repeats_pools_the_scatter():
     rng = np.random.default_rng(3)
     angle = np.repeat([0.0, 90.0, 180.0, 270.0, 360.0], 4)
     v = rng.normal(1.0, 0.01, angle.size)
-    pts = hh.average_repeats(np.full(angle.size, 0.1), angle, {"v": v})
+    pts = angle_scans.average_repeats(np.full(angle.size, 0.1), angle, {"v": v})
     assert pts["n_points"] == 4 and list(pts["n"]) == [8, 4, 4, 4]
     assert pts["v"][0] == pytest.approx(v[(angle == 0) | (angle == 360)].mean())
     dev = np.concatenate([v[sel] - v[sel].mean() for sel in
                           ((angle % 360) == 0, angle == 90, angle == 180, angle == 270)])
     s = np.sqrt(np.sum(dev ** 2) / (angle.size - 4))
     assert pts["v_err"] == pytest.approx(s / np.sqrt([8, 4, 4, 4]))
-    single = hh.average_repeats(np.full(4, 0.1), [0.0, 90.0, 180.0, 270.0], {"v": v[:4]})
+    single = angle_scans.average_repeats(np.full(4, 0.1), [0.0, 90.0, 180.0, 270.0], {"v": v[:4]})
     assert single["v_err"] is None                 # no repeats: the fits use the residuals
 
 

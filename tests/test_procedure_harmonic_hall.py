@@ -10,7 +10,12 @@ import pytest
 from labspin.bench.safety import LimitError
 from labspin.physics.constants import MU0
 from labspin.procedures.harmonic_hall import HarmonicHall
-from labspin.procedures.harmonic_hall_analysis import analyze_files, analyze_harmonic_hall
+from labspin.procedures.harmonic_hall_analysis import (
+    analyze_files,
+    analyze_harmonic_hall,
+    branch_labels,
+)
+from labspin.results.reader import file_index, join_tables, read_table
 from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.virtual_bench import VirtualMagnet
@@ -201,6 +206,47 @@ def test_real_ta_cofeb_loops_land_near_the_published_fields():
     assert res["mu0_hdl_per_A_T"] == pytest.approx(res["mu0_hdl_T"] / 2.68e-3)
     # Ta: ξ_DL < 0 by more than its error (design.md's sign, the literature's)
     assert res["xi_dl"] < 0 and abs(res["xi_dl"]) > 3 * res["xi_dl_err"]
+
+
+@pytest.mark.skipif(not HH.is_dir(), reason="../shared/realdata not present")
+def test_the_real_loops_as_two_files_keep_their_boundaries(tmp_path):
+    """The Ta/CoFeB loops were measured as a 1ω file and a 2ω file: analyze_files reads them
+    through the one results reader, records each file's rows and gives the fields of the
+    same rows analyzed as one table (each 2ω loop starts at saturation, so no row loses its
+    branch at the file boundary)."""
+    frame = _realdata_frame()
+    one_w = frame[frame["V1w (V)"].notna()].drop(columns="V2w (V)")
+    two_w = frame[frame["V2w (V)"].notna()].drop(columns="V1w (V)")
+    paths = [tmp_path / "5360_1f.csv", tmp_path / "5360_2f.csv"]
+    for part, path in zip((one_w, two_w), paths):
+        part.to_csv(path, index=False)
+    joined = join_tables([read_table(p) for p in paths], names=[str(p) for p in paths])
+    assert joined.attrs["file_rows"] == [(str(paths[0]), len(one_w)), (str(paths[1]), len(two_w))]
+    assert list(file_index(joined)) == [0] * len(one_w) + [1] * len(two_w)
+    options = {"dr_ahe_ohm": 2.855, "dr_phe_ohm": -0.308, "current_amplitude_A": 2.68e-3}
+    by_files = analyze_files(paths, **options)
+    ordered = pd.concat([one_w, two_w], ignore_index=True)
+    in_memory = analyze_harmonic_hall(ordered, **options)
+    for key in ("mu0_hdl_T", "mu0_hfl_T", "mu0_hdl_T_err", "b_x_mzp_T", "b_y_mzm_T"):
+        assert by_files[key] == pytest.approx(in_memory[key], rel=1e-12), key
+
+
+def test_a_branch_history_does_not_run_across_files():
+    """A 2ω-only row takes the m_z branch of the last saturating field before it in its own
+    file: the second file's rows before its first saturation are unknown (0), not the first
+    file's last branch (the files may be given in any order)."""
+    down, up = np.linspace(1.0, -1.0, 21), np.linspace(-1.0, 1.0, 21)
+    h0 = np.concatenate([down, up])
+    level = np.concatenate([np.where(down > -0.5, 1.0, -1.0), np.where(up < 0.5, -1.0, 1.0)])
+    h1 = np.array([0.1, 0.05, 0.0, -0.05, -0.1, -1.0, -0.1, 0.0, 0.1])
+    h = np.concatenate([h0, h1])
+    v1 = np.concatenate([level - 0.1 * h0 ** 2, np.full(h1.size, np.nan)])
+    files = np.repeat([0, 1], [h0.size, h1.size])
+    joined, _, _ = branch_labels(h, v1)
+    kept, _, _ = branch_labels(h, v1, files)
+    assert list(kept[:h0.size]) == list(level) == list(joined[:h0.size])
+    assert list(joined[h0.size:h0.size + 5]) == [1.0] * 5          # the other file's branch
+    assert list(kept[h0.size:]) == [0.0] * 5 + [-1.0] * 4
 
 
 @pytest.mark.skipif(not HH.is_dir(), reason="../shared/realdata not present")

@@ -157,6 +157,36 @@ def test_write_adds_a_missing_table_and_refuses_files_without_magnet(tmp_path):
         write_calibration(p, {"current_A": [0, 1], "field_up_T": [1, 0], "field_down_T": [0, 1]})
 
 
+def test_the_command_line_reads_a_cell_holding_a_hash(run, tmp_path, capsys):
+    """``python -m …magnet_calibration_analysis RESULTS BENCH`` reads RESULTS with the one
+    results reader: a first column "Hall probe #2" is data (pandas' comment='#' would cut
+    every row there, losing its currents and fields), and the table written is the run's;
+    --field-from-current's reader takes the same file."""
+    _, result = run
+    lines, named = [], False
+    for line in result.path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            line = ("Probe," if not named else "Hall probe #2,") + line
+            named = True
+        lines.append(line)
+    noted = tmp_path / "noted.csv"
+    noted.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    bench = tmp_path / "b.toml"
+    bench.write_text('[limits]\nmax_field_T = 0.25\n\n[magnet]\nsupply = "psu"\n\n'
+                     '[instruments.psu]\nrole = "magnet_supply"\n')
+    from labspin.procedures.magnet_calibration_analysis import main
+    assert main([str(noted), str(bench)]) == 0
+    capsys.readouterr()
+    import tomllib
+    written = tomllib.loads(bench.read_text())["magnet"]["calibration"]
+    assert written == calibration_table(result.data())
+    # --field-from-current reads the same law from it (the same reader)
+    from labspin.results.field_from_current import read_calibration
+    law, noted_law = read_calibration(result.path), read_calibration(noted)
+    assert list(noted_law.current_A) == list(law.current_A) and len(law.current_A) > 10
+    assert list(noted_law.field_up_T) == list(law.field_up_T)
+
+
 def test_limits_are_refused_before_anything_is_touched():
     bench = _bench()
     p = _procedure(max_current=15.0)          # 15 A × 0.035 T/A > max_field_T 0.45 T

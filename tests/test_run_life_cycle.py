@@ -8,7 +8,7 @@ import pytest
 from pymeasure.experiment import Results
 
 from labspin.run import api
-from labspin.run.runner import ABORTED, FAILED, FINISHED, RunHooks, run_life_cycle
+from labspin.run.runner import ABORTED, FAILED, FINISHED, RunHooks, RunResult, run_life_cycle
 from labspin.run.signals import ramp_down_lines
 
 SMALL = {"max_field": 0.2, "field_step": 0.02}      # a 51-point loop, about 1 s
@@ -84,3 +84,23 @@ def test_an_abort_before_the_run_skips_execute_and_ends_aborted(tmp_path):
     status, _, events, text = _run(tmp_path, abort=abort, execute=execute)
     assert status == ABORTED and [e[0] for e in events] == ["opened", "safe", "rows_closed"]
     assert text.rstrip().splitlines()[-1] == "#Status: ABORTED"
+
+
+def test_the_run_result_reads_its_file_with_the_results_reader(tmp_path):
+    """RunResult.data reads the file with the one results reader: a '#' inside a cell is
+    data (pandas' comment='#' would cut the row there), the header is in attrs, and a run
+    that ended before its first point gives its columns without rows."""
+    path = tmp_path / "run.csv"
+    path.write_text("#Procedure: <labspin.procedures.field_sweep.FieldSweep>\n#Parameters:\n"
+                    "#\tMax field: 0.02 T\n#Data:\nNote,Field (T),Resistance (ohm)\n"
+                    "bar #2,0.01,101.5\nafter reset #3,0.02,102.5\n#Status: FINISHED\n",
+                    encoding="utf-8")
+    df = RunResult(path, FINISHED, "").data()
+    assert list(df["Note"]) == ["bar #2", "after reset #3"]
+    assert list(df["Resistance (ohm)"]) == [101.5, 102.5]
+    assert "Max field: 0.02 T" in df.attrs["header"]
+    empty = tmp_path / "aborted.csv"
+    empty.write_text("#Parameters:\n#\tMax field: 0.02 T\n#Data:\nField (T),Resistance (ohm)\n"
+                     "#Status: ABORTED\n", encoding="utf-8")
+    none = RunResult(empty, ABORTED, "").data()
+    assert list(none.columns) == ["Field (T)", "Resistance (ohm)"] and len(none) == 0

@@ -17,9 +17,8 @@ import json
 import re
 from pathlib import Path
 
-import pandas as pd
-
 from labspin.results.header import read_header, read_trailer
+from labspin.results.reader import read_table
 from labspin.results.units import split_unit
 
 
@@ -44,7 +43,7 @@ def to_dataset(path: str | Path, grid: list[str] | None = None):
     xr = _xarray()
     path = Path(path)
     header = read_header(path)
-    df = pd.read_csv(path, comment="#", sep=None, engine="python")
+    df = read_table(path, add_constants=False)
     names = {c: variable_name(str(c)) for c in df.columns}
     if len(set(names.values())) != len(names):
         names = {c: f"{n}_{k}" for k, (c, n) in enumerate(names.items())}

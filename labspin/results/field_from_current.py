@@ -15,6 +15,7 @@ SPEC is one of
 """
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from labspin.results.formats import numeric, split_table
+from labspin.results.reader import read_table
 from labspin.results.sweep_direction import sweep_branches
 from labspin.results.units import factor, split_unit
 
@@ -141,8 +143,8 @@ def read_calibration(path: str | Path, field_unit: str | None = None) -> Current
         raise ValueError(f"--field-from-current: no file {str(path)!r} (and not a slope "
                          "in T/A)")
     try:
-        df = pd.read_csv(path, comment="#", sep=None, engine="python")
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError):
+        df = read_table(path, add_constants=False)
+    except (UnicodeDecodeError, ValueError, csv.Error):
         df = pd.DataFrame()
     if {FIELD, "Branch"} <= set(df.columns) and any(c in df.columns for c in LABSPIN_CURRENTS):
         return _labspin_calibration(path, df)

@@ -100,8 +100,8 @@ def read_table(path: str | Path, columns: list[str] | None = None,
                units: list[str] | None = None, *, format: str = "auto", skip_rows: int = 0,
                names: list[str] | str | None = None, constants: list[str] | None = None,
                scales: list[str] | None = None, reshape: str | None = None,
-               targets: list[str] | None = None, files: list[str] | None = None
-               ) -> pd.DataFrame:
+               targets: list[str] | None = None, files: list[str] | None = None,
+               add_constants: bool = True) -> pd.DataFrame:
     """Read a results file of any origin (see the module docstring).
 
     columns: NEW=OLD renames; units: COLUMN=UNIT conversions (onto the column's own unit,
@@ -110,7 +110,8 @@ def read_table(path: str | Path, columns: list[str] | None = None,
     scales: ``COLUMN=FACTOR``, ``COLUMN=rms`` or ``COLUMN=peak``; reshape: a wide layout
     (:func:`wide.reshape`); targets: the analysis's column names, onto which constants and
     columns named with another unit of the same quantity ("Field (Oe)" → "Field (T)") are
-    converted; files: all files of the batch (for ``FILE:`` constants).
+    converted; files: all files of the batch (for ``FILE:`` constants); add_constants=False:
+    the table as written (no constant columns, given or from the header or the file name).
 
     ``df.attrs``: "header" (the leading '#' lines), "sample_constants" (labspin's header
     JSON; the simulator's "Sample parameters" are not attached: analyses never read them,
@@ -161,14 +162,17 @@ def read_table(path: str | Path, columns: list[str] | None = None,
             if col in df.columns and df[col].dtype == object and pd.to_numeric(
                     df[col], errors="coerce").notna().any():
                 df[col] = numeric(df[col], col, lines, path)
-    df = apply_constants(df, path, for_file(constants, path, files), targets or [])
+    if add_constants:
+        df = apply_constants(df, path, for_file(constants, path, files), targets or [])
     df = apply_scales(df, scales or [], lines, path)
     return df
 
 
-def join_tables(frames: list[pd.DataFrame], warn=None) -> pd.DataFrame:
+def join_tables(frames: list[pd.DataFrame], warn=None, names=None) -> pd.DataFrame:
     """Get the tables of several files as one (attrs: the first file's, as the analyses read
-    them). A constant column that only some files gave (a power in some file names, a typo
+    them, and ``file_rows``: [(name, number of rows), …] in order, so that the analyses
+    never join a sweep across files; ``names`` default to each frame's ``attrs["file"]``).
+    A constant column that only some files gave (a power in some file names, a typo
     in the others) is left out, ``warn`` told which files lack it: its blanks would split
     the other files' sweeps; ``--constant`` gives it for all."""
     added = {c for f in frames for c in f.attrs.get("constant_columns", ())}
@@ -183,7 +187,18 @@ def join_tables(frames: list[pd.DataFrame], warn=None) -> pd.DataFrame:
     data = pd.concat([f.drop(columns=[c for c in partial if c in f.columns]) for f in frames],
                      ignore_index=True)
     data.attrs = dict(frames[0].attrs)
+    names = names or [f.attrs.get("file", "?") for f in frames]
+    data.attrs["file_rows"] = [(str(name), len(f)) for name, f in zip(names, frames)]
     return data
+
+
+def file_index(df: pd.DataFrame) -> np.ndarray:
+    """Get each row's file number (0, 1, … in the order of ``df.attrs["file_rows"]``; all 0
+    for one file, or where the counts do not add up to the table's rows)."""
+    counts = [int(n) for _, n in df.attrs.get("file_rows") or []]
+    if sum(counts) != len(df):
+        return np.zeros(len(df), int)
+    return np.repeat(np.arange(len(counts)), counts)
 
 
 def convert_onto(df: pd.DataFrame, targets: list[str], lines=None, path=None) -> pd.DataFrame:

@@ -61,8 +61,7 @@ def read_files(files: Sequence[str | Path], columns: list[str] | None = None,
             raise UnreadableFile(f"cannot read {f}: {exc}") from exc
     if not frames:
         raise UnreadableFile(f"no data in {', '.join(map(str, files))}")
-    data = join_tables([f for _, f in frames], warn)
-    data.attrs["file_rows"] = [(str(name), len(f)) for name, f in frames]
+    data = join_tables([f for _, f in frames], warn, [name for name, _ in frames])
     missing = needs.missing(data.columns) if needs else []
     if missing:
         maps = " ".join(f'--column "{m}=NAME"' for m in missing)

@@ -39,9 +39,20 @@ class RunResult:
         return status_name(self.status)
 
     def data(self):
-        """Get the data as a pandas DataFrame."""
+        """Get the data as a pandas DataFrame, read by :func:`labspin.results.reader.read_table`
+        (its attrs: the header; a cell may hold '#'); no rows yet: the columns only (the
+        file's one line that is not '#')."""
+        import csv
+
         import pandas as pd
-        return pd.read_csv(self.path, comment="#")
+
+        from labspin.results.formats import split_table
+        from labspin.results.reader import EmptyFileError, read_table
+        try:
+            return read_table(self.path, add_constants=False)
+        except EmptyFileError:              # ended before its first point
+            names = [s for s in split_table(self.path).preamble if not s.startswith("#")]
+            return pd.DataFrame(columns=next(csv.reader(names[-1:]), []))
 
 
 def _unique_path(out_dir: Path, name: str) -> Path:
