@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
-from labspin.results.reader import convert_onto
+from labspin.results.reader import convert_onto, file_index
 
 from .estimates import Option
 from .kittel import fit_resonances, resonance_result, resonance_setup
@@ -159,11 +159,7 @@ def prepare(df: pd.DataFrame, signal: str | None = None) -> pd.DataFrame:
     cols = _signal_columns(out, signal)
     for c in cols:
         out[c] = pd.to_numeric(out[c], errors="raise").astype(float)
-    files = np.zeros(len(out), int)
-    pos = 0
-    for k, (_, n) in enumerate(out.attrs.get("file_rows") or []):
-        files[pos:pos + int(n)] = k
-        pos += int(n)
+    files = file_index(out)
     order = np.lexsort((np.arange(len(out)), out["Frequency (Hz)"].to_numpy(float), files))
     attrs = out.attrs
     out = out.iloc[order].reset_index(drop=True)

@@ -64,7 +64,7 @@ from labspin.physics.macrospin.analytic import (
 )
 from labspin.physics.macrospin.system import SIGMA_SPIN_HALL
 from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
-from labspin.results.reader import convert_onto
+from labspin.results.reader import convert_onto, file_index
 from labspin.results.units import convert
 
 from .estimates import (
@@ -376,11 +376,8 @@ def sweeps(df: pd.DataFrame) -> list[tuple[tuple, np.ndarray]]:
     b = df["Field (T)"].to_numpy(float)
     cols = [df["Frequency (Hz)"].to_numpy(float), np.where(b < 0, -1, 1)]
     cols += [df[c].to_numpy(float) for c in extra]
-    files = np.full(len(df), "", dtype=object)
-    pos = 0
-    for name, n in df.attrs.get("file_rows") or []:
-        files[pos:pos + int(n)] = str(name)
-        pos += int(n)
+    names = [str(name) for name, _ in df.attrs.get("file_rows") or []] or [""]
+    files = np.array(names, dtype=object)[file_index(df)]
     out, seen = [], {}
     start = 0
 
