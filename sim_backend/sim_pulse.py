@@ -13,8 +13,9 @@ Model of a 50 Ω generator into the sample (documented once, used for every leve
     so its EMF is E = V·(Z_L + Z0)/Z_L (E = 2V for Z_L = 50 Ω, E = V for high Z). Into the
     sample, a lumped resistance R at the end of a short line (no reflections, no cable
     loss), the current is I = E/(Z0 + R) — for the default expected load
-    I = 2V/(Z0 + R), i.e. V_load = 2V·R/(R + Z0). R is the probe's resistance R(m) just
-    before each pulse (it changes only after the pulse switches the sample). The baseline
+    I = 2V/(Z0 + R), i.e. V_load = 2V·R/(R + Z0). R is the probe's resistance R(m) (plus
+    the wiring's ``series_ohm``, a resistor in the line) just before each pulse (it changes
+    only after the pulse switches the sample). The baseline
     between pulses (the low level, or the high level with inverted polarity; the 10,070A's
     offset) drives a dc current I_base = E_base/(Z0 + R) while the output is on; a pulse
     adds I_pulse − I_base for its width with linear edges of the model's transition time
@@ -103,9 +104,13 @@ class _PulseTwin(SimInstrument):
     """
 
     def __init__(self, bench: VirtualBench, name: str, *, drives_sample: bool = True,
-                 probe: str | None = None, channel: int = 1):
+                 probe: str | None = None, channel: int = 1, series_ohm: float = 0.0):
         super().__init__(clock=bench.clock)
+        if not series_ohm >= 0:
+            raise ValueError(f"series_ohm must be ≥ 0, got {series_ohm!r}")
         self.bench, self.name, self.drives_sample = bench, name, bool(drives_sample)
+        self.series_ohm = float(series_ohm)
+        """A resistor (Ω) between the output (its 50 Ω) and the sample."""
         self.probe = probe or ("mtj" if bench.sample.geometry == "pillar" else "xx")
         self.channel = int(channel)
         self.pulses: list[tuple[float, float, float, float]] = []
@@ -130,7 +135,9 @@ class _PulseTwin(SimInstrument):
 
     # --- physics -------------------------------------------------------------------------
     def _r(self) -> float:
-        return abs(self.bench.resistance(self.probe))
+        """Get the resistance (Ω) beyond the output's 50 Ω: the series resistor and the
+        probe's R(m)."""
+        return self.series_ohm + abs(self.bench.resistance(self.probe))
 
     def _refresh(self, ch: int = 1, pulse: bool = True) -> None:
         """Apply channel ``ch``'s dc/ac drive to the bench; a free-running pulse train
