@@ -136,3 +136,24 @@ def test_the_same_current_sweep_without_a_fault_finishes(tmp_path):
     result, twin = _run_current_sweep(tmp_path)
     assert result.status == FINISHED, result.message
     assert any("MEAS" in text.upper() and "CURR" in text.upper() for _, text in twin.log)
+
+
+def test_a_current_source_in_compliance_is_refused_when_its_sine_starts():
+    """The 6221's compliance (measurement condition bit 3): 1 mA peak into the 1.2 kΩ bar
+    needs 1.2 V; at a 0.5 V compliance the sine is clipped, the error names it."""
+    from labspin.drivers.base import OutputNotFollowingError
+    from labspin.sim_backend.wirings import simulated_bench
+    bench = simulated_bench("lockin_transport", "inplane_sot_hallbar").open()
+    try:
+        cs = bench.role("current_source")
+        cs.compliance_voltage = 0.5
+        with pytest.raises(OutputNotFollowingError, match=r"Keithley 6221 Current Source "
+                                                          r"\(current_source\): in compliance "
+                                                          r".* sine amplitude 0.001 A set at a "
+                                                          r"0.5 V compliance"):
+            cs.start_sine(1e-3, 133.0)
+        cs.compliance_voltage = 10.0
+        cs.start_sine(1e-3, 133.0)                       # 1.2 V within 10 V: runs
+    finally:
+        assert bench.shutdown() == []
+        bench.close()
