@@ -48,8 +48,10 @@ class SafeSourceMixin:
 
     def configure_safety(self, limits: dict[str, tuple[float, float]] | None = None,
                          slew: dict[str, SlewLimit] | None = None,
-                         clock: Clock | None = None) -> None:
-        """Set narrower limits (low, high) and slew limits per output, and the clock.
+                         clock: Clock | None = None,
+                         origins: dict[str, str] | None = None) -> None:
+        """Set narrower limits (low, high) and slew limits per output, and the clock;
+        ``origins``: per output, where its limit comes from (named when a value is refused).
 
         Limits are only ever tightened: raises LimitError if one lies outside the limits in
         force (the model's own range, or the narrower ones the bench config set), before
@@ -70,6 +72,9 @@ class SafeSourceMixin:
                                  "limits are only ever narrowed")
         for name, (low, high) in (limits or {}).items():
             self._limits[name] = (float(low), float(high), self._limits[name][2])
+            origin = (origins or {}).get(name)
+            if origin:
+                self.__dict__.setdefault("_limit_origins", {})[name] = origin
         for name, s in (slew or {}).items():
             if name not in self.SAFE_LIMITS:
                 raise LimitError(f"{type(self).__name__} has no output {name!r}; "
@@ -277,7 +282,13 @@ class SafeSourceMixin:
     def check_limit(self, name: str, value: float) -> float:
         """Get value if within the limits of output ``name``; else raise LimitError."""
         low, high, unit = self._limits[name]
-        return check_limit(f"{type(self).__name__} {name}", value, low, high, unit)
+        try:
+            return check_limit(f"{type(self).__name__} {name}", value, low, high, unit)
+        except LimitError as exc:
+            origin = self.__dict__.get("_limit_origins", {}).get(name)
+            if origin is None:
+                raise
+            raise LimitError(f"{exc} ({origin})") from None
 
     def ramp_output(self, name: str, start: float, stop: float, write) -> None:
         """Check ``stop`` against the limits, then ramp from start to stop with write(v)."""

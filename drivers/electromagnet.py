@@ -76,14 +76,30 @@ class Electromagnet:
             return float(self.gaussmeter.measure_field())
         return self.calibration.field(float(self.supply.measure_current()), self._branch)
 
+    @property
+    def current_limit_A(self) -> float:
+        """Get the largest |supply current| (A) the magnet is driven to: the smallest at
+        which any branch of the calibration reaches ±max_field_T (so no branch exceeds it),
+        within the supply's own range."""
+        return min(self.calibration.current_limit(self.max_field_T),
+                   float(self.supply.max_current))
+
     def check_field(self, field_T: float) -> float:
-        """Get field_T if |field_T| ≤ max_field_T and the calibration reaches it on both
-        branches and within the supply's current; else raise LimitError (nothing written)."""
+        """Get field_T if |field_T| ≤ max_field_T and both branches reach it within
+        :attr:`current_limit_A`; else raise LimitError naming the field both branches reach
+        (nothing written)."""
         f = check_limit("magnet field", field_T, -self.max_field_T, self.max_field_T, "T")
+        i_max = self.current_limit_A
         for branch in BRANCHES:
             i = self.calibration.current(f, branch)
-            check_limit(f"magnet current for {f:g} T ({branch} branch)", i,
-                        -self.supply.max_current, self.supply.max_current, "A")
+            if abs(i) > i_max:
+                reach = self.calibration.reach_T(i_max)
+                raise LimitError(
+                    f"magnet field {f:g} T needs {i:g} A on the {branch} branch of the "
+                    f"calibration, beyond the magnet current limit ±{i_max:g} A (where the "
+                    f"first branch reaches max_field_T = {self.max_field_T:g} T, or the "
+                    f"supply's ±{float(self.supply.max_current):g} A); both branches reach "
+                    f"±{reach:g} T within it")
         return f
 
     def set_field(self, field_T: float) -> float:
@@ -162,9 +178,9 @@ class Electromagnet:
             trim = float(np.clip(error * k_inv, -self.current_slew.max_step,
                                  self.current_slew.max_step))
             new = self._current + trim
-            if abs(new) > self.supply.max_current:
+            if abs(new) > self.current_limit_A:
                 raise LimitError(f"magnet trim to {target:g} T needs {new:g} A, beyond the "
-                                 f"supply's ±{self.supply.max_current:g} A")
+                                 f"magnet current limit ±{self.current_limit_A:g} A")
             self._ramp_current(new)
 
     def shutdown(self) -> None:

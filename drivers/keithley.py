@@ -16,7 +16,7 @@ from pymeasure.instruments.validators import strict_discrete_set
 
 from labspin.bench.safety import SlewLimit, shutdown_all
 
-from .base import SafeSourceMixin
+from .base import OutputNotFollowingError, SafeSourceMixin
 from .keithley_2182 import Keithley2182A
 from .keithley_6221 import Keithley6221
 from .keithley_common import reading, source_meter_controls
@@ -54,9 +54,46 @@ class _SourceMeterRole(SafeSourceMixin):
         """Read the stored setpoint of ``mode`` and raise LimitError if outside its limits."""
         self.check_limit(mode, self._level(mode).fget(self))
 
+    STATUS_INDEX: int | None = None
+    """Index of the status word in a reading's elements (None: the reading has none)."""
+    COMPLIANCE_BIT = 3
+    """The status word's bit set while the source sits in compliance (2400: CMPL, bit 3)."""
+    FOLLOW_REL_TOL = 0.01
+    FOLLOW_ABS_TOL = {"current": 1e-8, "voltage": 1e-3}
+    """A measured source output agrees with its setpoint within FOLLOW_REL_TOL of it plus
+    these (A, V): far beyond the 2400/2450's accuracy (0.03–0.1 % + a few counts), far
+    inside any stuck output's error."""
+
     def _measure(self, quantity: str) -> float:
         command, index = self._MEASURE[quantity]
-        return reading(self.values(command)[index])
+        values = self.values(command)
+        self._check_compliance(values)
+        return reading(values[index])
+
+    def _check_compliance(self, values) -> None:
+        """Raise OutputNotFollowingError if the reading's status word says the source sits in
+        compliance: the sample does not take the setpoint, and the data would be wrong."""
+        if self.STATUS_INDEX is None or len(values) <= self.STATUS_INDEX:
+            return
+        if not int(float(values[self.STATUS_INDEX])) & (1 << self.COMPLIANCE_BIT):
+            return
+        set_ = ", ".join(f"{n} {v:g} {self._limits[n][2]}"
+                         for n, v in self.__dict__.get("_setpoints", {}).items())
+        raise OutputNotFollowingError(
+            f"{self.name} (source_meter): in compliance (status word bit "
+            f"{self.COMPLIANCE_BIT}) with {set_ or 'no setpoint written'}; reads "
+            f"{reading(values[0]):g} V, {reading(values[1]):g} A: the output does not follow "
+            "its setpoint (an open contact, or a compliance limit too low)")
+
+    def check_following(self, mode: str) -> None:
+        """Measure the sourced ``mode`` ("current" or "voltage") and raise
+        OutputNotFollowingError if it differs from the setpoint last written by more than
+        FOLLOW_REL_TOL of it plus FOLLOW_ABS_TOL (a stuck output, a blown fuse)."""
+        last = self.last_setpoint(mode)
+        if last is None:
+            return
+        tolerance = self.FOLLOW_REL_TOL * abs(last) + self.FOLLOW_ABS_TOL[mode]
+        self.check_follows(mode, self._measure(mode), tolerance)
 
     def measure_voltage(self) -> float:
         """Measure the voltage (V) once, with the configured NPLC (NaN on overflow)."""
@@ -66,9 +103,11 @@ class _SourceMeterRole(SafeSourceMixin):
         """Measure the current (A) once (NaN on overflow)."""
         return self._measure("current")
 
-    def _ramp(self, mode: str, target: float) -> None:
+    def _ramp(self, mode: str, target: float, follow: bool = True) -> None:
         level = self._level(mode)
         self.ramp_from_last(mode, target, lambda: level.fget(self), lambda v: level.fset(self, v))
+        if follow and target != 0.0 and self.__dict__.get("_output_on"):
+            self.check_following(mode)
 
     def ramp_to_current(self, current_A: float) -> None:
         """Ramp the current setpoint from its present value to ``current_A`` (A) within the
@@ -89,7 +128,7 @@ class _SourceMeterRole(SafeSourceMixin):
         self.source_enabled = False
 
     def _ramp_active_to_zero(self) -> None:
-        self._ramp(self.source_mode, 0.0)
+        self._ramp(self.source_mode, 0.0, follow=False)
 
     def shutdown(self) -> None:
         """Abort any trigger/buffer run, ramp the active source to 0 within the slew limits,
@@ -111,6 +150,7 @@ class Keithley2400(_SourceMeterRole, _pm2400.Keithley2400):
     """
     _PM = _pm2400.Keithley2400
     _MEASURE = {"voltage": (":MEASURE:VOLTAGE?", 0), "current": (":MEASURE:CURRENT?", 1)}
+    STATUS_INDEX = 4          # VOLT,CURR,RES,TIME,STAT
 
     def __init__(self, adapter, name="Keithley 2400 SourceMeter", **kwargs):
         super().__init__(adapter, name, **kwargs)

@@ -9,7 +9,7 @@ from pymeasure.instruments.validators import strict_range
 
 from labspin.bench.safety import SlewLimit, shutdown_all
 
-from .base import SafeSourceMixin
+from .base import OutputNotFollowingError, SafeSourceMixin
 from .keithley_common import OVERFLOW, checked, level_check
 
 _PM = _pm6221.Keithley6221
@@ -19,6 +19,7 @@ def _enable_check(self, enabled):
     """Refuse to enable the output while the dc setpoint lies outside the current limits."""
     if enabled:
         self.check_limit("current", _PM.source_current.fget(self))
+    self.__dict__["_output_on"] = bool(enabled)
     return enabled
 
 
@@ -95,6 +96,8 @@ class Keithley6221(SafeSourceMixin, _PM):
         anything is sent)."""
         self.ramp_from_last("current", current_A, lambda: float(_PM.source_current.fget(self)),
                             lambda v: _PM.source_current.fset(self, v))
+        if current_A != 0.0 and self.__dict__.get("_output_on"):
+            self.check_compliance()
 
     # ---- waveforms -------------------------------------------------------------------------
 
@@ -120,6 +123,23 @@ class Keithley6221(SafeSourceMixin, _PM):
         self.waveform_duration_set_infinity()
         self.waveform_arm()
         self.waveform_start()
+        self.check_compliance()
+
+    COMPLIANCE_BIT = 3
+    """The Measurement Condition Register's compliance bit (CL, 622x manual, Status Model)."""
+
+    def check_compliance(self) -> None:
+        """Raise OutputNotFollowingError (naming the source, the current set and the
+        compliance) if the 6221 sits in compliance (``:STAT:MEAS:COND?`` bit 3): the sample
+        does not take the set current and the data would be wrong."""
+        if not int(float(self.ask(":STAT:MEAS:COND?"))) & (1 << self.COMPLIANCE_BIT):
+            return
+        raise OutputNotFollowingError(
+            f"{self.name} (current_source): in compliance (measurement condition bit "
+            f"{self.COMPLIANCE_BIT}) with dc {self.last_setpoint('current') or 0.0:g} A, sine "
+            f"amplitude {float(_PM.waveform_amplitude.fget(self)):g} A set at a "
+            f"{float(_PM.source_compliance.fget(self)):g} V compliance: the output does not "
+            "follow its setpoint (an open contact, or a compliance too low)")
 
     def stop_waveform(self) -> None:
         """Stop and disarm the waveform (SOUR:WAVE:ABOR)."""

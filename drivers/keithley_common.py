@@ -70,9 +70,11 @@ def _source_mode_check(self, mode):
 
 
 def _output_check(self, enabled):
-    """Refuse to enable the output while the active setpoint lies outside its limits."""
+    """Refuse to enable the output while the active setpoint lies outside its limits (and
+    note the state: a ramp with the output on is followed by a readback check)."""
     if enabled:
         self._check_stored_setpoint(self.source_mode)
+    self.__dict__["_output_on"] = bool(enabled)
     return enabled
 
 

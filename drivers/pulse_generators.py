@@ -37,6 +37,8 @@ class _PulseSource(SafeSourceMixin):
     """Checked amplitude and width, output on only within limits, ramped shutdown."""
     roles = ("pulse_generator",)
     DEFAULT_SLEW = {"amplitude": SlewLimit(max_step=0.5, max_rate=5.0)}   # V, V/s
+    OUTPUT_IMPEDANCE_OHM = 50.0
+    """The output's source impedance (Ω): a level V into 50 Ω is an EMF 2V behind it."""
     MIN_AMPLITUDE = 0.0
     """Smallest |pulse level| (V) the model makes; ``shutdown()`` ramps to it."""
     MAX_COUNT = 1

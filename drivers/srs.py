@@ -64,6 +64,9 @@ class _LockInMixin:
     """The sine-output ramping and shutdown shared by the SRS lock-ins (needs SafeSourceMixin)."""
 
     roles = ("lock_in",)
+    OUTPUT_IMPEDANCE_OHM = 50.0
+    """The sine output's source impedance (Ω; SR830 and SR86x manuals): with the bench's
+    series resistor it bounds the current into a shorted sample."""
     SINE_SET_FORMAT = "SLVL %g"
     """Format of the sine amplitude write (V rms), per model."""
     SNAP_XY = ""

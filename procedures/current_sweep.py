@@ -57,7 +57,7 @@ class CurrentSweep(LabspinProcedure):
     delay = FloatParameter("Delay per point", units="s", default=0.05, minimum=0.0,
                            maximum=3600.0)
     averages = IntegerParameter("Readings per point", default=1, minimum=1, maximum=1000)
-    compliance = FloatParameter("Compliance voltage", units="V", default=2.0, minimum=0.01,
+    compliance = FloatParameter("Compliance voltage", units="V", default=1.0, minimum=0.01,
                                 maximum=210.0)
 
     DATA_COLUMNS = ["Current (A)", "Voltage (V)", "Resistance (ohm)", "Branch", "Cycle",
@@ -69,7 +69,7 @@ class CurrentSweep(LabspinProcedure):
                     lim.max_sample_current_A, "A")
         check_limit("parameter 'Compliance voltage'", self.compliance, 0.0,
                     lim.max_sample_voltage_V, "V")
-        check_limit("parameter 'Field'", abs(self.field), 0.0, lim.max_field_T, "T")
+        check_limit("parameter 'Field'", abs(self.field), 0.0, config.settable_field_T, "T")
         if self.current_step > self.max_current:
             raise ValueError(f"parameter 'Current step' = {self.current_step:g} A must not "
                              f"exceed 'Max current' = {self.max_current:g} A")

@@ -32,6 +32,7 @@ import math
 import numpy as np
 from pymeasure.experiment import FloatParameter, ListParameter
 
+from labspin.bench.limits import output_limits
 from labspin.bench.safety import check_limit
 
 from .base import LabspinProcedure, LockInSettings, SineDrive
@@ -115,7 +116,7 @@ class FieldSweep(LabspinProcedure, LockInSettings, SineDrive):
 
     def check(self, config) -> None:
         lim = config.limits
-        check_limit("parameter 'Max field'", self.max_field, 0.0, lim.max_field_T, "T")
+        check_limit("parameter 'Max field'", self.max_field, 0.0, config.settable_field_T, "T")
         check_limit("parameter 'Current'", abs(self.current), 0.0, lim.max_sample_current_A,
                     "A")
         if self.current == 0:
@@ -142,16 +143,12 @@ class FieldSweep(LabspinProcedure, LockInSettings, SineDrive):
                              "through a series resistor); the bench has none; choose 'source "
                              "meter'")
         if self._lockin_drive(config) == "sine out":
-            from labspin.bench.registry import driver_class
-            # the largest current this drive can give (R_sample → 0), and the sine output
-            # against the lock-in model's range
-            worst = SQRT2 * self.sine_voltage() / self.series_resistance
-            check_limit("parameter 'Current' (sine out: √2·V_sine/R_series)", worst, 0.0,
-                        config.limits.max_sample_current_A, "A")
-            model = driver_class(config.by_role("lock_in")[0].driver)
-            low, high, _ = model.SAFE_LIMITS["sine_amplitude"]
-            check_limit("parameter 'Current' (sine output V_sine = I0·(R_series + R_sample)/√2)",
-                        self.sine_voltage(), low, high, "V")
+            # the bench's limit on the sine output (the sample's voltage, and the current
+            # into a shorted sample behind its 50 Ω and the bench's series resistor)
+            lockin = config.by_role("lock_in")[0]
+            output_limits(config, lockin)["sine_amplitude"].check(
+                "parameter 'Current' (sine output V_sine = I0·(R_series + R_sample)/√2)",
+                self.sine_voltage())
 
     def estimate(self) -> tuple[int, float]:
         fields, _ = loop_fields(self.max_field, self.field_step)

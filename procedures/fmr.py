@@ -81,7 +81,7 @@ class FMR(LabspinProcedure, LockInReadout):
         top = max(float(self.window(f, self.meff_guess)[-1]) for f in freqs)
         check_limit("parameter 'Field half window' (with the Kittel estimate, the sweep's "
                     "largest field, plus one half window)", top + self.field_halfwidth, 0.0,
-                    config.limits.max_field_T, "T")
+                    config.settable_field_T, "T")
 
     def estimate(self) -> tuple[int, float]:
         n = len(self.frequency_list()) * self.field_points

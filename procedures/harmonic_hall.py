@@ -61,6 +61,7 @@ from pymeasure.experiment import (
     Parameter,
 )
 
+from labspin.bench.limits import output_limits
 from labspin.bench.safety import check_limit
 
 from .base import (
@@ -198,9 +199,9 @@ class HarmonicHall(LabspinProcedure, FilmParameters, LockInSettings, SineDrive):
         lim = config.limits
         if self.scan == ANGLE_SCANS:
             check_limit("parameter 'Scan fields'", max(parse_fields(self.scan_fields)), 0.0,
-                        lim.max_field_T, "T")
+                        config.settable_field_T, "T")
         else:
-            check_limit("parameter 'Max field'", self.max_field, 0.0, lim.max_field_T, "T")
+            check_limit("parameter 'Max field'", self.max_field, 0.0, config.settable_field_T, "T")
             if self.field_step > self.max_field:
                 raise ValueError(f"parameter 'Field step' = {self.field_step:g} T must be ≤ "
                                  f"'Max field' = {self.max_field:g} T")
@@ -209,13 +210,12 @@ class HarmonicHall(LabspinProcedure, FilmParameters, LockInSettings, SineDrive):
             check_limit("parameter 'Current amplitude' (the current source's sine)",
                         abs(self.ac_current), 0.0, lim.max_sample_current_A, "A")
         else:
-            # the largest current this drive can give (R_sample → 0): limit that, not I0
-            worst = SQRT2 * self.sine_amplitude / self.series_resistance \
-                if self.series_resistance > 0 else math.inf
-            check_limit("parameter 'Sine amplitude' (current amplitude √2·V/R_series)", worst,
-                        0.0, lim.max_sample_current_A, "A")
-            check_limit("parameter 'Sine amplitude' (voltage)", self.sine_amplitude, 0.0,
-                        lim.max_sample_voltage_V, "V")
+            # the bench's limit on the 1ω lock-in's sine: its peak within the sample's
+            # voltage, and its current into a shorted sample behind the output's 50 Ω and
+            # the bench's series resistor (never the 'Series resistance' typed here)
+            out = config.instruments[self._lockin_names(config)[0]]
+            output_limits(config, out)["sine_amplitude"].check("parameter 'Sine amplitude'",
+                                                               self.sine_amplitude)
         if config.magnet is None:
             raise ValueError("harmonic-hall needs a [magnet] in the bench config")
         self._lockin_names(config)

@@ -71,7 +71,7 @@ class KapitzaMap(LabspinProcedure):
         lim = config.limits
         for name, v in (("Min field", self.min_field), ("Max field", self.max_field),
                         ("Saturation field", self.saturation_field)):
-            check_limit(f"parameter '{name}'", v, 0.0, lim.max_field_T, "T")
+            check_limit(f"parameter '{name}'", v, 0.0, config.settable_field_T, "T")
         check_limit("parameter 'Max current'", self.max_current, 1e-9,
                     lim.max_sample_current_A, "A")
         check_limit("parameter 'Min current'", self.min_current, 1e-9, self.max_current, "A")

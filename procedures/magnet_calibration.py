@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter
 
+from labspin.bench.limits import magnet_current_limit_A
 from labspin.bench.safety import LimitError, check_limit, ramp
 
 from .base import LabspinProcedure
@@ -30,13 +31,10 @@ def calibration_currents(max_current_A: float, step_A: float) -> tuple[np.ndarra
 
 
 def allowed_max_current(config) -> float:
-    """Get the largest supply current (A) whose field, by the bench config's present
-    calibration (extrapolated linearly at its steepest slope, plus its remanence), stays
-    within the bench's max_field_T, and within the calibration table's current range."""
-    cal = config.magnet.calibration
-    br = max(abs(b) for b in cal.remanence_T)
-    i_field = max(0.0, (config.limits.max_field_T - br) / cal.slope())
-    return float(min(i_field, np.abs(cal.current_A).max()))
+    """Get the largest supply current (A): the one at which the first branch of the bench
+    config's present calibration reaches max_field_T, within the table's current range
+    (:func:`labspin.bench.limits.magnet_current_limit_A`, the supply's limit too)."""
+    return magnet_current_limit_A(config)[0]
 
 
 class MagnetCalibrationSweep(LabspinProcedure):

@@ -10,7 +10,8 @@ Sign conventions
       AP → P, negative pulses P → AP.
     * The pulse current (A) column is an estimate, not a measurement: the generator is an
       EMF of twice the set level behind 50 Ω (its expected load is 50 Ω), so
-      I = 2V/(50 Ω + R) with R the resistance read just before the pulse.
+      I = 2V/(50 Ω + R_s + R) with R the resistance read just before the pulse and R_s the
+      bench's series resistor in the pulse line (``series_resistance_ohm``).
     * Fields (T) are μ0·H along the electromagnet's axis (the film normal for the simulated
       perpendicular pillar).
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 from pymeasure.experiment import BooleanParameter, FloatParameter, IntegerParameter, Parameter
 
+from labspin.bench.limits import output_limits, series_resistance_ohm
 from labspin.bench.safety import check_limit
 
 from .base import LabspinProcedure, parse_numbers
@@ -72,11 +74,9 @@ class PulseSwitching(LabspinProcedure):
     """μ0·H (T) at which loops are taken, e.g. "-0.02, 0, 0.02"."""
     read_current = FloatParameter("Read current", units="A", default=2e-6, minimum=1e-9,
                                   maximum=1.0)
-    min_resistance = FloatParameter("Min sample resistance", units="ohm", default=1000.0,
-                                    minimum=0.0, maximum=1e9)
     delay = FloatParameter("Delay after pulse", units="s", default=0.01, minimum=0.0,
                            maximum=3600.0)
-    compliance = FloatParameter("Compliance voltage", units="V", default=2.0, minimum=0.01,
+    compliance = FloatParameter("Compliance voltage", units="V", default=1.0, minimum=0.01,
                                 maximum=210.0)
 
     DATA_COLUMNS = ["Field set (T)", "Field (T)", "Cycle", "Branch", "Pulse amplitude (V)",
@@ -100,20 +100,17 @@ class PulseSwitching(LabspinProcedure):
         check_limit("parameter 'Max amplitude'", self.max_amplitude, self.min_amplitude, top,
                     "V")
         check_limit("parameter 'Pulse width'", self.pulse_width, wlow, whigh, "s")
-        # the pulse's open-circuit voltage (2V) must not exceed the sample's voltage limit,
-        # and its current into the smallest resistance the sample may have its current limit
-        check_limit("parameter 'Max amplitude'", 2 * self.max_amplitude, 0.0,
-                    lim.max_sample_voltage_V, "V (open-circuit pulse voltage, 2×level)")
-        check_limit("parameter 'Max amplitude'",
-                    2 * self.max_amplitude / (Z0 + self.min_resistance), 0.0,
-                    lim.max_sample_current_A, "A (pulse current into 'Min sample resistance')")
+        # the bench's limit: an EMF 2V within the sample's voltage (an open device) and
+        # its current into a shorted device behind 50 Ω and the bench's series resistor
+        output_limits(config, gens[0])["amplitude"].check("parameter 'Max amplitude'",
+                                                          self.max_amplitude)
         check_limit("parameter 'Read current'", self.read_current, 0.0,
                     lim.max_sample_current_A, "A")
         check_limit("parameter 'Compliance voltage'", self.compliance, 0.0,
                     lim.max_sample_voltage_V, "V")
         fields = parse_fields(self.fields)
         for b in fields:
-            check_limit("parameter 'Fields'", abs(b), 0.0, lim.max_field_T, "T")
+            check_limit("parameter 'Fields'", abs(b), 0.0, config.settable_field_T, "T")
         if any(b != 0.0 for b in fields) and config.magnet is None:
             raise ValueError("parameter 'Fields' other than 0 needs a [magnet] in the bench "
                              "config")
@@ -152,6 +149,7 @@ class PulseSwitching(LabspinProcedure):
         pg = self.bench.role("pulse_generator")
         smu = self.bench.role("source_meter")
         fields = parse_fields(self.fields)
+        r_series = series_resistance_ohm(self.bench.config, "pulse_generator")
         mags, branches = self._lobe()
         n_total, done = len(fields) * self.cycles * 2 * (mags.size + 1), 0
         for b in fields:
@@ -180,7 +178,7 @@ class PulseSwitching(LabspinProcedure):
                             return
                         a = sign * float(mag)
                         pg.amplitude = a
-                        i_pulse = 2.0 * a / (Z0 + abs(r))
+                        i_pulse = 2.0 * a / (Z0 + r_series + abs(r))
                         pg.fire()
                         self.sleep(self.delay)
                         v = self._read(smu)

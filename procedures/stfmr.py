@@ -186,7 +186,7 @@ class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
         ends = [resonance_field_estimate(frequency_Hz, m * k, self.gamma_guess)
                 for k in (1 / 3, 3.0)]
         lo = max(0.0, min(ends) - self.field_halfwidth)
-        hi = min(max(ends) + self.field_halfwidth, self.bench.config.limits.max_field_T)
+        hi = min(max(ends) + self.field_halfwidth, self.bench.config.settable_field_T)
         return np.linspace(lo, hi, 3 * self.field_points)
 
     def sweeps(self):
@@ -212,7 +212,7 @@ class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
         name = ("parameter 'Fixed range max field'" if self.field_range == "fixed" else
                 "parameter 'Field half window' (with the Kittel estimate, the sweep's "
                 "largest field)")
-        check_limit(name, top, 0.0, lim.max_field_T, "T")
+        check_limit(name, top, 0.0, config.settable_field_T, "T")
         if any(i != 0 for i in self.current_list()) and not config.by_role("source_meter"):
             raise ValueError("parameter 'DC currents' is not 0 but the bench has no "
                              "source_meter to drive it through the bias tee")

@@ -75,7 +75,7 @@ class StnoSpectrum(LabspinProcedure):
         check_limit("parameter 'Currents'", float(np.max(np.abs(currents))), 0.0,
                     lim.max_sample_current_A, "A")
         check_limit("parameter 'Fields'", float(np.max(np.abs(fields))), 0.0,
-                    lim.max_field_T, "T")
+                    config.settable_field_T, "T")
         if not self.start_frequency < self.stop_frequency:
             raise ValueError(f"parameter 'Start frequency' = {self.start_frequency:g} Hz must "
                              f"be below 'Stop frequency' = {self.stop_frequency:g} Hz")

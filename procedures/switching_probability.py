@@ -13,24 +13,26 @@ the switching probability from ≈ 0 to ≈ 1 at both widths, where the fit of t
 gets Δ to ≈ 13 % and I_c0 to ≈ 2.5 % (Fisher errors); the reset (450 mV, 5 ns: ≈ 1.8 I_c0
 into R_AP) fails with probability ~1e-4 and is retried. The dry run takes ≈ 15–25 s.
 
-The pulse current in the sample is that of a 50 Ω generator into the device's resistance
-R (measured after the reset): I = 2V/(50 Ω + R) (the level V is set as into a 50 Ω load,
-so the EMF is 2V). Recorded as "Pulse current (A)" (its magnitude); the analysis fits
-against it, with what else sets the switching: the pulse's edges ("Pulse rise (s)", the
-parameter "Pulse rise time": the generator's linear transition time, inside the full width,
-recorded only — the pulse_generator role does not set it; 1 ns is the 81160A's default, the
-simulated one's), the read current flowing during the pulse ("Bias current (A)", signed),
-and the times from the read after the reset to the pulse and from the pulse to the read
-after it ("Wait before pulse (s)", "Wait after pulse (s)", means over the trials, on the
-bench clock), over which a low-barrier magnet may also hop thermally. "Damping" and
-"Anisotropy field" (μ0H_K of the easy axis, e.g. −μ0M_eff of a perpendicular free layer),
-when known (from FMR, loops), fix the attempt time of the analysis' fit; 0 leaves it free.
+The pulse current in the sample is that of a 50 Ω generator into the device's resistance R
+(measured after the reset) and the bench's series resistor R_s: I = 2V/(50 Ω + R_s + R) (the
+level V is set as into a 50 Ω load, so the EMF is 2V). Recorded as "Pulse current (A)" (its
+magnitude); the analysis fits against it, with what else sets the switching: the pulse's
+edges ("Pulse rise (s)", the parameter "Pulse rise time": the generator's linear transition
+time, inside the full width, recorded only — the pulse_generator role does not set it; 1 ns
+is the 81160A's default, the simulated one's), the read current flowing during the pulse
+("Bias current (A)", signed), and the times from the read after the reset to the pulse and
+from the pulse to the read after it ("Wait before pulse (s)", "Wait after pulse (s)", means
+over the trials, on the bench clock), over which a low-barrier magnet may also hop
+thermally. "Damping" and "Anisotropy field" (μ0H_K of the easy axis, e.g. −μ0M_eff of a
+perpendicular free layer), when known (from FMR, loops), fix the attempt time of the
+analysis' fit; 0 leaves it free.
 """
 from __future__ import annotations
 
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
 
+from labspin.bench.limits import output_limits, series_resistance_ohm
 from labspin.bench.safety import check_limit
 from labspin.physics.counting import INTERVAL_CL, beta_interval  # noqa: F401 (re-exported)
 
@@ -86,12 +88,13 @@ class SwitchingProbability(LabspinProcedure):
     def check(self, config) -> None:
         lim = config.limits
         grid = self._grid()
-        # a 50 Ω generator drives at most 2V/Z0 (into a shorted device): keep that within
-        # the sample's current limit whatever the device's resistance
-        v_max = lim.max_sample_current_A * Z0_OHM / 2.0
-        check_limit("parameter 'Write amplitudes'", max(abs(a) for _, a in grid), 0.0,
-                    v_max, "V")
-        check_limit("parameter 'Reset amplitude'", abs(self.reset_amplitude), 0.0, v_max, "V")
+        if not config.by_role("pulse_generator"):
+            raise ValueError("switching-probability needs a pulse_generator on the bench")
+        # the bench's limit: the EMF 2V into an open device, and its current into a shorted
+        # one behind 50 Ω and the bench's series resistor, whatever the device's resistance
+        amp = output_limits(config, config.by_role("pulse_generator")[0])["amplitude"]
+        amp.check("parameter 'Write amplitudes'", max(abs(a) for _, a in grid))
+        amp.check("parameter 'Reset amplitude'", abs(self.reset_amplitude))
         if any(w <= 0 for w, _ in grid):
             raise ValueError("parameter 'Write widths (s)' must be > 0 s")
         if 2 * self.rise_time > min(w for w, _ in grid):
@@ -101,11 +104,9 @@ class SwitchingProbability(LabspinProcedure):
         check_limit("parameter 'Read current'", self.read_current, 0.0,
                     lim.max_sample_current_A, "A")
         if abs(self.field) > 0:
-            check_limit("parameter 'Field'", abs(self.field), 0.0, lim.max_field_T, "T")
+            check_limit("parameter 'Field'", abs(self.field), 0.0, config.settable_field_T, "T")
             if config.magnet is None:
                 raise ValueError("parameter 'Field' is set but the bench has no [magnet]")
-        if not config.by_role("pulse_generator"):
-            raise ValueError("switching-probability needs a pulse_generator on the bench")
         if not config.by_role("source_meter"):
             raise ValueError("switching-probability needs a source_meter to read")
 
@@ -162,6 +163,7 @@ class SwitchingProbability(LabspinProcedure):
         field = self._field_measured
         clock = self.bench.clock
         self._r_ref = None
+        r_series = series_resistance_ohm(self.bench.config, "pulse_generator")
         for k, (width, amp) in enumerate(grid):
             switched, fails, r_reset, r_sw, waits = 0, 0, [], [], []
             for _ in range(self.trials):
@@ -181,7 +183,7 @@ class SwitchingProbability(LabspinProcedure):
             _, lo, hi = beta_interval(switched, self.trials)
             self.emit("results", {
                 "Pulse amplitude (V)": amp, "Pulse width (s)": width,
-                "Pulse current (A)": 2.0 * abs(amp) / (Z0_OHM + abs(r0m)),
+                "Pulse current (A)": 2.0 * abs(amp) / (Z0_OHM + r_series + abs(r0m)),
                 "Field (T)": field, "Trials": self.trials, "Switched": switched,
                 "Probability": switched / self.trials, "Probability low": float(lo),
                 "Probability high": float(hi), "R reset (ohm)": r0m,

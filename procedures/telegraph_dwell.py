@@ -80,7 +80,7 @@ class TelegraphDwell(LabspinProcedure):
         if config.magnet is None:
             raise ValueError("telegraph-dwell needs a [magnet] in the bench config")
         check_limit("parameter 'Fields (T)'", max(abs(b) for b in fields), 0.0,
-                    lim.max_field_T, "T")
+                    config.settable_field_T, "T")
         if not config.by_role("source_meter"):
             raise ValueError("telegraph-dwell needs a source_meter to read the MTJ")
 

@@ -114,7 +114,7 @@ class TmrStatistics(LabspinProcedure):
         if self.field:
             if config.magnet is None:
                 raise ValueError("parameter 'Field' is set but the bench has no [magnet]")
-            check_limit("parameter 'Field'", abs(self.field), 0.0, lim.max_field_T, "T")
+            check_limit("parameter 'Field'", abs(self.field), 0.0, config.settable_field_T, "T")
 
     def estimate(self) -> tuple[int, float]:
         sites = self._sites()

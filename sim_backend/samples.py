@@ -20,11 +20,10 @@ A sample file has a ``name``, a ``description``, a ``geometry`` ("hallbar", "pil
   :class:`labspin.physics.domainwall.DomainWallParams` and
   :class:`labspin.physics.domainwall.TMRReadout`;
 - ``[limits]`` (any geometry, optional): what the sample survives, max_current_A,
-  max_voltage_V and max_current_density_A_per_m2 (through the magnet's cross-section); the
-  simulated bench built for the sample tightens its own 20 mA / 20 V to them. The built-in
-  samples carry none yet: a 40 nm junction's physical ones (≈ 1 V across its MgO,
-  ≈ 0.6 mA dc) would refuse pulse-switching's defaults (2 V compliance, ~1 mA pulses into
-  its 1 kΩ minimum resistance), which need pulse limits of their own first.
+  max_voltage_V and max_current_density_A_per_m2 (through the current's cross-section,
+  :func:`current_cross_section_m2`); the simulated bench built for the sample tightens its
+  own 20 mA / 20 V to them. Each built-in sample gives the origin of its numbers in a
+  comment.
 
 Every key is checked (:func:`check_keys`): an unknown key or table — a typo such as
 ``alfa`` — is a SampleError naming the file, the table, the key, the allowed keys and the
@@ -89,8 +88,9 @@ READOUT_KEYS = {
 
 LIMIT_KEYS = ("max_current_A", "max_voltage_V", "max_current_density_A_per_m2")
 """[limits] keys: what the sample survives (the bench's limits tighten to them): a current,
-a voltage across it (a tunnel barrier's breakdown), a current density through the magnet's
-cross-section (width·length for a Hall bar's magnet, π·width·length/4 for a pillar)."""
+a voltage across it (a tunnel barrier's breakdown), a current density through the current's
+cross-section (:func:`current_cross_section_m2`: a Hall bar's heavy metal, a pillar's
+ellipse)."""
 
 
 def allowed_keys(geometry: str) -> dict[str, tuple[str, ...]]:
@@ -309,6 +309,21 @@ def build_sample(data: dict, name: str | None = None, source: str | None = None)
     return sm
 
 
+def current_cross_section_m2(data: dict, geometry: str) -> float:
+    """Get the cross-section (m²) the sample's current flows through: a pillar's ellipse
+    π·width·length/4 (current along z); a Hall bar's heavy metal, width × its thickness
+    (current along x, all of it in the heavy metal), or the magnet's width × thickness
+    without one."""
+    m = _table(data, "magnet")
+    w = _num(m, "width_m", "magnet", positive=True)
+    if geometry != "hallbar":
+        return math.pi * w * _num(m, "length_m", "magnet", positive=True) / 4.0
+    hm = data.get("heavy_metal")
+    if isinstance(hm, dict) and "thickness_m" in hm:
+        return w * _num(hm, "thickness_m", "heavy_metal", positive=True)
+    return w * _num(m, "thickness_m", "magnet", positive=True)
+
+
 def _build_limits(data: dict, geometry: str) -> dict[str, float]:
     """Get the sample's limits from its [limits] table (empty without one)."""
     lim = data.get("limits") or {}
@@ -318,10 +333,8 @@ def _build_limits(data: dict, geometry: str) -> dict[str, float]:
         if geometry == "domain_wall":
             raise SampleError("limits.max_current_density_A_per_m2: a domain-wall sample has "
                               "no cross-section here; give max_current_A")
-        m = _table(data, "magnet")
-        w, length = (_num(m, k, "magnet", positive=True) for k in ("width_m", "length_m"))
-        area = w * length if geometry == "hallbar" else math.pi * w * length / 4.0
         j = _num(lim, "max_current_density_A_per_m2", "limits", positive=True)
+        area = current_cross_section_m2(data, geometry)
         out["max_current_A"] = min(out.get("max_current_A", math.inf), j * area)
     return out
 

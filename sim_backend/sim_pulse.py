@@ -17,8 +17,9 @@ Model of a 50 Ω generator into the sample (documented once, used for every leve
     so its EMF is E = V·(Z_L + Z0)/Z_L (E = 2V for Z_L = 50 Ω, E = V for high Z). Into the
     sample, a lumped resistance R at the end of a short line (no reflections, no cable
     loss), the current is I = E/(Z0 + R) — for the default expected load
-    I = 2V/(Z0 + R), i.e. V_load = 2V·R/(R + Z0). R is the probe's resistance R(m) just
-    before each pulse (it changes only after the pulse switches the sample). The baseline
+    I = 2V/(Z0 + R), i.e. V_load = 2V·R/(R + Z0). R is the probe's resistance R(m) (plus
+    the wiring's ``series_ohm``, a resistor in the line) just before each pulse (it changes
+    only after the pulse switches the sample). The baseline
     between pulses (the low level, or the high level with inverted polarity; the 10,070A's
     offset) drives a dc current I_base = E_base/(Z0 + R) while the output is on; a pulse
     adds I_pulse − I_base for its width with linear edges of the model's transition time

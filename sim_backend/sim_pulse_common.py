@@ -52,9 +52,13 @@ class PulseTwin(SimInstrument):
     """
 
     def __init__(self, bench: VirtualBench, name: str, *, drives_sample: bool = True,
-                 probe: str | None = None, channel: int = 1):
+                 probe: str | None = None, channel: int = 1, series_ohm: float = 0.0):
         super().__init__(clock=bench.clock)
+        if not series_ohm >= 0:
+            raise ValueError(f"series_ohm must be ≥ 0, got {series_ohm!r}")
         self.bench, self.name, self.drives_sample = bench, name, bool(drives_sample)
+        self.series_ohm = float(series_ohm)
+        """A resistor (Ω) between the output (its 50 Ω) and the sample."""
         self.probe = probe or ("mtj" if bench.sample.geometry == "pillar" else "xx")
         self.channel = int(channel)
         self.pulses: list[tuple[float, float, float, float]] = []
@@ -79,7 +83,9 @@ class PulseTwin(SimInstrument):
 
     # --- physics -------------------------------------------------------------------------
     def _r(self) -> float:
-        return abs(self.bench.resistance(self.probe))
+        """Get the resistance (Ω) beyond the output's 50 Ω: the series resistor and the
+        probe's R(m)."""
+        return self.series_ohm + abs(self.bench.resistance(self.probe))
 
     def _refresh(self, ch: int = 1, pulse: bool = True) -> None:
         """Apply channel ``ch``'s dc/ac drive to the bench; a free-running pulse train

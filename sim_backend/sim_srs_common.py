@@ -118,6 +118,8 @@ class SRSLockIn(SimInstrument):
     TIME_CONSTANTS: tuple[float, ...] = ()
     INPUT_NOISE = 6e-9
     STB_FIXED = 0
+    OUTPUT_OHM = 50.0
+    """The sine output's own impedance (Ω), part of ``series_ohm``."""
 
     def __init__(self, bench: VirtualBench, name: str, *, probe: str = "xy",
                  drives_sample: bool = False, series_ohm: float = 10e3,

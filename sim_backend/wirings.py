@@ -44,6 +44,11 @@ _MAGNET = {
     "gaussmeter": Slot("gaussmeter", "lakeshore475", "GPIB0::11::INSTR", {}),
 }
 
+PULSE_SERIES_OHM = 100.0
+"""The resistor (Ω) in the pulsed wiring's pulse line: with the generator's 50 Ω it bounds
+a pulse into a shorted sample to E/150 Ω (a 1 V level, E = 2 V: 13 mA), so pulses of the
+~1 V a junction switches at stay within a 20 mA bench."""
+
 WIRINGS: dict[str, dict[str, Slot]] = {
     "transport": {
         "smu": Slot("source_meter", "keithley2400", "GPIB0::24::INSTR",
@@ -91,7 +96,7 @@ WIRINGS: dict[str, dict[str, Slot]] = {
     },
     "pulsed": {
         "pulser": Slot("pulse_generator", "keysight81160a", "GPIB0::10::INSTR",
-                       {"drives_sample": True}),
+                       {"drives_sample": True, "series_ohm": PULSE_SERIES_OHM}),
         "smu": Slot("source_meter", "keithley2400", "GPIB0::24::INSTR",
                     {"drives_sample": True, "probe": "mtj"}),
         **_MAGNET,
@@ -188,6 +193,14 @@ def _max_field_T(magnet) -> float:
     return min(BENCH_MAX_FIELD_T, math.floor(reach * 1e3) / 1e3)
 
 
+def series_resistor_ohm(twin) -> float:
+    """Get the resistor (Ω) a twin's output drives the sample through, beyond the output's
+    own impedance (a lock-in's ``series_ohm`` less its 50 Ω), as the bench config's
+    ``series_resistance_ohm``: the hardware that bounds the current into a shorted sample."""
+    total = getattr(twin, "series_ohm", 0.0)
+    return max(0.0, total - getattr(twin, "OUTPUT_OHM", 0.0))
+
+
 def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
                       resources: dict[str, str] | None = None, visa_library: str | None = None,
                       name: str = "simulated bench") -> str:
@@ -212,6 +225,9 @@ def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
         if slot.options:
             opts = ", ".join(f"{k} = {json.dumps(v)}" for k, v in slot.options)
             lines.append(f"options = {{ {opts} }}")
+        series = series_resistor_ohm(bench.instruments.get(n))
+        if series:
+            lines.append(f"series_resistance_ohm = {series!r}")
         lines.append("")
     supply = next((n for n, s in slots.items() if s.role == "magnet_supply"), None)
     gauss = next((n for n, s in slots.items() if s.role == "gaussmeter"), None)

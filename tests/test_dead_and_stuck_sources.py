@@ -96,3 +96,64 @@ def test_other_sources_are_still_made_safe(tmp_path, fault):
     for name, twin in prepared.bench.virtual.instruments.items():
         if name != SUPPLY and "output" in twin.outputs:
             assert not twin.outputs["output"], name
+
+
+# ---------------------------------------------------------------- source meters
+SWEEP = {"max_current": 6e-6, "current_step": 2e-6, "cycles": 1, "compliance": 1.0}
+
+
+def _run_current_sweep(tmp_path, params=SWEEP, fault_at: float | None = None):
+    """Run current-sweep (the source meter drives the junction); from ``fault_at`` % on the
+    source meter twin's output stays where it was (it still echoes its setpoints)."""
+    prepared = prepare("current-sweep", params=params, seed=2)
+    twin = prepared.bench.virtual.instruments["smu"]
+
+    def progress(percent, _elapsed):
+        if fault_at is not None and percent >= fault_at and not twin.faults:
+            twin.inject("stuck_output", count=None)
+    result = run_procedure(prepared.procedure, prepared.bench, tmp_path, progress=progress,
+                           sample_name=prepared.sample_name, seed=2)
+    return result, twin
+
+
+def test_a_stuck_source_meter_fails_the_run_naming_setpoint_readback_and_tolerance(tmp_path):
+    result, twin = _run_current_sweep(tmp_path, fault_at=30.0)
+    assert result.status == FAILED, result.message
+    assert "Keithley 2400 SourceMeter current: measured " in result.message
+    assert " A set (tolerance " in result.message
+    assert "does not follow its setpoint (stuck output?)" in result.message
+    assert "#Status: FAILED" in result.path.read_text(encoding="utf-8")
+
+
+def test_a_source_meter_in_compliance_fails_the_run(tmp_path):
+    """6 µA into the 2–4.4 kΩ junction needs 12–26 mV: a 10 mV compliance holds it back."""
+    result, _ = _run_current_sweep(tmp_path, {**SWEEP, "compliance": 0.01})
+    assert result.status == FAILED, result.message
+    assert "(source_meter): in compliance (status word bit 3) with current " in result.message
+
+
+def test_the_same_current_sweep_without_a_fault_finishes(tmp_path):
+    result, twin = _run_current_sweep(tmp_path)
+    assert result.status == FINISHED, result.message
+    assert any("MEAS" in text.upper() and "CURR" in text.upper() for _, text in twin.log)
+
+
+def test_a_current_source_in_compliance_is_refused_when_its_sine_starts():
+    """The 6221's compliance (measurement condition bit 3): 1 mA peak into the 1.2 kΩ bar
+    needs 1.2 V; at a 0.5 V compliance the sine is clipped, the error names it."""
+    from labspin.drivers.base import OutputNotFollowingError
+    from labspin.sim_backend.wirings import simulated_bench
+    bench = simulated_bench("lockin_transport", "inplane_sot_hallbar").open()
+    try:
+        cs = bench.role("current_source")
+        cs.compliance_voltage = 0.5
+        with pytest.raises(OutputNotFollowingError, match=r"Keithley 6221 Current Source "
+                                                          r"\(current_source\): in compliance "
+                                                          r".* sine amplitude 0.001 A set at a "
+                                                          r"0.5 V compliance"):
+            cs.start_sine(1e-3, 133.0)
+        cs.compliance_voltage = 10.0
+        cs.start_sine(1e-3, 133.0)                       # 1.2 V within 10 V: runs
+    finally:
+        assert bench.shutdown() == []
+        bench.close()

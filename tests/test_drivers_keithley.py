@@ -382,6 +382,7 @@ def test_6221_ramp_target_beyond_limits_sends_nothing():
 
 SINE = [":SOUR:WAVE:ABOR", ":SOUR:WAVE:FUNC SIN", ":SOUR:WAVE:AMPL %s", ":SOUR:WAVE:FREQ %s",
         ":SOUR:WAVE:OFFS %s", ":SOUR:WAVE:DUR:TIME INF", ":SOUR:WAVE:ARM", ":SOUR:WAVE:INIT"]
+COMPLIANCE_OK = [(":STAT:MEAS:COND?", "0")]     # then the compliance bit is read: not set
 
 
 @pytest.mark.parametrize("amp,freq,offset,texts", [
@@ -391,14 +392,14 @@ SINE = [":SOUR:WAVE:ABOR", ":SOUR:WAVE:FUNC SIN", ":SOUR:WAVE:AMPL %s", ":SOUR:W
 ])
 def test_6221_start_sine_sequence(amp, freq, offset, texts):
     it = iter(texts)
-    pairs = [((c % next(it)) if "%s" in c else c, None) for c in SINE]
+    pairs = [((c % next(it)) if "%s" in c else c, None) for c in SINE] + COMPLIANCE_OK
     with k6221(pairs) as d:
         d.start_sine(amp, freq, offset)
 
 
 def test_6221_start_sine_default_offset_is_zero():
     pairs = [((c % t) if "%s" in c else c, None)
-             for c, t in zip(SINE, ["", "", "0.002", "500", "0", "", "", ""])]
+             for c, t in zip(SINE, ["", "", "0.002", "500", "0", "", "", ""])] + COMPLIANCE_OK
     with k6221(pairs) as d:
         d.start_sine(2e-3, 500)
 

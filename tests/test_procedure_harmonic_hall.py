@@ -1,6 +1,7 @@
 """harmonic-hall end to end on the simulated bench (closed-loop recovery of the SOT fields),
 on the real Ta/CoFeB harmonic-Hall loops of ../shared/realdata, and its safety: limits
 refused before anything is touched, an abort ending with every source safe."""
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -288,9 +289,20 @@ def test_an_oersted_field_alone_gives_the_field_like_field_its_physical_sign(tmp
 def test_limits_are_refused_before_anything_is_touched():
     bench = _bench()
     p = HarmonicHall()
-    p.series_resistance = 10.0          # √2·5 V/10 Ω = 0.7 A > 0.02 A
-    with pytest.raises((ValueError, LimitError), match="Sine amplitude"):
-        run_procedure(p, bench, ".")
+    p.series_resistance = 10.0          # a typed resistance is no limit input: the bench's is
+    p.check(bench.config)
+    cfg = bench.config                  # the same bench without its 10 kΩ series resistor:
+    lockin = dataclasses.replace(cfg.instruments["lockin_1w"], series_resistance_ohm=0.0)
+    bench.config = dataclasses.replace(cfg, instruments={**cfg.instruments,
+                                                         "lockin_1w": lockin})
+    with pytest.raises(LimitError, match=r"'Sine amplitude' = 5.0 V is outside the allowed "
+                                         r"range \[0.004, 0.707107\] V .*lock_in lockin_1w: "
+                                         r"max_sample_current_A = 0.02 A into a shorted "
+                                         r"sample behind 50 Ω output \+ 0 Ω series"):
+        run_procedure(p, bench, ".")    # √2·5 V/50 Ω = 141 mA > 20 mA
+    for twin in bench.virtual.instruments.values():
+        assert list(twin.log) == []     # no command reached any instrument
+    bench = _bench()
     p = HarmonicHall()
     p.max_field = 0.6
     with pytest.raises((ValueError, LimitError), match="Max field"):
@@ -344,7 +356,7 @@ def test_current_source_limits_are_refused_before_anything_is_touched():
     for twin in bench.virtual.instruments.values():
         assert list(twin.log) == []                 # no command reached any instrument
     p = HarmonicHall()
-    p.series_resistance = 10.0          # refused on the sine-output bench (test above)
+    p.sine_amplitude = 5.0              # the sine output drives nothing here: not limited
     p.check(bench.config)
     assert p.drive(bench.config) == "current source"
     assert p.drive(_bench().config) == "sine out"

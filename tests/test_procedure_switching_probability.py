@@ -241,7 +241,7 @@ def test_closed_loop_recovery_with_the_defaults(tmp_path, capsys):
 
 
 def test_limits_are_refused_before_anything_is_touched():
-    # the bench allows 20 mA: a 50 Ω generator may drive 2V/50 Ω into a shorted device
+    # the junction allows 1 V: a 50 Ω generator's EMF 2V across an open one
     for attr, value, text in (("reset_amplitude", 1.0, "parameter 'Reset amplitude'"),
                               ("amplitudes", "-0.1,-0.8", "parameter 'Write amplitudes'"),
                               ("read_current", 0.05, "parameter 'Read current'"),

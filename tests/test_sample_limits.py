@@ -2,9 +2,8 @@
 tighter of the bench's and the sample's limits holds on the simulated bench built for it. A
 40 nm tunnel junction given its barrier's breakdown voltage and a current density does not
 get a Hall bar's 20 mA / 20 V: current-sweep with max_current = 15 mA on it is refused
-before any instrument is touched. (The built-in mtj_pillar carries no [limits] yet: its
-physical ones would refuse pulse-switching's defaults there, see the module notes of
-sim_backend.samples.)"""
+before any instrument is touched. The built-in samples carry physical [limits]: a Hall bar's
+current density through its heavy metal, a tunnel junction's barrier voltage."""
 from __future__ import annotations
 
 import math
@@ -24,20 +23,24 @@ max_current_density_A_per_m2 = 5e11
 """
 
 
+def _builtin_without_limits(name: str) -> str:
+    """Get a built-in sample's file text without its [limits] table (the last table)."""
+    from importlib import resources
+    text = (resources.files("labspin.sim_backend") / "builtin_samples" / f"{name}.toml") \
+        .read_text(encoding="utf-8")
+    return text.split("\n[limits]")[0] + "\n"
+
+
 @pytest.fixture
 def junction_file(tmp_path):
-    """mtj_pillar (40 nm) with [limits], as a sample file."""
-    from importlib import resources
-    text = (resources.files("labspin.sim_backend") / "builtin_samples" / "mtj_pillar.toml") \
-        .read_text(encoding="utf-8")
+    """mtj_pillar (40 nm) with a current density limit too, as a sample file."""
     path = tmp_path / "junction40.toml"
-    path.write_text(text + LIMITS, encoding="utf-8")
+    path.write_text(_builtin_without_limits("mtj_pillar") + LIMITS, encoding="utf-8")
     return path
 
 
 def test_a_40_nm_junction_is_limited_by_its_barrier_and_its_current_density(junction_file):
-    prepared = prepare("current-sweep", sample=str(junction_file),
-                       params={"compliance": 1.0}, seed=0)
+    prepared = prepare("current-sweep", sample=str(junction_file), seed=0)
     lim = prepared.bench.config.limits
     data = tomllib.loads(junction_file.read_text(encoding="utf-8"))
     area = math.pi * data["magnet"]["width_m"] * data["magnet"]["length_m"] / 4
@@ -59,12 +62,41 @@ def test_current_sweep_beyond_the_junction_limit_is_refused(junction_file):
                 params={"max_current": 0.015, "compliance": 1.0}, seed=0)
     with pytest.raises(LimitError, match=r"'Compliance voltage' = 2.0 V is outside the "
                                          r"allowed range \[0, 1\] V"):
-        prepare("current-sweep", sample=str(junction_file), seed=0)   # 2 V default
+        prepare("current-sweep", sample=str(junction_file), params={"compliance": 2.0},
+                seed=0)
+    prepare("current-sweep", sample=str(junction_file), seed=0)      # the 1 V default runs
 
 
-def test_a_sample_without_limits_keeps_the_bench_ones():
-    lim = prepare("current-sweep", seed=0).bench.config.limits
+def test_a_sample_without_limits_keeps_the_bench_ones(tmp_path):
+    path = tmp_path / "bare.toml"
+    path.write_text(_builtin_without_limits("mtj_pillar"), encoding="utf-8")
+    lim = prepare("current-sweep", sample=str(path), seed=0).bench.config.limits
     assert (lim.max_sample_current_A, lim.max_sample_voltage_V) == (0.02, 20.0)
+
+
+@pytest.mark.parametrize("name,current_A,voltage_V", [
+    # Hall bars: the current density through the heavy metal's width × thickness
+    ("perpendicular_sot_hallbar", 0.02, 20.0),      # 2e11 A/m² · 30 µm · 5 nm = 30 mA
+    ("inplane_sot_hallbar", 2e11 * 10e-6 * 5e-9, 20.0),          # 10 mA
+    ("kapitza_cofeb_w", 1e12 * 60e-9 * 5e-9, 20.0),              # 0.3 mA
+    # tunnel junctions: their MgO barrier's 1 V
+    ("mtj_pillar", 0.02, 1.0), ("mtj_pillar_switching", 0.02, 1.0),
+    ("mtj_pillar_low_barrier", 0.02, 1.0),
+    ("spin_torque_oscillator", 1e12 * math.pi * 120e-9 * 60e-9 / 4, 1.0),   # 5.7 mA
+])
+def test_the_built_in_samples_carry_physical_limits(name, current_A, voltage_V):
+    from labspin.sim_backend.wirings import simulated_bench
+    lim = simulated_bench("transport", name).config.limits
+    assert lim.max_sample_current_A == pytest.approx(current_A, rel=1e-12)
+    assert lim.max_sample_voltage_V == voltage_V
+
+
+def test_every_procedure_default_runs_within_its_default_sample_limits():
+    """check() with the defaults on each procedure's own simulated bench (its sample's
+    [limits] applied): none is refused."""
+    from labspin.procedures import PROCEDURES
+    for name in PROCEDURES:
+        prepare(name, seed=0)         # raises LimitError/ValueError on a refused default
 
 
 def test_a_sample_limit_is_checked_like_any_key():

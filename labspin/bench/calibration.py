@@ -68,6 +68,30 @@ class MagnetCalibration:
         return float(max(np.max(np.diff(b) / np.diff(self.current_A))
                          for b in (self.field_up_T, self.field_down_T)))
 
+    def current_limit(self, max_field_T: float) -> float:
+        """Get the smallest |I| (A) at which any branch, either polarity, reaches
+        ±max_field_T (T), or the table's smaller |current| end if none reaches it within the
+        table: below it the field stays within ±max_field_T on every branch. ValueError if a
+        branch is beyond max_field_T already at zero current (the remanence)."""
+        b = float(max_field_T)
+        if not b > 0 or max(abs(f) for f in self.remanence_T) >= b:
+            raise ValueError(f"max_field_T = {b:g} T must exceed the magnet's remanence "
+                             f"{max(abs(f) for f in self.remanence_T):g} T")
+        limit = min(abs(self.current_A[0]), abs(self.current_A[-1]))
+        for branch in BRANCHES:
+            f = self._branch(branch)
+            for target in (b, -b):
+                if f[0] <= target <= f[-1]:
+                    limit = min(limit, abs(float(np.interp(target, f, self.current_A))))
+        return limit
+
+    def reach_T(self, current_limit_A: float) -> float:
+        """Get the largest |B| (T) that both branches make, either polarity, within
+        ±current_limit_A."""
+        i = float(current_limit_A)
+        return min(self.field(i, "up"), self.field(i, "down"),
+                   -self.field(-i, "up"), -self.field(-i, "down"))
+
     @property
     def remanence_T(self) -> tuple[float, float]:
         """Get the field at zero current on the (up, down) branches (T)."""

@@ -36,6 +36,10 @@ class InstrumentConfig:
     visa_library: str = ""
     timeout_ms: int = 5000
     options: dict = field(default_factory=dict)
+    series_resistance_ohm: float = 0.0
+    """A resistor (Ω) wired in series between this source's output and the sample: with the
+    output's own impedance it bounds the current into a shorted sample
+    (:mod:`labspin.bench.limits`)."""
 
 
 @dataclass(frozen=True)
@@ -72,13 +76,26 @@ class BenchConfig:
     sha256: str
     path: Path | None = None
 
+    @property
+    def settable_field_T(self) -> float:
+        """Get the largest |field| (T) a procedure may ask for: the field both branches of
+        the magnet's calibration make, either polarity, within the current at which the
+        first branch reaches max_field_T (an iron yoke's remanence puts the other branch
+        lower); max_field_T without a [magnet]."""
+        lim = self.limits.max_field_T
+        if self.magnet is None:
+            return lim
+        cal = self.magnet.calibration
+        return min(lim, cal.reach_T(cal.current_limit(lim)))
+
     def by_role(self, role: str) -> list[InstrumentConfig]:
         """Get the instruments that serve ``role``, in config order."""
         return [i for i in self.instruments.values() if i.role == role]
 
 
 _TOP = {"bench", "instruments", "limits", "magnet"}
-_INSTRUMENT_KEYS = {"role", "driver", "resource", "visa_library", "timeout_ms", "options"}
+_INSTRUMENT_KEYS = {"role", "driver", "resource", "visa_library", "timeout_ms", "options",
+                    "series_resistance_ohm"}
 _LIMIT_KEYS = {f for f in Limits.__dataclass_fields__}
 _MAGNET_KEYS = {"supply", "gaussmeter", "calibration", "max_step_T", "tolerance_T",
                 "settle_timeout_s", "settle_delay_s"}
@@ -189,8 +206,14 @@ def _instruments(table, pr: _Problems) -> dict[str, InstrumentConfig]:
         if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
             pr.add(key + "timeout_ms", f"must be a positive integer (ms), got {timeout!r}")
             ok = False
+        series = pr.number(key, t, "series_resistance_ohm", positive=False, required=False,
+                           default=0.0)
+        if series is not None and series < 0:
+            pr.add(key + "series_resistance_ohm", f"must be ≥ 0 (Ω), got {series!r}")
+            ok = False
         if ok:
-            out[name] = InstrumentConfig(name, role, driver, resource, lib, timeout, options)
+            out[name] = InstrumentConfig(name, role, driver, resource, lib, timeout, options,
+                                         series_resistance_ohm=series or 0.0)
     return out
 
 

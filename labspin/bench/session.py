@@ -2,8 +2,6 @@
 import paths: this module imports no driver itself)."""
 from __future__ import annotations
 
-import math
-
 from labspin.bench.config import BenchConfig, InstrumentConfig
 from labspin.bench.registry import ELECTROMAGNET, ERROR_STATUS, driver_class, load
 from labspin.bench.safety import SlewLimit, is_safe_source
@@ -167,16 +165,6 @@ def output_states(bench: BenchConfig) -> dict[str, tuple[bool, str]]:
     return _ask_each(bench, output_state, is_source)
 
 
-# bench limits → (driver output, how to narrow it); only within each model's own range
-_LIMITS_BY_ROLE = {
-    "source_meter": (("current", "max_sample_current_A"), ("voltage", "max_sample_voltage_V")),
-    "current_source": (("current", "max_sample_current_A"),),
-    "rf_source": (("power", "max_rf_power_dBm"),),
-    "lock_in": (("sine_amplitude", "max_sample_voltage_V"),     # the sine's peak, and the
-                ("sine_offset", "max_sample_voltage_V")),       # SR86x dc offset
-}
-
-
 class Bench:
     """The opened instruments of a bench config, found by role, with the bench's safety
     limits applied to each source before anything is written, and the electromagnet.
@@ -217,7 +205,7 @@ class Bench:
                 continue
             _annotate_errors(name, cfg, inst, ERROR_STATUS.get(cfg.driver))
             if is_safe_source(inst):
-                self._apply_limits(inst, cfg.role)
+                self._apply_limits(inst, cfg)
             self.instruments[name] = inst
             self._opened.append(name)
         m = self.config.magnet
@@ -235,15 +223,19 @@ class Bench:
         return self
 
     def _check_magnet_reach(self, max_field_T: float) -> None:
-        """Raise LimitError, before any output is written, if the bench's max_field_T needs
-        more current (through the calibration, on either branch) than the supply gives."""
+        """Raise LimitError, before any output is written, if the bench's max_field_T is
+        reached by no branch of the calibration, either polarity, within the table and the
+        supply's current: the supply's current limit would then not come from max_field_T
+        (the bench would promise a field its magnet cannot make)."""
         from labspin.bench.safety import LimitError
-        try:
-            self.magnet.check_field(max_field_T)
-            self.magnet.check_field(-max_field_T)
-        except LimitError as exc:
+        cal, i = self.magnet.calibration, self.magnet.current_limit_A
+        made = max(abs(cal.field(s * i, b)) for b in ("up", "down") for s in (1, -1))
+        if made < max_field_T * (1 - 1e-9):
             raise LimitError(f"bench limit max_field_T = {max_field_T:g} T is beyond the "
-                             f"magnet's reach: {exc}; lower max_field_T") from exc
+                             f"magnet's reach: the calibration (measured to "
+                             f"{cal.current_A[0]:g}…{cal.current_A[-1]:g} A) and the supply "
+                             f"(±{float(self.magnet.supply.max_current):g} A) make at most "
+                             f"±{made:g} T; lower max_field_T")
 
     def _narrow_supply_slew(self, supply, m, lim) -> None:
         """Hold the magnet supply's own ramps (its shutdown, procedures that drive it
@@ -256,25 +248,20 @@ class Bench:
             min(own.max_step, m.max_step_T / k),
             min(own.max_rate, lim.max_field_ramp_T_per_s / k))})
 
-    def _apply_limits(self, inst, role: str) -> None:
+    def _apply_limits(self, inst, cfg: InstrumentConfig) -> None:
+        """Narrow the source's limits to the bench's (:func:`labspin.bench.limits.output_limits`:
+        the sample's, the worst case of a shorted sample, the magnet's max_field_T) and its
+        sample-current ramp rate."""
+        from labspin.bench.limits import output_limits
         lim = self.config.limits
-        if role in ("source_meter", "current_source") and "current" in inst.SAFE_LIMITS:
+        if cfg.role in ("source_meter", "current_source") and "current" in inst.SAFE_LIMITS:
             own = inst.slew_of("current")           # the configured sample-current ramp rate
             inst.configure_safety(slew={"current": SlewLimit(
                 own.max_step, min(own.max_rate, lim.max_current_ramp_A_per_s))})
-        narrowed = {}
-        for output, key in _LIMITS_BY_ROLE.get(role, ()):
-            if output not in inst.SAFE_LIMITS:
-                continue
-            low, high, _ = inst.SAFE_LIMITS[output]
-            value = getattr(lim, key)
-            if output == "power":
-                narrowed[output] = (low, min(high, value))
-            elif output == "sine_amplitude":        # V rms: its peak within the bench's V
-                narrowed[output] = (low, max(low, min(high, value / math.sqrt(2))))
-            else:
-                narrowed[output] = (max(low, -value), min(high, value))
-        inst.configure_safety(limits=narrowed, clock=self.clock)
+        limits = output_limits(self.config, cfg, inst)
+        inst.configure_safety(limits={k: (v.low, v.high) for k, v in limits.items()},
+                              origins={k: v.origin for k, v in limits.items()},
+                              clock=self.clock)
 
     def role(self, role: str, name: str | None = None):
         """Get the instrument named ``name``, or the first that serves ``role``.
