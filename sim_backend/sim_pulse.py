@@ -264,6 +264,9 @@ class _KeysightTwin(_PulseTwin):
 
     SPEC: _Spec
     N_CHANNELS = 2
+
+    def audited_switches(self):      # each channel's output (pulse levels are not slewed)
+        return tuple(f"output[{ch}]" for ch in range(1, self.N_CHANNELS + 1))
     RESCALE_ON_LOAD = False
     """Whether a new expected load rescales the set levels (the EMF is kept) instead of
     refusing levels the new load's window cannot hold."""

@@ -190,11 +190,12 @@ def _max_field_T(magnet) -> float:
 
 def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
                       resources: dict[str, str] | None = None, visa_library: str | None = None,
-                      name: str = "simulated bench") -> str:
+                      name: str = "simulated bench", settle_delay_s: float = 1.0) -> str:
     """Get a bench config (TOML) for the twins of ``slots``: their resources (or the given
     socket resources) through ``visa_library`` (default: the bench's own, in-process), a
     magnet calibration equal to the virtual magnet's, and limits (the sample's [limits]
-    tighten the bench's)."""
+    tighten the bench's). ``settle_delay_s``: the magnet's wait after each field step (s; a
+    served bench waits it in wall time, so a campaign of many short runs shortens it)."""
     mg = bench.magnet
     visa_library = visa_library or bench.visa_library
     survives = bench.sample.limits      # the tighter of the bench's and the sample's holds
@@ -220,7 +221,7 @@ def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
         if gauss:
             lines.append(f'gaussmeter = "{gauss}"')
         lines += ["max_step_T = 0.01", "tolerance_T = 5e-4", "settle_timeout_s = 30.0",
-                  "settle_delay_s = 1.0", "", "[magnet.calibration]",
+                  f"settle_delay_s = {settle_delay_s!r}", "", "[magnet.calibration]",
                   f"tesla_per_A = {mg.tesla_per_A!r}", f"max_current_A = {MAGNET_SUPPLY_MAX_A!r}",
                   f"remanence_T = {mg.remanence_T!r}", ""]
     return "\n".join(lines)
