@@ -98,3 +98,47 @@ def test_real_runs_have_no_violations(tmp_path, abort_at):
     assert result.status == (FINISHED if abort_at is None else ABORTED), result.message
     assert len(auditor.changes) > 10
     assert auditor.violations == []
+
+
+def test_what_is_left_live_is_read_from_the_twins(opened):
+    bench, auditor, twin = opened
+    assert auditor.live() == []
+    twin.set("output", True)
+    twin.set("current", 0.1)
+    assert auditor.live() == [f"{SUPPLY}.output on", f"{SUPPLY}.current = 0.1 (safe: 0)"]
+
+
+def test_every_channel_of_a_two_channel_pulser_is_audited(tmp_path):
+    """The Keysight 81160A's channels switch separately: each one left on is live, and a
+    change after the end on either is a violation."""
+    bench = prepare("pulse-switching").bench.open()
+    try:
+        auditor = SlewAuditor().watch(bench)
+        pulser = bench.virtual.instruments["pulser"]
+        assert "pulser" in auditor.watched
+        assert pulser.audited_switches() == ("output[1]", "output[2]")
+        pulser.respond(":OUTP2 ON")
+        assert auditor.live() == ["pulser.output[2] on"]
+        auditor.end()
+        pulser.respond(":OUTP2 OFF")
+        assert [(v.kind, v.change.output) for v in auditor.by_kind("after_end")] == [
+            ("after_end", "output[2]")]
+    finally:
+        bench.close()
+
+
+def test_a_served_bench_is_timed_by_the_given_clock(opened):
+    """Timed by wall time, a write the twin's clock puts at the same instant as the one
+    before (a served bench's clock ahead of wall time) is judged by when it was handled;
+    ``timing_s`` allows that much lateness and no more."""
+    bench, _, twin = opened
+    slew = bench.instruments[SUPPLY].slew_of("current")
+    now = [100.0]
+    auditor = SlewAuditor(timing_s=0.02, clock=lambda: now[0]).watch(bench)
+    twin.set("current", slew.max_step)             # the twin's clock stands still throughout
+    now[0] += slew.max_step / slew.max_rate - 0.015
+    twin.set("current", 2 * slew.max_step)         # 15 ms early: within timing_s
+    assert auditor.violations == []
+    now[0] += slew.max_step / slew.max_rate - 0.03
+    twin.set("current", 3 * slew.max_step)         # 30 ms early: too fast
+    assert [v.kind for v in auditor.violations] == ["rate"]
