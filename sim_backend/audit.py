@@ -10,9 +10,13 @@ a violation is
 * ``step``: a level moved by more than its slew limit's ``max_step`` in one write;
 * ``rate``: a level moved faster than ``max_rate`` since its previous change;
 * ``off_not_safe``: the output was switched off while a level was not at its safe value;
+* ``on_not_safe``: the output was switched on with a level further from its safe value than
+  ``max_step`` (what the device sees is a step from the safe level);
 * ``after_end``: any output changed after the run ended (:meth:`SlewAuditor.end`).
 
-The limits are those the run's drivers hold (``slew_of``, ``safe_level``), so the auditor
+A level of a source whose outputs are all switched off drives nothing: its changes are
+recorded, and judged when the output goes on (``on_not_safe``). The limits are those the run's
+drivers hold (``slew_of``, ``safe_level``), so the auditor
 checks the bench exactly as configured. A level may differ from the written value by the
 instrument's setting resolution (``READBACK_RESOLUTION``, or 1 ppm of its range).
 
@@ -32,7 +36,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-KINDS = ("step", "rate", "off_not_safe", "after_end")
+KINDS = ("step", "rate", "off_not_safe", "on_not_safe", "after_end")
 
 
 @dataclass(frozen=True)
@@ -154,11 +158,33 @@ class SlewAuditor:
             self.changes.append(change)
             if self._ended:
                 self._flag("after_end", change, f"changed to {value!r} after the run ended")
-            if level is not None:
-                self._check_level(key, level, change, float(value) * level.factor)
             twin = self._twins[name]
-            if output in twin.audited_switches() and not value:
-                self._check_off(name, change)
+            if level is not None:
+                new = float(value) * level.factor
+                if self._driving(twin):
+                    self._check_level(key, level, change, new)
+                else:                   # nothing reaches the device: judged at switch-on
+                    self._last[key] = (t, new)
+            if output in twin.audited_switches():
+                (self._check_on if value else self._check_off)(name, change)
+
+    @staticmethod
+    def _driving(twin) -> bool:
+        """Whether a source applies its levels: no switch, or one of them on."""
+        switches = twin.audited_switches()
+        return not switches or any(twin.output_named(s) for s in switches)
+
+    def _check_on(self, name: str, change: Change) -> None:
+        for (twin, output), level in self._levels.items():
+            if twin != name:
+                continue
+            value = self._last[twin, output][1]
+            if abs(value - level.safe) > level.max_step * (1 + 1e-9) + level.quantum:
+                self._flag("on_not_safe", change, f"switched on with {level.driver_output} "
+                           f"at {value:g} (safe: {level.safe:g}, max step "
+                           f"{level.max_step:g})")
+            if abs(value - level.safe) > level.quantum:     # a step from safe, at switch-on
+                self._last[twin, output] = (change.time_s, value)
 
     def _check_level(self, key, level: _Level, change: Change, new: float) -> None:
         t_prev, prev = self._last[key]

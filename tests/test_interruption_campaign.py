@@ -35,6 +35,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -193,15 +194,19 @@ def second_run_refused(name: str, served: ServedBench, holder_pid: int, tmp_path
     assert not list((tmp_path / "second").glob("*.csv"))
 
 
-def history(auditor: SlewAuditor) -> list[str]:
-    """Get the violations, each with the changes of its output before it (to read them)."""
-    out = []
+def history(served: ServedBench) -> list[str]:
+    """Get the violations, each with the changes of its output before it, and the last
+    messages of each twin concerned (to read them)."""
+    out, auditor = [], served.auditor
     for v in auditor.violations:
         mine = [c for c in auditor.changes if (c.twin, c.output) == (v.change.twin,
                                                                      v.change.output)]
         i = mine.index(v.change)
         out += [str(v), *(f"    {c.time_s:.4f} s: {c.old!r} → {c.new!r}"
                           for c in mine[max(0, i - 8):i + 2])]
+    for twin in sorted({v.change.twin for v in auditor.violations}):
+        out += [f"  last messages to {twin}:",
+                *(f"    {m!r}" for _, m in list(served.twins[twin].log)[-40:])]
     return out
 
 
@@ -254,18 +259,22 @@ def _trial(k: int, tmp_path, tmp_path_factory) -> None:
     for counter in (FIGURES, figures):
         counter["auditor_violations"] += len(auditor.violations)
         counter["sources_left_live"] += len(live)
-    assert auditor.violations == [], where + "\n".join(history(auditor))
+    assert auditor.violations == [], where + "\n".join(history(served))
     assert live == [], (where, live)
     files = sorted(out.glob("*.csv"))
     assert len(files) == 1, where
     text = files[0].read_text(encoding="utf-8")
-    status = "FINISHED" if finished_first else "ABORTED"
+    late = f"{signal.Signals(first).name} received during the ramp-down" in stderr
+    if not finished_first:       # the run says which: aborted, or it had ended already
+        assert late or f"{signal.Signals(first).name} received: aborting" in stderr, where
+    status = "FINISHED" if finished_first or late else "ABORTED"
     assert f"#Status: {status}" in text, (where, text[-300:])
     pd.read_csv(files[0], comment="#")
     for counter in (FIGURES, figures):
         counter["files_intact"] += 1
-        counter["finished_before_the_signal" if finished_first else "interrupted"] += 1
-    if not finished_first:
+        counter["finished_before_the_signal" if finished_first else
+                "signal_in_the_final_ramp_down" if late else "interrupted"] += 1
+    if not finished_first and not late:
         figures[signal.Signals(first).name] += 1
         figures["latency"] += bool(latency)
         figures["double"] += double
@@ -274,7 +283,11 @@ def _trial(k: int, tmp_path, tmp_path_factory) -> None:
 @pytest.mark.parametrize("k", range(len(DESIGN)),
                          ids=[f"{k}-{n}" for k, (n, _) in enumerate(DESIGN)])
 def test_random_interruptions_over_served_sockets(k, tmp_path, tmp_path_factory, locks):
-    _trial(k, tmp_path, tmp_path_factory)
+    try:
+        _trial(k, tmp_path, tmp_path_factory)
+    except AssertionError as exc:   # said at once: a full campaign runs for half an hour
+        print(f"\nFAILED trial {k}: {exc}", flush=True)
+        raise
 
 
 # ---------------------------------------------------------------- SIGKILL, per bench kind
@@ -330,14 +343,18 @@ def test_sigkilled_run_is_named_by_the_next_run_and_bench_safe_zeroes(wiring, tm
             for source in live:
                 assert f"{source['name']} ({source['role']} at" in said, (source, said)
             assert "labspin bench safe bench.toml" in said, said
+        for twin in {entry.split(".")[0] for entry in left if entry.endswith(" on")}:
+            assert re.search(rf"output {twin} +on", check.stdout), check.stdout   # read back
         assert served.auditor.live() == left       # neither of them touched a source
         safe = labspin("bench", "safe", "bench.toml", cwd=tmp_path)
         assert safe.returncode == 0, safe.stdout + safe.stderr
+        assert f"taking over from the dead run '{name}'" in safe.stderr, safe.stderr
         FIGURES[f"sigkill_{wiring}_live"] += len(left)
         FIGURES[f"sigkill_{wiring}_live_after_bench_safe"] += len(served.auditor.live())
         assert served.auditor.live() == [], served.auditor.live()
         assert served.auditor.violations == [], [str(v) for v in served.auditor.violations]
         again = labspin("bench", "check", "bench.toml", cwd=tmp_path)
         assert again.returncode == 0 and "uncleanly" not in again.stderr, again.stderr
+        assert not list(locks.iterdir()), list(locks.iterdir())       # lock and journal gone
     finally:
         served.close()
