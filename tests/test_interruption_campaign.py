@@ -59,7 +59,6 @@ from labspin.sim_backend.wirings import (
     bench_config_text,
     build_bench,
     follow_wall_clock,
-    warm_up,
 )
 
 FULL = os.environ.get("LABSPIN_CAMPAIGN", "") == "full"
@@ -145,9 +144,7 @@ class ServedBench:
 
     def __init__(self, name: str, tmp_path, latency_s: float = 0.0):
         wiring, sample_name, self.params = plan(name)
-        sample = load_sample(sample_name)
-        _warm(sample_name)
-        vb, slots = build_bench(sample, wiring, seed=0)
+        vb, slots = build_bench(load_sample(sample_name), wiring, seed=0)
         self.virtual, self.slots = vb, slots
         self.twins = {n: vb.instruments[n] for n in slots}
         follow_wall_clock(vb, self.twins.values())
@@ -170,12 +167,6 @@ class ServedBench:
 
     def close(self) -> None:
         self.handle.close()
-
-
-@cache
-def _warm(sample_name: str) -> None:
-    """Compile the sample's kernels here once, so no served reply waits for it."""
-    warm_up(load_sample(sample_name))
 
 
 def labspin(*args, cwd, **kw) -> subprocess.CompletedProcess:
@@ -213,7 +204,7 @@ def history(served: ServedBench) -> list[str]:
 def _trial(k: int, tmp_path, tmp_path_factory) -> None:
     name, (first, latency, double) = DESIGN[k]
     rng = np.random.default_rng([13, k])
-    clean = clean_counts(name, 0, tmp_path_factory)
+    clean = clean_counts(name, 0, tmp_path_factory)   # also compiles the kernels served here
     before_shutdown = sum(m for m, _ in clean.shutdown_at.values())
     served = ServedBench(name, tmp_path, latency)
     auditor = served.auditor
