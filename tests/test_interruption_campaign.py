@@ -26,8 +26,8 @@ the next run and ``labspin bench check`` name the live sources, ``labspin bench 
 every source to its safe state within the slew limits.
 
 CI runs ``N_TRIALS`` trials and one bench kind; ``LABSPIN_CAMPAIGN=full`` runs ``N_FULL``
-trials (some 200 interruptions over the procedures, about 25 min on two quiet cores) and every
-bench kind. The figures are printed per procedure and signal (pytest -s).
+trials (some 200 interruptions over the procedures) and every bench kind;
+``LABSPIN_CAMPAIGN_TRIALS=START:STOP`` runs a slice of them (chunks, e.g. in parallel). The figures are printed per procedure and signal (pytest -s).
 """
 from __future__ import annotations
 
@@ -120,6 +120,10 @@ def design(n: int) -> list[tuple[str, tuple]]:
 
 
 DESIGN = design(N_FULL if FULL else N_TRIALS)
+CHUNK = range(*(int(i) for i in os.environ.get("LABSPIN_CAMPAIGN_TRIALS",
+                                                 f"0:{len(DESIGN)}").split(":")))
+"""The trials this session runs (``LABSPIN_CAMPAIGN_TRIALS=START:STOP``, a slice of the
+design: the full campaign run in chunks, e.g. in parallel)."""
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -271,8 +275,7 @@ def _trial(k: int, tmp_path, tmp_path_factory) -> None:
         figures["double"] += double
 
 
-@pytest.mark.parametrize("k", range(len(DESIGN)),
-                         ids=[f"{k}-{n}" for k, (n, _) in enumerate(DESIGN)])
+@pytest.mark.parametrize("k", CHUNK, ids=[f"{k}-{DESIGN[k][0]}" for k in CHUNK])
 def test_random_interruptions_over_served_sockets(k, tmp_path, tmp_path_factory, locks):
     try:
         _trial(k, tmp_path, tmp_path_factory)
