@@ -154,17 +154,23 @@ def follow_wall_clock(bench: VirtualBench, twins) -> None:
     Clients in another process wait in real time (magnet ramps, lock-in settling), so each
     message first advances the virtual clock to the time elapsed since serving began; one
     bench-wide lock serializes messages, since every twin shares the bench's state.
+    ``bench.message_arrived_s`` is the wall time (``time.monotonic``) at which the message
+    being handled arrived, before it waited for that lock: when the client sent it, to within
+    the server's scheduling (what a slew auditor of a served bench times changes by).
     """
     import threading
     import time
 
     lock = threading.RLock()
     start = time.monotonic() - bench.clock.now()
+    bench.message_arrived_s = time.monotonic()
     for twin in twins:
         original = twin.respond
 
         def respond(message, _original=original):
+            arrived = time.monotonic()
             with lock:
+                bench.message_arrived_s = arrived
                 lag = time.monotonic() - start - bench.clock.now()
                 if lag > 0:
                     bench.clock.sleep(lag)
