@@ -10,8 +10,9 @@ messages a clean run of the same configuration sends before its shutdown. The tr
 balanced design (``DESIGN``): the three signals SIGINT, SIGTERM and SIGHUP equally, half of
 them with the slowest-answering source (``LATENCY_ROLES``: the magnet supply, else the source
 meter or rf source) replying 150 ms late (as ``labspin sim serve --latency``), a quarter with a
-second signal while it ramps down. Just before the signal a second ``labspin run`` on the same
-bench is tried: it is refused, naming the holder's procedure and process. After each trial:
+second signal while it ramps down. A second ``labspin run`` on the same
+bench is tried as soon as the first run talks to its instruments: it is refused, naming the
+holder's procedure and process. After each trial:
 
 * the auditor saw no violation on any source (no step or rate beyond the slew limits, no
   output switched off away from its safe level, nothing changed after the process ended);
@@ -228,12 +229,15 @@ def _trial(k: int, tmp_path, tmp_path_factory) -> None:
              str(served.path), *served.params, "--out", str(out)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + TIMEOUT_S
+        while served.messages() == start and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if proc.poll() is None:     # it holds the bench from before its first message on
+            second_run_refused(name, served, proc.pid, tmp_path)
+            FIGURES["second_runs_refused"] += 1
         while served.messages() < at and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
         finished_first = proc.poll() is not None
         if not finished_first:
-            second_run_refused(name, served, proc.pid, tmp_path)
-            FIGURES["second_runs_refused"] += 1
             proc.send_signal(first)
             if double:                   # a second signal while it ramps down
                 changes = len(auditor.changes)
