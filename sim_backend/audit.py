@@ -1,27 +1,42 @@
 """A slew auditor for the simulated bench (issue 13 item 9).
 
 Every simulated source declares which of its outputs are sourced levels (its hook
-:meth:`~labspin.sim_backend.scpi.SimInstrument.audited_levels`) and which output switches it
-on and off (``AUDIT_SWITCH``). :class:`SlewAuditor` listens to each twin's output changes
-(``output_listeners``, in the twin's clock time) and records every setpoint change per source;
+:meth:`~labspin.sim_backend.scpi.SimInstrument.audited_levels`) and which outputs switch it
+on and off (``audited_switches``: ``AUDIT_SWITCH``, or one per channel). :class:`SlewAuditor`
+listens to each twin's output changes (``output_listeners``, in the twin's clock time) and
+records every setpoint change per source;
 a violation is
 
 * ``step``: a level moved by more than its slew limit's ``max_step`` in one write;
 * ``rate``: a level moved faster than ``max_rate`` since its previous change;
 * ``off_not_safe``: the output was switched off while a level was not at its safe value;
+* ``on_not_safe``: the output was switched on with a level further from its safe value than
+  ``max_step`` (what the device sees is a step from the safe level);
 * ``after_end``: any output changed after the run ended (:meth:`SlewAuditor.end`).
 
-The limits are those the run's drivers hold (``slew_of``, ``safe_level``), so the auditor
+A level of a source whose outputs are all switched off drives nothing: its changes are
+recorded, and judged when the output goes on (``on_not_safe``). The limits are those the run's
+drivers hold (``slew_of``, ``safe_level``), so the auditor
 checks the bench exactly as configured. A level may differ from the written value by the
 instrument's setting resolution (``READBACK_RESOLUTION``, or 1 ppm of its range).
+
+A served bench (:func:`~labspin.sim_backend.wirings.follow_wall_clock`) stamps a write with
+the wall time at which its server thread handles it, not the time the client sent it: a write
+handled late by scheduling shortens the next interval although the client paced both. The
+rate check allows ``timing_s`` of such lateness (0 on the in-process bench, whose virtual
+clock is exact); a step beyond ``max_step`` is a violation whatever the timing. A served
+bench's virtual clock also runs ahead of wall time while a twin simulates a measurement's
+duration that its reply does not wait for, so there changes are timed by ``clock`` (e.g.
+``time.monotonic``: when the write was handled) instead of the twin's clock.
 """
 from __future__ import annotations
 
 import math
 import threading
 from dataclasses import dataclass
+from typing import Callable
 
-KINDS = ("step", "rate", "off_not_safe", "after_end")
+KINDS = ("step", "rate", "off_not_safe", "on_not_safe", "after_end")
 
 
 @dataclass(frozen=True)
@@ -64,10 +79,14 @@ class SlewAuditor:
     ``watch(bench)`` starts auditing the twins of an opened :class:`labspin.bench.session.
     Bench` with the slew limits and safe levels its drivers hold; ``end()`` marks the end of
     the run. ``changes`` and ``violations`` are lists of :class:`Change` and
-    :class:`Violation`.
+    :class:`Violation`. ``timing_s``: the lateness (s) the rate check allows a write's time
+    stamp; ``clock``: what times the changes (s; default each twin's clock). See the module
+    notes.
     """
 
-    def __init__(self):
+    def __init__(self, timing_s: float = 0.0, clock: Callable[[], float] | None = None):
+        self.timing_s = float(timing_s)
+        self._clock = clock
         self.changes: list[Change] = []
         self.violations: list[Violation] = []
         self._levels: dict[tuple[str, str], _Level] = {}
@@ -107,12 +126,31 @@ class SlewAuditor:
         with self._lock:
             self._ended = True
 
+    @property
+    def watched(self) -> list[str]:
+        """Get the names of the twins audited (the simulated sources)."""
+        return list(self._twins)
+
+    def live(self) -> list[str]:
+        """Get what is left live on the audited twins now, read from the twins themselves:
+        each output switch still on and each level away from its safe value (by more than
+        its allowance), as "twin.output = value (safe: s)"; [] when every source is safe."""
+        out = [f"{name}.{switch} on" for name, twin in self._twins.items()
+               for switch in twin.audited_switches() if twin.output_named(switch)]
+        for (name, output), level in self._levels.items():
+            value = float(self._twins[name].output(output)) * level.factor
+            if abs(value - level.safe) > level.quantum:
+                out.append(f"{name}.{output} = {value:g} (safe: {level.safe:g})")
+        return out
+
     def by_kind(self, kind: str) -> list[Violation]:
         """Get the violations of one kind."""
         return [v for v in self.violations if v.kind == kind]
 
     def _record(self, name: str, t: float, output: str, value) -> None:
         with self._lock:
+            if self._clock is not None:
+                t = self._clock()
             key = (name, output)
             level = self._levels.get(key)
             old = self._last[key][1] if level else None
@@ -120,11 +158,33 @@ class SlewAuditor:
             self.changes.append(change)
             if self._ended:
                 self._flag("after_end", change, f"changed to {value!r} after the run ended")
-            if level is not None:
-                self._check_level(key, level, change, float(value) * level.factor)
             twin = self._twins[name]
-            if output == twin.AUDIT_SWITCH and not value:
-                self._check_off(name, change)
+            if level is not None:
+                new = float(value) * level.factor
+                if self._driving(twin):
+                    self._check_level(key, level, change, new)
+                else:                   # nothing reaches the device: judged at switch-on
+                    self._last[key] = (t, new)
+            if output in twin.audited_switches():
+                (self._check_on if value else self._check_off)(name, change)
+
+    @staticmethod
+    def _driving(twin) -> bool:
+        """Whether a source applies its levels: no switch, or one of them on."""
+        switches = twin.audited_switches()
+        return not switches or any(twin.output_named(s) for s in switches)
+
+    def _check_on(self, name: str, change: Change) -> None:
+        for (twin, output), level in self._levels.items():
+            if twin != name:
+                continue
+            value = self._last[twin, output][1]
+            if abs(value - level.safe) > level.max_step * (1 + 1e-9) + level.quantum:
+                self._flag("on_not_safe", change, f"switched on with {level.driver_output} "
+                           f"at {value:g} (safe: {level.safe:g}, max step "
+                           f"{level.max_step:g})")
+            if abs(value - level.safe) > level.quantum:     # a step from safe, at switch-on
+                self._last[twin, output] = (change.time_s, value)
 
     def _check_level(self, key, level: _Level, change: Change, new: float) -> None:
         t_prev, prev = self._last[key]
@@ -135,7 +195,7 @@ class SlewAuditor:
                        f"{level.max_step:g})")
         if step > level.quantum and math.isfinite(level.max_rate):
             dt = change.time_s - t_prev
-            if step > level.max_rate * dt * (1 + 1e-6) + level.quantum:
+            if step > level.max_rate * (dt + self.timing_s) * (1 + 1e-6) + level.quantum:
                 self._flag("rate", change, f"moved {prev:g} → {new:g} in {dt:g} s (max rate "
                            f"{level.max_rate:g}/s)")
 

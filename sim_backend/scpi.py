@@ -732,6 +732,16 @@ class SimInstrument:
     AUDIT_SWITCH: str | None = None
     """The output that switches a source on and off (for sim_backend.audit)."""
 
+    def audited_switches(self) -> tuple[str, ...]:
+        """Hook for sim_backend.audit: the outputs that switch this source on and off, as
+        ``output_log`` names them ("output", "output[2]"); default (AUDIT_SWITCH,)."""
+        return (self.AUDIT_SWITCH,) if self.AUDIT_SWITCH else ()
+
+    def output_named(self, output: str) -> Any:
+        """Get what an output applies by its ``output_log`` name ("output[2]")."""
+        name, _, suffix = output.partition("[")
+        return self.output(name, *(int(i) for i in suffix.rstrip("]").split(",") if i))
+
     def audited_levels(self) -> dict[str, tuple[str, float]]:
         """Hook for sim_backend.audit: the sourced level outputs, each → (the driver's name
         of it, factor from this twin's value to the driver's unit). None by default."""

@@ -85,6 +85,10 @@ class KeysightTwin(PulseTwin):
     RESCALE_ON_LOAD = False
     """Whether a new expected load rescales the set levels (the EMF is kept) instead of
     refusing levels the new load's window cannot hold."""
+
+    def audited_switches(self):      # each channel's output (pulse levels are not slewed)
+        return tuple(f"output[{ch}]" for ch in range(1, self.N_CHANNELS + 1))
+
     termination = "\n"
 
     def __init__(self, bench: VirtualBench, name: str = "pulse_generator", **wiring):

@@ -159,17 +159,23 @@ def follow_wall_clock(bench: VirtualBench, twins) -> None:
     Clients in another process wait in real time (magnet ramps, lock-in settling), so each
     message first advances the virtual clock to the time elapsed since serving began; one
     bench-wide lock serializes messages, since every twin shares the bench's state.
+    ``bench.message_arrived_s`` is the wall time (``time.monotonic``) at which the message
+    being handled arrived, before it waited for that lock: when the client sent it, to within
+    the server's scheduling (what a slew auditor of a served bench times changes by).
     """
     import threading
     import time
 
     lock = threading.RLock()
     start = time.monotonic() - bench.clock.now()
+    bench.message_arrived_s = time.monotonic()
     for twin in twins:
         original = twin.respond
 
         def respond(message, _original=original):
+            arrived = time.monotonic()
             with lock:
+                bench.message_arrived_s = arrived
                 lag = time.monotonic() - start - bench.clock.now()
                 if lag > 0:
                     bench.clock.sleep(lag)
@@ -203,11 +209,12 @@ def series_resistor_ohm(twin) -> float:
 
 def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
                       resources: dict[str, str] | None = None, visa_library: str | None = None,
-                      name: str = "simulated bench") -> str:
+                      name: str = "simulated bench", settle_delay_s: float = 1.0) -> str:
     """Get a bench config (TOML) for the twins of ``slots``: their resources (or the given
     socket resources) through ``visa_library`` (default: the bench's own, in-process), a
     magnet calibration equal to the virtual magnet's, and limits (the sample's [limits]
-    tighten the bench's)."""
+    tighten the bench's). ``settle_delay_s``: the magnet's wait after each field step (s; a
+    served bench waits it in wall time, so a campaign of many short runs shortens it)."""
     mg = bench.magnet
     visa_library = visa_library or bench.visa_library
     survives = bench.sample.limits      # the tighter of the bench's and the sample's holds
@@ -236,7 +243,7 @@ def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
         if gauss:
             lines.append(f'gaussmeter = "{gauss}"')
         lines += ["max_step_T = 0.01", "tolerance_T = 5e-4", "settle_timeout_s = 30.0",
-                  "settle_delay_s = 1.0", "", "[magnet.calibration]",
+                  f"settle_delay_s = {settle_delay_s!r}", "", "[magnet.calibration]",
                   f"tesla_per_A = {mg.tesla_per_A!r}", f"max_current_A = {MAGNET_SUPPLY_MAX_A!r}",
                   f"remanence_T = {mg.remanence_T!r}", ""]
     return "\n".join(lines)

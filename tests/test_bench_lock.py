@@ -1,10 +1,11 @@
 """One owner per bench and unclean ends (issue 13 items 4-5).
 
-Real subprocesses on a simulated bench served over loopback sockets (the instruments outlive
-the killed run, as a real bench does): a ``labspin run`` holds the bench, a second run is
-refused naming it; the first is SIGKILLed with its source meter and magnet supply live; the
-next ``labspin run`` and ``labspin bench check`` report the unclean end naming those sources,
-and ``labspin bench safe`` brings every output of the served twins to zero and off.
+The locks themselves (a second owner refused naming the holder, a dead holder an unclean end,
+a reused pid, another host), a second sequence on one results folder, the journal, and
+``labspin bench safe`` beside a live run or a dead instrument. A ``labspin run`` SIGKILLed
+with sources live on a served bench of each kind, the next run and ``labspin bench check``
+naming them and ``labspin bench safe`` zeroing them, is in ``test_interruption_campaign.py``
+(with a second run refused before every interruption of the campaign).
 """
 from __future__ import annotations
 
@@ -12,11 +13,10 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
-from labspin.bench.lock import BenchBusy, BenchLock, UncleanEnd, lock_dir
+from labspin.bench.lock import BenchBusy, BenchLock, UncleanEnd
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
 from labspin.sim_backend.wirings import bench_config_text, build_bench, follow_wall_clock
@@ -101,70 +101,6 @@ def test_a_holder_on_another_host_counts_as_alive(locks):
 def labspin(*args, env, cwd, **kw):
     return subprocess.run([sys.executable, "-m", "labspin.cli.main", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=120, **kw)
-
-
-def test_sigkilled_run_is_reported_by_the_next_run_and_bench_check_and_bench_safe_zeroes(
-        tmp_path, locks):
-    vb, slots = build_bench(load_sample("mtj_pillar"), "pulsed")
-    twins = {n: vb.instruments[n] for n in slots}
-    follow_wall_clock(vb, twins.values())
-    handle = serve(twins)
-    env = {**os.environ, "LABSPIN_LOCK_DIR": str(locks)}
-    try:
-        (tmp_path / "b.toml").write_text(bench_config_text(
-            vb, slots, resources=handle.resources, visa_library="@py", name="served"))
-        run = [sys.executable, "-m", "labspin.cli.main", "run", "current-sweep", "--bench",
-               "b.toml", "--param", "delay=0.01", "--param", "cycles=1"]
-        proc = subprocess.Popen([*run, "--out", "o1"], env=env, cwd=tmp_path,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline, smu_A = time.monotonic() + 90, None
-            while not smu_A and time.monotonic() < deadline and proc.poll() is None:
-                time.sleep(0.05)
-                journals = list(locks.glob("*.journal.json"))
-                try:
-                    sources = json.loads(journals[0].read_text()) if journals else []
-                except ValueError:
-                    continue
-                smu_A = next((s["setpoints"]["current"][0] for s in sources
-                              if s["name"] == "smu"), None)
-            assert smu_A, "the run never journaled a live source meter"
-            second = labspin("run", "current-sweep", "--bench", "b.toml", "--out", "o2",
-                             env=env, cwd=tmp_path)
-            assert second.returncode == 2
-            assert f"in use by the run 'current-sweep' (pid {proc.pid}" in second.stderr
-            assert not (tmp_path / "o2").exists() or not list((tmp_path / "o2").iterdir())
-        finally:
-            proc.kill()                              # SIGKILL: nothing cleans up
-            proc.wait()
-        assert any(vb.drives.dc_A.values())               # the killed run left current on
-        assert twins["smu"].outputs.get("output")    # left live by the killed run
-
-        nxt = labspin("run", "current-sweep", "--bench", "b.toml", "--out", "o3", env=env,
-                      cwd=tmp_path)
-        assert nxt.returncode == 2, nxt.stderr
-        for said in (nxt.stderr, (check := labspin("bench", "check", "b.toml", env=env,
-                                                   cwd=tmp_path)).stderr):
-            assert "ended uncleanly" in said and f"pid {proc.pid}" in said
-            assert "smu (source_meter at" in said and "last set current" in said
-            assert "labspin bench safe b.toml" in said
-        assert check.returncode == 1
-        assert "output smu              on" in check.stdout      # read from the instrument
-        assert twins["smu"].outputs.get("output")    # neither of them touched a source
-
-        safe = labspin("bench", "safe", "b.toml", env=env, cwd=tmp_path)
-        assert safe.returncode == 0, safe.stderr
-        assert "taking over from the dead run 'current-sweep'" in safe.stderr
-        assert not any(vb.drives.dc_A.values()), dict(vb.drives.dc_A)
-        assert vb.magnet.setpoint_A == 0.0
-        assert not [n for n, t in twins.items() for k in ("output", "enabled")
-                    if t.outputs.get(k)]
-        again = labspin("bench", "check", "b.toml", env=env, cwd=tmp_path)
-        assert again.returncode == 0 and "uncleanly" not in again.stderr, again.stderr
-        assert "output smu              off" in again.stdout
-        assert not list(lock_dir().iterdir())
-    finally:
-        handle.close()
 
 
 SEQUENCE = """\

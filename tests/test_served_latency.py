@@ -72,3 +72,33 @@ def test_sim_serve_refuses_a_latency_for_no_instrument(tmp_path):
     assert proc.returncode == 2
     assert "--latency 'nosuch:0.15': want NAME_OR_ROLE:SECONDS" in proc.stderr
     assert "magnet_supply" in proc.stderr
+
+
+def test_a_message_is_stamped_when_it_arrives_not_when_the_bench_lock_frees():
+    """A served bench handles one message at a time; one that waits for another twin's
+    (a slow reading) keeps its arrival time in ``message_arrived_s``, which a slew auditor
+    of the served bench times writes by."""
+    import threading
+
+    from labspin.sim_backend.wirings import follow_wall_clock
+    vb, slots = build_bench(load_sample("inplane_sot_hallbar"), "transport")
+    supply = vb.instruments["magnet_psu"]
+    slow = vb.instruments["smu"]
+    follow_wall_clock(vb, [supply, slow])
+    inner = slow.respond.__defaults__[0]             # the twin's own handler, under the lock
+    stamps = []
+
+    def slow_reading(message):
+        time.sleep(0.2)                              # holds the bench lock for 200 ms
+        return inner(message)
+    slow.respond.__defaults__ = (slow_reading,)
+    supply.output_listeners.append(lambda *_: stamps.append(vb.message_arrived_s))
+    reader = threading.Thread(target=slow.respond, args=("*IDN?",))
+    reader.start()
+    time.sleep(0.05)
+    sent = time.monotonic()
+    supply.respond("CURRent 0.1")                    # waits ~150 ms for the lock
+    handled = time.monotonic()
+    reader.join()
+    assert handled - sent > 0.1
+    assert stamps and sent <= stamps[-1] < sent + (handled - sent) / 2     # not at handling

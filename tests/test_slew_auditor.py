@@ -30,6 +30,7 @@ def opened():
 def test_a_step_beyond_the_slew_limit_is_a_violation(opened):
     bench, auditor, twin = opened
     step = bench.instruments[SUPPLY].slew_of("current").max_step
+    twin.set("output", True)                    # at 0 A: a level is judged while it drives
     bench.clock.sleep(100.0)                    # no rate question: only the step counts
     twin.set("current", 1.5 * step)
     [v] = auditor.violations
@@ -40,6 +41,7 @@ def test_a_step_beyond_the_slew_limit_is_a_violation(opened):
 def test_a_move_faster_than_the_slew_rate_is_a_violation(opened):
     bench, auditor, twin = opened
     slew = bench.instruments[SUPPLY].slew_of("current")
+    twin.set("output", True)
     bench.clock.sleep(100.0)
     twin.set("current", 0.5 * slew.max_step)
     bench.clock.sleep(0.1 * slew.max_step / slew.max_rate)     # 10 × too fast
@@ -98,3 +100,66 @@ def test_real_runs_have_no_violations(tmp_path, abort_at):
     assert result.status == (FINISHED if abort_at is None else ABORTED), result.message
     assert len(auditor.changes) > 10
     assert auditor.violations == []
+
+
+def test_what_is_left_live_is_read_from_the_twins(opened):
+    bench, auditor, twin = opened
+    assert auditor.live() == []
+    twin.set("output", True)
+    twin.set("current", 0.1)
+    assert auditor.live() == [f"{SUPPLY}.output on", f"{SUPPLY}.current = 0.1 (safe: 0)"]
+
+
+def test_every_channel_of_a_two_channel_pulser_is_audited(tmp_path):
+    """The Keysight 81160A's channels switch separately: each one left on is live, and a
+    change after the end on either is a violation."""
+    bench = prepare("pulse-switching").bench.open()
+    try:
+        auditor = SlewAuditor().watch(bench)
+        pulser = bench.virtual.instruments["pulser"]
+        assert "pulser" in auditor.watched
+        assert pulser.audited_switches() == ("output[1]", "output[2]")
+        pulser.respond(":OUTP2 ON")
+        assert auditor.live() == ["pulser.output[2] on"]
+        auditor.end()
+        pulser.respond(":OUTP2 OFF")
+        assert [(v.kind, v.change.output) for v in auditor.by_kind("after_end")] == [
+            ("after_end", "output[2]")]
+    finally:
+        bench.close()
+
+
+def test_a_served_bench_is_timed_by_the_given_clock(opened):
+    """Timed by wall time, a write the twin's clock puts at the same instant as the one
+    before (a served bench's clock ahead of wall time) is judged by when it was handled;
+    ``timing_s`` allows that much lateness and no more."""
+    bench, _, twin = opened
+    slew = bench.instruments[SUPPLY].slew_of("current")
+    now = [100.0]
+    twin.set("output", True)
+    auditor = SlewAuditor(timing_s=0.02, clock=lambda: now[0]).watch(bench)
+    twin.set("current", slew.max_step)             # the twin's clock stands still throughout
+    now[0] += slew.max_step / slew.max_rate - 0.015
+    twin.set("current", 2 * slew.max_step)         # 15 ms early: within timing_s
+    assert auditor.violations == []
+    now[0] += slew.max_step / slew.max_rate - 0.03
+    twin.set("current", 3 * slew.max_step)         # 30 ms early: too fast
+    assert [v.kind for v in auditor.violations] == ["rate"]
+
+
+def test_a_level_set_with_the_output_off_is_judged_when_it_goes_on(opened):
+    """With the output off a setpoint drives nothing (an rf source sets its power, then goes
+    on at its safe level and ramps): no step then; switching on away from the safe level by
+    more than one step is what the device sees as a step."""
+    bench, auditor, twin = opened
+    step = bench.instruments[SUPPLY].slew_of("current").max_step
+    bench.clock.sleep(100.0)
+    twin.set("current", 4 * step)                  # output off: nothing reaches the coil
+    assert auditor.violations == []
+    twin.set("output", True)
+    [v] = auditor.violations
+    assert v.kind == "on_not_safe" and f"switched on with current at {4 * step:g}" in str(v)
+    twin.set("output", False)
+    twin.set("current", 0.5 * step)
+    twin.set("output", True)                       # within one step of safe: allowed
+    assert len(auditor.by_kind("on_not_safe")) == 1
