@@ -384,10 +384,10 @@ def kittel_and_damping(sel: pd.DataFrame, set_: dict, gamma: Prior, priors: dict
     acceptable: its χ², each resonance field's error widened by the field reading's accuracy
     :data:`FIELD_READING_REL_ERR`, has probability ≥ :data:`estimates.DISAGREEMENT_P` for
     its degrees of freedom (tables with field errors), or, where it has not but the misfit
-    is moderate (χ²/dof ≤ :data:`MODERATE_MISFIT_CHI2_DOF`), the data exclude the default γ: fixing γ raises χ² by more than the 1-dof χ²
-    quantile at DISAGREEMENT_P in units of the free fit's reduced χ² (kept with a warning;
-    real sets are rarely at χ²/dof = 1, and a default γ that fits far worse is no
-    improvement); and (3) γ/2π lies in
+    is moderate (χ²/dof ≤ :data:`MODERATE_MISFIT_CHI2_DOF`), the data exclude the default
+    γ: fixing γ raises χ² by more than the 1-dof χ² quantile at DISAGREEMENT_P in units of
+    the free fit's reduced χ² (kept with a warning; real sets are rarely at χ²/dof = 1, and
+    a default γ that fits far worse is no improvement); and (3) γ/2π lies in
     :data:`GAMMA_PHYSICAL_HZ_PER_T`. Otherwise γ is fixed at the default, listed in
     ``priors``, its error propagated, and a warning gives the free fit's value and why it
     was not kept."""
