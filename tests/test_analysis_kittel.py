@@ -4,7 +4,6 @@ spin-diode resonances of ../shared/realdata."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
