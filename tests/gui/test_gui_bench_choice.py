@@ -9,6 +9,7 @@ from pymeasure.experiment import Procedure, Results
 
 from labspin.bench.session import Bench
 from labspin.gui.bench_choice import CONFIG, SAMPLE_FILE, SIMULATED, split_overrides
+from labspin.results.reader import read_table
 from labspin.run import api
 
 SMALL = {"max_field": 0.05, "field_step": 0.01}       # field-sweep: 21 points, ~1 s
@@ -75,7 +76,7 @@ def test_overrides_and_seed_chosen_in_the_window_reach_the_file(qtbot, window, t
     sample = json.loads(proc.sample_parameters)
     default = api.prepare("field-sweep").sample_parameters
     assert sample["dr_ahe_ohm"] == -1.7 != default["dr_ahe_ohm"]
-    df = pd.read_csv(exp.data_filename, comment="#")
+    df = read_table(exp.data_filename, add_constants=False)    # the one reader, as .data
     ref = api.run("field-sweep", params=SMALL, set=["dr_ahe_ohm=-1.7"], seed=5,
                   out=tmp_path / "cli").data
     pd.testing.assert_frame_equal(df, ref)

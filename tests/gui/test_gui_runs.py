@@ -11,6 +11,7 @@ from pymeasure.experiment import Procedure, Results
 
 from labspin.bench.session import Bench
 from labspin.gui.worker import LabspinWorker
+from labspin.results.reader import read_table
 from labspin.run import api
 
 SMALL = {"max_field": 0.05, "field_step": 0.01}       # field-sweep: 21 points, ~1 s
@@ -44,7 +45,7 @@ def test_queued_run_finishes_with_the_runners_file_and_data(qtbot, window, tmp_p
                                                  "gaussmeter"}
     assert json.loads(proc.sample_parameters)["name"] == "perpendicular_sot_hallbar"
     assert proc.labspin_version and proc.start_time
-    df = pd.read_csv(exp.data_filename, comment="#")
+    df = read_table(exp.data_filename, add_constants=False)    # the one reader, as .data
     assert len(df) == len(loaded.data) == exp.procedure.estimate()[0]
     # the GUI's worker is the runner's path: the same seed gives the same numbers
     ref = api.run("field-sweep", params=SMALL, seed=4, out=tmp_path / "cli").data
@@ -115,13 +116,13 @@ def test_a_parameter_beyond_the_limits_is_refused_before_any_instrument(qtbot, w
     monkeypatch.setattr(Bench, "open", lambda self: opened.append(self) or self)
     win = window("field-sweep")
     p = win.make_procedure()
-    p.max_field = 5.0                                    # the simulated bench allows 0.45 T
+    p.max_field = 5.0    # the simulated bench sets 0.444 T: both branches stay within 0.45 T
     win.set_parameters(p.parameter_objects())            # as if typed into the inputs
     qtbot.mouseClick(win.queue_button, QtCore.Qt.MouseButton.LeftButton)
     assert opened == [] and len(win.manager.experiments.queue) == 0
     text = win.refusal_box.text()
     assert win.refusal_box.isVisible()
-    assert "Max field" in text and "allowed range [0, 0.45] T" in text, text
+    assert "Max field" in text and "allowed range [0, 0.444] T" in text, text
     assert "Traceback" not in text and text == win.refusal.text()
 
 
@@ -189,7 +190,7 @@ def test_each_queued_run_measures_on_its_own_simulated_instruments(qtbot, window
                                 for e in (first, second)), timeout=60_000)
     ref = api.run("field-sweep", params=SMALL, seed=2, out=tmp_path / "cli").data
     for exp in (first, second):
-        pd.testing.assert_frame_equal(pd.read_csv(exp.data_filename, comment="#"), ref)
+        pd.testing.assert_frame_equal(read_table(exp.data_filename, add_constants=False), ref)
 
 
 def test_the_gui_sequencer_reads_values_as_data_never_code(qtbot, window, tmp_path):
