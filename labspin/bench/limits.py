@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from labspin.bench.safety import LimitError
+from labspin.bench.safety import check_limit
 
 SQRT2 = math.sqrt(2.0)
 
@@ -40,11 +40,7 @@ class OutputLimit:
     def check(self, name: str, value: float) -> float:
         """Get value if low ≤ value ≤ high, else raise LimitError naming ``name``, the
         value, the range and the limit's origin."""
-        v = float(value)
-        if not math.isfinite(v) or v < self.low or v > self.high:
-            raise LimitError(f"{name} = {value!r} {self.unit} is outside the allowed range "
-                             f"[{self.low:g}, {self.high:g}] {self.unit} ({self.origin})")
-        return v
+        return check_limit(name, value, self.low, self.high, self.unit, self.origin)
 
 
 def series_resistance_ohm(config, role: str) -> float:

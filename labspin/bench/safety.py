@@ -26,13 +26,16 @@ class LimitError(ValueError):
     """A requested value lies outside a configured or instrument limit (nothing was sent)."""
 
 
-def check_limit(name: str, value: float, low: float, high: float, unit: str = "") -> float:
-    """Get ``value`` as float if low ≤ value ≤ high, else raise LimitError naming the range."""
+def check_limit(name: str, value: float, low: float, high: float, unit: str = "",
+                origin: str = "") -> float:
+    """Get ``value`` as float if low ≤ value ≤ high, else raise LimitError naming the range
+    (and, where given, where the limit comes from)."""
     v = float(value)
     if not math.isfinite(v) or v < low or v > high:
         u = f" {unit}" if unit else ""
+        why = f" ({origin})" if origin else ""
         raise LimitError(f"{name} = {value!r}{u} is outside the allowed range "
-                         f"[{low:g}, {high:g}]{u}")
+                         f"[{low:g}, {high:g}]{u}{why}")
     return v
 
 
