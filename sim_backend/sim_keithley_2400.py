@@ -303,9 +303,11 @@ class Keithley2400Twin(ReadFetch, SourceMeter):
             v, i, r = self._auto_ohms(n)
         else:
             self._apply()
+            # the voltage is measured when an element shows it (VOLT, or RES = V/I)
+            need_v = "VOLT" in funcs or "RES" in funcs
             v, i = self._measure_vi(self.get("nplc"), n, self._range_or_auto("voltage"),
-                                    self._range_or_auto("current"))
-            r = v / i if i and OVERFLOW not in (v, i) else OVERFLOW
+                                    self._range_or_auto("current"), voltage=need_v)
+            r = v / i if need_v and i and OVERFLOW not in (v, i) else OVERFLOW
         src = self.get("source_function")
         volt = v if "VOLT" in funcs else (self.get("source_voltage") if src == "VOLT"
                                           else NOT_MEASURED)

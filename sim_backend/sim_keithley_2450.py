@@ -191,7 +191,11 @@ class Keithley2450Twin(SourceMeter):
         for _ in range(self.get("count")):
             self.clock.sleep(delay + repeat * az * nplc / self.line_frequency())
             self._apply()
-            v, i = self._measure_vi(nplc, n, self._fixed_range("VOLT"), self._fixed_range("CURR"))
+            # the voltage is measured when the reading or its source readback shows it
+            need_v = self._function != "CURR" or (
+                src == "VOLT" and self.get(f"source_{src.lower()}_readback"))
+            v, i = self._measure_vi(nplc, n, self._fixed_range("VOLT"), self._fixed_range("CURR"),
+                                    voltage=need_v)
             if self._function == "VOLT":
                 value = v
             elif self._function == "CURR":

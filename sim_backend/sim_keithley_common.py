@@ -362,15 +362,20 @@ class SourceMeter(KeithleyTwin):
 
     # -- measuring
     def _measure_vi(self, nplc: float, n_avg: int, v_range: float | None,
-                    i_range: float | None) -> tuple[float, float]:
+                    i_range: float | None, voltage: bool = True) -> tuple[float, float]:
         """Measure (V, I) once (V, A), the source applied; a range None means autorange.
-        Fixed ranges overflow beyond 105 % (+9.9E37)."""
+        Fixed ranges overflow beyond 105 % (+9.9E37). With ``voltage`` False the voltage
+        function is off, as after ``:CONFigure:CURRent``: V reads NOT_MEASURED (9.91E37) and
+        the sample's voltage is not computed (on a thermal sample that is a stochastic-LLG
+        ensemble per current)."""
         bench, rng = self.bench, self.bench.rng
         t_int = nplc / self.line_frequency()
         four = self._four_wire()
         level = self.output("source_voltage") if self.get("source_function") == "VOLT" \
             else self.output("source_current")
-        if not self.drives_sample and self.output("output") and (
+        if not voltage:
+            v = NOT_MEASURED
+        elif not self.drives_sample and self.output("output") and (
                 self.tripped or self.get("source_function") == "VOLT"):
             v = (math.copysign(abs(self._voltage_limit()), level) if self.tripped
                  else float(level))           # open circuit: the terminals at the limit/level
@@ -378,12 +383,13 @@ class SourceMeter(KeithleyTwin):
             v = bench.dc_voltage(self.probe if four else self.path, t_int * n_avg)
             if not four:
                 v += self.current_A * self.lead_ohm
-        vr = v_range if v_range is not None else auto_range(v, self.V_RANGES, 1.05)
-        v += 2e-6 * vr / math.sqrt(nplc * n_avg) * float(rng.normal())
+        if voltage:
+            vr = v_range if v_range is not None else auto_range(v, self.V_RANGES, 1.05)
+            v += 2e-6 * vr / math.sqrt(nplc * n_avg) * float(rng.normal())
         i = self.current_A
         ir = i_range if i_range is not None else auto_range(i, self.I_RANGES, 1.05)
         i += 2e-6 * ir / math.sqrt(nplc * n_avg) * float(rng.normal())
-        if v_range is not None and abs(v) > 1.05 * v_range:
+        if voltage and v_range is not None and abs(v) > 1.05 * v_range:
             v = OVERFLOW
         if i_range is not None and abs(i) > 1.05 * i_range:
             i = OVERFLOW
