@@ -27,7 +27,9 @@ Threshold current ``ic_A`` (method stated, as issue 6 asks)
     across the largest step between neighbouring currents, crosses the geometric mean of the
     levels on either side (the medians of p below and above the step); its error is the
     step's current interval / √12 (the onset lies somewhere in it). A step counts only if p
-    rises by ≥ 10×; without one, every trace that shows a line is above threshold and the
+    rises by ≥ 10×; the oscillating traces are those from the step on whose p lies within
+    10× of the median p above them (the thermal mode's power rises steeply just below
+    threshold, and a largest step below such a trace moves up to the plateau); without one, every trace that shows a line is above threshold and the
     threshold lies in [0, I_min]: ic_A = I_min/2 ± I_min/√12 (e.g. at H = 0 for the in-plane
     free layer with perpendicular polarizer, whose threshold is zero — physics.md check 6).
     Currents are taken by magnitude, so a sweep of one polarity is expected.
@@ -149,6 +151,11 @@ def threshold(current_A: np.ndarray, power_W: np.ndarray) -> tuple[float, float,
         jumps = np.diff(logp)
         k = int(np.argmax(jumps))
     if i_s.size >= 2 and jumps[k] >= math.log(STEP_RATIO):
+        # the oscillating branch is the plateau of p: a point after the step still more than
+        # STEP_RATIO below the median of the points above it is the sub-threshold mode's
+        # rise (its power grows as 1/(I_c − I) near threshold), not yet the oscillation
+        while k + 2 < i_s.size and logp[k + 1] < np.median(logp[k + 2:]) - math.log(STEP_RATIO):
+            k += 1
         level = 0.5 * (np.median(logp[: k + 1]) + np.median(logp[k + 1:]))
         level = min(max(level, logp[k]), logp[k + 1])
         frac = (level - logp[k]) / (logp[k + 1] - logp[k])

@@ -111,7 +111,10 @@ def test_parse_values():
 def test_limits_are_refused_before_anything_is_touched(capsys):
     assert main(["run", "stno-spectrum", "--sim", "--param", "currents=1e-3, 0.05"]) == 2
     err = capsys.readouterr().err
-    assert "parameter 'Currents' = 0.05 A is outside the allowed range [0, 0.02] A" in err
+    # the sample's [limits] bound the current density at 1e12 A/m² through the 120 nm × 60 nm
+    # ellipse: 5.655 mA, tighter than the procedure's own 20 mA
+    i_max = 1e12 * math.pi / 4 * 120e-9 * 60e-9
+    assert f"parameter 'Currents' = 0.05 A is outside the allowed range [0, {i_max:.6g}] A" in err
     assert main(["run", "stno-spectrum", "--sim", "--param", "fields=0.6"]) == 2
     assert "parameter 'Fields'" in capsys.readouterr().err
     assert main(["run", "stno-spectrum", "--sim", "--param", "currents=abc"]) == 2
