@@ -382,8 +382,9 @@ def analyze_switching_probability(df: pd.DataFrame, **options) -> dict:
     (τ_D fixed when α and μ0H_K are known, :data:`OPTIONS`), ``gof_pvalue``, the number of
     points and trials, ``priors`` and ``warnings``. The priors' errors propagate
     (:func:`prior_shifts`) and are added in quadrature to the binomial errors
-    (``delta_stat_err``, … keep those alone). Probability intervals (Jeffreys prior,
-    68.3 %) are in :func:`probability_table`."""
+    (``delta_err_stat``, … keep those alone; not named ``*_stat_err``, since every ``x_err``
+    key names a reported ``x``). Probability intervals (Jeffreys prior, 68.3 %) are in
+    :func:`probability_table`."""
     set_ = settings(OPTIONS, options)
     priors = resolve_priors(OPTIONS, {k: v for k, v in options.items() if k not in set_},
                             df.attrs, header_constants(df))
@@ -403,7 +404,7 @@ def analyze_switching_probability(df: pd.DataFrame, **options) -> dict:
         for k in var:
             var[k] += shift[k] ** 2
     for k in var:
-        out[k + "_stat_err"] = out[k + "_err"]
+        out[k + "_err_stat"] = out[k + "_err"]
         out[k + "_err"] = math.hypot(out[k + "_err"], math.sqrt(var[k]))
     if not best["success"]:
         warnings.append("the likelihood fit did not report convergence")

@@ -121,7 +121,7 @@ def test_priors_are_options_or_typed_parameters_never_the_sample_parameters():
     assert given["warnings"] == []
     # a 10 % error on α moves Δ by ≈ 0.2 (a refit with α = 0.11 gives 0.20): the total error
     # is the binomial one and that shift in quadrature
-    shift = math.sqrt(given["delta_err"] ** 2 - given["delta_stat_err"] ** 2)
+    shift = math.sqrt(given["delta_err"] ** 2 - given["delta_err_stat"] ** 2)
     assert 0.1 < shift < 0.3, given
     assert abs(given["delta"] - 24.5) < 3 * given["delta_err"]
 
@@ -176,7 +176,7 @@ def _check_recovery(res, truth, capsys):
     assert res["tau_d_fixed"] is True            # α, μ0H_K given as priors
     assert {res["priors"][k]["source"] for k in ("alpha", "mu0_hk_T")} == {"option"}
     # the priors' 3 % errors are propagated: the total error is not below the binomial one
-    assert res["delta_err"] >= res["delta_stat_err"] and res["ic0_A_err"] >= res["ic0_A_stat_err"]
+    assert res["delta_err"] >= res["delta_err_stat"] and res["ic0_A_err"] >= res["ic0_A_err_stat"]
     for key, value in truth.items():
         err = res[key] - value
         with capsys.disabled():
