@@ -30,8 +30,9 @@ Threshold current ``ic_A`` (method stated, as issue 6 asks)
     rises by ≥ 10×; the oscillating traces are those from the step on whose p lies within
     10× of the median p above them (the thermal mode's power rises steeply just below
     threshold, and a largest step below such a trace moves up to the plateau); without a
-    step, every trace that shows a line is above threshold and the threshold lies in [0, I_min]: ic_A = I_min/2 ± I_min/√12 (e.g. at H = 0 for the in-plane
-    free layer with perpendicular polarizer, whose threshold is zero — physics.md check 6).
+    step, every trace that shows a line is above threshold and the threshold lies in
+    [0, I_min]: ic_A = I_min/2 ± I_min/√12 (e.g. at H = 0 for the in-plane free layer with
+    perpendicular polarizer, whose threshold is zero — physics.md check 6).
     Currents are taken by magnitude, so a sweep of one polarity is expected.
 
 Tunability ``df_dI_Hz_per_A``
