@@ -131,6 +131,11 @@ def run_map(small: bool, repeats: int) -> dict:
     out["dask_cpu_overhead_1_worker"] = out["map_cpu_1_workers_s"] / cpu1
     out["dask_cpu_overhead_2_workers"] = out["map_cpu_2_workers_s"] / cpu1
     out["bit_identical"] = all(np.array_equal(c, here.switched) for c in counts)
+    if not out["bit_identical"]:
+        names = ["1 process, 1 thread", "1 process, all threads", "1 worker", "2 workers"]
+        out["switched_by_run"] = {n: np.asarray(c)[:, 0].tolist() for n, c in zip(names, counts)}
+        print("bench_scale: switching counts differ between runs: "
+              f"{out['switched_by_run']}", file=sys.stderr)
     out["switched"] = here.switched[:, 0].tolist()
     out["load_1min"] = load
     return out

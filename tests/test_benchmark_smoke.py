@@ -12,11 +12,18 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_macrospin.py"
 
 
+def _run_json(script):
+    """Run a benchmark script at its small size; get its stdout (its stderr shown on failure)."""
+    done = subprocess.run([sys.executable, str(script), "--small", "--json"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"{script.name} exited {done.returncode}:\n{done.stderr[-4000:]}"
+    return done.stdout
+
+
 def test_benchmark_small_json_has_the_ratio_keys():
     if not SCRIPT.exists():
         pytest.skip("benchmarks/ not in this checkout")
-    out = subprocess.run([sys.executable, str(SCRIPT), "--small", "--json"], capture_output=True,
-                         text=True, timeout=600, check=True).stdout
+    out = _run_json(SCRIPT)
     d = json.loads(out)
     for key in ("ensemble_300K_ratio", "ensemble_0K_ratio", "single_300K_ratio"):
         assert key in d                       # null when cmtj is not installed
@@ -28,8 +35,7 @@ def test_stack_benchmark_small_json_has_its_keys():
     script = SCRIPT.with_name("bench_stack.py")
     if not script.exists():
         pytest.skip("benchmarks/ not in this checkout")
-    out = subprocess.run([sys.executable, str(script), "--small", "--json"], capture_output=True,
-                         text=True, timeout=600, check=True).stdout
+    out = _run_json(script)
     d = json.loads(out)
     assert "query_overhead_ratio" in d and d["labspin_driver_query_s"] > 0   # ratio null without pyvisa-sim
     assert d["stfmr_points"] == 21 and d["stfmr_virtual_s"] > 0
@@ -40,8 +46,7 @@ def test_scale_benchmark_small_json_has_its_keys():
     if not script.exists():
         pytest.skip("benchmarks/ not in this checkout")
     pytest.importorskip("distributed")
-    out = subprocess.run([sys.executable, str(script), "--small", "--json"], capture_output=True,
-                         text=True, timeout=600, check=True).stdout
+    out = _run_json(script)
     d = json.loads(out)
     assert d["bit_identical"] is True   # 1 process at 1 and all threads, 1 and 2 workers: equal
     assert d["map_speedup_2_workers"] > 0 and d["dask_overhead_1_worker"] > 0
