@@ -173,3 +173,19 @@ def test_a_million_trial_point_through_dask():
     p, lo, hi = result.switching_probability()
     assert lo[0, 0] == 0.0 or lo[0, 0] < 1e-7
     assert 1e-7 < hi[0, 0] < zero_count_upper_bound(10 ** 6) < 3.0e-6
+
+
+def _compile_after_the_pool_runs() -> int:
+    import numba
+    from numba.np.ufunc import parallel
+    parallel._launch_threads()
+    return numba.njit(lambda x: x + 1)(1)       # a fresh compile re-reads numba's environment
+
+
+def test_a_worker_compiles_after_its_thread_pool_runs():
+    """A fresh machine has no numba cache, so workers compile: a worker's environment must
+    not disagree with the NUMBA_NUM_THREADS numba read in the forkserver (CI's first failure:
+    'Cannot set NUMBA_NUM_THREADS to a different value once the threads have been launched')."""
+    pytest.importorskip("distributed")
+    with dist.cluster(dist.Where(workers=1, threads_per_worker=1)) as c:
+        assert c.submit(_compile_after_the_pool_runs, pure=False).result(timeout=120) == 2

@@ -147,8 +147,10 @@ def cluster(where: Where) -> Iterator[object]:
         return
     import dask
     threads = where.threads_per_worker or max(1, (os.cpu_count() or 1) // where.workers)
-    env = {"NUMBA_NUM_THREADS": str(threads), THREADS_ENV: str(threads),
-           "OMP_NUM_THREADS": "1"}
+    # not NUMBA_NUM_THREADS: numba read it in the forkserver, and a worker whose environment
+    # disagrees with that once its thread pool runs fails every later compile ("Cannot set
+    # NUMBA_NUM_THREADS ... once the threads have been launched"); THREADS_ENV sets the count
+    env = {THREADS_ENV: str(threads), "OMP_NUM_THREADS": "1"}
     # for the cluster's lifetime: a worker the nanny restarts is started the same way
     with dask.config.set({"distributed.worker.multiprocessing-method": _start_method(),
                           **QUIET}):
