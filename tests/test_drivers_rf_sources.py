@@ -22,6 +22,17 @@ CMDS = {
     N5183B: (":SOUR:POW?", ":SOUR:POW {:.2f} DBM", ":OUTP {}"),
     SMB100A: ("SOUR:POW?", "SOUR:POW {:.2f} DBM", "OUTP {}"),
 }
+# the one message that checks a ramp's end: set power, RF switch, levelling status
+CHECK = {
+    E8257D: ":SOUR:POW?;:OUTP?;:STAT:QUES:POW:COND?",
+    N5183B: ":SOUR:POW?;:OUTP?;:STAT:QUES:POW:COND?",
+    SMB100A: "SOUR:POW?;:OUTP?;:OUTP:PROT:TRIP?",
+}
+
+
+def levelled(cls, power_dBm: float):
+    """The check message and a healthy source's answer at ``power_dBm``."""
+    return (CHECK[cls], f"{power_dBm:+.8E};1;0")
 
 
 def protocol(cls, pairs, clock=None, **kwargs):
@@ -64,7 +75,8 @@ def test_e8257d_extends_pymeasure_without_scpi_warning():
 
 def test_e8257d_pymeasure_power_paths_are_checked():
     pairs = [(":SOUR:POW?", "-5"), (":SOUR:POW -20.00 DBM", None), (":OUTP 1", None)]
-    pairs += [(f":SOUR:POW {p:.2f} DBM", None) for p in range(-19, -4)] + [(":OUTP 0", None),
+    pairs += [(f":SOUR:POW {p:.2f} DBM", None) for p in range(-19, -4)]
+    pairs += [levelled(E8257D, -5)] + [(":OUTP 0", None),
              (":SOUR:POW:STAR -1.000000e+01 dBm", None), (":SOUR:POW:STOP 5.000000e+00 dBm", None),
              (":SOUR:POW:STAR?", "-1.00000000E+001"), (":SOUR:POW:STOP?", "+5.00000000E+000")]
     with protocol(E8257D, pairs) as inst:
@@ -296,10 +308,10 @@ def test_rf_on_checks_the_set_power_first(cls):
     ramp_up = [(fmt.format(p), None) for p in range(-19, -9)]      # 1 dB steps to −10 dBm
     clock = VirtualClock()
     with protocol(cls, [(get, "-10"), (fmt.format(-20), None), (out.format(1), None)]
-                  + ramp_up, clock=clock) as inst:
+                  + ramp_up + [levelled(cls, -10)], clock=clock) as inst:
         inst.output_enabled = True                   # on at −20 dBm, then ramped up
     assert clock.now() == pytest.approx(10 / 10.0)   # 10 dB at 10 dB/s
-    with protocol(cls, [(get, "-20"), (out.format(1), None)]) as inst:
+    with protocol(cls, [(get, "-20"), (out.format(1), None), levelled(cls, -20)]) as inst:
         inst.output_enabled = True                   # already at the safe level
     with protocol(cls, [(get, "+5.00000000E+000")]) as inst:
         inst.configure_safety(limits={"power": (-20.0, 0.0)})
