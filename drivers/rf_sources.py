@@ -113,6 +113,9 @@ class _RFSource(SafeSourceMixin):
             self._write_power(floor)
         self.__dict__["_rf_on"] = True
         self.write(self._OUTPUT_SET % 1)
+        # switching on is the output's first step (to the floor): the ramp's first step
+        # waits its |Δ|/max_rate from here, not from a write made while nothing left
+        self.__dict__.setdefault("_last_writes", {})["power"] = (self.clock.now(), floor)
         if target > floor:
             self.paced_ramp("power", floor, target, self._write_power)
         self.check_output(target)

@@ -311,7 +311,9 @@ def test_rf_on_checks_the_set_power_first(cls):
     with protocol(cls, [(get, "-10"), (fmt.format(-20), None), (out.format(1), None)]
                   + ramp_up + [levelled(cls, -10)], clock=clock) as inst:
         inst.output_enabled = True                   # on at −20 dBm, then ramped up
-    assert clock.now() == pytest.approx(10 / 10.0)   # 10 dB at 10 dB/s
+    # the first 1 dB step waits 1 dB / (10 dB/s) after the switch-on (the output's first
+    # change, as the slew auditor times it), then 10 dB at 10 dB/s
+    assert clock.now() == pytest.approx(1 / 10.0 + 10 / 10.0)
     with protocol(cls, [(get, "-20"), (out.format(1), None), levelled(cls, -20)]) as inst:
         inst.output_enabled = True                   # already at the safe level
     with protocol(cls, [(get, "+5.00000000E+000")]) as inst:
