@@ -19,11 +19,11 @@ PARAMS = {"frequencies": "6", "powers": "0, 5", "field_range": "fixed", "field_m
 """One frequency, 7 fields, at 0 dBm and then 5 dBm: 14 points, a ramp between the two."""
 
 
-def _run_stfmr(tmp_path, fault=None, at_percent: float = 20.0):
+def _run_stfmr(tmp_path, fault=None, at_percent: float = 20.0, params=PARAMS):
     """Run stfmr with a slew auditor on its bench; when progress first reaches ``at_percent``
     apply ``fault(twin)`` to the RF source twin. Get (RunResult, auditor, twin, rows done
     when the fault began)."""
-    prepared = prepare("stfmr", params=PARAMS, seed=4)
+    prepared = prepare("stfmr", params=params, seed=4)
     bench, auditors, when = prepared.bench, [], {}
     opened = bench.open
 
@@ -35,7 +35,7 @@ def _run_stfmr(tmp_path, fault=None, at_percent: float = 20.0):
 
     def progress(percent, _elapsed):
         if fault is not None and percent >= at_percent and not when:
-            when["rows"] = round(percent / 100 * 2 * POINTS)
+            when["rows"] = round(percent / 100 * 2 * POINTS)   # 14 points in each plan here
             fault(bench.virtual.instruments[RF])
     result = run_procedure(prepared.procedure, bench, tmp_path, progress=progress,
                            sample_name=prepared.sample_name, seed=4, abort=threading.Event())
@@ -81,3 +81,16 @@ def test_the_same_run_with_a_levelled_source_finishes(tmp_path):
     assert result.status == FINISHED, result.message
     assert len(read_table(result.path)["Power (dBm)"]) == 2 * POINTS
     assert auditor.violations == [] and twin.output("rf_on") is False
+
+
+def test_at_one_power_the_next_frequency_catches_an_output_that_stopped_levelling(tmp_path):
+    """One power, two frequencies: no ramp after the RF went on, but each new frequency is
+    checked (one query: a frequency change can unlevel a source by itself)."""
+    params = {**PARAMS, "frequencies": "6, 7", "powers": "5"}
+    result, auditor, twin, _ = _run_stfmr(tmp_path, lambda t: t.unlevel(2.0), params=params)
+    assert result.status == FAILED, result.message
+    assert "(rf_source): :STAT:QUES:POW:COND? bit 1 (unleveled), with 5 dBm set" \
+        in result.message
+    table = read_table(result.path)
+    assert set(table["Frequency (Hz)"]) == {6e9} and len(table["Frequency (Hz)"]) == POINTS
+    assert twin.output("rf_on") is False and auditor.violations == []
