@@ -97,7 +97,8 @@ class _RFSource(SafeSourceMixin):
     def output_enabled(self) -> bool:
         """Control whether the RF output is on (bool). Switching on is refused if the set
         power lies outside the limits, and never happens at full power: the RF goes on at
-        the safe level (``safe_level``) and is ramped up to the set power."""
+        the safe level (``safe_level``) and is ramped up to the set power; then the output
+        is checked (:meth:`check_output`)."""
         return bool(int(float(self.ask(self._OUTPUT_GET).strip())))
 
     @output_enabled.setter
@@ -113,9 +114,9 @@ class _RFSource(SafeSourceMixin):
             self._write_power(floor)
         self.__dict__["_rf_on"] = True
         self.write(self._OUTPUT_SET % 1)
-        # switching on is the output's first step (to the floor): the ramp's first step
-        # waits its |Δ|/max_rate from here, not from a write made while nothing left
-        self.__dict__.setdefault("_last_writes", {})["power"] = (self.clock.now(), floor)
+        # switching on is the output's first step: the ramp's first step waits its
+        # |Δ|/max_rate from here, not from the floor written while the RF was still off
+        self.note_step("power", min(target, floor))
         if target > floor:
             self.paced_ramp("power", floor, target, self._write_power)
         self.check_output(target)
