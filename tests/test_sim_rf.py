@@ -302,3 +302,25 @@ def test_a_stuck_rf_switch_fails_when_the_rf_goes_on(opened, bench, twin_cls, dr
         with pytest.raises(OutputNotFollowingError, match=r"bit 1 \(unleveled\)"):
             rf.output_enabled = True
     assert "rf" not in bench.drives.rf
+
+
+def test_n5183b_unlevelled_output_is_caught_over_a_loopback_socket(bench):
+    """The check's one compound message (three replies joined by ';') over a raw socket."""
+    from labspin.drivers.base import OutputNotFollowingError
+    twin = N5183BTwin(bench, "rf")
+    with serve({"rf": twin}) as server:
+        rf = N5183B(server.resources["rf"], visa_library="@py", clock=bench.clock,
+                    read_termination="\n", write_termination="\n", timeout=2000)
+        try:
+            rf.frequency, rf.power = 12e9, -18.0
+            rf.output_enabled = True
+            twin.unlevel(-19.5)
+            with pytest.raises(OutputNotFollowingError, match=r"bit 1 \(unleveled\), with -17 "
+                                                              r"dBm set .* status 2\)"):
+                rf.ramp_to_power(-17)
+            rf.shutdown()
+            assert rf.ask("*OPC?").strip() == "1"
+            assert twin.output("rf_on") is False
+        finally:
+            rf.adapter.close()
+    pyvisa.ResourceManager("@py").close()
