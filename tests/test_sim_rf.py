@@ -3,11 +3,13 @@ in-process, the N5183B over a loopback socket; the bench sees RF on/off, AM and 
 reference."""
 import uuid
 import warnings
+from contextlib import contextmanager
 
 import pytest
 import pyvisa
 from pymeasure.instruments.agilent import Agilent8257D
 
+from labspin.drivers.base import OutputNotFollowingError
 from labspin.drivers.rf_sources import E8257D, N5183B, SMB100A
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
@@ -200,27 +202,34 @@ def test_pymeasure_agilent8257d_against_the_e8257d_twin(bench):
         assert [int(code) for code, _ in psg.check_errors()] == [-222]
 
 
-def test_n5183b_over_a_loopback_socket(bench):
+@contextmanager
+def served_n5183b(bench):
+    """Get (twin, driver) for an N5183B twin served on a loopback socket, closed after."""
     twin = N5183BTwin(bench, "rf")
     with serve({"rf": twin}) as server:
         rf = N5183B(server.resources["rf"], visa_library="@py", clock=bench.clock,
                     read_termination="\n", write_termination="\n", timeout=2000)
         try:
-            assert rf.id == twin.idn
-            rf.frequency, rf.power = 12e9, 3.0
-            rf.configure_am_reference(5e3, depth=100.0)
-            rf.output_enabled = True
-            assert rf.ask("*OPC?").strip() == "1"                # writes are asynchronous
-            assert bench.drives.rf["rf"].power_dBm == 3.0
-            assert bench.drives.rf["rf"].am_depth == 1.0
-            rf.write(":SOUR:POW 25 DBM")                          # above +19 dBm
-            assert [int(c) for c, _ in rf.check_errors()] == [-222]
-            rf.shutdown()
-            assert rf.ask("*OPC?").strip() == "1"
-            assert "rf" not in bench.drives.rf
+            yield twin, rf
         finally:
             rf.adapter.close()
     pyvisa.ResourceManager("@py").close()
+
+
+def test_n5183b_over_a_loopback_socket(bench):
+    with served_n5183b(bench) as (twin, rf):
+        assert rf.id == twin.idn
+        rf.frequency, rf.power = 12e9, 3.0
+        rf.configure_am_reference(5e3, depth=100.0)
+        rf.output_enabled = True
+        assert rf.ask("*OPC?").strip() == "1"                # writes are asynchronous
+        assert bench.drives.rf["rf"].power_dBm == 3.0
+        assert bench.drives.rf["rf"].am_depth == 1.0
+        rf.write(":SOUR:POW 25 DBM")                          # above +19 dBm
+        assert [int(c) for c, _ in rf.check_errors()] == [-222]
+        rf.shutdown()
+        assert rf.ask("*OPC?").strip() == "1"
+        assert "rf" not in bench.drives.rf
 
 
 # --- the ALC: stuck and unlevelled outputs, reported as the real sources do (issue 13) ------
@@ -253,7 +262,6 @@ def test_keysight_questionable_power_bit_1_reports_an_unlevelled_output(bench, t
 @pytest.mark.parametrize("twin_cls, driver_cls", KEYSIGHT_TWINS)
 def test_keysight_driver_fails_an_unlevelled_ramp_and_still_shuts_down(opened, bench, twin_cls,
                                                                        driver_cls):
-    from labspin.drivers.base import OutputNotFollowingError
     twin, rf = opened(twin_cls, driver_cls)
     rf.frequency, rf.power = 8e9, -10
     rf.output_enabled = True                                     # levelled: passes
@@ -272,7 +280,6 @@ def test_keysight_driver_fails_an_unlevelled_ramp_and_still_shuts_down(opened, b
 
 
 def test_smb100a_reverse_power_protection_fails_the_check(opened, bench):
-    from labspin.drivers.base import OutputNotFollowingError
     twin, rf = opened(SMB100ATwin, SMB100A)
     rf.frequency, rf.power = 2e9, -20
     rf.output_enabled = True
@@ -292,7 +299,6 @@ def test_smb100a_reverse_power_protection_fails_the_check(opened, bench):
 def test_a_stuck_rf_switch_fails_when_the_rf_goes_on(opened, bench, twin_cls, driver_cls):
     """The switch writes are taken but the output stays off: OUTP? answers the switch set
     (1), so the Keysight ALC's unleveled bit is what tells; the SMB100A cannot tell."""
-    from labspin.drivers.base import OutputNotFollowingError
     twin, rf = opened(twin_cls, driver_cls)
     rf.power = -20
     twin.inject("stuck_output", on="rf_on", count=None)
@@ -306,21 +312,13 @@ def test_a_stuck_rf_switch_fails_when_the_rf_goes_on(opened, bench, twin_cls, dr
 
 def test_n5183b_unlevelled_output_is_caught_over_a_loopback_socket(bench):
     """The check's one compound message (three replies joined by ';') over a raw socket."""
-    from labspin.drivers.base import OutputNotFollowingError
-    twin = N5183BTwin(bench, "rf")
-    with serve({"rf": twin}) as server:
-        rf = N5183B(server.resources["rf"], visa_library="@py", clock=bench.clock,
-                    read_termination="\n", write_termination="\n", timeout=2000)
-        try:
-            rf.frequency, rf.power = 12e9, -18.0
-            rf.output_enabled = True
-            twin.unlevel(-19.5)
-            with pytest.raises(OutputNotFollowingError, match=r"bit 1 \(unleveled\), with -17 "
-                                                              r"dBm set .* status 2\)"):
-                rf.ramp_to_power(-17)
-            rf.shutdown()
-            assert rf.ask("*OPC?").strip() == "1"
-            assert twin.output("rf_on") is False
-        finally:
-            rf.adapter.close()
-    pyvisa.ResourceManager("@py").close()
+    with served_n5183b(bench) as (twin, rf):
+        rf.frequency, rf.power = 12e9, -18.0
+        rf.output_enabled = True
+        twin.unlevel(-19.5)
+        with pytest.raises(OutputNotFollowingError, match=r"bit 1 \(unleveled\), with -17 "
+                                                          r"dBm set .* status 2\)"):
+            rf.ramp_to_power(-17)
+        rf.shutdown()
+        assert rf.ask("*OPC?").strip() == "1"
+        assert twin.output("rf_on") is False
