@@ -295,6 +295,12 @@ class SafeSourceMixin:
         self.check_limit(name, stop)
         self.paced_ramp(name, start, stop, write)
 
+    def note_step(self, name: str, value: float) -> None:
+        """Record that output ``name`` has just changed to ``value`` by other means than a
+        paced write (an output switched on at that level): the next paced write of it waits
+        its |Δ|/max_rate from now."""
+        self.__dict__.setdefault("_last_writes", {})[name] = (self.clock.now(), float(value))
+
     def paced_ramp(self, name: str, start: float, stop: float, write) -> None:
         """Ramp output ``name`` from start to stop with write(v) within its slew limit (no
         limit check: for ramps toward the safe state). Each write also waits until the step

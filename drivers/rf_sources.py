@@ -8,6 +8,21 @@ and ramps up to it (never on at full power). ``shutdown()`` ramps the power down
 in ``DEFAULT_SLEW`` steps (1 dB, 10 dB/s unless the bench says otherwise) to
 ``SHUTDOWN_POWER`` (never up), then switches the RF off.
 
+A stuck or unlevelled output fails the run (issue 13 item 3): after the RF goes on and at the
+end of every power ramp with the RF on, one message asks the set power, the output switch and
+the source's own levelling status (:meth:`_RFSource.check_output`). None of the three models
+measures the power it delivers, but each reports when it cannot deliver it:
+
+* E8257D and N5183B: ``STATus:QUEStionable:POWer:CONDition?`` bit 1 "Unleveled" (the output
+  leveling loop is unable to set the output power) and bit 0 "Reverse Power Protection
+  Tripped" (no output), Keysight Signal Generators Programming Guide (PSG, and the CXG/EXG/MXG
+  X-Series guide), "Data Questionable Power Status Group";
+* SMB100A: ``OUTPut:PROTection:TRIPped?`` (1: the reverse power protection's relay has opened
+  the RF output), R&S SMx "OUTPut Subsystem" (documented in the SMA100B manual; assumed the
+  same on the SMB100A). The SMB100A shows an unlevelled ALC only in its display's info line
+  (operating manual 1407.0806.32, "Automatic Level Control - ALC"): there only the readbacks
+  and the protection are checked.
+
 Model power ranges (``SAFE_LIMITS``) are the settable ranges of the standard configuration
 (no step attenuator, no high-power option); the bench's required ``max_rf_power_dBm``
 narrows them, and is what protects the sample. A bench with a step attenuator subclasses
@@ -32,7 +47,7 @@ from pymeasure.instruments.validators import strict_discrete_set, strict_range
 
 from labspin.bench.safety import SlewLimit
 
-from .base import SafeSourceMixin
+from .base import OutputNotFollowingError, SafeSourceMixin
 
 _ON_OFF = {True: 1, False: 0}
 
@@ -58,6 +73,11 @@ class _RFSource(SafeSourceMixin):
     _POWER_SET = ""          # format with one float (dBm)
     _OUTPUT_GET = ""
     _OUTPUT_SET = ""         # format with 1 or 0
+    _STATUS_GET = ""
+    """The levelling status query; with the power and output queries it makes the one
+    message :meth:`check_output` sends."""
+    STATUS_BITS: dict[int, str] = {}
+    """Bits of the ``_STATUS_GET`` answer that mean the set power does not leave the output."""
 
     @property
     def power(self) -> float:
@@ -77,12 +97,14 @@ class _RFSource(SafeSourceMixin):
     def output_enabled(self) -> bool:
         """Control whether the RF output is on (bool). Switching on is refused if the set
         power lies outside the limits, and never happens at full power: the RF goes on at
-        the safe level (``safe_level``) and is ramped up to the set power."""
+        the safe level (``safe_level``) and is ramped up to the set power; then the output
+        is checked (:meth:`check_output`)."""
         return bool(int(float(self.ask(self._OUTPUT_GET).strip())))
 
     @output_enabled.setter
     def output_enabled(self, enabled: bool) -> None:
         if not enabled:
+            self.__dict__["_rf_on"] = False
             self.write(self._OUTPUT_SET % 0)
             return
         target = self.check_limit("power", self.power)      # set here or on the front panel
@@ -90,14 +112,51 @@ class _RFSource(SafeSourceMixin):
         if target > floor:
             self.note_setpoint("power", floor)
             self._write_power(floor)
+        self.__dict__["_rf_on"] = True
         self.write(self._OUTPUT_SET % 1)
+        # switching on is the output's first step: the ramp's first step waits its
+        # |Δ|/max_rate from here, not from the floor written while the RF was still off
+        self.note_step("power", min(target, floor))
         if target > floor:
             self.paced_ramp("power", floor, target, self._write_power)
+        self.check_output(target)
 
     def ramp_to_power(self, power_dBm: float) -> None:
         """Ramp the power from the level last written (the readback before the first write)
-        to ``power_dBm`` within the slew limits."""
+        to ``power_dBm`` within the slew limits; with the RF on, then check that the output
+        delivers it (:meth:`check_output`)."""
         self.ramp_from_last("power", power_dBm, lambda: self.power, self._write_power)
+        if self.__dict__.get("_rf_on"):
+            self.check_output()
+
+    def check_output(self, expected_dBm: float | None = None) -> None:
+        """Check, in one message, that the RF is on at the power last written (or
+        ``expected_dBm``) and that the source levels it (``STATUS_BITS`` of its status
+        query clear). Raise OutputNotFollowingError naming the source, the power set and
+        what was read otherwise: the data would be taken with RF that is not there."""
+        expected = self.last_setpoint("power") if expected_dBm is None else expected_dBm
+        # later units rooted (":"), or SCPI would look for them under the first one's path
+        query = ";".join([self._POWER_GET] + [":" + q.lstrip(":") for q in
+                                              (self._OUTPUT_GET, self._STATUS_GET)])
+        replies = self.ask(query).strip().split(";")
+        if len(replies) != 3:
+            raise OutputNotFollowingError(f"{self.name} (rf_source): {query!r} answered "
+                                          f"{';'.join(replies)!r}, not three values")
+        power, on, status = float(replies[0]), bool(int(float(replies[1]))), int(float(replies[2]))
+        problems = [f"{self._STATUS_GET} bit {bit} ({meaning})"
+                    for bit, meaning in self.STATUS_BITS.items() if status & (1 << bit)]
+        if not on:
+            problems.append(f"{self._OUTPUT_GET} reads 0 after the RF was switched on")
+        tolerance = self.READBACK_RESOLUTION["power"] * (1 + 1e-6)
+        if expected is not None and abs(power - expected) > tolerance:
+            problems.append(f"{self._POWER_GET} reads {power:g} dBm")
+        if not problems:
+            return
+        set_ = f"{expected:g} dBm set" if expected is not None else "the power set"
+        raise OutputNotFollowingError(
+            f"{self.name} (rf_source): {'; '.join(problems)}, with {set_} and the RF on "
+            f"(read: power {power:g} dBm, output {int(on)}, status {status}): the output "
+            "does not deliver its setpoint (stuck or unlevelled output?)")
 
     def safe_level(self, name: str) -> float:
         """Get the power (dBm) the RF is ramped down to before it goes off: SHUTDOWN_POWER,
@@ -114,6 +173,7 @@ class _RFSource(SafeSourceMixin):
             if start > floor:
                 self.ramp_output("power", start, floor, self._write_power)
         finally:
+            self.__dict__["_rf_on"] = False
             self.write(self._OUTPUT_SET % 0)
             Instrument.shutdown(self)
 
@@ -130,6 +190,8 @@ class _KeysightAnalogSource(_RFSource):
     _POWER_SET = ":SOUR:POW %.2f DBM"
     _OUTPUT_GET = ":OUTP?"
     _OUTPUT_SET = ":OUTP %d"
+    _STATUS_GET = ":STAT:QUES:POW:COND?"
+    STATUS_BITS = {0: "reverse power protection tripped", 1: "unleveled"}
 
     frequency = Instrument.control(
         ":SOUR:FREQ?", ":SOUR:FREQ %.3f",
@@ -267,6 +329,8 @@ class SMB100A(_RFSource, SCPIMixin, Instrument):
     _POWER_SET = "SOUR:POW %.2f DBM"
     _OUTPUT_GET = "OUTP?"
     _OUTPUT_SET = "OUTP %d"
+    _STATUS_GET = "OUTP:PROT:TRIP?"
+    STATUS_BITS = {0: "reverse power protection tripped"}
 
     frequency = Instrument.control(
         "SOUR:FREQ?", "SOUR:FREQ %.3f",

@@ -105,6 +105,10 @@ class RFSource(Sourcing, Protocol):
     lf_output_enabled: bool
     lf_output_amplitude: float  # V (peak)
 
+    def check_output(self) -> None:
+        """Raise OutputNotFollowingError unless the RF is on at the power last written and
+        levelled (one query; the drivers run it after RF on and at each ramp's end)."""
+
 
 @runtime_checkable
 class SpectrumAnalyzer(Protocol):

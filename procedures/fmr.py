@@ -123,6 +123,7 @@ class FMR(LabspinProcedure, LockInReadout):
             if self.should_stop():
                 return
             rf.frequency = f
+            rf.check_output()                   # levelled at this frequency (issue 13)
             fields, xs, ys = [], [], []
             for b_set in self.window(f, self.next_meff(found)):
                 if self.should_stop():

@@ -286,7 +286,9 @@ class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
             rf.output_enabled = True
             self._rf_on = True
         elif abs(float(rf.power) - power_dBm) > 1e-9:
-            rf.ramp_to_power(power_dBm)
+            rf.ramp_to_power(power_dBm)          # the output is checked at the ramp's end
+        else:
+            rf.check_output()                    # a new frequency may not level (issue 13)
 
     def _sweep(self, lockin, power, i_dc, f, fields):
         """Measure one sweep at the signed ``fields`` (T); get (measured fields, Vmix), None

@@ -28,11 +28,30 @@ Keysight: frequency = the top of the modelled option (67 GHz E8257D-567, 40 GHz 
 power −20 dBm, AM depth 30 %, AM rate 400 Hz, LF amplitude 1 V (assumed, not confirmed from a
 manual); R&S: 1 GHz, −30 dBm, AM depth 30 %, LF generator 1 kHz, 1 V.
 
+Levelling (ALC) and the faults that break it: ``POW?`` answers the power *set*, ``OUTP?`` the
+switch *set*, as on the real instruments (neither measures what is delivered). What reaches
+the sample is the delivered power: the applied level (``output("power")``) capped by what the
+ALC can level (:meth:`_RFSourceTwin.unlevel`, a failing output amplifier or a bad cable),
+nothing while the applied switch is off or the reverse power protection has tripped
+(:meth:`SMB100ATwin.trip_protection`). An injected ``stuck_output`` on "power" (or on every
+output) keeps the applied level where it was. Whenever the RF is set on but the delivered
+power is not the set power (beyond ``ALC_TOLERANCE_DB``), the ALC is unlevelled and the
+Keysight twins report it as the real PSG/MXG do (Keysight Signal Generators Programming
+Guide, "Data Questionable Power Status Group", ``STATus:QUEStionable:POWer:CONDition?``
+bit 1 "Unleveled: the output leveling loop is unable to set the output power", summarised
+in bit 3 of ``STATus:QUEStionable:CONDition?``; bit 0, reverse power protection, stays 0).
+The R&S SMB100A reports its level-control state only in the display's info line (operating
+manual 1407.0806.32, "Automatic Level Control - ALC"); its twin reports a tripped reverse
+power protection on ``OUTPut:PROTection:TRIPped?`` (R&S SMx OUTPut subsystem; reset with
+``OUTPut:PROTection:CLEar``), so a level the ALC cannot reach is not visible remotely there.
+
 Known deviations: frequency/power sweeps and list mode (``:FREQ:MODE SWE``, ``:SWE:...``,
 ``:LIST:...``) are stored and answered but never executed (the output stays at CW); pulse
 modulation, FM/PM and external AM inputs do nothing at the sample; AM shapes other than sine
-are stored but the bench always sees sinusoidal AM; no leveling (ALC) or power-search
-behaviour; carrier phase (PHASe) and the reference oscillator's AUTO source are stored only;
+are stored but the bench always sees sinusoidal AM; the ALC levels at once (no settling time,
+no power search) and its limit does not depend on frequency; the status registers answer
+their CONDition parts only (no EVENt latches or transition filters); carrier phase (PHASe)
+and the reference oscillator's AUTO source are stored only;
 the PSG's DIAG:CPU:INFO:OPT:DET? answers the *OPT? list (the real one adds each option's
 revision and description).
 """
@@ -70,12 +89,17 @@ class _RFSourceTwin(SimInstrument):
 
     FREQ_RANGE: tuple[float, float] = (9e3, 40e9)
     POWER_RANGE: tuple[float, float] = (-20.0, 19.0)
+    ALC_TOLERANCE_DB = 0.005
+    """Delivered power further than this (dB) from the set power is unlevelled (the power is
+    set in 0.01 dB steps)."""
 
     def __init__(self, bench: VirtualBench, name: str, *, drives_sample: bool = True):
         super().__init__(clock=bench.clock)
         self.bench = bench
         self.name = name
         self.drives_sample = bool(drives_sample)
+        self.leveled_max_dBm: float | None = None
+        self.protection_tripped = False
         bench.instruments[name] = self
         self._declare()
         self.add_command("SYSTem:PRESet", self.reset)
@@ -99,6 +123,29 @@ class _RFSourceTwin(SimInstrument):
     def _lf_frequency(self) -> float:
         raise NotImplementedError
 
+    def unlevel(self, max_power_dBm: float | None) -> None:
+        """Inject an unlevelled output: from now on the ALC delivers at most
+        ``max_power_dBm`` (dBm), whatever is set (a failing output amplifier, a bad cable);
+        None heals it. ``POW?`` still answers the set power, as a real source does."""
+        with self.lock:
+            self.leveled_max_dBm = None if max_power_dBm is None else float(max_power_dBm)
+            self._sync()
+
+    def delivered_power_dBm(self) -> float | None:
+        """Get the power (dBm) that leaves the RF output, None when nothing does."""
+        if not self.output("rf_on") or self.protection_tripped:
+            return None
+        power = float(self.output("power"))
+        return power if self.leveled_max_dBm is None else min(power, self.leveled_max_dBm)
+
+    def unleveled(self) -> bool:
+        """Whether the RF is set on and the ALC cannot deliver the set power."""
+        if not self.get("rf_on"):
+            return False
+        delivered = self.delivered_power_dBm()
+        return (delivered is None
+                or abs(delivered - float(self.get("power"))) > self.ALC_TOLERANCE_DB)
+
     def am_active(self) -> bool:
         """Whether AM acts on the RF output: AM on, master switch on, internal source."""
         return bool(self.output("am_on") and self.output("mod_on")
@@ -110,10 +157,11 @@ class _RFSourceTwin(SimInstrument):
             return
         f = float(self.output("frequency"))
         if self.drives_sample:
-            if self.output("rf_on"):
+            delivered = self.delivered_power_dBm()
+            if delivered is not None:
                 am = self.am_active()
                 depth = float(self.output("am_depth")) / 100.0 if am else 0.0
-                self.bench.set_rf(self.name, f, float(self.output("power")),
+                self.bench.set_rf(self.name, f, delivered,
                                   am_depth=depth, am_frequency_Hz=self._am_rate() if am else 0.0)
             else:
                 self.bench.set_rf(self.name, f, None)
@@ -209,6 +257,19 @@ class _KeysightSourceTwin(_RFSourceTwin):
         p("phase", "[SOURce]:PHASe[:ADJust]", float, range=(-3.14159, 3.14159), default=0.0,
           fmt=fmt)
         p("rosc_auto", "[SOURce]:ROSCillator:SOURce:AUTO", bool, default=True)
+        # the ALC's state (Programming Guide, "Data Questionable Power Status Group")
+        self.add_query("STATus:QUEStionable:POWer:CONDition", self._questionable_power)
+        self.add_query("STATus:QUEStionable:CONDition",
+                       lambda: self.QUES_POWER_SUMMARY if self._questionable_power() else 0)
+
+    UNLEVELED_BIT = 1
+    """STATus:QUEStionable:POWer bit 1: "the output leveling loop is unable to set the output
+    power" (bit 0, reverse power protection tripped, is never set by this twin)."""
+    QUES_POWER_SUMMARY = 1 << 3
+    """STATus:QUEStionable bit 3: summary of the QUEStionable:POWer register."""
+
+    def _questionable_power(self) -> int:
+        return (1 << self.UNLEVELED_BIT) if self.unleveled() else 0
 
     def _alias(self, pattern: str, name: str) -> None:
         """Answer ``pattern`` / ``pattern?`` like the parameter ``name``."""
@@ -292,6 +353,19 @@ class SMB100ATwin(_RFSourceTwin):
         p("lf_amplitude", "[SOURce]:LFOutput:VOLTage", float, range=(0.0, 3.0), default=1.0,
           fmt=fmt, output=True)
         with_units(self, "lf_amplitude", VOLT_UNITS)
+        self.add_query("OUTPut:PROTection:TRIPped", lambda: int(self.protection_tripped))
+        self.add_command("OUTPut:PROTection:CLEar", self._clear_protection)
+
+    def trip_protection(self) -> None:
+        """Inject a tripped reverse power protection: the relay opens, nothing leaves the RF
+        output (``OUTP?`` still answers the switch set) until ``OUTP:PROT:CLE``."""
+        with self.lock:
+            self.protection_tripped = True
+            self._sync()
+
+    def _clear_protection(self) -> None:
+        self.protection_tripped = False
+        self._sync()
 
     def _am_rate(self) -> float:
         return float(self.output("lf_frequency"))

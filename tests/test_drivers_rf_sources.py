@@ -12,6 +12,7 @@ from labspin.bench import registry
 from labspin.bench.clock import VirtualClock
 from labspin.bench.safety import LimitError, SlewLimit
 from labspin.drivers import roles
+from labspin.drivers.base import OutputNotFollowingError
 from labspin.drivers.rf_sources import E8257D, N5183B, SMB100A
 
 KEYSIGHT = [E8257D, N5183B]
@@ -22,6 +23,17 @@ CMDS = {
     N5183B: (":SOUR:POW?", ":SOUR:POW {:.2f} DBM", ":OUTP {}"),
     SMB100A: ("SOUR:POW?", "SOUR:POW {:.2f} DBM", "OUTP {}"),
 }
+# the one message that checks a ramp's end: set power, RF switch, levelling status
+CHECK = {
+    E8257D: ":SOUR:POW?;:OUTP?;:STAT:QUES:POW:COND?",
+    N5183B: ":SOUR:POW?;:OUTP?;:STAT:QUES:POW:COND?",
+    SMB100A: "SOUR:POW?;:OUTP?;:OUTP:PROT:TRIP?",
+}
+
+
+def levelled(cls, power_dBm: float):
+    """The check message and a healthy source's answer at ``power_dBm``."""
+    return (CHECK[cls], f"{power_dBm:+.8E};1;0")
 
 
 def protocol(cls, pairs, clock=None, **kwargs):
@@ -64,7 +76,8 @@ def test_e8257d_extends_pymeasure_without_scpi_warning():
 
 def test_e8257d_pymeasure_power_paths_are_checked():
     pairs = [(":SOUR:POW?", "-5"), (":SOUR:POW -20.00 DBM", None), (":OUTP 1", None)]
-    pairs += [(f":SOUR:POW {p:.2f} DBM", None) for p in range(-19, -4)] + [(":OUTP 0", None),
+    pairs += [(f":SOUR:POW {p:.2f} DBM", None) for p in range(-19, -4)]
+    pairs += [levelled(E8257D, -5)] + [(":OUTP 0", None),
              (":SOUR:POW:STAR -1.000000e+01 dBm", None), (":SOUR:POW:STOP 5.000000e+00 dBm", None),
              (":SOUR:POW:STAR?", "-1.00000000E+001"), (":SOUR:POW:STOP?", "+5.00000000E+000")]
     with protocol(E8257D, pairs) as inst:
@@ -296,10 +309,12 @@ def test_rf_on_checks_the_set_power_first(cls):
     ramp_up = [(fmt.format(p), None) for p in range(-19, -9)]      # 1 dB steps to −10 dBm
     clock = VirtualClock()
     with protocol(cls, [(get, "-10"), (fmt.format(-20), None), (out.format(1), None)]
-                  + ramp_up, clock=clock) as inst:
+                  + ramp_up + [levelled(cls, -10)], clock=clock) as inst:
         inst.output_enabled = True                   # on at −20 dBm, then ramped up
-    assert clock.now() == pytest.approx(10 / 10.0)   # 10 dB at 10 dB/s
-    with protocol(cls, [(get, "-20"), (out.format(1), None)]) as inst:
+    # the first 1 dB step waits 1 dB / (10 dB/s) after the switch-on (the output's first
+    # change, as the slew auditor times it), then 10 dB at 10 dB/s
+    assert clock.now() == pytest.approx(1 / 10.0 + 10 / 10.0)
+    with protocol(cls, [(get, "-20"), (out.format(1), None), levelled(cls, -20)]) as inst:
         inst.output_enabled = True                   # already at the safe level
     with protocol(cls, [(get, "+5.00000000E+000")]) as inst:
         inst.configure_safety(limits={"power": (-20.0, 0.0)})
@@ -368,3 +383,75 @@ def test_shutdown_switches_rf_off_even_if_the_ramp_fails(cls):
     with protocol(cls, [(get, "garbage"), (out.format(0), None)]) as inst:
         with pytest.raises(ValueError):
             inst.shutdown()
+
+
+# --- a stuck or unlevelled output fails (issue 13 item 3) -----------------------------------------
+
+@pytest.mark.parametrize("cls", ALL)
+def test_a_ramp_with_the_rf_on_ends_with_one_check_message(cls):
+    get, fmt, out = CMDS[cls]
+    pairs = [(get, "-20"), (out.format(1), None), levelled(cls, -20), (get, "-20")]
+    pairs += [(fmt.format(p), None) for p in (-19, -18)] + [levelled(cls, -18)]
+    with protocol(cls, pairs) as inst:
+        inst.output_enabled = True
+        inst.ramp_to_power(-18)                     # 2 steps, then one query
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_a_ramp_with_the_rf_off_is_not_checked(cls):
+    get, fmt, _ = CMDS[cls]
+    with protocol(cls, [(get, "-20"), (fmt.format(-19), None)]) as inst:
+        inst.ramp_to_power(-19)                     # nothing is delivered: nothing to level
+
+
+@pytest.mark.parametrize("cls, status, meaning", [
+    (E8257D, 2, r":STAT:QUES:POW:COND\? bit 1 \(unleveled\)"),
+    (N5183B, 2, r":STAT:QUES:POW:COND\? bit 1 \(unleveled\)"),
+    (E8257D, 1, r":STAT:QUES:POW:COND\? bit 0 \(reverse power protection tripped\)"),
+    (SMB100A, 1, r"OUTP:PROT:TRIP\? bit 0 \(reverse power protection tripped\)")])
+def test_an_unlevelled_output_fails_naming_source_setpoint_and_status(cls, status, meaning):
+    get, fmt, out = CMDS[cls]
+    pairs = [(get, "-20"), (out.format(1), None), levelled(cls, -20), (get, "-20")]
+    pairs += [(fmt.format(-19), None), (CHECK[cls], f"-1.90000000E+001;1;{status}")]
+    with protocol(cls, pairs) as inst:
+        inst.output_enabled = True
+        with pytest.raises(OutputNotFollowingError,
+                           match=rf"^{inst.name} \(rf_source\): {meaning}, with -19 dBm set "
+                                 rf"and the RF on \(read: power -19 dBm, output 1, status "
+                                 rf"{status}\): the output does not deliver its setpoint"):
+            inst.ramp_to_power(-19)
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_readbacks_that_disagree_with_the_writes_fail(cls):
+    """POW? beyond its 0.01 dB resolution from the power written, OUTP? 0 after RF on."""
+    get, _, out = CMDS[cls]
+    with protocol(cls, [(get, "-20"), (out.format(1), None),
+                        (CHECK[cls], "-2.00000000E+001;0;0")]) as inst:
+        with pytest.raises(OutputNotFollowingError, match=r"OUTP\? reads 0 after the RF was "
+                                                          r"switched on, with -20 dBm set"):
+            inst.output_enabled = True
+    with protocol(cls, [(get, "-20"), (out.format(1), None),
+                        (CHECK[cls], "-1.99800000E+001;1;0")]) as inst:
+        with pytest.raises(OutputNotFollowingError, match=r"POW\? reads -19.98 dBm, with "
+                                                          r"-20 dBm set"):
+            inst.output_enabled = True
+    with protocol(cls, [(get, "-20"), (out.format(1), None),
+                        (CHECK[cls], "-1.99900000E+001;1;0")]) as inst:
+        inst.output_enabled = True                  # within the 0.01 dB resolution
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_after_a_failed_check_the_shutdown_still_ramps_down_and_switches_off(cls):
+    get, fmt, out = CMDS[cls]
+    pairs = [(get, "-20"), (out.format(1), None), levelled(cls, -20), (get, "-20")]
+    pairs += [(fmt.format(p), None) for p in (-19, -18)]
+    pairs += [(CHECK[cls], "-1.80000000E+001;1;2" if cls is not SMB100A else
+               "-1.80000000E+001;1;1")]
+    pairs += [(get, "-1.80000000E+001")] + [(fmt.format(p), None) for p in (-19, -20)]
+    pairs += [(out.format(0), None)]
+    with protocol(cls, pairs) as inst:
+        inst.output_enabled = True
+        with pytest.raises(OutputNotFollowingError):
+            inst.ramp_to_power(-18)
+        inst.shutdown()                             # from the −18 dBm last written

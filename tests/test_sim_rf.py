@@ -3,11 +3,13 @@ in-process, the N5183B over a loopback socket; the bench sees RF on/off, AM and 
 reference."""
 import uuid
 import warnings
+from contextlib import contextmanager
 
 import pytest
 import pyvisa
 from pymeasure.instruments.agilent import Agilent8257D
 
+from labspin.drivers.base import OutputNotFollowingError
 from labspin.drivers.rf_sources import E8257D, N5183B, SMB100A
 from labspin.sim_backend.samples import load_sample
 from labspin.sim_backend.server import serve
@@ -200,24 +202,123 @@ def test_pymeasure_agilent8257d_against_the_e8257d_twin(bench):
         assert [int(code) for code, _ in psg.check_errors()] == [-222]
 
 
-def test_n5183b_over_a_loopback_socket(bench):
+@contextmanager
+def served_n5183b(bench):
+    """Get (twin, driver) for an N5183B twin served on a loopback socket, closed after."""
     twin = N5183BTwin(bench, "rf")
     with serve({"rf": twin}) as server:
         rf = N5183B(server.resources["rf"], visa_library="@py", clock=bench.clock,
                     read_termination="\n", write_termination="\n", timeout=2000)
         try:
-            assert rf.id == twin.idn
-            rf.frequency, rf.power = 12e9, 3.0
-            rf.configure_am_reference(5e3, depth=100.0)
-            rf.output_enabled = True
-            assert rf.ask("*OPC?").strip() == "1"                # writes are asynchronous
-            assert bench.drives.rf["rf"].power_dBm == 3.0
-            assert bench.drives.rf["rf"].am_depth == 1.0
-            rf.write(":SOUR:POW 25 DBM")                          # above +19 dBm
-            assert [int(c) for c, _ in rf.check_errors()] == [-222]
-            rf.shutdown()
-            assert rf.ask("*OPC?").strip() == "1"
-            assert "rf" not in bench.drives.rf
+            yield twin, rf
         finally:
             rf.adapter.close()
     pyvisa.ResourceManager("@py").close()
+
+
+def test_n5183b_over_a_loopback_socket(bench):
+    with served_n5183b(bench) as (twin, rf):
+        assert rf.id == twin.idn
+        rf.frequency, rf.power = 12e9, 3.0
+        rf.configure_am_reference(5e3, depth=100.0)
+        rf.output_enabled = True
+        assert rf.ask("*OPC?").strip() == "1"                # writes are asynchronous
+        assert bench.drives.rf["rf"].power_dBm == 3.0
+        assert bench.drives.rf["rf"].am_depth == 1.0
+        rf.write(":SOUR:POW 25 DBM")                          # above +19 dBm
+        assert [int(c) for c, _ in rf.check_errors()] == [-222]
+        rf.shutdown()
+        assert rf.ask("*OPC?").strip() == "1"
+        assert "rf" not in bench.drives.rf
+
+
+# --- the ALC: stuck and unlevelled outputs, reported as the real sources do (issue 13) ------
+
+KEYSIGHT_TWINS = [(E8257DTwin, E8257D), (N5183BTwin, N5183B)]
+
+
+@pytest.mark.parametrize("twin_cls", [E8257DTwin, N5183BTwin])
+def test_keysight_questionable_power_bit_1_reports_an_unlevelled_output(bench, twin_cls):
+    twin = twin_cls(bench, "rf")
+    status = ":STAT:QUES:POW:COND?;:STAT:QUES:COND?"
+    twin.handle(":FREQ 5 GHz;:POW 10 DBM")
+    assert twin.handle(status) == "0;0"                          # RF off: nothing to level
+    twin.handle(":OUTP 1")
+    assert twin.handle(status) == "0;0" and bench.drives.rf["rf"].power_dBm == 10.0
+    twin.unlevel(4.0)                                            # the ALC tops out at +4 dBm
+    assert twin.handle(status) == "2;8"                          # bit 1, summary bit 3
+    assert twin.handle(":POW?") == "+1.00000000E+001"            # POW? is the power set
+    assert bench.drives.rf["rf"].power_dBm == 4.0                # the sample gets what leaves
+    twin.handle(":POW 3.99 DBM")
+    assert twin.handle(status) == "0;0"                          # levelled again below the cap
+    twin.unlevel(None)
+    twin.inject("stuck_output", on="power", count=None)         # a hung level DAC
+    twin.handle(":POW 5 DBM")
+    assert twin.handle(status) == "2;8" and bench.drives.rf["rf"].power_dBm == 3.99
+    twin.handle(":OUTP 0")
+    assert twin.handle(status) == "0;0" and "rf" not in bench.drives.rf
+
+
+@pytest.mark.parametrize("twin_cls, driver_cls", KEYSIGHT_TWINS)
+def test_keysight_driver_fails_an_unlevelled_ramp_and_still_shuts_down(opened, bench, twin_cls,
+                                                                       driver_cls):
+    twin, rf = opened(twin_cls, driver_cls)
+    rf.frequency, rf.power = 8e9, -10
+    rf.output_enabled = True                                     # levelled: passes
+    twin.unlevel(-3.0)
+    rf.ramp_to_power(-5)                                         # below the cap: passes
+    with pytest.raises(OutputNotFollowingError,
+                       match=rf"^{rf.name} \(rf_source\): :STAT:QUES:POW:COND\? bit 1 "
+                             r"\(unleveled\), with 0 dBm set and the RF on \(read: power 0 "
+                             r"dBm, output 1, status 2\)"):
+        rf.ramp_to_power(0)
+    assert bench.drives.rf["rf"].power_dBm == -3.0
+    rf.shutdown()
+    powers = [v for _, n, v in twin.output_log if n == "power"]
+    assert powers[-20:] == [float(p) for p in range(-1, -21, -1)]   # 1 dB steps from 0 dBm
+    assert twin.output("rf_on") is False and "rf" not in bench.drives.rf
+
+
+def test_smb100a_reverse_power_protection_fails_the_check(opened, bench):
+    twin, rf = opened(SMB100ATwin, SMB100A)
+    rf.frequency, rf.power = 2e9, -20
+    rf.output_enabled = True
+    twin.trip_protection()                                       # reflected power: relay open
+    assert "rf" not in bench.drives.rf and rf.output_enabled is True
+    with pytest.raises(OutputNotFollowingError, match=r"OUTP:PROT:TRIP\? bit 0 \(reverse power "
+                                                      r"protection tripped\), with -19 dBm"):
+        rf.ramp_to_power(-19)
+    rf.write("OUTP:PROT:CLE")
+    assert bench.drives.rf["rf"].power_dBm == -19.0
+    rf.ramp_to_power(-18)                                        # healthy again
+    rf.shutdown()
+    assert twin.output("rf_on") is False
+
+
+@pytest.mark.parametrize("twin_cls, driver_cls", MODELS)
+def test_a_stuck_rf_switch_fails_when_the_rf_goes_on(opened, bench, twin_cls, driver_cls):
+    """The switch writes are taken but the output stays off: OUTP? answers the switch set
+    (1), so the Keysight ALC's unleveled bit is what tells; the SMB100A cannot tell."""
+    twin, rf = opened(twin_cls, driver_cls)
+    rf.power = -20
+    twin.inject("stuck_output", on="rf_on", count=None)
+    if twin_cls is SMB100ATwin:
+        rf.output_enabled = True                                 # not visible remotely
+    else:
+        with pytest.raises(OutputNotFollowingError, match=r"bit 1 \(unleveled\)"):
+            rf.output_enabled = True
+    assert "rf" not in bench.drives.rf
+
+
+def test_n5183b_unlevelled_output_is_caught_over_a_loopback_socket(bench):
+    """The check's one compound message (three replies joined by ';') over a raw socket."""
+    with served_n5183b(bench) as (twin, rf):
+        rf.frequency, rf.power = 12e9, -18.0
+        rf.output_enabled = True
+        twin.unlevel(-19.5)
+        with pytest.raises(OutputNotFollowingError, match=r"bit 1 \(unleveled\), with -17 "
+                                                          r"dBm set .* status 2\)"):
+            rf.ramp_to_power(-17)
+        rf.shutdown()
+        assert rf.ask("*OPC?").strip() == "1"
+        assert twin.output("rf_on") is False
