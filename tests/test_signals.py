@@ -164,3 +164,37 @@ def test_guard_sets_abort_of_a_run_in_another_thread_and_raises_only_once():
     assert not signals.installed()                  # the handlers were put back
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     assert any("SIGHUP received during the ramp-down" in s for s in told), told
+
+
+def test_a_signal_between_the_lock_and_the_start_ends_aborted_with_nothing_switched_on(
+        tmp_path, monkeypatch):
+    """SIGTERM while the run holds its bench lock but has not started (its file being made):
+    before, the process died there by the signal's default action, leaving a lock that named
+    a dead run and no file (1 of 18 tmr-statistics trials of a full interruption campaign).
+    Now the signal is noted: the run ends ABORTED at once, its file has the status, the lock
+    is freed, no source was switched on, and the handlers are put back."""
+    from labspin.bench.lock import lock_dir
+    from labspin.run import api, runner
+
+    monkeypatch.setenv("LABSPIN_LOCK_DIR", str(tmp_path / "locks"))
+    p = api.prepare("current-sweep", params=["max_current=0.0002", "current_step=0.00005"])
+    made = runner._unique_path
+
+    def signalled(*args):
+        os.kill(os.getpid(), signal.SIGTERM)     # delivered at the next bytecode, in here
+        time.sleep(0.05)
+        return made(*args)
+    monkeypatch.setattr(runner, "_unique_path", signalled)
+    result = runner.run_procedure(p.procedure, p.bench, tmp_path)
+    assert result.status == runner.ABORTED
+    assert "#Status: ABORTED" in result.path.read_text(encoding="utf-8")
+    twins = p.bench.virtual.instruments
+    assert not [n for n, t in twins.items() if t.outputs.get("output")], \
+        {n: t.outputs for n, t in twins.items()}
+    # what opening the bench sets (the magnet supply's 36 V compliance) and nothing else
+    levels = [(n, o, v) for n, t in twins.items() for _, o, v in getattr(t, "output_log", [])
+              if v and (n, o) != ("magnet_psu", "voltage")]
+    assert not levels, levels
+    assert not list(lock_dir().glob("*.lock"))
+    assert not signals.installed()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL

@@ -152,7 +152,8 @@ def _store_metadata(procedure, bench: Bench, results: Results, sample_name: str,
 def run_life_cycle(procedure, bench: Bench, results: Results, abort: threading.Event,
                    hooks: RunHooks, *, sample_name: str = "",
                    sample_parameters: dict | None = None,
-                   seed: int | None = None, owner=None) -> tuple[int, str]:
+                   seed: int | None = None, owner=None,
+                   guard: signals.StopGuard | None = None) -> tuple[int, str]:
     """Run a checked ``procedure`` whose results file ``results`` exists (header written):
     open the bench, store the metadata, startup/execute, and on every exit (finish, abort,
     exception, instrument fault, stop signal) ramp every source to its safe state, close the
@@ -161,11 +162,16 @@ def run_life_cycle(procedure, bench: Bench, results: Results, abort: threading.E
     cycle of the CLI, the API, sequences and the GUI worker; ``abort`` set means should_stop()
     is true (status ABORTED). ``owner``: the acquired bench lock
     (:func:`labspin.bench.lock.lock_for`); every setpoint written is journaled beside it and
-    it is released at the end."""
+    it is released at the end. ``guard``: a StopGuard the caller entered and held
+    (:meth:`~labspin.run.signals.StopGuard.hold`) while it took the lock and made the file;
+    a signal it noted ends the run ABORTED before anything is switched on."""
     status, message = FAILED, ""
-    guard = signals.StopGuard(abort)
     try:
-        guard.enter()               # SIGINT, SIGTERM, SIGHUP abort the run from here on
+        if guard is None:
+            guard = signals.StopGuard(abort)
+            guard.enter()           # SIGINT, SIGTERM, SIGHUP abort the run from here on
+        else:
+            guard.arm()
         try:
             bench.open()
         finally:                    # a bench that failed to open still leaves its metadata
@@ -179,7 +185,8 @@ def run_life_cycle(procedure, bench: Bench, results: Results, abort: threading.E
         procedure.status = RUNNING
         if hooks.opened is not None:
             hooks.opened(identities)
-        procedure.startup()
+        if not abort.is_set():      # (a stop before the start: nothing is switched on)
+            procedure.startup()
         if not abort.is_set():
             procedure.execute()
         status = ABORTED if abort.is_set() else FINISHED
@@ -227,10 +234,16 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
     """
     abort = abort or threading.Event()
     procedure.check(bench.config)
-    owner = bench_lock.lock_for(bench, procedure.NAME or type(procedure).__name__)
-    if owner is not None:           # BenchLockError (held, or left by a dead run): untouched
-        owner.acquire(str(bench.config.path or "BENCH"))
+    # from the lock on, a stop signal is noted, not raised (nor the process killed by it)
+    # until the run starts: it then ends ABORTED with its file's status and the lock freed
+    guard = signals.StopGuard(abort)
+    guard.enter()
+    guard.hold()
+    owner = None
     try:
+        owner = bench_lock.lock_for(bench, procedure.NAME or type(procedure).__name__)
+        if owner is not None:       # BenchLockError (held, or left by a dead run): untouched
+            owner.acquire(str(bench.config.path or "BENCH"))
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         path = _unique_path(out_dir, stem or procedure.NAME or type(procedure).__name__)
@@ -238,6 +251,7 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
     except BaseException:           # no file, nothing touched: the bench is free again
         if owner is not None:
             owner.release()
+        guard.leave()
         raise
     t0 = bench.clock.now()
     rows = []                       # the append handle, once the metadata is in the file
@@ -259,5 +273,5 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
     status, message = run_life_cycle(procedure, bench, results, abort, hooks,
                                      sample_name=sample_name,
                                      sample_parameters=sample_parameters, seed=seed,
-                                     owner=owner)
+                                     owner=owner, guard=guard)
     return RunResult(path, status, message)

@@ -71,6 +71,7 @@ class StopGuard:
         self.thread = threading.current_thread()
         self.received: list[str] = []
         self._interruptible = True
+        self._holding = False
         self._ramp_lines: list[str] = []
 
     @property
@@ -87,6 +88,17 @@ class StopGuard:
         if self.received:
             for line in self._ramp_lines:
                 self.tell(line)
+
+    def hold(self) -> None:
+        """Before the run starts (its bench lock and file being made): signals are noted
+        (abort set), never raised, so that the run then ends ABORTED at once with its file's
+        status and its lock released, instead of the process dying between them."""
+        self._interruptible, self._holding = False, True
+
+    def arm(self) -> None:
+        """The run starts: from now on a first signal raises (see :meth:`hold`)."""
+        self._holding = False
+        self._interruptible = not self.received
 
     def enter(self) -> None:
         """Register the run for the stop signals, installing the handlers if this is the
@@ -108,6 +120,11 @@ class StopGuard:
         name = signal_name(signum)
         self.received.append(name)
         self.abort.set()
+        if self._holding:
+            if len(self.received) == 1:
+                self.tell(f"{name} received: aborting the run before it starts (no source is "
+                          "switched on; the file gets its status)")
+            return
         if self._interruptible:
             self._interruptible = False
             self.tell(f"{name} received: aborting the run; sources ramp to their safe state "
