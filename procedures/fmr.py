@@ -127,9 +127,7 @@ class FMR(LabspinProcedure, LockInReadout):
             for b_set in self.window(f, self.next_meff(found)):
                 if self.should_stop():
                     return
-                measured = b.magnet.set_field(float(b_set))
-                self.sleep(self.settle * self.time_constant)
-                x, y = self._read(lockin)
+                measured, x, y = self._read_at_field(lockin, float(b_set))
                 self.emit("results", {
                     "Frequency (Hz)": f, "Power (dBm)": self.power,
                     "Field angle (deg)": self.field_angle, "Field set (T)": float(b_set),
