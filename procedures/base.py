@@ -100,9 +100,10 @@ def with_default(parameter, default):
 
 
 class LockInSettings:
-    """Mixin: a lock-in readout's settings, and setting a lock-in up with them. A reading
-    waits "Settle time constants" × "Time constant" on the bench clock, then averages
-    "Readings per point" readings."""
+    """Mixin: a lock-in readout's settings, setting a lock-in up with them, and the one
+    reading that steps the sensitivity up on overload (:meth:`_read`). A reading waits
+    "Settle time constants" × "Time constant" on the bench clock, then averages "Readings
+    per point" readings."""
     time_constant = FloatParameter("Time constant", units="s", default=0.1, minimum=1e-5,
                                    maximum=3e4)
     settle = FloatParameter("Settle time constants", default=7.0, minimum=0.0, maximum=1000.0)
@@ -118,6 +119,22 @@ class LockInSettings:
         """Wait for the lock-in's output to settle (virtual time on a simulated bench)."""
         self.sleep(self.settle * self.time_constant)
 
+    def _read(self, lockin) -> tuple[float, float]:
+        """Read X, Y (V rms), "Readings per point" averaged; on overload step the
+        sensitivity up (×1.5, to the next range), settle and read again — an overloaded
+        reading is never returned (LimitError at the largest sensitivity, 1 V)."""
+        lockin.overloaded          # noqa: B018 — clear the latched status
+        for _ in range(30):
+            xy = np.array([lockin.measure_xy() for _ in range(self.averages)])
+            if not lockin.overloaded:
+                return float(xy[:, 0].mean()), float(xy[:, 1].mean())
+            sens = float(lockin.sensitivity)
+            if sens >= 1.0:
+                raise LimitError("lock-in overloaded at its largest sensitivity (1 V)")
+            lockin.sensitivity = sens * 1.5
+            self.settle_lockin()
+        raise RuntimeError("lock-in still overloaded after 30 sensitivity steps")
+
 
 class SineDrive:
     """Mixin: the ac current of a lock-in readout: its frequency, and for the lock-in's own
@@ -132,25 +149,25 @@ class SineDrive:
 
 
 class LockInReadout(LockInSettings):
-    """Mixin: :class:`LockInSettings` with a sensitivity, and the reading that steps the
-    sensitivity up on overload (ST-FMR, FMR)."""
+    """Mixin: :class:`LockInSettings` with one sensitivity, and a field point's reading
+    (ST-FMR, FMR)."""
     settle = with_default(LockInSettings.settle, 10.0)
     sensitivity = FloatParameter("Sensitivity", units="V", default=1e-3, minimum=2e-9,
                                  maximum=1.0)
 
-    def _read(self, lockin) -> tuple[float, float]:
-        """Read X, Y (V rms), averaged; on overload step the sensitivity up and read again."""
-        lockin.overloaded          # noqa: B018 — clear the latched status
-        for _ in range(30):
-            xy = np.array([lockin.measure_xy() for _ in range(self.averages)])
-            if not lockin.overloaded:
-                return float(xy[:, 0].mean()), float(xy[:, 1].mean())
-            sens = float(lockin.sensitivity)
-            if sens >= 1.0:
-                raise LimitError("lock-in overloaded at its largest sensitivity (1 V)")
-            lockin.sensitivity = sens * 1.5
-            self.settle_lockin()
-        raise RuntimeError("lock-in still overloaded after 30 sensitivity steps")
+    def _read_at_field(self, lockin, field_T: float) -> tuple[float, float, float]:
+        """Set the magnet to ``field_T`` (T), let the lock-in settle, read X, Y (V rms,
+        :meth:`_read`); get (the field measured after the reading (T), X, Y).
+
+        The field is read again after the lock-in: the magnet's settle returns within its
+        tolerance while the coil current still relaxes toward the setpoint (on the simulated
+        bench e^−5 of a 1 mT step, 7 µT, after its 1 s delay), and the lock-in's output is the
+        signal at the field that followed — a sweep's resonances sat that much low."""
+        magnet = self.bench.magnet
+        magnet.set_field(float(field_T))
+        self.settle_lockin()
+        x, y = self._read(lockin)
+        return float(magnet.measure_field()), x, y
 
 
 class LabspinProcedure(Procedure):

@@ -250,6 +250,49 @@ def weighted_line(x, y, e, intercept: bool = True) -> tuple[np.ndarray, np.ndarr
     return weighted_fit(np.column_stack([x, np.ones_like(x)] if intercept else [x]), y, e)
 
 
+# ------------------------------------------------------------------------ repeated readings
+def average_repeats(cells, channels: dict, pools=None, min_dof: int = 5) -> dict:
+    """Average repeated readings of one set point so that repeats enter a fit once, as
+    their mean, with their scatter as its error — not as independent points.
+
+    ``cells``: each row's set point, 0 … n − 1 (−1: no reading); ``channels``: {name:
+    values per row} (NaN = no reading); ``pools``: a group per set point whose within-point
+    variances are pooled (a lock-in's noise does not depend on the set point; default: one
+    group), every set point pooled together where a group has fewer than ``min_dof``
+    degrees of freedom. Each mean's error is √(pooled variance / its number of readings);
+    without repeats (fewer than ``min_dof`` degrees of freedom in all) the errors are None
+    and the fits scale their covariance by the residuals.
+
+    Get {name: means, name + "_err": errors or None, "n": readings per set point (the most
+    of any channel)}."""
+    cells = np.asarray(cells, int)
+    npts = int(cells.max()) + 1 if cells.size and cells.max() >= 0 else 0
+    pools = np.zeros(npts, int) if pools is None else np.asarray(pools, int)
+    used = cells >= 0
+    out: dict = {}
+    n_max = np.zeros(npts, int)
+    for name, values in channels.items():
+        v = np.asarray(values, float)
+        ok = used & np.isfinite(v)
+        n = np.bincount(cells[ok], minlength=npts)
+        total = np.bincount(cells[ok], weights=v[ok], minlength=npts)
+        mean = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+        dev2 = np.bincount(cells[ok], weights=(v[ok] - mean[cells[ok]]) ** 2, minlength=npts)
+        n_max = np.maximum(n_max, n)
+        dof = np.maximum(n - 1, 0)
+        err = None
+        if dof.sum() >= min_dof:
+            s2 = np.full(npts, dev2.sum() / dof.sum())
+            for g in np.unique(pools):
+                sel = pools == g
+                if dof[sel].sum() >= min_dof:
+                    s2[sel] = dev2[sel].sum() / dof[sel].sum()
+            err = np.where(n > 0, np.sqrt(s2 / np.maximum(n, 1)), np.nan)
+        out[name], out[name + "_err"] = mean, err
+    out["n"] = n_max
+    return out
+
+
 # ------------------------------------------------------------------------ strict JSON
 def strict(obj):
     """Get ``obj`` with every non-finite float replaced by None and numpy scalars and arrays

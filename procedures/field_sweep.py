@@ -194,10 +194,10 @@ class FieldSweep(LabspinProcedure, LockInSettings, SineDrive):
             li.sine_amplitude = self.sine_voltage()      # ramped by the driver, limit-checked
 
     def _read_lockin(self) -> float:
-        """Get V_ω = √2·X (V, amplitude of the part in phase with the current)."""
+        """Get V_ω = √2·X (V, amplitude of the part in phase with the current); an
+        overloaded reading is taken again at the next sensitivity (``LockInSettings._read``)."""
         self.settle_lockin()
-        x = [self._lockin().measure_xy()[0] for _ in range(self.averages)]
-        return SQRT2 * float(np.mean(x))
+        return SQRT2 * self._read(self._lockin())[0]
 
     def execute(self) -> None:
         lockin = self.readout == "lock-in"

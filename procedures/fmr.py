@@ -8,7 +8,8 @@ field sweeps up through a window around the resonance.
 
 Conventions
 - Fields μ0·H in tesla, in plane along the waveguide (``Field angle`` from +x); ``Field (T)``
-  the gaussmeter's reading, ``Field set (T)`` the setpoint.
+  the gaussmeter's reading after the lock-in's (``LockInReadout._read_at_field``),
+  ``Field set (T)`` the setpoint.
 - ``X (V)``, ``Y (V)``: the lock-in's outputs (V rms) at the modulation frequency,
   X = b_m·dV_diode/dB/√2 for a modulation b_m·sin ωt in phase with the sine output; b_m
   (the coils' peak field, T) is recorded in the header (``Modulation field``), only the line
@@ -128,9 +129,7 @@ class FMR(LabspinProcedure, LockInReadout):
             for b_set in self.window(f, self.next_meff(found)):
                 if self.should_stop():
                     return
-                measured = b.magnet.set_field(float(b_set))
-                self.sleep(self.settle * self.time_constant)
-                x, y = self._read(lockin)
+                measured, x, y = self._read_at_field(lockin, float(b_set))
                 self.emit("results", {
                     "Frequency (Hz)": f, "Power (dBm)": self.power,
                     "Field angle (deg)": self.field_angle, "Field set (T)": float(b_set),

@@ -30,8 +30,8 @@ import pandas as pd
 from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
 from labspin.results.reader import convert_onto, file_index
 
-from .estimates import Option
-from .kittel import fit_resonances, resonance_result, resonance_setup
+from .estimates import Option, Prior
+from .kittel import _angles, fit_resonances, kittel_and_damping, resonance_result, resonance_setup
 from .kittel_analysis import MAGNET_OPTION
 from .stfmr_analysis import OPTIONS as STFMR_OPTIONS
 from .stfmr_analysis import (
@@ -60,7 +60,8 @@ OPTIONS = tuple(o for o in STFMR_OPTIONS if o.name in _SHARED) + (
     Option("window_hwhm", "", "refit each line within ± this many HWHM of its resonance "
            "(0: the whole sweep)", 10.0, constant=False),
     Option("modulation_T", "T", "peak field-modulation amplitude b_m of derivative lines: "
-           "each HWHM is corrected for the modulation broadening (Δ_fit ≈ Δ + b_m²/(2Δ))"),
+           "each HWHM is corrected for the modulation broadening (Δ_fit ≈ Δ + b_m²/(2Δ)); "
+           "its error (V±E) propagates into α and ΔB0"),
 )
 
 MODULATION_VALID = 0.3
@@ -78,6 +79,29 @@ def modulation_corrected_hwhm(dh_fit_T, dh_err_T, b_m_T: float):
     root = np.sqrt(np.clip(d * d - 2 * b_m_T ** 2, 0.0, None))
     slope = 0.5 * (1 + d / np.maximum(root, 1e-300))
     return 0.5 * (d + root), np.asarray(dh_err_T, float) * slope
+
+def add_modulation_error(out: dict, used, bm: Prior, set_: dict, priors: dict) -> None:
+    """Add the modulation amplitude's prior error to ``out``'s α and ΔB0 errors, as
+    :func:`kittel.fit_kittel` does for γ and μ0H_k: the damping refitted with the ``used``
+    lines' fitted (uncorrected) HWHM corrected at b_m + σ and at b_m − σ, half the difference
+    added in quadrature. The correction moves every line the same way, so this error is
+    common to all lines (not a per-line one, which the straight line would average down).
+    γ is held at the joint fit's value for both refits."""
+    gamma = out.get("gamma_Hz_per_T", priors["gamma_Hz_per_T"].value
+                    if "gamma_Hz_per_T" in priors else None)
+    g = Prior(gamma, out.get("gamma_Hz_per_T_err", 0.0), "joint fit")
+    ends = []
+    for sign in (1, -1):
+        dh, dh_err = modulation_corrected_hwhm(used["mu0_dh_T"], used["mu0_dh_T_err"],
+                                               bm.value + sign * bm.err)
+        res, *_ = kittel_and_damping(used.assign(mu0_dh_T=dh, mu0_dh_T_err=dh_err), set_, g,
+                                     priors, _angles(used, set_), [])
+        ends.append(res)
+    for key in ("alpha", "mu0_dh0_T"):
+        if key in out and all(key in e for e in ends):
+            out[key + "_err"] = math.hypot(out[key + "_err"],
+                                           0.5 * (ends[0][key] - ends[1][key]))
+
 
 _LINE_OUT = ("frequency_Hz", "polarity", "power_dBm", "file", "repeat", "lineshape",
              "lockin_phase_deg", "mu0_hres_T", "mu0_hres_T_err", "mu0_dh_T", "mu0_dh_T_err",
@@ -228,6 +252,7 @@ def analyze_fmr(df: pd.DataFrame, **options) -> dict:
     bm = priors.get("modulation_T")
     if bm is not None and shape == "derivative" and "mu0_dh_T" in lines.columns:
         fit_dh = lines["mu0_dh_T"].to_numpy(float)
+        fit_dh_err = lines["mu0_dh_T_err"].to_numpy(float)
         lines["mu0_dh_T"], lines["mu0_dh_T_err"] = modulation_corrected_hwhm(
             fit_dh, lines["mu0_dh_T_err"], bm.value)
         wide = lines["used"] & (bm.value > MODULATION_VALID * lines["mu0_dh_T"])
@@ -244,6 +269,10 @@ def analyze_fmr(df: pd.DataFrame, **options) -> dict:
                                                    else ""))
     out, sel, per_pol, free = fit_resonances(sel, lines, set_, priors, gamma, warnings,
                                              reject_outliers=True)
+    if bm is not None and bm.err > 0 and shape == "derivative":
+        add_modulation_error(out, lines.loc[sel.index].assign(
+            mu0_dh_T=fit_dh[lines.index.get_indexer(sel.index)],
+            mu0_dh_T_err=fit_dh_err[lines.index.get_indexer(sel.index)]), bm, set_, priors)
     cols = [c for c in _LINE_OUT if c in lines.columns]
     result = resonance_result(out, sel, per_pol, free, lines[cols].to_dict(orient="records"),
                               priors, warnings)

@@ -29,8 +29,10 @@ Conventions (design.md, physics.md):
   ``V1w (V)`` = √2·X₁ω = V_ω = I0·R_xy (amplitude of the part in phase with the current) and
   ``V2w (V)`` = √2·Y₂ω = V_2ω as physics.md defines it, V(t) ⊃ V_2ω cos 2ωt,
   V_2ω = −(I0²/2)·dR_xy/dI. The raw rms readings are kept as ``X1w``, ``Y1w``, ``X2w``, ``Y2w``.
-  ``Overload 1w``/``Overload 2w`` are 1 where that lock-in reported an overload (input or
-  output past its range, LIAS?) while reading the point — the analysis leaves those out.
+  An overloaded reading (input or output past its range, LIAS?) is taken again at the next
+  sensitivity (both lock-ins, both scans: ``LockInSettings._read``), so ``Sensitivity 1w``
+  /``2w`` are starting ranges; ``Overload 1w``/``Overload 2w`` are 1 where that lock-in
+  still reported an overload after the point's readings — the analysis leaves those out.
 * ``Field (T)`` is μ0·H read by the gaussmeter, signed along the field direction
   ``Field angle (deg)`` (in-plane, from +x: 0° = x, 90° = y).
 
@@ -259,15 +261,9 @@ class HarmonicHall(LabspinProcedure, FilmParameters, LockInSettings, SineDrive):
         else:
             l1.sine_amplitude = self.sine_amplitude  # ramped by the driver, limit-checked
 
-    def _read(self, lockin) -> tuple[float, float]:
-        xy = np.array([lockin.measure_xy() for _ in range(self.averages)], float)
-        return float(xy[:, 0].mean()), float(xy[:, 1].mean())
-
     def _point(self, l1, l2, b_set, measured, angle, branch, i0) -> None:
         self.settle_lockin()
-        for lockin in (l1, l2):
-            lockin.overloaded      # noqa: B018 — clear the status latched while settling
-        x1, y1 = self._read(l1)
+        x1, y1 = self._read(l1)              # overloaded: the next range, read again
         x2, y2 = self._read(l2)
         over1, over2 = int(bool(l1.overloaded)), int(bool(l2.overloaded))
         self.emit("results", {

@@ -30,7 +30,10 @@ the mean h² over the window. Measured on the simulated bench's noiseless harmon
 ±0.19 H_K, +3.7 % and +1.4 % for ±0.28 H_K, +7 % and +2.6 % for ±0.38 H_K. Keep the window
 small (default: half of each branch's extent, which is bounded by switching or by the sweep);
 the result reports ``window_T``. V_ω and V_2ω may come from different sweeps (rows with only one of
-them). Each branch is refitted at ×1/√2 and ×√2 the window; a change beyond twice its own
+them). Repeated readings of one set point (one "Field set (T)" on one sweep direction, e.g. the
+two up-sweeps of a loop) are averaged first, their pooled scatter the error of each mean, and
+the fits weighted by it (:func:`set_point_means`; ``n_readings``, ``n_points``).
+Each branch is refitted at ×1/√2 and ×√2 the window; a change beyond twice its own
 standard error (nested windows: √|σ'² − σ²|) is a window systematic, added to the branch's
 errors and reported (``mu0_hdl_mzp_T_err_window``, …) with a warning
 (:func:`window_systematic`): on the real Ta/CoFeB set H_FL moves by 21 A/m over window
@@ -76,12 +79,14 @@ from labspin.results.reader import file_index, join_tables, read_table
 from .estimates import (
     Option,
     Prior,
+    average_repeats,
     combine,
     flag_undetermined,
     least_squares,
     priors_dict,
     resolve_priors,
     settings,
+    weighted_fit,
 )
 from .harmonic_hall_angle_analysis import analyze_angle_scans, is_angle_scan
 
@@ -247,25 +252,47 @@ def branch_labels(h: np.ndarray, v1: np.ndarray,
 
 
 # ------------------------------------------------------------------------ one branch
-def branch_b(h1, v1, h2, v2, window_T: float) -> dict:
+def set_point_means(h, v1, v2, set_point=None, sweep=None) -> dict:
+    """Average the repeated readings of one branch's set points (:func:`estimates.
+    average_repeats`): a set point is one value of ``set_point`` (the "Field set (T)" column;
+    else the measured field ``h`` itself, so only exact repeats) on one sweep direction
+    ``sweep`` (the "Branch" column, where recorded). Get {"h": the mean measured field per
+    set point, "v1", "v2", "v1_err", "v2_err" (None without repeats), "n"}."""
+    key = np.round(np.asarray(h if set_point is None else set_point, float), 12)
+    sweep = np.zeros(key.size) if sweep is None else np.asarray(sweep, float)
+    pairs = list(zip(key, sweep))
+    index = {k: i for i, k in enumerate(sorted(set(pairs)))}
+    cells = np.array([index[k] for k in pairs], int)
+    return average_repeats(cells, {"v1": v1, "v2": v2, "h": h})
+
+
+def branch_b(h1, v1, h2, v2, window_T: float, e1=None, e2=None) -> dict:
     """Get B = (∂V_2ω/∂H)/(∂²V_ω/∂H²) (T) of one branch and one direction, its standard
     error, and the sign of the 1ω curvature, from rows within |H| ≤ window_T.
 
     V_ω: quartic polynomial (quadratic below 12 points); V_2ω = c + B·∂V_ω/∂H. The error combines
-    the regression's and the relative error of the V_ω curvature (which scales B)."""
+    the regression's and the relative error of the V_ω curvature (which scales B). With the
+    readings' errors ``e1``, ``e2`` (repeats' scatter, :func:`set_point_means`) the fits are
+    weighted and their covariance widened by the reduced χ² when above 1
+    (:func:`estimates.weighted_fit`); without, ordinary least squares scaled by the
+    residuals."""
     s1 = np.abs(h1) <= window_T
     s2 = np.abs(h2) <= window_T
     if s1.sum() < 4 or s2.sum() < 4:
         raise ValueError(f"too few points within the fit window ±{window_T:g} T "
                          f"({int(s1.sum())} with V1w, {int(s2.sum())} with V2w)")
+
+    def fit(design, y, e, sel):
+        return least_squares(design, y[sel]) if e is None else \
+            weighted_fit(design, y[sel], np.asarray(e)[sel])
     scale = window_T
     x1 = h1[s1] / scale
     degree = 4 if x1.size >= 12 else 2
-    p, pcov = least_squares(np.vander(x1, degree + 1, increasing=True), v1[s1])
+    p, pcov = fit(np.vander(x1, degree + 1, increasing=True), v1, e1, s1)
     x2 = h2[s2] / scale
     deriv = sum(k * p[k] * x2 ** (k - 1) for k in range(1, degree + 1)) / scale
     a = np.column_stack([np.ones_like(x2), deriv])
-    q, qcov = least_squares(a, v2[s2])
+    q, qcov = fit(a, v2, e2, s2)
     b = float(q[1])
     rel_curv = float(np.sqrt(pcov[2, 2]) / abs(p[2])) if p[2] != 0 else np.inf
     err = float(np.hypot(np.sqrt(qcov[1, 1]), abs(b) * rel_curv))
@@ -399,8 +426,8 @@ WINDOW_SIGNIFICANCE = 2.0
 """A refit's change counts as a systematic beyond this many standard errors of the change."""
 
 
-def _branch_bs(field, v1, v2, direction, sign, files, window_T, window_fraction, ahe_sign,
-               scale: float = 1.0) -> tuple[dict, list]:
+def _branch_bs(field, v1, v2, direction, sign, files, set_field, sweep, window_T,
+               window_fraction, ahe_sign, scale: float = 1.0) -> tuple[dict, list]:
     """Get Hayashi's B per (direction, m_z sign) and the windows used, with every fit window
     (window_T, or window_fraction of each branch's extent) multiplied by ``scale``; a
     branch whose window would reach past its extent (fraction·scale > 1) or hold too few
@@ -434,12 +461,20 @@ def _branch_bs(field, v1, v2, direction, sign, files, window_T, window_fraction,
                 if window_fraction * scale > 1.0:
                     continue
                 w = window_fraction * scale * ext
+            at = rows[sel]
+            m = set_point_means(h[sel], v1[at], v2[at],
+                                None if set_field is None else set_field[at] * sign[at],
+                                None if sweep is None else sweep[at])
+            ok1, ok2 = np.isfinite(m["v1"]), np.isfinite(m["v2"])
             try:
-                res = branch_b(h[sel1], v1[rows][sel1], h[sel2], v2[rows][sel2], w)
+                res = branch_b(m["h"][ok1], m["v1"][ok1], m["h"][ok2], m["v2"][ok2], w,
+                               None if m["v1_err"] is None else m["v1_err"][ok1],
+                               None if m["v2_err"] is None else m["v2_err"][ok2])
             except ValueError:
                 if scale == 1.0:
                     raise
                 continue
+            res.update(n_readings=int(sel.sum()), n_points=int((m["n"] > 0).sum()))
             mz = -res["curvature_sign"] * ahe_sign
             windows.append(w)
             if (ax, mz) in bs:       # two label groups on one m_z: keep the better one
@@ -511,7 +546,12 @@ def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: 
     direction, sign = _direction(angle)
     files = file_index(df)
 
-    args = (field, v1, v2, direction, sign, files, window_T, window_fraction, ahe_sign)
+    def column(name):
+        return pd.to_numeric(df[name], errors="coerce").to_numpy(float) if name in df.columns \
+            else None
+    set_field, sweep = column("Field set (T)"), column("Branch")
+    args = (field, v1, v2, direction, sign, files, set_field, sweep, window_T, window_fraction,
+            ahe_sign)
     bs, windows = _branch_bs(*args)
     checks = {s: _branch_bs(*args, scale=s)[0] for s in WINDOW_CHECKS}
     out: dict = {}
@@ -563,7 +603,9 @@ def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: 
                                                            i0p.err / i0) if c["mean"] else \
             c["err"] / i0
     out.update({"current_amplitude_A": i0, "xi_r": float(xi_r), "dr_ahe_sign": ahe_sign,
-                "n_branches": len(per), "window_T": float(np.max(windows))})
+                "n_branches": len(per), "window_T": float(np.max(windows)),
+                "n_readings": sum(b["n_readings"] for b in bs.values()),
+                "n_points": sum(b["n_points"] for b in bs.values())})
     return out
 
 

@@ -17,6 +17,7 @@ from labspin.physics.macrospin.analytic import (
     inplane_magnetization_angle as magnetization_angle,
 )
 
+from .estimates import average_repeats as mean_repeats
 from .estimates import least_squares, weighted_fit, weighted_line
 
 
@@ -171,14 +172,10 @@ def fit_second_harmonic(field_T, angle_deg, v2w_V, mu0_hk_T: float, v2w_err_V=No
 
 def average_repeats(field_T, angle_deg, channels: dict, min_dof: int = 5) -> dict:
     """Average repeated readings of one point of an angle scan — one field magnitude
-    (:func:`field_groups`) and one angle (mod 360°, to 1e-3°) — so that repeats enter the
-    fits once, as their mean, not as independent points.
-
-    Each channel's error is the repeats' scatter: the within-point variance pooled over the
-    points of one field magnitude (over every field when one has fewer than ``min_dof``
-    degrees of freedom; the lock-in's noise does not depend on the angle), divided by the
-    point's number of readings. Without repeats (fewer than ``min_dof`` degrees of freedom
-    in all) the errors are None and the fits scale their covariance by the residuals.
+    (:func:`field_groups`) and one angle (mod 360°, to 1e-3°) — by
+    :func:`estimates.average_repeats`, the within-point variance pooled over the points of
+    one field magnitude (over every field where one has fewer than ``min_dof`` degrees of
+    freedom).
 
     ``channels``: {name: values} (NaN = no reading). Get {"field_T", "angle_deg", "n"
     (readings per point, the most of any channel), name: means, name + "_err": errors or
@@ -189,33 +186,11 @@ def average_repeats(field_T, angle_deg, channels: dict, min_dof: int = 5) -> dic
     keys = sorted({(int(g), float(a)) for g, a in zip(groups, angle) if g >= 0})
     index = {k: i for i, k in enumerate(keys)}
     cell = np.array([index.get((int(g), float(a)), -1) for g, a in zip(groups, angle)])
-    used = cell >= 0
     npts = len(keys)
-    out: dict = {"field_T": np.array([field[cell == i].mean() for i in range(npts)]),
-                 "angle_deg": np.array([k[1] for k in keys]),
-                 "n_readings": int(used.sum()), "n_points": npts}
-    cell_group = np.array([k[0] for k in keys])
-    n_max = np.zeros(npts, int)
-    for name, values in channels.items():
-        v = np.asarray(values, float)
-        ok = used & np.isfinite(v)
-        n = np.bincount(cell[ok], minlength=npts)
-        total = np.bincount(cell[ok], weights=v[ok], minlength=npts)
-        mean = np.where(n > 0, total / np.maximum(n, 1), np.nan)
-        dev2 = np.bincount(cell[ok], weights=(v[ok] - mean[cell[ok]]) ** 2, minlength=npts)
-        n_max = np.maximum(n_max, n)
-        dof = np.maximum(n - 1, 0)
-        err = None
-        if dof.sum() >= min_dof:
-            s2_all = dev2.sum() / dof.sum()
-            s2 = np.full(npts, s2_all)
-            for g in np.unique(cell_group):
-                sel = cell_group == g
-                if dof[sel].sum() >= min_dof:
-                    s2[sel] = dev2[sel].sum() / dof[sel].sum()
-            err = np.where(n > 0, np.sqrt(s2 / np.maximum(n, 1)), np.nan)
-        out[name], out[name + "_err"] = mean, err
-    out["n"] = n_max
+    out = mean_repeats(cell, channels, np.array([k[0] for k in keys], int), min_dof)
+    out.update({"field_T": np.array([field[cell == i].mean() for i in range(npts)]),
+                "angle_deg": np.array([k[1] for k in keys]),
+                "n_readings": int((cell >= 0).sum()), "n_points": npts})
     return out
 
 

@@ -297,9 +297,7 @@ class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
         for b_set in fields:
             if self.should_stop():
                 return None
-            measured = self.bench.magnet.set_field(float(b_set))
-            self.settle_lockin()
-            x, y = self._read(lockin)
+            measured, x, y = self._read_at_field(lockin, float(b_set))
             self.emit("results", {
                 "Frequency (Hz)": f, "Power (dBm)": power, "DC current (A)": i_dc,
                 "Field angle (deg)": self.field_angle, "Field set (T)": float(b_set),

@@ -342,14 +342,19 @@ def fit_line(field_T, v_V, shape: str = "absorption", start=None) -> dict:
 
 def heteroscedastic_widened(pcov, cov, jac, r):
     """Get the least-squares covariance ``pcov`` (= (JᵀJ)⁻¹·s², ``cov`` = (JᵀJ)⁻¹) widened,
-    parameter by parameter, to at least the heteroscedasticity-consistent (sandwich, HC1)
-    estimate (JᵀJ)⁻¹·Jᵀdiag(r²)J·(JᵀJ)⁻¹·n/(n − p), correlations kept. Noise that grows where
-    the line is steep — a field reading's jitter times dV/dB, which dominates at high
-    signal-to-noise — concentrates where B_res and Δ are decided; the plain estimate, which
-    spreads the residual variance evenly, then understates their errors (by ≈ 2× on the
-    simulated FMR lines)."""
-    n, k = jac.shape
-    hc = cov @ ((jac * (r * r)[:, None]).T @ jac) @ cov * n / max(n - k, 1)
+    parameter by parameter, to at least the heteroscedasticity-consistent (sandwich) estimate
+    (JᵀJ)⁻¹·Jᵀdiag(r²/(1 − h)²)J·(JᵀJ)⁻¹ with h the points' leverages (HC3; Long & Ervin,
+    Am. Stat. 54, 217, 2000), correlations kept. Noise that grows where the line is steep — a
+    field reading's jitter times dV/dB, which dominates at high signal-to-noise — concentrates
+    where B_res and Δ are decided; the plain estimate, which spreads the residual variance
+    evenly, then understates their errors. Those few steep points have high leverage: the
+    fit follows them and their residuals understate their noise, so HC1 (r²·n/(n − p))
+    still left B_res and Δ pulls of width ≈ 2 on lines whose field jitter dominates
+    (tests/test_fmr_pulls.py); HC3 gives ≈ 1 there and ≈ 0.85–1 where the voltage noise
+    dominates."""
+    h = np.einsum("ij,jk,ik->i", jac, cov, jac)
+    w = (r / np.clip(1.0 - h, 1e-3, None)) ** 2
+    hc = cov @ ((jac * w[:, None]).T @ jac) @ cov
     d = np.sqrt(np.maximum(1.0, np.diag(hc) / np.maximum(np.diag(pcov), 1e-300)))
     return pcov * np.outer(d, d)
 

@@ -115,3 +115,23 @@ def test_modulation_option_corrects_every_line_and_is_a_prior():
         assert b["mu0_dh_T"] < a["mu0_dh_T"] and b["mu0_hres_T"] == a["mu0_hres_T"]
     # a fixed b_m narrows the narrow lines more: α grows
     assert corr["alpha"] > plain["alpha"]
+
+
+def test_modulation_error_propagates_into_alpha_and_dh0():
+    """modulation_T = 0.5 mT ± σ on five lines of HWHM 1.9–5.2 mT (b_m/Δ ≤ 0.26): its error
+    adds to α's and ΔB0's (the damping refitted at b_m ± σ). The correction is
+    Δ ≈ Δ_fit − b_m²/(2Δ_fit), so the shift is linear in σ and doubling σ quadruples the
+    added variance (to 1 %: the next terms are O(σ²/b_m²)); the values do not move."""
+    from test_analysis_fmr import modulated_sweeps
+
+    from labspin.procedures.fmr_analysis import analyze_fmr
+    df = modulated_sweeps(1)
+    res = {s: analyze_fmr(df, gamma_Hz_per_T="29.4e9", modulation_T=f"5e-4±{s}")
+           for s in (0.0, 2.5e-5, 5e-5)}
+    assert res[5e-5]["priors"]["modulation_T"] == {"value": 5e-4, "err": 5e-5,
+                                                    "source": "option"}
+    for key in ("alpha", "mu0_dh0_T"):
+        added = {s: r[key + "_err"] ** 2 - res[0.0][key + "_err"] ** 2 for s, r in res.items()}
+        assert added[2.5e-5] > 0.01 * res[0.0][key + "_err"] ** 2, key   # visible
+        assert added[5e-5] / added[2.5e-5] == pytest.approx(4.0, rel=0.01), key
+        assert res[5e-5][key] == res[0.0][key]

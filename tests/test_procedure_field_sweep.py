@@ -334,6 +334,19 @@ def test_lockin_readout_recovers_the_ahe_amplitude_and_coercive_field(tmp_path):
           f"± {hc_sigma:.4f})")
 
 
+def test_lockin_readout_steps_an_overloaded_range_up(tmp_path):
+    """Started at 10 µV full scale under V_ω ≈ 1.7 mV: each overloaded reading is taken again
+    at the next range, so the loop's levels are real readings and dr_ahe_ohm = −1.7 Ω comes
+    back as at the default range (read once, every reading was clipped at 1.1 full scale)."""
+    p = _lockin_procedure(sensitivity=1e-5)
+    bench = simulated_bench(p.sim_wiring(), "perpendicular_sot_hallbar", ["dr_ahe_ohm=-1.7"],
+                            seed=3, magnet=VirtualMagnet(**p.sim_magnet()))
+    result = run_procedure(p, bench, tmp_path, sample_name="perpendicular_sot_hallbar")
+    assert result.status == FINISHED, result.message
+    res = analysis_function("field-sweep")(result.data())
+    assert abs(res["dr_ahe_ohm"] + 1.7) < 5 * res["dr_ahe_ohm_err"] + 1e-5, res["dr_ahe_ohm"]
+
+
 def test_lockin_readout_through_its_sine_output(tmp_path):
     """A bench without a current source (the harmonic_hall wiring): the lock-in's sine output
     drives I0 = "Current" = 0.5 mA through 10 kΩ (1 mA would need 7.3 V rms, above the

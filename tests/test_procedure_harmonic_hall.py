@@ -31,6 +31,46 @@ def _bench(overrides=(), seed=1):
                            seed=seed, magnet=VirtualMagnet(**HarmonicHall.SIM_MAGNET))
 
 
+def _assert_fields_recovered(res: dict, truth: dict) -> float:
+    """Assert H_DL and H_FL per ampere within their tolerances of the truth; get h².
+
+    Statistical: 3 standard errors (lock-in noise ≈ 2 nV on V_2ω ≈ 50 nV). Systematic
+    (small-angle approximation, h = window/H_K): the damping-like torque rotates m by
+    H_DL/(H_K cos θ), so B_X carries 1/cos θ ≈ 1 + h²/2 over the window; measured on
+    noiseless harmonics: +1.4 % (DL), +0.5 % (FL) at h = 0.19 and +3.7 %, +1.4 % at h = 0.28,
+    i.e. ≈ 0.45 h² (DL) and ≈ 0.17 h² (FL). Bound: 0.6 h², 0.3 h²."""
+    h2 = (res["window_T"] / -truth["mu0_meff_T"]) ** 2
+    for key, sys_rel in (("mu0_hdl_per_A_T", 0.6 * h2), ("mu0_hfl_per_A_T", 0.3 * h2)):
+        tol = sys_rel * abs(truth[key]) + 3 * res[key + "_err"]
+        assert res[key] == pytest.approx(truth[key], abs=tol), key
+    return h2
+
+
+def test_too_sensitive_ranges_are_stepped_up_and_the_fields_recovered(tmp_path):
+    """Field sweeps started at 10 µV (1ω, whose V_ω exceeds 0.14 mV) and 20 nV (2ω) full
+    scale: each overloaded reading is taken again at the next range, so no row carries an
+    overloaded reading (read once, as before: all 102 V_ω and 81 of 102 V_2ω readings
+    overloaded, clipped at 1.1 full scale), and H_DL, H_FL are recovered as at the default
+    ranges."""
+    overrides = ["mu0_hdl_per_A_T=-0.25", "mu0_hfl_per_A_T=0.15"]
+    truth = load_sample("perpendicular_sot_hallbar", overrides).describe()
+    p = HarmonicHall()
+    p.max_field, p.field_step = 0.08, 0.008
+    p.sensitivity_1w, p.sensitivity_2w = 1e-5, 2e-8
+    result = run_procedure(p, _bench(overrides, seed=4), tmp_path,
+                           sample_name="perpendicular_sot_hallbar",
+                           sample_parameters=truth, seed=4)
+    assert result.status == FINISHED, result.message
+    df = result.data()
+    assert len(df) == 2 * 51
+    assert (df["Overload 1w"] == 0).all() and (df["Overload 2w"] == 0).all()
+    assert np.abs(df["V1w (V)"]).max() > 10 * np.sqrt(2) * 1e-5        # well past 10 µV
+    res = analyze_files(result.path, dr_ahe_ohm=truth["dr_ahe_ohm"],
+                        dr_phe_ohm=truth["dr_phe_ohm"])
+    assert not any("overloaded" in w or "clipped" in w for w in res["warnings"])
+    _assert_fields_recovered(res, truth)
+
+
 def test_closed_loop_recovers_the_sot_fields(tmp_path):
     overrides = ["mu0_hdl_per_A_T=-0.25", "mu0_hfl_per_A_T=0.15"]
     truth = load_sample("perpendicular_sot_hallbar", overrides).describe()
@@ -54,15 +94,7 @@ def test_closed_loop_recovers_the_sot_fields(tmp_path):
                                            "source": "option"}
     assert res["dr_ahe_sign"] == -1.0
     assert res["xi_r"] == pytest.approx(truth["dr_phe_ohm"] / truth["dr_ahe_ohm"])
-    # Tolerances. Statistical: 3 standard errors (lock-in noise ≈ 2 nV on V_2ω ≈ 50 nV).
-    # Systematic (small-angle approximation, h = window/H_K): the damping-like torque
-    # rotates m by H_DL/(H_K cos θ), so B_X carries 1/cos θ ≈ 1 + h²/2 over the window;
-    # measured on noiseless harmonics: +1.4 % (DL), +0.5 % (FL) at h = 0.19 and +3.7 %,
-    # +1.4 % at h = 0.28, i.e. ≈ 0.45 h² (DL) and ≈ 0.17 h² (FL). Bound: 0.6 h², 0.3 h².
-    h2 = (res["window_T"] / -truth["mu0_meff_T"]) ** 2
-    for key, sys_rel in (("mu0_hdl_per_A_T", 0.6 * h2), ("mu0_hfl_per_A_T", 0.3 * h2)):
-        tol = sys_rel * abs(truth[key]) + 3 * res[key + "_err"]
-        assert res[key] == pytest.approx(truth[key], abs=tol), key
+    h2 = _assert_fields_recovered(res, truth)
     # torque efficiencies: ξ = (field per A − Oersted)/unit, so the same absolute errors
     # divided by the unit field per ampere (the Oersted field −I/(2w) is taken out of FL)
     for xi, key in (("xi_dl", "mu0_hdl_per_A_T"), ("xi_fl", "mu0_hfl_per_A_T")):
