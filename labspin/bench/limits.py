@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from labspin.bench.safety import check_limit
+from labspin.bench.safety import LimitError, check_limit
 
 SQRT2 = math.sqrt(2.0)
 
@@ -78,6 +78,25 @@ def magnet_current_limit_A(config) -> tuple[float, str]:
     i = config.magnet.calibration.current_limit(b)
     return i, (f"magnet_supply {config.magnet.supply}: max_field_T = {b:g} T is reached at "
                f"{i:g} A on the first branch that gets there (magnet calibration)")
+
+
+def sine_peak_limit(config, instrument) -> OutputLimit:
+    """Get the limit (V) of a lock-in's sine output peak |offset| + √2·V_rms, the largest
+    EMF it puts on the sample with a dc offset set (the same worst case as each alone)."""
+    emf, why = short_circuit_budget_V(config, instrument)
+    return OutputLimit(0.0, emf, "V", f"|offset| + √2·V_rms ≤ {emf:g} V, {why}")
+
+
+def check_sine_peak(name: str, offset_V: float, amplitude_V: float, peak_V: float,
+                    origin: str = "") -> None:
+    """Raise LimitError naming both values and the allowed peak if the sine output with dc
+    offset ``offset_V`` (V) and amplitude ``amplitude_V`` (V rms) peaks beyond ``peak_V``."""
+    peak = abs(offset_V) + SQRT2 * amplitude_V
+    if not peak <= peak_V:
+        why = f" ({origin})" if origin else ""
+        raise LimitError(f"{name}: dc offset {offset_V:g} V with sine amplitude "
+                         f"{amplitude_V:g} V rms peaks at |offset| + √2·V_rms = {peak:g} V, "
+                         f"outside the allowed range [0, {peak_V:g}] V{why}")
 
 
 def output_limits(config, instrument, model=None) -> dict[str, OutputLimit]:
