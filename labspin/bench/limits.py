@@ -52,11 +52,18 @@ def series_resistance_ohm(config, role: str) -> float:
 def short_circuit_budget_V(config, instrument) -> tuple[float, str]:
     """Get the largest EMF (V) the source ``instrument`` (an InstrumentConfig) may apply to
     the sample, and why: the bench's max_sample_voltage_V (an open device), and
-    max_sample_current_A·(R_out + R_series) (a shorted one)."""
+    max_sample_current_A·(R_out + R_series) (a shorted one); for a source that drives
+    modulation coils instead, max_coil_current_A·(R_out + R_series) (a shorted coil)."""
     from labspin.bench.registry import driver_class
     lim = config.limits
     r_out = float(getattr(driver_class(instrument.driver), "OUTPUT_IMPEDANCE_OHM", 0.0))
     r = r_out + instrument.series_resistance_ohm
+    coil = instrument.max_coil_current_A
+    if coil is not None:            # it drives modulation coils: the sample's limits do not apply
+        return coil * r, (f"{instrument.role} {instrument.name} drives modulation coils: "
+                          f"max_coil_current_A = {coil:g} A into a shorted coil behind "
+                          f"{r_out:g} Ω output + {instrument.series_resistance_ohm:g} Ω series "
+                          f"(instruments.{instrument.name}.max_coil_current_A)")
     by_current = lim.max_sample_current_A * r
     where = (f"{instrument.role} {instrument.name}: max_sample_current_A = "
              f"{lim.max_sample_current_A:g} A into a shorted sample behind {r_out:g} Ω output "
