@@ -76,6 +76,22 @@ def short_circuit_budget_V(config, instrument) -> tuple[float, str]:
                                       "across an open sample")
 
 
+def sine_drive_resistance_ohm(config, instrument) -> float:
+    """Get the resistance (Ω) outside the sample in the current path of the lock-in
+    ``instrument``'s sine output: its output impedance plus the bench's series resistor, so
+    I0 = √2·V_rms/(this + R_sample). Raises ValueError naming the key if the bench declares
+    no series resistor (a sine drive without one is no current drive)."""
+    from labspin.bench.registry import driver_class
+    if not instrument.series_resistance_ohm > 0:
+        raise ValueError(f"{instrument.role} {instrument.name} drives the sample from its sine "
+                         "output, but the bench config gives no "
+                         f"instruments.{instrument.name}.series_resistance_ohm (Ω, the "
+                         "resistor wired in series that sets I0 = √2·V_sine/(R_out + "
+                         "R_series + R_sample)); add it, or drive with a current_source")
+    r_out = float(getattr(driver_class(instrument.driver), "OUTPUT_IMPEDANCE_OHM", 0.0))
+    return r_out + instrument.series_resistance_ohm
+
+
 def magnet_current_limit_A(config) -> tuple[float, str]:
     """Get the supply current (A) within which no branch of the magnet's calibration, either
     polarity, exceeds the bench's max_field_T, and why; inf without a [magnet]."""
