@@ -29,7 +29,8 @@ from pymeasure.instruments.srs import SR830 as _PymeasureSR830
 from pymeasure.instruments.srs import SR860 as _PymeasureSR860
 from pymeasure.instruments.validators import strict_discrete_set, strict_range
 
-from labspin.bench.safety import SlewLimit, shutdown_all
+from labspin.bench.limits import check_sine_peak
+from labspin.bench.safety import LimitError, SlewLimit, shutdown_all
 
 from .base import SafeSourceMixin
 
@@ -240,15 +241,52 @@ class SR860(_LockInMixin, SafeSourceMixin, _PymeasureSR860):
         "*IDN?", "Get the identification of the instrument (*IDN?).", cast=str, maxsplit=0,
     )
 
+    SINE_PEAK_V = math.inf
+    """The model's own bound on |offset| + √2·V_rms (V): none beyond each output's range."""
+
+    def configure_sine_peak(self, peak_V: float, origin: str = "") -> None:
+        """Narrow the limit (V) of the output's peak |offset| + √2·V_rms (the bench's, from
+        :func:`labspin.bench.limits.sine_peak_limit`); raises LimitError if that widens it."""
+        now = self.__dict__.get("_sine_peak", (self.SINE_PEAK_V, ""))[0]
+        if not 0.0 <= peak_V <= now:
+            raise LimitError(f"{type(self).__name__} sine peak limit {peak_V:g} V must lie "
+                             f"within [0, {now:g}] V: limits are only ever narrowed")
+        self._sine_peak = (float(peak_V), origin)
+
+    def check_sine_peak(self, offset_V: float | None = None,
+                        amplitude_V: float | None = None) -> None:
+        """Raise LimitError (naming both values) if the dc offset ``offset_V`` (V) with the
+        amplitude ``amplitude_V`` (V rms) peaks beyond the limit in force; the one not given
+        is the one in force (the setpoint last written, else read back). Without a finite
+        limit nothing is asked."""
+        peak_V, origin = self.__dict__.get("_sine_peak", (self.SINE_PEAK_V, ""))
+        if not math.isfinite(peak_V):
+            return
+        if offset_V is None:
+            offset_V = self.ramp_start("sine_offset", lambda: self.sine_offset)
+        if amplitude_V is None:
+            amplitude_V = self.ramp_start("sine_amplitude", self._read_sine_amplitude)
+        check_sine_peak(type(self).__name__, offset_V, amplitude_V, peak_V, origin)
+
+    def ramp_to_sine_amplitude(self, amplitude_V: float) -> None:
+        """Ramp the sine output to ``amplitude_V`` (V rms) within the slew limits, after
+        checking it alone and with the dc offset in force (|offset| + √2·V_rms)."""
+        amplitude_V = self.check_limit("sine_amplitude", amplitude_V)
+        self.check_sine_peak(amplitude_V=amplitude_V)
+        super().ramp_to_sine_amplitude(amplitude_V)
+
     @property
     def sine_offset(self) -> float:
         """Control the sine output's dc offset (V, SOFF, −5 to 5 V); setting it ramps there
-        within the slew limits from the offset last written, after a limit check. It drives
+        within the slew limits from the offset last written, after a limit check alone and
+        with the amplitude in force (|offset| + √2·V_rms, :meth:`check_sine_peak`). It drives
         a dc current through the sample like any source, and is zeroed at shutdown."""
         return float(self.values("SOFF?")[0])
 
     @sine_offset.setter
     def sine_offset(self, offset_V: float) -> None:
+        offset_V = self.check_limit("sine_offset", offset_V)
+        self.check_sine_peak(offset_V=offset_V)
         self.ramp_from_last("sine_offset", offset_V, lambda: self.sine_offset,
                             self._write_sine_offset)
 

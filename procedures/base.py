@@ -138,12 +138,11 @@ class LockInSettings:
 
 class SineDrive:
     """Mixin: the ac current of a lock-in readout: its frequency, and for the lock-in's own
-    sine output, the series resistor and the sample's two-terminal resistance that turn the
-    sine's voltage into the current I0 = √2·V_sine/(R_series + R_sample)."""
+    sine output, the sample's two-terminal resistance that with the bench's series resistor
+    (bench hardware: the lock-in's ``series_resistance_ohm`` plus its 50 Ω output, never a
+    typed parameter) turns the sine's voltage into I0 = √2·V_sine/(R_series + R_sample)."""
     frequency = FloatParameter("Frequency", units="Hz", default=133.0, minimum=0.01,
                                maximum=50e3)
-    series_resistance = FloatParameter("Series resistance", units="ohm", default=10e3,
-                                       minimum=1.0, maximum=1e9)
     sample_resistance = FloatParameter("Sample resistance", units="ohm", default=300.0,
                                        minimum=0.0, maximum=1e9)
 

@@ -8,8 +8,9 @@ Readout "source meter": the source meter drives the dc "Current" and its own 4-w
 Readout "lock-in": an ac current I(t) = I0·sin ωt (I0 = "Current", an amplitude) from the
 bench's current source (a 6221 sine; the lock-in on external reference from it, e.g. by the
 6221's trigger link; simulated wiring ``lockin_transport``) or, on a bench without a current
-source, from the lock-in's own sine output through "Series resistance" (I0 =
-√2·V_sine/(R_series + "Sample resistance"), V_sine rms, as harmonic-hall; wiring
+source, from the lock-in's own sine output through the bench's series resistor (I0 =
+√2·V_sine/(R_series + "Sample resistance"), V_sine rms, R_series the lock-in's
+``series_resistance_ohm`` plus its 50 Ω output, as harmonic-hall; wiring
 ``harmonic_hall``). The lock-in reads its input at 1ω after "Settle time constants"; with
 the SRS phase convention (reference in phase with the current, PHAS 0) the part in phase
 with the current is V_ω = √2·X, and R = V_ω/I0. "Current (A)" and "Voltage (V)" then hold I0
@@ -32,7 +33,7 @@ import math
 import numpy as np
 from pymeasure.experiment import FloatParameter, ListParameter
 
-from labspin.bench.limits import output_limits
+from labspin.bench.limits import output_limits, sine_drive_resistance_ohm
 from labspin.bench.safety import check_limit
 
 from .base import LabspinProcedure, LockInSettings, SineDrive
@@ -102,10 +103,19 @@ class FieldSweep(LabspinProcedure, LockInSettings, SineDrive):
         """Get how the lock-in readout drives the current: "current source" or "sine out"."""
         return "current source" if config.by_role("current_source") else "sine out"
 
-    def sine_voltage(self) -> float:
-        """Get the lock-in sine output (V rms) that drives I0 = "Current" through the series
-        resistor and the sample: I0·(R_series + R_sample)/√2."""
-        return abs(self.current) * (self.series_resistance + self.sample_resistance) / SQRT2
+    def _drive_resistance_ohm(self, config) -> float:
+        """Get R_series + R_sample (Ω) of the lock-in's sine drive: the bench's series
+        resistor with the output's 50 Ω (ValueError naming the key without one), and the
+        "Sample resistance"."""
+        lockin = config.by_role("lock_in")[0]
+        return sine_drive_resistance_ohm(config, lockin) + self.sample_resistance
+
+    def sine_voltage(self, config=None) -> float:
+        """Get the lock-in sine output (V rms) that drives I0 = "Current" through the bench's
+        series resistor and the sample (``config``, default the run's bench):
+        I0·(R_series + R_sample)/√2."""
+        config = config if config is not None else self.bench.config
+        return abs(self.current) * self._drive_resistance_ohm(config) / SQRT2
 
     def sim_magnet(self) -> dict:
         """Get the simulated magnet for ``--sim``: along z for "normal", in plane at the
@@ -148,7 +158,7 @@ class FieldSweep(LabspinProcedure, LockInSettings, SineDrive):
             lockin = config.by_role("lock_in")[0]
             output_limits(config, lockin)["sine_amplitude"].check(
                 "parameter 'Current' (sine output V_sine = I0·(R_series + R_sample)/√2)",
-                self.sine_voltage())
+                self.sine_voltage(config))
 
     def estimate(self) -> tuple[int, float]:
         fields, _ = loop_fields(self.max_field, self.field_step)
@@ -166,7 +176,7 @@ class FieldSweep(LabspinProcedure, LockInSettings, SineDrive):
         if self._drive == "current source":
             return abs(self.current)
         v_sine = float(self._lockin().sine_amplitude)
-        return SQRT2 * v_sine / (self.series_resistance + self.sample_resistance)
+        return SQRT2 * v_sine / self._drive_resistance_ohm(self.bench.config)
 
     def startup(self) -> None:
         if self.readout == "lock-in":

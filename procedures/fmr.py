@@ -25,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
 
-from labspin.bench.safety import check_limit
+from labspin.bench.limits import output_limits
+from labspin.bench.safety import LimitError, check_limit
 
 from .base import LabspinProcedure, LockInReadout, parse_numbers
 from .stfmr import check_rf_bench, resonance_field_estimate
@@ -78,11 +79,28 @@ class FMR(LabspinProcedure, LockInReadout):
     def check(self, config) -> None:
         freqs = self.frequency_list()
         check_rf_bench(self.NAME, config, freqs, [self.power], "Power")
+        self.check_modulation_drive(config)
         # a window moved by the lines found (by up to one half window) stays covered
         top = max(float(self.window(f, self.meff_guess)[-1]) for f in freqs)
         check_limit("parameter 'Field half window' (with the Kittel estimate, the sweep's "
                     "largest field, plus one half window)", top + self.field_halfwidth, 0.0,
                     config.settable_field_T, "T")
+
+    def check_modulation_drive(self, config) -> None:
+        """Refuse a bench whose lock-in does not declare its modulation coils'
+        ``max_coil_current_A`` (the sample's limits mean nothing for a coil), and a
+        ``Modulation amplitude`` beyond what that current allows into a shorted coil."""
+        lockins = config.by_role("lock_in")
+        if not lockins:
+            return                       # the bench's role check names the missing lock-in
+        lockin = lockins[0]
+        if lockin.max_coil_current_A is None:
+            raise LimitError(f"{self.NAME}: lock_in {lockin.name} drives the field-modulation "
+                             "coils, but the bench config gives no "
+                             f"instruments.{lockin.name}.max_coil_current_A (the coils' or "
+                             "their amplifier's largest peak current, A)")
+        output_limits(config, lockin)["sine_amplitude"].check(
+            "parameter 'Modulation amplitude'", self.modulation_amplitude)
 
     def estimate(self) -> tuple[int, float]:
         n = len(self.frequency_list()) * self.field_points

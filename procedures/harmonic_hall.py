@@ -15,9 +15,10 @@ harmonic 2 (V_2ω). The ac current comes from
   wiring ``harmonic_hall``): the 1ω lock-in on its internal reference, the 2ω one on external
   reference from the 1ω lock-in's sine/TTL out. This drive cannot measure the current, so I0
   is computed: I0 = √2·V_sine/(R_series + R_sample), V_sine the sine output ("Sine
-  amplitude", V rms), R_sample the two-terminal resistance of the current path (parameter
-  "Sample resistance", measured beforehand; a 10 % error in it moves I0 by ≈ 0.3 % for
-  300 Ω, ≈ 1 % for 1.2 kΩ, with 10 kΩ in series).
+  amplitude", V rms), R_series the bench's (the lock-in's ``series_resistance_ohm`` plus its
+  50 Ω output; a bench without one is refused), R_sample the two-terminal resistance of
+  the current path (parameter "Sample resistance", measured beforehand; a 10 % error in it
+  moves I0 by ≈ 0.3 % for 300 Ω, ≈ 1 % for 1.2 kΩ, with 10 kΩ in series).
 
 Conventions (design.md, physics.md):
 
@@ -63,7 +64,7 @@ from pymeasure.experiment import (
     Parameter,
 )
 
-from labspin.bench.limits import output_limits
+from labspin.bench.limits import output_limits, sine_drive_resistance_ohm
 from labspin.bench.safety import check_limit
 
 from .base import (
@@ -177,15 +178,19 @@ class HarmonicHall(LabspinProcedure, FilmParameters, LockInSettings, SineDrive):
         return "current source" if config.by_role("current_source") else "sine out"
 
     def current_amplitude(self, config=None) -> float:
-        """Get I0 (A, amplitude) on the bench of ``config`` (default: the bench of the run,
-        else the sine-output drive): "Current amplitude" with a current source, else
-        √2·V_sine/(R_series + R_sample)."""
-        if config is None and self.bench is not None:
+        """Get I0 (A, amplitude) on the bench of ``config`` (default: the bench of the run):
+        "Current amplitude" with a current source, else √2·V_sine/(R_series + R_sample),
+        R_series the 1ω lock-in's output impedance plus the bench's series_resistance_ohm."""
+        if config is None:
+            if self.bench is None:
+                raise ValueError("harmonic-hall: I0 depends on the bench (its current source, "
+                                 "or the 1ω lock-in's series resistor); give its config")
             config = self.bench.config
-        if config is not None and self.drive(config) == "current source":
+        if self.drive(config) == "current source":
             return abs(self.ac_current)
-        r = self.series_resistance + self.sample_resistance
-        return SQRT2 * self.sine_amplitude / r if r > 0 else math.inf
+        out = config.instruments[self._lockin_names(config)[0]]
+        return SQRT2 * self.sine_amplitude / (sine_drive_resistance_ohm(config, out)
+                                              + self.sample_resistance)
 
     def _lockin_names(self, config) -> tuple[str, str]:
         names = [i.name for i in config.by_role("lock_in")]
@@ -216,6 +221,7 @@ class HarmonicHall(LabspinProcedure, FilmParameters, LockInSettings, SineDrive):
             # voltage, and its current into a shorted sample behind the output's 50 Ω and
             # the bench's series resistor (never the 'Series resistance' typed here)
             out = config.instruments[self._lockin_names(config)[0]]
+            sine_drive_resistance_ohm(config, out)      # refused without a series resistor
             output_limits(config, out)["sine_amplitude"].check("parameter 'Sine amplitude'",
                                                                self.sine_amplitude)
         if config.magnet is None:

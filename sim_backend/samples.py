@@ -298,6 +298,7 @@ def build_sample(data: dict, name: str | None = None, source: str | None = None)
     try:
         if geometry == "domain_wall":
             sm.wall = _build_wall(data)
+            sm.limits = _build_limits(data, geometry)   # its [limits] were never read
             return sm
         sm.system, sm.hm_width_m, sm.hm_thickness_m = _build_system(data, geometry)
         sm.readout = _build_readout(data, geometry)

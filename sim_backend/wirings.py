@@ -44,6 +44,10 @@ _MAGNET = {
     "gaussmeter": Slot("gaussmeter", "lakeshore475", "GPIB0::11::INSTR", {}),
 }
 
+MODULATION_COIL_MAX_A = 0.1
+"""The simulated field-modulation coils' rated peak current (A): the bench config's
+``max_coil_current_A`` of the lock-in driving them (3.5 V rms behind its 50 Ω)."""
+
 PULSE_SERIES_OHM = 100.0
 """The resistor (Ω) in the pulsed wiring's pulse line: with the generator's 50 Ω it bounds
 a pulse into a shorted sample to E/150 Ω (a 1 V level, E = 2 V: 13 mA), so pulses of the
@@ -235,6 +239,8 @@ def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,
         series = series_resistor_ohm(bench.instruments.get(n))
         if series:
             lines.append(f"series_resistance_ohm = {series!r}")
+        if getattr(bench.instruments.get(n), "coil_T_per_A", 0.0):
+            lines.append(f"max_coil_current_A = {MODULATION_COIL_MAX_A!r}")
         lines.append("")
     supply = next((n for n, s in slots.items() if s.role == "magnet_supply"), None)
     gauss = next((n for n, s in slots.items() if s.role == "gaussmeter"), None)

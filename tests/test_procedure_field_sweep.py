@@ -400,7 +400,7 @@ def test_readout_roles_are_checked_before_anything_is_touched():
             assert list(twin.log) == []
     bench = simulated_bench("harmonic_hall", "perpendicular_sot_hallbar", seed=1)
     with pytest.raises(ValueError, match="parameter 'Current' .sine out"):
-        run_procedure(_lockin_procedure(current=0.019, series_resistance=100.0), bench, ".")
+        run_procedure(_lockin_procedure(current=0.019), bench, ".")
     for twin in bench.virtual.instruments.values():
         assert list(twin.log) == []
     assert FieldSweep().sim_wiring() == "transport"

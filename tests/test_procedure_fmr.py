@@ -88,3 +88,37 @@ def test_windows_follow_the_lines_found():
     assert not blind[0] < b_true(16e9) < blind[-1]
     placed = p.window(16e9, p.next_meff([(8e9, b_true(8e9))]))
     assert placed[0] + 0.005 < b_true(16e9) < placed[-1] - 0.005
+
+
+def test_the_modulation_coils_have_their_own_limit_not_the_samples():
+    import dataclasses
+    import math
+
+    from labspin.bench.safety import LimitError
+    from labspin.procedures.fmr import FMR
+    from labspin.run.api import prepare
+    from labspin.sim_backend.wirings import MODULATION_COIL_MAX_A, simulated_bench
+
+    bench = simulated_bench("fmr", "py_film_fmr")
+    lockin = bench.config.instruments["lockin"]
+    assert lockin.max_coil_current_A == MODULATION_COIL_MAX_A
+    bench.open()
+    try:
+        # the peak √2·V_rms into a shorted coil behind the sine output's 50 Ω is the coils'
+        # rated current — not the sample's 20 mA, which would stop the sine at 0.707 V rms
+        high = bench.role("lock_in").limits_of("sine_amplitude")[1]
+        assert math.sqrt(2) * high / 50.0 == pytest.approx(MODULATION_COIL_MAX_A, rel=1e-12)
+    finally:
+        bench.close()
+    # check(), before any instrument is opened: beyond the coils' current, and a bench that
+    # does not say what its coils take
+    with pytest.raises(LimitError, match=r"parameter 'Modulation amplitude' = 4.0 V is outside "
+                                         r"the allowed range \[0.004, 3.53553\] V .*drives "
+                                         r"modulation coils: max_coil_current_A = 0.1 A"):
+        prepare("fmr", params={"modulation_amplitude": 4.0})
+    no_coil = dataclasses.replace(lockin, max_coil_current_A=None)
+    config = dataclasses.replace(bench.config, instruments={**bench.config.instruments,
+                                                             "lockin": no_coil})
+    with pytest.raises(LimitError, match=r"gives no instruments.lockin.max_coil_current_A"):
+        FMR().check(config)
+    FMR().check(bench.config)                 # the defaults pass

@@ -321,19 +321,30 @@ def test_an_oersted_field_alone_gives_the_field_like_field_its_physical_sign(tmp
 def test_limits_are_refused_before_anything_is_touched():
     bench = _bench()
     p = HarmonicHall()
-    p.series_resistance = 10.0          # a typed resistance is no limit input: the bench's is
     p.check(bench.config)
-    cfg = bench.config                  # the same bench without its 10 kΩ series resistor:
-    lockin = dataclasses.replace(cfg.instruments["lockin_1w"], series_resistance_ohm=0.0)
-    bench.config = dataclasses.replace(cfg, instruments={**cfg.instruments,
-                                                         "lockin_1w": lockin})
-    with pytest.raises(LimitError, match=r"'Sine amplitude' = 5.0 V is outside the allowed "
-                                         r"range \[0.004, 0.707107\] V .*lock_in lockin_1w: "
-                                         r"max_sample_current_A = 0.02 A into a shorted "
-                                         r"sample behind 50 Ω output \+ 0 Ω series"):
-        run_procedure(p, bench, ".")    # √2·5 V/50 Ω = 141 mA > 20 mA
-    for twin in bench.virtual.instruments.values():
-        assert list(twin.log) == []     # no command reached any instrument
+    # I0 from the bench's series resistor (9950 Ω + the SR830's 50 Ω output), no typed one
+    assert not hasattr(p, "series_resistance")
+    assert p.current_amplitude(bench.config) == pytest.approx(
+        2 ** 0.5 * p.sine_amplitude / (10e3 + p.sample_resistance), rel=1e-12)
+    cfg = bench.config
+    for series, error, text in (
+            # without a series resistor the sine output sets no current: refused, naming the key
+            (0.0, ValueError, r"lock_in lockin_1w drives the sample from its sine output, but "
+                              r"the bench config gives no "
+                              r"instruments.lockin_1w.series_resistance_ohm"),
+            # with 50 Ω the 5 V rms sine drives √2·5 V/100 Ω = 71 mA into a short > 20 mA
+            (50.0, LimitError, r"'Sine amplitude' = 5.0 V is outside the allowed range "
+                               r"\[0.004, 1.41421\] V .*lock_in lockin_1w: "
+                               r"max_sample_current_A = 0.02 A into a shorted sample behind "
+                               r"50 Ω output \+ 50 Ω series")):
+        bench = _bench()
+        lockin = dataclasses.replace(cfg.instruments["lockin_1w"], series_resistance_ohm=series)
+        bench.config = dataclasses.replace(cfg, instruments={**cfg.instruments,
+                                                             "lockin_1w": lockin})
+        with pytest.raises(error, match=text):
+            run_procedure(HarmonicHall(), bench, ".")
+        for twin in bench.virtual.instruments.values():
+            assert list(twin.log) == []     # no command reached any instrument
     bench = _bench()
     p = HarmonicHall()
     p.max_field = 0.6

@@ -83,6 +83,8 @@ def test_a_sample_without_limits_keeps_the_bench_ones(tmp_path):
     ("mtj_pillar", 0.02, 1.0), ("mtj_pillar_switching", 0.02, 1.0),
     ("mtj_pillar_low_barrier", 0.02, 1.0),
     ("spin_torque_oscillator", 1e12 * math.pi * 120e-9 * 60e-9 / 4, 1.0),   # 5.7 mA
+    # the domain-wall source: 4.5e12 A/m² in its 200 nm × 1.1 nm strip, its MgO's 1 V
+    ("dw_gaussian_source", 1e-3, 1.0),
 ])
 def test_the_built_in_samples_carry_physical_limits(name, current_A, voltage_V):
     from labspin.sim_backend.wirings import simulated_bench
@@ -97,6 +99,14 @@ def test_every_procedure_default_runs_within_its_default_sample_limits():
     from labspin.procedures import PROCEDURES
     for name in PROCEDURES:
         prepare(name, seed=0)         # raises LimitError/ValueError on a refused default
+
+
+def test_the_domain_wall_source_refuses_a_move_pulse_beyond_its_strip_limit():
+    # 1.2 mA through the 2.2e-16 m² strip would be 5.5e12 A/m²; the default 0.5 mA passes
+    with pytest.raises(LimitError, match=r"'Move pulse amplitude' = 0.0012 A is outside the "
+                                         r"allowed range \[0, 0.001\] A"):
+        prepare("tmr-statistics", params={"sites": "0, 1", "move_current": 1.2e-3}, seed=0)
+    prepare("tmr-statistics", params={"sites": "0, 1"}, seed=0)
 
 
 def test_a_sample_limit_is_checked_like_any_key():

@@ -168,3 +168,37 @@ def test_a_field_the_other_branch_cannot_reach_is_refused_naming_the_reachable_o
     with pytest.raises(LimitError, match=r"'Max field' = 0.445 T is outside the allowed "
                                          r"range \[0, 0.444\] T"):
         prepare("field-sweep", params={"max_field": 0.445, "field_step": 0.005}, seed=0)
+
+
+def test_the_sr86x_sine_peak_with_its_dc_offset_stays_within_the_limit_at_every_write():
+    # without its 10 kΩ, lockin_2w (an SR860) drives a short behind 50 Ω: the sample's 20 mA
+    # allow an EMF of 1 V, which |offset| + √2·V_rms must not exceed, whichever is set first
+    bench = _without_series(simulated_bench("harmonic_hall", "perpendicular_sot_hallbar"),
+                            "lockin_2w").open()
+    try:
+        lockin = bench.role("lock_in", "lockin_2w")
+        twin = bench.virtual.instruments["lockin_2w"]
+        assert lockin.limits_of("sine_offset")[:2] == pytest.approx((-I_MAX * 50,
+                                                                     I_MAX * 50))
+        lockin.sine_amplitude = 0.5                        # peak 0.707 V: within 1 V alone
+        sent = len(twin.log)
+        with pytest.raises(LimitError, match=r"SR860: dc offset -0.5 V with sine amplitude "
+                                             r"0.5 V rms peaks at .* = 1.20711 V, outside the "
+                                             r"allowed range \[0, 1\] V .*lockin_2w: "
+                                             r".*series_resistance_ohm"):
+            lockin.sine_offset = -0.5                      # 0.5 V alone is within ±1 V
+        assert not any(cmd.startswith("SOFF ") for _, cmd in list(twin.log)[sent:])
+        lockin.sine_offset = -0.25                         # 0.25 + 0.707 = 0.957 V
+        assert lockin.sine_offset == pytest.approx(-0.25, abs=1e-4)
+        sent = len(twin.log)
+        with pytest.raises(LimitError, match=r"dc offset -0.25 V with sine amplitude 0.6 V "
+                                             r"rms peaks at .* = 1.09853 V"):
+            lockin.sine_amplitude = 0.6                    # 0.6 V rms alone is within 0.707
+        assert not any(cmd.startswith("SLVL ") for _, cmd in list(twin.log)[sent:])
+        lockin.sine_amplitude = 0.5
+        assert lockin.sine_amplitude == pytest.approx(0.5, rel=1e-6)
+    finally:
+        bench.close()
+    # the limit is only ever narrowed
+    with pytest.raises(LimitError, match=r"sine peak limit 2 V must lie within \[0, 1\] V"):
+        lockin.configure_sine_peak(2.0)

@@ -40,6 +40,11 @@ class InstrumentConfig:
     """A resistor (Ω) wired in series between this source's output and the sample: with the
     output's own impedance it bounds the current into a shorted sample
     (:mod:`labspin.bench.limits`)."""
+    max_coil_current_A: float | None = None
+    """For a source that drives field-modulation coils, not the sample (fmr's lock-in sine):
+    the largest peak current (A) the coils (or their amplifier) take. Its outputs are then
+    limited by it into a shorted coil behind the output and ``series_resistance_ohm``, and
+    not by the sample's limits."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,7 @@ class BenchConfig:
 
 _TOP = {"bench", "instruments", "limits", "magnet"}
 _INSTRUMENT_KEYS = {"role", "driver", "resource", "visa_library", "timeout_ms", "options",
-                    "series_resistance_ohm"}
+                    "series_resistance_ohm", "max_coil_current_A"}
 _LIMIT_KEYS = {f for f in Limits.__dataclass_fields__}
 _MAGNET_KEYS = {"supply", "gaussmeter", "calibration", "max_step_T", "tolerance_T",
                 "settle_timeout_s", "settle_delay_s"}
@@ -211,9 +216,11 @@ def _instruments(table, pr: _Problems) -> dict[str, InstrumentConfig]:
         if series is not None and series < 0:
             pr.add(key + "series_resistance_ohm", f"must be ≥ 0 (Ω), got {series!r}")
             ok = False
+        coil = pr.number(key, t, "max_coil_current_A", required=False)
         if ok:
             out[name] = InstrumentConfig(name, role, driver, resource, lib, timeout, options,
-                                         series_resistance_ohm=series or 0.0)
+                                         series_resistance_ohm=series or 0.0,
+                                         max_coil_current_A=coil)
     return out
 
 

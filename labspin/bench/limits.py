@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from labspin.bench.safety import check_limit
+from labspin.bench.safety import LimitError, check_limit
 
 SQRT2 = math.sqrt(2.0)
 
@@ -52,11 +52,18 @@ def series_resistance_ohm(config, role: str) -> float:
 def short_circuit_budget_V(config, instrument) -> tuple[float, str]:
     """Get the largest EMF (V) the source ``instrument`` (an InstrumentConfig) may apply to
     the sample, and why: the bench's max_sample_voltage_V (an open device), and
-    max_sample_current_A·(R_out + R_series) (a shorted one)."""
+    max_sample_current_A·(R_out + R_series) (a shorted one); for a source that drives
+    modulation coils instead, max_coil_current_A·(R_out + R_series) (a shorted coil)."""
     from labspin.bench.registry import driver_class
     lim = config.limits
     r_out = float(getattr(driver_class(instrument.driver), "OUTPUT_IMPEDANCE_OHM", 0.0))
     r = r_out + instrument.series_resistance_ohm
+    coil = instrument.max_coil_current_A
+    if coil is not None:            # it drives modulation coils: the sample's limits do not apply
+        return coil * r, (f"{instrument.role} {instrument.name} drives modulation coils: "
+                          f"max_coil_current_A = {coil:g} A into a shorted coil behind "
+                          f"{r_out:g} Ω output + {instrument.series_resistance_ohm:g} Ω series "
+                          f"(instruments.{instrument.name}.max_coil_current_A)")
     by_current = lim.max_sample_current_A * r
     where = (f"{instrument.role} {instrument.name}: max_sample_current_A = "
              f"{lim.max_sample_current_A:g} A into a shorted sample behind {r_out:g} Ω output "
@@ -69,6 +76,22 @@ def short_circuit_budget_V(config, instrument) -> tuple[float, str]:
                                       "across an open sample")
 
 
+def sine_drive_resistance_ohm(config, instrument) -> float:
+    """Get the resistance (Ω) outside the sample in the current path of the lock-in
+    ``instrument``'s sine output: its output impedance plus the bench's series resistor, so
+    I0 = √2·V_rms/(this + R_sample). Raises ValueError naming the key if the bench declares
+    no series resistor (a sine drive without one is no current drive)."""
+    from labspin.bench.registry import driver_class
+    if not instrument.series_resistance_ohm > 0:
+        raise ValueError(f"{instrument.role} {instrument.name} drives the sample from its sine "
+                         "output, but the bench config gives no "
+                         f"instruments.{instrument.name}.series_resistance_ohm (Ω, the "
+                         "resistor wired in series that sets I0 = √2·V_sine/(R_out + "
+                         "R_series + R_sample)); add it, or drive with a current_source")
+    r_out = float(getattr(driver_class(instrument.driver), "OUTPUT_IMPEDANCE_OHM", 0.0))
+    return r_out + instrument.series_resistance_ohm
+
+
 def magnet_current_limit_A(config) -> tuple[float, str]:
     """Get the supply current (A) within which no branch of the magnet's calibration, either
     polarity, exceeds the bench's max_field_T, and why; inf without a [magnet]."""
@@ -78,6 +101,25 @@ def magnet_current_limit_A(config) -> tuple[float, str]:
     i = config.magnet.calibration.current_limit(b)
     return i, (f"magnet_supply {config.magnet.supply}: max_field_T = {b:g} T is reached at "
                f"{i:g} A on the first branch that gets there (magnet calibration)")
+
+
+def sine_peak_limit(config, instrument) -> OutputLimit:
+    """Get the limit (V) of a lock-in's sine output peak |offset| + √2·V_rms, the largest
+    EMF it puts on the sample with a dc offset set (the same worst case as each alone)."""
+    emf, why = short_circuit_budget_V(config, instrument)
+    return OutputLimit(0.0, emf, "V", f"|offset| + √2·V_rms ≤ {emf:g} V, {why}")
+
+
+def check_sine_peak(name: str, offset_V: float, amplitude_V: float, peak_V: float,
+                    origin: str = "") -> None:
+    """Raise LimitError naming both values and the allowed peak if the sine output with dc
+    offset ``offset_V`` (V) and amplitude ``amplitude_V`` (V rms) peaks beyond ``peak_V``."""
+    peak = abs(offset_V) + SQRT2 * amplitude_V
+    if not peak <= peak_V:
+        why = f" ({origin})" if origin else ""
+        raise LimitError(f"{name}: dc offset {offset_V:g} V with sine amplitude "
+                         f"{amplitude_V:g} V rms peaks at |offset| + √2·V_rms = {peak:g} V, "
+                         f"outside the allowed range [0, {peak_V:g}] V{why}")
 
 
 def output_limits(config, instrument, model=None) -> dict[str, OutputLimit]:

@@ -252,7 +252,7 @@ class Bench:
         """Narrow the source's limits to the bench's (:func:`labspin.bench.limits.output_limits`:
         the sample's, the worst case of a shorted sample, the magnet's max_field_T) and its
         sample-current ramp rate."""
-        from labspin.bench.limits import output_limits
+        from labspin.bench.limits import output_limits, sine_peak_limit
         lim = self.config.limits
         if cfg.role in ("source_meter", "current_source") and "current" in inst.SAFE_LIMITS:
             own = inst.slew_of("current")           # the configured sample-current ramp rate
@@ -262,6 +262,9 @@ class Bench:
         inst.configure_safety(limits={k: (v.low, v.high) for k, v in limits.items()},
                               origins={k: v.origin for k, v in limits.items()},
                               clock=self.clock)
+        if cfg.role == "lock_in" and hasattr(inst, "configure_sine_peak"):
+            peak = sine_peak_limit(self.config, cfg)
+            inst.configure_sine_peak(min(peak.high, inst.SINE_PEAK_V), peak.origin)
 
     def role(self, role: str, name: str | None = None):
         """Get the instrument named ``name``, or the first that serves ``role``.
