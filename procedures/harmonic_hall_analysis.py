@@ -24,13 +24,14 @@ used: V_ω is fitted with a quartic polynomial in H (quadratic with fewer than 1
 and V_2ω is regressed on its derivative, V_2ω = c + B·∂V_ω/∂H, which is ∂V_2ω/∂H = B·∂²V_ω/∂H² with
 B constant. For a uniaxial macrospin (h = H/H_K) this is exact for the field-like term with the
 field along y (a real field, same shape as the applied one), while the damping-like torque rotates m
-by H_DL/(H_K cos θ), so B_X carries 1/cos θ ≈ 1 + h²/2 and H_DL comes out high by about half
-the mean h² over the window. Measured on the simulated bench's noiseless harmonics
-(perpendicular_sot_hallbar, μ0H_K = 0.212 T): +1.4 % (DL) and +0.5 % (FL) for a window of
-±0.19 H_K, +3.7 % and +1.4 % for ±0.28 H_K, +7 % and +2.6 % for ±0.38 H_K. Keep the window
-small (default: half of each branch's extent, which is bounded by switching or by the sweep);
-the result reports ``window_T``. V_ω and V_2ω may come from different sweeps (rows with only one of
-them).
+by H_DL/(H_K cos θ), so along x V_2ω is regressed on (∂V_ω/∂H)/cos θ, cos θ = √(1 − H²/H_K²)
+with H_K from the V_ω quartic itself (p4/p2 = 1/(4H_K²), :func:`branch_b`), the correction's
+error propagated. Without it H_DL came out high by about the mean h² over the window:
++1.4 % (DL) at ±0.19 H_K on the simulated bench's noiseless harmonics (perpendicular_sot_hallbar,
+μ0H_K = 0.212 T), +3.7 % at ±0.28 H_K; random-truth dry runs (tests/test_random_truth.py) saw
++1.1 %, 5 standard errors. Keep the window small (default: half of each branch's extent,
+which is bounded by switching or by the sweep); the result reports ``window_T``. V_ω and
+V_2ω may come from different sweeps (rows with only one of them).
 
 The sign of m_z on a branch needs the sign of ΔR_A: the data alone are unchanged by
 (ΔR_A, m_z, H_DL) → (−ΔR_A, −m_z, −H_DL). On a branch ∂²V_ω/∂H² = −I0·ΔR_A·sign(m_z)/H_K², so
@@ -243,12 +244,18 @@ def branch_labels(h: np.ndarray, v1: np.ndarray,
 
 
 # ------------------------------------------------------------------------ one branch
-def branch_b(h1, v1, h2, v2, window_T: float) -> dict:
+def branch_b(h1, v1, h2, v2, window_T: float, tilt: bool = False) -> dict:
     """Get B = (∂V_2ω/∂H)/(∂²V_ω/∂H²) (T) of one branch and one direction, its standard
     error, and the sign of the 1ω curvature, from rows within |H| ≤ window_T.
 
     V_ω: quartic polynomial (quadratic below 12 points); V_2ω = c + B·∂V_ω/∂H. The error combines
-    the regression's and the relative error of the V_ω curvature (which scales B)."""
+    the regression's and the relative error of the V_ω curvature (which scales B).
+
+    ``tilt`` (the damping-like sweep, field along x): a torque tangent to m's rotation acts as
+    a field along H of H_DL/cos θ, so V_2ω = c + B·(∂V_ω/∂H)/cos θ with B the field at the
+    axis. cos θ = √(1 − H²/H_K²) of the uniaxial macrospin, V_ω ∝ cos θ, whose Taylor
+    coefficients give H_K from the data alone (scale- and offset-free): p4/p2 = 1/(4H_K²)
+    (quartic fits only; without a resolved p4 < 0 relative to p2 no correction)."""
     s1 = np.abs(h1) <= window_T
     s2 = np.abs(h2) <= window_T
     if s1.sum() < 4 or s2.sum() < 4:
@@ -260,11 +267,26 @@ def branch_b(h1, v1, h2, v2, window_T: float) -> dict:
     p, pcov = least_squares(np.vander(x1, degree + 1, increasing=True), v1[s1])
     x2 = h2[s2] / scale
     deriv = sum(k * p[k] * x2 ** (k - 1) for k in range(1, degree + 1)) / scale
-    a = np.column_stack([np.ones_like(x2), deriv])
-    q, qcov = least_squares(a, v2[s2])
+
+    def regress(inv_hk2: float):
+        """V_2ω on ∂V_ω/∂H·(1/cos θ) with 1/H_K² = inv_hk2 (window units; 0: no tilt)."""
+        return least_squares(np.column_stack(
+            [np.ones_like(x2), deriv / np.sqrt(1 - inv_hk2 * x2 ** 2)]), v2[s2])
+
+    inv_hk2 = inv_hk2_err = 0.0
+    if tilt and degree == 4 and p[2] != 0:
+        k = 4 * p[4] / p[2]                       # 1/H_K² in units of the window
+        k_err = abs(k) * math.hypot(np.sqrt(pcov[4, 4]) / abs(p[4]) if p[4] else np.inf,
+                                    np.sqrt(pcov[2, 2]) / abs(p[2]))
+        if 0 < k and k_err < k and (k + k_err) * x2.max() ** 2 < 1:
+            inv_hk2, inv_hk2_err = k, k_err
+    q, qcov = regress(inv_hk2)
     b = float(q[1])
     rel_curv = float(np.sqrt(pcov[2, 2]) / abs(p[2])) if p[2] != 0 else np.inf
     err = float(np.hypot(np.sqrt(qcov[1, 1]), abs(b) * rel_curv))
+    if inv_hk2_err:                               # the tilt correction's own error
+        err = float(np.hypot(err, 0.5 * (regress(inv_hk2 + inv_hk2_err)[0][1]
+                                         - regress(max(inv_hk2 - inv_hk2_err, 0.0))[0][1])))
     return {"b_T": b, "b_T_err": err, "curvature_sign": float(np.sign(p[2])),
             "n1": int(s1.sum()), "n2": int(s2.sum())}
 
@@ -451,7 +473,8 @@ def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: 
                 if ext <= 0:
                     continue
                 w = window_fraction * ext
-            res = branch_b(h[sel1], v1[rows][sel1], h[sel2], v2[rows][sel2], w)
+            res = branch_b(h[sel1], v1[rows][sel1], h[sel2], v2[rows][sel2], w,
+                           tilt=ax == "x")
             mz = -res["curvature_sign"] * ahe_sign
             windows.append(w)
             if (ax, mz) in bs:       # two label groups on one m_z: keep the better one
