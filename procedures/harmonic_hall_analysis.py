@@ -24,12 +24,14 @@ used: V_ω is fitted with a quartic polynomial in H (quadratic with fewer than 1
 and V_2ω is regressed on its derivative, V_2ω = c + B·∂V_ω/∂H, which is ∂V_2ω/∂H = B·∂²V_ω/∂H² with
 B constant. For a uniaxial macrospin (h = H/H_K) this is exact for the field-like term with the
 field along y (a real field, same shape as the applied one), while the damping-like torque rotates m
-by H_DL/(H_K cos θ), so B_X carries 1/cos θ ≈ 1 + h²/2 and H_DL comes out high by about half
-the mean h² over the window. Measured on the simulated bench's noiseless harmonics
-(perpendicular_sot_hallbar, μ0H_K = 0.212 T): +1.4 % (DL) and +0.5 % (FL) for a window of
-±0.19 H_K, +3.7 % and +1.4 % for ±0.28 H_K, +7 % and +2.6 % for ±0.38 H_K. Keep the window
-small (default: half of each branch's extent, which is bounded by switching or by the sweep);
-the result reports ``window_T``. V_ω and V_2ω may come from different sweeps (rows with only one of
+by H_DL/(H_K cos θ), so along x V_2ω is regressed on (∂V_ω/∂H)/cos θ, cos θ = √(1 − H²/H_K²)
+with H_K from the V_ω quartic itself (p4/p2 = 1/(4H_K²), :func:`branch_b`), the correction's
+error propagated. Without it H_DL came out high by about the mean h² over the window:
++1.4 % (DL) at ±0.19 H_K on the simulated bench's noiseless harmonics (perpendicular_sot_hallbar,
+μ0H_K = 0.212 T), +3.7 % at ±0.28 H_K; random-truth dry runs (tests/test_random_truth.py) saw
++1.1 %, 5 standard errors. Keep the window small (default: half of each branch's extent,
+which is bounded by switching or by the sweep); the result reports ``window_T``. V_ω and
+V_2ω may come from different sweeps (rows with only one of
 them). Repeated readings of one set point (one "Field set (T)" on one sweep direction, e.g. the
 two up-sweeps of a loop) are averaged first, their pooled scatter the error of each mean, and
 the fits weighted by it (:func:`set_point_means`; ``n_readings``, ``n_points``).
@@ -266,7 +268,8 @@ def set_point_means(h, v1, v2, set_point=None, sweep=None) -> dict:
     return average_repeats(cells, {"v1": v1, "v2": v2, "h": h})
 
 
-def branch_b(h1, v1, h2, v2, window_T: float, e1=None, e2=None) -> dict:
+def branch_b(h1, v1, h2, v2, window_T: float, e1=None, e2=None,
+             tilt: bool = False) -> dict:
     """Get B = (∂V_2ω/∂H)/(∂²V_ω/∂H²) (T) of one branch and one direction, its standard
     error, and the sign of the 1ω curvature, from rows within |H| ≤ window_T.
 
@@ -275,7 +278,13 @@ def branch_b(h1, v1, h2, v2, window_T: float, e1=None, e2=None) -> dict:
     readings' errors ``e1``, ``e2`` (repeats' scatter, :func:`set_point_means`) the fits are
     weighted and their covariance widened by the reduced χ² when above 1
     (:func:`estimates.weighted_fit`); without, ordinary least squares scaled by the
-    residuals."""
+    residuals.
+
+    ``tilt`` (the damping-like sweep, field along x): a torque tangent to m's rotation acts as
+    a field along H of H_DL/cos θ, so V_2ω = c + B·(∂V_ω/∂H)/cos θ with B the field at the
+    axis. cos θ = √(1 − H²/H_K²) of the uniaxial macrospin, V_ω ∝ cos θ, whose Taylor
+    coefficients give H_K from the data alone (scale- and offset-free): p4/p2 = 1/(4H_K²)
+    (quartic fits only; without a resolved p4 < 0 relative to p2 no correction)."""
     s1 = np.abs(h1) <= window_T
     s2 = np.abs(h2) <= window_T
     if s1.sum() < 4 or s2.sum() < 4:
@@ -291,11 +300,26 @@ def branch_b(h1, v1, h2, v2, window_T: float, e1=None, e2=None) -> dict:
     p, pcov = fit(np.vander(x1, degree + 1, increasing=True), v1, e1, s1)
     x2 = h2[s2] / scale
     deriv = sum(k * p[k] * x2 ** (k - 1) for k in range(1, degree + 1)) / scale
-    a = np.column_stack([np.ones_like(x2), deriv])
-    q, qcov = fit(a, v2, e2, s2)
+
+    def regress(inv_hk2: float):
+        """V_2ω on ∂V_ω/∂H·(1/cos θ) with 1/H_K² = inv_hk2 (window units; 0: no tilt)."""
+        return fit(np.column_stack(
+            [np.ones_like(x2), deriv / np.sqrt(1 - inv_hk2 * x2 ** 2)]), v2, e2, s2)
+
+    inv_hk2 = inv_hk2_err = 0.0
+    if tilt and degree == 4 and p[2] != 0:
+        k = 4 * p[4] / p[2]                       # 1/H_K² in units of the window
+        k_err = abs(k) * math.hypot(np.sqrt(pcov[4, 4]) / abs(p[4]) if p[4] else np.inf,
+                                    np.sqrt(pcov[2, 2]) / abs(p[2]))
+        if 0 < k and k_err < k and (k + k_err) * x2.max() ** 2 < 1:
+            inv_hk2, inv_hk2_err = k, k_err
+    q, qcov = regress(inv_hk2)
     b = float(q[1])
     rel_curv = float(np.sqrt(pcov[2, 2]) / abs(p[2])) if p[2] != 0 else np.inf
     err = float(np.hypot(np.sqrt(qcov[1, 1]), abs(b) * rel_curv))
+    if inv_hk2_err:                               # the tilt correction's own error
+        err = float(np.hypot(err, 0.5 * (regress(inv_hk2 + inv_hk2_err)[0][1]
+                                         - regress(max(inv_hk2 - inv_hk2_err, 0.0))[0][1])))
     return {"b_T": b, "b_T_err": err, "curvature_sign": float(np.sign(p[2])),
             "n1": int(s1.sum()), "n2": int(s2.sum())}
 
@@ -469,7 +493,8 @@ def _branch_bs(field, v1, v2, direction, sign, files, set_field, sweep, window_T
             try:
                 res = branch_b(m["h"][ok1], m["v1"][ok1], m["h"][ok2], m["v2"][ok2], w,
                                None if m["v1_err"] is None else m["v1_err"][ok1],
-                               None if m["v2_err"] is None else m["v2_err"][ok2])
+                               None if m["v2_err"] is None else m["v2_err"][ok2],
+                               tilt=ax == "x")
             except ValueError:
                 if scale == 1.0:
                     raise

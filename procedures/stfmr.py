@@ -139,16 +139,22 @@ class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
         """Get the dc bias currents (A)."""
         return parse_numbers(self.dc_currents, "DC currents", "A")
 
-    def field_window(self, frequency_Hz: float, centre_T: float | None = None) -> np.ndarray:
+    def field_window(self, frequency_Hz: float, centre_T: float | None = None,
+                     top_T: float | None = None) -> np.ndarray:
         """Get the field magnitudes (T, rising) of the sweep at one frequency: the fixed range,
         or ± 'Field half window' around ``centre_T`` (default: the Kittel estimate from
-        'Expected mu0 Meff' and 'Expected gamma/2pi')."""
+        'Expected mu0 Meff' and 'Expected gamma/2pi'). With ``top_T`` (the bench's settable
+        field) a window placed beyond it is shifted down to end there, its width kept: a
+        resonance the magnet cannot reach (a low M_eff at a high frequency) costs that
+        frequency's line, which the analysis names as outside its window, not the run."""
         if self.field_range == "fixed":
             lo, hi = self.field_min, self.field_max
         else:
             b0 = centre_T if centre_T is not None else resonance_field_estimate(
                 frequency_Hz, self.meff_guess, self.gamma_guess)
             lo, hi = max(0.0, b0 - self.field_halfwidth), b0 + self.field_halfwidth
+            if top_T is not None and hi > top_T:
+                lo, hi = max(0.0, top_T - 2 * self.field_halfwidth), top_T
         return np.linspace(lo, hi, self.field_points)
 
     def _adaptive(self) -> bool:
@@ -247,6 +253,7 @@ class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
         self._rf_on = False
         current_now = 0.0
         measured: dict[float, float] = {}          # frequency → resonance of a usable line
+        top = b.config.settable_field_T
         for power, i_dc, f, fields in self.sweeps():
             if self.should_stop():
                 return
@@ -260,7 +267,7 @@ class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
             elif fields[-1] > 0:
                 # the first (positive) polarity: place the window from the lines so far
                 centre = self.predicted_resonance(f, measured)
-                got = self._sweep(lockin, power, i_dc, f, self.field_window(f, centre))
+                got = self._sweep(lockin, power, i_dc, f, self.field_window(f, centre, top))
                 if got is None:
                     return
                 b_res = self.measured_resonance(*got)
@@ -270,11 +277,11 @@ class STFMR(LabspinProcedure, FilmParameters, LockInReadout):
                         return
                     b_res = self.measured_resonance(*got)
                     if b_res is not None and self._sweep(
-                            lockin, power, i_dc, f, self.field_window(f, b_res)) is None:
+                            lockin, power, i_dc, f, self.field_window(f, b_res, top)) is None:
                         return
                 if b_res is not None:
                     measured[f] = b_res
-                self._window = self.field_window(f, measured.get(f, centre))
+                self._window = self.field_window(f, measured.get(f, centre), top)
             else:                                  # the negative polarity: the same window
                 if self._sweep(lockin, power, i_dc, f, -self._window) is None:
                     return

@@ -352,3 +352,27 @@ def test_real_spin_diode_line_fits_do_not_depend_on_the_voltage_unit():
                 worst = max(worst, dev)
             assert micro["s_V"] == pytest.approx(1e6 * volts["s_V"], rel=1e-6)
     assert worst < 1e-3, worst
+
+
+def test_a_resonance_beyond_the_magnet_costs_its_line_not_the_run(tmp_path):
+    """A random-truth dry run (issue 18) with μ0M_eff = 0.3 T against the expected 0.8 T: the
+    18 GHz line sits at ≈ 0.48 T, beyond the bench's ≈ 0.44 T. The window placed from the 6
+    and 12 GHz lines used to ask the magnet for it and the run failed (LimitError after two
+    frequencies); now the window ends at the settable field, the run finishes, and the
+    analysis leaves the 18 GHz lines out, naming them."""
+    from labspin.procedures.stfmr_analysis import analyze_stfmr
+    from labspin.run import api
+    sets = ["mu0_meff_T=0.3"]
+    out = api.run("stfmr", set=sets, out=tmp_path, seed=2)
+    assert out.status_name == "FINISHED", out.message
+    df = out.data
+    top = api.prepare("stfmr", set=sets).bench.config.settable_field_T
+    at18 = df[df["Frequency (Hz)"] == 18e9]
+    assert len(at18) and at18["Field set (T)"].abs().max() == pytest.approx(top)
+    truth = load_sample("inplane_sot_hallbar", sets).describe()
+    res = analyze_stfmr(pd.read_csv(out.path, comment="#"),
+                        gamma_Hz_per_T=truth["gamma_Hz_per_T"], mu0_hk_T=truth["mu0_hk_T"])
+    used = {ln["frequency_Hz"] for ln in res["lines"] if ln["used"]}
+    assert used == {6e9, 12e9}          # (a 6 GHz window missed first: a coarse pass found it)
+    assert any("18 GHz" in w and "not used" in w for w in res["warnings"])
+    assert res["mu0_meff_T"] == pytest.approx(0.3, abs=4 * res["mu0_meff_T_err"])
