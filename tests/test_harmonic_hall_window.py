@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from labspin.physics.constants import MU0
-from labspin.run.analysis import read_files
-from procedures.harmonic_hall_analysis import (
+from labspin.procedures.harmonic_hall_analysis import (
     WINDOW_SIGNIFICANCE,
     analyze_harmonic_hall,
     window_systematic,
 )
+from labspin.run.analysis import read_files
 
 REALDATA = Path(__file__).parents[1].parent / "shared" / "realdata"
 HH = REALDATA / "cmtj_TaCoFeB_5360" / "harmonic_hall"
