@@ -85,7 +85,7 @@ def test_source_meter_step_moves_one_site_per_rise_above_threshold():
     i_dep = vb.dw_depinning_current_A()
     smu = bench.role("source_meter", name="smu")
     smu.source_mode = "current"
-    smu.compliance_voltage = 2.0
+    smu.compliance_voltage = 1.0                     # the sample's [limits] max_voltage_V
     smu.source_enabled = True
     smu.ramp_to_current(1e-5)                        # the read bias: far below threshold
     vb.set_wall_site(1)
