@@ -450,14 +450,13 @@ WINDOW_SIGNIFICANCE = 2.0
 """A refit's change counts as a systematic beyond this many standard errors of the change."""
 
 
-def _branch_bs(field, v1, v2, direction, sign, files, set_field, sweep, window_T,
-               window_fraction, ahe_sign, scale: float = 1.0) -> tuple[dict, list]:
-    """Get Hayashi's B per (direction, m_z sign) and the windows used, with every fit window
-    (window_T, or window_fraction of each branch's extent) multiplied by ``scale``; a
-    branch whose window would reach past its extent (fraction·scale > 1) or hold too few
-    points is left out."""
-    bs: dict[tuple[str, float], dict] = {}
-    windows = []
+def _branches(field, v1, direction, sign, files, set_field, sweep, v2) -> list[dict]:
+    """Get each (direction, 1ω-level label) group of field-sweep rows as the fits need it,
+    whatever the window: its readings averaged per set point (:func:`set_point_means`), the
+    readings and set points counted, and its extent (the fields where its 1ω level is clearly
+    its own — beyond half-way to the other level: switching, or saturation in plane; None
+    where there is none)."""
+    out = []
     for ax in ("x", "y"):
         rows = np.where((direction == ax) & np.isfinite(field))[0]
         if rows.size == 0:
@@ -470,42 +469,52 @@ def _branch_bs(field, v1, v2, direction, sign, files, set_field, sweep, window_T
             sel2 = sel & np.isfinite(v2[rows])
             if sel1.sum() < 4 or sel2.sum() < 4:
                 continue
-            w = None if window_T is None else window_T * scale
-            if w is None:
-                # the branch's extent: the fields where its 1ω level is clearly its own
-                # (beyond half-way to the other level: switching, or saturation in plane)
-                strong = sel1
-                if np.isfinite(mid):
-                    strong = sel1 & (np.abs(v1[rows] - mid) > half)
-                if strong.sum() < 2:
-                    continue
-                ext = min(h[strong].max(), -h[strong].min())
-                if ext <= 0:
-                    continue
-                if window_fraction * scale > 1.0:
-                    continue
-                w = window_fraction * scale * ext
+            strong = sel1
+            if np.isfinite(mid):
+                strong = sel1 & (np.abs(v1[rows] - mid) > half)
+            ext = min(h[strong].max(), -h[strong].min()) if strong.sum() >= 2 else 0.0
             at = rows[sel]
             m = set_point_means(h[sel], v1[at], v2[at],
                                 None if set_field is None else set_field[at] * sign[at],
                                 None if sweep is None else sweep[at])
-            ok1, ok2 = np.isfinite(m["v1"]), np.isfinite(m["v2"])
-            try:
-                res = branch_b(m["h"][ok1], m["v1"][ok1], m["h"][ok2], m["v2"][ok2], w,
-                               None if m["v1_err"] is None else m["v1_err"][ok1],
-                               None if m["v2_err"] is None else m["v2_err"][ok2],
-                               tilt=ax == "x")
-            except ValueError:
-                if scale == 1.0:
-                    raise
-                continue
-            res.update(n_readings=int(sel.sum()), n_points=int((m["n"] > 0).sum()))
-            mz = -res["curvature_sign"] * ahe_sign
-            windows.append(w)
-            if (ax, mz) in bs:       # two label groups on one m_z: keep the better one
-                if bs[(ax, mz)]["b_T_err"] <= res["b_T_err"]:
-                    continue
-            bs[(ax, mz)] = res
+            out.append({"ax": ax, "means": m, "extent": ext if ext > 0 else None,
+                        "n_readings": int(sel.sum()), "n_points": int((m["n"] > 0).sum())})
+    return out
+
+
+def _branch_bs(branches: list[dict], window_T, window_fraction, ahe_sign,
+               scale: float = 1.0) -> tuple[dict, list]:
+    """Get Hayashi's B per (direction, m_z sign) of :func:`_branches` and the windows used,
+    with every fit window (window_T, or window_fraction of each branch's extent) multiplied
+    by ``scale``; a branch whose window would reach past its extent (fraction·scale > 1) or
+    hold too few points is left out (at scale 1 the latter raises)."""
+    bs: dict[tuple[str, float], dict] = {}
+    windows = []
+    for br in branches:
+        if window_T is not None:
+            w = window_T * scale
+        elif br["extent"] is None or window_fraction * scale > 1.0:
+            continue
+        else:
+            w = window_fraction * scale * br["extent"]
+        m = br["means"]
+        ok1, ok2 = np.isfinite(m["v1"]), np.isfinite(m["v2"])
+        try:
+            res = branch_b(m["h"][ok1], m["v1"][ok1], m["h"][ok2], m["v2"][ok2], w,
+                           None if m["v1_err"] is None else m["v1_err"][ok1],
+                           None if m["v2_err"] is None else m["v2_err"][ok2],
+                           tilt=br["ax"] == "x")
+        except ValueError:
+            if scale == 1.0:
+                raise
+            continue
+        res.update(n_readings=br["n_readings"], n_points=br["n_points"])
+        mz = -res["curvature_sign"] * ahe_sign
+        windows.append(w)
+        key = (br["ax"], mz)
+        if key in bs and bs[key]["b_T_err"] <= res["b_T_err"]:
+            continue                 # two label groups on one m_z: keep the better one
+        bs[key] = res
     return bs, windows
 
 
@@ -575,10 +584,10 @@ def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: 
         return pd.to_numeric(df[name], errors="coerce").to_numpy(float) if name in df.columns \
             else None
     set_field, sweep = column("Field set (T)"), column("Branch")
-    args = (field, v1, v2, direction, sign, files, set_field, sweep, window_T, window_fraction,
-            ahe_sign)
-    bs, windows = _branch_bs(*args)
-    checks = {s: _branch_bs(*args, scale=s)[0] for s in WINDOW_CHECKS}
+    branches = _branches(field, v1, direction, sign, files, set_field, sweep, v2)
+    bs, windows = _branch_bs(branches, window_T, window_fraction, ahe_sign)
+    checks = {s: _branch_bs(branches, window_T, window_fraction, ahe_sign, scale=s)[0]
+              for s in WINDOW_CHECKS}
     out: dict = {}
     per = []
     for mz, tag in ((1.0, "mzp"), (-1.0, "mzm")):
