@@ -49,14 +49,20 @@ def series_resistance_ohm(config, role: str) -> float:
     return found[0].series_resistance_ohm if found else 0.0
 
 
+def output_impedance_ohm(instrument) -> float:
+    """Get the source ``instrument``'s own output impedance (Ω, ``OUTPUT_IMPEDANCE_OHM`` of
+    its driver class; 0 where it declares none)."""
+    from labspin.bench.registry import driver_class
+    return float(getattr(driver_class(instrument.driver), "OUTPUT_IMPEDANCE_OHM", 0.0))
+
+
 def short_circuit_budget_V(config, instrument) -> tuple[float, str]:
     """Get the largest EMF (V) the source ``instrument`` (an InstrumentConfig) may apply to
     the sample, and why: the bench's max_sample_voltage_V (an open device), and
     max_sample_current_A·(R_out + R_series) (a shorted one); for a source that drives
     modulation coils instead, max_coil_current_A·(R_out + R_series) (a shorted coil)."""
-    from labspin.bench.registry import driver_class
     lim = config.limits
-    r_out = float(getattr(driver_class(instrument.driver), "OUTPUT_IMPEDANCE_OHM", 0.0))
+    r_out = output_impedance_ohm(instrument)
     r = r_out + instrument.series_resistance_ohm
     coil = instrument.max_coil_current_A
     if coil is not None:            # it drives modulation coils: the sample's limits do not apply
@@ -81,15 +87,13 @@ def sine_drive_resistance_ohm(config, instrument) -> float:
     ``instrument``'s sine output: its output impedance plus the bench's series resistor, so
     I0 = √2·V_rms/(this + R_sample). Raises ValueError naming the key if the bench declares
     no series resistor (a sine drive without one is no current drive)."""
-    from labspin.bench.registry import driver_class
     if not instrument.series_resistance_ohm > 0:
         raise ValueError(f"{instrument.role} {instrument.name} drives the sample from its sine "
                          "output, but the bench config gives no "
                          f"instruments.{instrument.name}.series_resistance_ohm (Ω, the "
                          "resistor wired in series that sets I0 = √2·V_sine/(R_out + "
                          "R_series + R_sample)); add it, or drive with a current_source")
-    r_out = float(getattr(driver_class(instrument.driver), "OUTPUT_IMPEDANCE_OHM", 0.0))
-    return r_out + instrument.series_resistance_ohm
+    return output_impedance_ohm(instrument) + instrument.series_resistance_ohm
 
 
 def magnet_current_limit_A(config) -> tuple[float, str]:
