@@ -1,6 +1,7 @@
 """Standard wirings: every twin reachable through our drivers in-process, a generated bench
 config that validates, and `labspin sim serve --bench-out` + `labspin bench check` over
 loopback sockets."""
+import re
 import subprocess
 import sys
 import time
@@ -121,3 +122,33 @@ def test_sim_serve_rejects_bad_faults(capsys):
     assert "no instrument 'nope'" in capsys.readouterr().err
     assert main(["sim", "serve", "--wiring", "transport", "--fault", "smu:melt"]) == 2
     assert "melt" in capsys.readouterr().err
+
+
+def test_sim_serve_injects_the_rf_sources_own_faults(capsys):
+    """`sim serve --fault rf:unlevel:DBM` and `NAME:trip_protection` reach the RF twins'
+    own faults (a served bench can then show a client an unlevelled or tripped output)."""
+    from labspin.cli.main import _apply_fault, main
+    from labspin.sim_backend.default_bench import models_bench
+    from labspin.sim_backend.samples import load_sample
+    from labspin.sim_backend.wirings import build_bench
+
+    bench, slots = build_bench(load_sample("inplane_sot_hallbar"), "stfmr", seed=0)
+    twins = {n: bench.instruments[n] for n in slots}
+    _apply_fault(twins, "rf:unlevel:2")
+    rf = twins["rf"]
+    rf.set("power", 5.0)
+    rf.set("rf_on", True)
+    assert rf.delivered_power_dBm() == 2.0 and rf.unleveled()
+    for spec, words in [("rf:unlevel", "in dBm"), ("rf:unlevel:99", "-150 to +30 dBm"),
+                        ("rf:trip_protection", "no trip_protection fault"),
+                        ("smu:unlevel:2", "RF source's: rf")]:
+        with pytest.raises(ValueError, match=re.escape(words)):
+            _apply_fault(twins, spec)
+    bench2, models = models_bench(load_sample("inplane_sot_hallbar"), ["smb100a"], seed=0)
+    sources = {n: bench2.instruments[n] for n in models}
+    (name,) = sources
+    sources[name].set("rf_on", True)
+    _apply_fault(sources, f"{name}:trip_protection")
+    assert sources[name].delivered_power_dBm() is None
+    assert main(["sim", "serve", "--wiring", "stfmr", "--fault", "rf:unlevel:x"]) == 2
+    assert "unlevel needs the most power" in capsys.readouterr().err

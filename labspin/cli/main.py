@@ -205,6 +205,46 @@ def _served_bench(args):
     return bench, models, ports, None
 
 
+RF_FAULTS = {"unlevel": "unlevel", "trip_protection": "trip_protection"}
+
+
+def _apply_fault(twins: dict, spec: str) -> None:
+    """Inject ``sim serve --fault NAME:KIND[:ARG]`` into the twin NAME until the server stops.
+
+    KIND is a transport fault of every twin (timeout, garbled, drop, error, stuck_output; ARG
+    limits it to one command header or parameter) or an RF source's own fault: ``unlevel``
+    (ARG: the most the ALC then delivers, dBm; the status register shows it unlevelled) or
+    ``trip_protection`` (the SMB100A's reverse-power relay opens). ValueError names the problem.
+    """
+    name, _, rest = spec.partition(":")
+    kind, _, arg = rest.partition(":")
+    if name not in twins:
+        raise ValueError(f"no instrument {name!r}; instruments: {', '.join(twins)}")
+    twin = twins[name]
+    if kind in RF_FAULTS:
+        method = getattr(twin, RF_FAULTS[kind], None)
+        if method is None:
+            able = [n for n, t in twins.items() if hasattr(t, RF_FAULTS[kind])]
+            raise ValueError(f"{name!r} ({type(twin).__name__}) has no {kind} fault; it is an "
+                             f"RF source's" + (f": {', '.join(able)}" if able else
+                                               " and this bench serves none that has it"))
+        if kind == "unlevel":
+            try:
+                max_dBm = float(arg)
+            except ValueError:
+                raise ValueError("unlevel needs the most power the ALC delivers, in dBm: "
+                                 f"{name}:unlevel:2 caps the output at +2 dBm") from None
+            if not -150.0 <= max_dBm <= 30.0:
+                raise ValueError(f"unlevel at {max_dBm:g} dBm: want -150 to +30 dBm")
+            method(max_dBm)
+        else:
+            if arg:
+                raise ValueError("trip_protection takes no argument")
+            method()
+        return
+    twin.inject(kind, on=arg or None, count=None)
+
+
 def _sim_serve(args) -> int:
     from labspin.sim_backend.samples import SampleError
     from labspin.sim_backend.server import serve
@@ -217,14 +257,8 @@ def _sim_serve(args) -> int:
         return 2
     twins = {n: bench.instruments[n] for n in drivers}
     for spec in args.fault:
-        name, _, rest = spec.partition(":")
-        kind, _, on = rest.partition(":")
-        if name not in twins:
-            print(f"labspin sim serve: --fault {spec!r}: no instrument {name!r}; instruments: "
-                  f"{', '.join(twins)}", file=sys.stderr)
-            return 2
         try:
-            twins[name].inject(kind, on=on or None, count=None)
+            _apply_fault(twins, spec)
         except ValueError as exc:
             print(f"labspin sim serve: --fault {spec!r}: {exc}", file=sys.stderr)
             return 2
@@ -656,7 +690,9 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--fault", action="append", default=[], metavar="NAME:KIND[:COMMAND]",
                     help="inject a fault into an instrument until the server stops: KIND is "
                     "timeout, garbled, drop, error or stuck_output; COMMAND limits it to one "
-                    "header, e.g. smu:timeout:MEAS:VOLT?")
+                    "header, e.g. smu:timeout:MEAS:VOLT?; an RF source also takes "
+                    "unlevel:DBM (the ALC delivers at most DBM, e.g. rf:unlevel:2) and, on "
+                    "an SMB100A, trip_protection")
     sv.add_argument("--latency", action="append", default=[], metavar="NAME_OR_ROLE:SECONDS",
                     help="delay every reply of an instrument (or of every instrument of a "
                     "role) by SECONDS of wall time, as a slow GPIB/LAN instrument would, "
