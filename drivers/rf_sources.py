@@ -18,8 +18,9 @@ measures the power it delivers, but each reports when it cannot deliver it:
   Tripped" (no output), Keysight Signal Generators Programming Guide (PSG, and the CXG/EXG/MXG
   X-Series guide), "Data Questionable Power Status Group";
 * SMB100A: ``OUTPut:PROTection:TRIPped?`` (1: the reverse power protection's relay has opened
-  the RF output), R&S SMx "OUTPut Subsystem" (documented in the SMA100B manual; assumed the
-  same on the SMB100A). The SMB100A shows an unlevelled ALC only in its display's info line
+  the RF output), R&S SMx "OUTPut Subsystem" (documented in the SMA100B manual; on the SMB100A
+  itself, fsc2's ``rs_smb100a`` driver queries ``OUTP:PROT:TRIP?`` and resets with
+  ``OUTP:PROT:CLE``, where the unit has the reverse power protection). The SMB100A shows an unlevelled ALC only in its display's info line
   (operating manual 1407.0806.32, "Automatic Level Control - ALC"): there only the readbacks
   and the protection are checked.
 
