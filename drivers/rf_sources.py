@@ -20,9 +20,10 @@ measures the power it delivers, but each reports when it cannot deliver it:
 * SMB100A: ``OUTPut:PROTection:TRIPped?`` (1: the reverse power protection's relay has opened
   the RF output), R&S SMx "OUTPut Subsystem" (documented in the SMA100B manual; on the SMB100A
   itself, fsc2's ``rs_smb100a`` driver queries ``OUTP:PROT:TRIP?`` and resets with
-  ``OUTP:PROT:CLE``, where the unit has the reverse power protection). The SMB100A shows an unlevelled ALC only in its display's info line
-  (operating manual 1407.0806.32, "Automatic Level Control - ALC"): there only the readbacks
-  and the protection are checked.
+  ``OUTP:PROT:CLE``, where the unit has the reverse power protection: all but the 12.75 GHz
+  models without option SMB-B30, from ``*OPT?``; those check readbacks only). The SMB100A
+  shows an unlevelled ALC only in its display's info line (operating manual 1407.0806.32,
+  "Automatic Level Control - ALC"): there only the readbacks and the protection are checked.
 
 Model power ranges (``SAFE_LIMITS``) are the settable ranges of the standard configuration
 (no step attenuator, no high-power option); the bench's required ``max_rf_power_dBm``
@@ -136,14 +137,17 @@ class _RFSource(SafeSourceMixin):
         query clear). Raise OutputNotFollowingError naming the source, the power set and
         what was read otherwise: the data would be taken with RF that is not there."""
         expected = self.last_setpoint("power") if expected_dBm is None else expected_dBm
+        status_query = self._status_query()
         # later units rooted (":"), or SCPI would look for them under the first one's path
         query = ";".join([self._POWER_GET] + [":" + q.lstrip(":") for q in
-                                              (self._OUTPUT_GET, self._STATUS_GET)])
+                                              (self._OUTPUT_GET, status_query) if q])
         replies = self.ask(query).strip().split(";")
-        if len(replies) != 3:
+        want = 3 if status_query else 2
+        if len(replies) != want:
             raise OutputNotFollowingError(f"{self.name} (rf_source): {query!r} answered "
-                                          f"{';'.join(replies)!r}, not three values")
-        power, on, status = float(replies[0]), bool(int(float(replies[1]))), int(float(replies[2]))
+                                          f"{';'.join(replies)!r}, not {want} values")
+        power, on = float(replies[0]), bool(int(float(replies[1])))
+        status = int(float(replies[2])) if status_query else 0
         problems = [f"{self._STATUS_GET} bit {bit} ({meaning})"
                     for bit, meaning in self.STATUS_BITS.items() if status & (1 << bit)]
         if not on:
@@ -158,6 +162,10 @@ class _RFSource(SafeSourceMixin):
             f"{self.name} (rf_source): {'; '.join(problems)}, with {set_} and the RF on "
             f"(read: power {power:g} dBm, output {int(on)}, status {status}): the output "
             "does not deliver its setpoint (stuck or unlevelled output?)")
+
+    def _status_query(self) -> str:
+        """Get the levelling status query this unit answers ("" if it has none)."""
+        return self._STATUS_GET
 
     def safe_level(self, name: str) -> float:
         """Get the power (dBm) the RF is ramped down to before it goes off: SHUTDOWN_POWER,
@@ -368,6 +376,21 @@ class SMB100A(_RFSource, SCPIMixin, Instrument):
 
     def __init__(self, adapter, name="Rohde & Schwarz SMB100A signal generator", **kwargs):
         super().__init__(adapter, name, **kwargs)
+
+    @property
+    def has_reverse_power_protection(self) -> bool:
+        """Get whether this unit has the reverse power protection that ``OUTP:PROT:TRIP?``
+        reports (bool; asked once, from ``*OPT?``). Every SMB100A has it except the
+        12.75 GHz models (SMB-B112, SMB-B112L), which need option SMB-B30 (as fsc2's
+        ``rs_smb100a`` driver reads it); a unit without it would not answer the query."""
+        if "_protection" not in self.__dict__:
+            options = {o.strip().upper() for o in self.ask("*OPT?").split(",")}
+            low_band = bool(options & {"SMB-B112", "SMB-B112L", "B112", "B112L"})
+            self.__dict__["_protection"] = not low_band or bool(options & {"SMB-B30", "B30"})
+        return self.__dict__["_protection"]
+
+    def _status_query(self) -> str:
+        return self._STATUS_GET if self.has_reverse_power_protection else ""
 
     def configure_am_reference(self, frequency: float, depth: float = 100.0,
                                lf_amplitude: float = 1.0) -> None:

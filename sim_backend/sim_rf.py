@@ -321,6 +321,8 @@ class SMB100ATwin(_RFSourceTwin):
     signal on the LF output, so the AM rate and the reference frequency are one setting.
     """
     idn = "Rohde&Schwarz,SMB100A,1406.6000k03/101234,3.1.19.15-3.50.124.73"
+    options = "SMB-B140"
+    """*OPT?: B140 (9 kHz–40 GHz), whose reverse power protection is standard."""
     FREQ_RANGE = (9e3, 40e9)
     POWER_RANGE = (-145.0, 30.0)
 

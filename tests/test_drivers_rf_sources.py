@@ -36,8 +36,38 @@ def levelled(cls, power_dBm: float):
     return (CHECK[cls], f"{power_dBm:+.8E};1;0")
 
 
+SMB_OPTIONS = "SMB-B140,SMB-K22,SMB-K23"
+"""A 40 GHz SMB100A's *OPT? answer: the reverse power protection is standard there."""
+
+
 def protocol(cls, pairs, clock=None, **kwargs):
+    """pymeasure's expected_protocol; an SMB100A asks *OPT? once, before its first check."""
+    pairs = list(pairs)
+    if cls is SMB100A:
+        first = next((i for i, (q, _) in enumerate(pairs) if q == CHECK[cls]), None)
+        if first is not None:
+            pairs.insert(first, ("*OPT?", SMB_OPTIONS))
     return expected_protocol(cls, pairs, clock=clock or VirtualClock(), **kwargs)
+
+
+@pytest.mark.parametrize("options, query", [
+    ("SMB-B140,SMB-K23", "SOUR:POW?;:OUTP?;:OUTP:PROT:TRIP?"),
+    ("SMB-B112,SMB-K22", "SOUR:POW?;:OUTP?"),            # 12.75 GHz without B30: none
+    ("SMB-B112L,SMB-B30", "SOUR:POW?;:OUTP?;:OUTP:PROT:TRIP?"),
+    ("0", "SOUR:POW?;:OUTP?;:OUTP:PROT:TRIP?")])
+def test_smb100a_asks_for_the_protection_only_where_the_unit_has_it(options, query):
+    """fsc2's rs_smb100a reads the same rule from *OPT?; a unit without the protection
+    would not answer OUTP:PROT:TRIP?, and the check would time out instead of checking."""
+    reply = "-2.00000000E+001;1" + (";0" if query.endswith("TRIP?") else "")
+    with expected_protocol(SMB100A, [("*OPT?", options), (query, reply), (query, reply)],
+                           clock=VirtualClock()) as inst:
+        inst.check_output(-20.0)
+        inst.check_output(-20.0)                 # *OPT? is asked once
+    stuck = "-1.50000000E+001;1" + (";0" if query.endswith("TRIP?") else "")
+    with expected_protocol(SMB100A, [("*OPT?", options), (query, stuck)],
+                           clock=VirtualClock()) as inst:
+        with pytest.raises(OutputNotFollowingError, match="reads -15 dBm"):
+            inst.check_output(-20.0)
 
 
 # --- construction and role ------------------------------------------------------------------
