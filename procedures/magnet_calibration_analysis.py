@@ -25,7 +25,7 @@ from labspin.results.reader import read_table
 from labspin.results.sweep_direction import segments, sweep_branches
 from labspin.results.units import factor, split_unit
 
-from .estimates import Option, resolve_priors, settings
+from .estimates import Option, flag_undetermined, resolve_priors, settings
 
 FIELD = "Field (T)"
 BRANCH = "Branch"
@@ -258,7 +258,20 @@ def analyze_calibration(df: pd.DataFrame, **options) -> dict:
     columns = {"trials": given["trials"], "field_unit": given["field_unit"]}
     fit_max_current_A = given["fit_max_current_A"] or None
     if not _has_both_branches(calibration_points(df, **columns)[2]):
-        return _single_branch(df, fit_max_current_A, columns)
+        return _flagged(_single_branch(df, fit_max_current_A, columns))
+    return _flagged(_both_branches(df, fit_max_current_A, columns))
+
+
+def _flagged(out: dict) -> dict:
+    """design.md's rule on a calibration: an undetermined slope is left out; an offset or a
+    remanence within its error of zero stays, with a warning saying so."""
+    flag_undetermined(out, ("tesla_per_A", "mu0_offset_T", "mu0_remanence_T"),
+                      out["warnings"], may_vanish=("mu0_offset_T", "mu0_remanence_T"))
+    return out
+
+
+def _both_branches(df, fit_max_current_A, columns) -> dict:
+    """Get common slope, remanence, offset and nonlinearity of a table with both branches."""
     i, b, up, down, keep, p, cov, rms = _fit(df, fit_max_current_A, **columns)
     k, a_up, a_down = p
     g = np.array([0.0, -0.5, 0.5])       # d(remanence)/d(params)

@@ -772,11 +772,26 @@ _LINE_OUT = ("frequency_Hz", "polarity", "power_dBm", "dc_current_A", "field_ang
              "used", "reason")
 
 
+_MAY_VANISH = ("s_V", "a_V", "s_over_a")
+"""A line's amplitudes may be zero (a purely antisymmetric or symmetric line)."""
+
+
 def _line_records(lines: pd.DataFrame) -> list[dict]:
+    """Get each line as a dict, non-finite numbers as None; an amplitude within its error of
+    zero is named in the line's ``consistent_with_zero`` (design.md: no value whose error is
+    as large as itself goes out unflagged)."""
     cols = [c for c in _LINE_OUT if c in lines.columns]
     recs = lines[cols].to_dict(orient="records")
-    return [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-             for k, v in r.items()} for r in recs]
+    out = []
+    for r in recs:
+        rec = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+               for k, v in r.items()}
+        zero = [k for k in _MAY_VANISH if isinstance(rec.get(k), float)
+                and isinstance(rec.get(k + "_err"), float) and not rec[k + "_err"] < abs(rec[k])]
+        if zero:
+            rec["consistent_with_zero"] = zero
+        out.append(rec)
+    return out
 
 
 def per_frequency_table(df: pd.DataFrame, **window) -> pd.DataFrame:

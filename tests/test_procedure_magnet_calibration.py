@@ -68,7 +68,10 @@ def test_closed_loop_recovers_slope_and_remanence(run):
     assert abs(res["mu0_remanence_T"] - BR_TRUE) < 4 * res["mu0_remanence_T_err"]
     assert abs(res["mu0_offset_T"]) < 4 * res["mu0_offset_T_err"]
     assert res["residual_rms_T"] < 6e-6
-    assert res["branches"] == 2 and res["warnings"] == []
+    # the twin's gaussmeter has no zero offset: within its error of zero, and flagged so
+    zero = [w for w in res["warnings"] if w.startswith("mu0_offset_T") and "zero" in w]
+    assert bool(zero) == (abs(res["mu0_offset_T"]) <= res["mu0_offset_T_err"])
+    assert res["branches"] == 2 and [w for w in res["warnings"] if w not in zero] == []
     assert set(k for k in res if not k.endswith("_err")) - set(DESCRIPTIVE_KEYS) <= \
         {k[:-4] for k in res if k.endswith("_err")}
 
