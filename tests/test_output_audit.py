@@ -92,3 +92,37 @@ def test_real_sets_give_strict_json_and_flag_what_they_cannot_determine(case, re
     assert not unflagged, (case, unflagged, result.get("warnings"))
     for line in result.get("lines", []):
         assert line.get("used") or line.get("reason"), (case, line)
+
+
+SCALED = {
+    "fmr-yig": (["--scale", "Xchannel=1e6", "--scale", "Ychannel=1e6"],
+                ("mu0_hres_T", "mu0_dh_T")),
+    "fmr-py": (["--scale", "Signal=1e6"], ("mu0_hres_T", "mu0_dh_T")),
+    "harmonic-hall": (["--scale", "5360_1f_hx_hy.csv:V1w (V)=1e6",
+                       "--scale", "5360_2f_hx_hy.csv:V2w (V)=1e6"],
+                      ("mu0_hdl_T", "mu0_hfl_T")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SCALED))
+def test_real_sets_do_not_depend_on_the_signal_unit(case, realdata, capsys):
+    """Issue 18: V ↔ µV invariance on every real sweep, here the broadband FMR and harmonic
+    Hall sets (the spin-diode sweeps are checked line by line in test_procedure_stfmr): the
+    signal ×10⁶ moves every line and result by far less than its error (bound 1e-3 σ)."""
+    args = []
+    for arg in CASES[case]:
+        args += _files(realdata, arg)
+    extra, keys = SCALED[case]
+    results = []
+    for more in ([], extra):
+        assert main(["analyze", *args, *more, "--json"]) == 0
+        results.append(json.loads(capsys.readouterr().out))
+    volts, micro = results
+    pairs = list(zip(volts.get("lines", []), micro.get("lines", []))) or [(volts, micro)]
+    worst = 0.0
+    for a, b in pairs:
+        assert a.get("used") == b.get("used")
+        for key in keys:
+            if a.get(key) is not None and a.get(key + "_err"):
+                worst = max(worst, abs(a[key] - b[key]) / a[key + "_err"])
+    assert worst < 1e-3, (case, worst)

@@ -147,7 +147,9 @@ def apply_scales(df: pd.DataFrame, items: list[str], lines=None, path=None) -> p
         if not sep or col not in df.columns:
             raise ValueError(f"--scale {item!r}: expected COLUMN=FACTOR, COLUMN=rms or "
                              f"COLUMN=peak with COLUMN one of "
-                             f"{', '.join(map(str, df.columns))}")
+                             f"{', '.join(map(str, df.columns))}" + (
+                                 "; a column that only some files have takes their name, "
+                                 "FILE:COLUMN=FACTOR" if path is not None else ""))
         value = value.strip().lower()
         if value == "rms":
             k = math.sqrt(2.0)
