@@ -584,7 +584,8 @@ def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: d
     excluded too, named in ``warnings``, and the fit repeated (up to 3 times).
     ``set_["fit_field_offset"] == "auto"`` is resolved on each set of lines fitted
     (:func:`choose_offset_mode`), the choice written into ``set_`` and, where offsets are
-    fitted, a note added to ``warnings``.
+    fitted, a note added to ``warnings``. Only the final fit's own warnings (free γ kept
+    or not, offsets) are kept, not those of fits before lines were excluded.
     Lines below saturation (:func:`_unsaturated`) are excluded and named in ``warnings``
     (``lines``' used/reason updated) — except, with ``unsaturated_branch=True``, a
     perpendicular magnet's in-plane branch below μ0H_k,eff, which the Kittel form covers
@@ -596,14 +597,15 @@ def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: d
     hk = priors["mu0_hk_T"].value if "mu0_hk_T" in priors else 0.0
     magnet = set_["magnet"]
     auto = set_.get("fit_field_offset", "no") == "auto"
-    note = []
+    note = []                                 # the last fit's own warnings only
 
     def fit(sel):
+        note.clear()
         if auto:                              # chosen anew on each set of lines
             set_["fit_field_offset"], why = choose_offset_mode(sel, set_, priors, gamma,
                                                                errors_known)
-            note[:] = [why] if why else []
-        return kittel_and_damping(sel, set_, gamma, priors, _angles(sel, set_), warnings,
+            note.extend([why] if why else [])
+        return kittel_and_damping(sel, set_, gamma, priors, _angles(sel, set_), note,
                                   errors_known)
 
     def corrected(sel, out):                 # the lines at their true fields
