@@ -307,7 +307,8 @@ MODERATE_MISFIT_CHI2_DOF = 10.0
 """The largest reduced χ² of a free Kittel fit that the likelihood-ratio arm of the free-γ
 rule accepts (line errors underestimated by up to ≈ 3×, as fits on real backgrounds give:
 the Ta/CoFeB spin-diode set is at 3.2); beyond it the misfit (field offsets, anisotropy,
-unsaturated lines: the permalloy map is at 45) is what a free γ would absorb."""
+unsaturated lines: the permalloy map without its field shifts is at 38) is what a free γ
+would absorb."""
 
 
 def _free_gamma_refusal(trial: dict | None, gamma: Prior, errors_known: bool,
