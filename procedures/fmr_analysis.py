@@ -32,7 +32,7 @@ from labspin.results.reader import convert_onto, file_index
 
 from .estimates import Option, Prior
 from .kittel import _angles, fit_resonances, kittel_and_damping, resonance_result, resonance_setup
-from .kittel_analysis import MAGNET_OPTION
+from .kittel_analysis import FIT_OFFSET_OPTION, MAGNET_OPTION
 from .stfmr_analysis import OPTIONS as STFMR_OPTIONS
 from .stfmr_analysis import (
     fit_line,
@@ -42,14 +42,14 @@ from .stfmr_analysis import (
 )
 
 _SHARED = ("gamma_Hz_per_T", "mu0_hk_T", "easy_axis_deg", "field_angle_deg",
-           "min_frequency_Hz", "field_offset_T", "fit_field_offset", "field_min_T",
-           "field_max_T")
+           "min_frequency_Hz", "field_offset_T", "field_min_T", "field_max_T")
 
 SIGNALS = ("dP/dH (V)", "Signal (V)", "Signal", "X (V)")
 """Signal columns looked for, in this order, when the option ``signal`` is not given (with
 both ``X (V)`` and ``Y (V)`` present, the two lock-in channels are combined)."""
 
 OPTIONS = tuple(o for o in STFMR_OPTIONS if o.name in _SHARED) + (
+    FIT_OFFSET_OPTION,
     MAGNET_OPTION,
     Option("signal", "", "the signal column, or two lock-in channels 'X,Y' combined by "
            f"phase (default: {', '.join(SIGNALS)}; X (V) with Y (V) as a pair)", None,

@@ -24,11 +24,12 @@ offset) propagate their errors into M_eff, α and what follows; a field offset
 from __future__ import annotations
 
 import math
+from warnings import catch_warnings, simplefilter
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.optimize import curve_fit
+from scipy.optimize import OptimizeWarning, curve_fit
 
 from labspin.physics.constants import MU0
 from labspin.physics.macrospin.analytic import (
@@ -135,11 +136,14 @@ linearity, e.g. Lake Shore 455: ±0.05 % of reading): the Kittel form is held to
 resonance fields to within √(σ_B² + (this·B)²), the criterion of a free γ
 (:func:`kittel_and_damping`); the fit itself weights by the line fits' σ_B."""
 
-OFFSET_MODES = ("no", "yes", "per_polarity")
-"""How :func:`fit_kittel` treats a field offset: "no" (fixed at the prior ``field_offset_T``,
+OFFSET_MODES = ("no", "yes", "per_polarity", "auto")
+"""How the Kittel fit treats a field offset: "no" (fixed at the prior ``field_offset_T``,
 its error propagated), "yes" (one offset δ of the signed field fitted: true |B| = |B_read| +
 polarity·δ, a Hall probe's zero or a remanence), "per_polarity" (each polarity's own shift
-δ± of |B| fitted: true |B| = |B_read| + δ_polarity)."""
+δ± of |B| fitted: true |B| = |B_read| + δ_polarity; their mean acts as an in-plane
+anisotropy field along the field, half their difference as a zero offset), "auto" (the
+simplest of the three the data ask for: :func:`choose_offset_mode`; :func:`fit_resonances`
+resolves it, :func:`fit_kittel` takes only the first three)."""
 
 
 OFFSET_KEYS = ("field_offset_T", "field_offset_plus_T", "field_offset_minus_T")
@@ -178,9 +182,9 @@ def fit_kittel(frequency_Hz, b_res_T, b_err_T, *, magnet: str = "inplane",
     """
     if magnet not in MAGNETS:
         raise ValueError(f"magnet must be one of {', '.join(MAGNETS)}, got {magnet!r}")
-    if fit_offset not in OFFSET_MODES:
-        raise ValueError(f"fit_field_offset must be one of {', '.join(OFFSET_MODES)}, got "
-                         f"{fit_offset!r}")
+    if fit_offset not in OFFSET_MODES[:3]:
+        raise ValueError(f"fit_kittel: fit_offset must be one of {', '.join(OFFSET_MODES[:3])}"
+                         f" ('auto' is resolved by choose_offset_mode), got {fit_offset!r}")
     f = np.asarray(frequency_Hz, float) / 1e9
     b = np.abs(np.asarray(b_res_T, float))
     be = np.asarray(b_err_T, float)
@@ -303,7 +307,8 @@ MODERATE_MISFIT_CHI2_DOF = 10.0
 """The largest reduced χ² of a free Kittel fit that the likelihood-ratio arm of the free-γ
 rule accepts (line errors underestimated by up to ≈ 3×, as fits on real backgrounds give:
 the Ta/CoFeB spin-diode set is at 3.2); beyond it the misfit (field offsets, anisotropy,
-unsaturated lines: the permalloy map is at 45) is what a free γ would absorb."""
+unsaturated lines: the permalloy map without its field shifts is at 38) is what a free γ
+would absorb."""
 
 
 def _free_gamma_refusal(trial: dict | None, gamma: Prior, errors_known: bool,
@@ -496,6 +501,79 @@ def _exclude(sel: pd.DataFrame, lines: pd.DataFrame, mask, reason: str, warnings
     return sel[~mask]
 
 
+OFFSET_MAX_VIF = 10.0
+"""The largest variance inflation of μ0M_eff (and of a free γ) that an offset fitted by
+``fit_field_offset="auto"`` may cause (the usual bound for collinear parameters): a shift of
+|B| that only the curvature of f(B) tells from M_eff (lines far above M_eff, one polarity)
+would absorb any misfit of the Kittel form into an offset and M_eff."""
+
+
+def choose_offset_mode(sel: pd.DataFrame, set_: dict, priors: dict, gamma: Prior,
+                       errors_known: bool = True) -> tuple[str, str | None]:
+    """Get (the offset mode for ``fit_field_offset="auto"``, a note or None): among "no",
+    "yes", "per_polarity" (:data:`OFFSET_MODES`) those whose offsets the data determine
+    apart from μ0M_eff and γ (variance inflation of each ≤ :data:`OFFSET_MAX_VIF` over the
+    fit without offsets, errors not widened by χ²), the simplest that the most general of
+    them does not improve on significantly — a nested-model test: the χ² it adds over the
+    general fit, in units of the general fit's reduced χ² (at least 1 where the errors are
+    known; the field errors widened by the reading's :data:`FIELD_READING_REL_ERR`, as in
+    the free-γ rule), at most the χ² quantile at :data:`estimates.DISAGREEMENT_P` for the
+    extra parameters. γ is free where the free-γ rule would try it (default γ, ≥ 3
+    frequencies), else fixed. "per_polarity" is no candidate for ``magnet="outofplane"``,
+    where a common shift of |B| is M_eff itself (f = γ(B − μ0M_eff))."""
+    hk = priors.get("mu0_hk_T") or Prior(0.0, 0.0, "default")
+    offset = priors.get("field_offset_T") or Prior(0.0, 0.0, "default")
+    free = gamma.source == "default" and sel["frequency_Hz"].nunique() >= 3
+    modes = ("no", "yes") if set_["magnet"] == "outofplane" else OFFSET_MODES[:3]
+    fits = {}
+    for mode in modes:
+        try:
+            with catch_warnings():
+                simplefilter("ignore", OptimizeWarning)   # a degenerate offset: VIF below
+                r = fit_kittel(sel["frequency_Hz"], sel["mu0_hres_T"], sel["mu0_hres_T_err"],
+                               magnet=set_["magnet"],
+                               gamma_Hz_per_T=None if free else gamma.value,
+                               mu0_hk_T=hk.value, field_angle_deg=_angles(sel, set_),
+                               easy_axis_deg=set_.get("easy_axis_deg", 0.0),
+                               errors_known=errors_known, polarity=sel["polarity"].to_numpy(),
+                               field_offset_T=offset.value, fit_offset=mode)
+        except (RuntimeError, ValueError):
+            continue
+        dof = r.get("kittel_dof", 0)
+        if dof <= 0:
+            continue
+        c2 = r["kittel_chi2_dof_at_accuracy"] if errors_known else r["kittel_chi2_dof"]
+        widen = math.sqrt(max(1.0, r["kittel_chi2_dof"]) if errors_known
+                          else max(r["kittel_chi2_dof"], 1e-300))
+        errs = [r[k + "_err"] / widen for k in ("mu0_meff_T", "gamma_Hz_per_T") if k in r]
+        fits[mode] = (c2 * dof, dof, errs)
+    if "no" not in fits:
+        return "no", None
+    base = fits["no"][2]
+    usable = [m for m in modes if m in fits and all(
+        math.isfinite(e) and e ** 2 <= OFFSET_MAX_VIF * b ** 2
+        for e, b in zip(fits[m][2], base))]
+    c2_g, dof_g, _ = fits[usable[-1]]
+    scale = max(1.0, c2_g / dof_g) if errors_known else c2_g / dof_g
+    for mode in usable:
+        k = fits[mode][1] - dof_g
+        excess = (fits[mode][0] - c2_g) / max(scale, 1e-300)
+        if k > 0 and excess > stats.chi2.isf(DISAGREEMENT_P, k):
+            continue
+        if mode == "no":
+            return "no", None
+        k_no = fits["no"][1] - fits[mode][1]
+        return mode, (f"fit_field_offset=auto: field offset(s) fitted ({mode}): they lower "
+                      f"the Kittel χ² by {(fits['no'][0] - fits[mode][0]) / scale:.3g} "
+                      f"reduced-χ² units, above the limit "
+                      f"{stats.chi2.isf(DISAGREEMENT_P, k_no):.3g} for {k_no} parameter(s); "
+                      "with both polarities the mean shift of |B| acts as an in-plane "
+                      "anisotropy field along the field, half the difference as a zero "
+                      "offset or remanence of the reading (fit_field_offset=no fixes them "
+                      "at field_offset_T)")
+    return "no", None
+
+
 def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: dict,
                    gamma: Prior, warnings: list, *, unsaturated_branch: bool = False,
                    errors_known: bool = True, reject_outliers: bool = False
@@ -505,6 +583,10 @@ def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: d
 
     With ``reject_outliers``, lines off the Kittel curve (:func:`kittel_outliers`) are
     excluded too, named in ``warnings``, and the fit repeated (up to 3 times).
+    ``set_["fit_field_offset"] == "auto"`` is resolved on each set of lines fitted
+    (:func:`choose_offset_mode`), the choice written into ``set_`` and, where offsets are
+    fitted, a note added to ``warnings``. Only the final fit's own warnings (free γ kept
+    or not, offsets) are kept, not those of fits before lines were excluded.
     Lines below saturation (:func:`_unsaturated`) are excluded and named in ``warnings``
     (``lines``' used/reason updated) — except, with ``unsaturated_branch=True``, a
     perpendicular magnet's in-plane branch below μ0H_k,eff, which the Kittel form covers
@@ -515,10 +597,16 @@ def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: d
     """
     hk = priors["mu0_hk_T"].value if "mu0_hk_T" in priors else 0.0
     magnet = set_["magnet"]
-    mode = set_.get("fit_field_offset", "no")
+    auto = set_.get("fit_field_offset", "no") == "auto"
+    note = []                                 # the last fit's own warnings only
 
     def fit(sel):
-        return kittel_and_damping(sel, set_, gamma, priors, _angles(sel, set_), warnings,
+        note.clear()
+        if auto:                              # chosen anew on each set of lines
+            set_["fit_field_offset"], why = choose_offset_mode(sel, set_, priors, gamma,
+                                                               errors_known)
+            note.extend([why] if why else [])
+        return kittel_and_damping(sel, set_, gamma, priors, _angles(sel, set_), note,
                                   errors_known)
 
     def corrected(sel, out):                 # the lines at their true fields
@@ -542,6 +630,8 @@ def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: d
                        f"its resonance lies off the Kittel curve by more than "
                        f"{OUTLIER_ROBUST_SIGMAS:g} robust standard deviations")
         out, gam, gam_err, free = fit(sel)
+    warnings.extend(note)
+    mode = set_.get("fit_field_offset", "no")
     for key, what, dof in (("kittel_chi2_dof", "the Kittel form", out.get("kittel_dof", 0)),
                            ("damping_chi2_dof", "the straight line Δ(f)", len(sel) - 2)):
         if key in out and dof > 0 and stats.chi2.sf(out[key] * dof, dof) < DISAGREEMENT_P:
@@ -592,6 +682,9 @@ def resonance_setup(options_declared, given: dict, attrs: dict) -> tuple[dict, d
     set_ = settings(options_declared, given)
     if set_["magnet"] not in MAGNETS:
         raise ValueError(f"magnet must be one of {', '.join(MAGNETS)}, got {set_['magnet']!r}")
+    if set_.get("fit_field_offset", "no") not in OFFSET_MODES:
+        raise ValueError(f"fit_field_offset must be one of {', '.join(OFFSET_MODES)}, got "
+                         f"{set_['fit_field_offset']!r}")
     priors = resolve_priors(options_declared,
                             {k: v for k, v in given.items() if k not in set_}, attrs)
     return set_, priors, priors.get("gamma_Hz_per_T") or Prior(*GAMMA_PRIOR, "default")

@@ -22,14 +22,25 @@ from .kittel import fit_resonances, resonance_result, resonance_setup
 from .stfmr_analysis import OPTIONS as STFMR_OPTIONS
 
 _SHARED = ("gamma_Hz_per_T", "mu0_hk_T", "easy_axis_deg", "field_angle_deg",
-           "min_frequency_Hz", "field_offset_T", "fit_field_offset")
+           "min_frequency_Hz", "field_offset_T")
 
 MAGNET_OPTION = Option("magnet", "", "Kittel geometry: 'inplane' (field in plane), "
                        "'perpendicular' (PMA film, field in plane, both branches) or "
                        "'outofplane' (field along the normal)", "inplane", constant=False,
                        kind=str)
 
+FIT_OFFSET_OPTION = Option(
+    "fit_field_offset", "", "field offsets in the Kittel fit: 'no' (fixed at field_offset_T),"
+    " 'yes' (one offset of the signed field), 'per_polarity' (each polarity's shift of |B|: "
+    "their mean acts as an in-plane anisotropy along the field) or 'auto' (the simplest of "
+    "these that the data ask for, by a nested-χ² test at p = 0.01)", "auto", constant=False,
+    kind=str)
+"""The offset option of the f(H) analyses (fmr, kittel): ``auto`` by default, since a zero
+offset or an anisotropy of under 1 mT pulls γ and M_eff of low-field lines far off
+(:func:`procedures.kittel.choose_offset_mode`)."""
+
 OPTIONS = tuple(o for o in STFMR_OPTIONS if o.name in _SHARED) + (
+    FIT_OFFSET_OPTION,
     MAGNET_OPTION,
     Option("field_err_T", "T", "one standard error of every resonance field, where the "
            "table has no 'Field error (T)' column", None, constant=False),

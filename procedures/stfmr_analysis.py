@@ -577,8 +577,8 @@ OPTIONS = (
            "a remanence): true |B| = |B_read| + polarity·offset; fixed at it, its error "
            "propagated, unless fit_field_offset fits it", 0.0),
     Option("fit_field_offset", "", "fit a field offset in the Kittel fit: 'no', 'yes' (one "
-           "offset of the signed field) or 'per_polarity' (each polarity's own shift of |B|)",
-           "no", constant=False, kind=str),
+           "offset of the signed field), 'per_polarity' (each polarity's own shift of |B|) or "
+           "'auto' (the simplest the data ask for)", "no", constant=False, kind=str),
     Option("magnet", "", "'inplane' or 'perpendicular' (PMA film, field in plane)",
            "inplane", constant=False, kind=str),
     Option("easy_axis_deg", "deg", "direction of the in-plane anisotropy from +x", 0.0,

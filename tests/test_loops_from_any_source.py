@@ -66,6 +66,17 @@ def test_labspin_loop_without_its_branch_column_gives_the_same_numbers():
         pytest.approx(0.013)
 
 
+def _pymeasure_file(path, procedure: str, parameters: dict, table: pd.DataFrame) -> Path:
+    """Write ``table`` as pymeasure's Results does: '#Procedure: <module.Class>',
+    '#Parameters:', one '#\tName: value unit' line each, '#Data:', then the comma-separated
+    DATA_COLUMNS line and the rows (pymeasure.experiment.results.Results.header/labels)."""
+    head = [f"#Procedure: <{procedure}>", "#Parameters:"]
+    head += [f"#\t{name}: {value}" for name, value in parameters.items()]
+    head.append("#Data:")
+    path.write_text("\n".join(head) + "\n" + table.to_csv(index=False), encoding="utf-8")
+    return path
+
+
 def _mtj_rh_file(path, start_Oe, rng):
     """Another lab's pymeasure file: R–H loop of an MTJ in Oe, free layer switching at
     −170 Oe (down) and +130 Oe (up): H_c = 150 Oe, loop shift −20 Oe; R_P = 1 kΩ, R_AP =
@@ -133,7 +144,8 @@ def test_voltage_pulse_switching_loop_from_the_command_line(tmp_path, capsys):
     above +0.62 V, P → AP below −0.48 V, and no switch on the way back down (the falling
     half of each lobe). The critical amplitude is the midpoint of the switching pulse and
     the one before: within half a step (25 mV). No field and no current column: the
-    analysis says so and reports neither."""
+    analysis says so and reports neither. The file is pymeasure's exact layout (another
+    program's procedure: its parameters are the file's constants, not labspin's)."""
     one = _triangle(0.0, [1.0, -1.0, 0.0], 0.05)
     v = np.concatenate([one, one[1:]])
     state, r = -1.0, []
@@ -141,7 +153,11 @@ def test_voltage_pulse_switching_loop_from_the_command_line(tmp_path, capsys):
         state = 1.0 if a > 0.62 else (-1.0 if a < -0.48 else state)
         r.append(2000.0 if state > 0 else 3200.0)
     path = tmp_path / "pulse_loop.csv"
-    pd.DataFrame({"Applied Voltage (V)": v, "Resistance (ohm)": r}).to_csv(path, index=False)
+    params = {"Pulse width": "1e-06 s", "Read voltage": "0.05 V", "Voltage step": "0.05 V"}
+    _pymeasure_file(path, "OtherLab.procedures.VoltagePulseLoop", params,
+                    pd.DataFrame({"Applied Voltage (V)": v, "Resistance (ohm)": r}))
+    assert path.read_text().startswith("#Procedure: <OtherLab.procedures.VoltagePulseLoop>\n"
+                                       "#Parameters:\n#\tPulse width: 1e-06 s\n")
     assert main(["analyze", "pulse-switching", str(path), "--json",
                  "--column", "Pulse amplitude (V)=Applied Voltage (V)"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -156,8 +172,8 @@ def test_voltage_pulse_switching_loop_from_the_command_line(tmp_path, capsys):
     # with the field as read (50 Oe, σ = 0.3 Oe): one loop at its median, the same critical
     # amplitudes (readings that scatter must not split the lobes)
     field = 50.0 + np.random.default_rng(4).normal(0, 0.3, v.size)
-    pd.DataFrame({"Applied Voltage (V)": v, "Resistance (ohm)": r, "Field (Oe)": field}).to_csv(
-        path, index=False)
+    _pymeasure_file(path, "OtherLab.procedures.VoltagePulseLoop", params, pd.DataFrame(
+        {"Applied Voltage (V)": v, "Resistance (ohm)": r, "Field (Oe)": field}))
     assert main(["analyze", "pulse-switching", str(path), "--json",
                  "--column", "Pulse amplitude (V)=Applied Voltage (V)",
                  "--column", "Field (T)=Field (Oe)", "--unit", "Field (T)=Oe"]) == 0

@@ -104,3 +104,21 @@ def test_single_branch_table_is_plotted_with_its_line():
     x, y = fits[0].get_data()
     assert list(x) == [-30.0, 30.0]
     assert y == pytest.approx((result["tesla_per_A"] * x + result["mu0_offset_T"]) * 1e3)
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/realdata not present")
+def test_real_openfmr_table_from_the_command_line(capsys):
+    """The .xy file as it is (its '#   current (A)  field (T)' line names the columns), with
+    `labspin analyze magnet-calibration FILE` alone: the same numbers as the API on the
+    renamed frame, ±1.50 T at ±30 A (README), and the saturation named."""
+    path = REAL / "DXWD-80_20mm.xy"
+    api = analyze_calibration(pd.read_csv(path, sep=r"\s+", comment="#",
+                                          names=["Current (A)", "Field (T)"]))
+    assert main(["analyze", "magnet-calibration", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["tesla_per_A"] == pytest.approx(api["tesla_per_A"], rel=1e-12)
+    assert out["mu0_field_at_max_current_T"] == pytest.approx(1.50, abs=0.005)
+    assert "not linear" in out["warnings"][0]
+    assert main(["analyze", "magnet-calibration", str(path), "--json",
+                 "--option", "fit_max_current_A=5"]) == 0
+    assert json.loads(capsys.readouterr().out)["nonlinearity"] < 0.005
