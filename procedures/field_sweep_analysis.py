@@ -10,7 +10,7 @@ import pandas as pd
 from labspin.results.needs import FIELD_ALTERNATIVES, Column, Needs
 from labspin.results.sweep_direction import segments, with_branch
 
-from .estimates import weighted_fit
+from .estimates import Option, resolve_priors, settings, weighted_fit
 
 
 def _switch(field: np.ndarray, r: np.ndarray, rising: bool) -> tuple[float, float]:
@@ -106,7 +106,32 @@ def analyze_amr_smr(df: pd.DataFrame, saturation_fraction: float = 0.9) -> dict:
     return {k: float(v) for k, v in out.items()}
 
 
-def analyze_field_sweep(df: pd.DataFrame) -> dict:
+READOUTS = ("auto", "hall", "longitudinal")
+OPTIONS = (
+    Option("readout", "", "what the loop's resistance is: 'hall' (R_xy: dr_ahe_ohm, no MR "
+           "ratio), 'longitudinal' (R_xx, a junction, a spin valve: mr_ratio, no dr_ahe_ohm) "
+           "or 'auto' (from the file's Probe column; a file without one gets both, with a "
+           "warning)", "auto", constant=False, kind=str),
+)
+
+
+def _readout(df: pd.DataFrame, given: str, warnings: list[str]) -> str:
+    """Get 'hall' or 'longitudinal' for a loop, or 'unknown' (then with a warning)."""
+    readout = str(given).strip().lower()
+    if readout not in READOUTS:
+        raise ValueError(f"option readout: {given!r}; expected one of {', '.join(READOUTS)}")
+    if readout != "auto":
+        return readout
+    if PROBE in df.columns and len(df):
+        return "hall" if df[PROBE].isin(HALL_PROBES).all() else "longitudinal"
+    warnings.append("the file does not say whether the loop is a Hall (R_xy) or a "
+                    "longitudinal (R_xx, junction) resistance: both mr_ratio and dr_ahe_ohm "
+                    "are given, and only one means something; say which with --option "
+                    "readout=hall or readout=longitudinal")
+    return "unknown"
+
+
+def analyze_field_sweep(df: pd.DataFrame, **options) -> dict:
     """Analyze one or several concatenated field-sweep files (``labspin analyze``'s entry).
 
     One field direction: :func:`_analyze_one_loop`'s keys (the loop). Several directions
@@ -123,9 +148,16 @@ def analyze_field_sweep(df: pd.DataFrame) -> dict:
     current, or V_ω/I0 of the lock-in's in-phase 1ω voltage and the ac current amplitude
     ("Probe" = "lock-in"), so one loop is analyzed alike whichever readout took it.
     """
+    resolve_priors(OPTIONS, options)                 # refuses unknown names
+    given = settings(OPTIONS, options)["readout"]
+    warnings: list[str] = []
     labels = _directions(df)
     if labels.nunique() <= 1:
-        return _analyze_one_loop(with_branch(_readings(df), FIELDS))
+        loop = with_branch(_readings(df), FIELDS)
+        out = _analyze_one_loop(loop, _readout(loop, given, warnings))
+        if warnings:
+            out["warnings"] = warnings
+        return out
     out = analyze_amr_smr(df)
     normal = df[(labels == "z").to_numpy()]
     if PROBE in normal.columns:                      # a loop of R_xx has no switching step
@@ -134,16 +166,20 @@ def analyze_field_sweep(df: pd.DataFrame) -> dict:
         normal = with_branch(_readings(normal), FIELDS)
     if len(normal) > 2 and (normal["Branch"].to_numpy(float) < 0).any():
         try:
-            out.update(_analyze_one_loop(normal.reset_index(drop=True)))
+            out.update(_analyze_one_loop(normal.reset_index(drop=True), "hall"))
         except (ValueError, IndexError):
             pass                                # too few points for a loop: AMR/SMR only
     return out
 
 
-def analyze_loop(df: pd.DataFrame) -> dict:
+def analyze_loop(df: pd.DataFrame, **options) -> dict:
     """Get the keys of one R–H loop, or with several field directions in the table those of
-    :func:`analyze_field_sweep` (the entry ``labspin analyze field-sweep`` calls)."""
-    return analyze_field_sweep(df)
+    :func:`analyze_field_sweep` (the entry ``labspin analyze field-sweep`` calls; options:
+    :data:`OPTIONS`)."""
+    return analyze_field_sweep(df, **options)
+
+
+analyze_loop.OPTIONS = analyze_field_sweep.OPTIONS = OPTIONS
 
 
 def _readings(df: pd.DataFrame) -> pd.DataFrame:
@@ -175,11 +211,12 @@ def _loop_branches(branch: np.ndarray) -> tuple[slice, slice]:
                                            else slice(rising[0], rising[-1] + 1))
 
 
-def _analyze_one_loop(df: pd.DataFrame) -> dict:
+def _analyze_one_loop(df: pd.DataFrame, readout: str = "unknown") -> dict:
     """Get design.md's keys from a field-sweep table (columns 'Field (T)', 'Branch',
     'Resistance (ohm)'): mu0_hsw_down_T, mu0_hsw_up_T, mu0_hc_T, mu0_hshift_T,
-    r_high_ohm, r_low_ohm, mr_ratio (not for a loop read on a Hall probe), dr_ahe_ohm (half
-    the jump: an amplitude), each with ``_err`` (one standard error)."""
+    r_high_ohm, r_low_ohm, mr_ratio (not for a Hall ``readout``), dr_ahe_ohm (half the
+    jump: an amplitude; not for a longitudinal ``readout``), each with ``_err`` (one
+    standard error)."""
     field = df["Field (T)"].to_numpy(float)
     r = df["Resistance (ohm)"].to_numpy(float)
     down, up = _loop_branches(df["Branch"].to_numpy(float))
@@ -203,9 +240,12 @@ def _analyze_one_loop(df: pd.DataFrame) -> dict:
         "mr_ratio_err": e_level / abs(r_low),
         "dr_ahe_ohm": 0.5 * (lvl_pos - lvl_neg), "dr_ahe_ohm_err": 0.5 * e_level,
     }
-    if PROBE in df.columns and df[PROBE].isin(HALL_PROBES).all():
+    if readout == "hall":
         # a Hall loop: its levels are ±ΔR_A about an offset, a ratio of them means nothing
         del out["mr_ratio"], out["mr_ratio_err"]
+    elif readout == "longitudinal":
+        # R_xx or a junction: its levels are two states' resistances, not ±ΔR_A
+        del out["dr_ahe_ohm"], out["dr_ahe_ohm_err"]
     return {k: float(v) for k, v in out.items()}
 
 

@@ -29,3 +29,25 @@ def test_a_hall_loop_has_no_mr_ratio():
     assert abs(hall["mu0_hc_T"] - 0.02) < 3e-3
     plain = analyze_field_sweep(_loop(None))
     assert abs(plain["mr_ratio"] - 5.0 / 997.5) < 1e-4
+
+
+def test_each_readout_keeps_only_its_own_amplitude():
+    """A junction's or R_xx loop has an MR ratio and no ΔR_AHE; a Hall loop the reverse; a
+    file that does not say (another lab's, no Probe column) gets both and a warning naming
+    --option readout, and the option decides."""
+    import pytest
+
+    plain = analyze_field_sweep(_loop(None))
+    assert {"mr_ratio", "dr_ahe_ohm"} <= set(plain)
+    assert any("readout=hall or readout=longitudinal" in w for w in plain["warnings"])
+    longitudinal = analyze_field_sweep(_loop(None), readout="longitudinal")
+    assert "dr_ahe_ohm" not in longitudinal and "warnings" not in longitudinal
+    assert longitudinal["mr_ratio"] == plain["mr_ratio"]
+    hall = analyze_field_sweep(_loop(None), readout="hall")
+    assert "mr_ratio" not in hall and hall["dr_ahe_ohm"] == plain["dr_ahe_ohm"]
+    own = analyze_field_sweep(_loop("source meter"))      # labspin's R_xx probe
+    assert "dr_ahe_ohm" not in own and "mr_ratio" in own and "warnings" not in own
+    with pytest.raises(ValueError, match="readout: 'xx'; expected one of auto, hall"):
+        analyze_field_sweep(_loop(None), readout="xx")
+    with pytest.raises(ValueError, match="unknown option"):
+        analyze_field_sweep(_loop(None), redout="hall")
