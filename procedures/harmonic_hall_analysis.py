@@ -299,20 +299,15 @@ def branch_b(h1, v1, h2, v2, window_T: float, e1=None, e2=None,
     degree = 4 if x1.size >= 12 else 2
     p, pcov = fit(np.vander(x1, degree + 1, increasing=True), v1, e1, s1)
     x2 = h2[s2] / scale
-    deriv = sum(k * p[k] * x2 ** (k - 1) for k in range(1, degree + 1)) / scale
+    deriv = _omega_slope(p, x2, scale)
 
     def regress(inv_hk2: float):
         """V_2ω on ∂V_ω/∂H·(1/cos θ) with 1/H_K² = inv_hk2 (window units; 0: no tilt)."""
         return fit(np.column_stack(
             [np.ones_like(x2), deriv / np.sqrt(1 - inv_hk2 * x2 ** 2)]), v2, e2, s2)
 
-    inv_hk2 = inv_hk2_err = 0.0
-    if tilt and degree == 4 and p[2] != 0:
-        k = 4 * p[4] / p[2]                       # 1/H_K² in units of the window
-        k_err = abs(k) * math.hypot(np.sqrt(pcov[4, 4]) / abs(p[4]) if p[4] else np.inf,
-                                    np.sqrt(pcov[2, 2]) / abs(p[2]))
-        if 0 < k and k_err < k and (k + k_err) * x2.max() ** 2 < 1:
-            inv_hk2, inv_hk2_err = k, k_err
+    hk = _inv_hk2(p, pcov, x2.max()) if degree == 4 else None
+    inv_hk2, inv_hk2_err = (0.0, 0.0) if hk is None or not tilt else hk
     q, qcov = regress(inv_hk2)
     b = float(q[1])
     rel_curv = float(np.sqrt(pcov[2, 2]) / abs(p[2])) if p[2] != 0 else np.inf
@@ -320,8 +315,187 @@ def branch_b(h1, v1, h2, v2, window_T: float, e1=None, e2=None,
     if inv_hk2_err:                               # the tilt correction's own error
         err = float(np.hypot(err, 0.5 * (regress(inv_hk2 + inv_hk2_err)[0][1]
                                          - regress(max(inv_hk2 - inv_hk2_err, 0.0))[0][1])))
+    # the V_ω coefficients as a linear map of the readings (p = L1·V_ω) and each reading's
+    # error, for the error of a change of window (:func:`window_change_var`)
+    design1 = np.vander(x1, degree + 1, increasing=True)
+    if e1 is None:
+        l1 = np.linalg.pinv(design1)
+        sig1 = np.full(x1.size, math.sqrt(float(np.sum((v1[s1] - design1 @ p) ** 2))
+                                          / max(1, x1.size - degree - 1)))
+    else:
+        sig1 = _positive(np.asarray(e1, float)[s1])
+        a = design1 / sig1[:, None]
+        l1 = np.linalg.pinv(a) / sig1[None, :]
+        chi2 = float(np.sum(((v1[s1] - design1 @ p) / sig1) ** 2)) / max(1, x1.size - degree - 1)
+        sig1 = sig1 * math.sqrt(max(1.0, chi2))
+    sweep = {"scale": scale, "p": p, "pcov": pcov, "hk": hk, "x2": x2, "v2": v2[s2],
+             "e2": None if e2 is None else np.asarray(e2, float)[s2],
+             "idx1": np.where(s1)[0], "idx2": np.where(s2)[0], "l1": l1, "sig1": sig1,
+             "n1_all": int(h1.size), "n2_all": int(h2.size)}
     return {"b_T": b, "b_T_err": err, "curvature_sign": float(np.sign(p[2])),
-            "n1": int(s1.sum()), "n2": int(s2.sum())}
+            "n1": int(s1.sum()), "n2": int(s2.sum()), "sweep": sweep}
+
+
+def _positive(e) -> np.ndarray:
+    """Get errors with those ≤ 0 or non-finite replaced by the smallest positive one (1
+    where none is), as :func:`estimates.weighted_fit` weights them."""
+    e = np.asarray(e, float)
+    good = np.isfinite(e) & (e > 0)
+    return np.where(good, e, np.min(e[good]) if good.any() else 1.0)
+
+
+def _omega_slope(p, x, scale: float) -> np.ndarray:
+    """Get ∂V_ω/∂H (V/T) of the V_ω polynomial ``p`` (coefficients of (H/scale)^k) at
+    x = H/scale."""
+    return sum(k * p[k] * x ** (k - 1) for k in range(1, len(p))) / scale
+
+
+def _inv_hk2(p, pcov, x_max: float) -> tuple[float, float] | None:
+    """Get 1/H_K² and its error (units of the window: H_K/scale) from a V_ω quartic:
+    V_ω ∝ cos θ = √(1 − H²/H_K²) has p4/p2 = 1/(4H_K²); None where the quartic does not
+    resolve it (p4/p2 ≤ 0, an error as large as itself, or cos θ undefined in the window)."""
+    if len(p) != 5 or p[2] == 0 or p[4] == 0:
+        return None
+    k = 4 * p[4] / p[2]
+    k_err = abs(k) * math.sqrt(pcov[4, 4] / p[4] ** 2 + pcov[2, 2] / p[2] ** 2
+                               - 2 * pcov[2, 4] / (p[2] * p[4]))
+    if 0 < k and k_err < k and (k + k_err) * x_max ** 2 < 1:
+        return float(k), float(k_err)
+    return None
+
+
+def _pooled_inv_hk2(sweeps, ps=None) -> float:
+    """Get 1/H_K² (T⁻²) of one m_z branch from the V_ω quartics of its sweeps along x and
+    y (:func:`_inv_hk2`, the same H_K), weighted by their errors at the fitted coefficients;
+    ``ps``: other coefficients to evaluate it at (the error propagation); 0 where neither
+    resolves it (no tilt correction)."""
+    num = den = 0.0
+    for k, sw in enumerate(sweeps):
+        if sw["hk"] is None:
+            continue
+        p = sw["p"] if ps is None else ps[k]
+        w = (sw["hk"][1] / sw["scale"] ** 2) ** -2
+        num += w * 4 * p[4] / p[2] / sw["scale"] ** 2
+        den += w
+    return num / den if den else 0.0
+
+
+def joint_fields(sx: dict, sy: dict, mz: float, xi_r: float,
+                 inv_hk2: float | None = None) -> dict:
+    """Get the current-induced field components (ΔH_X, ΔH_Y) (T, at I0: Hayashi's) of one
+    m_z branch from its sweeps along x (``sx``) and y (``sy``) (:func:`branch_b`'s
+    ``sweep``), fitted together, with their covariance.
+
+    The uniaxial macrospin (sin θ = H/H_K, m in the plane of the field and z; physics.md's
+    R_xy) to first order in the current-induced fields, b_X = −ΔH_X/2, b_Y = −ΔH_Y/2,
+    s = sign(m_z), D = ∂V_ω/∂H of each sweep:
+
+        along x:  V_2ω = c_x + (D/cos θ)·(b_X − 2 ξ_R s cos²θ b_Y),
+        along y:  V_2ω = c_y + D·(b_Y − 2 ξ_R s cos²θ b_X).
+
+    The damping-like field (m×σ) is tangent to m's rotation along x (hence 1/cos θ, see
+    :func:`branch_b`) but along x̂ with magnitude cos θ when m turns toward y; the planar-Hall
+    signal of an in-plane field transverse to the sweep is 2ΔR_P·H·ΔH_⊥/H_K², i.e.
+    −2ξ_R·cos θ·D·ΔH_⊥. At H → 0 this is Hayashi's B_X = b_X − 2ξ_R s b_Y (his formula inverted);
+    his constant ratios leave the cos²θ out, which moved H_FL by −2ξ_R·H_DL·⟨h²⟩: −7.8 % on
+    noiseless curves at ξ_R = −0.31, ξ_DL = 0.3 (window ±0.19 H_K) and 4–6 % in random-truth
+    draws. cos θ = √(1 − H²/H_K²), H_K pooled from both sweeps' V_ω quartics
+    (:func:`_pooled_inv_hk2`; none resolved: cos θ = 1, Hayashi's), or ``inv_hk2`` (T⁻²)
+    held fixed: the refits in other windows (:func:`window_systematic`) take the H_K of
+    the chosen window, a property of the film; re-estimated in a narrower window, where the
+    quartic may no longer resolve it, the correction would switch off and fake a window
+    dependence.
+
+    Errors: the regression's (weighted by the set points' errors, else by each sweep's own
+    residual scatter), and the V_ω coefficients' (the slopes D and H_K), propagated with
+    their full covariance through a numerical Jacobian (V_ω and V_2ω are read by different
+    lock-ins: independent). Get {"dhx", "dhy" (T), "cov" (2×2, T²)}."""
+    sweeps = (sx, sy)
+
+    fixed = inv_hk2
+
+    def design(ps):
+        inv_hk2 = _pooled_inv_hk2(sweeps, ps) if fixed is None else fixed
+        blocks = []
+        for k, (sw, p) in enumerate(zip(sweeps, ps)):
+            h = sw["x2"] * sw["scale"]
+            cos = np.sqrt(np.clip(1 - inv_hk2 * h ** 2, 1e-6, None))
+            d = _omega_slope(p, sw["x2"], sw["scale"])
+            own, cross = (d / cos, -2 * xi_r * mz * cos * d) if k == 0 else \
+                (d, -2 * xi_r * mz * cos ** 2 * d)
+            cols = np.zeros((h.size, 4))
+            cols[:, k] = 1.0
+            cols[:, 2], cols[:, 3] = (own, cross) if k == 0 else (cross, own)
+            blocks.append(cols)
+        return np.vstack(blocks)
+
+    y = np.concatenate([sx["v2"], sy["v2"]])
+    ps0 = [sx["p"], sy["p"]]
+    a0 = design(ps0)
+    e = []
+    for k, sw in enumerate(sweeps):
+        if sw["e2"] is not None:
+            e.append(sw["e2"])
+            continue
+        rows = slice(0, sx["v2"].size) if k == 0 else slice(sx["v2"].size, None)
+        q, *_ = np.linalg.lstsq(a0, y, rcond=None)
+        r = (y - a0 @ q)[rows]
+        e.append(np.full(r.size, math.sqrt(np.sum(r ** 2) / max(1, r.size - 2))))
+    e = _positive(np.concatenate(e))
+    q, qcov = weighted_fit(a0, y, e)
+    aw = a0 / e[:, None]
+    widen = math.sqrt(max(1.0, float(np.sum((aw @ q - y / e) ** 2)) / max(1, y.size - 4)))
+    g2 = (np.linalg.pinv(aw) / e[None, :])[2:]          # ∂(b_X, b_Y)/∂V_2ω per reading
+
+    def coef(ps):
+        a = design(ps) / e[:, None]
+        return np.linalg.lstsq(a, y / e, rcond=None)[0][2:]
+    cov = qcov[2:, 2:].copy()
+    jparts, grads = [], []
+    for k, sw in enumerate(sweeps):
+        jac = np.zeros((2, len(sw["p"])))
+        for i in range(len(sw["p"])):
+            step = 0.1 * math.sqrt(sw["pcov"][i, i]) or 1e-9 * (abs(sw["p"][i]) or 1.0)
+            up, dn = [np.array(p, float) for p in ps0], [np.array(p, float) for p in ps0]
+            up[k][i] += step
+            dn[k][i] -= step
+            jac[:, i] = (coef(up) - coef(dn)) / (2 * step)
+        cov += jac @ sw["pcov"] @ jac.T
+        jparts.append(np.diag(jac @ sw["pcov"] @ jac.T))
+        n2 = sx["v2"].size
+        rows = slice(0, n2) if k == 0 else slice(n2, None)
+        grads.append({"g1": jac @ sw["l1"], "g2": g2[:, rows], "sig1": sw["sig1"],
+                      "sig2": e[rows] * widen, "idx1": sw["idx1"], "idx2": sw["idx2"],
+                      "n1_all": sw["n1_all"], "n2_all": sw["n2_all"]})
+    k0 = _pooled_inv_hk2(sweeps) if fixed is None else fixed
+    k_grads = []                # ∂(1/H_K²)/∂V_ω per reading of each sweep
+    for k, sw in enumerate(sweeps):
+        dk = np.zeros(len(sw["p"]))
+        for i in range(len(sw["p"])):
+            step = 0.1 * math.sqrt(sw["pcov"][i, i]) or 1e-9 * (abs(sw["p"][i]) or 1.0)
+            up, dn = [np.array(p, float) for p in ps0], [np.array(p, float) for p in ps0]
+            up[k][i] += step
+            dn[k][i] -= step
+            dk[i] = (_pooled_inv_hk2(sweeps, up) - _pooled_inv_hk2(sweeps, dn)) / (2 * step)
+        k_grads.append(dk @ sw["l1"])
+    d_dk = np.zeros(2)          # ∂(b_X, b_Y)/∂(1/H_K²) at H_K held
+    if fixed is not None:
+        step = 1e-3 * max(abs(fixed), 1.0)
+
+        def at(kv):
+            nonlocal fixed
+            fixed, keep = kv, fixed
+            try:
+                return coef(ps0)
+            finally:
+                fixed = keep
+        d_dk = (at(fixed + step) - at(max(fixed - step, 0.0))) / (fixed + step
+                                                                   - max(fixed - step, 0.0))
+    return {"dhx": -2.0 * float(q[2]), "dhy": -2.0 * float(q[3]), "cov": 4.0 * cov,
+            "k_grads": k_grads, "d_dk": d_dk,
+            "inv_hk2": k0,
+            "grads": grads,
+            "_parts": np.concatenate([np.diag(qcov[2:, 2:])] + jparts)}
 
 
 # ------------------------------------------------------------------------ analysis
@@ -433,14 +607,53 @@ def analyze_harmonic_hall(df: pd.DataFrame, **options) -> dict:
     return out
 
 
-def _branch_fields(bx: dict, by: dict, mz: float, xi_r: float) -> tuple[float, float]:
-    """Get (H_DL, H_FL) of one m_z branch from Hayashi's B_X, B_Y (σ = −ŷ, see above):
-    m×σ = −m_z·σ_y·x̂, so H_DL = −σ_y·sign(m_z)·ΔH_X and H_FL = σ_y·ΔH_Y."""
-    d = 1.0 - 4.0 * xi_r ** 2
-    dhx = -2.0 * (bx + 2 * xi_r * mz * by) / d
-    dhy = -2.0 * (by + 2 * xi_r * mz * bx) / d
+def window_change_var(f: dict, g: dict, component: int, k_grads=None) -> float:
+    """Get the variance (T²) of the change of ΔH_X (``component`` 0) or ΔH_Y (1) between two
+    fits of one branch in different windows, :func:`joint_fields` results ``f`` and ``g``
+    (the same H_K): both are linear in the same readings (V_2ω directly, V_ω through its
+    polynomial), so Var(Δ) = Σ (∂Δ/∂V)²·σ_V² over every reading either window uses, each
+    reading's σ that of the fit that uses it (the first where both do). The nested-subset
+    rule |σ'² − σ²| holds for an efficient estimator on nested data only; for this ratio of
+    fits it does not (the V_ω quartic of a narrower window is a different, worse estimator
+    of the slopes), and it flagged a window systematic in half of noise-only trials.
+    ``k_grads``: ∂(1/H_K²)/∂V_ω of the fit that set the held H_K (its ``k_grads``), whose
+    noise moves the two windows' fields differently (the tilt correction grows as H²)."""
+    var = 0.0
+    dk = f["d_dk"][component] - g["d_dk"][component]        # as diff: f − g
+    for s, (a, b) in enumerate(zip(f["grads"], g["grads"])):
+        for ch in ("1", "2"):
+            n = a["n" + ch + "_all"]
+            diff, sig = np.zeros(n), np.zeros(n)
+            for fit, sign in ((b, -1.0), (a, 1.0)):        # a's σ where both have one
+                idx = fit["idx" + ch]
+                diff[idx] += sign * fit["g" + ch][component]
+                sig[idx] = fit["sig" + ch]
+            if ch == "1" and k_grads is not None:
+                diff[a["idx1"]] += dk * k_grads[s]
+            var += float(np.sum((diff * sig) ** 2))
+    return 4.0 * var                                      # ΔH = −2b
+
+
+def _branch_fields(bx: dict, by: dict, mz: float, xi_r: float,
+                   inv_hk2: float | None = None) -> tuple[float, ...]:
+    """Get (H_DL, H_FL, their errors (T), 1/H_K² (T⁻²), the joint fit) of one m_z branch
+    from its sweeps along x and y
+    (:func:`joint_fields`; σ = −ŷ, see above): m×σ = −m_z·σ_y·x̂, so H_DL = −σ_y·sign(m_z)·ΔH_X
+    and H_FL = σ_y·ΔH_Y."""
+    f = joint_fields(bx["sweep"], by["sweep"], mz, xi_r, inv_hk2)
     sy = SIGMA_SPIN_HALL[1]
-    return -sy * mz * dhx, sy * dhy
+    return (-sy * mz * f["dhx"], sy * f["dhy"], math.sqrt(f["cov"][0, 0]),
+            math.sqrt(f["cov"][1, 1]), f["inv_hk2"], f)
+
+
+CHANGE_VARIANCE = "nested"
+"""How :func:`window_systematic` takes the variance of a refit's change: "nested" (|σ'² − σ²|)
+or "linear" (:func:`window_change_var`)."""
+
+
+def _change_var(f, g, component, k_grads) -> tuple:
+    return (window_change_var(f, g, component, k_grads),) if CHANGE_VARIANCE == "linear" \
+        else ()
 
 
 WINDOW_CHECKS = (1 / math.sqrt(2.0), math.sqrt(2.0))
@@ -518,28 +731,23 @@ def _branch_bs(branches: list[dict], window_T, window_fraction, ahe_sign,
     return bs, windows
 
 
-def _branch_errors(bx: dict, by: dict, xi_r: float) -> tuple[float, float]:
-    """Get the statistical errors of (H_DL, H_FL) of one branch from those of B_X, B_Y."""
-    d = abs(1.0 - 4.0 * xi_r ** 2)
-    return (2.0 * math.hypot(bx["b_T_err"], 2 * xi_r * by["b_T_err"]) / d,
-            2.0 * math.hypot(by["b_T_err"], 2 * xi_r * bx["b_T_err"]) / d)
-
-
 def window_systematic(value: float, err: float, refits) -> float:
     """Get the fit-window systematic of a field-sweep estimate (its unit): the largest
     change among ``refits`` [(value', err'), …] — the same data refitted in a narrower or
     wider window — beyond what statistics give it, 0 if none is significant.
 
     The windows are nested, so the change has variance |err'² − err²| (Barlow,
-    hep-ex/0207026, for estimates from a subset of the data); a change larger than
+    hep-ex/0207026, for an efficient estimate and one from a subset of the data), or the
+    variance given as a third element (value', err', var) where it is known
+    (:func:`window_change_var`); a change larger than
     :data:`WINDOW_SIGNIFICANCE` times its standard error counts, as √(Δ² − var): the part
     that the truncated model (Hayashi's first order in H/H_K, a quartic V_ω) and unmodelled
     signals (thermal voltages, a tilted field) make window-dependent."""
     worst = 0.0
-    for v, e in refits:
+    for v, e, *given in refits:
         if not (math.isfinite(v) and math.isfinite(e)):
             continue
-        delta, var = v - value, abs(e ** 2 - err ** 2)
+        delta, var = v - value, (given[0] if given else abs(e ** 2 - err ** 2))
         if delta ** 2 > WINDOW_SIGNIFICANCE ** 2 * var:
             worst = max(worst, math.sqrt(delta ** 2 - var))
     return worst
@@ -594,13 +802,17 @@ def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: 
         if ("x", mz) not in bs or ("y", mz) not in bs:
             continue
         bx, by = bs[("x", mz)], bs[("y", mz)]
-        hdl, hfl = _branch_fields(bx["b_T"], by["b_T"], mz, xi_r)
-        hdl_err, hfl_err = _branch_errors(bx, by, xi_r)
-        refits = [(_branch_fields(c[("x", mz)]["b_T"], c[("y", mz)]["b_T"], mz, xi_r),
-                   _branch_errors(c[("x", mz)], c[("y", mz)], xi_r))
+        hdl, hfl, hdl_err, hfl_err, inv_hk2, nominal = _branch_fields(bx, by, mz, xi_r)
+        refits = [_branch_fields(c[("x", mz)], c[("y", mz)], mz, xi_r, inv_hk2)
                   for c in checks.values() if ("x", mz) in c and ("y", mz) in c]
-        hdl_sys = window_systematic(hdl, hdl_err, [(f[0], e[0]) for f, e in refits])
-        hfl_sys = window_systematic(hfl, hfl_err, [(f[1], e[1]) for f, e in refits])
+        # compared at the same H_K (a film property, not refitted): the change's variance
+        # from both fits' dependence on the readings
+        held = _branch_fields(bx, by, mz, xi_r, inv_hk2)
+        kg = nominal["k_grads"]
+        hdl_sys = window_systematic(hdl, held[2], [
+            (f[0], f[2], *_change_var(held[5], f[5], 0, kg)) for f in refits])
+        hfl_sys = window_systematic(hfl, held[3], [
+            (f[1], f[3], *_change_var(held[5], f[5], 1, kg)) for f in refits])
         if hdl_sys or hfl_sys:
             branch = "m_z " + ("+" if mz > 0 else "−")
             warnings.append(
@@ -611,16 +823,18 @@ def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: 
         hdl_err, hfl_err = math.hypot(hdl_err, hdl_sys), math.hypot(hfl_err, hfl_sys)
         out.update({f"mu0_hdl_{tag}_T_err_window": hdl_sys,
                     f"mu0_hfl_{tag}_T_err_window": hfl_sys})
-        if xi_r_err > 0:                           # ξ_R's prior error
-            up = _branch_fields(bx["b_T"], by["b_T"], mz, xi_r + xi_r_err)
-            dn = _branch_fields(bx["b_T"], by["b_T"], mz, xi_r - xi_r_err)
-            hdl_err = math.hypot(hdl_err, 0.5 * (up[0] - dn[0]))
-            hfl_err = math.hypot(hfl_err, 0.5 * (up[1] - dn[1]))
+        # ξ_R's prior error: common to both branches, so added after they are combined
+        shifted = [_branch_fields(bx, by, mz, xi_r + d, inv_hk2)[:2] if xi_r_err > 0
+                   else (hdl, hfl)
+                   for d in (xi_r_err, -xi_r_err)]
+        xi_part = [0.5 * abs(shifted[0][k] - shifted[1][k]) for k in (0, 1)]
         out.update({f"b_x_{tag}_T": bx["b_T"], f"b_x_{tag}_T_err": bx["b_T_err"],
                     f"b_y_{tag}_T": by["b_T"], f"b_y_{tag}_T_err": by["b_T_err"],
-                    f"mu0_hdl_{tag}_T": hdl, f"mu0_hdl_{tag}_T_err": hdl_err,
-                    f"mu0_hfl_{tag}_T": hfl, f"mu0_hfl_{tag}_T_err": hfl_err})
-        per.append((tag, hdl, hdl_err, hfl, hfl_err))
+                    f"mu0_hdl_{tag}_T": hdl,
+                    f"mu0_hdl_{tag}_T_err": math.hypot(hdl_err, xi_part[0]),
+                    f"mu0_hfl_{tag}_T": hfl,
+                    f"mu0_hfl_{tag}_T_err": math.hypot(hfl_err, xi_part[1])})
+        per.append((tag, hdl, hdl_err, hfl, hfl_err, shifted))
     if not per:
         found = ", ".join(f"{ax} m_z {'+' if mz > 0 else '−'}" for ax, mz in bs) or "none"
         raise ValueError("need field sweeps along x (0°) and y (90°) on a common m_z branch "
@@ -630,6 +844,10 @@ def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: 
         c = combine([p[k] for p in per], [p[k + 1] for p in per], labels, key)
         if c["warning"]:
             warnings.append(c["warning"])
+        # the same weights at ξ_R ± its error: the combined value's shift is its ξ_R part
+        w = 1.0 / (np.array([p[k + 1] for p in per]) ** 2 + c["sys_err"] ** 2)
+        at = [float(np.sum(w * [p[5][j][k // 2] for p in per]) / np.sum(w)) for j in (0, 1)]
+        c["err"] = math.hypot(c["err"], 0.5 * abs(at[0] - at[1]))
         out[key], out[key + "_err"] = c["mean"], c["err"]
         per_a = key.replace("_T", "_per_A_T")
         out[per_a] = c["mean"] / i0
