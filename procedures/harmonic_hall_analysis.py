@@ -29,13 +29,18 @@ with H_K from the V_ω quartic itself (p4/p2 = 1/(4H_K²), :func:`branch_b`), th
 error propagated. Without it H_DL came out high by about the mean h² over the window:
 +1.4 % (DL) at ±0.19 H_K on the simulated bench's noiseless harmonics (perpendicular_sot_hallbar,
 μ0H_K = 0.212 T), +3.7 % at ±0.28 H_K; random-truth dry runs (tests/test_random_truth.py) saw
-+1.1 %, 5 standard errors. Keep the window small (default: half of each branch's extent,
-which is bounded by switching or by the sweep); the result reports ``window_T``. V_ω and
-V_2ω may come from different sweeps (rows with only one of
-them). Repeated readings of one set point (one "Field set (T)" on one sweep direction, e.g. the
-two up-sweeps of a loop) are averaged first, their pooled scatter the error of each mean, and
-the fits weighted by it (:func:`set_point_means`; ``n_readings``, ``n_points``).
-Each branch is refitted at ×1/√2 and ×√2 the window; a change beyond twice its own
++1.1 %, 5 standard errors. The fields themselves come from one fit of both directions per
+m_z branch (:func:`joint_fields`): Hayashi's cross terms through ξ_R carry cos²θ in the
+macrospin, which his constant ratios leave out (H_FL leaked by up to −7.8 % at large
+|ξ_R·H_DL|), and the V_ω coefficients' errors (slopes and H_K) enter with their covariance.
+Where the file records the sweep direction ("Branch"), a field reading that lags the field
+the lock-ins saw is fitted out first (:func:`_direction_lag`). Keep the window small
+(default: half of each branch's extent, which is bounded by switching or by the sweep); the
+result reports ``window_T``. V_ω and V_2ω may come from different sweeps (rows with only
+one of them). Repeated readings of one set point (one "Field set (T)" on one sweep
+direction, e.g. the two up-sweeps of a loop) are averaged first, their pooled scatter the
+error of each mean, and the fits weighted by it (:func:`set_point_means`; ``n_readings``,
+``n_points``). Each branch is refitted at ×1/√2 and ×√2 the window; a change beyond twice its own
 standard error (nested windows: √|σ'² − σ²|) is a window systematic, added to the branch's
 errors and reported (``mu0_hdl_mzp_T_err_window``, …) with a warning
 (:func:`window_systematic`): on the real Ta/CoFeB set H_FL moves by 21 A/m over window
@@ -259,17 +264,20 @@ def set_point_means(h, v1, v2, set_point=None, sweep=None) -> dict:
     average_repeats`): a set point is one value of ``set_point`` (the "Field set (T)" column;
     else the measured field ``h`` itself, so only exact repeats) on one sweep direction
     ``sweep`` (the "Branch" column, where recorded). Get {"h": the mean measured field per
-    set point, "v1", "v2", "v1_err", "v2_err" (None without repeats), "n"}."""
+    set point, "v1", "v2", "v1_err", "v2_err" (None without repeats), "n", "s" (each set
+    point's sweep direction, None unless both are there)}."""
     key = np.round(np.asarray(h if set_point is None else set_point, float), 12)
     sweep = np.zeros(key.size) if sweep is None else np.asarray(sweep, float)
     pairs = list(zip(key, sweep))
     index = {k: i for i, k in enumerate(sorted(set(pairs)))}
     cells = np.array([index[k] for k in pairs], int)
-    return average_repeats(cells, {"v1": v1, "v2": v2, "h": h})
+    out = average_repeats(cells, {"v1": v1, "v2": v2, "h": h, "s": sweep})
+    out["s"] = out["s"] if np.any(out["s"] > 0) and np.any(out["s"] < 0) else None
+    return out
 
 
 def branch_b(h1, v1, h2, v2, window_T: float, e1=None, e2=None,
-             tilt: bool = False) -> dict:
+             tilt: bool = False, d1=None, d2=None) -> dict:
     """Get B = (∂V_2ω/∂H)/(∂²V_ω/∂H²) (T) of one branch and one direction, its standard
     error, and the sign of the 1ω curvature, from rows within |H| ≤ window_T.
 
@@ -295,24 +303,22 @@ def branch_b(h1, v1, h2, v2, window_T: float, e1=None, e2=None,
         return least_squares(design, y[sel]) if e is None else \
             weighted_fit(design, y[sel], np.asarray(e)[sel])
     scale = window_T
+    degree = 4 if s1.sum() >= 12 else 2
+    lag = _direction_lag(h1, v1, e1, s1, d1, scale, degree, fit)
+    if lag:
+        h1, h2 = h1 + lag * d1, h2 + lag * d2
     x1 = h1[s1] / scale
-    degree = 4 if x1.size >= 12 else 2
     p, pcov = fit(np.vander(x1, degree + 1, increasing=True), v1, e1, s1)
     x2 = h2[s2] / scale
-    deriv = sum(k * p[k] * x2 ** (k - 1) for k in range(1, degree + 1)) / scale
+    deriv = _omega_slope(p, x2, scale)
 
     def regress(inv_hk2: float):
         """V_2ω on ∂V_ω/∂H·(1/cos θ) with 1/H_K² = inv_hk2 (window units; 0: no tilt)."""
         return fit(np.column_stack(
             [np.ones_like(x2), deriv / np.sqrt(1 - inv_hk2 * x2 ** 2)]), v2, e2, s2)
 
-    inv_hk2 = inv_hk2_err = 0.0
-    if tilt and degree == 4 and p[2] != 0:
-        k = 4 * p[4] / p[2]                       # 1/H_K² in units of the window
-        k_err = abs(k) * math.hypot(np.sqrt(pcov[4, 4]) / abs(p[4]) if p[4] else np.inf,
-                                    np.sqrt(pcov[2, 2]) / abs(p[2]))
-        if 0 < k and k_err < k and (k + k_err) * x2.max() ** 2 < 1:
-            inv_hk2, inv_hk2_err = k, k_err
+    hk = _inv_hk2(p, pcov, x2.max()) if degree == 4 else None
+    inv_hk2, inv_hk2_err = (0.0, 0.0) if hk is None or not tilt else hk
     q, qcov = regress(inv_hk2)
     b = float(q[1])
     rel_curv = float(np.sqrt(pcov[2, 2]) / abs(p[2])) if p[2] != 0 else np.inf
@@ -320,8 +326,160 @@ def branch_b(h1, v1, h2, v2, window_T: float, e1=None, e2=None,
     if inv_hk2_err:                               # the tilt correction's own error
         err = float(np.hypot(err, 0.5 * (regress(inv_hk2 + inv_hk2_err)[0][1]
                                          - regress(max(inv_hk2 - inv_hk2_err, 0.0))[0][1])))
+    sweep = {"scale": scale, "p": p, "pcov": pcov, "hk": hk, "x2": x2, "v2": v2[s2],
+             "e2": None if e2 is None else np.asarray(e2, float)[s2]}
     return {"b_T": b, "b_T_err": err, "curvature_sign": float(np.sign(p[2])),
-            "n1": int(s1.sum()), "n2": int(s2.sum())}
+            "n1": int(s1.sum()), "n2": int(s2.sum()), "sweep": sweep, "lag_T": lag}
+
+
+def _direction_lag(h1, v1, e1, sel, d1, scale: float, degree: int, fit) -> float:
+    """Get the field reading's lag δ (T) behind the field the voltages were read at, one
+    value for both sweep directions d1 = ±1 (up, down): the true field is H + d·δ. Fitted
+    as V_ω = poly(H + d·δ), iterated from δ = 0 with the regressor d·∂V_ω/∂H; 0 without both
+    directions in the window (or below 12 points).
+
+    Why: on the simulated bench the field column reads behind the field the lock-ins saw (at
+    0.076 T up and down readings 86 µT apart with V_2ω equal to 6e-5; fitted δ ≈ 24 µT within
+    the default window, random-truth seeds 0, 5, 10); the default
+    loop crosses positive fields twice upward and once downward, so the lag does not cancel
+    and bends the V_ω quartic's h⁴ term, from which H_K comes (:func:`_inv_hk2`): H_K came
+    out 0.192 T against 0.212 T, and the tilt correction took |H_DL| 0.4 % low in every
+    random-truth draw."""
+    if d1 is None or degree < 4:
+        return 0.0
+    d = np.asarray(d1, float)[sel]
+    if (d > 0).sum() < 4 or (d < 0).sum() < 4:
+        return 0.0
+    lag = 0.0
+    for _ in range(4):
+        x = (h1[sel] + lag * d) / scale
+        base = np.vander(x, degree + 1, increasing=True)
+        p, _ = fit(base, v1, e1, sel)
+        q, _ = fit(np.column_stack([base, d * _omega_slope(p, x, scale)]), v1, e1, sel)
+        lag += float(q[-1])
+    return lag if abs(lag) < 0.1 * scale else 0.0
+
+
+def _positive(e) -> np.ndarray:
+    """Get errors with those ≤ 0 or non-finite replaced by the smallest positive one (1
+    where none is), as :func:`estimates.weighted_fit` weights them."""
+    e = np.asarray(e, float)
+    good = np.isfinite(e) & (e > 0)
+    return np.where(good, e, np.min(e[good]) if good.any() else 1.0)
+
+
+def _omega_slope(p, x, scale: float) -> np.ndarray:
+    """Get ∂V_ω/∂H (V/T) of the V_ω polynomial ``p`` (coefficients of (H/scale)^k) at
+    x = H/scale."""
+    return sum(k * p[k] * x ** (k - 1) for k in range(1, len(p))) / scale
+
+
+def _inv_hk2(p, pcov, x_max: float) -> tuple[float, float] | None:
+    """Get 1/H_K² and its error (units of the window: H_K/scale) from a V_ω quartic:
+    V_ω ∝ cos θ = √(1 − H²/H_K²) has p4/p2 = 1/(4H_K²); None where the quartic does not
+    resolve it (p4/p2 ≤ 0, an error as large as itself, or cos θ undefined in the window)."""
+    if len(p) != 5 or p[2] == 0 or p[4] == 0:
+        return None
+    k = 4 * p[4] / p[2]
+    k_err = abs(k) * math.sqrt(pcov[4, 4] / p[4] ** 2 + pcov[2, 2] / p[2] ** 2
+                               - 2 * pcov[2, 4] / (p[2] * p[4]))
+    if 0 < k and k_err < k and (k + k_err) * x_max ** 2 < 1:
+        return float(k), float(k_err)
+    return None
+
+
+def _pooled_inv_hk2(sweeps, ps=None) -> float:
+    """Get 1/H_K² (T⁻²) of one m_z branch from the V_ω quartics of its sweeps along x and
+    y (:func:`_inv_hk2`, the same H_K), weighted by their errors at the fitted coefficients;
+    ``ps``: other coefficients to evaluate it at (the error propagation); 0 where neither
+    resolves it (no tilt correction)."""
+    num = den = 0.0
+    for k, sw in enumerate(sweeps):
+        if sw["hk"] is None:
+            continue
+        p = sw["p"] if ps is None else ps[k]
+        w = (sw["hk"][1] / sw["scale"] ** 2) ** -2
+        num += w * 4 * p[4] / p[2] / sw["scale"] ** 2
+        den += w
+    return num / den if den else 0.0
+
+
+def joint_fields(sx: dict, sy: dict, mz: float, xi_r: float,
+                 inv_hk2: float | None = None) -> dict:
+    """Get the current-induced field components (ΔH_X, ΔH_Y) (T, at I0: Hayashi's) of one
+    m_z branch from its sweeps along x (``sx``) and y (``sy``) (:func:`branch_b`'s
+    ``sweep``), fitted together, with their covariance.
+
+    The uniaxial macrospin (sin θ = H/H_K, m in the plane of the field and z; physics.md's
+    R_xy) to first order in the current-induced fields, b_X = −ΔH_X/2, b_Y = −ΔH_Y/2,
+    s = sign(m_z), D = ∂V_ω/∂H of each sweep:
+
+        along x:  V_2ω = c_x + (D/cos θ)·(b_X − 2 ξ_R s cos²θ b_Y),
+        along y:  V_2ω = c_y + D·(b_Y − 2 ξ_R s cos²θ b_X).
+
+    The damping-like field (m×σ) is tangent to m's rotation along x (hence 1/cos θ, see
+    :func:`branch_b`) but along x̂ with magnitude cos θ when m turns toward y; the planar-Hall
+    signal of an in-plane field transverse to the sweep is 2ΔR_P·H·ΔH_⊥/H_K², i.e.
+    −2ξ_R·cos θ·D·ΔH_⊥. At H → 0 this is Hayashi's B_X = b_X − 2ξ_R s b_Y (his formula inverted);
+    his constant ratios leave the cos²θ out, which moved H_FL by −2ξ_R·H_DL·⟨h²⟩: −7.8 % on
+    noiseless curves at ξ_R = −0.31, ξ_DL = 0.3 (window ±0.19 H_K) and 4–6 % in random-truth
+    draws. cos θ = √(1 − H²/H_K²), H_K pooled from both sweeps' V_ω quartics
+    (:func:`_pooled_inv_hk2`; none resolved: cos θ = 1, Hayashi's), or ``inv_hk2`` (T⁻²)
+    held fixed: the refits in other windows (:func:`window_systematic`) take the H_K of
+    the chosen window, a property of the film; re-estimated in a narrower window, where the
+    quartic may no longer resolve it, the correction would switch off and fake a window
+    dependence.
+
+    Errors: the regression's (weighted by the set points' errors, else by each sweep's own
+    residual scatter), and the V_ω coefficients' (the slopes D and H_K), propagated with
+    their full covariance through a numerical Jacobian (V_ω and V_2ω are read by different
+    lock-ins: independent). Get {"dhx", "dhy" (T), "cov" (2×2, T²)}."""
+    sweeps, fixed = (sx, sy), inv_hk2
+
+    def design(ps):
+        inv_hk2 = _pooled_inv_hk2(sweeps, ps) if fixed is None else fixed
+        blocks = []
+        for k, (sw, p) in enumerate(zip(sweeps, ps)):
+            h = sw["x2"] * sw["scale"]
+            cos = np.sqrt(np.clip(1 - inv_hk2 * h ** 2, 1e-6, None))
+            d = _omega_slope(p, sw["x2"], sw["scale"])
+            own, cross = (d / cos, -2 * xi_r * mz * cos * d) if k == 0 else \
+                (d, -2 * xi_r * mz * cos ** 2 * d)
+            cols = np.zeros((h.size, 4))
+            cols[:, k] = 1.0
+            cols[:, 2], cols[:, 3] = (own, cross) if k == 0 else (cross, own)
+            blocks.append(cols)
+        return np.vstack(blocks)
+
+    y = np.concatenate([sx["v2"], sy["v2"]])
+    ps0 = [sx["p"], sy["p"]]
+    a0 = design(ps0)
+    resid = y - a0 @ np.linalg.lstsq(a0, y, rcond=None)[0]
+    e = []
+    for k, sw in enumerate(sweeps):
+        if sw["e2"] is not None:
+            e.append(sw["e2"])
+            continue
+        r = resid[:sx["v2"].size] if k == 0 else resid[sx["v2"].size:]
+        e.append(np.full(r.size, math.sqrt(np.sum(r ** 2) / max(1, r.size - 2))))
+    e = _positive(np.concatenate(e))
+    q, qcov = weighted_fit(a0, y, e)
+
+    def coef(ps):
+        a = design(ps) / e[:, None]
+        return np.linalg.lstsq(a, y / e, rcond=None)[0][2:]
+    cov = qcov[2:, 2:].copy()
+    for k, sw in enumerate(sweeps):
+        jac = np.zeros((2, len(sw["p"])))
+        for i in range(len(sw["p"])):
+            step = 0.1 * math.sqrt(sw["pcov"][i, i]) or 1e-9 * (abs(sw["p"][i]) or 1.0)
+            up, dn = [np.array(p, float) for p in ps0], [np.array(p, float) for p in ps0]
+            up[k][i] += step
+            dn[k][i] -= step
+            jac[:, i] = (coef(up) - coef(dn)) / (2 * step)
+        cov += jac @ sw["pcov"] @ jac.T
+    return {"dhx": -2.0 * float(q[2]), "dhy": -2.0 * float(q[3]), "cov": 4.0 * cov,
+            "inv_hk2": _pooled_inv_hk2(sweeps) if fixed is None else fixed}
 
 
 # ------------------------------------------------------------------------ analysis
@@ -389,7 +547,8 @@ def analyze_harmonic_hall(df: pd.DataFrame, **options) -> dict:
     "Film mu0Ms", … — never the simulator's Sample parameters): ΔR_A, ΔR_P (or ξ_R), I0,
     the film (μ0Ms, t_F, d, w), μ0M_eff and μ0H_k for angle scans; settings window_T,
     window_fraction, hm_below. Prior errors propagate (ξ_R into the Hayashi correction, I0
-    into the per-ampere fields, the film into ξ). Without ΔR_A its sign is taken as +1 and
+    into the per-ampere fields, the film into ξ; ξ_R's after the branches are combined, since
+both share it). Without ΔR_A its sign is taken as +1 and
     ξ_R as 0, with a warning.
 
     Signs (design.md, pinned by the real Ta/CoFeB set: H_DL < 0): σ = −ŷ, H_DL > 0 toward
@@ -433,14 +592,16 @@ def analyze_harmonic_hall(df: pd.DataFrame, **options) -> dict:
     return out
 
 
-def _branch_fields(bx: dict, by: dict, mz: float, xi_r: float) -> tuple[float, float]:
-    """Get (H_DL, H_FL) of one m_z branch from Hayashi's B_X, B_Y (σ = −ŷ, see above):
-    m×σ = −m_z·σ_y·x̂, so H_DL = −σ_y·sign(m_z)·ΔH_X and H_FL = σ_y·ΔH_Y."""
-    d = 1.0 - 4.0 * xi_r ** 2
-    dhx = -2.0 * (bx + 2 * xi_r * mz * by) / d
-    dhy = -2.0 * (by + 2 * xi_r * mz * bx) / d
+def _branch_fields(bx: dict, by: dict, mz: float, xi_r: float,
+                   inv_hk2: float | None = None) -> tuple[float, ...]:
+    """Get (H_DL, H_FL, their errors (T), 1/H_K² (T⁻²), the joint fit) of one m_z branch
+    from its sweeps along x and y
+    (:func:`joint_fields`; σ = −ŷ, see above): m×σ = −m_z·σ_y·x̂, so H_DL = −σ_y·sign(m_z)·ΔH_X
+    and H_FL = σ_y·ΔH_Y."""
+    f = joint_fields(bx["sweep"], by["sweep"], mz, xi_r, inv_hk2)
     sy = SIGMA_SPIN_HALL[1]
-    return -sy * mz * dhx, sy * dhy
+    return (-sy * mz * f["dhx"], sy * f["dhy"], math.sqrt(f["cov"][0, 0]),
+            math.sqrt(f["cov"][1, 1]), f["inv_hk2"], f)
 
 
 WINDOW_CHECKS = (1 / math.sqrt(2.0), math.sqrt(2.0))
@@ -476,7 +637,7 @@ def _branches(field, v1, direction, sign, files, set_field, sweep, v2) -> list[d
             at = rows[sel]
             m = set_point_means(h[sel], v1[at], v2[at],
                                 None if set_field is None else set_field[at] * sign[at],
-                                None if sweep is None else sweep[at])
+                                None if sweep is None else sweep[at] * sign[at])
             out.append({"ax": ax, "means": m, "extent": ext if ext > 0 else None,
                         "n_readings": int(sel.sum()), "n_points": int((m["n"] > 0).sum())})
     return out
@@ -503,7 +664,9 @@ def _branch_bs(branches: list[dict], window_T, window_fraction, ahe_sign,
             res = branch_b(m["h"][ok1], m["v1"][ok1], m["h"][ok2], m["v2"][ok2], w,
                            None if m["v1_err"] is None else m["v1_err"][ok1],
                            None if m["v2_err"] is None else m["v2_err"][ok2],
-                           tilt=br["ax"] == "x")
+                           tilt=br["ax"] == "x",
+                           d1=None if m["s"] is None else m["s"][ok1],
+                           d2=None if m["s"] is None else m["s"][ok2])
         except ValueError:
             if scale == 1.0:
                 raise
@@ -516,13 +679,6 @@ def _branch_bs(branches: list[dict], window_T, window_fraction, ahe_sign,
             continue                 # two label groups on one m_z: keep the better one
         bs[key] = res
     return bs, windows
-
-
-def _branch_errors(bx: dict, by: dict, xi_r: float) -> tuple[float, float]:
-    """Get the statistical errors of (H_DL, H_FL) of one branch from those of B_X, B_Y."""
-    d = abs(1.0 - 4.0 * xi_r ** 2)
-    return (2.0 * math.hypot(bx["b_T_err"], 2 * xi_r * by["b_T_err"]) / d,
-            2.0 * math.hypot(by["b_T_err"], 2 * xi_r * bx["b_T_err"]) / d)
 
 
 def window_systematic(value: float, err: float, refits) -> float:
@@ -594,13 +750,14 @@ def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: 
         if ("x", mz) not in bs or ("y", mz) not in bs:
             continue
         bx, by = bs[("x", mz)], bs[("y", mz)]
-        hdl, hfl = _branch_fields(bx["b_T"], by["b_T"], mz, xi_r)
-        hdl_err, hfl_err = _branch_errors(bx, by, xi_r)
-        refits = [(_branch_fields(c[("x", mz)]["b_T"], c[("y", mz)]["b_T"], mz, xi_r),
-                   _branch_errors(c[("x", mz)], c[("y", mz)], xi_r))
+        hdl, hfl, hdl_err, hfl_err, inv_hk2, _ = _branch_fields(bx, by, mz, xi_r)
+        refits = [_branch_fields(c[("x", mz)], c[("y", mz)], mz, xi_r, inv_hk2)
                   for c in checks.values() if ("x", mz) in c and ("y", mz) in c]
-        hdl_sys = window_systematic(hdl, hdl_err, [(f[0], e[0]) for f, e in refits])
-        hfl_sys = window_systematic(hfl, hfl_err, [(f[1], e[1]) for f, e in refits])
+        # compared at the same H_K (a film property, not refitted): the nominal fit's errors
+        # without H_K's own part, as the refits'
+        held = _branch_fields(bx, by, mz, xi_r, inv_hk2)
+        hdl_sys = window_systematic(hdl, held[2], [(f[0], f[2]) for f in refits])
+        hfl_sys = window_systematic(hfl, held[3], [(f[1], f[3]) for f in refits])
         if hdl_sys or hfl_sys:
             branch = "m_z " + ("+" if mz > 0 else "−")
             warnings.append(
@@ -611,16 +768,18 @@ def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: 
         hdl_err, hfl_err = math.hypot(hdl_err, hdl_sys), math.hypot(hfl_err, hfl_sys)
         out.update({f"mu0_hdl_{tag}_T_err_window": hdl_sys,
                     f"mu0_hfl_{tag}_T_err_window": hfl_sys})
-        if xi_r_err > 0:                           # ξ_R's prior error
-            up = _branch_fields(bx["b_T"], by["b_T"], mz, xi_r + xi_r_err)
-            dn = _branch_fields(bx["b_T"], by["b_T"], mz, xi_r - xi_r_err)
-            hdl_err = math.hypot(hdl_err, 0.5 * (up[0] - dn[0]))
-            hfl_err = math.hypot(hfl_err, 0.5 * (up[1] - dn[1]))
+        # ξ_R's prior error: common to both branches, so added after they are combined
+        shifted = [_branch_fields(bx, by, mz, xi_r + d, inv_hk2)[:2] if xi_r_err > 0
+                   else (hdl, hfl)
+                   for d in (xi_r_err, -xi_r_err)]
+        xi_part = [0.5 * abs(shifted[0][k] - shifted[1][k]) for k in (0, 1)]
         out.update({f"b_x_{tag}_T": bx["b_T"], f"b_x_{tag}_T_err": bx["b_T_err"],
                     f"b_y_{tag}_T": by["b_T"], f"b_y_{tag}_T_err": by["b_T_err"],
-                    f"mu0_hdl_{tag}_T": hdl, f"mu0_hdl_{tag}_T_err": hdl_err,
-                    f"mu0_hfl_{tag}_T": hfl, f"mu0_hfl_{tag}_T_err": hfl_err})
-        per.append((tag, hdl, hdl_err, hfl, hfl_err))
+                    f"mu0_hdl_{tag}_T": hdl,
+                    f"mu0_hdl_{tag}_T_err": math.hypot(hdl_err, xi_part[0]),
+                    f"mu0_hfl_{tag}_T": hfl,
+                    f"mu0_hfl_{tag}_T_err": math.hypot(hfl_err, xi_part[1])})
+        per.append((tag, hdl, hdl_err, hfl, hfl_err, shifted))
     if not per:
         found = ", ".join(f"{ax} m_z {'+' if mz > 0 else '−'}" for ax, mz in bs) or "none"
         raise ValueError("need field sweeps along x (0°) and y (90°) on a common m_z branch "
@@ -630,6 +789,10 @@ def _analyze_field_sweeps(df: pd.DataFrame, priors: dict, set_: dict, warnings: 
         c = combine([p[k] for p in per], [p[k + 1] for p in per], labels, key)
         if c["warning"]:
             warnings.append(c["warning"])
+        # the same weights at ξ_R ± its error: the combined value's shift is its ξ_R part
+        w = 1.0 / (np.array([p[k + 1] for p in per]) ** 2 + c["sys_err"] ** 2)
+        at = [float(np.sum(w * [p[5][j][k // 2] for p in per]) / np.sum(w)) for j in (0, 1)]
+        c["err"] = math.hypot(c["err"], 0.5 * abs(at[0] - at[1]))
         out[key], out[key + "_err"] = c["mean"], c["err"]
         per_a = key.replace("_T", "_per_A_T")
         out[per_a] = c["mean"] / i0

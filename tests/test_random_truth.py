@@ -125,9 +125,8 @@ the analysis corrected the damping-like sweep for the tilt (1/cos θ, harmonic_h
 
 @pytest.fixture(scope="module")
 def hh_ci(tmp_path_factory):
-    # seeds 3, 4: with 2 draws the mean bound 3/√2 is a 2.4σ bound on each pair's mean, and
-    # seeds 0, 1 both draw ξ low (pulls −3.1, −1.2: mean −2.15), which the 20 draws do not
-    return [harmonic_hall_draw(s, tmp_path_factory.mktemp(f"hh{s}")) for s in (3, 4)]
+    # seeds 0, 1, fixed before looking (the first two); the bounds are check()'s 3σ ones
+    return [harmonic_hall_draw(s, tmp_path_factory.mktemp(f"hh{s}")) for s in (0, 1)]
 
 
 @pytest.fixture(scope="module")
