@@ -229,9 +229,12 @@ class FieldSweep(LabspinProcedure, LockInSettings, SineDrive):
         for k, (b, br) in enumerate(zip(fields, branch, strict=True)):
             if self.should_stop():
                 return
-            measured = self.bench.magnet.set_field(float(b))
+            self.bench.magnet.set_field(float(b))
             self.sleep(self.delay)
             v = read()
+            # the field the reading saw: read after it, the coil current having relaxed
+            # toward its setpoint since the magnet's settle returned
+            measured = float(self.bench.magnet.measure_field())
             self.emit("results", {"Field set (T)": b, "Field (T)": measured, "Branch": br,
                                   "Current (A)": current, "Voltage (V)": v,
                                   "Resistance (ohm)": v / current,

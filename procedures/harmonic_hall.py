@@ -34,7 +34,7 @@ Conventions (design.md, physics.md):
   sensitivity (both lock-ins, both scans: ``LockInSettings._read``), so ``Sensitivity 1w``
   /``2w`` are starting ranges; ``Overload 1w``/``Overload 2w`` are 1 where that lock-in
   still reported an overload after the point's readings — the analysis leaves those out.
-* ``Field (T)`` is μ0·H read by the gaussmeter, signed along the field direction
+* ``Field (T)`` is μ0·H read by the gaussmeter after the lock-ins, signed along the field direction
   ``Field angle (deg)`` (in-plane, from +x: 0° = x, 90° = y).
 
 "Scan" = "field sweeps" (perpendicular magnets): each of ``Field angles`` is swept as a full
@@ -267,10 +267,16 @@ class HarmonicHall(LabspinProcedure, FilmParameters, LockInSettings, SineDrive):
         else:
             l1.sine_amplitude = self.sine_amplitude  # ramped by the driver, limit-checked
 
-    def _point(self, l1, l2, b_set, measured, angle, branch, i0) -> None:
+    def _point(self, l1, l2, b_set, angle, branch, i0, magnitude=False) -> None:
+        """Settle and read both lock-ins, then the field (its magnitude for angle scans): read
+        after the lock-ins, it is the field their readings saw, not the one the magnet's
+        settle returned before the coil current had relaxed (on the simulated bench a
+        reading ~24 µT behind, which the V_ω quartic turned into a 3 % low H_K)."""
         self.settle_lockin()
         x1, y1 = self._read(l1)              # overloaded: the next range, read again
         x2, y2 = self._read(l2)
+        measured = float(self.bench.magnet.measure_field())
+        measured = abs(measured) if magnitude else measured
         over1, over2 = int(bool(l1.overloaded)), int(bool(l2.overloaded))
         self.emit("results", {
             "Field set (T)": b_set, "Field (T)": measured, "Field angle (deg)": angle,
@@ -292,8 +298,7 @@ class HarmonicHall(LabspinProcedure, FilmParameters, LockInSettings, SineDrive):
                 if self.should_stop():
                     return
                 self.bench.set_field_angle(float(angle))
-                measured = abs(float(self.bench.magnet.measure_field()))
-                self._point(l1, l2, float(b), measured, float(angle), 0, i0)
+                self._point(l1, l2, float(b), float(angle), 0, i0, magnitude=True)
                 k += 1
                 self.emit("progress", 100.0 * k / total)
 
@@ -315,7 +320,7 @@ class HarmonicHall(LabspinProcedure, FilmParameters, LockInSettings, SineDrive):
             for b, br in zip(fields, branch):
                 if self.should_stop():
                     return
-                measured = self.bench.magnet.set_field(float(b))
-                self._point(l1, l2, float(b), measured, angle, br, i0)
+                self.bench.magnet.set_field(float(b))
+                self._point(l1, l2, float(b), angle, br, i0)
                 k += 1
                 self.emit("progress", 100.0 * k / total)
