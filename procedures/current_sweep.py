@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter
 
+from labspin.bench.limits import output_limits
 from labspin.bench.safety import check_limit
 
 from .base import LabspinProcedure
@@ -64,17 +65,20 @@ class CurrentSweep(LabspinProcedure):
                     "Field set (T)", "Field (T)"]
 
     def check(self, config) -> None:
-        lim = config.limits
-        check_limit("parameter 'Max current'", self.max_current, 0.0,
-                    lim.max_sample_current_A, "A")
-        check_limit("parameter 'Compliance voltage'", self.compliance, 0.0,
-                    lim.max_sample_voltage_V, "V")
+        smus = config.by_role("source_meter")
+        if not smus:
+            raise ValueError("current-sweep needs a source_meter in the bench config")
+        # the tighter of the bench's and the sample's limits (a 40 nm junction's current
+        # density, its barrier's voltage) within the source meter's own ranges, named as
+        # the driver names them when the bench opens
+        out = output_limits(config, smus[0])
+        for name, value, lim in (("Max current", self.max_current, out["current"]),
+                                 ("Compliance voltage", self.compliance, out["voltage"])):
+            check_limit(f"parameter '{name}'", value, 0.0, lim.high, lim.unit, lim.origin)
         check_limit("parameter 'Field'", abs(self.field), 0.0, config.settable_field_T, "T")
         if self.current_step > self.max_current:
             raise ValueError(f"parameter 'Current step' = {self.current_step:g} A must not "
                              f"exceed 'Max current' = {self.max_current:g} A")
-        if not config.by_role("source_meter"):
-            raise ValueError("current-sweep needs a source_meter in the bench config")
         if self.field != 0.0 and config.magnet is None:
             raise ValueError("parameter 'Field' != 0 needs a [magnet] in the bench config")
 

@@ -61,7 +61,7 @@ class PulseSwitching(LabspinProcedure):
 
     min_amplitude = FloatParameter("Min amplitude", units="V", default=0.05, minimum=0.0,
                                    maximum=10.0)
-    max_amplitude = FloatParameter("Max amplitude", units="V", default=0.5, minimum=1e-3,
+    max_amplitude = FloatParameter("Max amplitude", units="V", default=0.48, minimum=1e-3,
                                    maximum=10.0)
     amplitude_step = FloatParameter("Amplitude step", units="V", default=0.01, minimum=1e-4,
                                     maximum=10.0)

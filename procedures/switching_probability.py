@@ -7,11 +7,18 @@ simulated pillars (mtj_pillar, mtj_pillar_switching) a positive pulse drives the
 toward +z (parallel, low R) and a negative one toward −z (antiparallel, high R). The default
 resets with a positive pulse (→ P) and writes with negative pulses (P → AP).
 
-Defaults: made for the simulated mtj_pillar_switching (Δ ≈ 50, I_c0 ≈ 220 µA, R_P = 1 kΩ):
-10 write levels of 75–120 mV (≈ 0.65–1.05 I_c0) at 10 and 30 ns, 40 trials each (800), span
-the switching probability from ≈ 0 to ≈ 1 at both widths, where the fit of the analysis
-gets Δ to ≈ 13 % and I_c0 to ≈ 2.5 % (Fisher errors); the reset (450 mV, 5 ns: ≈ 1.8 I_c0
-into R_AP) fails with probability ~1e-4 and is retried. The dry run takes ≈ 15–25 s.
+Defaults: made for the simulated mtj_pillar_switching (Δ ≈ 50, I_c0 ≈ 220 µA, R_P = 1 kΩ)
+behind the pulsed wiring's 1.5 kΩ protection resistor: 10 write levels of 175–287.5 mV
+(137–225 µA, ≈ 0.62–1.02 I_c0) at 10 and 30 ns, 40 trials each (800), span the switching
+probability from ≈ 0 to ≈ 1 at both widths (the model's 0.006–0.955 at 10 ns, 0.03–1 at
+30 ns), where the fit of the analysis gets Δ to ≈ 12 % and I_c0 to ≈ 2.4 % (Fisher errors
+at the truth). The reset (480 mV, 30 ns: 256 µA, ≈ 1.16 I_c0 into R_AP) is close to the
+largest the junction allows (a level of 0.5 V: its 1 V across an open device), so it is
+long: the precessional switching time τ_D·ln(π/2θ0)/(I/I_c0 − 1) is ≈ 7 ns for a typical
+thermal start (θ0 ≈ Δ^−½), and a start close enough to the axis to outlast 30 ns has a
+probability ≈ Δ(π/2)²·exp(−2·30 ns·0.16/τ_D) ≈ 3e-7 (τ_D ≈ 0.5 ns); a failed reset is
+retried. The dry run takes ≈ 40 s of CPU (the 30 ns resets double the simulated pulse time
+of the former 5 ns ones, which a 100 Ω pulse line let run at ≈ 1.8 I_c0).
 
 The pulse current in the sample is that of a 50 Ω generator into the device's resistance R
 (measured after the reset) and the bench's series resistor R_s: I = 2V/(50 Ω + R_s + R) (the
@@ -54,13 +61,13 @@ class SwitchingProbability(LabspinProcedure):
     SIM_MAGNET = {"axis": "z"}
 
     amplitudes = Parameter("Write amplitudes (V)",
-                           default="-0.075,-0.08,-0.085,-0.09,-0.095,-0.1,-0.105,-0.11,-0.115,"
-                                   "-0.12")
+                           default="-0.175,-0.1875,-0.2,-0.2125,-0.225,-0.2375,-0.25,-0.2625,"
+                                   "-0.275,-0.2875")
     widths = Parameter("Write widths (s)", default="1e-8,3e-8")
     trials = IntegerParameter("Trials per point", default=40, minimum=1, maximum=100000)
-    reset_amplitude = FloatParameter("Reset amplitude", units="V", default=0.45,
+    reset_amplitude = FloatParameter("Reset amplitude", units="V", default=0.48,
                                      minimum=-10.0, maximum=10.0)
-    reset_width = FloatParameter("Reset width", units="s", default=5e-9, minimum=1e-10,
+    reset_width = FloatParameter("Reset width", units="s", default=3e-8, minimum=1e-10,
                                  maximum=1.0)
     read_current = FloatParameter("Read current", units="A", default=1e-6, minimum=1e-9,
                                   maximum=1e-2)

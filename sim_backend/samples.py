@@ -187,6 +187,8 @@ class SampleModel:
     limits: dict = field(default_factory=dict)
     """What the sample survives, from its [limits]: ``max_current_A`` (the tighter of the
     given current and the current density times the cross-section) and ``max_voltage_V``."""
+    limit_origins: dict = field(default_factory=dict)
+    """Where each of ``limits`` comes from, in words (the [limits] key that set it)."""
     v_ane_per_A2: float = 0.0
     """Hall bar: the anomalous Nernst voltage of the Joule-heating gradient ∇T ∥ ẑ (∝ I²),
     E ∝ ∇T × m: V_xy = c·I²·m_x on the Hall probe, V_xx = −c·(length/width)·I²·m_y on the
@@ -298,13 +300,13 @@ def build_sample(data: dict, name: str | None = None, source: str | None = None)
     try:
         if geometry == "domain_wall":
             sm.wall = _build_wall(data)
-            sm.limits = _build_limits(data, geometry)   # its [limits] were never read
+            sm.limits = _build_limits(data, geometry, sm.limit_origins)  # never read before
             return sm
         sm.system, sm.hm_width_m, sm.hm_thickness_m = _build_system(data, geometry)
         sm.readout = _build_readout(data, geometry)
         if geometry == "hallbar":
             sm.v_ane_per_A2 = _num(_table(data, "readout"), "v_ane_per_A2_V", "readout", 0.0)
-        sm.limits = _build_limits(data, geometry)
+        sm.limits = _build_limits(data, geometry, sm.limit_origins)
     except (ValueError, TypeError) as exc:          # SampleError included
         raise SampleError(f"{source}: {exc}" if source else str(exc)) from None
     return sm
@@ -325,18 +327,24 @@ def current_cross_section_m2(data: dict, geometry: str) -> float:
     return w * _num(m, "thickness_m", "magnet", positive=True)
 
 
-def _build_limits(data: dict, geometry: str) -> dict[str, float]:
-    """Get the sample's limits from its [limits] table (empty without one)."""
+def _build_limits(data: dict, geometry: str, origins: dict | None = None) -> dict[str, float]:
+    """Get the sample's limits from its [limits] table (empty without one); ``origins``
+    (if given) gets, for each, the key that set it in words."""
     lim = data.get("limits") or {}
+    why = origins if origins is not None else {}
     out = {k: _num(lim, k, "limits", positive=True) for k in ("max_current_A", "max_voltage_V")
            if k in lim}
+    why.update({k: f"[limits] {k} = {v:g} {k[-1]}" for k, v in out.items()})
     if "max_current_density_A_per_m2" in lim:
         if geometry == "domain_wall":
             raise SampleError("limits.max_current_density_A_per_m2: a domain-wall sample has "
                               "no cross-section here; give max_current_A")
         j = _num(lim, "max_current_density_A_per_m2", "limits", positive=True)
         area = current_cross_section_m2(data, geometry)
-        out["max_current_A"] = min(out.get("max_current_A", math.inf), j * area)
+        if j * area < out.get("max_current_A", math.inf):
+            out["max_current_A"] = j * area
+            why["max_current_A"] = (f"[limits] max_current_density_A_per_m2 = {j:g} A/m² "
+                                    f"through its {area:.4g} m² cross-section")
     return out
 
 

@@ -48,10 +48,16 @@ MODULATION_COIL_MAX_A = 0.1
 """The simulated field-modulation coils' rated peak current (A): the bench config's
 ``max_coil_current_A`` of the lock-in driving them (3.5 V rms behind its 50 Ω)."""
 
-PULSE_SERIES_OHM = 100.0
-"""The resistor (Ω) in the pulsed wiring's pulse line: with the generator's 50 Ω it bounds
-a pulse into a shorted sample to E/150 Ω (a 1 V level, E = 2 V: 13 mA), so pulses of the
-~1 V a junction switches at stay within a 20 mA bench."""
+PULSE_SERIES_OHM = 1500.0
+"""The protection resistor (Ω) in the pulsed wiring's pulse line, between the generator's
+50 Ω output and the sample: a pulse of EMF E (twice the level set into 50 Ω) drives
+E/(50 Ω + R_s + R) through a device of resistance R, at most E/1.55 kΩ into a shorted one.
+Sized for the 40 nm junctions (mtj_pillar: 1 V across the barrier, 0.628 mA through the
+pillar): the E12 value just below 1 V/0.628 mA − 50 Ω = 1.54 kΩ, above which the
+barrier's 1 V would bind instead and more resistance only takes current from an intact
+junction (with
+100 Ω a short at 0.628 mA would have allowed 94 mV, below the 81160A's smallest pulse). An
+intact 40 nm junction then takes up to 0.97 V/(1.55 kΩ + R): 0.27 mA in P, 0.16 mA in AP."""
 
 WIRINGS: dict[str, dict[str, Slot]] = {
     "transport": {
@@ -209,6 +215,25 @@ def series_resistor_ohm(twin) -> float:
     ``series_resistance_ohm``: the hardware that bounds the current into a shorted sample."""
     total = getattr(twin, "series_ohm", 0.0)
     return max(0.0, total - getattr(twin, "OUTPUT_OHM", 0.0))
+
+
+def sample_limits_note(sample: SampleModel, text: str = "") -> str:
+    """Get a sentence saying which of the simulated bench's limits (max_sample_current_A,
+    max_sample_voltage_V) the sample's [limits] set, and from which key (e.g. its current
+    density through its cross-section); only those named in ``text`` if given (a refusal's
+    message); "" if none."""
+    survives, parts = sample.limits, []
+    for key, own, unit, bench_key in (("max_current_A", BENCH_MAX_CURRENT_A, "A",
+                                       "max_sample_current_A"),
+                                      ("max_voltage_V", BENCH_MAX_VOLTAGE_V, "V",
+                                       "max_sample_voltage_V")):
+        if survives.get(key, math.inf) < own and (not text or bench_key in text):
+            parts.append(f"{bench_key} = {survives[key]:g} {unit} is the sample's "
+                         f"{sample.limit_origins.get(key, key)}")
+    if not parts:
+        return ""
+    return (f"on the simulated bench the sample {sample.name} limits the bench's "
+            f"{BENCH_MAX_CURRENT_A:g} A / {BENCH_MAX_VOLTAGE_V:g} V: " + "; ".join(parts))
 
 
 def bench_config_text(bench: VirtualBench, slots: dict[str, Slot], *,

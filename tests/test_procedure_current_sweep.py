@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from labspin.bench.safety import LimitError
 from labspin.cli.main import main
 from labspin.procedures.current_sweep import CurrentSweep, loop_currents
 from labspin.procedures.current_sweep_analysis import analyze_current_sweep
@@ -99,9 +100,20 @@ def test_cli_run_then_analyze(tmp_path, capsys):
 
 
 def test_limits_are_refused_before_anything_is_touched(capsys):
-    assert main(["run", "current-sweep", "--sim", "--param", "max_current=0.05"]) == 2
-    assert ("parameter 'Max current' = 0.05 A is outside the allowed range [0, 0.02] A"
-            in capsys.readouterr().err)
+    # the 40 nm junction's 5e11 A/m² (its [limits]): 0.628 mA, not the bench's 20 mA
+    assert main(["run", "current-sweep", "--sim", "--param", "max_current=0.015"]) == 2
+    err = capsys.readouterr().err
+    assert ("parameter 'Max current' = 0.015 A is outside the allowed range [0, 0.000628319] A"
+            " (source_meter smu: bench/sample limit max_sample_current_A)") in err
+    assert "the sample's [limits] max_current_density_A_per_m2 = 5e+11 A/m²" in err
+    bench = _bench()
+    p = _procedure()
+    p.max_current = 0.015
+    with pytest.raises(LimitError, match=r"'Max current' = 0.015 A is outside the allowed "
+                                         r"range \[0, 0.000628319\] A .*max_current_density"):
+        run_procedure(p, bench, ".")
+    for twin in bench.virtual.instruments.values():
+        assert list(twin.log) == []                 # no command reached any instrument
     assert main(["run", "current-sweep", "--sim", "--param", "field=0.6"]) == 2
     assert "parameter 'Field'" in capsys.readouterr().err
     bench = _bench()

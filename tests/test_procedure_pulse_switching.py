@@ -13,7 +13,7 @@ from labspin.procedures.pulse_switching import PulseSwitching, lobe_amplitudes, 
 from labspin.procedures.pulse_switching_analysis import analyze_pulse_switching
 from labspin.run.runner import ABORTED, FINISHED, run_procedure
 from labspin.sim_backend.virtual_bench import VirtualMagnet
-from labspin.sim_backend.wirings import simulated_bench
+from labspin.sim_backend.wirings import PULSE_SERIES_OHM, simulated_bench
 
 
 def _bench(overrides=(), seed=1):
@@ -54,19 +54,23 @@ def test_critical_pulse_current_scales_inversely_with_eta(tmp_path):
     polarity in 3 cycles) that the ratio spread 1.55–2.62 over 8 seed pairs: a statistical
     version needs ~10× more cycles (minutes of simulation)."""
     # half the efficiency needs pulses of up to 0.9 V (an EMF of 1.8 V): beyond the 1 V the
-    # junction's [limits] allow its barrier, lifted here for the scaling law
-    lifted = "limits.max_voltage_V=2"
-    r1 = run_procedure(_procedure(1.0), _bench(["stt.eta=0.6", lifted], seed=7), tmp_path)
-    r2 = run_procedure(_procedure(2.0), _bench(["stt.eta=0.3", lifted], seed=7), tmp_path)
+    # junction's [limits] allow its barrier, and 1.16 mA into a short behind the 1.55 kΩ,
+    # beyond its 0.63 mA (5e11 A/m²): both lifted here for the scaling law (the same on
+    # both benches: limits change no physics, the random numbers stay common)
+    lifted = ["limits.max_voltage_V=2", "limits.max_current_density_A_per_m2=1e12"]
+    r1 = run_procedure(_procedure(1.0), _bench(["stt.eta=0.6", *lifted], seed=7), tmp_path)
+    r2 = run_procedure(_procedure(2.0), _bench(["stt.eta=0.3", *lifted], seed=7), tmp_path)
     assert r1.status == FINISHED and r2.status == FINISHED
     res1, res2 = analyze_pulse_switching(r1.data()), analyze_pulse_switching(r2.data())
     assert _ic(res2) / _ic(res1) == pytest.approx(2.0, rel=0.02)
     assert res2["vc_pos_V"] / res1["vc_pos_V"] == pytest.approx(2.0, rel=0.02)
     # polarity: positive pulses switch AP → P, negative P → AP; the estimated currents
-    # follow I = 2V/(50 Ω + R) with R the state before the pulse
+    # follow I = 2V/(50 Ω + R_s + R) with R the state before the pulse, R_s the wiring's
+    # protection resistor
     assert res1["vc_pos_V"] > 0 > res1["vc_neg_V"] and res1["ic_pos_A"] > 0 > res1["ic_neg_A"]
-    assert res1["ic_pos_A"] / res1["vc_pos_V"] == pytest.approx(2 / 4450, rel=0.1)
-    assert res1["ic_neg_A"] / res1["vc_neg_V"] == pytest.approx(2 / 2050, rel=0.1)
+    r_out = 50.0 + PULSE_SERIES_OHM
+    assert res1["ic_pos_A"] / res1["vc_pos_V"] == pytest.approx(2 / (r_out + 4400), rel=0.1)
+    assert res1["ic_neg_A"] / res1["vc_neg_V"] == pytest.approx(2 / (r_out + 2000), rel=0.1)
     # short pulses need several times the Slonczewski I_c0 = α μ0H_K,eff / (μ0H_DL per A)
     ic0 = 0.01 * 0.23995 / 126.579
     assert 3 * ic0 < _ic(res1) < 20 * ic0
@@ -95,16 +99,21 @@ def test_polarity_changes_only_with_the_output_off(tmp_path):
 def test_phase_diagram_boundary_follows_the_field(tmp_path, capsys):
     """The I–H boundary: a field along +z favours P, so at +0.06 T (h = +0.25 of
     μ0H_K,eff = 0.24 T) P → AP (negative pulses) needs a larger and AP → P (positive pulses)
-    a smaller amplitude than at −0.06 T. Over 6 seeds: |vc_neg| 0.44–0.55 V at +0.06 T
-    against 0.13–0.21 V at −0.06 T, vc_pos 0.11–0.27 V against 0.37–0.43 V — a shift many
-    times the 2-ns switching spread, so the ordering is a safe assertion."""
-    # (seed 6: the source meter's readback after each read-current ramp draws reading noise,
-    # so the seeds' stochastic 2-ns events moved; at seed 4 one field then had no AP → P
-    # event in 2 cycles, at seeds 5 and 6 both orderings hold)
+    a smaller amplitude than at −0.06 T. Behind the wiring's 1.5 kΩ, over seeds 6–8:
+    |vc_neg| 0.33–0.37 V (186–208 µA) at +0.06 T against 0.17–0.21 V (96–118 µA) at
+    −0.06 T, vc_pos 0.11–0.21 V (37–71 µA) against 0.39–0.47 V (131–158 µA) — a shift many
+    times the 2-ns switching spread, so the ordering is a safe assertion. −0.06 T comes
+    first: its negative lobes end in AP, so the first +0.06 T loop starts in AP (at +0.06 T
+    a negative lobe's marginal pulses, the field against the written state, leave P or AP
+    at random, and a positive lobe that starts in P has no AP → P event: with +0.06 T first
+    seeds 7–9 had none in 3 cycles)."""
+    # pulses up to 0.65 V: an EMF of 1.3 V, beyond the barrier's 1 V, and 0.84 mA into a
+    # short behind 1.55 kΩ, beyond the junction's 0.63 mA: both lifted for the phase diagram
     rc = main(["run", "pulse-switching", "--sim", "--seed", "6", "--out", str(tmp_path),
-               "--param", "fields=0.06, -0.06", "--param", "cycles=2",
+               "--param", "fields=-0.06, 0.06", "--param", "cycles=2",
                "--param", "sweep_down=false", "--param", "amplitude_step=0.04",
-               "--param", "max_amplitude=0.81", "--set", "limits.max_voltage_V=2"])
+               "--param", "max_amplitude=0.65", "--set", "limits.max_voltage_V=1.5",
+               "--set", "limits.max_current_density_A_per_m2=1e12"])
     out = capsys.readouterr()
     assert rc == 0, out.err
     path = out.out.strip().splitlines()[-1]
@@ -126,18 +135,21 @@ def test_limits_are_refused_before_anything_is_touched(capsys):
     assert "[0.05, 5] V" in capsys.readouterr().err          # the 81160A's smallest pulse
     assert main(["run", "pulse-switching", "--sim", "--param", "fields=0, 0.5"]) == 2
     assert "parameter 'Fields'" in capsys.readouterr().err
-    # the pulse limit is the bench's: an EMF 2V into a shorted sample behind the 50 Ω output
-    # and the wiring's series resistor within 20 mA (no typed sample resistance widens it)
-    # (the junction's 1 V: an EMF 2V ≤ 1 V across an open device)
-    assert main(["run", "pulse-switching", "--sim", "--param", "max_amplitude=0.6"]) == 2
-    assert ("'Max amplitude' = 0.6 V is outside the allowed range [-0.5, 0.5] V (a level V "
-            "into 50 Ω is an EMF 2V ≤ 1 V, pulse_generator pulser: max_sample_voltage_V = 1 V "
-            "across an open sample)") in capsys.readouterr().err
-    bench = _bench(["limits.max_voltage_V=20"])     # the bench's 20 mA into a short
+    # the pulse limit is the worst case's: an EMF 2V into a shorted junction behind the 50 Ω
+    # output and the wiring's 1.5 kΩ within the junction's 0.628 mA (5e11 A/m²), tighter
+    # here than its barrier's 1 V across an open one (no typed sample resistance widens it)
+    assert main(["run", "pulse-switching", "--sim", "--param", "max_amplitude=0.49"]) == 2
+    err = capsys.readouterr().err
+    assert ("'Max amplitude' = 0.49 V is outside the allowed range [-0.486947, 0.486947] V (a "
+            "level V into 50 Ω is an EMF 2V ≤ 0.973894 V, pulse_generator pulser: "
+            "max_sample_current_A = 0.000628319 A into a shorted sample behind 50 Ω output + "
+            "1500 Ω series (instruments.pulser.series_resistance_ohm))") in err
+    assert "the sample's [limits] max_current_density_A_per_m2 = 5e+11 A/m²" in err
+    bench = _bench(["limits.max_voltage_V=20"])     # the barrier lifted: the short binds
     p = _procedure()
-    p.max_amplitude = 1.6                       # 3.2 V / 150 Ω = 21 mA > 20 mA
-    with pytest.raises(ValueError, match=r"'Max amplitude' = 1.6 V is outside the allowed "
-                                         r"range \[-1.5, 1.5\] V .*100 Ω series"):
+    p.max_amplitude = 0.49
+    with pytest.raises(ValueError, match=r"'Max amplitude' = 0.49 V is outside the allowed "
+                                         r"range \[-0.486947, 0.486947\] V .*1500 Ω series"):
         run_procedure(p, bench, ".")
     for twin in bench.virtual.instruments.values():
         assert list(twin.log) == []                       # no command reached any instrument

@@ -22,6 +22,7 @@ from labspin.procedures.switching_probability_analysis import (
     analyze_switching_probability,
     fit_thermal_activation,
     header_constants,
+    pooled_counts,
     probability_table,
 )
 from labspin.results.reader import read_table
@@ -128,7 +129,12 @@ def test_priors_are_options_or_typed_parameters_never_the_sample_parameters():
 
 # Closed loop: Δ set through μ0M_eff (the pillar's barrier field H_K = −M_eff), I_c0 through
 # the STT efficiency η; α = 0.1 keeps I_c0 = αH_K/(H_DL per A) above the 81160A's smallest
-# pulse (50 mV → 49 µA) so the pulses probe the thermally activated regime.
+# pulse (50 mV → 28 µA into R_P behind the 1.5 kΩ protection resistor) so the pulses probe
+# the thermally activated regime. The writes, −0.116 to −0.215 V, are 65–121 µA into R_P
+# (2V/(50 Ω + 1.5 kΩ + 2 kΩ)); the reset, 0.48 V (within the 0.487 V that the junction's
+# 0.628 mA allow into a short), is 161 µA ≈ 1.3 I_c0 into R_AP, so it lasts 20 ns: the
+# chance that a thermal start outlasts it, ≈ Δ(π/2)²·exp(−2·20 ns·0.31/τ_D) with
+# τ_D ≈ 0.44 ns, is ~1e-10.
 RECOVERY = ["mu0_meff_T=-0.13", "alpha=0.1", "stt.eta=0.5"]
 
 
@@ -144,8 +150,9 @@ def _recovery(tmp_path, capsys, trials, seed):
             "--seed", str(seed), "--out", str(tmp_path)]
     for s in RECOVERY:
         args += ["--set", s]
-    for p in ("amplitudes=-0.07,-0.08,-0.09,-0.1,-0.11,-0.12,-0.13", "widths=3e-9,1e-8",
-              f"trials={trials}", "reset_amplitude=0.5", "reset_width=5e-9"):
+    for p in ("amplitudes=-0.116,-0.132,-0.149,-0.165,-0.182,-0.198,-0.215",
+              "widths=3e-9,1e-8", f"trials={trials}", "reset_amplitude=0.48",
+              "reset_width=2e-8"):
         args += ["--param", p]
     rc = main(args)
     out = capsys.readouterr()
@@ -188,12 +195,21 @@ def _check_recovery(res, truth, capsys):
 
 def test_closed_loop_recovery_of_delta_and_ic0(tmp_path, capsys):
     """--set Δ = 24.5 and I_c0 = 123 µA, 14 points × 24 trials (336), analyze: both back
-    within 3σ (σ_Δ ≈ 1.6, the likelihood being skewed toward large Δ; σ_Ic0 ≈ 3 µA at this
-    size)."""
+    within 3σ. The design informs both: its Fisher errors at the truth (the fit of the
+    model's expected counts) are σ_Δ ≈ 1.6 and σ_Ic0 ≈ 3.1 µA. A draw's own errors scatter
+    far more, the likelihood being skewed toward large Δ (this seed: Δ = 26.8 ± 4.2,
+    I_c0 = 119.6 ± 5.4 µA), so the design is checked at the truth, not on the draw."""
     path, res = _recovery(tmp_path, capsys, trials=24, seed=5)
-    assert res["delta_err"] < 4 and res["ic0_A_err"] < 8e-6        # the design informs both
     assert res["n_trials"] == 336
     df = read_table(path)
+    truth = load_sample("mtj_pillar", RECOVERY).describe()
+    alpha, hk = truth["alpha"], -truth["mu0_meff_T"]
+    tau_d = (1 + alpha ** 2) / (alpha * GAMMA0 * hk / MU0)
+    counts = pooled_counts(df)
+    expected = ThermalSwitchingModel(counts, hk).probabilities(*_truth(RECOVERY), tau_d)
+    fisher = fit_thermal_activation(counts.assign(k=counts["n"] * expected), alpha=alpha,
+                                    mu0_hk_T=hk)
+    assert fisher["delta_err"] < 4 and fisher["ic0_A_err"] < 8e-6
     assert (df["Pulse rise (s)"] == 1e-9).all() and (df["Bias current (A)"] == 1e-6).all()
     assert (df["Wait after pulse (s)"] > 1e-3).all()  # the settle and the read, clock time
     delta, ic0 = _truth(RECOVERY)
@@ -214,12 +230,14 @@ def test_closed_loop_recovery_full_size(tmp_path, capsys):
 
 def test_closed_loop_recovery_with_the_defaults(tmp_path, capsys):
     """`labspin run switching-probability --sim` with every default (sample
-    mtj_pillar_switching: Δ = 50, I_c0 = 220 µA; 10 levels of 75–120 mV × 10 and 30 ns × 40
-    trials = 800), then `labspin analyze … --json`: the probabilities span ≈ 0 to ≈ 1 at
-    both widths (expected 0.01–0.97 at 10 ns, 0.06–1 at 30 ns: the bounds below hold with
-    probability > 0.99 for 40 trials), the reset rarely fails (1e-4 per try), the fit informs
-    both parameters (σ_Δ ≈ 6, σ_Ic0 ≈ 5 µA: the Fisher errors of this design) and gives
-    back `labspin sim show`'s truth within 3σ."""
+    mtj_pillar_switching: Δ = 50, I_c0 = 220 µA; 10 levels of 175–287.5 mV (137–225 µA
+    behind the 1.5 kΩ protection resistor) × 10 and 30 ns × 40 trials = 800), then
+    `labspin analyze … --json`: the probabilities span ≈ 0 to ≈ 1 at both widths (the
+    model's 0.006–0.955 at 10 ns, 0.03–1 at 30 ns: the bounds below hold with probability
+    > 0.99 for 40 trials), the reset (30 ns at ≈ 1.16 I_c0) rarely fails, the fit informs
+    both parameters (σ_Δ ≈ 6, σ_Ic0 ≈ 5.2 µA: the Fisher errors of this design at the
+    truth) and gives back `labspin sim show`'s truth within 3σ (this seed: Δ = 64 ± 9,
+    I_c0 = 210 ± 5 µA, +1.6σ and −1.9σ; seed 1: 53.5 ± 7, 215 ± 5.5 µA)."""
     rc = main(["run", "switching-probability", "--sim", "--out", str(tmp_path)])
     out = capsys.readouterr()
     assert rc == 0, out.err

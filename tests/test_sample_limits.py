@@ -3,7 +3,8 @@ tighter of the bench's and the sample's limits holds on the simulated bench buil
 40 nm tunnel junction given its barrier's breakdown voltage and a current density does not
 get a Hall bar's 20 mA / 20 V: current-sweep with max_current = 15 mA on it is refused
 before any instrument is touched. The built-in samples carry physical [limits]: a Hall bar's
-current density through its heavy metal, a tunnel junction's barrier voltage."""
+current density through its heavy metal, a tunnel junction's barrier voltage and the current
+density its pillar survives."""
 from __future__ import annotations
 
 import math
@@ -79,9 +80,10 @@ def test_a_sample_without_limits_keeps_the_bench_ones(tmp_path):
     ("perpendicular_sot_hallbar", 0.02, 20.0),      # 2e11 A/m² · 30 µm · 5 nm = 30 mA
     ("inplane_sot_hallbar", 2e11 * 10e-6 * 5e-9, 20.0),          # 10 mA
     ("kapitza_cofeb_w", 1e12 * 60e-9 * 5e-9, 20.0),              # 0.3 mA
-    # tunnel junctions: their MgO barrier's 1 V
-    ("mtj_pillar", 0.02, 1.0), ("mtj_pillar_switching", 0.02, 1.0),
-    ("mtj_pillar_low_barrier", 0.02, 1.0),
+    # tunnel junctions: their MgO barrier's 1 V, 5e11 A/m² through the pillar's cross-section
+    ("mtj_pillar", 5e11 * math.pi * 40e-9 * 40e-9 / 4, 1.0),                 # 0.628 mA
+    ("mtj_pillar_switching", 5e11 * math.pi * 50e-9 * 50e-9 / 4, 1.0),       # 0.982 mA
+    ("mtj_pillar_low_barrier", 5e11 * math.pi * 40e-9 * 40e-9 / 4, 1.0),
     ("spin_torque_oscillator", 1e12 * math.pi * 120e-9 * 60e-9 / 4, 1.0),   # 5.7 mA
     # the domain-wall source: 4.5e12 A/m² in its 200 nm × 1.1 nm strip, its MgO's 1 V
     ("dw_gaussian_source", 1e-3, 1.0),
@@ -91,6 +93,19 @@ def test_the_built_in_samples_carry_physical_limits(name, current_A, voltage_V):
     lim = simulated_bench("transport", name).config.limits
     assert lim.max_sample_current_A == pytest.approx(current_A, rel=1e-12)
     assert lim.max_sample_voltage_V == voltage_V
+
+
+def test_current_sweep_of_15_mA_on_the_built_in_40_nm_junction_is_refused_by_name():
+    """The issue's case on the built-in mtj_pillar itself: refused in check() (no instrument
+    opened), the message giving the allowed range and the sample limit behind it."""
+    with pytest.raises(LimitError) as refused:
+        prepare("current-sweep", params={"max_current": 0.015}, seed=0)
+    text = str(refused.value)
+    assert ("parameter 'Max current' = 0.015 A is outside the allowed range [0, 0.000628319] "
+            "A (source_meter smu: bench/sample limit max_sample_current_A)") in text
+    assert ("the sample mtj_pillar limits the bench's 0.02 A / 20 V: max_sample_current_A = "
+            "0.000628319 A is the sample's [limits] max_current_density_A_per_m2 = 5e+11 "
+            "A/m² through its 1.257e-15 m² cross-section") in text
 
 
 def test_every_procedure_default_runs_within_its_default_sample_limits():

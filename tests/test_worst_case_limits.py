@@ -82,28 +82,66 @@ def test_a_lock_in_sine_into_a_shorted_sample_stays_within_the_current_limit():
 
 def test_a_pulse_at_the_limit_into_a_shorted_sample_drives_at_most_the_current_limit():
     """A near-short (a 1 mΩ junction): the simulated generator's own physics (EMF 2V behind
-    50 Ω, the wiring's series resistor) gives at most 20 mA at the largest level allowed."""
+    50 Ω and the wiring's protection resistor) gives at most the 40 nm junction's 0.628 mA
+    (5e11 A/m², its [limits]) at the largest level the driver allows."""
     bench = simulated_bench("pulsed", "mtj_pillar",
-                            ["readout.r_p_ohm=0.001", "readout.r_ap_ohm=0.002",
-                             "limits.max_voltage_V=20"]).open()     # the bench's 20 V
+                            ["readout.r_p_ohm=0.001", "readout.r_ap_ohm=0.002"]).open()
+    i_max = 5e11 * math.pi * (20e-9) ** 2        # A, the sample's current density limit
     try:
+        assert bench.config.limits.max_sample_current_A == pytest.approx(i_max, rel=1e-12)
         pg = bench.role("pulse_generator")
         low, high, _ = pg.limits_of("amplitude")
-        assert high == pytest.approx(I_MAX * (50.0 + PULSE_SERIES_OHM) / 2) == -low
+        # the short binds before the barrier's 1 V: 0.628 mA · 1.55 kΩ = 0.97 V < 1 V
+        assert high == pytest.approx(i_max * (50.0 + PULSE_SERIES_OHM) / 2) == -low
+        assert 2 * high < bench.config.limits.max_sample_voltage_V
         pg.configure_pulse_mode()
         pg.width = 2e-9
-        pg.amplitude = high
+        # the largest level the generator holds within the limit: it keeps 6 significant
+        # digits, and a level written as "0.486947" (above 0.4869469 V) is refused when
+        # the output is switched on
+        top = math.floor(high * 1e6) / 1e6
+        for level in (top, -top):
+            pg.output_enabled = False
+            pg.amplitude = level
+            pg.output_enabled = True
+            pg.fire()
+        twin = bench.virtual.instruments["pulser"]
+        currents = [abs(p[1]) for p in twin.pulses[-2:]]
+        assert all(0.999 * i_max < c <= i_max * (1 + 1e-9) for c in currents), currents
+        sent = len(twin.log)
+        for value in (0.49, -0.49):
+            with pytest.raises(LimitError, match=r"amplitude = -?0.49 V is outside the "
+                                                 r"allowed range \[-0.486947, 0.486947\] V "
+                                                 r".*pulse_generator pulser: "
+                                                 r"max_sample_current_A = 0.000628319 A .*"
+                                                 r"1500 Ω series"):
+                pg.amplitude = value
+        assert len(twin.log) == sent                      # nothing was written
+        # the bench's limits are only ever narrowed
+        with pytest.raises(LimitError, match="only ever narrowed"):
+            pg.configure_safety(limits={"amplitude": (-5.0, 5.0)})
+        assert pg.limits_of("amplitude")[1] == pytest.approx(high)
+    finally:
+        bench.shutdown()
+        bench.close()
+
+
+def test_an_intact_junction_gets_the_pulse_current_of_the_series_circuit():
+    """The wiring's protection resistor is in the simulated pulse current: a level V into
+    50 Ω drives 2V/(50 Ω + R_s + R) through the junction in P and in AP."""
+    bench = simulated_bench("pulsed", "mtj_pillar").open()
+    try:
+        pg = bench.role("pulse_generator")
+        pg.configure_pulse_mode()
+        pg.width = 2e-9
+        twin = bench.virtual.instruments["pulser"]
+        r = abs(bench.virtual.resistance(twin.probe))
+        assert r == pytest.approx(2000.0, rel=1e-3) or r == pytest.approx(4400.0, rel=1e-3)
+        pg.amplitude = 0.4                # 0.8 V / (1.55 kΩ + R): 0.1–0.2 mA
         pg.output_enabled = True
         pg.fire()
-        twin = bench.virtual.instruments["pulser"]
-        current = twin.pulses[-1][1]
-        assert 0.999 * I_MAX < current <= I_MAX * (1 + 1e-9)
-        sent = len(twin.log)
-        with pytest.raises(LimitError, match=r"amplitude = 1.6 V is outside the allowed "
-                                             r"range \[-1.5, 1.5\] V .*pulse_generator "
-                                             r"pulser: max_sample_current_A"):
-            pg.amplitude = 1.6
-        assert len(twin.log) == sent
+        assert twin.pulses[-1][1] == pytest.approx(0.8 / (50.0 + PULSE_SERIES_OHM + r),
+                                                   rel=1e-9)
     finally:
         bench.shutdown()
         bench.close()

@@ -110,7 +110,8 @@ def prepare(procedure: str | object, *, bench: str | Path | None = None,
         b = simulated_bench(procedure.sim_wiring(), name, overrides, seed=seed,
                             magnet=VirtualMagnet(**kw) if kw else None)
         prepared = PreparedRun(procedure, b, str(name), info, seed)
-    procedure.check(prepared.bench.config)
+    from labspin.run.runner import check_parameters
+    check_parameters(procedure, prepared.bench)
     return prepared
 
 

@@ -15,6 +15,7 @@ from pymeasure.experiment import Results
 from labspin import __version__
 from labspin.bench import journal
 from labspin.bench import lock as bench_lock
+from labspin.bench.safety import LimitError
 from labspin.bench.session import Bench
 from labspin.run import signals
 from labspin.run.status import (  # noqa: F401 — re-exported for the API, sequences, GUI
@@ -218,6 +219,23 @@ def run_life_cycle(procedure, bench: Bench, results: Results, abort: threading.E
     return status, message
 
 
+def check_parameters(procedure, bench: Bench) -> None:
+    """Run ``procedure.check(bench.config)`` (nothing is touched); on a simulated bench a
+    LimitError naming max_sample_current_A or max_sample_voltage_V also says which of the
+    sample's [limits] set it (e.g. a junction's current density through its cross-section)."""
+    try:
+        procedure.check(bench.config)
+    except LimitError as exc:
+        sample = getattr(getattr(bench, "virtual", None), "sample", None)
+        if sample is None:
+            raise
+        from labspin.sim_backend.wirings import sample_limits_note
+        note = sample_limits_note(sample, str(exc))
+        if not note:
+            raise
+        raise LimitError(f"{exc}; {note}") from None
+
+
 def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
                   sample_name: str = "", sample_parameters: dict | None = None,
                   seed: int | None = None,
@@ -233,7 +251,7 @@ def run_procedure(procedure, bench: Bench, out_dir: str | Path = ".", *,
     ``out_dir/STEM_YYYYmmdd_HHMMSS.csv``, STEM the procedure's name unless given.
     """
     abort = abort or threading.Event()
-    procedure.check(bench.config)
+    check_parameters(procedure, bench)
     # from the lock on, a stop signal is noted, not raised (nor the process killed by it)
     # until the run starts: it then ends ABORTED with its file's status and the lock freed
     guard = signals.StopGuard(abort)
