@@ -55,8 +55,8 @@ E/(50 Ω + R_s + R) through a device of resistance R, at most E/1.55 kΩ into a 
 Sized for the 40 nm junctions (mtj_pillar: 1 V across the barrier, 0.628 mA through the
 pillar): the E12 value just below 1 V/0.628 mA − 50 Ω = 1.54 kΩ, above which the
 barrier's 1 V would bind instead and more resistance only takes current from an intact
-junction (with
-100 Ω a short at 0.628 mA would have allowed 94 mV, below the 81160A's smallest pulse). An
+junction (with 100 Ω a short at 0.628 mA would have allowed 94 mV, below the 81160A's
+smallest pulse). An
 intact 40 nm junction then takes up to 0.97 V/(1.55 kΩ + R): 0.27 mA in P, 0.16 mA in AP."""
 
 WIRINGS: dict[str, dict[str, Slot]] = {
