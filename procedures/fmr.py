@@ -26,6 +26,8 @@ Conventions
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from pymeasure.experiment import FloatParameter, IntegerParameter, Parameter
 
@@ -157,7 +159,8 @@ class FMR(LabspinProcedure, LockInReadout):
         g = self.gamma_guess
         return float(np.median([(f / g) ** 2 / b - b for f, b, *_ in found]))
 
-    def _line(self, fields, xs, ys) -> tuple[float, float] | None:
+    @staticmethod
+    def _line(fields, xs, ys) -> tuple[float, float] | None:
         """Get (B_res, HWHM) (T) of one measured sweep when it holds a usable line (the
         analysis's own fit and quality control), else None."""
         from .fmr_analysis import fit_fmr_line, rotate_channels
@@ -170,6 +173,27 @@ class FMR(LabspinProcedure, LockInReadout):
         if line_quality(fit, signal) is not None:
             return None
         return fit["mu0_hres_T"], fit["mu0_dh_T"]
+
+    @staticmethod
+    def _coarse_line(fields, xs, ys) -> tuple[float, float] | None:
+        """Get (B_res, HWHM) (T) of a coarse pass: its fitted line where it is usable, else
+        the derivative line's peaks — the centre between the largest and the smallest
+        reading and Δ = (√3/2)·their separation (the peak-to-peak width 2Δ/√3) — where their
+        difference exceeds 20× the point-to-point noise (a line narrower than the coarse
+        step is found, not fitted); None when neither."""
+        from .fmr_analysis import rotate_channels
+        line = FMR._line(fields, xs, ys)
+        if line is not None:
+            return line
+        b = np.asarray(fields, float)
+        sig = rotate_channels(xs, ys)[0]
+        noise = 1.4826 * float(np.median(np.abs(np.diff(sig) - np.median(np.diff(sig)))))
+        noise /= math.sqrt(2)
+        hi, lo = int(np.argmax(sig)), int(np.argmin(sig))
+        if not sig[hi] - sig[lo] > 20 * noise:
+            return None
+        step = float(np.median(np.abs(np.diff(b))))
+        return 0.5 * (b[hi] + b[lo]), max(0.5 * math.sqrt(3) * abs(b[hi] - b[lo]), step)
 
     def _sweep(self, lockin, f: float, window, progress) -> tuple | None:
         """Sweep the field up through ``window`` at ``f``, emitting each point; get (fields,
@@ -220,7 +244,7 @@ class FMR(LabspinProcedure, LockInReadout):
                 got = self._sweep(lockin, f, self.coarse_window(f, top), progress)
                 if got is None:
                     return
-                line = self._line(*got)
+                line = self._coarse_line(*got)
                 if line is not None:
                     half = max(half, 5 * line[1])
                     got = self._sweep(lockin, f, self.window(f, 0.0, line[0], half, top),
