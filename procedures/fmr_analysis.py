@@ -41,7 +41,7 @@ from .stfmr_analysis import (
     unused_line_warnings,
 )
 
-_SHARED = ("gamma_Hz_per_T", "mu0_hk_T", "easy_axis_deg", "field_angle_deg",
+_SHARED = ("gamma_Hz_per_T", "mu0_hk_T", "fit_hk", "easy_axis_deg", "field_angle_deg",
            "min_frequency_Hz", "field_offset_T", "field_min_T", "field_max_T")
 
 SIGNALS = ("dP/dH (V)", "Signal (V)", "Signal", "X (V)")

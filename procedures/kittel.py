@@ -14,6 +14,10 @@ Kittel forms (physics.md check 5; the core's ``labspin.physics.macrospin`` funct
 
 Damping: Δ(f) = Δ0 + f·α/γ (physics.md's Δ0 + 2πfα/γ0 in tesla).
 
+μ0H_k: given (option, file) → fixed at it, its error propagated; not given → 0, or fitted
+(setting ``fit_hk``: "yes", or "auto" where it lowers the Kittel χ² significantly,
+:func:`_with_fitted_hk`).
+
 γ: given (an option or the file's sample constants) → fixed at it, its error propagated;
 otherwise fitted only where the frequencies determine it, the free fit is acceptable and γ is
 physical (:func:`kittel_and_damping` states the criterion), else fixed at the default (free
@@ -163,10 +167,11 @@ def fit_kittel(frequency_Hz, b_res_T, b_err_T, *, magnet: str = "inplane",
                mu0_hk_T: float = 0.0, mu0_hk_err_T: float = 0.0, field_angle_deg=45.0,
                easy_axis_deg: float = 0.0, errors_known: bool = True, polarity=None,
                field_offset_T: float = 0.0, field_offset_err_T: float = 0.0,
-               fit_offset: str = "no") -> dict:
+               fit_offset: str = "no", fit_hk: bool = False) -> dict:
     """Fit f(B_res) with the Kittel form of ``magnet`` (:data:`MAGNETS`; "inplane" with
     ``mu0_hk_T`` ≠ 0 uses the field angle and anisotropy of :func:`kittel_inplane_angle`);
-    γ free when ``gamma_Hz_per_T`` is None, else fixed at it. Field offsets
+    γ free when ``gamma_Hz_per_T`` is None, else fixed at it; ``fit_hk``: μ0H_k fitted
+    (starting from ``mu0_hk_T``; in-plane films only), reported as mu0_hk_T. Field offsets
     (:data:`OFFSET_MODES`, ``polarity`` ±1 per line): fixed at ``field_offset_T`` or fitted.
     Every fixed prior's error (γ's ``gamma_err``, μ0H_k's ``mu0_hk_err_T``, the fixed offset's
     ``field_offset_err_T``) is propagated into every fitted value by refitting at the prior
@@ -190,6 +195,9 @@ def fit_kittel(frequency_Hz, b_res_T, b_err_T, *, magnet: str = "inplane",
     be = np.asarray(b_err_T, float)
     pol = np.ones(b.size) if polarity is None else np.where(np.asarray(polarity) < 0, -1.0, 1.0)
     free = gamma_Hz_per_T is None
+    if fit_hk and magnet != "inplane":
+        raise ValueError("μ0H_k can be fitted only for magnet='inplane'")
+    nfix = 1 + int(free) + int(fit_hk)            # parameters before the offsets
     okeys = _offset_keys(fit_offset, pol)
     chi2 = {}
 
@@ -205,9 +213,14 @@ def fit_kittel(frequency_Hz, b_res_T, b_err_T, *, magnet: str = "inplane",
                 return b + np.array([shift[p] for p in pol])
             return b + pol * off_fix
 
+        def model_at(p):
+            if not fit_hk:
+                return model
+            return _kittel_model(magnet, p[1 + int(free)], field_angle_deg, easy_axis_deg)
+
         def fun(bb, *p):
             g = p[1] if free else g_fix
-            return model(true_b(p[2 if free else 1:]), p[0], g * 1e9) / 1e9
+            return model_at(p)(true_b(p[nfix:]), p[0], g * 1e9) / 1e9
 
         offs0 = [off_fix] * len(okeys)
         grid = np.linspace(-2.0, -1e-3, 400) if magnet == "perpendicular" else \
@@ -215,7 +228,7 @@ def fit_kittel(frequency_Hz, b_res_T, b_err_T, *, magnet: str = "inplane",
         bt = true_b(offs0)
         meff0 = float(grid[int(np.argmin([np.sum((model(bt, m, g0 * 1e9) / 1e9 - f) ** 2)
                                           for m in grid]))])
-        params = [meff0] + ([g0] if free else []) + offs0
+        params = [meff0] + ([g0] if free else []) + ([hk] if fit_hk else []) + offs0
         sigma = None
         for _ in range(2):
             popt, pcov, info, msg, ier = curve_fit(
@@ -225,10 +238,11 @@ def fit_kittel(frequency_Hz, b_res_T, b_err_T, *, magnet: str = "inplane",
                 raise RuntimeError(f"the Kittel fit did not converge: {msg}")
             params = list(popt)
             h = 1e-5
-            sl = np.abs(model(true_b(popt[2 if free else 1:]) + h, popt[0],
-                              (popt[1] if free else g_fix) * 1e9)
-                        - model(true_b(popt[2 if free else 1:]) - h, popt[0],
-                                (popt[1] if free else g_fix) * 1e9)) / (2e9 * h)
+            mod = model_at(popt)
+            sl = np.abs(mod(true_b(popt[nfix:]) + h, popt[0],
+                            (popt[1] if free else g_fix) * 1e9)
+                        - mod(true_b(popt[nfix:]) - h, popt[0],
+                              (popt[1] if free else g_fix) * 1e9)) / (2e9 * h)
             sigma = np.maximum(sl * np.maximum(be, 1e-9), 1e-6)
         dof = f.size - len(params)
         resid = (fun(b, *popt) - f) / sigma
@@ -243,12 +257,13 @@ def fit_kittel(frequency_Hz, b_res_T, b_err_T, *, magnet: str = "inplane",
     popt, pcov = fit_at(g_given, mu0_hk_T, field_offset_T)
     chi2_dof = chi2["dof"]
     var = np.clip(np.diag(pcov), 0.0, None)
-    scale = np.array([1.0] + ([1e9] if free else []) + [1.0] * len(okeys))
+    scale = np.array([1.0] + ([1e9] if free else []) + ([1.0] if fit_hk else [])
+                     + [1.0] * len(okeys))
     shifts = []                                   # fixed priors' errors, propagated
     if not free and gamma_err > 0:
         shifts.append([fit_at(g_given + s * gamma_err / 1e9, mu0_hk_T, field_offset_T)[0]
                        for s in (1, -1)])
-    if mu0_hk_err_T > 0:
+    if mu0_hk_err_T > 0 and not fit_hk:
         shifts.append([fit_at(g_given, mu0_hk_T + s * mu0_hk_err_T, field_offset_T)[0]
                        for s in (1, -1)])
     if fit_offset == "no" and field_offset_err_T > 0:
@@ -263,7 +278,9 @@ def fit_kittel(frequency_Hz, b_res_T, b_err_T, *, magnet: str = "inplane",
                     "gamma_Hz_per_T_err": float(perr[1]),
                     "rho_meff_gamma": float(pcov[0, 1] / max(math.sqrt(pcov[0, 0] * pcov[1, 1]),
                                                              1e-300))})
-    for k, key in enumerate(okeys, start=2 if free else 1):
+    if fit_hk:
+        out["mu0_hk_T"], out["mu0_hk_T_err"] = float(popt[nfix - 1]), float(perr[nfix - 1])
+    for k, key in enumerate(okeys, start=nfix):
         out[key], out[key + "_err"] = float(popt[k]), float(perr[k])
     if math.isfinite(chi2_dof):
         out["kittel_chi2_dof"] = chi2_dof
@@ -434,16 +451,99 @@ def kittel_and_damping(sel: pd.DataFrame, set_: dict, gamma: Prior, priors: dict
                         f"{gamma.value / 1e9:.4g} ± {gamma.err / 1e9:.2g} GHz/T (default)")
     if out is None:
         out = fit_kittel(*args, gamma_Hz_per_T=gamma.value, gamma_err=gamma.err, **kw)
+    if _hk_fittable(set_, hk, out, len(sel)):
+        out, free = _with_fitted_hk(out, free, args, kw, gamma, errors_known,
+                                    set_.get("fit_hk", "auto") == "yes", warnings)
     gam = out.get("gamma_Hz_per_T", gamma.value)
     gam_err = out.get("gamma_Hz_per_T_err", gamma.err)
+    hk_value = out.get("mu0_hk_T", hk.value)
     if nfreq >= 2 and "mu0_dh_T" in sel.columns:
         drag = None
-        if set_["magnet"] == "inplane" and hk.value != 0.0:
+        if set_["magnet"] == "inplane" and hk_value != 0.0:
             drag = linewidth_drag(true_fields(sel, out, set_, offset), angle,
-                                  out["mu0_meff_T"], hk.value, set_.get("easy_axis_deg", 0.0))
+                                  out["mu0_meff_T"], hk_value, set_.get("easy_axis_deg", 0.0))
         out.update(fit_damping(sel["frequency_Hz"], sel["mu0_dh_T"], sel["mu0_dh_T_err"],
                                gam, gam_err, drag))
     return out, gam, gam_err, free
+
+
+HK_MODES = ("no", "yes", "auto")
+"""How μ0H_k is treated where it is not given (no option, no sample constant): "no" (the
+default) — 0; "yes" — fitted; "auto" — fitted where the data ask for it
+(:func:`_with_fitted_hk`), else 0. Not "auto" by default: a field offset between the
+polarities (a remanence) also lowers the χ² of a fitted μ0H_k, which then hides the
+polarities' disagreement (tests/test_stfmr_lines_output.py)."""
+
+
+def _hk_fittable(set_: dict, hk: Prior, out: dict, n_lines: int) -> bool:
+    """Whether μ0H_k may be fitted: an in-plane film, μ0H_k not given (its default 0), the
+    setting not "no", and at least 2 lines more than the fit's parameters with it."""
+    if set_["magnet"] != "inplane" or hk.source != "default" or hk.value != 0.0:
+        return False
+    if set_.get("fit_hk", "no") == "no":
+        return False
+    n_par = 2 + ("gamma_Hz_per_T" in out) + sum(k in out for k in OFFSET_KEYS)
+    return n_lines >= n_par + 2
+
+
+def _with_fitted_hk(out: dict, free: bool, args, kw: dict, gamma: Prior, errors_known: bool,
+                    force: bool, warnings: list) -> tuple[dict, bool]:
+    """Get (the Kittel result, γ free) with μ0H_k fitted where the data ask for it.
+
+    A real film has an in-plane anisotropy the user may not know; with the field off the
+    easy axis, m lags the field and the resonance fields follow no Kittel law of μ0M_eff
+    and γ alone (the default ST-FMR dry run at 45°: χ²/dof ≈ 1100 without its 3.6 mT,
+    0.95 with it). μ0H_k is fitted beside μ0M_eff (and γ where it stays determined: the
+    free-γ criterion of :func:`kittel_and_damping` applied to the fit with μ0H_k, else γ
+    fixed at its prior) and kept when it lowers χ² by more than the χ² quantile at
+    :data:`estimates.DISAGREEMENT_P` for the parameters it adds, in units of the new fit's
+    reduced χ² (where above 1) — an F-type test — and its error is below its magnitude;
+    ``force`` (fit_hk="yes") keeps it regardless. The fit starts from μ0H_k = +1 mT along
+    ``easy_axis_deg``: at 45° to it an easy axis along it and one across it give the same
+    resonance fields (μ0M_eff then differs by μ0H_k), and the stated easy axis decides
+    (μ0H_k < 0 would be a hard axis there). The default ST-FMR dry run: χ²/dof 1127 →
+    0.99, μ0M_eff 0.8153 ± 0.0038 T (3.5σ from 0.8016) → 0.80142 ± 0.00017 T (1.0σ)."""
+    kw_hk = {k: v for k, v in kw.items() if k not in ("mu0_hk_T", "mu0_hk_err_T")}
+
+    def best(**g):                  # both signs to start: at 45° to the axis they mirror
+        fits = []
+        for start in (1e-3,):
+            try:
+                fits.append(fit_kittel(*args, fit_hk=True, mu0_hk_T=start, **g, **kw_hk))
+            except (RuntimeError, ValueError, np.linalg.LinAlgError):
+                pass
+        fits = [f for f in fits if np.isfinite(f.get("kittel_chi2_dof", np.nan))]
+        return min(fits, key=lambda f: f["kittel_chi2_dof"]) if fits else None
+
+    trial = None
+    if gamma.source == "default" and pd.Series(args[0]).nunique() >= 3:
+        trial = best()
+        if trial is not None and _free_gamma_refusal(trial, gamma, errors_known):
+            trial = None
+    if trial is None:
+        trial = best(gamma_Hz_per_T=gamma.value, gamma_err=gamma.err)
+    if trial is None:
+        return out, free
+    dof0, dof1 = out.get("kittel_dof", 0), trial.get("kittel_dof", 0)
+    if dof1 <= 0:
+        return out, free
+    c0, c1 = out["kittel_chi2_dof"] * dof0, trial["kittel_chi2_dof"] * dof1
+    added = max(dof0 - dof1, 1)
+    excess = (c0 - c1) / max(1.0, trial["kittel_chi2_dof"])
+    limit = float(stats.chi2.isf(DISAGREEMENT_P, added))
+    determined = trial["mu0_hk_T_err"] < abs(trial["mu0_hk_T"])
+    if not force and not (excess > limit and determined):
+        return out, free
+    free_now = "gamma_Hz_per_T" in trial
+    warnings.append(f"μ0H_k fitted (not given): {trial['mu0_hk_T'] * 1e3:.4g} ± "
+                    f"{trial['mu0_hk_T_err'] * 1e3:.2g} mT; Kittel χ²/dof "
+                    f"{out['kittel_chi2_dof']:.3g} ({dof0} dof) without it, "
+                    f"{trial['kittel_chi2_dof']:.3g} ({dof1} dof) with it"
+                    + ("" if free_now or not free else "; γ no longer determined with "
+                       "μ0H_k free: fixed at its prior"))
+    if free_now and not free:
+        warnings[:] = [w for w in warnings if not w.startswith("γ not fitted")]
+    return trial, free_now
 
 
 def _angles(sel: pd.DataFrame, set_: dict):
@@ -623,7 +723,7 @@ def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: d
                        f"resonance below the saturation field {edge:.4g} T ({magnet} field)")
         out, gam, gam_err, free = fit(sel)
     for _ in range(3 if reject_outliers else 0):
-        off = kittel_outliers(corrected(sel, out), out, set_, hk, gam)
+        off = kittel_outliers(corrected(sel, out), out, set_, out.get("mu0_hk_T", hk), gam)
         if not off.any() or (~off).sum() < 3:
             break
         sel = _exclude(sel, lines, off, "off the Kittel curve", warnings,
@@ -637,14 +737,16 @@ def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: d
         if key in out and dof > 0 and stats.chi2.sf(out[key] * dof, dof) < DISAGREEMENT_P:
             warnings.append(f"{what} describes these lines only to χ²/dof = {out[key]:.3g} "
                             f"({dof} dof): errors widened by √(χ²/dof); a field offset "
-                            "(option fit_field_offset), an anisotropy, unsaturated or "
-                            "misfitted lines can cause it")
+                            "(option fit_field_offset), an anisotropy (option mu0_hk_T, or "
+                            "fit_hk=yes), unsaturated or misfitted lines can cause it")
     out.pop("rho_meff_gamma", None)
     out.pop("kittel_chi2_dof_at_accuracy", None)
     if not free:
         priors["gamma_Hz_per_T"] = Prior(gam, gam_err, gamma.source)
     if mode != "no":
         priors.pop("field_offset_T", None)   # fitted, not a prior
+    if "mu0_hk_T_err" in out:
+        priors.pop("mu0_hk_T", None)         # fitted, not a prior
     per_pol = []
     if sel["polarity"].nunique() == 2:
         g_pol = Prior(gam, gam_err, "joint fit")
@@ -652,6 +754,8 @@ def fit_resonances(sel: pd.DataFrame, lines: pd.DataFrame, set_: dict, priors: d
             if g["frequency_Hz"].nunique() < 2:
                 continue
             pri = dict(priors)
+            if "mu0_hk_T_err" in out:
+                pri["mu0_hk_T"] = Prior(out["mu0_hk_T"], out["mu0_hk_T_err"], "joint fit")
             if mode == "yes":
                 pri["field_offset_T"] = Prior(out["field_offset_T"], out["field_offset_T_err"],
                                               "joint fit")
@@ -685,6 +789,8 @@ def resonance_setup(options_declared, given: dict, attrs: dict) -> tuple[dict, d
     if set_.get("fit_field_offset", "no") not in OFFSET_MODES:
         raise ValueError(f"fit_field_offset must be one of {', '.join(OFFSET_MODES)}, got "
                          f"{set_['fit_field_offset']!r}")
+    if set_.get("fit_hk", "no") not in HK_MODES:
+        raise ValueError(f"fit_hk must be one of {', '.join(HK_MODES)}, got {set_['fit_hk']!r}")
     priors = resolve_priors(options_declared,
                             {k: v for k, v in given.items() if k not in set_}, attrs)
     return set_, priors, priors.get("gamma_Hz_per_T") or Prior(*GAMMA_PRIOR, "default")
@@ -695,8 +801,8 @@ def resonance_result(out: dict, sel: pd.DataFrame, per_pol: list, free: bool,
     """Get the strict-JSON result of a resonance analysis: ``out`` with values the data do
     not determine left out (design.md), n_lines, gamma_fitted, per_polarity, lines, priors,
     warnings."""
-    flag_undetermined(out, ("mu0_meff_T", "mu0_hk_eff_T", "gamma_Hz_per_T", "alpha"),
-                      warnings)
+    flag_undetermined(out, ("mu0_meff_T", "mu0_hk_eff_T", "gamma_Hz_per_T", "alpha",
+                            "mu0_hk_T"), warnings)
     flag_undetermined(out, OFFSET_KEYS + ("mu0_dh0_T",), warnings,
                       may_vanish=OFFSET_KEYS + ("mu0_dh0_T",))
     out.update(n_lines=int(len(sel)), gamma_fitted=bool(free), per_polarity=per_pol,

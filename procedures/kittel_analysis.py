@@ -21,7 +21,7 @@ from .estimates import Option
 from .kittel import fit_resonances, resonance_result, resonance_setup
 from .stfmr_analysis import OPTIONS as STFMR_OPTIONS
 
-_SHARED = ("gamma_Hz_per_T", "mu0_hk_T", "easy_axis_deg", "field_angle_deg",
+_SHARED = ("gamma_Hz_per_T", "mu0_hk_T", "fit_hk", "easy_axis_deg", "field_angle_deg",
            "min_frequency_Hz", "field_offset_T")
 
 MAGNET_OPTION = Option("magnet", "", "Kittel geometry: 'inplane' (field in plane), "

@@ -80,6 +80,7 @@ from .estimates import (
 from .kittel import (  # noqa: F401 — fit_kittel, fit_damping, … are also this module's API
     GAMMA_E_HZ_PER_T,
     GAMMA_PRIOR,
+    HK_MODES,
     OFFSET_KEYS,
     OFFSET_MODES,
     fit_damping,
@@ -234,7 +235,9 @@ def fit_line(field_T, v_V, shape: str = "absorption", start=None) -> dict:
     the field step to half the range); then a trust-region fit of (x0, Δ) from the best grid
     points, then Gauss–Newton steps on all six parameters until the step is below 10⁻⁴ of
     every standard error. RuntimeError when that does not happen (not converged).
-    Errors: the covariance (JᵀJ)⁻¹ at the optimum scaled by the residual variance.
+    Errors: the sandwich covariance of the fit under :func:`line_noise_covariance`'s noise
+    model (voltage noise plus the field reading's noise times the line's slope, both
+    estimated from the residuals), reported as ``voltage_noise_V`` and ``field_noise_T``.
     ``shape="derivative"``: the field derivative of the same line (:func:`derivative_lineshape`,
     field-modulated detection), x0 and Δ the absorption's. ``start``: (x0, Δ) in T to
     start from instead of the grid (a refit of a known line in a narrower window).
@@ -320,15 +323,16 @@ def fit_line(field_T, v_V, shape: str = "absorption", start=None) -> dict:
     popt = p * scale
     popt[0] += xm
     popt[4] += vmed
-    pcov = heteroscedastic_widened(cov * s2, cov, jac, r) * np.outer(scale, scale)
-    perr = np.sqrt(np.clip(np.diag(pcov), 0.0, None))
-    out = {}
-    for k, name in enumerate(_LINE_KEYS):
-        out[name], out[name + "_err"] = float(popt[k]), float(perr[k])
-    s, a = popt[2], popt[3]
-    g = np.array([1 / a, -s / a ** 2])            # S/A with the S–A covariance
-    out["s_over_a"] = float(s / a)
-    out["s_over_a_err"] = float(math.sqrt(max(g @ pcov[2:4, 2:4] @ g, 0.0)))
+    # the line's slope dV/dt at each point: −∂model/∂t0 plus the baseline's c1
+    g2 = (p[5] - jac[:, 0]) ** 2
+    cols = noise_columns(cov, jac, g2) * np.array([1.0, (vs / span) ** 2])
+    var_v, var_b = fit_noise_variances([cols], [(np.diff(r) * vs) ** 2])
+    out = {name: float(popt[k]) for k, name in enumerate(_LINE_KEYS)}
+    out["s_over_a"] = float(popt[2] / popt[3])
+    out["_noise"] = {"cov": cov, "jac": jac, "g2": g2, "cols": cols,
+                     "r2": (np.diff(r) * vs) ** 2,
+                     "vs": vs, "span": span, "scale": scale}
+    set_line_errors(out, var_v, var_b)
     res_v = r * vs
     out["n_points"] = int(x.size)
     out["residual_rms_V"] = float(np.sqrt(np.mean(res_v ** 2)))
@@ -340,23 +344,98 @@ def fit_line(field_T, v_V, shape: str = "absorption", start=None) -> dict:
     return out
 
 
-def heteroscedastic_widened(pcov, cov, jac, r):
-    """Get the least-squares covariance ``pcov`` (= (JᵀJ)⁻¹·s², ``cov`` = (JᵀJ)⁻¹) widened,
-    parameter by parameter, to at least the heteroscedasticity-consistent (sandwich) estimate
-    (JᵀJ)⁻¹·Jᵀdiag(r²/(1 − h)²)J·(JᵀJ)⁻¹ with h the points' leverages (HC3; Long & Ervin,
-    Am. Stat. 54, 217, 2000), correlations kept. Noise that grows where the line is steep — a
-    field reading's jitter times dV/dB, which dominates at high signal-to-noise — concentrates
-    where B_res and Δ are decided; the plain estimate, which spreads the residual variance
-    evenly, then understates their errors. Those few steep points have high leverage: the
-    fit follows them and their residuals understate their noise, so HC1 (r²·n/(n − p))
-    still left B_res and Δ pulls of width ≈ 2 on lines whose field jitter dominates
-    (tests/test_fmr_pulls.py); HC3 gives ≈ 1 there and ≈ 0.85–1 where the voltage noise
-    dominates."""
-    h = np.einsum("ij,jk,ik->i", jac, cov, jac)
-    w = (r / np.clip(1.0 - h, 1e-3, None)) ** 2
-    hc = cov @ ((jac * w[:, None]).T @ jac) @ cov
-    d = np.sqrt(np.maximum(1.0, np.diag(hc) / np.maximum(np.diag(pcov), 1e-300)))
-    return pcov * np.outer(d, d)
+def noise_columns(cov, jac, g2) -> np.ndarray:
+    """Get the (n − 1, 2) columns c with E[d_k²] = c_k0·σ_V² + c_k1·σ_B² for the successive
+    differences d = r_(k+1) − r_k of the residuals r of a least-squares fit (``cov`` =
+    (JᵀJ)⁻¹, ``jac`` J, ``g2`` the model's squared slope (dV/dB)² at each point, all in the
+    fit's units) under the noise of a field sweep: each reading has voltage noise σ_V (the
+    lock-in's, the voltmeter's) and a field reading noise σ_B (the gaussmeter's jitter; the
+    voltage was taken at the true field), so the point's variance is σ_i² = σ_V² +
+    σ_B²·(dV/dB)_i² (errors in variables, to first order). With the hat matrix H =
+    J(JᵀJ)⁻¹Jᵀ and D the difference matrix, d = D(I − H)·ε, so E[d_k²] = Σ_j (D(I −
+    H))_kj²·σ_j² (exact for the linearised model: no leverage bias). Differences, not the
+    residuals themselves: a smooth misfit of the line shape (a real line's background, a
+    second mode) also grows with the slope and would pass for field noise; between
+    neighbouring points it largely cancels (the real Ta/CoFeB spin-diode set: 4.1 mT from
+    the residuals, 1.6 mT from their differences — what remains is scatter the lines do
+    show), and the Kittel fit's χ² shows the rest."""
+    n = jac.shape[0]
+    if n <= 3000:
+        m = np.eye(n) - jac @ cov @ jac.T
+        m = np.diff(m, axis=0)                       # D(I − H)
+        m = m * m
+        return np.column_stack([m.sum(axis=1), m @ g2])
+    # large sweeps: the projection's share neglected, E[d_k²] ≈ σ_k² + σ_(k+1)²
+    return np.column_stack([np.full(n - 1, 2.0), g2[:-1] + g2[1:]])
+
+
+def fit_noise_variances(cols, r2) -> tuple[float, float]:
+    """Get (σ_V², σ_B²) from the squared residual differences ``r2`` of one or more line fits
+    and their :func:`noise_columns` ``cols`` (same units across the fits): a non-negative
+    least-squares fit of E[r²], iteratively weighted by 1/E[r²] (r² scatters in proportion
+    to its mean). Several fits share both: the lines of one file were read by one
+    voltmeter or lock-in, whose noise floor does not depend on the line, and one
+    gaussmeter (:func:`pool_line_noise`). A single line's few steep points, where its field
+    noise shows, determine σ_B only to ≈ ±30 %, which left B_res pulls of width 1.3; a
+    voltage noise of each line's own, fitted beside one shared σ_B, took up part of the
+    steep points' scatter (σ_B 13 % low over 150 synthetic lines, against 3 % with both
+    shared)."""
+    from scipy.optimize import nnls
+    a, y = np.concatenate(cols), np.concatenate(r2)
+    norm = np.maximum(a.max(axis=0), 1e-300)
+    a = a / norm
+    w = np.ones(y.size)
+    var = np.zeros(2)
+    for _ in range(4):
+        var, _ = nnls(a * w[:, None], y * w)
+        pred = a @ var
+        if not pred.max() > 0:
+            break
+        w = 1.0 / np.maximum(pred, 1e-3 * pred.max())
+    var = var / norm
+    if not np.any(var > 0):                         # a perfect fit: the plain variance
+        var[0] = 0.5 * float(np.mean(y))
+    return float(var[0]), float(var[1])
+
+
+def set_line_errors(fit: dict, var_v: float, var_b: float) -> None:
+    """Set ``fit``'s parameter errors (each ``_err``, s_over_a_err with the S–A covariance)
+    and ``voltage_noise_V``, ``field_noise_T`` from the noise variances σ_V² (V²) and σ_B²
+    (T²): the sandwich covariance (JᵀJ)⁻¹·Jᵀ·diag(σ_i²)·J·(JᵀJ)⁻¹ of the fit
+    (:func:`noise_columns`'s model), correlations kept. Field jitter concentrates the noise
+    on the few steep points where B_res and Δ are decided: the plain estimate s²·(JᵀJ)⁻¹,
+    which spreads it evenly, understated their errors ≈ 2× there, and a per-point (HC3)
+    sandwich overstated Δ's ≈ 2× where the voltage noise dominates (ΔB0 pulls of width
+    0.51, tests/test_fmr_pulls.py); the two-variance model holds in both regimes."""
+    nz = fit["_noise"]
+    cov, jac = nz["cov"], nz["jac"]
+    s2 = var_v / nz["vs"] ** 2 + var_b / nz["span"] ** 2 * nz["g2"]
+    pcov = cov @ ((jac * s2[:, None]).T @ jac) @ cov * np.outer(nz["scale"], nz["scale"])
+    perr = np.sqrt(np.clip(np.diag(pcov), 0.0, None))
+    for k, name in enumerate(_LINE_KEYS):
+        fit[name + "_err"] = float(perr[k])
+    s, a = fit["s_V"], fit["a_V"]
+    g = np.array([1 / a, -s / a ** 2])              # S/A with the S–A covariance
+    fit["s_over_a_err"] = float(math.sqrt(max(g @ pcov[2:4, 2:4] @ g, 0.0)))
+    fit["voltage_noise_V"] = math.sqrt(var_v)
+    fit["field_noise_T"] = math.sqrt(var_b)
+    if "mixing_phase_deg" in fit:                   # fmr_analysis.fit_fmr_line's
+        amp = math.hypot(s, a)
+        fit["mixing_phase_deg_err"] = math.degrees(math.hypot(s * fit["a_V_err"],
+                                                              a * fit["s_V_err"]) / amp ** 2)
+
+
+def pool_line_noise(fits: list[dict]) -> None:
+    """Refit the noise of the line fits ``fits`` (of one file: one voltmeter or lock-in,
+    one gaussmeter) with one voltage noise σ_V and one field-reading noise σ_B for all
+    (:func:`fit_noise_variances`), and set their errors from it (:func:`set_line_errors`)."""
+    fits = [f for f in fits if "_noise" in f]
+    if len(fits) < 2:
+        return
+    var_v, var_b = fit_noise_variances([f["_noise"]["cols"] for f in fits],
+                                       [f["_noise"]["r2"] for f in fits])
+    for f in fits:
+        set_line_errors(f, var_v, var_b)
 
 
 def _group_keys(df: pd.DataFrame) -> list[str]:
@@ -459,7 +538,9 @@ def fit_lines(df: pd.DataFrame, field_min_T: float | None = None,
     present), file, repeat, the fit of ``fit_one`` (field, signal → :func:`fit_line`'s
     dict), ``used`` and ``reason`` (why not: :func:`line_quality`, a failed or unconverged
     fit). The optional field window ``field_min_T`` ≤ |B| ≤ ``field_max_T`` is applied
-    before fitting. ``signal``: the column fitted (another than ``Vmix (V)``: ``df`` has
+    before fitting. The usable lines of each file share one voltage and one field-reading
+    noise (:func:`pool_line_noise`: one lock-in, one gaussmeter), from which their errors
+    are set. ``signal``: the column fitted (another than ``Vmix (V)``: ``df`` has
     ``Field (T)`` and ``Frequency (Hz)`` already)."""
     if signal == "Vmix (V)":
         df = standardize(df)
@@ -501,6 +582,10 @@ def fit_lines(df: pd.DataFrame, field_min_T: float | None = None,
         rows.append(row)
     if not rows:
         raise ValueError("no sweep found (columns Frequency (Hz), Field (T), Vmix (V))")
+    for name in {r["file"] for r in rows}:           # one gaussmeter per file
+        pool_line_noise([r for r in rows if r["file"] == name and r["used"]])
+    for r in rows:
+        r.pop("_noise", None)
     return pd.DataFrame(rows)
 
 
@@ -568,7 +653,10 @@ def fit_dc_linewidth(lines: pd.DataFrame) -> pd.DataFrame:
 OPTIONS = (
     Option("gamma_Hz_per_T", "Hz/T", "γ/2π; given: fixed at it (else fitted where the "
            "frequencies determine it, else the free electron's ± 5 %)"),
-    Option("mu0_hk_T", "T", "in-plane uniaxial anisotropy field in the Kittel form", 0.0),
+    Option("mu0_hk_T", "T", "in-plane uniaxial anisotropy field in the Kittel form (not "
+           "given: 0, or fitted with option fit_hk)", 0.0),
+    Option("fit_hk", "", "μ0H_k where not given: 'no' (0), 'yes' (fitted) or 'auto' (fitted "
+           "where it lowers the Kittel χ² significantly)", "no", constant=False, kind=str),
     Option("mu0_ms_T", "T", "μ0·M_s of the magnet (for ξ)"),
     Option("thickness_m", "m", "magnet thickness t (for ξ)"),
     Option("hm_thickness_m", "m", "heavy-metal thickness d (for ξ)"),
@@ -644,6 +732,8 @@ def analyze_stfmr(df: pd.DataFrame, *, table: bool = False, **options) -> dict:
     set_ = settings(OPTIONS, given)
     if set_["magnet"] not in ("inplane", "perpendicular"):
         raise ValueError(f"magnet must be 'inplane' or 'perpendicular', got {set_['magnet']!r}")
+    if set_["fit_hk"] not in HK_MODES:
+        raise ValueError(f"fit_hk must be one of {', '.join(HK_MODES)}, got {set_['fit_hk']!r}")
     if set_["fit_field_offset"] not in OFFSET_MODES:
         raise ValueError(f"fit_field_offset must be one of {', '.join(OFFSET_MODES)}, got "
                          f"{set_['fit_field_offset']!r}")
@@ -664,6 +754,7 @@ def analyze_stfmr(df: pd.DataFrame, *, table: bool = False, **options) -> dict:
                          + (f" ({'; '.join(warnings[:5])}{more})" if warnings else ""))
     hk = priors["mu0_hk_T"].value
     out, sel, per_pol, _ = fit_resonances(sel, lines, set_, priors, gamma, warnings)
+    hk = out.get("mu0_hk_T", hk)                     # fitted where not given
     gam = out.get("gamma_Hz_per_T", priors.get("gamma_Hz_per_T", gamma).value)
     gam_err = out.get("gamma_Hz_per_T_err", priors.get("gamma_Hz_per_T", gamma).err)
     labels = [f"{f / 1e9:g} GHz {p:+d}" for f, p in zip(sel["frequency_Hz"], sel["polarity"])]
@@ -751,8 +842,8 @@ def analyze_stfmr(df: pd.DataFrame, *, table: bool = False, **options) -> dict:
                     unit = MU0 * HBAR / (2 * E_CHARGE * ms * t * w * d)  # T per A at ξ = 1
                     out["xi_dc"] = h / unit
                     out["xi_dc_err"] = math.hypot(h_err / unit, abs(h / unit) * rel)
-    flag_undetermined(out, ("mu0_meff_T", "mu0_hk_eff_T", "gamma_Hz_per_T", "alpha"),
-                      warnings)
+    flag_undetermined(out, ("mu0_meff_T", "mu0_hk_eff_T", "gamma_Hz_per_T", "alpha",
+                            "mu0_hk_T"), warnings)
     vanish = ("mu0_dh0_T", "s_over_a", "s_over_a_reduced", "xi", "mu0_hdl_per_A_T",
               "xi_dc") + OFFSET_KEYS
     flag_undetermined(out, vanish, warnings, may_vanish=vanish)
