@@ -132,23 +132,26 @@ PY = REAL / "py_bbfmr_gofhilman" / "5_Py10nm28Kb.txt"
 @pytest.mark.skipif(not PY.is_file(), reason="../shared/realdata is not here")
 def test_real_permalloy_offsets():
     """10 nm Py at 28 K, 5–11 GHz, both polarities (realdata/README; γ/2π ≈ 29–30 GHz/T).
-    Each polarity's resonances lie 0.2–0.5 mT apart. With the line errors of the two-variance
-    noise model (≈ 150 µT per line: the lines' residuals grow with their slope) the Kittel
-    χ²/dof is 5.1; one signed offset fitted, δ = −0.08 ± 0.10 mT, is not resolved (with the
-    HC3 line errors, ≈ 3× smaller, it was −0.18 ± 0.05 mT, χ²/dof 14.1 → 6.6); fitted per
-    polarity, δ₊ = +0.29 mT, δ₋ = +0.45 mT (a common shift, like an in-plane anisotropy
-    along the field), χ²/dof 4.7, and the free γ/2π = 30.5 ± 1.8 GHz/T is not kept (not
-    determined)."""
+    Each polarity's resonances lie 0.2–0.5 mT apart. With each line's own voltage noise (the
+    VNA's floor differs between frequencies, stfmr_analysis.voltage_noise_differs) and one
+    shared field noise: no offset, Kittel χ²/dof 17.7 (the free γ/2π 26.6 ± 0.9 GHz/T
+    refused); one signed offset, δ = −0.17 ± 0.05 mT (a zero offset of the reading),
+    χ²/dof 9.3; per polarity, δ₊ = +0.21 ± 0.33 mT, δ₋ = +0.57 ± 0.33 mT (a common shift
+    too, like an in-plane anisotropy along the field), χ²/dof 4.3, and the free γ/2π moves
+    to 29.6 ± 1.2 GHz/T (still not kept, p = 0.00016). Without the 2–4.5 GHz lines the
+    common shift is poorly determined; the whole map's default (fit_field_offset=auto) is
+    tested below. (With one voltage noise pooled over the lines, the noisiest set every
+    line's errors: δ = −0.08 ± 0.10 mT, not resolved.)"""
     d = pd.read_csv(PY, sep=r"\s+", header=None, names=[
         "Magnet current (A)", "Field (Oe)", "Frequency (Hz)", "Signal", "Temperature (K)"])
     d = d[d["Frequency (Hz)"].isin(np.arange(5, 11.5, 1) * 1e9)]
     plain = analyze_fmr(d, fit_field_offset="no")
     one = analyze_fmr(d, fit_field_offset="yes")
-    assert abs(one["field_offset_T"]) < 3 * one["field_offset_T_err"]
+    assert one["field_offset_T"] < 0 and abs(one["field_offset_T"]) > 3 * one["field_offset_T_err"]
     pp = analyze_fmr(d, fit_field_offset="per_polarity")
-    assert pp["kittel_chi2_dof"] < plain["kittel_chi2_dof"]
+    assert pp["kittel_chi2_dof"] < 0.5 * plain["kittel_chi2_dof"]
     free = next(w for w in pp["warnings"] if w.startswith("γ not fitted"))
-    assert "γ/2π = 30." in free and "not determined" in free
+    assert "γ/2π = 29." in free
 
 
 def _shifted_table(shift_plus_T: float, shift_minus_T: float, seed: int = 3,
