@@ -307,7 +307,9 @@ def fit_line(field_T, v_V, shape: str = "absorption", start=None) -> dict:
         dp = cov @ (jac.T @ r)
         s2 = float(r @ r) / dof
         sig = np.sqrt(np.clip(np.diag(cov), 0, None) * s2)
-        if np.all(np.abs(dp) <= 1e-4 * np.maximum(sig, 1e-300)):
+        # converged: steps below 1e-4 of the errors, or (noiseless data, errors at the
+        # rounding floor) below 1e-10 of the normalised parameters, which are of order 1
+        if np.all(np.abs(dp) <= np.maximum(1e-4 * sig, 1e-10 * np.maximum(np.abs(p), 1.0))):
             converged = True
             break
         p_new = p + dp
