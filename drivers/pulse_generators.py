@@ -31,6 +31,7 @@ from pymeasure.instruments.validators import strict_discrete_set, strict_range
 from labspin.bench.safety import LimitError, SlewLimit, shutdown_all
 
 from .base import SafeSourceMixin
+from .level_guard import LevelGuard
 
 
 class _PulseSource(SafeSourceMixin):
@@ -105,6 +106,36 @@ class _LevelPolarityPulser(_PulseSource):
     @property
     def _levels(self):
         return self
+
+    def level_range(self) -> tuple[float, float]:
+        """Get the (low, high) range in V every output level must stay in: the amplitude
+        limit in force, widened to hold the 0 V baseline and ±MIN_AMPLITUDE (the level a
+        sign change passes through)."""
+        low, high, _ = self.limits_of("amplitude")
+        return min(low, -self.MIN_AMPLITUDE), max(high, self.MIN_AMPLITUDE)
+
+    def _guard(self, message: str) -> None:
+        """Raise LimitError if after ``message`` a level would leave :meth:`level_range`
+        (see :mod:`labspin.drivers.level_guard`); else take its levels as the shadow."""
+        guard = self.__dict__.get("_level_guard")
+        if guard is None:
+            guard = self.__dict__["_level_guard"] = LevelGuard(channels=(1, 2))
+        origin = self.__dict__.get("_limit_origins", {}).get("amplitude")
+        what = f"{type(self).__name__} amplitude limit" + (f" ({origin})" if origin else "")
+        guard.commit(guard.check(message, self.level_range(), what))
+
+    def write(self, command, **kwargs):
+        """Write ``command`` if after it every channel's levels stay within
+        :meth:`level_range`, else raise LimitError before anything is sent: pymeasure's
+        own controls, ``apply_*`` and raw writes all come through here. The shadow is
+        updated before the write (a write that fails may still have been applied)."""
+        self._guard(str(command))
+        return super().write(command, **kwargs)
+
+    def write_bytes(self, content: bytes, **kwargs):
+        """Write raw bytes, checked like :meth:`write`."""
+        self._guard(bytes(content).decode("latin-1").rstrip("\r\n"))
+        return super().write_bytes(content, **kwargs)
 
     def _inverted(self) -> bool:
         return self.ask(self._POL_GET).strip().upper().startswith("INV")
