@@ -8,7 +8,7 @@ from pymeasure.test import expected_protocol
 from labspin.bench.clock import VirtualClock
 from labspin.bench.safety import LimitError
 from labspin.drivers.level_guard import LevelGuard
-from labspin.drivers.pulse_generators import Keysight33500B, Keysight81160A
+from labspin.drivers.pulse_generators import Keysight33500B, Keysight81160A, Picosecond10070A
 
 # per model: the channel commands pymeasure writes (format with channel, then value)
 CMD = {
@@ -159,3 +159,20 @@ def test_configure_pulse_mode_seeds_the_shadow():
         with pytest.raises(LimitError, match="high 1.005 V, low 0.995 V"):
             inst.offset = 1.0
         inst.offset = 0.5
+
+
+def test_10070a_raw_amplitude_and_offset_writes_are_checked():
+    pairs = [("amplitude 0.9", None), ("ampl -0.5;offs 0.2", None), ("amplitude?", "0.9"),
+             ("duration 1e-9", None)]
+    with _guarded(Picosecond10070A, pairs) as inst:
+        inst.configure_safety(limits={"amplitude": LIMIT, "offset": (-0.5, 0.5)})
+        for message in ("amplitude 2", "AMPL -1.5", "offset 0.6", "ampl 0.5;offs 1",
+                        "amplitude MAX", "amplitude", "offs 1e999"):
+            with pytest.raises(LimitError, match=rf"Picosecond10070A: '{message}' refused: "
+                                                 r"(amplitude|offset) must be a number "
+                                                 r"within \[-(1|0.5), (1|0.5)\] V"):
+                inst.write(message)
+        inst.write("amplitude 0.9")
+        inst.write("ampl -0.5;offs 0.2")
+        assert inst.ask("amplitude?") == "0.9"
+        inst.write("duration 1e-9")               # not a level: passes
