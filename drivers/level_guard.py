@@ -20,11 +20,12 @@ path rule (``VOLT:HIGH 1;LOW 0`` sets VOLT:LOW):
 Refused outright (the shadow could not follow them): a value that is not a number of volts
 (``MIN``/``MAX``/``DEF``, dBm or Vrms units, ``VOLTage:UNIT`` other than VPP), current
 levels (the 81160A's ``CURRent…``), channel coupling (``VOLTage:COUPle``, the 81160A's
-``TRACe:CHANnel``), an expected load below 50 Ω or a source impedance other than 50 Ω
-(``OUTPut:LOAD``, ``OUTPut:IMPedance``: the same level would then drive more current into
-a short), and a stored state (``*RCL``, ``MEMory:STATe:RECall``). An amplitude or offset
-write with the other unknown (before ``configure_pulse_mode()``) is refused while the
-output may be on. Anything else passes unread.
+``TRACe:CHANnel``), amplitude or sum modulation and adding channels (``AM:STATe``,
+``SUM:STATe``, ``COMBine:FEED``, ``CHANnel:MATH``), an expected load below 50 Ω or a source
+impedance other than 50 Ω (``OUTPut:LOAD``, ``OUTPut:IMPedance``: the same level would then
+drive more current into a short), and a stored state (``*RCL``, ``MEMory:STATe:RECall``).
+An amplitude or offset write with the other unknown (before ``configure_pulse_mode()``) is
+refused while the output may be on. Anything else passes unread.
 
 The allowed range is the ``amplitude`` limit in force (V), widened to hold the 0 V
 baseline and ±``MIN_AMPLITUDE``, the level a sign change passes through.
@@ -195,6 +196,16 @@ class LevelGuard:
             raise _Refused("coupled channels are not followed")
         elif _is(root, "MEM", "MEMORY") and any(_is(r, "REC", "RECALL") for r in rest):
             raise _Refused("a recalled state's levels are unknown")
+        elif (_is(root, "AM", "AM") or _is(root, "SUM", "SUM")) \
+                and (not rest or _is(rest[0], "STAT", "STATE")) \
+                and args.upper() not in ("0", "OFF"):
+            raise _Refused("amplitude and sum modulation can drive the output beyond its "
+                           "levels")
+        elif ((_is(root, "COMB", "COMBINE") and rest and _is(rest[0], "FEED", "FEED")
+               and args.upper() not in ("NONE", '"NONE"'))
+              or (_is(root, "CHAN", "CHANNEL") and rest and _is(rest[0], "MATH", "MATH")
+                  and args.upper() != "OFF")):
+            raise _Refused("a channel added to another drives it beyond its levels")
 
     def _apply_shape(self, state, channel, rest, args, allowed) -> None:
         values = [a.strip() for a in args.split(",")] if args else []

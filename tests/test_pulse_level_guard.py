@@ -115,6 +115,7 @@ def test_raw_writes_are_checked(cls):
     "VOLT 1 DBM", "VOLT:UNIT VRMS", "CURR:HIGH 0.01", "OUTP:LOAD 10", ":OUTP1:IMP 5",
     ":OUTP2:IMP:EXT 1", "VOLT:COUP ON", ":TRAC:CHAN1 1", "*RCL 1", "MEM:STAT:REC 1",
     "APPL:SIN 1000", "APPL:PULS 1e3, DEF, 0", "SOUR3:VOLT:HIGH 0.1",
+    "AM:STAT ON", "SOUR1:SUM:STAT 1", "SOUR1:COMB:FEED CH2", ":CHAN:MATH PLUS",
 ])
 def test_refused_messages(message):
     guard = LevelGuard()
@@ -125,7 +126,8 @@ def test_refused_messages(message):
 @pytest.mark.parametrize("message", [
     "VOLT:HIGH 0.5;LOW -0.5", "VOLT:HIGH?;:VOLT:LOW?", "*TRG;*WAI", "BURS:NCYC 3",
     "OUTP:POL INV", "OUTP:LOAD INF", "OUTP:LOAD 50", ":OUTP1:IMP 50", "VOLT:UNIT VPP",
-    "FUNC:PULS:WIDT 1e-8", "SOUR2:VOLT:LOW -.5", "*RST",
+    "FUNC:PULS:WIDT 1e-8", "SOUR2:VOLT:LOW -.5", "*RST", "AM:STAT OFF", "COMB:FEED NONE",
+    ":CHAN:MATH OFF", "AM:DEPT 100",
 ])
 def test_passed_messages(message):
     LevelGuard().check(message, LIMIT, "test")
