@@ -14,9 +14,14 @@ the baseline sits at HIGH = 0 and the pulse at LOW = A). Changing sign passes th
 ±``MIN_AMPLITUDE``; the baseline then moves by at most that much for a moment. Levels assume
 the instrument's expected load is 50 Ω (its default). Call ``configure_pulse_mode()`` once
 (output off, single triggered pulses, 0 V baseline) before using the role members.
-pymeasure's own level and output controls inherited by these classes (``voltage_high``,
-``offset``, ``output``, ``channels[n]....``, ``apply_*``) are not limit-checked: procedures
-use the role members.
+Every message these two send passes a level guard in ``write()``
+(:mod:`labspin.drivers.level_guard`): pymeasure's own controls inherited by these classes
+(``voltage_high``, ``voltage_low``, ``amplitude`` in Vpp, ``offset``, ``channels[n]....``,
+``apply_*``) and raw ``write()`` are refused with a LimitError, before anything is sent, if
+after them a level of either channel would leave :meth:`~_LevelPolarityPulser.level_range`
+(the amplitude limit, widened to hold 0 V and ±``MIN_AMPLITUDE``). Its shadow of the levels
+starts from what ``configure_pulse_mode()`` writes; procedures still use the role members.
+The 10070A checks its ``amplitude``/``offset`` commands in ``write()`` the same way.
 """
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ from pymeasure.instruments.validators import strict_discrete_set, strict_range
 from labspin.bench.safety import LimitError, SlewLimit, shutdown_all
 
 from .base import SafeSourceMixin
+from .level_guard import LevelGuard
 
 
 class _PulseSource(SafeSourceMixin):
@@ -105,6 +111,36 @@ class _LevelPolarityPulser(_PulseSource):
     @property
     def _levels(self):
         return self
+
+    def level_range(self) -> tuple[float, float]:
+        """Get the (low, high) range in V every output level must stay in: the amplitude
+        limit in force, widened to hold the 0 V baseline and ±MIN_AMPLITUDE (the level a
+        sign change passes through)."""
+        low, high, _ = self.limits_of("amplitude")
+        return min(low, -self.MIN_AMPLITUDE), max(high, self.MIN_AMPLITUDE)
+
+    def _guard(self, message: str) -> None:
+        """Raise LimitError if after ``message`` a level would leave :meth:`level_range`
+        (see :mod:`labspin.drivers.level_guard`); else take its levels as the shadow."""
+        guard = self.__dict__.get("_level_guard")
+        if guard is None:
+            guard = self.__dict__["_level_guard"] = LevelGuard(channels=(1, 2))
+        origin = self.__dict__.get("_limit_origins", {}).get("amplitude")
+        what = f"{type(self).__name__} amplitude limit" + (f" ({origin})" if origin else "")
+        guard.commit(guard.check(message, self.level_range(), what))
+
+    def write(self, command, **kwargs):
+        """Write ``command`` if after it every channel's levels stay within
+        :meth:`level_range`, else raise LimitError before anything is sent: pymeasure's
+        own controls, ``apply_*`` and raw writes all come through here. The shadow is
+        updated before the write (a write that fails may still have been applied)."""
+        self._guard(str(command))
+        return super().write(command, **kwargs)
+
+    def write_bytes(self, content: bytes, **kwargs):
+        """Write raw bytes, checked like :meth:`write`."""
+        self._guard(bytes(content).decode("latin-1").rstrip("\r\n"))
+        return super().write_bytes(content, **kwargs)
 
     def _inverted(self) -> bool:
         return self.ask(self._POL_GET).strip().upper().startswith("INV")
@@ -336,6 +372,26 @@ class Picosecond10070A(_PulseSource, Instrument):
 
     def _query_float(self, command: str) -> float:
         return float(_last_token(self.ask(command).strip()))
+
+    def write(self, command, **kwargs):
+        """Write ``command`` if every ``amplitude``/``offset`` setting in it (long or
+        4-letter form, ``;``-separated) is a number of volts within that output's limit,
+        else raise LimitError before anything is sent (a raw write cannot bypass them)."""
+        for unit in str(command).split(";"):
+            words = unit.split()
+            head = words[0].lower() if words else ""
+            name = next((n for n in ("amplitude", "offset")
+                         if len(head) >= 4 and n.startswith(head)), None)
+            if name is None:
+                continue
+            try:
+                self.check_limit(name, float(words[1]) if len(words) == 2 else math.nan)
+            except (ValueError, LimitError) as exc:
+                low, high, unit_ = self.limits_of(name)
+                raise LimitError(f"{type(self).__name__}: {command!r} refused: {name} must "
+                                 f"be a number within [{low:g}, {high:g}] {unit_} "
+                                 f"({exc})") from None
+        return super().write(command, **kwargs)
 
     @property
     def amplitude(self) -> float:

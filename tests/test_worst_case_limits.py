@@ -240,3 +240,44 @@ def test_the_sr86x_sine_peak_with_its_dc_offset_stays_within_the_limit_at_every_
     # the limit is only ever narrowed
     with pytest.raises(LimitError, match=r"sine peak limit 2 V must lie within \[0, 1\] V"):
         lockin.configure_sine_peak(2.0)
+
+
+def test_pymeasure_level_controls_cannot_drive_a_short_beyond_the_limit():
+    """pymeasure's own controls inherited by the 81160A (``channels[1].voltage_high = 2``
+    with the output on drove 2·2 V / 1.55 kΩ = 2.58 mA into the shorted junction, 4.1× its
+    0.628 mA) and raw writes are refused by the driver's write guard before anything is
+    sent; the pulse that follows stays within the limit."""
+    bench = simulated_bench("pulsed", "mtj_pillar",
+                            ["readout.r_p_ohm=0.001", "readout.r_ap_ohm=0.002"]).open()
+    i_max = 5e11 * math.pi * (20e-9) ** 2        # A, the sample's current density limit
+    try:
+        pg = bench.role("pulse_generator")
+        high = pg.limits_of("amplitude")[1]
+        pg.configure_pulse_mode()
+        pg.width = 2e-9
+        pg.amplitude = 0.4
+        pg.output_enabled = True
+        twin = bench.virtual.instruments["pulser"]
+        sent = len(twin.log)
+        refused = [lambda: setattr(pg.channels[1], "voltage_high", 2),
+                   lambda: setattr(pg.channels[1], "voltage_low", -2),
+                   lambda: setattr(pg.channels[1], "amplitude", 4),
+                   lambda: setattr(pg.channels[1], "offset", 3),
+                   lambda: pg.channels[1].apply_pulse(1e3, 1.0, 0.5),
+                   lambda: pg.write(":VOLT1:HIGH 2"),
+                   lambda: pg.write(":VOLT:HIGH 0.4;LOW -1")]
+        for attempt in refused:
+            with pytest.raises(LimitError, match=rf"Keysight81160A amplitude limit \(.*"
+                                                 r"max_sample_current_A.*\): .* refused, "
+                                                 r"channel 1 level would be .*allowed range "
+                                                 rf"\[-{high:.6g}, {high:.6g}\] V"):
+                attempt()
+        assert len(twin.log) == sent                      # nothing was written
+        pg.channels[1].voltage_high = 0.45                # within the limit: passes
+        pg.fire()
+        current = abs(twin.pulses[-1][1])
+        assert current == pytest.approx(2 * 0.45 / (50.0 + PULSE_SERIES_OHM), rel=1e-6)
+        assert current <= i_max
+    finally:
+        bench.shutdown()
+        bench.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from labspin.bench.config import BenchConfig, InstrumentConfig
 from labspin.bench.registry import ELECTROMAGNET, ERROR_STATUS, driver_class, load
-from labspin.bench.safety import SlewLimit, is_safe_source
+from labspin.bench.safety import LimitError, SlewLimit, is_safe_source
 
 
 class InstrumentError(RuntimeError):
@@ -81,6 +81,8 @@ def _annotate_errors(name: str, cfg: InstrumentConfig, inst, dialect: str | None
             stale[0] = False
         try:
             result = write(command, *args, **kwargs)
+        except LimitError:              # refused by the driver before anything was sent
+            raise
         except Exception as exc:  # noqa: BLE001
             stale[0] = True
             raise InstrumentError(name, cfg, command, exc) from exc
