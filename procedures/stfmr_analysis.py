@@ -371,6 +371,23 @@ def noise_columns(cov, jac, g2) -> np.ndarray:
     return np.column_stack([np.full(n - 1, 2.0), g2[:-1] + g2[1:]])
 
 
+def _weighted_nnls(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Get the non-negative x of E[y] = a·x, iteratively weighted by 1/E[y] (squared
+    residual differences scatter in proportion to their mean); columns normalised."""
+    from scipy.optimize import nnls
+    norm = np.maximum(a.max(axis=0), 1e-300)
+    a = a / norm
+    w = np.ones(y.size)
+    x = np.zeros(a.shape[1])
+    for _ in range(4):
+        x, _ = nnls(a * w[:, None], y * w)
+        pred = a @ x
+        if not pred.max() > 0:
+            break
+        w = 1.0 / np.maximum(pred, 1e-3 * pred.max())
+    return x / norm
+
+
 def fit_noise_variances(cols, r2) -> tuple[float, float]:
     """Get (σ_V², σ_B²) from the squared residual differences ``r2`` of one or more line fits
     and their :func:`noise_columns` ``cols`` (same units across the fits): a non-negative
@@ -382,19 +399,8 @@ def fit_noise_variances(cols, r2) -> tuple[float, float]:
     voltage noise of each line's own, fitted beside one shared σ_B, took up part of the
     steep points' scatter (σ_B 13 % low over 150 synthetic lines, against 3 % with both
     shared)."""
-    from scipy.optimize import nnls
-    a, y = np.concatenate(cols), np.concatenate(r2)
-    norm = np.maximum(a.max(axis=0), 1e-300)
-    a = a / norm
-    w = np.ones(y.size)
-    var = np.zeros(2)
-    for _ in range(4):
-        var, _ = nnls(a * w[:, None], y * w)
-        pred = a @ var
-        if not pred.max() > 0:
-            break
-        w = 1.0 / np.maximum(pred, 1e-3 * pred.max())
-    var = var / norm
+    y = np.concatenate(r2)
+    var = _weighted_nnls(np.concatenate(cols), y)
     if not np.any(var > 0):                         # a perfect fit: the plain variance
         var[0] = 0.5 * float(np.mean(y))
     return float(var[0]), float(var[1])
@@ -461,25 +467,13 @@ def fit_noise_variances_per_line(cols, r2) -> tuple[list[float], float]:
     share (one gaussmeter), from their :func:`noise_columns` ``cols`` and squared residual
     differences ``r2`` (:func:`fit_noise_variances`' weighted non-negative least squares,
     with a voltage column per fit)."""
-    from scipy.optimize import nnls
     k = len(cols)
-    blocks, y = [], np.concatenate(r2)
+    blocks = []
     for i, c in enumerate(cols):
         a = np.zeros((c.shape[0], k + 1))
         a[:, i], a[:, k] = c[:, 0], c[:, 1]
         blocks.append(a)
-    a = np.vstack(blocks)
-    norm = np.maximum(a.max(axis=0), 1e-300)
-    a = a / norm
-    w = np.ones(y.size)
-    var = np.zeros(k + 1)
-    for _ in range(4):
-        var, _ = nnls(a * w[:, None], y * w)
-        pred = a @ var
-        if not pred.max() > 0:
-            break
-        w = 1.0 / np.maximum(pred, 1e-3 * pred.max())
-    var = var / norm
+    var = _weighted_nnls(np.vstack(blocks), np.concatenate(r2))
     own = [float(v) if v > 0 else 0.5 * float(np.mean(r)) for v, r in zip(var[:k], r2)]
     return own, float(var[k])
 
