@@ -328,9 +328,10 @@ class Picosecond10070A(_PulseSource, Instrument):
     Qlab (Apache-2.0), which agree with each other; the smallest pulse (75 mV) is
     assumed. Replies are read with or without a header.
 
-    ``offset`` is a DC level on the output: it is limited like the amplitude, and
-    ``shutdown()`` also ramps it to 0 V before disabling the output. ``fire(n)`` sends
-    ``*TRG`` n times (trigger source GPIB, see :meth:`configure_pulse_mode`).
+    ``offset`` is a DC level on the output: it is limited like the amplitude, the pulse's
+    level offset + amplitude within the amplitude's limit too (in every write, raw ones
+    included), and ``shutdown()`` also ramps it to 0 V before disabling the output.
+    ``fire(n)`` sends ``*TRG`` n times (trigger source GPIB, see :meth:`configure_pulse_mode`).
     """
     SAFE_LIMITS = {"amplitude": (-7.5, 7.5, "V"), "width": (0.0, 10.2e-9, "s"),
                    "offset": (-5.0, 5.0, "V")}
@@ -376,7 +377,10 @@ class Picosecond10070A(_PulseSource, Instrument):
     def write(self, command, **kwargs):
         """Write ``command`` if every ``amplitude``/``offset`` setting in it (long or
         4-letter form, ``;``-separated) is a number of volts within that output's limit,
-        else raise LimitError before anything is sent (a raw write cannot bypass them)."""
+        and the pulse's peak level offset + amplitude stays within the amplitude's limit
+        (:meth:`_check_peak`), else raise LimitError before anything is sent (a raw write
+        cannot bypass them)."""
+        levels = dict(self.__dict__.get("_written_levels", {}))
         for unit in str(command).split(";"):
             words = unit.split()
             head = words[0].lower() if words else ""
@@ -385,13 +389,35 @@ class Picosecond10070A(_PulseSource, Instrument):
             if name is None:
                 continue
             try:
-                self.check_limit(name, float(words[1]) if len(words) == 2 else math.nan)
+                levels[name] = self.check_limit(name, float(words[1]) if len(words) == 2
+                                                else math.nan)
             except (ValueError, LimitError) as exc:
                 low, high, unit_ = self.limits_of(name)
                 raise LimitError(f"{type(self).__name__}: {command!r} refused: {name} must "
                                  f"be a number within [{low:g}, {high:g}] {unit_} "
                                  f"({exc})") from None
-        return super().write(command, **kwargs)
+        self._check_peak(levels, f"{command!r}")
+        out = super().write(command, **kwargs)
+        self.__dict__["_written_levels"] = levels
+        return out
+
+    def _check_peak(self, levels: dict, what: str) -> None:
+        """Refuse (LimitError) amplitude and offset whose sum, the output's level during a
+        pulse, lies beyond the amplitude's limit (the bench's limit bounds the level, not
+        each part): unless it moves the peak toward 0 V (a ramp down is never refused)."""
+        if not {"amplitude", "offset"} <= set(levels):
+            return
+        peak = levels["offset"] + levels["amplitude"]
+        low, high, unit = self.limits_of("amplitude")
+        if low <= peak <= high:
+            return
+        old = self.__dict__.get("_written_levels", {})
+        if {"amplitude", "offset"} <= set(old) and abs(peak) <= abs(old["offset"]
+                                                                  + old["amplitude"]):
+            return
+        raise LimitError(f"{type(self).__name__}: {what} refused: offset {levels['offset']:g}"
+                         f" V + amplitude {levels['amplitude']:g} V puts the pulse at "
+                         f"{peak:g} V, beyond the amplitude's limit [{low:g}, {high:g}] {unit}")
 
     @property
     def amplitude(self) -> float:
@@ -439,8 +465,11 @@ class Picosecond10070A(_PulseSource, Instrument):
     @output_enabled.setter
     def output_enabled(self, enabled: bool) -> None:
         if enabled:
-            self.check_limit("amplitude", self.amplitude)
-            self.check_limit("offset", self.offset)
+            levels = {"amplitude": self.check_limit("amplitude", self.amplitude),
+                      "offset": self.check_limit("offset", self.offset)}
+            self.__dict__.pop("_written_levels", None)     # what the instrument holds
+            self._check_peak(levels, "switching the output on")
+            self.__dict__["_written_levels"] = levels
         self._write_output(bool(enabled))
 
     def _write_output(self, enabled: bool) -> None:

@@ -374,3 +374,32 @@ def test_10070a_shutdown_tries_offset_and_disable_when_amplitude_ramp_fails():
         inst._write_level = broken
         with pytest.raises(RuntimeError, match="GPIB timeout"):
             inst.shutdown()
+
+
+def test_10070a_offset_plus_amplitude_is_limited_as_the_pulse_level():
+    """The pulse sits at offset + amplitude: each within its limit (±1 V here) is not enough;
+    the sum beyond it is refused in any write, raw ones included, and at switch-on; a step
+    back toward 0 V (a ramp down) is never refused."""
+    with protocol(PSPL, [("offset 0.5", None), ("amplitude 0.4", None)]) as inst:
+        inst.configure_safety(limits={"amplitude": (-1.0, 1.0), "offset": (-1.0, 1.0)})
+        inst.offset = 0.5
+        inst.amplitude = 0.4
+        with pytest.raises(LimitError, match="puts the pulse at 1.3 V"):
+            inst.amplitude = 0.8
+        with pytest.raises(LimitError, match="puts the pulse at 1.4 V"):
+            inst.write("offs 1.0")
+        with pytest.raises(LimitError, match="puts the pulse at 1.5 V"):
+            inst.write("ampl 0.5;offset 1.0")
+    with protocol(PSPL, [("amplitude?", "0.9"), ("offset?", "0.5")]) as inst:
+        inst.configure_safety(limits={"amplitude": (-1.0, 1.0), "offset": (-1.0, 1.0)})
+        with pytest.raises(LimitError, match="switching the output on refused"):
+            inst.output_enabled = True
+    # a peak already beyond (set before a limit was narrowed) may only come down
+    with protocol(PSPL, [("offset 0.6", None), ("amplitude 0.6", None),
+                         ("amplitude 0.5", None)]) as inst:
+        inst.offset = 0.6
+        inst.amplitude = 0.6
+        inst.configure_safety(limits={"amplitude": (-1.0, 1.0), "offset": (-1.0, 1.0)})
+        inst.amplitude = 0.5                     # 1.1 V: beyond, but down from 1.2 V
+        with pytest.raises(LimitError):
+            inst.amplitude = 0.55
