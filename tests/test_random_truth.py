@@ -112,6 +112,8 @@ def check(draws: list[dict], keys=None) -> None:
     """|pull| < 4 per draw; mean within 3/√N of 0 and width within 3/√(2(N−1)) of 1."""
     n = len(draws)
     for key, x in pulls(draws, keys).items():
+        print(f"\n{key}: pull mean {x.mean():+.2f}, width {x.std(ddof=1):.2f}, "
+              f"max |pull| {np.abs(x).max():.2f} over {n} draws")     # pytest -s shows it
         assert np.all(np.abs(x) < 4), (key, x)
         assert abs(x.mean()) < 3 / math.sqrt(n), (key, x)
         assert abs(x.std(ddof=1) - 1) < 3 / math.sqrt(2 * (n - 1)), (key, x)
