@@ -439,16 +439,16 @@ VOLTAGE_NOISE_P = 1e-3
 
 
 def voltage_noise_differs(fits: list[dict]) -> bool:
-    """Get whether the lines' own voltage-noise estimates (each line's
-    :func:`fit_noise_variances`) differ beyond their scatter: Bartlett's test of equal
-    variances at p < :data:`VOLTAGE_NOISE_P`, each estimate with its number of residual
-    differences as degrees of freedom. One lock-in at one sensitivity passes; a VNA whose
-    noise floor changes over 0.5–20 GHz, or a lock-in that changed range between lines,
-    does not (the real permalloy map: 0.25 to 25 mV·10⁻³ between lines)."""
+    """Get whether the lines' own voltage-noise estimates (``voltage_noise_V``, which
+    :func:`fit_line` set from each line alone) differ beyond their scatter: Bartlett's test
+    of equal variances at p < :data:`VOLTAGE_NOISE_P`, each estimate with its number of
+    residual differences as degrees of freedom. One lock-in at one sensitivity passes; a VNA
+    whose noise floor changes over 0.5–20 GHz, or a lock-in that changed range between
+    lines, does not (the real permalloy map: 0.25×10⁻³ to 25×10⁻³ of its signal unit)."""
     from scipy.stats import chi2
     var, dof = [], []
     for f in fits:
-        v, _ = fit_noise_variances([f["_noise"]["cols"]], [f["_noise"]["r2"]])
+        v = f["voltage_noise_V"] ** 2
         if v > 0:
             var.append(v)
             dof.append(f["_noise"]["r2"].size)
