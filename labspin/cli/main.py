@@ -205,7 +205,8 @@ def _served_bench(args):
     return bench, models, ports, None
 
 
-RF_FAULTS = {"unlevel": "unlevel", "trip_protection": "trip_protection"}
+RF_FAULTS = ("unlevel", "trip_protection")
+"""The RF twins' own faults: each the name of the twin's method that injects it."""
 
 
 def _apply_fault(twins: dict, spec: str) -> None:
@@ -222,9 +223,9 @@ def _apply_fault(twins: dict, spec: str) -> None:
         raise ValueError(f"no instrument {name!r}; instruments: {', '.join(twins)}")
     twin = twins[name]
     if kind in RF_FAULTS:
-        method = getattr(twin, RF_FAULTS[kind], None)
+        method = getattr(twin, kind, None)
         if method is None:
-            able = [n for n, t in twins.items() if hasattr(t, RF_FAULTS[kind])]
+            able = [n for n, t in twins.items() if hasattr(t, kind)]
             raise ValueError(f"{name!r} ({type(twin).__name__}) has no {kind} fault; it is an "
                              f"RF source's" + (f": {', '.join(able)}" if able else
                                                " and this bench serves none that has it"))
